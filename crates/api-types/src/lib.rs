@@ -1,0 +1,31 @@
+//! The native API's wire types, shared by the server, the client SDK and the CLI.
+//!
+//! Entities are the domain's own types (their serde shape *is* the wire shape); this crate adds the request
+//! bodies, list envelopes and the problem+json error.
+
+mod problem;
+mod requests;
+
+pub use domain::event::{EntityType, Event, EventAction, EventData, EventSource};
+pub use domain::{ApiToken, Brand, Customer, Department, EndUser, FieldError, Priority, Reply, Role, Staff, Ticket, TicketStatus};
+pub use problem::{ErrorCode, Problem};
+pub use requests::*;
+
+use serde::{Deserialize, Serialize};
+
+/// A page of a list: `next_cursor` is `null` on the last page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Deserializes a field that distinguishes "absent" (`None`) from "null" (`Some(None)`), for PATCH bodies.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}

@@ -1,0 +1,373 @@
+//! Request bodies and query strings of the native API.
+//!
+//! Bodies reject unknown members (`deny_unknown_fields`) so a misspelt field is an error, not a silent no-op.
+//! PATCH bodies use `Option<Option<T>>` where a field may be cleared with `null`.
+use crate::nullable;
+use domain::{Priority, Role, TicketStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[cfg(feature = "openapi")]
+use utoipa::{IntoParams, ToSchema};
+
+macro_rules! body {
+    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(ToSchema))]
+        #[serde(deny_unknown_fields)]
+        pub struct $name { $($body)* }
+    };
+}
+
+body! {
+    /// `POST /api/v1/tickets`. An end user's token fills `user_id` itself; staff give `user_id`, or
+    /// `customer_id` + `email` (+ `name`) to find or create the requester.
+    pub struct NewTicket {
+        pub did: i64,
+        pub title: String,
+        pub message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+        pub priority: Option<Priority>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub user_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub customer_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub email: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub service: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+        pub custom_fields: Option<Map<String, Value>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub assigned: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub account_key: Option<String>,
+    }
+}
+
+body! {
+    /// `PATCH /api/v1/tickets/{id}`: staff may change every field; an end user only `status: "solved"`.
+    pub struct TicketPatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub status: Option<TicketStatus>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+        pub priority: Option<Priority>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub did: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "domain::int_bool::option_ser")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+        pub locked: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+        pub assigned: Option<Option<i64>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+        pub service: Option<Option<i64>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+        pub custom_fields: Option<Map<String, Value>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub account_key: Option<Option<String>>,
+    }
+}
+
+body! {
+    /// `POST /api/v1/tickets/{id}/replies`.
+    pub struct NewReply {
+        pub message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub internal: Option<bool>,
+    }
+}
+
+body! {
+    /// `PATCH /api/v1/tickets/{id}/replies/{rid}` (staff).
+    pub struct ReplyPatch {
+        pub message: String,
+    }
+}
+
+/// Filters of `GET /api/v1/tickets`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct TicketQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub did: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<i64>,
+    /// A staff id, or `none` for unassigned tickets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked: Option<i64>,
+    /// Full-text query over the title and every reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// `id` (default, newest first), `lastreply`, `priority`, `ctime`; prefix `-` for descending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// `replies` embeds each ticket's replies (only on `GET /tickets/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<String>,
+}
+
+/// `?limit=&cursor=` of every other list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct ListQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Include soft-deleted records (customers, end users).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<bool>,
+    /// Filter end users by customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<i64>,
+}
+
+/// `GET /api/v1/events`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct EventQuery {
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<i64>,
+    /// RFC 3339 instant: only events at or after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// `GET /api/v1/search`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct SearchQuery {
+    pub q: String,
+    /// Comma list of `tickets`, `customers`, `end_users` (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub types: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// One ranked search result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SearchHit {
+    /// `ticket`, `customer` or `end_user`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: i64,
+    pub title: String,
+    /// Matching text with the matched words wrapped in `<mark>…</mark>`; the rest is HTML-escaped.
+    pub highlight: String,
+    /// Higher is better; comparable within one answer only.
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SearchResults {
+    pub data: Vec<SearchHit>,
+}
+
+body! {
+    pub struct NewBrand {
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub slug: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub greeting: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub customer_backend: Option<String>,
+    }
+}
+
+body! {
+    pub struct BrandPatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub slug: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub greeting: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub customer_backend: Option<String>,
+    }
+}
+
+body! {
+    pub struct NewDepartment {
+        pub brand_id: i64,
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub slug: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub public: Option<bool>,
+    }
+}
+
+body! {
+    pub struct DepartmentPatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub brand_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub slug: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub public: Option<bool>,
+    }
+}
+
+body! {
+    pub struct NewCustomer {
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub email: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub phone: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub external_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<String>>,
+    }
+}
+
+body! {
+    pub struct CustomerPatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub email: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub phone: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub external_id: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<String>>,
+    }
+}
+
+body! {
+    pub struct NewEndUser {
+        pub customer_id: i64,
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub email: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub phone: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub password: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<String>>,
+    }
+}
+
+body! {
+    pub struct EndUserPatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub email: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub phone: Option<Option<String>>,
+        /// Sets (or with `null`, removes) the portal password.
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub password: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<String>>,
+    }
+}
+
+body! {
+    pub struct NewStaff {
+        pub email: String,
+        pub name: String,
+        pub role: Role,
+        pub password: String,
+    }
+}
+
+body! {
+    pub struct StaffPatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub email: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub role: Option<Role>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub password: Option<String>,
+    }
+}
+
+body! {
+    /// `POST /api/v1/tokens`: `end_user_id` is required for role `end_user` and refused otherwise.
+    pub struct NewToken {
+        pub name: String,
+        pub role: Role,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub end_user_id: Option<i64>,
+    }
+}
+
+/// The answer to token creation: the only time `token` (the secret) is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreatedToken {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub end_user_id: Option<i64>,
+    pub token: String,
+}
+
+/// `GET /api/v1/me`: who the credentials act as.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Me {
+    /// `staff`, `token` or `end_user`.
+    pub kind: String,
+    pub id: i64,
+    pub role: Role,
+    pub name: String,
+    pub customer_id: Option<i64>,
+}

@@ -1,0 +1,145 @@
+//! Credentials: argon2id passwords for people, SHA-256-hashed random secrets for API tokens.
+//!
+//! Token checks must cost microseconds (every API request makes one), so token secrets carry 256 random
+//! bits and are stored as a plain SHA-256: with that much entropy a slow KDF adds nothing.
+use crate::{App, AppError, AppResult};
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use domain::{Principal, Role};
+use rand::RngExt;
+use sha2::{Digest, Sha256};
+
+/// Prefix of every API token secret, so leaked secrets are easy to recognise and scan for.
+pub const TOKEN_PREFIX: &str = "fd_";
+
+/// A fresh token secret: the prefix and 32 random bytes, base64url.
+pub fn new_token_secret() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A random password for a bootstrap account: 18 random bytes, base64url (24 characters).
+pub fn new_password() -> String {
+    let bytes: [u8; 18] = rand::rng().random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a token secret: lower-case hex SHA-256.
+pub fn token_hash(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest.iter() {
+        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// Hashes a password with argon2id on a blocking thread (it takes tens of milliseconds by design).
+pub async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| AppError::Internal(e.to_string()))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+/// Checks a password against a stored hash; a malformed hash simply does not match.
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Rules for a new password.
+pub fn check_password(password: &str) -> Result<(), &'static str> {
+    if password.chars().count() < 8 {
+        Err("must be at least 8 characters")
+    } else if password.len() > 1024 {
+        Err("must be at most 1024 bytes")
+    } else {
+        Ok(())
+    }
+}
+
+impl App {
+    /// Resolves a bearer token to its principal. Unknown or revoked tokens, and end-user tokens whose person
+    /// or customer was deleted, are unauthenticated.
+    pub async fn authenticate_token(&self, secret: &str) -> AppResult<Principal> {
+        if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
+            return Err(AppError::Unauthenticated);
+        }
+        let mut db = self.store().read().await?;
+        let token = db.token_by_hash(&token_hash(secret)).await?.ok_or(AppError::Unauthenticated)?;
+        match token.role {
+            Role::Admin | Role::Agent => Ok(Principal::Integration { token_id: token.id, role: token.role, name: token.name }),
+            Role::EndUser => {
+                let user_id = token.end_user_id.ok_or(AppError::Unauthenticated)?;
+                let user = db.end_user(user_id).await?.filter(|u| u.deleted_at.is_none()).ok_or(AppError::Unauthenticated)?;
+                let customer = db.customer(user.customer_id).await?;
+                if customer.is_none_or(|c| c.deleted_at.is_some()) {
+                    return Err(AppError::Unauthenticated);
+                }
+                Ok(Principal::EndUser { id: user.id, customer_id: user.customer_id, name: user.name })
+            }
+        }
+    }
+
+    /// Checks a staff member's email and password.
+    pub async fn login_staff(&self, email: &str, password: &str) -> AppResult<Principal> {
+        let email = domain::Email::parse(email).map_err(|_| AppError::Unauthenticated)?;
+        let creds = self.store().read().await?.staff_credentials(email.as_str()).await?;
+        let Some(creds) = creds else {
+            // Spend the same time as a real check, so response times do not reveal which emails exist.
+            let _ = hash_password(password.to_owned()).await;
+            return Err(AppError::Unauthenticated);
+        };
+        if verify_password(password.to_owned(), creds.password_hash).await {
+            Ok(Principal::Staff { id: creds.staff.id, role: creds.staff.role, name: creds.staff.name })
+        } else {
+            Err(AppError::Unauthenticated)
+        }
+    }
+
+    /// Checks an end user's email and portal password.
+    pub async fn login_end_user(&self, email: &str, password: &str) -> AppResult<Principal> {
+        let email = domain::Email::parse(email).map_err(|_| AppError::Unauthenticated)?;
+        let creds = self.store().read().await?.end_user_credentials(email.as_str()).await?;
+        let Some((user, Some(hash))) = creds.map(|c| (c.end_user, c.password_hash)) else {
+            let _ = hash_password(password.to_owned()).await;
+            return Err(AppError::Unauthenticated);
+        };
+        if verify_password(password.to_owned(), hash).await {
+            Ok(Principal::EndUser { id: user.id, customer_id: user.customer_id, name: user.name })
+        } else {
+            Err(AppError::Unauthenticated)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_secrets() {
+        let a = new_token_secret();
+        assert!(a.starts_with(TOKEN_PREFIX));
+        assert_eq!(a.len(), TOKEN_PREFIX.len() + 43);
+        assert_ne!(a, new_token_secret());
+        assert_eq!(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[tokio::test]
+    async fn passwords() {
+        let hash = hash_password("correct horse".into()).await.expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse".into(), hash.clone()).await);
+        assert!(!verify_password("wrong".into(), hash).await);
+        assert!(!verify_password("x".into(), "not a hash".into()).await);
+    }
+}

@@ -1,0 +1,215 @@
+//! Brands and departments (SPEC §3.1): staff read them, admins change them.
+use crate::paging::{by_id, page_request, paged};
+use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, json, require_admin, require_staff};
+use api_types::{BrandPatch, DepartmentPatch, ListQuery, NewBrand, NewDepartment};
+use domain::event::{EntityType, EventAction};
+use domain::{Brand, Department, Principal, Slug};
+use store::time::now;
+
+/// Customer backends that exist today; `webcall` arrives with the external-database issue.
+const BACKENDS: [&str; 1] = ["local"];
+
+fn check_name(fields: &mut Fields, name: &str) -> String {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        fields.add("name", "must be 1 to 200 characters");
+    }
+    name.to_owned()
+}
+
+fn slug_for(fields: &mut Fields, given: Option<&str>, name: &str) -> String {
+    let parsed = match given {
+        Some(s) => Slug::parse(s),
+        None => Slug::from_name(name),
+    };
+    fields.check("slug", parsed).map(Slug::into_inner).unwrap_or_default()
+}
+
+fn check_backend(fields: &mut Fields, backend: &str) {
+    if !BACKENDS.contains(&backend) {
+        fields.add("customer_backend", format!("must be one of: {}", BACKENDS.join(", ")));
+    }
+}
+
+impl App {
+    pub async fn create_brand(&self, p: &Principal, meta: &RequestMeta, input: NewBrand) -> AppResult<Brand> {
+        require_admin(p)?;
+        let mut fields = Fields::default();
+        let name = check_name(&mut fields, &input.name);
+        let slug = slug_for(&mut fields, input.slug.as_deref(), &name);
+        let backend = input.customer_backend.unwrap_or_else(|| "local".into());
+        check_backend(&mut fields, &backend);
+        fields.finish()?;
+        let at = now();
+        let mut tx = self.store().write().await?;
+        let brand = tx
+            .insert_brand(&Brand {
+                id: 0,
+                name,
+                slug,
+                greeting: input.greeting.unwrap_or_default(),
+                customer_backend: backend,
+                created_at: at,
+                updated_at: at,
+            })
+            .await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Created, EntityType::Brand, brand.id, None, None, json(&brand), serde_json::Value::Null))
+            .await?;
+        tx.commit().await?;
+        Ok(brand)
+    }
+
+    pub async fn get_brand(&self, p: &Principal, id: i64) -> AppResult<Brand> {
+        require_staff(p)?;
+        self.store().read().await?.brand(id).await?.ok_or(AppError::NotFound)
+    }
+
+    pub async fn list_brands(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<Brand>> {
+        require_staff(p)?;
+        let page = page_request(q.limit, q.cursor.as_deref())?;
+        let rows = self.store().read().await?.brand_list(&page).await?;
+        Ok(paged(rows, &page, |b| by_id(b.id)))
+    }
+
+    pub async fn update_brand(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: BrandPatch) -> AppResult<Brand> {
+        require_admin(p)?;
+        let mut tx = self.store().write().await?;
+        let old = tx.brand(id).await?.ok_or(AppError::NotFound)?;
+        let mut b = old.clone();
+        let mut fields = Fields::default();
+        if let Some(name) = &patch.name {
+            b.name = check_name(&mut fields, name);
+        }
+        if let Some(slug) = &patch.slug {
+            b.slug = slug_for(&mut fields, Some(slug), &b.name);
+        }
+        if let Some(g) = patch.greeting {
+            b.greeting = g;
+        }
+        if let Some(backend) = patch.customer_backend {
+            check_backend(&mut fields, &backend);
+            b.customer_backend = backend;
+        }
+        fields.finish()?;
+        if b == old {
+            return Ok(old);
+        }
+        b.updated_at = now();
+        tx.update_brand(&b).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Updated, EntityType::Brand, id, None, None, json(&b), json(&old))).await?;
+        tx.commit().await?;
+        Ok(b)
+    }
+
+    pub async fn delete_brand(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<()> {
+        require_admin(p)?;
+        let mut tx = self.store().write().await?;
+        let old = tx.brand(id).await?.ok_or(AppError::NotFound)?;
+        if tx.brand_department_count(id).await? > 0 {
+            return Err(AppError::Conflict("the brand still has departments; delete or move them first".into()));
+        }
+        tx.delete_brand(id).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Deleted, EntityType::Brand, id, None, None, serde_json::Value::Null, json(&old)))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn create_department(&self, p: &Principal, meta: &RequestMeta, input: NewDepartment) -> AppResult<Department> {
+        require_admin(p)?;
+        let mut fields = Fields::default();
+        let name = check_name(&mut fields, &input.name);
+        let slug = slug_for(&mut fields, input.slug.as_deref(), &name);
+        fields.finish()?;
+        let mut tx = self.store().write().await?;
+        if tx.brand(input.brand_id).await?.is_none() {
+            return Err(AppError::field("brand_id", "no such brand"));
+        }
+        let at = now();
+        let d = tx
+            .insert_department(&Department {
+                id: 0,
+                brand_id: input.brand_id,
+                name,
+                slug,
+                description: input.description.unwrap_or_default(),
+                public: input.public.unwrap_or(true),
+                created_at: at,
+                updated_at: at,
+            })
+            .await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Created, EntityType::Department, d.id, None, None, json(&d), serde_json::Value::Null))
+            .await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// Staff see every department; end users only public ones (to open tickets in).
+    pub async fn get_department(&self, p: &Principal, id: i64) -> AppResult<Department> {
+        let d = self.store().read().await?.department(id).await?.ok_or(AppError::NotFound)?;
+        if p.is_staff() || d.public { Ok(d) } else { Err(AppError::NotFound) }
+    }
+
+    pub async fn list_departments(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<Department>> {
+        let page = page_request(q.limit, q.cursor.as_deref())?;
+        let rows = self.store().read().await?.department_list(q.brand_id, !p.is_staff(), &page).await?;
+        Ok(paged(rows, &page, |d| by_id(d.id)))
+    }
+
+    pub async fn update_department(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: DepartmentPatch) -> AppResult<Department> {
+        require_admin(p)?;
+        let mut tx = self.store().write().await?;
+        let old = tx.department(id).await?.ok_or(AppError::NotFound)?;
+        let mut d = old.clone();
+        let mut fields = Fields::default();
+        if let Some(name) = &patch.name {
+            d.name = check_name(&mut fields, name);
+        }
+        if let Some(slug) = &patch.slug {
+            d.slug = slug_for(&mut fields, Some(slug), &d.name);
+        }
+        if let Some(brand_id) = patch.brand_id {
+            if tx.brand(brand_id).await?.is_none() {
+                fields.add("brand_id", "no such brand");
+            }
+            d.brand_id = brand_id;
+        }
+        if let Some(desc) = patch.description {
+            d.description = desc;
+        }
+        if let Some(public) = patch.public {
+            d.public = public;
+        }
+        fields.finish()?;
+        if d == old {
+            return Ok(old);
+        }
+        d.updated_at = now();
+        tx.update_department(&d).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Updated, EntityType::Department, id, None, None, json(&d), json(&old)))
+            .await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// A department with tickets cannot be deleted (409): the tickets would lose their queue.
+    pub async fn delete_department(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<()> {
+        require_admin(p)?;
+        let mut tx = self.store().write().await?;
+        let old = tx.department(id).await?.ok_or(AppError::NotFound)?;
+        if tx.department_ticket_count(id).await? > 0 {
+            return Err(AppError::Conflict("the department has tickets; move them to another department first".into()));
+        }
+        tx.delete_department(id).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Deleted, EntityType::Department, id, None, None, serde_json::Value::Null, json(&old)))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

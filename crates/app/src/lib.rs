@@ -1,0 +1,125 @@
+//! ferrodesk's use cases. Each public method is one thing a principal can do: it checks who may do it,
+//! validates the input, and performs all reads-for-update and writes, the event row included, on one store
+//! transaction. Nothing here knows about HTTP.
+
+pub mod auth;
+mod directory;
+mod error;
+mod events;
+mod paging;
+mod people;
+mod search;
+mod staff;
+mod tickets;
+mod tokens;
+
+pub use error::{AppError, AppResult};
+pub use paging::Paged;
+
+use domain::event::{EntityType, EventAction, EventSource, NewEvent};
+use domain::{FieldError, Principal};
+use std::sync::Arc;
+use store::Store;
+
+/// Where a request came from, recorded on the events it causes.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub source: Option<EventSource>,
+    /// The request path.
+    pub url: Option<String>,
+    /// The client address (after trusted-proxy resolution).
+    pub ip: Option<String>,
+}
+
+/// The application: the use cases over one store.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
+
+/// A change being recorded: who, from where, what.
+pub(crate) struct Change<'a> {
+    pub principal: &'a Principal,
+    pub meta: &'a RequestMeta,
+}
+
+impl Change<'_> {
+    pub fn event(
+        &self,
+        action: EventAction,
+        entity: EntityType,
+        entity_id: i64,
+        customer_id: Option<i64>,
+        name: Option<&'static str>,
+        value: serde_json::Value,
+        old: serde_json::Value,
+    ) -> NewEvent {
+        let (member_id, member_type) = self.principal.member();
+        NewEvent {
+            source: self.meta.source.unwrap_or(EventSource::Api),
+            member_id,
+            member_type,
+            url: self.meta.url.clone(),
+            action,
+            name,
+            entity,
+            entity_id,
+            customer_id,
+            value,
+            old,
+        }
+    }
+}
+
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Collects field errors so that one answer names every bad field.
+#[derive(Default)]
+pub(crate) struct Fields(Vec<FieldError>);
+
+impl Fields {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Keeps the parsed value, or records the field's error.
+    pub fn check<T>(&mut self, field: &str, parsed: Result<T, &str>) -> Option<T> {
+        match parsed {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e);
+                None
+            }
+        }
+    }
+
+    pub fn finish(self) -> AppResult<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(self.0)) }
+    }
+}
+
+/// Anything a principal may not see is "not found", so ids cannot be probed.
+pub(crate) fn require_staff(p: &Principal) -> AppResult<()> {
+    if p.is_staff() { Ok(()) } else { Err(AppError::NotFound) }
+}
+
+pub(crate) fn require_admin(p: &Principal) -> AppResult<()> {
+    if p.is_admin() { Ok(()) } else { Err(AppError::NotFound) }
+}
+
+/// Trims optional text and turns blank into `None`.
+pub(crate) fn clean(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}

@@ -1,0 +1,295 @@
+//! Customers and end users: the basic fields tickets need (SPEC §3.4), with soft delete and restore.
+use crate::auth::{check_password, hash_password};
+use crate::paging::{by_id, page_request, paged};
+use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, clean, json, require_staff};
+use api_types::{CustomerPatch, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
+use domain::event::{EntityType, EventAction};
+use domain::{Customer, Email, EndUser, Principal};
+use store::time::now;
+
+fn check_name(fields: &mut Fields, name: &str) -> String {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 255 {
+        fields.add("name", "must be 1 to 255 characters");
+    }
+    name.to_owned()
+}
+
+fn check_email(fields: &mut Fields, email: Option<String>) -> Option<String> {
+    clean(email).and_then(|e| fields.check("email", Email::parse(&e)).map(String::from))
+}
+
+fn check_phone(fields: &mut Fields, phone: Option<String>) -> Option<String> {
+    let phone = clean(phone)?;
+    if phone.chars().count() > 50 {
+        fields.add("phone", "must be at most 50 characters");
+    }
+    Some(phone)
+}
+
+fn check_tags(fields: &mut Fields, tags: Option<Vec<String>>) -> Vec<String> {
+    let mut out: Vec<String> = tags.unwrap_or_default().into_iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    if out.iter().any(|t| t.chars().count() > 100) {
+        fields.add("tags", "each tag must be at most 100 characters");
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+impl App {
+    pub async fn create_customer(&self, p: &Principal, meta: &RequestMeta, input: NewCustomer) -> AppResult<Customer> {
+        require_staff(p)?;
+        let mut fields = Fields::default();
+        let at = now();
+        let customer = Customer {
+            id: 0,
+            name: check_name(&mut fields, &input.name),
+            email: check_email(&mut fields, input.email),
+            phone: check_phone(&mut fields, input.phone),
+            external_id: clean(input.external_id),
+            tags: check_tags(&mut fields, input.tags),
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+        };
+        fields.finish()?;
+        let mut tx = self.store().write().await?;
+        let c = tx.insert_customer(&customer).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Created, EntityType::Customer, c.id, Some(c.id), Some("CustomerCreated"), json(&c), serde_json::Value::Null))
+            .await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// A customer; end users may read their own. Soft-deleted ones are found by staff only.
+    pub async fn get_customer(&self, p: &Principal, id: i64) -> AppResult<Customer> {
+        if p.customer_scope().is_some_and(|c| c != id) {
+            return Err(AppError::NotFound);
+        }
+        let c = self.store().read().await?.customer(id).await?.ok_or(AppError::NotFound)?;
+        if c.deleted_at.is_some() && !p.is_staff() {
+            return Err(AppError::NotFound);
+        }
+        Ok(c)
+    }
+
+    pub async fn list_customers(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<Customer>> {
+        require_staff(p)?;
+        let page = page_request(q.limit, q.cursor.as_deref())?;
+        let rows = self.store().read().await?.customer_list(q.deleted.unwrap_or(false), &page).await?;
+        Ok(paged(rows, &page, |c| by_id(c.id)))
+    }
+
+    pub async fn update_customer(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: CustomerPatch) -> AppResult<Customer> {
+        require_staff(p)?;
+        let mut tx = self.store().write().await?;
+        let old = tx.customer(id).await?.filter(|c| c.deleted_at.is_none()).ok_or(AppError::NotFound)?;
+        let mut c = old.clone();
+        let mut fields = Fields::default();
+        if let Some(name) = &patch.name {
+            c.name = check_name(&mut fields, name);
+        }
+        if let Some(email) = patch.email {
+            c.email = check_email(&mut fields, email);
+        }
+        if let Some(phone) = patch.phone {
+            c.phone = check_phone(&mut fields, phone);
+        }
+        if let Some(ext) = patch.external_id {
+            c.external_id = clean(ext);
+        }
+        if patch.tags.is_some() {
+            c.tags = check_tags(&mut fields, patch.tags);
+        }
+        fields.finish()?;
+        if c == old {
+            return Ok(old);
+        }
+        c.updated_at = now();
+        tx.update_customer(&c).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Updated, EntityType::Customer, id, Some(id), Some("CustomerUpdated"), json(&c), json(&old)))
+            .await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Soft delete (`restore = false`) or restore (`true`).
+    pub async fn set_customer_deleted(&self, p: &Principal, meta: &RequestMeta, id: i64, deleted: bool) -> AppResult<Customer> {
+        require_staff(p)?;
+        let mut tx = self.store().write().await?;
+        let old = tx.customer(id).await?.ok_or(AppError::NotFound)?;
+        if old.deleted_at.is_some() == deleted {
+            return if deleted { Err(AppError::NotFound) } else { Ok(old) };
+        }
+        let at = now();
+        let c = Customer { deleted_at: deleted.then_some(at), updated_at: at, ..old.clone() };
+        tx.update_customer(&c).await?;
+        let (action, name) = if deleted {
+            (EventAction::Deleted, "CustomerDeleted")
+        } else {
+            (EventAction::Restored, "CustomerRestored")
+        };
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(action, EntityType::Customer, id, Some(id), Some(name), json(&c), json(&old))).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    pub async fn create_end_user(&self, p: &Principal, meta: &RequestMeta, input: NewEndUser) -> AppResult<EndUser> {
+        require_staff(p)?;
+        let mut fields = Fields::default();
+        let at = now();
+        let user = EndUser {
+            id: 0,
+            customer_id: input.customer_id,
+            name: check_name(&mut fields, &input.name),
+            email: check_email(&mut fields, input.email),
+            phone: check_phone(&mut fields, input.phone),
+            tags: check_tags(&mut fields, input.tags),
+            has_password: false,
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+        };
+        if let Some(pw) = &input.password {
+            fields.check("password", check_password(pw));
+            if user.email.is_none() {
+                fields.add("email", "is required to log in with a password");
+            }
+        }
+        fields.finish()?;
+        let hash = match input.password {
+            Some(pw) => Some(hash_password(pw).await?),
+            None => None,
+        };
+        let mut tx = self.store().write().await?;
+        if tx.customer(input.customer_id).await?.filter(|c| c.deleted_at.is_none()).is_none() {
+            return Err(AppError::field("customer_id", "no such customer"));
+        }
+        if let Some(email) = &user.email {
+            if tx.end_user_by_email(input.customer_id, email).await?.is_some() {
+                return Err(AppError::Conflict("this customer already has an end user with this email".into()));
+            }
+        }
+        let u = tx.insert_end_user(&user, hash.as_deref()).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Created, EntityType::EndUser, u.id, Some(u.customer_id), Some("EndUserCreated"), json(&u), serde_json::Value::Null))
+            .await?;
+        tx.commit().await?;
+        Ok(u)
+    }
+
+    /// An end user; end users may read themselves and the people of their own customer.
+    pub async fn get_end_user(&self, p: &Principal, id: i64) -> AppResult<EndUser> {
+        let u = self.store().read().await?.end_user(id).await?.ok_or(AppError::NotFound)?;
+        if p.customer_scope().is_some_and(|c| c != u.customer_id || u.deleted_at.is_some()) {
+            return Err(AppError::NotFound);
+        }
+        Ok(u)
+    }
+
+    pub async fn list_end_users(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<EndUser>> {
+        let customer_id = match p.customer_scope() {
+            Some(own) if q.customer_id.is_some_and(|c| c != own) => return Ok(Paged { data: vec![], next_cursor: None }),
+            Some(own) => Some(own),
+            None => q.customer_id,
+        };
+        let deleted = q.deleted.unwrap_or(false) && p.is_staff();
+        let page = page_request(q.limit, q.cursor.as_deref())?;
+        let rows = self.store().read().await?.end_user_list(customer_id, deleted, &page).await?;
+        Ok(paged(rows, &page, |u| by_id(u.id)))
+    }
+
+    /// Staff change any end user; an end user may change their own name, phone and password.
+    pub async fn update_end_user(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: EndUserPatch) -> AppResult<EndUser> {
+        let mut fields = Fields::default();
+        if let Principal::EndUser { id: me, .. } = p {
+            if *me != id {
+                return Err(AppError::NotFound);
+            }
+            if patch.email.is_some() {
+                fields.add("email", "ask staff to change your email");
+            }
+            if patch.tags.is_some() {
+                fields.add("tags", "may only be set by staff");
+            }
+        }
+        let hash = match &patch.password {
+            Some(Some(pw)) => {
+                fields.check("password", check_password(pw));
+                fields.0.is_empty().then_some(pw.clone())
+            }
+            _ => None,
+        };
+        fields.finish()?;
+        let hash = match hash {
+            Some(pw) => Some(Some(hash_password(pw).await?)),
+            None if matches!(patch.password, Some(None)) => Some(None),
+            None => None,
+        };
+        let mut tx = self.store().write().await?;
+        let old = tx.end_user(id).await?.filter(|u| u.deleted_at.is_none()).ok_or(AppError::NotFound)?;
+        let mut u = old.clone();
+        let mut fields = Fields::default();
+        if let Some(name) = &patch.name {
+            u.name = check_name(&mut fields, name);
+        }
+        if let Some(email) = patch.email {
+            u.email = check_email(&mut fields, email);
+        }
+        if let Some(phone) = patch.phone {
+            u.phone = check_phone(&mut fields, phone);
+        }
+        if patch.tags.is_some() {
+            u.tags = check_tags(&mut fields, patch.tags);
+        }
+        if let Some(h) = &hash {
+            u.has_password = h.is_some();
+            if h.is_some() && u.email.is_none() {
+                fields.add("email", "is required to log in with a password");
+            }
+        }
+        fields.finish()?;
+        if u.email != old.email {
+            if let Some(email) = &u.email {
+                if tx.end_user_by_email(u.customer_id, email).await?.is_some_and(|other| other.id != id) {
+                    return Err(AppError::Conflict("this customer already has an end user with this email".into()));
+                }
+            }
+        }
+        if u == old && hash.is_none() {
+            return Ok(old);
+        }
+        u.updated_at = now();
+        tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref())).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Updated, EntityType::EndUser, id, Some(u.customer_id), Some("EndUserUpdated"), json(&u), json(&old)))
+            .await?;
+        tx.commit().await?;
+        Ok(u)
+    }
+
+    pub async fn set_end_user_deleted(&self, p: &Principal, meta: &RequestMeta, id: i64, deleted: bool) -> AppResult<EndUser> {
+        require_staff(p)?;
+        let mut tx = self.store().write().await?;
+        let old = tx.end_user(id).await?.ok_or(AppError::NotFound)?;
+        if old.deleted_at.is_some() == deleted {
+            return if deleted { Err(AppError::NotFound) } else { Ok(old) };
+        }
+        let at = now();
+        let u = EndUser { deleted_at: deleted.then_some(at), updated_at: at, ..old.clone() };
+        tx.update_end_user(&u, None).await?;
+        let (action, name) = if deleted {
+            (EventAction::Deleted, "EndUserDeleted")
+        } else {
+            (EventAction::Restored, "EndUserRestored")
+        };
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(action, EntityType::EndUser, id, Some(u.customer_id), Some(name), json(&u), json(&old))).await?;
+        tx.commit().await?;
+        Ok(u)
+    }
+}

@@ -1,0 +1,204 @@
+//! Staff accounts (admin only) and the bootstrap of the first admin.
+use crate::auth::{check_password, hash_password, token_hash, verify_password};
+use crate::paging::{by_id, page_request, paged};
+use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, json, require_admin};
+use api_types::{ListQuery, Me, NewStaff, StaffPatch};
+use domain::event::{EntityType, EventAction, EventSource};
+use domain::{ApiToken, Email, Principal, Role, Staff};
+use store::time::now;
+
+/// What bootstrap did, so the binary can tell the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bootstrap {
+    Nothing,
+    /// An admin was created with a generated password, to be printed once.
+    CreatedAdmin { email: String, password: String },
+}
+
+fn system_meta() -> RequestMeta {
+    RequestMeta { source: Some(EventSource::System), url: None, ip: None }
+}
+
+fn check_role(fields: &mut Fields, role: Role) {
+    if !role.is_staff() {
+        fields.add("role", "must be admin or agent");
+    }
+}
+
+impl App {
+    pub async fn me(&self, p: &Principal) -> AppResult<Me> {
+        let (kind, id, customer_id) = match p {
+            Principal::Staff { id, .. } => ("staff", *id, None),
+            Principal::Integration { token_id, .. } => ("token", *token_id, None),
+            Principal::EndUser { id, customer_id, .. } => ("end_user", *id, Some(*customer_id)),
+            Principal::System => return Err(AppError::Unauthenticated),
+        };
+        Ok(Me { kind: kind.into(), id, role: p.role(), name: p.display_name().into(), customer_id })
+    }
+
+    pub async fn create_staff(&self, p: &Principal, meta: &RequestMeta, input: NewStaff) -> AppResult<Staff> {
+        require_admin(p)?;
+        let mut fields = Fields::default();
+        let email = fields.check("email", Email::parse(&input.email));
+        let name = input.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 255 {
+            fields.add("name", "must be 1 to 255 characters");
+        }
+        check_role(&mut fields, input.role);
+        fields.check("password", check_password(&input.password));
+        fields.finish()?;
+        let email = email.ok_or_else(|| AppError::Internal("email checked above".into()))?;
+        let hash = hash_password(input.password).await?;
+        let at = now();
+        let mut tx = self.store().write().await?;
+        let s = tx
+            .insert_staff(&Staff { id: 0, email: email.into(), name, role: input.role, created_at: at, updated_at: at }, &hash)
+            .await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Created, EntityType::Staff, s.id, None, None, json(&s), serde_json::Value::Null))
+            .await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    pub async fn get_staff(&self, p: &Principal, id: i64) -> AppResult<Staff> {
+        require_admin(p)?;
+        self.store().read().await?.staff(id).await?.ok_or(AppError::NotFound)
+    }
+
+    pub async fn list_staff(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<Staff>> {
+        require_admin(p)?;
+        let page = page_request(q.limit, q.cursor.as_deref())?;
+        let rows = self.store().read().await?.staff_list(&page).await?;
+        Ok(paged(rows, &page, |s| by_id(s.id)))
+    }
+
+    pub async fn update_staff(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: StaffPatch) -> AppResult<Staff> {
+        require_admin(p)?;
+        let mut fields = Fields::default();
+        let email = patch.email.as_deref().map(|e| fields.check("email", Email::parse(e)));
+        if let Some(role) = patch.role {
+            check_role(&mut fields, role);
+        }
+        if let Some(pw) = &patch.password {
+            fields.check("password", check_password(pw));
+        }
+        if patch.name.as_deref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 255) {
+            fields.add("name", "must be 1 to 255 characters");
+        }
+        fields.finish()?;
+        let hash = match patch.password {
+            Some(pw) => Some(hash_password(pw).await?),
+            None => None,
+        };
+        let mut tx = self.store().write().await?;
+        let old = tx.staff(id).await?.ok_or(AppError::NotFound)?;
+        let mut s = old.clone();
+        if let Some(Some(e)) = email {
+            s.email = e.into();
+        }
+        if let Some(n) = patch.name {
+            s.name = n.trim().to_owned();
+        }
+        if let Some(r) = patch.role {
+            if old.role == Role::Admin && r != Role::Admin && self.admin_count(&mut *tx).await? <= 1 {
+                return Err(AppError::Conflict("this is the last admin; make another admin first".into()));
+            }
+            s.role = r;
+        }
+        if s == old && hash.is_none() {
+            return Ok(old);
+        }
+        s.updated_at = now();
+        tx.update_staff(&s, hash.as_deref()).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Updated, EntityType::Staff, id, None, None, json(&s), json(&old))).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    pub async fn delete_staff(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<()> {
+        require_admin(p)?;
+        let mut tx = self.store().write().await?;
+        let old = tx.staff(id).await?.ok_or(AppError::NotFound)?;
+        if old.role == Role::Admin && self.admin_count(&mut *tx).await? <= 1 {
+            return Err(AppError::Conflict("this is the last admin; make another admin first".into()));
+        }
+        tx.delete_staff(id).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Deleted, EntityType::Staff, id, None, None, serde_json::Value::Null, json(&old)))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn admin_count(&self, tx: &mut dyn store::Writer) -> AppResult<usize> {
+        let all = tx.staff_list(&store::PageRequest::first(store::PageRequest::MAX_LIMIT)).await?;
+        Ok(all.iter().filter(|s| s.role == Role::Admin).count())
+    }
+
+    /// Makes sure the admin named by `FERRODESK_ADMIN_EMAIL`/`_PASSWORD` exists with that password.
+    pub async fn ensure_admin(&self, email: &str, password: &str) -> AppResult<()> {
+        let email = Email::parse(email).map_err(|e| AppError::field("FERRODESK_ADMIN_EMAIL", e))?;
+        check_password(password).map_err(|e| AppError::field("FERRODESK_ADMIN_PASSWORD", e))?;
+        let existing = self.store().read().await?.staff_credentials(email.as_str()).await?;
+        let meta = system_meta();
+        let change = Change { principal: &Principal::System, meta: &meta };
+        match existing {
+            Some(c) if c.staff.role == Role::Admin && verify_password(password.into(), c.password_hash.clone()).await => Ok(()),
+            Some(c) => {
+                let hash = hash_password(password.into()).await?;
+                let mut tx = self.store().write().await?;
+                let s = Staff { role: Role::Admin, updated_at: now(), ..c.staff.clone() };
+                tx.update_staff(&s, Some(&hash)).await?;
+                tx.insert_event(&change.event(EventAction::Updated, EntityType::Staff, s.id, None, None, json(&s), json(&c.staff)))
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+            None => {
+                let hash = hash_password(password.into()).await?;
+                let at = now();
+                let mut tx = self.store().write().await?;
+                let s = tx
+                    .insert_staff(&Staff { id: 0, email: email.into(), name: "Administrator".into(), role: Role::Admin, created_at: at, updated_at: at }, &hash)
+                    .await?;
+                tx.insert_event(&change.event(EventAction::Created, EntityType::Staff, s.id, None, None, json(&s), serde_json::Value::Null))
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Makes sure an admin API token with exactly this secret exists (`FERRODESK_ADMIN_TOKEN`).
+    pub async fn ensure_admin_token(&self, secret: &str) -> AppResult<()> {
+        if secret.len() < 16 {
+            return Err(AppError::field("FERRODESK_ADMIN_TOKEN", "must be at least 16 characters"));
+        }
+        let hash = token_hash(secret);
+        if self.store().read().await?.token_by_hash(&hash).await?.is_some() {
+            return Ok(());
+        }
+        let meta = system_meta();
+        let change = Change { principal: &Principal::System, meta: &meta };
+        let mut tx = self.store().write().await?;
+        let token = ApiToken { id: 0, name: "bootstrap admin token".into(), role: Role::Admin, end_user_id: None, created_by: None, created_at: now() };
+        let t = tx.insert_token(&token, &hash).await?;
+        tx.insert_event(&change.event(EventAction::Created, EntityType::Token, t.id, None, None, json(&t), serde_json::Value::Null))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// With no staff at all and no bootstrap variables, creates `admin@localhost` with a random password.
+    pub async fn bootstrap_first_admin(&self) -> AppResult<Bootstrap> {
+        if self.store().read().await?.staff_count().await? > 0 {
+            return Ok(Bootstrap::Nothing);
+        }
+        let email = "admin@localhost.localdomain".to_owned();
+        let password = crate::auth::new_password();
+        self.ensure_admin(&email, &password).await?;
+        Ok(Bootstrap::CreatedAdmin { email, password })
+    }
+}

@@ -1,0 +1,546 @@
+//! Tickets and replies (SPEC §3.2).
+use crate::paging::{page_request, paged};
+use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, clean, json, require_staff};
+use api_types::{NewReply, NewTicket, ReplyPatch, TicketPatch, TicketQuery};
+use domain::event::{EntityType, EventAction};
+use domain::ticket::ReplyRefused;
+use domain::{Cursor, Email, EndUser, Principal, Priority, Reply, Side, Ticket, TicketStatus, Title, search_terms};
+use serde_json::json;
+use store::time::{now, to_micros};
+use store::{AssignedFilter, TicketFilter, TicketSort, Writer};
+
+/// Longest message accepted; the request body limit (1 MiB) is the outer bound.
+const MAX_MESSAGE_BYTES: usize = 512 * 1024;
+
+fn side(p: &Principal) -> Side {
+    if p.is_staff() { Side::Staff } else { Side::Customer }
+}
+
+fn check_message(fields: &mut Fields, field: &str, message: &str) {
+    if message.trim().is_empty() {
+        fields.add(field, "must not be empty");
+    } else if message.len() > MAX_MESSAGE_BYTES {
+        fields.add(field, "must be at most 512 KiB");
+    }
+}
+
+/// Whether `p` may see `t`: staff see every ticket, end users their own customer's.
+fn visible(p: &Principal, t: &Ticket) -> bool {
+    p.customer_scope().is_none_or(|c| c == t.customer_id)
+}
+
+/// The author fields of a reply written by `p`: WiseCP's `user_id` is the end user's or staff member's
+/// id; for an integration token it is the token's id.
+fn author(p: &Principal) -> (i64, bool) {
+    match p {
+        Principal::Staff { id, .. } => (*id, true),
+        Principal::Integration { token_id, .. } => (*token_id, true),
+        Principal::EndUser { id, .. } => (*id, false),
+        Principal::System => (0, true),
+    }
+}
+
+fn reply_name(side: Side, event: &'static str) -> &'static str {
+    match (side, event) {
+        (Side::Customer, "created") => "TicketClientCreated",
+        (Side::Staff, "created") => "TicketAdminCreated",
+        (Side::Customer, _) => "TicketClientReplied",
+        (Side::Staff, _) => "TicketAdminReplied",
+    }
+}
+
+impl App {
+    /// Opens a ticket; its message becomes the first reply.
+    pub async fn create_ticket(&self, p: &Principal, meta: &RequestMeta, input: NewTicket) -> AppResult<Ticket> {
+        let side = side(p);
+        let mut fields = Fields::default();
+        let title = fields.check("title", Title::parse(&input.title));
+        check_message(&mut fields, "message", &input.message);
+        if side == Side::Customer {
+            for (field, given) in [
+                ("customer_id", input.customer_id.is_some()),
+                ("email", input.email.is_some()),
+                ("assigned", input.assigned.is_some()),
+            ] {
+                if given {
+                    fields.add(field, "may only be given by staff");
+                }
+            }
+        }
+        let email = match clean(input.email.clone()) {
+            Some(e) => fields.check("email", Email::parse(&e)),
+            None => None,
+        };
+        fields.finish()?;
+        let title = title.ok_or_else(|| AppError::Internal("title checked above".into()))?;
+
+        let change = Change { principal: p, meta };
+        let mut tx = self.store().write().await?;
+        let department = tx.department(input.did).await?;
+        let mut fields = Fields::default();
+        let Some(department) = department else {
+            return Err(AppError::field("did", "no such department"));
+        };
+        if side == Side::Customer && !department.public {
+            return Err(AppError::field("did", "no such department"));
+        }
+        let requester = match p {
+            Principal::EndUser { id, .. } => {
+                if input.user_id.is_some_and(|u| u != *id) {
+                    fields.add("user_id", "an end user opens tickets as themselves");
+                }
+                tx.end_user(*id).await?
+            }
+            _ => self.resolve_requester(&mut *tx, &change, &input, email, &mut fields).await?,
+        };
+        if let Some(staff_id) = input.assigned {
+            if tx.staff(staff_id).await?.is_none() {
+                fields.add("assigned", "no such staff member");
+            }
+        }
+        fields.finish()?;
+        let requester = requester.ok_or_else(|| AppError::field("user_id", "no such end user"))?;
+
+        let at = now();
+        let opening = Ticket::opening_state(side);
+        let assigned_by = input.assigned.and(match p {
+            Principal::Staff { id, .. } => Some(*id),
+            _ => None,
+        });
+        let ticket = tx
+            .insert_ticket(&Ticket {
+                id: 0,
+                did: department.id,
+                user_id: requester.id,
+                customer_id: requester.customer_id,
+                status: opening.status,
+                locked: false,
+                priority: input.priority.unwrap_or(Priority::MEDIUM),
+                title: title.into_inner(),
+                ctime: at,
+                lastreply: at,
+                read_by_customer: opening.read_by_customer,
+                read_by_staff: opening.read_by_staff,
+                service: input.service,
+                assigned: input.assigned,
+                assigned_by,
+                custom_fields: input.custom_fields.unwrap_or_default(),
+                redeemed: vec![],
+                account_key: clean(input.account_key),
+                updated_at: at,
+                replies: None,
+            })
+            .await?;
+        let (user_id, admin) = author(p);
+        let first = tx
+            .insert_reply(&Reply {
+                id: 0,
+                owner_id: ticket.id,
+                user_id,
+                admin,
+                name: p.display_name().to_owned(),
+                encrypted: false,
+                message: input.message,
+                ctime: at,
+                ip: meta.ip.clone(),
+                internal: false,
+            })
+            .await?;
+        let ticket = Ticket { replies: Some(vec![first]), ..ticket };
+        let name = reply_name(side, "created");
+        tx.insert_event(&change.event(
+            EventAction::Created,
+            EntityType::Ticket,
+            ticket.id,
+            Some(ticket.customer_id),
+            Some(name),
+            json(&ticket),
+            serde_json::Value::Null,
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(ticket)
+    }
+
+    /// Staff name the requester by `user_id`, or by `customer_id` + `email` (creating the end user if the
+    /// customer has nobody with that address).
+    async fn resolve_requester(
+        &self,
+        tx: &mut dyn Writer,
+        change: &Change<'_>,
+        input: &NewTicket,
+        email: Option<Email>,
+        fields: &mut Fields,
+    ) -> AppResult<Option<EndUser>> {
+        if let Some(user_id) = input.user_id {
+            let user = tx.end_user(user_id).await?.filter(|u| u.deleted_at.is_none());
+            match &user {
+                None => fields.add("user_id", "no such end user"),
+                Some(u) if input.customer_id.is_some_and(|c| c != u.customer_id) => {
+                    fields.add("customer_id", "does not match the end user's customer")
+                }
+                Some(_) => {}
+            }
+            return Ok(user);
+        }
+        let (Some(customer_id), Some(email)) = (input.customer_id, email) else {
+            fields.add("user_id", "give user_id, or customer_id and email of the requester");
+            return Ok(None);
+        };
+        if tx.customer(customer_id).await?.filter(|c| c.deleted_at.is_none()).is_none() {
+            fields.add("customer_id", "no such customer");
+            return Ok(None);
+        }
+        if let Some(existing) = tx.end_user_by_email(customer_id, email.as_str()).await? {
+            return Ok(Some(existing));
+        }
+        let at = now();
+        let name = clean(input.name.clone())
+            .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or(email.as_str()).to_owned());
+        let user = tx
+            .insert_end_user(
+                &EndUser {
+                    id: 0,
+                    customer_id,
+                    name,
+                    email: Some(email.as_str().to_owned()),
+                    phone: None,
+                    tags: vec![],
+                    has_password: false,
+                    created_at: at,
+                    updated_at: at,
+                    deleted_at: None,
+                },
+                None,
+            )
+            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Created,
+            EntityType::EndUser,
+            user.id,
+            Some(customer_id),
+            Some("EndUserCreated"),
+            json(&user),
+            serde_json::Value::Null,
+        ))
+        .await?;
+        Ok(Some(user))
+    }
+
+    /// A ticket the principal may see, with its replies when asked (internal notes for staff only).
+    pub async fn get_ticket(&self, p: &Principal, id: i64, with_replies: bool) -> AppResult<Ticket> {
+        let mut db = self.store().read().await?;
+        let ticket = db.ticket(id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)?;
+        if with_replies {
+            let replies = db.reply_list(id, p.is_staff()).await?;
+            return Ok(Ticket { replies: Some(replies), ..ticket });
+        }
+        Ok(ticket)
+    }
+
+    pub async fn list_tickets(&self, p: &Principal, q: &TicketQuery) -> AppResult<Paged<Ticket>> {
+        let mut fields = Fields::default();
+        let page = page_request(q.limit, q.cursor.as_deref())?;
+        let mut filter = TicketFilter { page, search_internal: p.is_staff(), ..TicketFilter::default() };
+        if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
+            for part in s.split(',') {
+                if let Some(st) = fields.check("status", TicketStatus::parse(part.trim())) {
+                    filter.statuses.push(st);
+                }
+            }
+        }
+        filter.did = q.did;
+        filter.user_id = q.user_id;
+        filter.customer_id = q.customer_id;
+        if let Some(a) = q.assigned.as_deref() {
+            filter.assigned = match a {
+                "none" | "" => Some(AssignedFilter::Nobody),
+                id => fields.check("assigned", id.parse().map(AssignedFilter::Staff).map_err(|_| "must be a staff id or none")),
+            };
+        }
+        if let Some(pr) = q.priority {
+            filter.priority = fields.check("priority", Priority::try_from(pr)).map(Priority::get);
+        }
+        if let Some(l) = q.locked {
+            filter.locked = fields.check("locked", match l {
+                0 => Ok(false),
+                1 => Ok(true),
+                _ => Err("must be 0 or 1"),
+            });
+        }
+        if let Some(s) = q.sort.as_deref() {
+            if let Some(sort) = fields.check("sort", TicketSort::parse(s)) {
+                filter.sort = sort;
+            }
+        }
+        if let Some(text) = q.q.as_deref() {
+            filter.terms = search_terms(text);
+        }
+        fields.finish()?;
+        if let Some(scope) = p.customer_scope() {
+            if filter.customer_id.is_some_and(|c| c != scope) {
+                return Ok(Paged { data: vec![], next_cursor: None });
+            }
+            filter.customer_id = Some(scope);
+            filter.search_internal = false;
+        }
+        let rows = self.store().read().await?.ticket_list(&filter).await?;
+        let sort = filter.sort;
+        Ok(paged(rows, &filter.page, |t| Cursor {
+            key: match sort {
+                TicketSort::LastReplyAsc | TicketSort::LastReplyDesc => to_micros(t.lastreply),
+                TicketSort::PriorityAsc | TicketSort::PriorityDesc => i64::from(t.priority),
+                TicketSort::IdAsc | TicketSort::IdDesc => 0,
+            },
+            id: t.id,
+        }))
+    }
+
+    /// Changes ticket fields: staff any of them, an end user only `status: "solved"`.
+    pub async fn update_ticket(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: TicketPatch) -> AppResult<Ticket> {
+        let mut fields = Fields::default();
+        if !p.is_staff() {
+            let TicketPatch { status, priority, did, locked, assigned, service, title, custom_fields, account_key } = &patch;
+            let others = [
+                ("priority", priority.is_some()),
+                ("did", did.is_some()),
+                ("locked", locked.is_some()),
+                ("assigned", assigned.is_some()),
+                ("service", service.is_some()),
+                ("title", title.is_some()),
+                ("custom_fields", custom_fields.is_some()),
+                ("account_key", account_key.is_some()),
+            ];
+            for (field, given) in others {
+                if given {
+                    fields.add(field, "end users may only set status to solved");
+                }
+            }
+            if status.is_some_and(|s| s != TicketStatus::Solved) {
+                fields.add("status", "end users may only set status to solved");
+            }
+        }
+        let title = patch.title.as_deref().map(|t| fields.check("title", Title::parse(t)));
+        fields.finish()?;
+
+        let change = Change { principal: p, meta };
+        let mut tx = self.store().write().await?;
+        let old = tx.ticket_for_update(id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)?;
+        let mut t = old.clone();
+        let mut fields = Fields::default();
+        if let Some(did) = patch.did {
+            if tx.department(did).await?.is_none() {
+                fields.add("did", "no such department");
+            }
+            t.did = did;
+        }
+        if let Some(assigned) = patch.assigned {
+            if let Some(staff_id) = assigned {
+                if tx.staff(staff_id).await?.is_none() {
+                    fields.add("assigned", "no such staff member");
+                }
+            }
+            if assigned != old.assigned {
+                t.assigned = assigned;
+                t.assigned_by = match (assigned, p) {
+                    (Some(_), Principal::Staff { id, .. }) => Some(*id),
+                    _ => None,
+                };
+            }
+        }
+        fields.finish()?;
+        if let Some(s) = patch.status {
+            t.status = s;
+        }
+        if let Some(pr) = patch.priority {
+            t.priority = pr;
+        }
+        if let Some(l) = patch.locked {
+            t.locked = l;
+        }
+        if let Some(s) = patch.service {
+            t.service = s;
+        }
+        if let Some(Some(title)) = title {
+            t.title = title.into_inner();
+        }
+        if let Some(cf) = patch.custom_fields {
+            t.custom_fields = cf;
+        }
+        if let Some(k) = patch.account_key {
+            t.account_key = clean(k);
+        }
+        if t == old {
+            return Ok(old);
+        }
+        t.updated_at = now();
+        tx.update_ticket(&t).await?;
+        let name = if p.is_staff() {
+            "TicketAdminUpdated"
+        } else {
+            "TicketSolved"
+        };
+        tx.insert_event(&change.event(EventAction::Updated, EntityType::Ticket, t.id, Some(t.customer_id), Some(name), json(&t), json(&old)))
+            .await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    pub async fn delete_ticket(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<()> {
+        crate::require_admin(p)?;
+        let mut tx = self.store().write().await?;
+        let old = tx.ticket_for_update(id).await?.ok_or(AppError::NotFound)?;
+        tx.delete_ticket(id).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(
+            EventAction::Deleted,
+            EntityType::Ticket,
+            id,
+            Some(old.customer_id),
+            Some("TicketDeleted"),
+            serde_json::Value::Null,
+            json(&old),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a message. A customer's puts the ticket back in the staff queue, a staff member's hands it to the
+    /// customer, an internal note changes neither.
+    pub async fn reply_to_ticket(&self, p: &Principal, meta: &RequestMeta, id: i64, input: NewReply) -> AppResult<Reply> {
+        let mut fields = Fields::default();
+        check_message(&mut fields, "message", &input.message);
+        let internal = input.internal.unwrap_or(false);
+        if internal && !p.is_staff() {
+            fields.add("internal", "only staff may write internal notes");
+        }
+        fields.finish()?;
+        let side = side(p);
+        let change = Change { principal: p, meta };
+        let mut tx = self.store().write().await?;
+        let old = tx.ticket_for_update(id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)?;
+        let effect = old.reply_effect(side, internal).map_err(|e| match e {
+            ReplyRefused::Locked => AppError::TicketLocked,
+            ReplyRefused::InternalByCustomer => AppError::field("internal", "only staff may write internal notes"),
+        })?;
+        let at = now();
+        let (user_id, admin) = author(p);
+        let reply = tx
+            .insert_reply(&Reply {
+                id: 0,
+                owner_id: id,
+                user_id,
+                admin,
+                name: p.display_name().to_owned(),
+                encrypted: false,
+                message: input.message,
+                ctime: at,
+                ip: meta.ip.clone(),
+                internal,
+            })
+            .await?;
+        let mut t = old.clone();
+        if !internal {
+            t.lastreply = at;
+        }
+        t.status = effect.status;
+        t.read_by_customer = effect.read_by_customer;
+        t.read_by_staff = effect.read_by_staff;
+        t.updated_at = at;
+        tx.update_ticket(&t).await?;
+        let name = if internal { None } else { Some(reply_name(side, "replied")) };
+        tx.insert_event(&change.event(
+            EventAction::Created,
+            EntityType::Reply,
+            reply.id,
+            Some(t.customer_id),
+            name,
+            json!({ "request": t, "reply": reply }),
+            serde_json::Value::Null,
+        ))
+        .await?;
+        let status_name = (t.status != old.status).then_some("TicketStatusChange");
+        tx.insert_event(&change.event(EventAction::Updated, EntityType::Ticket, t.id, Some(t.customer_id), status_name, json(&t), json(&old)))
+            .await?;
+        tx.commit().await?;
+        Ok(reply)
+    }
+
+    pub async fn list_replies(&self, p: &Principal, ticket_id: i64) -> AppResult<Vec<Reply>> {
+        let mut db = self.store().read().await?;
+        db.ticket(ticket_id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)?;
+        Ok(db.reply_list(ticket_id, p.is_staff()).await?)
+    }
+
+    /// Edits a reply's text (staff).
+    pub async fn update_reply(&self, p: &Principal, meta: &RequestMeta, ticket_id: i64, reply_id: i64, patch: ReplyPatch) -> AppResult<Reply> {
+        require_staff(p)?;
+        let mut fields = Fields::default();
+        check_message(&mut fields, "message", &patch.message);
+        fields.finish()?;
+        let mut tx = self.store().write().await?;
+        let ticket = tx.ticket_for_update(ticket_id).await?.ok_or(AppError::NotFound)?;
+        let old = tx.reply(reply_id).await?.filter(|r| r.owner_id == ticket_id).ok_or(AppError::NotFound)?;
+        let reply = Reply { message: patch.message, ..old.clone() };
+        if reply == old {
+            return Ok(old);
+        }
+        tx.update_reply(&reply).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(
+            EventAction::Updated,
+            EntityType::Reply,
+            reply.id,
+            Some(ticket.customer_id),
+            Some("TicketReplyModified"),
+            json!({ "request": ticket, "reply": reply }),
+            json!({ "request": ticket, "reply": old }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(reply)
+    }
+
+    pub async fn delete_reply(&self, p: &Principal, meta: &RequestMeta, ticket_id: i64, reply_id: i64) -> AppResult<()> {
+        require_staff(p)?;
+        let mut tx = self.store().write().await?;
+        let ticket = tx.ticket_for_update(ticket_id).await?.ok_or(AppError::NotFound)?;
+        let old = tx.reply(reply_id).await?.filter(|r| r.owner_id == ticket_id).ok_or(AppError::NotFound)?;
+        tx.delete_reply(reply_id).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(
+            EventAction::Deleted,
+            EntityType::Reply,
+            reply_id,
+            Some(ticket.customer_id),
+            Some("TicketReplyDeleted"),
+            serde_json::Value::Null,
+            json!({ "request": ticket, "reply": old }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks the ticket read for the caller's side.
+    pub async fn mark_ticket_read(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<Ticket> {
+        let mut tx = self.store().write().await?;
+        let old = tx.ticket_for_update(id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)?;
+        let mut t = old.clone();
+        match side(p) {
+            Side::Staff => t.read_by_staff = true,
+            Side::Customer => t.read_by_customer = true,
+        }
+        if t == old {
+            return Ok(old);
+        }
+        t.updated_at = now();
+        tx.update_ticket(&t).await?;
+        let change = Change { principal: p, meta };
+        tx.insert_event(&change.event(EventAction::Updated, EntityType::Ticket, id, Some(t.customer_id), None, json(&t), json(&old)))
+            .await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+}

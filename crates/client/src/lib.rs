@@ -1,0 +1,330 @@
+//! A typed client of ferrodesk's native API.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), ferrodesk_client::Error> {
+//! let fd = ferrodesk_client::Client::new("http://127.0.0.1:8080", "fd_…")?;
+//! let tickets = fd.tickets(&Default::default()).await?;
+//! # Ok(()) }
+//! ```
+use api_types::*;
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use api_types;
+
+/// What a call can fail with: the server's problem+json, or the transport.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{} ({}): {}", .0.status, serde_json::to_string(&.0.code).unwrap_or_default(), .0.detail.clone().unwrap_or_default())]
+    Api(Problem),
+    #[error("unexpected answer {status}: {body}")]
+    Unexpected { status: u16, body: String },
+    #[error("transport: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("bad base URL: {0}")]
+    BadUrl(String),
+}
+
+impl Error {
+    /// The problem's stable code, if the server answered with one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Api(p) => Some(p.code),
+            _ => None,
+        }
+    }
+
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            Error::Api(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A connection to one ferrodesk server, acting with one token.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    pub fn new(base: &str, token: &str) -> Result<Self> {
+        let mut c = Self::anonymous(base)?;
+        c.token = Some(token.to_owned());
+        Ok(c)
+    }
+
+    /// A client without credentials (health checks, or testing refusals).
+    pub fn anonymous(base: &str) -> Result<Self> {
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::BadUrl(base.to_owned()));
+        }
+        Ok(Self { http: reqwest::Client::new(), base: base.trim_end_matches('/').to_owned(), token: None })
+    }
+
+    /// The same server, acting with another token.
+    pub fn with_token(&self, token: &str) -> Self {
+        Self { token: Some(token.to_owned()), ..self.clone() }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let rb = self.http.request(method, format!("{}{}", self.base, path));
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    async fn answer<T: DeserializeOwned>(rb: reqwest::RequestBuilder) -> Result<T> {
+        let response = rb.send().await?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        if status.is_success() {
+            let body: &[u8] = if status == StatusCode::NO_CONTENT || bytes.is_empty() { b"null" } else { &bytes };
+            return serde_json::from_slice(body)
+                .map_err(|e| Error::Unexpected { status: status.as_u16(), body: format!("{e}: {}", String::from_utf8_lossy(&bytes)) });
+        }
+        match serde_json::from_slice::<Problem>(&bytes) {
+            Ok(p) => Err(Error::Api(p)),
+            Err(_) => Err(Error::Unexpected { status: status.as_u16(), body: String::from_utf8_lossy(&bytes).into_owned() }),
+        }
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        Self::answer(self.request(Method::GET, path)).await
+    }
+
+    pub async fn get_query<T: DeserializeOwned, Q: Serialize + ?Sized>(&self, path: &str, query: &Q) -> Result<T> {
+        Self::answer(self.request(Method::GET, path).query(query)).await
+    }
+
+    pub async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<T> {
+        Self::answer(self.request(Method::POST, path).json(body)).await
+    }
+
+    pub async fn patch<T: DeserializeOwned, B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<T> {
+        Self::answer(self.request(Method::PATCH, path).json(body)).await
+    }
+
+    pub async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<T> {
+        Self::answer(self.request(Method::PUT, path).json(body)).await
+    }
+
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        Self::answer(self.request(Method::DELETE, path)).await
+    }
+
+    /// Sends raw bytes as a body, for testing how the server treats malformed input.
+    pub async fn send_raw(&self, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Result<serde_json::Value> {
+        let method = Method::from_bytes(method.as_bytes()).map_err(|e| Error::BadUrl(e.to_string()))?;
+        Self::answer(self.request(method, path).header("content-type", content_type).body(body)).await
+    }
+
+    // ------------------------------------------------------------ identity
+
+    pub async fn me(&self) -> Result<Me> {
+        self.get("/api/v1/me").await
+    }
+
+    pub async fn create_staff(&self, body: &NewStaff) -> Result<Staff> {
+        self.post("/api/v1/staff", body).await
+    }
+
+    pub async fn staff(&self, q: &ListQuery) -> Result<Page<Staff>> {
+        self.get_query("/api/v1/staff", q).await
+    }
+
+    pub async fn update_staff(&self, id: i64, body: &StaffPatch) -> Result<Staff> {
+        self.patch(&format!("/api/v1/staff/{id}"), body).await
+    }
+
+    pub async fn delete_staff(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/staff/{id}")).await
+    }
+
+    pub async fn create_token(&self, body: &NewToken) -> Result<CreatedToken> {
+        self.post("/api/v1/tokens", body).await
+    }
+
+    pub async fn tokens(&self, q: &ListQuery) -> Result<Page<ApiToken>> {
+        self.get_query("/api/v1/tokens", q).await
+    }
+
+    pub async fn delete_token(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/tokens/{id}")).await
+    }
+
+    // ------------------------------------------------------------ brands and departments
+
+    pub async fn create_brand(&self, body: &NewBrand) -> Result<Brand> {
+        self.post("/api/v1/brands", body).await
+    }
+
+    pub async fn brand(&self, id: i64) -> Result<Brand> {
+        self.get(&format!("/api/v1/brands/{id}")).await
+    }
+
+    pub async fn brands(&self, q: &ListQuery) -> Result<Page<Brand>> {
+        self.get_query("/api/v1/brands", q).await
+    }
+
+    pub async fn update_brand(&self, id: i64, body: &BrandPatch) -> Result<Brand> {
+        self.patch(&format!("/api/v1/brands/{id}"), body).await
+    }
+
+    pub async fn delete_brand(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/brands/{id}")).await
+    }
+
+    pub async fn create_department(&self, body: &NewDepartment) -> Result<Department> {
+        self.post("/api/v1/departments", body).await
+    }
+
+    pub async fn department(&self, id: i64) -> Result<Department> {
+        self.get(&format!("/api/v1/departments/{id}")).await
+    }
+
+    pub async fn departments(&self, q: &ListQuery) -> Result<Page<Department>> {
+        self.get_query("/api/v1/departments", q).await
+    }
+
+    pub async fn update_department(&self, id: i64, body: &DepartmentPatch) -> Result<Department> {
+        self.patch(&format!("/api/v1/departments/{id}"), body).await
+    }
+
+    pub async fn delete_department(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/departments/{id}")).await
+    }
+
+    // ------------------------------------------------------------ customers and end users
+
+    pub async fn create_customer(&self, body: &NewCustomer) -> Result<Customer> {
+        self.post("/api/v1/customers", body).await
+    }
+
+    pub async fn customer(&self, id: i64) -> Result<Customer> {
+        self.get(&format!("/api/v1/customers/{id}")).await
+    }
+
+    pub async fn customers(&self, q: &ListQuery) -> Result<Page<Customer>> {
+        self.get_query("/api/v1/customers", q).await
+    }
+
+    pub async fn update_customer(&self, id: i64, body: &CustomerPatch) -> Result<Customer> {
+        self.patch(&format!("/api/v1/customers/{id}"), body).await
+    }
+
+    pub async fn delete_customer(&self, id: i64) -> Result<Customer> {
+        self.delete(&format!("/api/v1/customers/{id}")).await
+    }
+
+    pub async fn restore_customer(&self, id: i64) -> Result<Customer> {
+        self.post(&format!("/api/v1/customers/{id}/restore"), &serde_json::json!({})).await
+    }
+
+    pub async fn customer_events(&self, id: i64, q: &EventQuery) -> Result<Page<Event>> {
+        self.get_query(&format!("/api/v1/customers/{id}/events"), q).await
+    }
+
+    pub async fn customer_end_users(&self, id: i64, q: &ListQuery) -> Result<Page<EndUser>> {
+        self.get_query(&format!("/api/v1/customers/{id}/end-users"), q).await
+    }
+
+    pub async fn create_end_user(&self, body: &NewEndUser) -> Result<EndUser> {
+        self.post("/api/v1/end-users", body).await
+    }
+
+    pub async fn end_user(&self, id: i64) -> Result<EndUser> {
+        self.get(&format!("/api/v1/end-users/{id}")).await
+    }
+
+    pub async fn end_users(&self, q: &ListQuery) -> Result<Page<EndUser>> {
+        self.get_query("/api/v1/end-users", q).await
+    }
+
+    pub async fn update_end_user(&self, id: i64, body: &EndUserPatch) -> Result<EndUser> {
+        self.patch(&format!("/api/v1/end-users/{id}"), body).await
+    }
+
+    pub async fn delete_end_user(&self, id: i64) -> Result<EndUser> {
+        self.delete(&format!("/api/v1/end-users/{id}")).await
+    }
+
+    pub async fn restore_end_user(&self, id: i64) -> Result<EndUser> {
+        self.post(&format!("/api/v1/end-users/{id}/restore"), &serde_json::json!({})).await
+    }
+
+    pub async fn create_end_user_token(&self, id: i64, name: Option<&str>) -> Result<CreatedToken> {
+        self.post(&format!("/api/v1/end-users/{id}/tokens"), &serde_json::json!({ "name": name })).await
+    }
+
+    // ------------------------------------------------------------ tickets
+
+    pub async fn create_ticket(&self, body: &NewTicket) -> Result<Ticket> {
+        self.post("/api/v1/tickets", body).await
+    }
+
+    pub async fn ticket(&self, id: i64) -> Result<Ticket> {
+        self.get(&format!("/api/v1/tickets/{id}")).await
+    }
+
+    pub async fn ticket_with_replies(&self, id: i64) -> Result<Ticket> {
+        self.get(&format!("/api/v1/tickets/{id}?include=replies")).await
+    }
+
+    pub async fn tickets(&self, q: &TicketQuery) -> Result<Page<Ticket>> {
+        self.get_query("/api/v1/tickets", q).await
+    }
+
+    pub async fn update_ticket(&self, id: i64, body: &TicketPatch) -> Result<Ticket> {
+        self.patch(&format!("/api/v1/tickets/{id}"), body).await
+    }
+
+    pub async fn delete_ticket(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/tickets/{id}")).await
+    }
+
+    pub async fn replies(&self, ticket_id: i64) -> Result<Page<Reply>> {
+        self.get(&format!("/api/v1/tickets/{ticket_id}/replies")).await
+    }
+
+    pub async fn reply(&self, ticket_id: i64, body: &NewReply) -> Result<Reply> {
+        self.post(&format!("/api/v1/tickets/{ticket_id}/replies"), body).await
+    }
+
+    pub async fn update_reply(&self, ticket_id: i64, reply_id: i64, body: &ReplyPatch) -> Result<Reply> {
+        self.patch(&format!("/api/v1/tickets/{ticket_id}/replies/{reply_id}"), body).await
+    }
+
+    pub async fn delete_reply(&self, ticket_id: i64, reply_id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/tickets/{ticket_id}/replies/{reply_id}")).await
+    }
+
+    pub async fn mark_read(&self, ticket_id: i64) -> Result<Ticket> {
+        self.post(&format!("/api/v1/tickets/{ticket_id}/read"), &serde_json::json!({})).await
+    }
+
+    pub async fn search(&self, q: &SearchQuery) -> Result<SearchResults> {
+        self.get_query("/api/v1/search", q).await
+    }
+
+    // ------------------------------------------------------------ events
+
+    pub async fn events(&self, q: &EventQuery) -> Result<Page<Event>> {
+        self.get_query("/api/v1/events", q).await
+    }
+
+    pub async fn event(&self, id: i64) -> Result<Event> {
+        self.get(&format!("/api/v1/events/{id}")).await
+    }
+}

@@ -1,0 +1,186 @@
+//! The event log: one row per change, written in the change's own transaction (SPEC §3.5).
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Where a change came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "UPPERCASE")]
+pub enum EventSource {
+    Ui,
+    Api,
+    System,
+    Hook,
+}
+
+impl EventSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ui => "UI",
+            Self::Api => "API",
+            Self::System => "SYSTEM",
+            Self::Hook => "HOOK",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Ui, Self::Api, Self::System, Self::Hook].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum EventAction {
+    Created,
+    Updated,
+    Deleted,
+    Restored,
+}
+
+impl EventAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Deleted => "deleted",
+            Self::Restored => "restored",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Created, Self::Updated, Self::Deleted, Self::Restored].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// The entity a change is about, in snake_case singular on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EntityType {
+    Ticket,
+    Reply,
+    Brand,
+    Department,
+    Customer,
+    EndUser,
+    Staff,
+    Token,
+    Attribute,
+    Subscription,
+    Invoice,
+    Payment,
+    Refund,
+    Contract,
+    BillingLink,
+    Webhook,
+    Hook,
+    Call,
+}
+
+impl EntityType {
+    pub const ALL: [EntityType; 18] = [
+        Self::Ticket,
+        Self::Reply,
+        Self::Brand,
+        Self::Department,
+        Self::Customer,
+        Self::EndUser,
+        Self::Staff,
+        Self::Token,
+        Self::Attribute,
+        Self::Subscription,
+        Self::Invoice,
+        Self::Payment,
+        Self::Refund,
+        Self::Contract,
+        Self::BillingLink,
+        Self::Webhook,
+        Self::Hook,
+        Self::Call,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ticket => "ticket",
+            Self::Reply => "reply",
+            Self::Brand => "brand",
+            Self::Department => "department",
+            Self::Customer => "customer",
+            Self::EndUser => "end_user",
+            Self::Staff => "staff",
+            Self::Token => "token",
+            Self::Attribute => "attribute",
+            Self::Subscription => "subscription",
+            Self::Invoice => "invoice",
+            Self::Payment => "payment",
+            Self::Refund => "refund",
+            Self::Contract => "contract",
+            Self::BillingLink => "billing_link",
+            Self::Webhook => "webhook",
+            Self::Hook => "hook",
+            Self::Call => "call",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// `data` of an event: the entity type, its new state and its previous state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventData {
+    #[serde(rename = "type")]
+    pub entity: EntityType,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub value: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub old: serde_json::Value,
+}
+
+/// A change record in TeamTools' web-event shape, plus the ids ferrodesk filters by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Event {
+    pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub timestamp: Timestamp,
+    pub source: EventSource,
+    /// The acting principal's id; its kind is in `memberType`.
+    #[serde(rename = "memberId")]
+    pub member_id: Option<i64>,
+    #[serde(rename = "memberType")]
+    pub member_type: Option<String>,
+    /// The request path that caused the change.
+    pub url: Option<String>,
+    pub action: EventAction,
+    /// The hook event name, e.g. `TicketClientCreated`, when there is one.
+    pub name: Option<String>,
+    pub data: EventData,
+    pub entity_id: i64,
+    pub customer_id: Option<i64>,
+    /// Outbox state: `pending` until every consumer has taken it, then `done` (or `failed`).
+    pub status: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+}
+
+/// An event about to be written, before the store gives it an id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub source: EventSource,
+    pub member_id: Option<i64>,
+    pub member_type: Option<&'static str>,
+    pub url: Option<String>,
+    pub action: EventAction,
+    pub name: Option<&'static str>,
+    pub entity: EntityType,
+    pub entity_id: i64,
+    pub customer_id: Option<i64>,
+    pub value: serde_json::Value,
+    pub old: serde_json::Value,
+}

@@ -1,0 +1,22 @@
+//! ferrodesk's domain: the types every other crate speaks, and the rules that need no I/O.
+//!
+//! Types here are "parsed, not validated": a [`Priority`], [`Title`] or [`Email`] value cannot hold an
+//! invalid state, so code past the edge never re-checks them.
+
+pub mod cursor;
+pub mod entities;
+pub mod event;
+pub mod int_bool;
+pub mod principal;
+pub mod text;
+pub mod ticket;
+
+pub use cursor::Cursor;
+pub use entities::{ApiToken, Brand, Customer, Department, EndUser, Staff};
+pub use event::{EntityType, Event, EventAction, EventData, EventSource};
+pub use principal::{Principal, Role};
+pub use text::{Email, FieldError, Slug, Title, search_terms};
+pub use ticket::{Priority, Reply, Side, Ticket, TicketStatus};
+
+/// Timestamps are UTC instants everywhere; rendered as RFC 3339.
+pub type Timestamp = jiff::Timestamp;

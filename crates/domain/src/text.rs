@@ -1,0 +1,212 @@
+//! Validated text values: emails, titles, slugs.
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A rejected input field, named as the API names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// An email address, trimmed and lower-cased so that lookups and uniqueness are case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = raw.trim();
+        if s.is_empty() || s.len() > 254 {
+            return Err("must be an email address of at most 254 characters");
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or("must be an email address")?;
+        let domain_ok = !domain.is_empty()
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        let local_ok = !local.is_empty() && local.len() <= 64 && !local.chars().any(|c| c.is_whitespace() || c == '@');
+        if !domain_ok || !local_ok {
+            return Err("must be an email address");
+        }
+        Ok(Self(s.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Email> for String {
+    fn from(e: Email) -> String {
+        e.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A ticket subject: 1 to 255 characters, not only whitespace. Kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub const MAX_CHARS: usize = 255;
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        if raw.trim().is_empty() {
+            return Err("must not be empty");
+        }
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err("must be at most 255 characters");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A URL-safe identifier: lower-case ASCII letters, digits and single dashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 100
+            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !raw.starts_with('-')
+            && !raw.ends_with('-')
+            && !raw.contains("--");
+        if ok { Ok(Self(raw.to_owned())) } else { Err("must be lower-case letters, digits and dashes") }
+    }
+
+    /// Derives a slug from a display name; non-ASCII letters are dropped, runs of others become one dash.
+    pub fn from_name(name: &str) -> Result<Self, &'static str> {
+        let mut out = String::with_capacity(name.len());
+        for c in name.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        let trimmed: String = out.trim_end_matches('-').chars().take(100).collect();
+        Self::parse(trimmed.trim_end_matches('-')).map_err(|_| "cannot derive a slug from this name; give one")
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(Email::parse(" Ann@Example.COM ").map(String::from), Ok("ann@example.com".into()));
+        for bad in ["", "a", "a@", "@b", "a b@c.d", "a@b..c", "a@.b"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn titles() {
+        assert!(Title::parse("   ").is_err());
+        assert!(Title::parse(&"x".repeat(255)).is_ok());
+        assert!(Title::parse(&"x".repeat(256)).is_err());
+        assert!(Title::parse(&"é".repeat(255)).is_ok(), "limit counts characters, not bytes");
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(Slug::from_name("Billing & Sales!").map(Slug::into_inner), Ok("billing-sales".into()));
+        assert!(Slug::from_name("日本").is_err());
+        assert!(Slug::parse("Bad").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn derived_slugs_always_parse(name in "\\PC{0,120}") {
+            if let Ok(slug) = Slug::from_name(&name) {
+                prop_assert!(Slug::parse(slug.as_str()).is_ok());
+            }
+        }
+
+        #[test]
+        fn parsed_emails_are_stable(raw in "[a-zA-Z0-9._+-]{1,20}@[a-z0-9-]{1,10}\\.[a-z]{2,5}") {
+            let once = Email::parse(&raw).map_err(|e| TestCaseError::fail(e))?;
+            prop_assert_eq!(Email::parse(once.as_str()).ok(), Some(once));
+        }
+    }
+}
+
+/// Splits a free-text query into at most 16 words of at most 100 characters; search backends match
+/// each word literally (never as query syntax).
+pub fn search_terms(q: &str) -> Vec<String> {
+    q.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().take(100).collect())
+        .take(16)
+        .collect()
+}
+
+#[cfg(test)]
+mod search_term_tests {
+    use super::search_terms;
+    use proptest::prelude::*;
+
+    #[test]
+    fn words() {
+        assert_eq!(search_terms("  printer, \"jammed\" OR  *  "), vec!["printer", "jammed", "OR"]);
+        assert_eq!(search_terms("ann@example.com"), vec!["ann@example.com"]);
+        assert!(search_terms(" -- ' ").is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn bounded(q in "\\PC{0,400}") {
+            let terms = search_terms(&q);
+            prop_assert!(terms.len() <= 16);
+            prop_assert!(terms.iter().all(|t| !t.is_empty() && t.chars().count() <= 100));
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Extractors whose rejections are problem+json like every other failure.
+use crate::error::ApiError;
+use crate::state::AppState;
+use api_types::ErrorCode;
+use app::RequestMeta;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use domain::Principal;
+use domain::event::EventSource;
+use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
+
+/// A JSON body. Syntax errors are 400 `bad_request`; wrong types, missing or unknown members are 422
+/// `validation_failed` naming the field; bodies over the limit are 413 `payload_too_large`.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+        if let Some(ct) = content_type {
+            let json = ct.starts_with("application/json") || (ct.starts_with("application/") && ct.contains("+json"));
+            if !json {
+                return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as application/json"));
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+pub fn body_rejection(r: BytesRejection) -> ApiError {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(ErrorCode::PayloadTooLarge, "the request body is larger than 1 MiB")
+    } else {
+        ApiError::new(ErrorCode::BadRequest, r.body_text())
+    }
+}
+
+/// Parses JSON, reporting where in the document a value did not fit.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => match de.end() {
+            Ok(()) => Ok(v),
+            Err(e) => Err(ApiError::new(ErrorCode::BadRequest, format!("malformed JSON: {e}"))),
+        },
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(ApiError::new(ErrorCode::BadRequest, format!("malformed JSON: {inner}")));
+            }
+            let field = if path == "." { String::new() } else { path };
+            let message = strip_position(&inner.to_string());
+            let field = if field.is_empty() { unknown_field(&message).unwrap_or_default() } else { field };
+            Err(ApiError::field(if field.is_empty() { "body" } else { &field }, message))
+        }
+    }
+}
+
+/// serde_json appends " at line 1 column 17"; the field name says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// The member named in "unknown field `x`" or "missing field `x`".
+fn unknown_field(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_owned())
+}
+
+/// A query string; bad values are 422 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            let field = if path == "." { unknown_field(&message).unwrap_or_else(|| "query".into()) } else { path };
+            ApiError::field(&field, message)
+        })
+    }
+}
+
+/// A numeric path id; anything else cannot name a resource, so it is 404.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found())?;
+        raw.parse::<i64>().ok().filter(|id| *id > 0).map(Id).ok_or_else(ApiError::not_found)
+    }
+}
+
+/// Two numeric path ids (`/tickets/{id}/replies/{rid}`).
+pub struct Ids(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ids {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found())?;
+        let parse = |s: &str| s.parse::<i64>().ok().filter(|id| *id > 0);
+        match (parse(&a), parse(&b)) {
+            (Some(a), Some(b)) => Ok(Ids(a, b)),
+            _ => Err(ApiError::not_found()),
+        }
+    }
+}
+
+/// The authenticated principal of an API request (`Authorization: Bearer <token>`).
+pub struct Auth(pub Principal);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let secret = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or(app::AppError::Unauthenticated)?;
+        Ok(Auth(state.app.authenticate_token(secret).await?))
+    }
+}
+
+/// Where the request came from, for the event log and reply `ip`.
+pub struct Meta(pub RequestMeta);
+
+impl FromRequestParts<AppState> for Meta {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let ip = peer.map(|peer| client_ip(peer, forwarded, &state.config.trusted_proxies));
+        Ok(Meta(RequestMeta { source: Some(EventSource::Api), url: Some(parts.uri.path().to_owned()), ip: ip.map(|i| i.to_string()) }))
+    }
+}
+
+/// The client address: the peer, unless the peer is a trusted proxy, in which case the right-most address of
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let Some(list) = forwarded else { return peer };
+    let mut last = peer;
+    for hop in list.rsplit(',').map(str::trim) {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => last = ip,
+            Ok(ip) => return ip,
+            Err(_) => return last,
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_only_from_trusted_proxies() {
+        let proxy: IpAddr = [10, 0, 0, 1].into();
+        let client: IpAddr = [203, 0, 113, 9].into();
+        let spoofed = "1.2.3.4, 203.0.113.9";
+        assert_eq!(client_ip(client, Some("1.2.3.4"), &[proxy]), client, "untrusted peer's header is ignored");
+        assert_eq!(client_ip(proxy, Some(spoofed), &[proxy]), client, "right-most untrusted hop wins");
+        assert_eq!(client_ip(proxy, None, &[proxy]), proxy);
+        assert_eq!(client_ip(proxy, Some("garbage"), &[proxy]), proxy);
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        priority: domain::Priority,
+        title: String,
+    }
+
+    #[test]
+    fn json_errors_name_fields() {
+        let e = parse_json::<Body>(br#"{"priority": 4, "title": "x"}"#).expect_err("bad priority");
+        assert_eq!(e.0.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.0.errors[0].field, "priority");
+        let e = parse_json::<Body>(br#"{"priority": 1, "title": 5}"#).expect_err("bad type");
+        assert_eq!(e.0.errors[0].field, "title");
+        let e = parse_json::<Body>(br#"{"priority": 1, "title": "x", "zz": 1}"#).expect_err("unknown");
+        assert_eq!(e.0.errors[0].field, "zz");
+        let e = parse_json::<Body>(br#"{"priority": 1}"#).expect_err("missing");
+        assert_eq!(e.0.errors[0].field, "title");
+        let e = parse_json::<Body>(br#"{"priority": 1,"#).expect_err("syntax");
+        assert_eq!(e.0.code, ErrorCode::BadRequest);
+        let e = parse_json::<Body>(br#"{"priority": 1, "title": "x"} trailing"#).expect_err("trailing");
+        assert_eq!(e.0.code, ErrorCode::BadRequest);
+    }
+}
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}

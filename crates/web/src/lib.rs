@@ -1,0 +1,94 @@
+//! ferrodesk's HTTP edge. The binary and the tests both call [`serve`] with a bound listener, so the
+//! server under test is the server that runs.
+
+mod error;
+mod extract;
+mod metrics;
+mod openapi;
+mod routes;
+mod state;
+
+pub use error::ApiError;
+pub use extract::client_ip;
+pub use metrics::recorder as metrics_recorder;
+pub use state::{AppState, WebConfig};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::routing::get;
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Every route of the server, with its middleware.
+pub fn router(state: AppState) -> Router {
+    let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(routes::tickets::create, routes::tickets::list))
+        .routes(routes!(routes::tickets::get, routes::tickets::update, routes::tickets::delete))
+        .routes(routes!(routes::tickets::replies, routes::tickets::reply))
+        .routes(routes!(routes::tickets::update_reply, routes::tickets::delete_reply))
+        .routes(routes!(routes::tickets::read))
+        .routes(routes!(routes::directory::create_brand, routes::directory::list_brands))
+        .routes(routes!(routes::directory::get_brand, routes::directory::update_brand, routes::directory::delete_brand))
+        .routes(routes!(routes::directory::create_department, routes::directory::list_departments))
+        .routes(routes!(
+            routes::directory::get_department,
+            routes::directory::update_department,
+            routes::directory::delete_department
+        ))
+        .routes(routes!(routes::people::create_customer, routes::people::list_customers))
+        .routes(routes!(routes::people::get_customer, routes::people::update_customer, routes::people::delete_customer))
+        .routes(routes!(routes::people::restore_customer))
+        .routes(routes!(routes::people::customer_events))
+        .routes(routes!(routes::people::customer_end_users))
+        .routes(routes!(routes::people::create_end_user, routes::people::list_end_users))
+        .routes(routes!(routes::people::get_end_user, routes::people::update_end_user, routes::people::delete_end_user))
+        .routes(routes!(routes::people::restore_end_user))
+        .routes(routes!(routes::people::create_end_user_token))
+        .routes(routes!(routes::staff::me))
+        .routes(routes!(routes::staff::create, routes::staff::list))
+        .routes(routes!(routes::staff::get, routes::staff::update, routes::staff::delete))
+        .routes(routes!(routes::tokens::create, routes::tokens::list))
+        .routes(routes!(routes::tokens::delete))
+        .routes(routes!(routes::events::list))
+        .routes(routes!(routes::events::get))
+        .routes(routes!(routes::search::search))
+        .split_for_parts();
+
+    let body_limit = state.config.body_limit;
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", spec))
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
