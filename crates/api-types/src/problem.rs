@@ -92,6 +92,9 @@ impl Problem {
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        Self { errors, ..Self::new(ErrorCode::ValidationFailed, Some(detail)) }
+        Self {
+            errors,
+            ..Self::new(ErrorCode::ValidationFailed, Some(detail))
+        }
     }
 }

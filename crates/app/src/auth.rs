@@ -17,7 +17,10 @@ pub const TOKEN_PREFIX: &str = "fd_";
 /// A fresh token secret: the prefix and 32 random bytes, base64url.
 pub fn new_token_secret() -> String {
     let bytes: [u8; 32] = rand::rng().random();
-    format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 /// A random password for a bootstrap account: 18 random bytes, base64url (24 characters).
@@ -40,7 +43,10 @@ pub fn token_hash(secret: &str) -> String {
 /// Hashes a password with argon2id on a blocking thread (it takes tens of milliseconds by design).
 pub async fn hash_password(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| AppError::Internal(e.to_string()))
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(e.to_string()))
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?
@@ -49,7 +55,8 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 /// Checks a password against a stored hash; a malformed hash simply does not match.
 pub async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        PasswordHash::new(&hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .unwrap_or(false)
@@ -74,17 +81,32 @@ impl App {
             return Err(AppError::Unauthenticated);
         }
         let mut db = self.store().read().await?;
-        let token = db.token_by_hash(&token_hash(secret)).await?.ok_or(AppError::Unauthenticated)?;
+        let token = db
+            .token_by_hash(&token_hash(secret))
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         match token.role {
-            Role::Admin | Role::Agent => Ok(Principal::Integration { token_id: token.id, role: token.role, name: token.name }),
+            Role::Admin | Role::Agent => Ok(Principal::Integration {
+                token_id: token.id,
+                role: token.role,
+                name: token.name,
+            }),
             Role::EndUser => {
                 let user_id = token.end_user_id.ok_or(AppError::Unauthenticated)?;
-                let user = db.end_user(user_id).await?.filter(|u| u.deleted_at.is_none()).ok_or(AppError::Unauthenticated)?;
+                let user = db
+                    .end_user(user_id)
+                    .await?
+                    .filter(|u| u.deleted_at.is_none())
+                    .ok_or(AppError::Unauthenticated)?;
                 let customer = db.customer(user.customer_id).await?;
                 if customer.is_none_or(|c| c.deleted_at.is_some()) {
                     return Err(AppError::Unauthenticated);
                 }
-                Ok(Principal::EndUser { id: user.id, customer_id: user.customer_id, name: user.name })
+                Ok(Principal::EndUser {
+                    id: user.id,
+                    customer_id: user.customer_id,
+                    name: user.name,
+                })
             }
         }
     }
@@ -99,7 +121,11 @@ impl App {
             return Err(AppError::Unauthenticated);
         };
         if verify_password(password.to_owned(), creds.password_hash).await {
-            Ok(Principal::Staff { id: creds.staff.id, role: creds.staff.role, name: creds.staff.name })
+            Ok(Principal::Staff {
+                id: creds.staff.id,
+                role: creds.staff.role,
+                name: creds.staff.name,
+            })
         } else {
             Err(AppError::Unauthenticated)
         }
@@ -114,7 +140,11 @@ impl App {
             return Err(AppError::Unauthenticated);
         };
         if verify_password(password.to_owned(), hash).await {
-            Ok(Principal::EndUser { id: user.id, customer_id: user.customer_id, name: user.name })
+            Ok(Principal::EndUser {
+                id: user.id,
+                customer_id: user.customer_id,
+                name: user.name,
+            })
         } else {
             Err(AppError::Unauthenticated)
         }
@@ -131,7 +161,10 @@ mod tests {
         assert!(a.starts_with(TOKEN_PREFIX));
         assert_eq!(a.len(), TOKEN_PREFIX.len() + 43);
         assert_ne!(a, new_token_secret());
-        assert_eq!(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[tokio::test]

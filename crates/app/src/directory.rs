@@ -54,8 +54,16 @@ impl App {
             })
             .await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Created, EntityType::Brand, brand.id, None, None, json(&brand), serde_json::Value::Null))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Created,
+            EntityType::Brand,
+            brand.id,
+            None,
+            None,
+            json(&brand),
+            serde_json::Value::Null,
+        ))
+        .await?;
         tx.commit().await?;
         Ok(brand)
     }
@@ -72,7 +80,13 @@ impl App {
         Ok(paged(rows, &page, |b| by_id(b.id)))
     }
 
-    pub async fn update_brand(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: BrandPatch) -> AppResult<Brand> {
+    pub async fn update_brand(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        patch: BrandPatch,
+    ) -> AppResult<Brand> {
         require_admin(p)?;
         let mut tx = self.store().write().await?;
         let old = tx.brand(id).await?.ok_or(AppError::NotFound)?;
@@ -98,7 +112,16 @@ impl App {
         b.updated_at = now();
         tx.update_brand(&b).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Updated, EntityType::Brand, id, None, None, json(&b), json(&old))).await?;
+        tx.insert_event(&change.event(
+            EventAction::Updated,
+            EntityType::Brand,
+            id,
+            None,
+            None,
+            json(&b),
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(b)
     }
@@ -108,17 +131,32 @@ impl App {
         let mut tx = self.store().write().await?;
         let old = tx.brand(id).await?.ok_or(AppError::NotFound)?;
         if tx.brand_department_count(id).await? > 0 {
-            return Err(AppError::Conflict("the brand still has departments; delete or move them first".into()));
+            return Err(AppError::Conflict(
+                "the brand still has departments; delete or move them first".into(),
+            ));
         }
         tx.delete_brand(id).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Deleted, EntityType::Brand, id, None, None, serde_json::Value::Null, json(&old)))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Deleted,
+            EntityType::Brand,
+            id,
+            None,
+            None,
+            serde_json::Value::Null,
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub async fn create_department(&self, p: &Principal, meta: &RequestMeta, input: NewDepartment) -> AppResult<Department> {
+    pub async fn create_department(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        input: NewDepartment,
+    ) -> AppResult<Department> {
         require_admin(p)?;
         let mut fields = Fields::default();
         let name = check_name(&mut fields, &input.name);
@@ -142,25 +180,54 @@ impl App {
             })
             .await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Created, EntityType::Department, d.id, None, None, json(&d), serde_json::Value::Null))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Created,
+            EntityType::Department,
+            d.id,
+            None,
+            None,
+            json(&d),
+            serde_json::Value::Null,
+        ))
+        .await?;
         tx.commit().await?;
         Ok(d)
     }
 
     /// Staff see every department; end users only public ones (to open tickets in).
     pub async fn get_department(&self, p: &Principal, id: i64) -> AppResult<Department> {
-        let d = self.store().read().await?.department(id).await?.ok_or(AppError::NotFound)?;
-        if p.is_staff() || d.public { Ok(d) } else { Err(AppError::NotFound) }
+        let d = self
+            .store()
+            .read()
+            .await?
+            .department(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if p.is_staff() || d.public {
+            Ok(d)
+        } else {
+            Err(AppError::NotFound)
+        }
     }
 
     pub async fn list_departments(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<Department>> {
         let page = page_request(q.limit, q.cursor.as_deref())?;
-        let rows = self.store().read().await?.department_list(q.brand_id, !p.is_staff(), &page).await?;
+        let rows = self
+            .store()
+            .read()
+            .await?
+            .department_list(q.brand_id, !p.is_staff(), &page)
+            .await?;
         Ok(paged(rows, &page, |d| by_id(d.id)))
     }
 
-    pub async fn update_department(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: DepartmentPatch) -> AppResult<Department> {
+    pub async fn update_department(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        patch: DepartmentPatch,
+    ) -> AppResult<Department> {
         require_admin(p)?;
         let mut tx = self.store().write().await?;
         let old = tx.department(id).await?.ok_or(AppError::NotFound)?;
@@ -191,8 +258,16 @@ impl App {
         d.updated_at = now();
         tx.update_department(&d).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Updated, EntityType::Department, id, None, None, json(&d), json(&old)))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Updated,
+            EntityType::Department,
+            id,
+            None,
+            None,
+            json(&d),
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(d)
     }
@@ -203,12 +278,22 @@ impl App {
         let mut tx = self.store().write().await?;
         let old = tx.department(id).await?.ok_or(AppError::NotFound)?;
         if tx.department_ticket_count(id).await? > 0 {
-            return Err(AppError::Conflict("the department has tickets; move them to another department first".into()));
+            return Err(AppError::Conflict(
+                "the department has tickets; move them to another department first".into(),
+            ));
         }
         tx.delete_department(id).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Deleted, EntityType::Department, id, None, None, serde_json::Value::Null, json(&old)))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Deleted,
+            EntityType::Department,
+            id,
+            None,
+            None,
+            serde_json::Value::Null,
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(())
     }

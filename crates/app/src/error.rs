@@ -39,7 +39,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => AppError::Conflict(conflict_message(&what)),
-            StoreError::Reference(what) => AppError::Conflict(format!("a referenced record does not exist or is in use ({what})")),
+            StoreError::Reference(what) => {
+                AppError::Conflict(format!("a referenced record does not exist or is in use ({what})"))
+            }
             StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::Internal(m) => AppError::Internal(m),
         }

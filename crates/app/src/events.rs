@@ -13,10 +13,27 @@ impl App {
     }
 
     /// One customer's history, for staff.
-    pub async fn list_customer_events(&self, p: &Principal, customer_id: i64, q: &EventQuery) -> AppResult<Paged<Event>> {
+    pub async fn list_customer_events(
+        &self,
+        p: &Principal,
+        customer_id: i64,
+        q: &EventQuery,
+    ) -> AppResult<Paged<Event>> {
         require_staff(p)?;
-        self.store().read().await?.customer(customer_id).await?.ok_or(AppError::NotFound)?;
-        self.events(EventFilter { customer_id: Some(customer_id), ..EventFilter::default() }, q).await
+        self.store()
+            .read()
+            .await?
+            .customer(customer_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.events(
+            EventFilter {
+                customer_id: Some(customer_id),
+                ..EventFilter::default()
+            },
+            q,
+        )
+        .await
     }
 
     pub async fn get_event(&self, p: &Principal, id: i64) -> AppResult<Event> {
@@ -28,13 +45,21 @@ impl App {
         let mut fields = Fields::default();
         let page = crate::paging::page_request(q.limit, q.cursor.as_deref())?;
         if let Some(t) = q.entity.as_deref() {
-            filter.entity = fields.check("type", EntityType::parse(t).map(EntityType::as_str).ok_or("is not an event type"));
+            filter.entity = fields.check(
+                "type",
+                EntityType::parse(t)
+                    .map(EntityType::as_str)
+                    .ok_or("is not an event type"),
+            );
         }
         filter.entity_id = q.entity_id;
         if let Some(since) = q.since.as_deref() {
             filter.since_micros = fields.check(
                 "since",
-                since.parse::<jiff::Timestamp>().map(|t| t.as_microsecond()).map_err(|_| "must be an RFC 3339 timestamp"),
+                since
+                    .parse::<jiff::Timestamp>()
+                    .map(|t| t.as_microsecond())
+                    .map_err(|_| "must be an RFC 3339 timestamp"),
             );
         }
         fields.finish()?;

@@ -9,7 +9,7 @@ mod events;
 mod paging;
 mod people;
 mod search;
-mod staff;
+pub mod staff;
 mod tickets;
 mod tokens;
 
@@ -106,7 +106,11 @@ impl Fields {
     }
 
     pub fn finish(self) -> AppResult<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
     }
 }
 

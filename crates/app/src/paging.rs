@@ -23,7 +23,10 @@ pub(crate) fn page_request(limit: Option<u32>, cursor: Option<&str>) -> AppResul
         .map(Cursor::decode)
         .transpose()
         .map_err(|e| AppError::field("cursor", e))?;
-    Ok(PageRequest { limit: limit + 1, after })
+    Ok(PageRequest {
+        limit: limit + 1,
+        after,
+    })
 }
 
 /// Cuts the extra row off and makes the next cursor from the last row kept.
@@ -31,8 +34,15 @@ pub(crate) fn paged<T>(mut rows: Vec<T>, page: &PageRequest, key: impl Fn(&T) ->
     let limit = (page.limit - 1) as usize;
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let next_cursor = if more { rows.last().map(|r| key(r).encode()) } else { None };
-    Paged { data: rows, next_cursor }
+    let next_cursor = if more {
+        rows.last().map(|r| key(r).encode())
+    } else {
+        None
+    };
+    Paged {
+        data: rows,
+        next_cursor,
+    }
 }
 
 pub(crate) fn by_id(id: i64) -> Cursor {

@@ -28,7 +28,12 @@ fn check_phone(fields: &mut Fields, phone: Option<String>) -> Option<String> {
 }
 
 fn check_tags(fields: &mut Fields, tags: Option<Vec<String>>) -> Vec<String> {
-    let mut out: Vec<String> = tags.unwrap_or_default().into_iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    let mut out: Vec<String> = tags
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
     if out.iter().any(|t| t.chars().count() > 100) {
         fields.add("tags", "each tag must be at most 100 characters");
     }
@@ -57,8 +62,16 @@ impl App {
         let mut tx = self.store().write().await?;
         let c = tx.insert_customer(&customer).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Created, EntityType::Customer, c.id, Some(c.id), Some("CustomerCreated"), json(&c), serde_json::Value::Null))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Created,
+            EntityType::Customer,
+            c.id,
+            Some(c.id),
+            Some("CustomerCreated"),
+            json(&c),
+            serde_json::Value::Null,
+        ))
+        .await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -68,7 +81,13 @@ impl App {
         if p.customer_scope().is_some_and(|c| c != id) {
             return Err(AppError::NotFound);
         }
-        let c = self.store().read().await?.customer(id).await?.ok_or(AppError::NotFound)?;
+        let c = self
+            .store()
+            .read()
+            .await?
+            .customer(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         if c.deleted_at.is_some() && !p.is_staff() {
             return Err(AppError::NotFound);
         }
@@ -78,14 +97,29 @@ impl App {
     pub async fn list_customers(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<Customer>> {
         require_staff(p)?;
         let page = page_request(q.limit, q.cursor.as_deref())?;
-        let rows = self.store().read().await?.customer_list(q.deleted.unwrap_or(false), &page).await?;
+        let rows = self
+            .store()
+            .read()
+            .await?
+            .customer_list(q.deleted.unwrap_or(false), &page)
+            .await?;
         Ok(paged(rows, &page, |c| by_id(c.id)))
     }
 
-    pub async fn update_customer(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: CustomerPatch) -> AppResult<Customer> {
+    pub async fn update_customer(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        patch: CustomerPatch,
+    ) -> AppResult<Customer> {
         require_staff(p)?;
         let mut tx = self.store().write().await?;
-        let old = tx.customer(id).await?.filter(|c| c.deleted_at.is_none()).ok_or(AppError::NotFound)?;
+        let old = tx
+            .customer(id)
+            .await?
+            .filter(|c| c.deleted_at.is_none())
+            .ok_or(AppError::NotFound)?;
         let mut c = old.clone();
         let mut fields = Fields::default();
         if let Some(name) = &patch.name {
@@ -110,14 +144,28 @@ impl App {
         c.updated_at = now();
         tx.update_customer(&c).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Updated, EntityType::Customer, id, Some(id), Some("CustomerUpdated"), json(&c), json(&old)))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Updated,
+            EntityType::Customer,
+            id,
+            Some(id),
+            Some("CustomerUpdated"),
+            json(&c),
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(c)
     }
 
     /// Soft delete (`restore = false`) or restore (`true`).
-    pub async fn set_customer_deleted(&self, p: &Principal, meta: &RequestMeta, id: i64, deleted: bool) -> AppResult<Customer> {
+    pub async fn set_customer_deleted(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        deleted: bool,
+    ) -> AppResult<Customer> {
         require_staff(p)?;
         let mut tx = self.store().write().await?;
         let old = tx.customer(id).await?.ok_or(AppError::NotFound)?;
@@ -125,7 +173,11 @@ impl App {
             return if deleted { Err(AppError::NotFound) } else { Ok(old) };
         }
         let at = now();
-        let c = Customer { deleted_at: deleted.then_some(at), updated_at: at, ..old.clone() };
+        let c = Customer {
+            deleted_at: deleted.then_some(at),
+            updated_at: at,
+            ..old.clone()
+        };
         tx.update_customer(&c).await?;
         let (action, name) = if deleted {
             (EventAction::Deleted, "CustomerDeleted")
@@ -133,7 +185,16 @@ impl App {
             (EventAction::Restored, "CustomerRestored")
         };
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(action, EntityType::Customer, id, Some(id), Some(name), json(&c), json(&old))).await?;
+        tx.insert_event(&change.event(
+            action,
+            EntityType::Customer,
+            id,
+            Some(id),
+            Some(name),
+            json(&c),
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -166,26 +227,49 @@ impl App {
             None => None,
         };
         let mut tx = self.store().write().await?;
-        if tx.customer(input.customer_id).await?.filter(|c| c.deleted_at.is_none()).is_none() {
+        if tx
+            .customer(input.customer_id)
+            .await?
+            .filter(|c| c.deleted_at.is_none())
+            .is_none()
+        {
             return Err(AppError::field("customer_id", "no such customer"));
         }
         if let Some(email) = &user.email {
             if tx.end_user_by_email(input.customer_id, email).await?.is_some() {
-                return Err(AppError::Conflict("this customer already has an end user with this email".into()));
+                return Err(AppError::Conflict(
+                    "this customer already has an end user with this email".into(),
+                ));
             }
         }
         let u = tx.insert_end_user(&user, hash.as_deref()).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Created, EntityType::EndUser, u.id, Some(u.customer_id), Some("EndUserCreated"), json(&u), serde_json::Value::Null))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Created,
+            EntityType::EndUser,
+            u.id,
+            Some(u.customer_id),
+            Some("EndUserCreated"),
+            json(&u),
+            serde_json::Value::Null,
+        ))
+        .await?;
         tx.commit().await?;
         Ok(u)
     }
 
     /// An end user; end users may read themselves and the people of their own customer.
     pub async fn get_end_user(&self, p: &Principal, id: i64) -> AppResult<EndUser> {
-        let u = self.store().read().await?.end_user(id).await?.ok_or(AppError::NotFound)?;
-        if p.customer_scope().is_some_and(|c| c != u.customer_id || u.deleted_at.is_some()) {
+        let u = self
+            .store()
+            .read()
+            .await?
+            .end_user(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if p.customer_scope()
+            .is_some_and(|c| c != u.customer_id || u.deleted_at.is_some())
+        {
             return Err(AppError::NotFound);
         }
         Ok(u)
@@ -193,18 +277,34 @@ impl App {
 
     pub async fn list_end_users(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<EndUser>> {
         let customer_id = match p.customer_scope() {
-            Some(own) if q.customer_id.is_some_and(|c| c != own) => return Ok(Paged { data: vec![], next_cursor: None }),
+            Some(own) if q.customer_id.is_some_and(|c| c != own) => {
+                return Ok(Paged {
+                    data: vec![],
+                    next_cursor: None,
+                });
+            }
             Some(own) => Some(own),
             None => q.customer_id,
         };
         let deleted = q.deleted.unwrap_or(false) && p.is_staff();
         let page = page_request(q.limit, q.cursor.as_deref())?;
-        let rows = self.store().read().await?.end_user_list(customer_id, deleted, &page).await?;
+        let rows = self
+            .store()
+            .read()
+            .await?
+            .end_user_list(customer_id, deleted, &page)
+            .await?;
         Ok(paged(rows, &page, |u| by_id(u.id)))
     }
 
     /// Staff change any end user; an end user may change their own name, phone and password.
-    pub async fn update_end_user(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: EndUserPatch) -> AppResult<EndUser> {
+    pub async fn update_end_user(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        patch: EndUserPatch,
+    ) -> AppResult<EndUser> {
         let mut fields = Fields::default();
         if let Principal::EndUser { id: me, .. } = p {
             if *me != id {
@@ -231,7 +331,11 @@ impl App {
             None => None,
         };
         let mut tx = self.store().write().await?;
-        let old = tx.end_user(id).await?.filter(|u| u.deleted_at.is_none()).ok_or(AppError::NotFound)?;
+        let old = tx
+            .end_user(id)
+            .await?
+            .filter(|u| u.deleted_at.is_none())
+            .ok_or(AppError::NotFound)?;
         let mut u = old.clone();
         let mut fields = Fields::default();
         if let Some(name) = &patch.name {
@@ -255,8 +359,14 @@ impl App {
         fields.finish()?;
         if u.email != old.email {
             if let Some(email) = &u.email {
-                if tx.end_user_by_email(u.customer_id, email).await?.is_some_and(|other| other.id != id) {
-                    return Err(AppError::Conflict("this customer already has an end user with this email".into()));
+                if tx
+                    .end_user_by_email(u.customer_id, email)
+                    .await?
+                    .is_some_and(|other| other.id != id)
+                {
+                    return Err(AppError::Conflict(
+                        "this customer already has an end user with this email".into(),
+                    ));
                 }
             }
         }
@@ -266,13 +376,27 @@ impl App {
         u.updated_at = now();
         tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref())).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Updated, EntityType::EndUser, id, Some(u.customer_id), Some("EndUserUpdated"), json(&u), json(&old)))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Updated,
+            EntityType::EndUser,
+            id,
+            Some(u.customer_id),
+            Some("EndUserUpdated"),
+            json(&u),
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(u)
     }
 
-    pub async fn set_end_user_deleted(&self, p: &Principal, meta: &RequestMeta, id: i64, deleted: bool) -> AppResult<EndUser> {
+    pub async fn set_end_user_deleted(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        deleted: bool,
+    ) -> AppResult<EndUser> {
         require_staff(p)?;
         let mut tx = self.store().write().await?;
         let old = tx.end_user(id).await?.ok_or(AppError::NotFound)?;
@@ -280,7 +404,11 @@ impl App {
             return if deleted { Err(AppError::NotFound) } else { Ok(old) };
         }
         let at = now();
-        let u = EndUser { deleted_at: deleted.then_some(at), updated_at: at, ..old.clone() };
+        let u = EndUser {
+            deleted_at: deleted.then_some(at),
+            updated_at: at,
+            ..old.clone()
+        };
         tx.update_end_user(&u, None).await?;
         let (action, name) = if deleted {
             (EventAction::Deleted, "EndUserDeleted")
@@ -288,7 +416,16 @@ impl App {
             (EventAction::Restored, "EndUserRestored")
         };
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(action, EntityType::EndUser, id, Some(u.customer_id), Some(name), json(&u), json(&old))).await?;
+        tx.insert_event(&change.event(
+            action,
+            EntityType::EndUser,
+            id,
+            Some(u.customer_id),
+            Some(name),
+            json(&u),
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(u)
     }

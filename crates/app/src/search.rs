@@ -35,7 +35,12 @@ impl App {
                 "tickets" | "ticket" => SearchKind::Ticket,
                 "customers" | "customer" => SearchKind::Customer,
                 "end_users" | "end_user" | "endusers" => SearchKind::EndUser,
-                _ => return Err(AppError::field("types", "must be a comma list of tickets, customers, end_users")),
+                _ => {
+                    return Err(AppError::field(
+                        "types",
+                        "must be a comma list of tickets, customers, end_users",
+                    ));
+                }
             };
             if !kinds.contains(&kind) {
                 kinds.push(kind);
@@ -49,11 +54,22 @@ impl App {
             Some(n) => n.min(100),
             None => 20,
         };
-        let request = SearchRequest { terms, kinds, limit, customer_scope: p.customer_scope() };
+        let request = SearchRequest {
+            terms,
+            kinds,
+            limit,
+            customer_scope: p.customer_scope(),
+        };
         let rows = self.store().read().await?.search(&request).await?;
         let mut data: Vec<SearchHit> = rows
             .into_iter()
-            .map(|r| SearchHit { kind: r.kind.as_str().into(), id: r.id, title: r.title, highlight: highlight(&r.snippet), score: r.score })
+            .map(|r| SearchHit {
+                kind: r.kind.as_str().into(),
+                id: r.id,
+                title: r.title,
+                highlight: highlight(&r.snippet),
+                score: r.score,
+            })
             .collect();
         data.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(SearchResults { data })
@@ -66,6 +82,9 @@ mod tests {
 
     #[test]
     fn escapes_then_marks() {
-        assert_eq!(highlight("a <b> \u{1}word\u{2} & 'q'"), "a &lt;b&gt; <mark>word</mark> &amp; &#39;q&#39;");
+        assert_eq!(
+            highlight("a <b> \u{1}word\u{2} & 'q'"),
+            "a &lt;b&gt; <mark>word</mark> &amp; &#39;q&#39;"
+        );
     }
 }

@@ -12,11 +12,18 @@ use store::time::now;
 pub enum Bootstrap {
     Nothing,
     /// An admin was created with a generated password, to be printed once.
-    CreatedAdmin { email: String, password: String },
+    CreatedAdmin {
+        email: String,
+        password: String,
+    },
 }
 
 fn system_meta() -> RequestMeta {
-    RequestMeta { source: Some(EventSource::System), url: None, ip: None }
+    RequestMeta {
+        source: Some(EventSource::System),
+        url: None,
+        ip: None,
+    }
 }
 
 fn check_role(fields: &mut Fields, role: Role) {
@@ -33,7 +40,13 @@ impl App {
             Principal::EndUser { id, customer_id, .. } => ("end_user", *id, Some(*customer_id)),
             Principal::System => return Err(AppError::Unauthenticated),
         };
-        Ok(Me { kind: kind.into(), id, role: p.role(), name: p.display_name().into(), customer_id })
+        Ok(Me {
+            kind: kind.into(),
+            id,
+            role: p.role(),
+            name: p.display_name().into(),
+            customer_id,
+        })
     }
 
     pub async fn create_staff(&self, p: &Principal, meta: &RequestMeta, input: NewStaff) -> AppResult<Staff> {
@@ -52,11 +65,29 @@ impl App {
         let at = now();
         let mut tx = self.store().write().await?;
         let s = tx
-            .insert_staff(&Staff { id: 0, email: email.into(), name, role: input.role, created_at: at, updated_at: at }, &hash)
+            .insert_staff(
+                &Staff {
+                    id: 0,
+                    email: email.into(),
+                    name,
+                    role: input.role,
+                    created_at: at,
+                    updated_at: at,
+                },
+                &hash,
+            )
             .await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Created, EntityType::Staff, s.id, None, None, json(&s), serde_json::Value::Null))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Created,
+            EntityType::Staff,
+            s.id,
+            None,
+            None,
+            json(&s),
+            serde_json::Value::Null,
+        ))
+        .await?;
         tx.commit().await?;
         Ok(s)
     }
@@ -73,7 +104,13 @@ impl App {
         Ok(paged(rows, &page, |s| by_id(s.id)))
     }
 
-    pub async fn update_staff(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: StaffPatch) -> AppResult<Staff> {
+    pub async fn update_staff(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        patch: StaffPatch,
+    ) -> AppResult<Staff> {
         require_admin(p)?;
         let mut fields = Fields::default();
         let email = patch.email.as_deref().map(|e| fields.check("email", Email::parse(e)));
@@ -83,7 +120,11 @@ impl App {
         if let Some(pw) = &patch.password {
             fields.check("password", check_password(pw));
         }
-        if patch.name.as_deref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 255) {
+        if patch
+            .name
+            .as_deref()
+            .is_some_and(|n| n.trim().is_empty() || n.chars().count() > 255)
+        {
             fields.add("name", "must be 1 to 255 characters");
         }
         fields.finish()?;
@@ -102,7 +143,9 @@ impl App {
         }
         if let Some(r) = patch.role {
             if old.role == Role::Admin && r != Role::Admin && self.admin_count(&mut *tx).await? <= 1 {
-                return Err(AppError::Conflict("this is the last admin; make another admin first".into()));
+                return Err(AppError::Conflict(
+                    "this is the last admin; make another admin first".into(),
+                ));
             }
             s.role = r;
         }
@@ -112,7 +155,16 @@ impl App {
         s.updated_at = now();
         tx.update_staff(&s, hash.as_deref()).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Updated, EntityType::Staff, id, None, None, json(&s), json(&old))).await?;
+        tx.insert_event(&change.event(
+            EventAction::Updated,
+            EntityType::Staff,
+            id,
+            None,
+            None,
+            json(&s),
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(s)
     }
@@ -122,18 +174,30 @@ impl App {
         let mut tx = self.store().write().await?;
         let old = tx.staff(id).await?.ok_or(AppError::NotFound)?;
         if old.role == Role::Admin && self.admin_count(&mut *tx).await? <= 1 {
-            return Err(AppError::Conflict("this is the last admin; make another admin first".into()));
+            return Err(AppError::Conflict(
+                "this is the last admin; make another admin first".into(),
+            ));
         }
         tx.delete_staff(id).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Deleted, EntityType::Staff, id, None, None, serde_json::Value::Null, json(&old)))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Deleted,
+            EntityType::Staff,
+            id,
+            None,
+            None,
+            serde_json::Value::Null,
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn admin_count(&self, tx: &mut dyn store::Writer) -> AppResult<usize> {
-        let all = tx.staff_list(&store::PageRequest::first(store::PageRequest::MAX_LIMIT)).await?;
+        let all = tx
+            .staff_list(&store::PageRequest::first(store::PageRequest::MAX_LIMIT))
+            .await?;
         Ok(all.iter().filter(|s| s.role == Role::Admin).count())
     }
 
@@ -143,16 +207,35 @@ impl App {
         check_password(password).map_err(|e| AppError::field("FERRODESK_ADMIN_PASSWORD", e))?;
         let existing = self.store().read().await?.staff_credentials(email.as_str()).await?;
         let meta = system_meta();
-        let change = Change { principal: &Principal::System, meta: &meta };
+        let change = Change {
+            principal: &Principal::System,
+            meta: &meta,
+        };
         match existing {
-            Some(c) if c.staff.role == Role::Admin && verify_password(password.into(), c.password_hash.clone()).await => Ok(()),
+            Some(c)
+                if c.staff.role == Role::Admin && verify_password(password.into(), c.password_hash.clone()).await =>
+            {
+                Ok(())
+            }
             Some(c) => {
                 let hash = hash_password(password.into()).await?;
                 let mut tx = self.store().write().await?;
-                let s = Staff { role: Role::Admin, updated_at: now(), ..c.staff.clone() };
+                let s = Staff {
+                    role: Role::Admin,
+                    updated_at: now(),
+                    ..c.staff.clone()
+                };
                 tx.update_staff(&s, Some(&hash)).await?;
-                tx.insert_event(&change.event(EventAction::Updated, EntityType::Staff, s.id, None, None, json(&s), json(&c.staff)))
-                    .await?;
+                tx.insert_event(&change.event(
+                    EventAction::Updated,
+                    EntityType::Staff,
+                    s.id,
+                    None,
+                    None,
+                    json(&s),
+                    json(&c.staff),
+                ))
+                .await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -161,10 +244,28 @@ impl App {
                 let at = now();
                 let mut tx = self.store().write().await?;
                 let s = tx
-                    .insert_staff(&Staff { id: 0, email: email.into(), name: "Administrator".into(), role: Role::Admin, created_at: at, updated_at: at }, &hash)
+                    .insert_staff(
+                        &Staff {
+                            id: 0,
+                            email: email.into(),
+                            name: "Administrator".into(),
+                            role: Role::Admin,
+                            created_at: at,
+                            updated_at: at,
+                        },
+                        &hash,
+                    )
                     .await?;
-                tx.insert_event(&change.event(EventAction::Created, EntityType::Staff, s.id, None, None, json(&s), serde_json::Value::Null))
-                    .await?;
+                tx.insert_event(&change.event(
+                    EventAction::Created,
+                    EntityType::Staff,
+                    s.id,
+                    None,
+                    None,
+                    json(&s),
+                    serde_json::Value::Null,
+                ))
+                .await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -174,19 +275,40 @@ impl App {
     /// Makes sure an admin API token with exactly this secret exists (`FERRODESK_ADMIN_TOKEN`).
     pub async fn ensure_admin_token(&self, secret: &str) -> AppResult<()> {
         if secret.len() < 16 {
-            return Err(AppError::field("FERRODESK_ADMIN_TOKEN", "must be at least 16 characters"));
+            return Err(AppError::field(
+                "FERRODESK_ADMIN_TOKEN",
+                "must be at least 16 characters",
+            ));
         }
         let hash = token_hash(secret);
         if self.store().read().await?.token_by_hash(&hash).await?.is_some() {
             return Ok(());
         }
         let meta = system_meta();
-        let change = Change { principal: &Principal::System, meta: &meta };
+        let change = Change {
+            principal: &Principal::System,
+            meta: &meta,
+        };
         let mut tx = self.store().write().await?;
-        let token = ApiToken { id: 0, name: "bootstrap admin token".into(), role: Role::Admin, end_user_id: None, created_by: None, created_at: now() };
+        let token = ApiToken {
+            id: 0,
+            name: "bootstrap admin token".into(),
+            role: Role::Admin,
+            end_user_id: None,
+            created_by: None,
+            created_at: now(),
+        };
         let t = tx.insert_token(&token, &hash).await?;
-        tx.insert_event(&change.event(EventAction::Created, EntityType::Token, t.id, None, None, json(&t), serde_json::Value::Null))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Created,
+            EntityType::Token,
+            t.id,
+            None,
+            None,
+            json(&t),
+            serde_json::Value::Null,
+        ))
+        .await?;
         tx.commit().await?;
         Ok(())
     }

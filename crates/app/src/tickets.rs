@@ -91,7 +91,10 @@ impl App {
                 }
                 tx.end_user(*id).await?
             }
-            _ => self.resolve_requester(&mut *tx, &change, &input, email, &mut fields).await?,
+            _ => {
+                self.resolve_requester(&mut *tx, &change, &input, email, &mut fields)
+                    .await?
+            }
         };
         if let Some(staff_id) = input.assigned {
             if tx.staff(staff_id).await?.is_none() {
@@ -146,7 +149,10 @@ impl App {
                 internal: false,
             })
             .await?;
-        let ticket = Ticket { replies: Some(vec![first]), ..ticket };
+        let ticket = Ticket {
+            replies: Some(vec![first]),
+            ..ticket
+        };
         let name = reply_name(side, "created");
         tx.insert_event(&change.event(
             EventAction::Created,
@@ -187,7 +193,12 @@ impl App {
             fields.add("user_id", "give user_id, or customer_id and email of the requester");
             return Ok(None);
         };
-        if tx.customer(customer_id).await?.filter(|c| c.deleted_at.is_none()).is_none() {
+        if tx
+            .customer(customer_id)
+            .await?
+            .filter(|c| c.deleted_at.is_none())
+            .is_none()
+        {
             fields.add("customer_id", "no such customer");
             return Ok(None);
         }
@@ -230,10 +241,17 @@ impl App {
     /// A ticket the principal may see, with its replies when asked (internal notes for staff only).
     pub async fn get_ticket(&self, p: &Principal, id: i64, with_replies: bool) -> AppResult<Ticket> {
         let mut db = self.store().read().await?;
-        let ticket = db.ticket(id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)?;
+        let ticket = db
+            .ticket(id)
+            .await?
+            .filter(|t| visible(p, t))
+            .ok_or(AppError::NotFound)?;
         if with_replies {
             let replies = db.reply_list(id, p.is_staff()).await?;
-            return Ok(Ticket { replies: Some(replies), ..ticket });
+            return Ok(Ticket {
+                replies: Some(replies),
+                ..ticket
+            });
         }
         Ok(ticket)
     }
@@ -241,7 +259,11 @@ impl App {
     pub async fn list_tickets(&self, p: &Principal, q: &TicketQuery) -> AppResult<Paged<Ticket>> {
         let mut fields = Fields::default();
         let page = page_request(q.limit, q.cursor.as_deref())?;
-        let mut filter = TicketFilter { page, search_internal: p.is_staff(), ..TicketFilter::default() };
+        let mut filter = TicketFilter {
+            page,
+            search_internal: p.is_staff(),
+            ..TicketFilter::default()
+        };
         if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
             for part in s.split(',') {
                 if let Some(st) = fields.check("status", TicketStatus::parse(part.trim())) {
@@ -255,18 +277,26 @@ impl App {
         if let Some(a) = q.assigned.as_deref() {
             filter.assigned = match a {
                 "none" | "" => Some(AssignedFilter::Nobody),
-                id => fields.check("assigned", id.parse().map(AssignedFilter::Staff).map_err(|_| "must be a staff id or none")),
+                id => fields.check(
+                    "assigned",
+                    id.parse()
+                        .map(AssignedFilter::Staff)
+                        .map_err(|_| "must be a staff id or none"),
+                ),
             };
         }
         if let Some(pr) = q.priority {
             filter.priority = fields.check("priority", Priority::try_from(pr)).map(Priority::get);
         }
         if let Some(l) = q.locked {
-            filter.locked = fields.check("locked", match l {
-                0 => Ok(false),
-                1 => Ok(true),
-                _ => Err("must be 0 or 1"),
-            });
+            filter.locked = fields.check(
+                "locked",
+                match l {
+                    0 => Ok(false),
+                    1 => Ok(true),
+                    _ => Err("must be 0 or 1"),
+                },
+            );
         }
         if let Some(s) = q.sort.as_deref() {
             if let Some(sort) = fields.check("sort", TicketSort::parse(s)) {
@@ -279,7 +309,10 @@ impl App {
         fields.finish()?;
         if let Some(scope) = p.customer_scope() {
             if filter.customer_id.is_some_and(|c| c != scope) {
-                return Ok(Paged { data: vec![], next_cursor: None });
+                return Ok(Paged {
+                    data: vec![],
+                    next_cursor: None,
+                });
             }
             filter.customer_id = Some(scope);
             filter.search_internal = false;
@@ -297,10 +330,26 @@ impl App {
     }
 
     /// Changes ticket fields: staff any of them, an end user only `status: "solved"`.
-    pub async fn update_ticket(&self, p: &Principal, meta: &RequestMeta, id: i64, patch: TicketPatch) -> AppResult<Ticket> {
+    pub async fn update_ticket(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        patch: TicketPatch,
+    ) -> AppResult<Ticket> {
         let mut fields = Fields::default();
         if !p.is_staff() {
-            let TicketPatch { status, priority, did, locked, assigned, service, title, custom_fields, account_key } = &patch;
+            let TicketPatch {
+                status,
+                priority,
+                did,
+                locked,
+                assigned,
+                service,
+                title,
+                custom_fields,
+                account_key,
+            } = &patch;
             let others = [
                 ("priority", priority.is_some()),
                 ("did", did.is_some()),
@@ -325,7 +374,11 @@ impl App {
 
         let change = Change { principal: p, meta };
         let mut tx = self.store().write().await?;
-        let old = tx.ticket_for_update(id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)?;
+        let old = tx
+            .ticket_for_update(id)
+            .await?
+            .filter(|t| visible(p, t))
+            .ok_or(AppError::NotFound)?;
         let mut t = old.clone();
         let mut fields = Fields::default();
         if let Some(did) = patch.did {
@@ -380,8 +433,16 @@ impl App {
         } else {
             "TicketSolved"
         };
-        tx.insert_event(&change.event(EventAction::Updated, EntityType::Ticket, t.id, Some(t.customer_id), Some(name), json(&t), json(&old)))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Updated,
+            EntityType::Ticket,
+            t.id,
+            Some(t.customer_id),
+            Some(name),
+            json(&t),
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(t)
     }
@@ -408,7 +469,13 @@ impl App {
 
     /// Adds a message. A customer's puts the ticket back in the staff queue, a staff member's hands it to the
     /// customer, an internal note changes neither.
-    pub async fn reply_to_ticket(&self, p: &Principal, meta: &RequestMeta, id: i64, input: NewReply) -> AppResult<Reply> {
+    pub async fn reply_to_ticket(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        input: NewReply,
+    ) -> AppResult<Reply> {
         let mut fields = Fields::default();
         check_message(&mut fields, "message", &input.message);
         let internal = input.internal.unwrap_or(false);
@@ -419,7 +486,11 @@ impl App {
         let side = side(p);
         let change = Change { principal: p, meta };
         let mut tx = self.store().write().await?;
-        let old = tx.ticket_for_update(id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)?;
+        let old = tx
+            .ticket_for_update(id)
+            .await?
+            .filter(|t| visible(p, t))
+            .ok_or(AppError::NotFound)?;
         let effect = old.reply_effect(side, internal).map_err(|e| match e {
             ReplyRefused::Locked => AppError::TicketLocked,
             ReplyRefused::InternalByCustomer => AppError::field("internal", "only staff may write internal notes"),
@@ -449,7 +520,11 @@ impl App {
         t.read_by_staff = effect.read_by_staff;
         t.updated_at = at;
         tx.update_ticket(&t).await?;
-        let name = if internal { None } else { Some(reply_name(side, "replied")) };
+        let name = if internal {
+            None
+        } else {
+            Some(reply_name(side, "replied"))
+        };
         tx.insert_event(&change.event(
             EventAction::Created,
             EntityType::Reply,
@@ -461,28 +536,53 @@ impl App {
         ))
         .await?;
         let status_name = (t.status != old.status).then_some("TicketStatusChange");
-        tx.insert_event(&change.event(EventAction::Updated, EntityType::Ticket, t.id, Some(t.customer_id), status_name, json(&t), json(&old)))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Updated,
+            EntityType::Ticket,
+            t.id,
+            Some(t.customer_id),
+            status_name,
+            json(&t),
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(reply)
     }
 
     pub async fn list_replies(&self, p: &Principal, ticket_id: i64) -> AppResult<Vec<Reply>> {
         let mut db = self.store().read().await?;
-        db.ticket(ticket_id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)?;
+        db.ticket(ticket_id)
+            .await?
+            .filter(|t| visible(p, t))
+            .ok_or(AppError::NotFound)?;
         Ok(db.reply_list(ticket_id, p.is_staff()).await?)
     }
 
     /// Edits a reply's text (staff).
-    pub async fn update_reply(&self, p: &Principal, meta: &RequestMeta, ticket_id: i64, reply_id: i64, patch: ReplyPatch) -> AppResult<Reply> {
+    pub async fn update_reply(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        ticket_id: i64,
+        reply_id: i64,
+        patch: ReplyPatch,
+    ) -> AppResult<Reply> {
         require_staff(p)?;
         let mut fields = Fields::default();
         check_message(&mut fields, "message", &patch.message);
         fields.finish()?;
         let mut tx = self.store().write().await?;
         let ticket = tx.ticket_for_update(ticket_id).await?.ok_or(AppError::NotFound)?;
-        let old = tx.reply(reply_id).await?.filter(|r| r.owner_id == ticket_id).ok_or(AppError::NotFound)?;
-        let reply = Reply { message: patch.message, ..old.clone() };
+        let old = tx
+            .reply(reply_id)
+            .await?
+            .filter(|r| r.owner_id == ticket_id)
+            .ok_or(AppError::NotFound)?;
+        let reply = Reply {
+            message: patch.message,
+            ..old.clone()
+        };
         if reply == old {
             return Ok(old);
         }
@@ -502,11 +602,21 @@ impl App {
         Ok(reply)
     }
 
-    pub async fn delete_reply(&self, p: &Principal, meta: &RequestMeta, ticket_id: i64, reply_id: i64) -> AppResult<()> {
+    pub async fn delete_reply(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        ticket_id: i64,
+        reply_id: i64,
+    ) -> AppResult<()> {
         require_staff(p)?;
         let mut tx = self.store().write().await?;
         let ticket = tx.ticket_for_update(ticket_id).await?.ok_or(AppError::NotFound)?;
-        let old = tx.reply(reply_id).await?.filter(|r| r.owner_id == ticket_id).ok_or(AppError::NotFound)?;
+        let old = tx
+            .reply(reply_id)
+            .await?
+            .filter(|r| r.owner_id == ticket_id)
+            .ok_or(AppError::NotFound)?;
         tx.delete_reply(reply_id).await?;
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
@@ -526,7 +636,11 @@ impl App {
     /// Marks the ticket read for the caller's side.
     pub async fn mark_ticket_read(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<Ticket> {
         let mut tx = self.store().write().await?;
-        let old = tx.ticket_for_update(id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)?;
+        let old = tx
+            .ticket_for_update(id)
+            .await?
+            .filter(|t| visible(p, t))
+            .ok_or(AppError::NotFound)?;
         let mut t = old.clone();
         match side(p) {
             Side::Staff => t.read_by_staff = true,
@@ -538,8 +652,16 @@ impl App {
         t.updated_at = now();
         tx.update_ticket(&t).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Updated, EntityType::Ticket, id, Some(t.customer_id), None, json(&t), json(&old)))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Updated,
+            EntityType::Ticket,
+            id,
+            Some(t.customer_id),
+            None,
+            json(&t),
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(t)
     }

@@ -34,15 +34,36 @@ impl App {
         let secret = new_token_secret();
         let token = tx
             .insert_token(
-                &ApiToken { id: 0, name, role: input.role, end_user_id: input.end_user_id, created_by, created_at: now() },
+                &ApiToken {
+                    id: 0,
+                    name,
+                    role: input.role,
+                    end_user_id: input.end_user_id,
+                    created_by,
+                    created_at: now(),
+                },
                 &token_hash(&secret),
             )
             .await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Created, EntityType::Token, token.id, None, None, json(&token), serde_json::Value::Null))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Created,
+            EntityType::Token,
+            token.id,
+            None,
+            None,
+            json(&token),
+            serde_json::Value::Null,
+        ))
+        .await?;
         tx.commit().await?;
-        Ok(CreatedToken { id: token.id, name: token.name, role: token.role, end_user_id: token.end_user_id, token: secret })
+        Ok(CreatedToken {
+            id: token.id,
+            name: token.name,
+            role: token.role,
+            end_user_id: token.end_user_id,
+            token: secret,
+        })
     }
 
     pub async fn list_tokens(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<ApiToken>> {
@@ -58,8 +79,16 @@ impl App {
         let old = tx.token(id).await?.ok_or(AppError::NotFound)?;
         tx.delete_token(id).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(EventAction::Deleted, EntityType::Token, id, None, None, serde_json::Value::Null, json(&old)))
-            .await?;
+        tx.insert_event(&change.event(
+            EventAction::Deleted,
+            EntityType::Token,
+            id,
+            None,
+            None,
+            serde_json::Value::Null,
+            json(&old),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -65,12 +65,19 @@ impl Client {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(Error::BadUrl(base.to_owned()));
         }
-        Ok(Self { http: reqwest::Client::new(), base: base.trim_end_matches('/').to_owned(), token: None })
+        Ok(Self {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+            token: None,
+        })
     }
 
     /// The same server, acting with another token.
     pub fn with_token(&self, token: &str) -> Self {
-        Self { token: Some(token.to_owned()), ..self.clone() }
+        Self {
+            token: Some(token.to_owned()),
+            ..self.clone()
+        }
     }
 
     pub fn base_url(&self) -> &str {
@@ -90,13 +97,22 @@ impl Client {
         let status = response.status();
         let bytes = response.bytes().await?;
         if status.is_success() {
-            let body: &[u8] = if status == StatusCode::NO_CONTENT || bytes.is_empty() { b"null" } else { &bytes };
-            return serde_json::from_slice(body)
-                .map_err(|e| Error::Unexpected { status: status.as_u16(), body: format!("{e}: {}", String::from_utf8_lossy(&bytes)) });
+            let body: &[u8] = if status == StatusCode::NO_CONTENT || bytes.is_empty() {
+                b"null"
+            } else {
+                &bytes
+            };
+            return serde_json::from_slice(body).map_err(|e| Error::Unexpected {
+                status: status.as_u16(),
+                body: format!("{e}: {}", String::from_utf8_lossy(&bytes)),
+            });
         }
         match serde_json::from_slice::<Problem>(&bytes) {
             Ok(p) => Err(Error::Api(p)),
-            Err(_) => Err(Error::Unexpected { status: status.as_u16(), body: String::from_utf8_lossy(&bytes).into_owned() }),
+            Err(_) => Err(Error::Unexpected {
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            }),
         }
     }
 
@@ -125,9 +141,20 @@ impl Client {
     }
 
     /// Sends raw bytes as a body, for testing how the server treats malformed input.
-    pub async fn send_raw(&self, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Result<serde_json::Value> {
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<serde_json::Value> {
         let method = Method::from_bytes(method.as_bytes()).map_err(|e| Error::BadUrl(e.to_string()))?;
-        Self::answer(self.request(method, path).header("content-type", content_type).body(body)).await
+        Self::answer(
+            self.request(method, path)
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await
     }
 
     // ------------------------------------------------------------ identity
@@ -229,7 +256,8 @@ impl Client {
     }
 
     pub async fn restore_customer(&self, id: i64) -> Result<Customer> {
-        self.post(&format!("/api/v1/customers/{id}/restore"), &serde_json::json!({})).await
+        self.post(&format!("/api/v1/customers/{id}/restore"), &serde_json::json!({}))
+            .await
     }
 
     pub async fn customer_events(&self, id: i64, q: &EventQuery) -> Result<Page<Event>> {
@@ -261,11 +289,16 @@ impl Client {
     }
 
     pub async fn restore_end_user(&self, id: i64) -> Result<EndUser> {
-        self.post(&format!("/api/v1/end-users/{id}/restore"), &serde_json::json!({})).await
+        self.post(&format!("/api/v1/end-users/{id}/restore"), &serde_json::json!({}))
+            .await
     }
 
     pub async fn create_end_user_token(&self, id: i64, name: Option<&str>) -> Result<CreatedToken> {
-        self.post(&format!("/api/v1/end-users/{id}/tokens"), &serde_json::json!({ "name": name })).await
+        self.post(
+            &format!("/api/v1/end-users/{id}/tokens"),
+            &serde_json::json!({ "name": name }),
+        )
+        .await
     }
 
     // ------------------------------------------------------------ tickets
@@ -303,15 +336,18 @@ impl Client {
     }
 
     pub async fn update_reply(&self, ticket_id: i64, reply_id: i64, body: &ReplyPatch) -> Result<Reply> {
-        self.patch(&format!("/api/v1/tickets/{ticket_id}/replies/{reply_id}"), body).await
+        self.patch(&format!("/api/v1/tickets/{ticket_id}/replies/{reply_id}"), body)
+            .await
     }
 
     pub async fn delete_reply(&self, ticket_id: i64, reply_id: i64) -> Result<()> {
-        self.delete(&format!("/api/v1/tickets/{ticket_id}/replies/{reply_id}")).await
+        self.delete(&format!("/api/v1/tickets/{ticket_id}/replies/{reply_id}"))
+            .await
     }
 
     pub async fn mark_read(&self, ticket_id: i64) -> Result<Ticket> {
-        self.post(&format!("/api/v1/tickets/{ticket_id}/read"), &serde_json::json!({})).await
+        self.post(&format!("/api/v1/tickets/{ticket_id}/read"), &serde_json::json!({}))
+            .await
     }
 
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchResults> {

@@ -25,11 +25,20 @@ impl Cursor {
         if s.len() % 2 != 0 || s.len() > 80 {
             return Err(BAD);
         }
-        let bytes: Result<Vec<u8>, _> =
-            (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).ok_or(BAD).and_then(|h| u8::from_str_radix(h, 16).map_err(|_| BAD))).collect();
+        let bytes: Result<Vec<u8>, _> = (0..s.len())
+            .step_by(2)
+            .map(|i| {
+                s.get(i..i + 2)
+                    .ok_or(BAD)
+                    .and_then(|h| u8::from_str_radix(h, 16).map_err(|_| BAD))
+            })
+            .collect();
         let plain = String::from_utf8(bytes?).map_err(|_| BAD)?;
         let (key, id) = plain.split_once('|').ok_or(BAD)?;
-        Ok(Cursor { key: key.parse().map_err(|_| BAD)?, id: id.parse().map_err(|_| BAD)? })
+        Ok(Cursor {
+            key: key.parse().map_err(|_| BAD)?,
+            id: id.parse().map_err(|_| BAD)?,
+        })
     }
 }
 

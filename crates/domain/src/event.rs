@@ -24,7 +24,9 @@ impl EventSource {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Ui, Self::Api, Self::System, Self::Hook].into_iter().find(|v| v.as_str() == s)
+        [Self::Ui, Self::Api, Self::System, Self::Hook]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 }
 
@@ -49,7 +51,9 @@ impl EventAction {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Created, Self::Updated, Self::Deleted, Self::Restored].into_iter().find(|v| v.as_str() == s)
+        [Self::Created, Self::Updated, Self::Deleted, Self::Restored]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 }
 

@@ -76,7 +76,9 @@ impl Principal {
 
     pub fn display_name(&self) -> &str {
         match self {
-            Principal::Staff { name, .. } | Principal::Integration { name, .. } | Principal::EndUser { name, .. } => name,
+            Principal::Staff { name, .. } | Principal::Integration { name, .. } | Principal::EndUser { name, .. } => {
+                name
+            }
             Principal::System => "System",
         }
     }

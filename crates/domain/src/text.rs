@@ -12,7 +12,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -104,11 +107,17 @@ impl Slug {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let ok = !raw.is_empty()
             && raw.len() <= 100
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !raw.starts_with('-')
             && !raw.ends_with('-')
             && !raw.contains("--");
-        if ok { Ok(Self(raw.to_owned())) } else { Err("must be lower-case letters, digits and dashes") }
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must be lower-case letters, digits and dashes")
+        }
     }
 
     /// Derives a slug from a display name; non-ASCII letters are dropped, runs of others become one dash.
@@ -141,7 +150,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").map(String::from), Ok("ann@example.com".into()));
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").map(String::from),
+            Ok("ann@example.com".into())
+        );
         for bad in ["", "a", "a@", "@b", "a b@c.d", "a@b..c", "a@.b"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
@@ -152,12 +164,18 @@ mod tests {
         assert!(Title::parse("   ").is_err());
         assert!(Title::parse(&"x".repeat(255)).is_ok());
         assert!(Title::parse(&"x".repeat(256)).is_err());
-        assert!(Title::parse(&"é".repeat(255)).is_ok(), "limit counts characters, not bytes");
+        assert!(
+            Title::parse(&"é".repeat(255)).is_ok(),
+            "limit counts characters, not bytes"
+        );
     }
 
     #[test]
     fn slugs() {
-        assert_eq!(Slug::from_name("Billing & Sales!").map(Slug::into_inner), Ok("billing-sales".into()));
+        assert_eq!(
+            Slug::from_name("Billing & Sales!").map(Slug::into_inner),
+            Ok("billing-sales".into())
+        );
         assert!(Slug::from_name("日本").is_err());
         assert!(Slug::parse("Bad").is_err());
     }
@@ -196,7 +214,10 @@ mod search_term_tests {
 
     #[test]
     fn words() {
-        assert_eq!(search_terms("  printer, \"jammed\" OR  *  "), vec!["printer", "jammed", "OR"]);
+        assert_eq!(
+            search_terms("  printer, \"jammed\" OR  *  "),
+            vec!["printer", "jammed", "OR"]
+        );
         assert_eq!(search_terms("ann@example.com"), vec!["ann@example.com"]);
         assert!(search_terms(" -- ' ").is_empty());
     }

@@ -174,8 +174,16 @@ impl Ticket {
     /// The state of a ticket just opened by `side`.
     pub fn opening_state(side: Side) -> ReplyEffect {
         match side {
-            Side::Customer => ReplyEffect { status: TicketStatus::Waiting, read_by_customer: true, read_by_staff: false },
-            Side::Staff => ReplyEffect { status: TicketStatus::Replied, read_by_customer: false, read_by_staff: true },
+            Side::Customer => ReplyEffect {
+                status: TicketStatus::Waiting,
+                read_by_customer: true,
+                read_by_staff: false,
+            },
+            Side::Staff => ReplyEffect {
+                status: TicketStatus::Replied,
+                read_by_customer: false,
+                read_by_staff: true,
+            },
         }
     }
 
@@ -185,8 +193,16 @@ impl Ticket {
         match (side, internal) {
             (Side::Customer, true) => Err(ReplyRefused::InternalByCustomer),
             (Side::Customer, false) if self.locked => Err(ReplyRefused::Locked),
-            (Side::Customer, false) => Ok(ReplyEffect { status: TicketStatus::Waiting, read_by_customer: true, read_by_staff: false }),
-            (Side::Staff, false) => Ok(ReplyEffect { status: TicketStatus::Replied, read_by_customer: false, read_by_staff: true }),
+            (Side::Customer, false) => Ok(ReplyEffect {
+                status: TicketStatus::Waiting,
+                read_by_customer: true,
+                read_by_staff: false,
+            }),
+            (Side::Staff, false) => Ok(ReplyEffect {
+                status: TicketStatus::Replied,
+                read_by_customer: false,
+                read_by_staff: true,
+            }),
             (Side::Staff, true) => Ok(ReplyEffect {
                 status: self.status,
                 read_by_customer: self.read_by_customer,
@@ -267,7 +283,10 @@ mod tests {
         let t = ticket(TicketStatus::Replied, true);
         assert_eq!(t.reply_effect(Side::Customer, false), Err(ReplyRefused::Locked));
         assert!(t.reply_effect(Side::Staff, false).is_ok());
-        assert_eq!(ticket(TicketStatus::Waiting, false).reply_effect(Side::Customer, true), Err(ReplyRefused::InternalByCustomer));
+        assert_eq!(
+            ticket(TicketStatus::Waiting, false).reply_effect(Side::Customer, true),
+            Err(ReplyRefused::InternalByCustomer)
+        );
     }
 
     #[test]

@@ -1,1 +1,252 @@
-fn main() {}
+//! The `ferrodesk` command.
+use anyhow::{Context, bail};
+use app::App;
+use app::staff::Bootstrap;
+use clap::{Args, Parser, Subcommand};
+use domain::Role;
+use domain::event::EventSource;
+use ferrodesk::Server;
+use ferrodesk::settings::{Overrides, Settings};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "ferrodesk",
+    version,
+    about = "A self-hosted customer-support help desk in one binary"
+)]
+struct Cli {
+    /// Configuration file (TOML); default ./ferrodesk.toml when it exists.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://path/to.db (default sqlite://data/ferrodesk.db) or postgres://…
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API, web UI and background workers.
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Print the effective configuration, secrets masked.
+    Config,
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account; prints a generated password when none is given.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin or agent
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// The password; read from FERRODESK_USER_PASSWORD when not given, generated when neither is set.
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token and print its secret (shown only this once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// admin, agent or end_user
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// The end user an end_user token acts as.
+        #[arg(long)]
+        end_user_id: Option<i64>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let listen = match &cli.command {
+        Command::Serve(a) => a.listen.clone(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        listen,
+        database_url: cli.database_url.clone(),
+    };
+    let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    init_tracing(&settings);
+    match cli.command {
+        Command::Serve(_) => serve(settings).await,
+        Command::Migrate => {
+            let store = ferrodesk::open_store(&settings).await?;
+            store.close().await;
+            println!("database is up to date ({})", store.backend());
+            Ok(())
+        }
+        Command::Config => {
+            print!("{}", settings.masked_toml()?);
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            email,
+            name,
+            role,
+            password,
+        }) => {
+            let role = parse_role(&role)?;
+            if !role.is_staff() {
+                bail!("--role must be admin or agent");
+            }
+            let generated = password.is_none() && std::env::var("FERRODESK_USER_PASSWORD").is_err();
+            let password = password
+                .or_else(|| std::env::var("FERRODESK_USER_PASSWORD").ok())
+                .unwrap_or_else(app::auth::new_password);
+            let (app, store) = cli_app(&settings).await?;
+            let staff = app
+                .create_staff(
+                    &domain::Principal::System,
+                    &cli_meta(),
+                    api_types::NewStaff {
+                        email,
+                        name,
+                        role,
+                        password: password.clone(),
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            store.close().await;
+            println!("created {} {} (id {})", staff.role.as_str(), staff.email, staff.id);
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create {
+            name,
+            role,
+            end_user_id,
+        }) => {
+            let role = parse_role(&role)?;
+            let (app, store) = cli_app(&settings).await?;
+            let token = app
+                .create_token(
+                    &domain::Principal::System,
+                    &cli_meta(),
+                    api_types::NewToken {
+                        name,
+                        role,
+                        end_user_id,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            store.close().await;
+            println!("{}", token.token);
+            Ok(())
+        }
+    }
+}
+
+fn parse_role(s: &str) -> anyhow::Result<Role> {
+    Role::parse(s).map_err(|e| anyhow::anyhow!("--role {e}"))
+}
+
+fn cli_meta() -> app::RequestMeta {
+    app::RequestMeta {
+        source: Some(EventSource::System),
+        url: Some("cli".into()),
+        ip: None,
+    }
+}
+
+async fn cli_app(settings: &Settings) -> anyhow::Result<(App, std::sync::Arc<dyn store::Store>)> {
+    let store = ferrodesk::open_store(settings).await?;
+    Ok((App::new(store.clone()), store))
+}
+
+fn init_tracing(settings: &Settings) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if settings.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut server = Server::start(&settings).await?;
+    if let Bootstrap::CreatedAdmin { email, password } = &server.bootstrap {
+        // Printed once, to the terminal, never to the log.
+        println!(
+            "Created the first admin account.\n  email:    {email}\n  password: {password}\nChange it after logging in."
+        );
+    }
+    tracing::info!(addr = %server.addr, backend = server.store.backend(), ready_ms = started.elapsed().as_millis() as u64, "ferrodesk is ready");
+    let grace = Duration::from_secs(settings.shutdown_grace_secs);
+    tokio::select! {
+        result = server.wait() => result.context("the server stopped")?,
+        () = shutdown_signal() => {
+            tracing::info!("shutting down: finishing in-flight requests");
+            server.shutdown(grace).await?;
+            tracing::info!("stopped");
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -9,7 +9,8 @@ pub const FOR_UPDATE: &str = " FOR UPDATE";
 /// Connection exceptions (class 08), shutdowns and "cannot connect now" (57P01–57P03), too many
 /// connections (53300): the server is restarting or overloaded, so the request may be retried.
 pub fn is_unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
-    e.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300")
+    e.code()
+        .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300")
 }
 
 /// Every term as a literal word: `plainto_tsquery` does its own quoting, so no operator injection.
@@ -22,7 +23,9 @@ pub fn push_ticket_terms(q: &mut QueryBuilder<Db>, terms: &[String], internal: b
         .push_bind(ts_terms(terms))
         .push(")");
     if internal {
-        q.push(" OR notes_doc @@ plainto_tsquery('simple', ").push_bind(ts_terms(terms)).push(")");
+        q.push(" OR notes_doc @@ plainto_tsquery('simple', ")
+            .push_bind(ts_terms(terms))
+            .push(")");
     }
     q.push(")");
 }
@@ -40,9 +43,16 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                 let (doc, text) = if r.customer_scope.is_some() {
                     ("s.doc", "s.title || E'\\n' || s.body")
                 } else {
-                    ("(s.doc || s.notes_doc)", "s.title || E'\\n' || s.body || E'\\n' || s.notes")
+                    (
+                        "(s.doc || s.notes_doc)",
+                        "s.title || E'\\n' || s.body || E'\\n' || s.notes",
+                    )
                 };
-                let matches = if r.customer_scope.is_some() { "s.doc @@ q" } else { "(s.doc @@ q OR s.notes_doc @@ q)" };
+                let matches = if r.customer_scope.is_some() {
+                    "s.doc @@ q"
+                } else {
+                    "(s.doc @@ q OR s.notes_doc @@ q)"
+                };
                 // Rank and cut in the inner query, so headlines are computed for the returned rows only.
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT t.id, t.title, ts_headline('simple', {text}, h.q, {options}) AS snip, h.score \
@@ -61,7 +71,11 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                 .map_err(map_err)?
             }
             SearchKind::Customer | SearchKind::EndUser => {
-                let table = if *kind == SearchKind::Customer { "customers" } else { "end_users" };
+                let table = if *kind == SearchKind::Customer {
+                    "customers"
+                } else {
+                    "end_users"
+                };
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT h.id, h.name AS title, ts_headline('simple', h.name || ' ' || coalesce(h.email, '') || ' ' || \
                      coalesce(h.phone, ''), h.q, {options}) AS snip, h.score FROM \

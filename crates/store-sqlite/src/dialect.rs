@@ -43,7 +43,11 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
         let limit = i64::from(r.limit);
         let rows = match kind {
             SearchKind::Ticket => {
-                let columns = if r.customer_scope.is_some() { Some("title body") } else { None };
+                let columns = if r.customer_scope.is_some() {
+                    Some("title body")
+                } else {
+                    None
+                };
                 let q = fts_query(&r.terms, columns);
                 match r.customer_scope {
                     // The best matches overall first, then the tickets: lets FTS5 stop after `limit` rows.

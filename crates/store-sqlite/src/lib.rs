@@ -95,11 +95,17 @@ impl Store for SqliteStore {
     }
 
     async fn write(&self) -> Result<Box<dyn Writer>> {
-        Ok(Box::new(SqlConn::new(self.write.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?)))
+        Ok(Box::new(SqlConn::new(
+            self.write.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?,
+        )))
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await.map_err(map_err).map(drop)
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(map_err)
+            .map(drop)
     }
 
     fn backend(&self) -> &'static str {

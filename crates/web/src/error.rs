@@ -26,22 +26,35 @@ impl ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         let problem = match e {
-            AppError::Unauthenticated => Problem::new(ErrorCode::Unauthenticated, Some("missing or invalid credentials".into())),
+            AppError::Unauthenticated => Problem::new(
+                ErrorCode::Unauthenticated,
+                Some("missing or invalid credentials".into()),
+            ),
             AppError::NotFound => Problem::new(ErrorCode::NotFound, Some("no such resource".into())),
             AppError::Validation(errors) => Problem::validation(errors),
             AppError::Conflict(msg) => Problem::new(ErrorCode::Conflict, Some(msg)),
-            AppError::TicketLocked => {
-                Problem::new(ErrorCode::TicketLocked, Some("the ticket is locked; the customer can no longer reply".into()))
-            }
+            AppError::TicketLocked => Problem::new(
+                ErrorCode::TicketLocked,
+                Some("the ticket is locked; the customer can no longer reply".into()),
+            ),
             AppError::HookRejected(msg) => Problem::new(ErrorCode::HookRejected, Some(msg)),
-            AppError::RateLimited => Problem::new(ErrorCode::RateLimited, Some("too many attempts; try again later".into())),
+            AppError::RateLimited => Problem::new(
+                ErrorCode::RateLimited,
+                Some("too many attempts; try again later".into()),
+            ),
             AppError::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "database unavailable");
-                Problem::new(ErrorCode::ServiceUnavailable, Some("the database is unavailable; retry shortly".into()))
+                Problem::new(
+                    ErrorCode::ServiceUnavailable,
+                    Some("the database is unavailable; retry shortly".into()),
+                )
             }
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
-                Problem::new(ErrorCode::Internal, Some("an internal error occurred; it has been logged".into()))
+                Problem::new(
+                    ErrorCode::Internal,
+                    Some("an internal error occurred; it has been logged".into()),
+                )
             }
         };
         Self(problem)
@@ -59,7 +72,10 @@ pub fn problem_response(problem: Problem) -> Response {
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     if status == StatusCode::UNAUTHORIZED {
         headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }

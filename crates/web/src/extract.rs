@@ -21,11 +21,18 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
         if let Some(ct) = content_type {
             let json = ct.starts_with("application/json") || (ct.starts_with("application/") && ct.contains("+json"));
             if !json {
-                return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as application/json"));
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "send the body as application/json",
+                ));
             }
         }
         let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
@@ -57,7 +64,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             let field = if path == "." { String::new() } else { path };
             let message = strip_position(&inner.to_string());
-            let field = if field.is_empty() { unknown_field(&message).unwrap_or_default() } else { field };
+            let field = if field.is_empty() {
+                unknown_field(&message).unwrap_or_default()
+            } else {
+                field
+            };
             Err(ApiError::field(if field.is_empty() { "body" } else { &field }, message))
         }
     }
@@ -90,7 +101,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
-            let field = if path == "." { unknown_field(&message).unwrap_or_else(|| "query".into()) } else { path };
+            let field = if path == "." {
+                unknown_field(&message).unwrap_or_else(|| "query".into())
+            } else {
+                path
+            };
             ApiError::field(&field, message)
         })
     }
@@ -103,9 +118,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let axum::extract::Path(raw) =
-            axum::extract::Path::<String>::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found())?;
-        raw.parse::<i64>().ok().filter(|id| *id > 0).map(Id).ok_or_else(ApiError::not_found)
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(Id)
+            .ok_or_else(ApiError::not_found)
     }
 }
 
@@ -116,8 +136,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let axum::extract::Path((a, b)) =
-            axum::extract::Path::<(String, String)>::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found())?;
+        let axum::extract::Path((a, b)) = axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
         let parse = |s: &str| s.parse::<i64>().ok().filter(|id| *id > 0);
         match (parse(&a), parse(&b)) {
             (Some(a), Some(b)) => Ok(Ids(a, b)),
@@ -154,7 +175,11 @@ impl FromRequestParts<AppState> for Meta {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let ip = peer.map(|peer| client_ip(peer, forwarded, &state.config.trusted_proxies));
-        Ok(Meta(RequestMeta { source: Some(EventSource::Api), url: Some(parts.uri.path().to_owned()), ip: ip.map(|i| i.to_string()) }))
+        Ok(Meta(RequestMeta {
+            source: Some(EventSource::Api),
+            url: Some(parts.uri.path().to_owned()),
+            ip: ip.map(|i| i.to_string()),
+        }))
     }
 }
 
@@ -185,8 +210,16 @@ mod tests {
         let proxy: IpAddr = [10, 0, 0, 1].into();
         let client: IpAddr = [203, 0, 113, 9].into();
         let spoofed = "1.2.3.4, 203.0.113.9";
-        assert_eq!(client_ip(client, Some("1.2.3.4"), &[proxy]), client, "untrusted peer's header is ignored");
-        assert_eq!(client_ip(proxy, Some(spoofed), &[proxy]), client, "right-most untrusted hop wins");
+        assert_eq!(
+            client_ip(client, Some("1.2.3.4"), &[proxy]),
+            client,
+            "untrusted peer's header is ignored"
+        );
+        assert_eq!(
+            client_ip(proxy, Some(spoofed), &[proxy]),
+            client,
+            "right-most untrusted hop wins"
+        );
         assert_eq!(client_ip(proxy, None, &[proxy]), proxy);
         assert_eq!(client_ip(proxy, Some("garbage"), &[proxy]), proxy);
     }

@@ -33,30 +33,53 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
         .routes(routes!(routes::tickets::create, routes::tickets::list))
-        .routes(routes!(routes::tickets::get, routes::tickets::update, routes::tickets::delete))
+        .routes(routes!(
+            routes::tickets::get,
+            routes::tickets::update,
+            routes::tickets::delete
+        ))
         .routes(routes!(routes::tickets::replies, routes::tickets::reply))
         .routes(routes!(routes::tickets::update_reply, routes::tickets::delete_reply))
         .routes(routes!(routes::tickets::read))
         .routes(routes!(routes::directory::create_brand, routes::directory::list_brands))
-        .routes(routes!(routes::directory::get_brand, routes::directory::update_brand, routes::directory::delete_brand))
-        .routes(routes!(routes::directory::create_department, routes::directory::list_departments))
+        .routes(routes!(
+            routes::directory::get_brand,
+            routes::directory::update_brand,
+            routes::directory::delete_brand
+        ))
+        .routes(routes!(
+            routes::directory::create_department,
+            routes::directory::list_departments
+        ))
         .routes(routes!(
             routes::directory::get_department,
             routes::directory::update_department,
             routes::directory::delete_department
         ))
         .routes(routes!(routes::people::create_customer, routes::people::list_customers))
-        .routes(routes!(routes::people::get_customer, routes::people::update_customer, routes::people::delete_customer))
+        .routes(routes!(
+            routes::people::get_customer,
+            routes::people::update_customer,
+            routes::people::delete_customer
+        ))
         .routes(routes!(routes::people::restore_customer))
         .routes(routes!(routes::people::customer_events))
         .routes(routes!(routes::people::customer_end_users))
         .routes(routes!(routes::people::create_end_user, routes::people::list_end_users))
-        .routes(routes!(routes::people::get_end_user, routes::people::update_end_user, routes::people::delete_end_user))
+        .routes(routes!(
+            routes::people::get_end_user,
+            routes::people::update_end_user,
+            routes::people::delete_end_user
+        ))
         .routes(routes!(routes::people::restore_end_user))
         .routes(routes!(routes::people::create_end_user_token))
         .routes(routes!(routes::staff::me))
         .routes(routes!(routes::staff::create, routes::staff::list))
-        .routes(routes!(routes::staff::get, routes::staff::update, routes::staff::delete))
+        .routes(routes!(
+            routes::staff::get,
+            routes::staff::update,
+            routes::staff::delete
+        ))
         .routes(routes!(routes::tokens::create, routes::tokens::list))
         .routes(routes!(routes::tokens::delete))
         .routes(routes!(routes::events::list))
@@ -80,15 +103,26 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            let id = req
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -17,7 +17,11 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { trusted_proxies: vec![], body_limit: 1024 * 1024, request_timeout: Duration::from_secs(30) }
+        Self {
+            trusted_proxies: vec![],
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
     }
 }
 

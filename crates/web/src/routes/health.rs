@@ -22,6 +22,9 @@ pub async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError>
 /// Prometheus text format.
 pub async fn metrics(State(s): State<AppState>) -> Response {
     let mut response = s.metrics.render().into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     response
 }

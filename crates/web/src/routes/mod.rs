@@ -12,7 +12,10 @@ use api_types::Page;
 use app::Paged;
 
 pub(crate) fn page<T>(p: Paged<T>) -> Page<T> {
-    Page { data: p.data, next_cursor: p.next_cursor }
+    Page {
+        data: p.data,
+        next_cursor: p.next_cursor,
+    }
 }
 
 /// Result of a handler.

@@ -2,20 +2,29 @@ use super::{Answer, page};
 use crate::extract::{Auth, Id, Json, Meta, Query};
 use crate::state::AppState;
 use api_types::{
-    CreatedToken, Customer, CustomerPatch, EndUser, EndUserPatch, Event, EventQuery, ListQuery, NewCustomer, NewEndUser, NewToken,
-    Page, Problem, Role,
+    CreatedToken, Customer, CustomerPatch, EndUser, EndUserPatch, Event, EventQuery, ListQuery, NewCustomer,
+    NewEndUser, NewToken, Page, Problem, Role,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
 
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = NewCustomer,
     responses((status = 201, body = Customer), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_customer(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Json(body): Json<NewCustomer>) -> Answer<(StatusCode, Json<Customer>)> {
+pub async fn create_customer(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Json(body): Json<NewCustomer>,
+) -> Answer<(StatusCode, Json<Customer>)> {
     Ok((StatusCode::CREATED, Json(s.app.create_customer(&p, &m, body).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListQuery), responses((status = 200, body = Page<Customer>)))]
-pub async fn list_customers(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<ListQuery>) -> Answer<Json<Page<Customer>>> {
+pub async fn list_customers(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<ListQuery>,
+) -> Answer<Json<Page<Customer>>> {
     Ok(Json(page(s.app.list_customers(&p, &q).await?)))
 }
 
@@ -27,32 +36,58 @@ pub async fn get_customer(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) 
 
 #[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path)), request_body = CustomerPatch,
     responses((status = 200, body = Customer), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_customer(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id, Json(body): Json<CustomerPatch>) -> Answer<Json<Customer>> {
+pub async fn update_customer(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<CustomerPatch>,
+) -> Answer<Json<Customer>> {
     Ok(Json(s.app.update_customer(&p, &m, id, body).await?))
 }
 
 /// Soft delete: the customer vanishes from lists and searches until restored. Answers the deleted record.
 #[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path)),
     responses((status = 200, body = Customer), (status = 404, body = Problem)))]
-pub async fn delete_customer(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id) -> Answer<Json<Customer>> {
+pub async fn delete_customer(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<Json<Customer>> {
     Ok(Json(s.app.set_customer_deleted(&p, &m, id, true).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/customers/{id}/restore", tag = "customers", params(("id" = i64, Path)),
     responses((status = 200, body = Customer), (status = 404, body = Problem)))]
-pub async fn restore_customer(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id) -> Answer<Json<Customer>> {
+pub async fn restore_customer(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<Json<Customer>> {
     Ok(Json(s.app.set_customer_deleted(&p, &m, id, false).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}/events", tag = "events", params(("id" = i64, Path), EventQuery),
     responses((status = 200, body = Page<Event>), (status = 404, body = Problem)))]
-pub async fn customer_events(State(s): State<AppState>, Auth(p): Auth, Id(id): Id, Query(q): Query<EventQuery>) -> Answer<Json<Page<Event>>> {
+pub async fn customer_events(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    Query(q): Query<EventQuery>,
+) -> Answer<Json<Page<Event>>> {
     Ok(Json(page(s.app.list_customer_events(&p, id, &q).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}/end-users", tag = "customers", params(("id" = i64, Path), ListQuery),
     responses((status = 200, body = Page<EndUser>), (status = 404, body = Problem)))]
-pub async fn customer_end_users(State(s): State<AppState>, Auth(p): Auth, Id(id): Id, Query(mut q): Query<ListQuery>) -> Answer<Json<Page<EndUser>>> {
+pub async fn customer_end_users(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    Query(mut q): Query<ListQuery>,
+) -> Answer<Json<Page<EndUser>>> {
     s.app.get_customer(&p, id).await?;
     q.customer_id = Some(id);
     Ok(Json(page(s.app.list_end_users(&p, &q).await?)))
@@ -60,12 +95,21 @@ pub async fn customer_end_users(State(s): State<AppState>, Auth(p): Auth, Id(id)
 
 #[utoipa::path(post, path = "/api/v1/end-users", tag = "end users", request_body = NewEndUser,
     responses((status = 201, body = EndUser), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_end_user(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Json(body): Json<NewEndUser>) -> Answer<(StatusCode, Json<EndUser>)> {
+pub async fn create_end_user(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Json(body): Json<NewEndUser>,
+) -> Answer<(StatusCode, Json<EndUser>)> {
     Ok((StatusCode::CREATED, Json(s.app.create_end_user(&p, &m, body).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/end-users", tag = "end users", params(ListQuery), responses((status = 200, body = Page<EndUser>)))]
-pub async fn list_end_users(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<ListQuery>) -> Answer<Json<Page<EndUser>>> {
+pub async fn list_end_users(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<ListQuery>,
+) -> Answer<Json<Page<EndUser>>> {
     Ok(Json(page(s.app.list_end_users(&p, &q).await?)))
 }
 
@@ -77,19 +121,35 @@ pub async fn get_end_user(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) 
 
 #[utoipa::path(patch, path = "/api/v1/end-users/{id}", tag = "end users", params(("id" = i64, Path)), request_body = EndUserPatch,
     responses((status = 200, body = EndUser), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_end_user(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id, Json(body): Json<EndUserPatch>) -> Answer<Json<EndUser>> {
+pub async fn update_end_user(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<EndUserPatch>,
+) -> Answer<Json<EndUser>> {
     Ok(Json(s.app.update_end_user(&p, &m, id, body).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/end-users/{id}", tag = "end users", params(("id" = i64, Path)),
     responses((status = 200, body = EndUser), (status = 404, body = Problem)))]
-pub async fn delete_end_user(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id) -> Answer<Json<EndUser>> {
+pub async fn delete_end_user(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<Json<EndUser>> {
     Ok(Json(s.app.set_end_user_deleted(&p, &m, id, true).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/end-users/{id}/restore", tag = "end users", params(("id" = i64, Path)),
     responses((status = 200, body = EndUser), (status = 404, body = Problem)))]
-pub async fn restore_end_user(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id) -> Answer<Json<EndUser>> {
+pub async fn restore_end_user(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<Json<EndUser>> {
     Ok(Json(s.app.set_end_user_deleted(&p, &m, id, false).await?))
 }
 
@@ -110,6 +170,10 @@ pub async fn create_end_user_token(
     Id(id): Id,
     Json(body): Json<EndUserTokenRequest>,
 ) -> Answer<(StatusCode, Json<CreatedToken>)> {
-    let request = NewToken { name: body.name.unwrap_or_else(|| format!("end user {id}")), role: Role::EndUser, end_user_id: Some(id) };
+    let request = NewToken {
+        name: body.name.unwrap_or_else(|| format!("end user {id}")),
+        role: Role::EndUser,
+        end_user_id: Some(id),
+    };
     Ok((StatusCode::CREATED, Json(s.app.create_token(&p, &m, request).await?)))
 }

@@ -6,6 +6,10 @@ use axum::extract::State;
 
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchQuery),
     responses((status = 200, body = SearchResults), (status = 422, body = Problem)))]
-pub async fn search(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<SearchQuery>) -> Answer<Json<SearchResults>> {
+pub async fn search(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<SearchQuery>,
+) -> Answer<Json<SearchResults>> {
     Ok(Json(s.app.search(&p, &q).await?))
 }

@@ -12,7 +12,12 @@ pub async fn me(State(s): State<AppState>, Auth(p): Auth) -> Answer<Json<Me>> {
 
 #[utoipa::path(post, path = "/api/v1/staff", tag = "staff", request_body = NewStaff,
     responses((status = 201, body = Staff), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Json(body): Json<NewStaff>) -> Answer<(StatusCode, Json<Staff>)> {
+pub async fn create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Json(body): Json<NewStaff>,
+) -> Answer<(StatusCode, Json<Staff>)> {
     Ok((StatusCode::CREATED, Json(s.app.create_staff(&p, &m, body).await?)))
 }
 
@@ -29,7 +34,13 @@ pub async fn get(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer
 
 #[utoipa::path(patch, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = i64, Path)), request_body = StaffPatch,
     responses((status = 200, body = Staff), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn update(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id, Json(body): Json<StaffPatch>) -> Answer<Json<Staff>> {
+pub async fn update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<StaffPatch>,
+) -> Answer<Json<Staff>> {
     Ok(Json(s.app.update_staff(&p, &m, id, body).await?))
 }
 

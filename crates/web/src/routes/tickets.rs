@@ -13,26 +13,49 @@ pub struct Include {
 
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = NewTicket,
     responses((status = 201, body = Ticket), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Json(body): Json<NewTicket>) -> Answer<(StatusCode, Json<Ticket>)> {
+pub async fn create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Json(body): Json<NewTicket>,
+) -> Answer<(StatusCode, Json<Ticket>)> {
     Ok((StatusCode::CREATED, Json(s.app.create_ticket(&p, &m, body).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(TicketQuery),
     responses((status = 200, body = Page<Ticket>), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<TicketQuery>) -> Answer<Json<Page<Ticket>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<TicketQuery>,
+) -> Answer<Json<Page<Ticket>>> {
     Ok(Json(page(s.app.list_tickets(&p, &q).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path), Include),
     responses((status = 200, body = Ticket), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, Auth(p): Auth, Id(id): Id, Query(q): Query<Include>) -> Answer<Json<Ticket>> {
-    let with_replies = q.include.as_deref().is_some_and(|i| i.split(',').any(|x| x.trim() == "replies"));
+pub async fn get(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    Query(q): Query<Include>,
+) -> Answer<Json<Ticket>> {
+    let with_replies = q
+        .include
+        .as_deref()
+        .is_some_and(|i| i.split(',').any(|x| x.trim() == "replies"));
     Ok(Json(s.app.get_ticket(&p, id, with_replies).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path)), request_body = TicketPatch,
     responses((status = 200, body = Ticket), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id, Json(body): Json<TicketPatch>) -> Answer<Json<Ticket>> {
+pub async fn update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<TicketPatch>,
+) -> Answer<Json<Ticket>> {
     Ok(Json(s.app.update_ticket(&p, &m, id, body).await?))
 }
 
@@ -46,25 +69,48 @@ pub async fn delete(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/replies", tag = "tickets", params(("id" = i64, Path)),
     responses((status = 200, body = Page<Reply>), (status = 404, body = Problem)))]
 pub async fn replies(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<Page<Reply>>> {
-    Ok(Json(Page { data: s.app.list_replies(&p, id).await?, next_cursor: None }))
+    Ok(Json(Page {
+        data: s.app.list_replies(&p, id).await?,
+        next_cursor: None,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/replies", tag = "tickets", params(("id" = i64, Path)), request_body = NewReply,
     responses((status = 201, body = Reply), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn reply(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id, Json(body): Json<NewReply>) -> Answer<(StatusCode, Json<Reply>)> {
-    Ok((StatusCode::CREATED, Json(s.app.reply_to_ticket(&p, &m, id, body).await?)))
+pub async fn reply(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<NewReply>,
+) -> Answer<(StatusCode, Json<Reply>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.reply_to_ticket(&p, &m, id, body).await?),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}/replies/{rid}", tag = "tickets",
     params(("id" = i64, Path), ("rid" = i64, Path)), request_body = ReplyPatch,
     responses((status = 200, body = Reply), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_reply(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Ids(id, rid): Ids, Json(body): Json<ReplyPatch>) -> Answer<Json<Reply>> {
+pub async fn update_reply(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Ids(id, rid): Ids,
+    Json(body): Json<ReplyPatch>,
+) -> Answer<Json<Reply>> {
     Ok(Json(s.app.update_reply(&p, &m, id, rid, body).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tickets/{id}/replies/{rid}", tag = "tickets",
     params(("id" = i64, Path), ("rid" = i64, Path)), responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete_reply(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Ids(id, rid): Ids) -> Answer<StatusCode> {
+pub async fn delete_reply(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Ids(id, rid): Ids,
+) -> Answer<StatusCode> {
     s.app.delete_reply(&p, &m, id, rid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

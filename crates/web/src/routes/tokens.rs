@@ -8,12 +8,21 @@ use axum::http::StatusCode;
 /// Creates a token; the answer's `token` is the secret and is never shown again.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = CreatedToken), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Json(body): Json<NewToken>) -> Answer<(StatusCode, Json<CreatedToken>)> {
+pub async fn create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Meta(m): Meta,
+    Json(body): Json<NewToken>,
+) -> Answer<(StatusCode, Json<CreatedToken>)> {
     Ok((StatusCode::CREATED, Json(s.app.create_token(&p, &m, body).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(ListQuery), responses((status = 200, body = Page<ApiToken>)))]
-pub async fn list(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<ListQuery>) -> Answer<Json<Page<ApiToken>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<ListQuery>,
+) -> Answer<Json<Page<ApiToken>>> {
     Ok(Json(page(s.app.list_tokens(&p, &q).await?)))
 }
 
