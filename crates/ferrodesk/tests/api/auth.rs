@@ -1,0 +1,243 @@
+//! Principals, tokens and roles (SPEC §2).
+use crate::*;
+
+#[tokio::test]
+async fn missing_or_bad_credentials_are_401() {
+    let s = TestServer::start().await;
+    assert_code(s.anonymous().me().await, ErrorCode::Unauthenticated);
+    assert_code(s.client("fd_not_a_real_token").me().await, ErrorCode::Unauthenticated);
+    assert_code(
+        s.client("garbage").tickets(&TicketQuery::default()).await,
+        ErrorCode::Unauthenticated,
+    );
+    let me = s.admin.me().await.expect("bootstrap token works");
+    assert_eq!((me.kind.as_str(), me.role), ("token", Role::Admin));
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn tokens_are_shown_once_listed_without_secret_and_revoked_at_once() {
+    let s = TestServer::start().await;
+    let created = s
+        .admin
+        .create_token(&NewToken {
+            name: "ci".into(),
+            role: Role::Agent,
+            end_user_id: None,
+        })
+        .await
+        .expect("create");
+    assert!(created.token.starts_with("fd_") && created.token.len() >= 40);
+    let agent = s.client(&created.token);
+    assert_eq!(agent.me().await.expect("me").role, Role::Agent);
+
+    let listed = s.admin.tokens(&ListQuery::default()).await.expect("list");
+    let raw = serde_json::to_string(&listed.data).expect("json");
+    assert!(!raw.contains(&created.token), "secrets are never listed");
+    assert!(listed.data.iter().any(|t| t.id == created.id && t.name == "ci"));
+
+    s.admin.delete_token(created.id).await.expect("revoke");
+    assert_code(agent.me().await, ErrorCode::Unauthenticated);
+    assert_code(s.admin.delete_token(created.id).await, ErrorCode::NotFound);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn token_rules() {
+    let s = TestServer::start().await;
+    let pat = s.customer().await;
+    let p = assert_code(
+        s.admin
+            .create_token(&NewToken {
+                name: "x".into(),
+                role: Role::EndUser,
+                end_user_id: None,
+            })
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["end_user_id"]);
+    let p = assert_code(
+        s.admin
+            .create_token(&NewToken {
+                name: "x".into(),
+                role: Role::Agent,
+                end_user_id: Some(pat.end_user.id),
+            })
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["end_user_id"]);
+    assert_code(
+        s.admin
+            .create_token(&NewToken {
+                name: " ".into(),
+                role: Role::Agent,
+                end_user_id: None,
+            })
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_code(
+        s.admin
+            .create_token(&NewToken {
+                name: "x".into(),
+                role: Role::EndUser,
+                end_user_id: Some(999_999),
+            })
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    let t = s
+        .admin
+        .create_token(&NewToken {
+            name: "pat".into(),
+            role: Role::EndUser,
+            end_user_id: Some(pat.end_user.id),
+        })
+        .await
+        .expect("end user token");
+    let me = s.client(&t.token).me().await.expect("me");
+    assert_eq!(
+        (me.kind.as_str(), me.id, me.customer_id),
+        ("end_user", pat.end_user.id, Some(pat.customer.id))
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn agents_and_end_users_cannot_reach_admin_things() {
+    let s = TestServer::start().await;
+    let agent = s.agent().await;
+    let pat = s.customer().await;
+    let token = NewToken {
+        name: "x".into(),
+        role: Role::Admin,
+        end_user_id: None,
+    };
+    let staff = NewStaff {
+        email: "x@example.com".into(),
+        name: "X".into(),
+        role: Role::Admin,
+        password: "long enough pw".into(),
+    };
+    for who in [&agent, &pat.client] {
+        assert_code(who.create_token(&token).await, ErrorCode::NotFound);
+        assert_code(who.tokens(&ListQuery::default()).await, ErrorCode::NotFound);
+        assert_code(who.create_staff(&staff).await, ErrorCode::NotFound);
+        assert_code(who.staff(&ListQuery::default()).await, ErrorCode::NotFound);
+        assert_code(who.events(&EventQuery::default()).await, ErrorCode::NotFound);
+        assert_code(
+            who.create_brand(&NewBrand {
+                name: "B".into(),
+                ..Default::default()
+            })
+            .await,
+            ErrorCode::NotFound,
+        );
+    }
+    // End users cannot reach the staff side of the customer database either.
+    assert_code(pat.client.customers(&ListQuery::default()).await, ErrorCode::NotFound);
+    assert_code(
+        pat.client
+            .create_customer(&NewCustomer {
+                name: "C".into(),
+                ..Default::default()
+            })
+            .await,
+        ErrorCode::NotFound,
+    );
+    assert_code(pat.client.brands(&ListQuery::default()).await, ErrorCode::NotFound);
+    agent
+        .customers(&ListQuery::default())
+        .await
+        .expect("agents work with customers");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn deleted_end_users_lose_access() {
+    let s = TestServer::start().await;
+    let pat = s.customer().await;
+    pat.client.me().await.expect("works");
+    s.admin.delete_end_user(pat.end_user.id).await.expect("soft delete");
+    assert_code(pat.client.me().await, ErrorCode::Unauthenticated);
+    s.admin.restore_end_user(pat.end_user.id).await.expect("restore");
+    pat.client.me().await.expect("works again");
+    s.admin.delete_customer(pat.customer.id).await.expect("delete customer");
+    assert_code(pat.client.me().await, ErrorCode::Unauthenticated);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn staff_accounts() {
+    let s = TestServer::start().await;
+    let a = s
+        .admin
+        .create_staff(&NewStaff {
+            email: "Ann@Example.com".into(),
+            name: "Ann".into(),
+            role: Role::Admin,
+            password: "long enough pw".into(),
+        })
+        .await
+        .expect("create");
+    assert_eq!(a.email, "ann@example.com");
+    let dup = NewStaff {
+        email: "ann@example.com".into(),
+        name: "Ann 2".into(),
+        role: Role::Agent,
+        password: "long enough pw".into(),
+    };
+    assert_code(s.admin.create_staff(&dup).await, ErrorCode::Conflict);
+    let p = assert_code(
+        s.admin
+            .create_staff(&NewStaff {
+                email: "nope".into(),
+                name: "".into(),
+                role: Role::EndUser,
+                password: "short".into(),
+            })
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["email", "name", "role", "password"]);
+    let b = s
+        .admin
+        .update_staff(
+            a.id,
+            &StaffPatch {
+                role: Some(Role::Agent),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_code(b, ErrorCode::Conflict);
+    let b = s
+        .admin
+        .create_staff(&NewStaff {
+            email: "bob@example.com".into(),
+            name: "Bob".into(),
+            role: Role::Agent,
+            password: "long enough pw".into(),
+        })
+        .await
+        .expect("bob");
+    let promoted = s
+        .admin
+        .update_staff(
+            b.id,
+            &StaffPatch {
+                role: Some(Role::Admin),
+                name: Some("Robert".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("promote");
+    assert_eq!((promoted.role, promoted.name.as_str()), (Role::Admin, "Robert"));
+    s.admin.delete_staff(a.id).await.expect("no longer the last admin");
+    assert_code(s.admin.delete_staff(b.id).await, ErrorCode::Conflict);
+    assert_eq!(s.admin.staff(&ListQuery::default()).await.expect("list").data.len(), 1);
+    s.shutdown().await;
+}

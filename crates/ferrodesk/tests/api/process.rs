@@ -1,0 +1,488 @@
+//! The binary as an operator runs it: subcommands, bootstrap, signals, crash safety, bad environments.
+use crate::*;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ferrodesk");
+
+fn ferrodesk(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("FERRODESK_")) {
+        c.env_remove(k);
+    }
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Starts `ferrodesk serve` and waits until `/readyz` answers.
+async fn spawn_server(database_url: &str, env: &[(&str, &str)]) -> (Child, String) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut cmd = ferrodesk(&["serve", "--listen", &listen, "--database-url", database_url]);
+    cmd.envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("spawn ferrodesk");
+    let url = format!("http://{listen}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let http = reqwest::Client::new();
+    while Instant::now() < deadline {
+        if http
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return (child, url);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("server did not become ready");
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["config", "--help"],
+        &["user", "create", "--help"],
+        &["token", "create", "--help"],
+    ] {
+        let out = ferrodesk(args).output().expect("run");
+        assert!(out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
+    }
+}
+
+#[tokio::test]
+async fn bootstrap_variables_and_cli_accounts() {
+    let (db, _dir) = fresh_database().await;
+    let out = ferrodesk(&["migrate", "--database-url", &db])
+        .output()
+        .expect("migrate");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = ferrodesk(&[
+        "user",
+        "create",
+        "--database-url",
+        &db,
+        "--email",
+        "cli@example.com",
+        "--name",
+        "Cli",
+        "--role",
+        "admin",
+    ])
+    .output()
+    .expect("user create");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("password: "), "a generated password is printed: {text}");
+
+    let out = ferrodesk(&[
+        "token",
+        "create",
+        "--database-url",
+        &db,
+        "--name",
+        "cli",
+        "--role",
+        "admin",
+    ])
+    .output()
+    .expect("token create");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli_token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(cli_token.starts_with("fd_"));
+
+    let env = [
+        ("FERRODESK_ADMIN_EMAIL", "boot@example.com"),
+        ("FERRODESK_ADMIN_PASSWORD", "bootstrap-password"),
+        ("FERRODESK_ADMIN_TOKEN", "fd_bootstrap_token_value_1234567890"),
+    ];
+    let (mut child, url) = spawn_server(&db, &env).await;
+    let admin = ferrodesk_client::Client::new(&url, "fd_bootstrap_token_value_1234567890").expect("client");
+    assert_eq!(admin.me().await.expect("bootstrap token").role, Role::Admin);
+    assert_eq!(
+        admin.with_token(&cli_token).me().await.expect("cli token").role,
+        Role::Admin
+    );
+    let staff = admin.staff(&ListQuery::default()).await.expect("staff");
+    let emails: Vec<&str> = staff.data.iter().map(|s| s.email.as_str()).collect();
+    assert!(
+        emails.contains(&"boot@example.com") && emails.contains(&"cli@example.com"),
+        "{emails:?}"
+    );
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("wait").success());
+
+    // A second start with the same variables changes nothing and creates no duplicates.
+    let (mut child, url) = spawn_server(&db, &env).await;
+    let admin = ferrodesk_client::Client::new(&url, "fd_bootstrap_token_value_1234567890").expect("client");
+    assert_eq!(admin.staff(&ListQuery::default()).await.expect("staff").data.len(), 2);
+    assert_eq!(admin.tokens(&ListQuery::default()).await.expect("tokens").data.len(), 2);
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("wait").success());
+}
+
+#[tokio::test]
+async fn first_start_prints_a_one_time_admin_password() {
+    let (db, _dir) = fresh_database().await;
+    let (child, _) = spawn_server(&db, &[]).await;
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().expect("output");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("password:"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let password = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password:"))
+        .map(str::trim)
+        .expect("password line");
+    assert!(!stderr.contains(password), "the password never reaches the log");
+
+    let (child, _) = spawn_server(&db, &[]).await;
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().expect("output");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("password:"),
+        "printed once only"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_drains_in_flight_requests() {
+    let (db, _dir) = fresh_database().await;
+    let (mut child, url) = spawn_server(&db, &[("FERRODESK_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
+    let admin = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
+    let brand = admin
+        .create_brand(&NewBrand {
+            name: "B".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("brand");
+    let dept = admin
+        .create_department(&NewDepartment {
+            brand_id: brand.id,
+            name: "D".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("dept");
+    let c = admin
+        .create_customer(&NewCustomer {
+            name: "C".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("customer");
+    let u = admin
+        .create_end_user(&NewEndUser {
+            customer_id: c.id,
+            name: "U".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("user");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let admin = admin.clone();
+        tasks.spawn(async move {
+            admin
+                .create_ticket(&NewTicket {
+                    user_id: Some(u.id),
+                    ..new_ticket(dept.id, &format!("drain {i}"))
+                })
+                .await
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    signal(&child, "-TERM");
+    let mut created = 0;
+    while let Some(r) = tasks.join_next().await {
+        // Requests that arrived before the signal complete; later ones are refused at connect.
+        if r.expect("task").is_ok() {
+            created += 1;
+        }
+    }
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "exit code 0 after SIGTERM: {status:?}");
+    let (mut child, url) = spawn_server(&db, &[("FERRODESK_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
+    let again = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
+    let n = again
+        .tickets(&TicketQuery {
+            limit: Some(500),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .data
+        .len();
+    assert_eq!(n, created, "every acknowledged create is stored, and nothing else");
+    signal(&child, "-TERM");
+    child.wait().expect("wait");
+}
+
+/// kill -9 while 32 clients create tickets: every ticket whose create returned 201 is there after restart,
+/// with its first reply and its event.
+#[tokio::test]
+async fn kill_9_loses_no_acknowledged_ticket() {
+    let (db, _dir) = fresh_database().await;
+    let (mut child, url) = spawn_server(&db, &[("FERRODESK_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
+    let admin = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
+    let brand = admin
+        .create_brand(&NewBrand {
+            name: "B".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("brand");
+    let dept = admin
+        .create_department(&NewDepartment {
+            brand_id: brand.id,
+            name: "D".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("dept");
+    let c = admin
+        .create_customer(&NewCustomer {
+            name: "C".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("customer");
+    let u = admin
+        .create_end_user(&NewEndUser {
+            customer_id: c.id,
+            name: "U".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("user");
+
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..32 {
+        let (admin, acknowledged, stop) = (admin.clone(), acknowledged.clone(), stop.clone());
+        tasks.spawn(async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let body = NewTicket {
+                    user_id: Some(u.id),
+                    message: format!("message {w}-{i}"),
+                    ..new_ticket(dept.id, &format!("crash {w}-{i}"))
+                };
+                match admin.create_ticket(&body).await {
+                    Ok(t) => acknowledged.lock().expect("lock").push((t.id, body.message)),
+                    Err(_) => break,
+                }
+                i += 1;
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    while tasks.join_next().await.is_some() {}
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(acknowledged.len() > 20, "the load ran: {}", acknowledged.len());
+
+    let (mut child, url) = spawn_server(&db, &[("FERRODESK_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
+    let admin = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
+    for (id, message) in &acknowledged {
+        let t = admin
+            .ticket_with_replies(*id)
+            .await
+            .expect("acknowledged ticket survives");
+        assert_eq!(&t.replies.expect("replies")[0].message, message);
+        let events = admin
+            .events(&EventQuery {
+                entity: Some("ticket".into()),
+                entity_id: Some(*id),
+                ..Default::default()
+            })
+            .await
+            .expect("events");
+        assert_eq!(events.data.len(), 1, "the ticket's event survives with it");
+    }
+    signal(&child, "-TERM");
+    child.wait().expect("wait");
+}
+
+#[tokio::test]
+async fn unusable_databases_fail_clearly() {
+    // An unwritable database file.
+    let dir = std::env::temp_dir().join(unique("ro"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("ferrodesk.db");
+    std::fs::write(&file, b"this is not a database").expect("write");
+    let out = ferrodesk(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        &format!("sqlite://{}", file.display()),
+    ])
+    .output()
+    .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot open the SQLite database") || err.contains("cannot migrate"),
+        "{err}"
+    );
+
+    let blocked = dir.join("not-a-dir");
+    std::fs::write(&blocked, b"a file where a directory should be").expect("write");
+    let out = ferrodesk(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        &format!("sqlite://{}/x.db", blocked.display()),
+    ])
+    .output()
+    .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("error:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // PostgreSQL that is not there.
+    let port = free_port();
+    let started = Instant::now();
+    let out = ferrodesk(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        &format!("postgres://fd@127.0.0.1:{port}/fd"),
+    ])
+    .output()
+    .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot open the PostgreSQL database"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30), "fails fast");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn config_prints_effective_settings_with_secrets_masked() {
+    let out = ferrodesk(&["config", "--database-url", "postgres://fd:hunter2@db.example/fd"])
+        .env("FERRODESK_ADMIN_TOKEN", "fd_very_secret_token_value")
+        .env("FERRODESK_LISTEN", "127.0.0.1:9999")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("listen = \"127.0.0.1:9999\""), "{text}");
+    assert!(text.contains("postgres://fd:********@db.example/fd"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("fd_very_secret_token_value"),
+        "{text}"
+    );
+}
+
+/// PostgreSQL restarting under load: requests fail with 503 meanwhile, and the server recovers by itself.
+#[tokio::test]
+async fn postgres_restart_under_load() {
+    if !on_postgres() {
+        return;
+    }
+    let (Ok(pg_ctl), Ok(data)) = (
+        std::env::var("FERRODESK_TEST_PG_CTL"),
+        std::env::var("FERRODESK_TEST_PG_DATA"),
+    ) else {
+        panic!("scripts/with-postgres exports FERRODESK_TEST_PG_CTL and FERRODESK_TEST_PG_DATA");
+    };
+    let s = TestServer::start().await;
+    let dept = s.department().await;
+    let pat = s.customer().await;
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let codes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (c, stop, codes) = (pat.client.clone(), stop.clone(), codes.clone());
+        tasks.spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = c.create_ticket(&new_ticket(dept.id, "under load")).await;
+                codes
+                    .lock()
+                    .expect("lock")
+                    .push(r.err().and_then(|e| e.problem().map(|p| p.status)).unwrap_or(201));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let as_postgres = |args: &[&str]| {
+        let mut cmd = if running_as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--", &pg_ctl]);
+            c
+        } else {
+            Command::new(&pg_ctl)
+        };
+        cmd.args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("pg_ctl")
+    };
+    assert!(
+        as_postgres(&["-D", &data, "-m", "fast", "-w", "restart"]).success(),
+        "pg_ctl restart"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    while tasks.join_next().await.is_some() {}
+    let codes = codes.lock().expect("lock").clone();
+    assert!(
+        codes.iter().all(|c| *c == 201 || *c == 503),
+        "only successes and 503s: {codes:?}"
+    );
+    pat.client
+        .create_ticket(&new_ticket(dept.id, "after restart"))
+        .await
+        .expect("recovered without a restart of ferrodesk");
+    let ready = reqwest::get(format!("{}/readyz", s.url)).await.expect("readyz");
+    assert_eq!(ready.status(), 200);
+    s.shutdown().await;
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
