@@ -1,6 +1,8 @@
 //! Brands and departments (SPEC §3.1): staff read them, admins change them.
 use crate::paging::{by_id, page_request, paged};
-use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, json, require_admin, require_staff};
+use crate::{
+    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, json, require_admin, require_staff,
+};
 use api_types::{BrandPatch, DepartmentPatch, ListQuery, NewBrand, NewDepartment};
 use domain::event::{EntityType, EventAction};
 use domain::{Brand, Department, Principal, Slug};
@@ -56,9 +58,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Created,
-            EntityType::Brand,
-            brand.id,
-            None,
+            Subject(EntityType::Brand, brand.id, None),
             None,
             json(&brand),
             serde_json::Value::Null,
@@ -114,9 +114,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Updated,
-            EntityType::Brand,
-            id,
-            None,
+            Subject(EntityType::Brand, id, None),
             None,
             json(&b),
             json(&old),
@@ -139,9 +137,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Deleted,
-            EntityType::Brand,
-            id,
-            None,
+            Subject(EntityType::Brand, id, None),
             None,
             serde_json::Value::Null,
             json(&old),
@@ -182,9 +178,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Created,
-            EntityType::Department,
-            d.id,
-            None,
+            Subject(EntityType::Department, d.id, None),
             None,
             json(&d),
             serde_json::Value::Null,
@@ -260,9 +254,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Updated,
-            EntityType::Department,
-            id,
-            None,
+            Subject(EntityType::Department, id, None),
             None,
             json(&d),
             json(&old),
@@ -286,9 +278,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Deleted,
-            EntityType::Department,
-            id,
-            None,
+            Subject(EntityType::Department, id, None),
             None,
             serde_json::Value::Null,
             json(&old),

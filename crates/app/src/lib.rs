@@ -53,13 +53,14 @@ pub(crate) struct Change<'a> {
     pub meta: &'a RequestMeta,
 }
 
+/// What an event is about: the entity type, its id, and the customer whose history it belongs to.
+pub(crate) struct Subject(pub EntityType, pub i64, pub Option<i64>);
+
 impl Change<'_> {
     pub fn event(
         &self,
         action: EventAction,
-        entity: EntityType,
-        entity_id: i64,
-        customer_id: Option<i64>,
+        Subject(entity, entity_id, customer_id): Subject,
         name: Option<&'static str>,
         value: serde_json::Value,
         old: serde_json::Value,

@@ -1,7 +1,7 @@
 //! Customers and end users: the basic fields tickets need (SPEC §3.4), with soft delete and restore.
 use crate::auth::{check_password, hash_password};
 use crate::paging::{by_id, page_request, paged};
-use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, clean, json, require_staff};
+use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, json, require_staff};
 use api_types::{CustomerPatch, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
 use domain::event::{EntityType, EventAction};
 use domain::{Customer, Email, EndUser, Principal};
@@ -64,9 +64,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Created,
-            EntityType::Customer,
-            c.id,
-            Some(c.id),
+            Subject(EntityType::Customer, c.id, Some(c.id)),
             Some("CustomerCreated"),
             json(&c),
             serde_json::Value::Null,
@@ -146,9 +144,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Updated,
-            EntityType::Customer,
-            id,
-            Some(id),
+            Subject(EntityType::Customer, id, Some(id)),
             Some("CustomerUpdated"),
             json(&c),
             json(&old),
@@ -187,9 +183,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             action,
-            EntityType::Customer,
-            id,
-            Some(id),
+            Subject(EntityType::Customer, id, Some(id)),
             Some(name),
             json(&c),
             json(&old),
@@ -235,20 +229,18 @@ impl App {
         {
             return Err(AppError::field("customer_id", "no such customer"));
         }
-        if let Some(email) = &user.email {
-            if tx.end_user_by_email(input.customer_id, email).await?.is_some() {
-                return Err(AppError::Conflict(
-                    "this customer already has an end user with this email".into(),
-                ));
-            }
+        if let Some(email) = &user.email
+            && tx.end_user_by_email(input.customer_id, email).await?.is_some()
+        {
+            return Err(AppError::Conflict(
+                "this customer already has an end user with this email".into(),
+            ));
         }
         let u = tx.insert_end_user(&user, hash.as_deref()).await?;
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Created,
-            EntityType::EndUser,
-            u.id,
-            Some(u.customer_id),
+            Subject(EntityType::EndUser, u.id, Some(u.customer_id)),
             Some("EndUserCreated"),
             json(&u),
             serde_json::Value::Null,
@@ -357,18 +349,16 @@ impl App {
             }
         }
         fields.finish()?;
-        if u.email != old.email {
-            if let Some(email) = &u.email {
-                if tx
-                    .end_user_by_email(u.customer_id, email)
-                    .await?
-                    .is_some_and(|other| other.id != id)
-                {
-                    return Err(AppError::Conflict(
-                        "this customer already has an end user with this email".into(),
-                    ));
-                }
-            }
+        if u.email != old.email
+            && let Some(email) = &u.email
+            && tx
+                .end_user_by_email(u.customer_id, email)
+                .await?
+                .is_some_and(|other| other.id != id)
+        {
+            return Err(AppError::Conflict(
+                "this customer already has an end user with this email".into(),
+            ));
         }
         if u == old && hash.is_none() {
             return Ok(old);
@@ -378,9 +368,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Updated,
-            EntityType::EndUser,
-            id,
-            Some(u.customer_id),
+            Subject(EntityType::EndUser, id, Some(u.customer_id)),
             Some("EndUserUpdated"),
             json(&u),
             json(&old),
@@ -418,9 +406,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             action,
-            EntityType::EndUser,
-            id,
-            Some(u.customer_id),
+            Subject(EntityType::EndUser, id, Some(u.customer_id)),
             Some(name),
             json(&u),
             json(&old),

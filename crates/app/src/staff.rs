@@ -1,7 +1,7 @@
 //! Staff accounts (admin only) and the bootstrap of the first admin.
 use crate::auth::{check_password, hash_password, token_hash, verify_password};
 use crate::paging::{by_id, page_request, paged};
-use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, json, require_admin};
+use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, json, require_admin};
 use api_types::{ListQuery, Me, NewStaff, StaffPatch};
 use domain::event::{EntityType, EventAction, EventSource};
 use domain::{ApiToken, Email, Principal, Role, Staff};
@@ -80,9 +80,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Created,
-            EntityType::Staff,
-            s.id,
-            None,
+            Subject(EntityType::Staff, s.id, None),
             None,
             json(&s),
             serde_json::Value::Null,
@@ -157,9 +155,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Updated,
-            EntityType::Staff,
-            id,
-            None,
+            Subject(EntityType::Staff, id, None),
             None,
             json(&s),
             json(&old),
@@ -182,9 +178,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Deleted,
-            EntityType::Staff,
-            id,
-            None,
+            Subject(EntityType::Staff, id, None),
             None,
             serde_json::Value::Null,
             json(&old),
@@ -228,9 +222,7 @@ impl App {
                 tx.update_staff(&s, Some(&hash)).await?;
                 tx.insert_event(&change.event(
                     EventAction::Updated,
-                    EntityType::Staff,
-                    s.id,
-                    None,
+                    Subject(EntityType::Staff, s.id, None),
                     None,
                     json(&s),
                     json(&c.staff),
@@ -258,9 +250,7 @@ impl App {
                     .await?;
                 tx.insert_event(&change.event(
                     EventAction::Created,
-                    EntityType::Staff,
-                    s.id,
-                    None,
+                    Subject(EntityType::Staff, s.id, None),
                     None,
                     json(&s),
                     serde_json::Value::Null,
@@ -301,9 +291,7 @@ impl App {
         let t = tx.insert_token(&token, &hash).await?;
         tx.insert_event(&change.event(
             EventAction::Created,
-            EntityType::Token,
-            t.id,
-            None,
+            Subject(EntityType::Token, t.id, None),
             None,
             json(&t),
             serde_json::Value::Null,

@@ -1,6 +1,6 @@
 //! Tickets and replies (SPEC §3.2).
 use crate::paging::{page_request, paged};
-use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, clean, json, require_staff};
+use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, json, require_staff};
 use api_types::{NewReply, NewTicket, ReplyPatch, TicketPatch, TicketQuery};
 use domain::event::{EntityType, EventAction};
 use domain::ticket::ReplyRefused;
@@ -96,10 +96,10 @@ impl App {
                     .await?
             }
         };
-        if let Some(staff_id) = input.assigned {
-            if tx.staff(staff_id).await?.is_none() {
-                fields.add("assigned", "no such staff member");
-            }
+        if let Some(staff_id) = input.assigned
+            && tx.staff(staff_id).await?.is_none()
+        {
+            fields.add("assigned", "no such staff member");
         }
         fields.finish()?;
         let requester = requester.ok_or_else(|| AppError::field("user_id", "no such end user"))?;
@@ -156,9 +156,7 @@ impl App {
         let name = reply_name(side, "created");
         tx.insert_event(&change.event(
             EventAction::Created,
-            EntityType::Ticket,
-            ticket.id,
-            Some(ticket.customer_id),
+            Subject(EntityType::Ticket, ticket.id, Some(ticket.customer_id)),
             Some(name),
             json(&ticket),
             serde_json::Value::Null,
@@ -227,9 +225,7 @@ impl App {
             .await?;
         tx.insert_event(&change.event(
             EventAction::Created,
-            EntityType::EndUser,
-            user.id,
-            Some(customer_id),
+            Subject(EntityType::EndUser, user.id, Some(customer_id)),
             Some("EndUserCreated"),
             json(&user),
             serde_json::Value::Null,
@@ -298,10 +294,10 @@ impl App {
                 },
             );
         }
-        if let Some(s) = q.sort.as_deref() {
-            if let Some(sort) = fields.check("sort", TicketSort::parse(s)) {
-                filter.sort = sort;
-            }
+        if let Some(s) = q.sort.as_deref()
+            && let Some(sort) = fields.check("sort", TicketSort::parse(s))
+        {
+            filter.sort = sort;
         }
         if let Some(text) = q.q.as_deref() {
             filter.terms = search_terms(text);
@@ -388,10 +384,10 @@ impl App {
             t.did = did;
         }
         if let Some(assigned) = patch.assigned {
-            if let Some(staff_id) = assigned {
-                if tx.staff(staff_id).await?.is_none() {
-                    fields.add("assigned", "no such staff member");
-                }
+            if let Some(staff_id) = assigned
+                && tx.staff(staff_id).await?.is_none()
+            {
+                fields.add("assigned", "no such staff member");
             }
             if assigned != old.assigned {
                 t.assigned = assigned;
@@ -435,9 +431,7 @@ impl App {
         };
         tx.insert_event(&change.event(
             EventAction::Updated,
-            EntityType::Ticket,
-            t.id,
-            Some(t.customer_id),
+            Subject(EntityType::Ticket, t.id, Some(t.customer_id)),
             Some(name),
             json(&t),
             json(&old),
@@ -455,9 +449,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Deleted,
-            EntityType::Ticket,
-            id,
-            Some(old.customer_id),
+            Subject(EntityType::Ticket, id, Some(old.customer_id)),
             Some("TicketDeleted"),
             serde_json::Value::Null,
             json(&old),
@@ -527,9 +519,7 @@ impl App {
         };
         tx.insert_event(&change.event(
             EventAction::Created,
-            EntityType::Reply,
-            reply.id,
-            Some(t.customer_id),
+            Subject(EntityType::Reply, reply.id, Some(t.customer_id)),
             name,
             json!({ "request": t, "reply": reply }),
             serde_json::Value::Null,
@@ -538,9 +528,7 @@ impl App {
         let status_name = (t.status != old.status).then_some("TicketStatusChange");
         tx.insert_event(&change.event(
             EventAction::Updated,
-            EntityType::Ticket,
-            t.id,
-            Some(t.customer_id),
+            Subject(EntityType::Ticket, t.id, Some(t.customer_id)),
             status_name,
             json(&t),
             json(&old),
@@ -590,9 +578,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Updated,
-            EntityType::Reply,
-            reply.id,
-            Some(ticket.customer_id),
+            Subject(EntityType::Reply, reply.id, Some(ticket.customer_id)),
             Some("TicketReplyModified"),
             json!({ "request": ticket, "reply": reply }),
             json!({ "request": ticket, "reply": old }),
@@ -621,9 +607,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Deleted,
-            EntityType::Reply,
-            reply_id,
-            Some(ticket.customer_id),
+            Subject(EntityType::Reply, reply_id, Some(ticket.customer_id)),
             Some("TicketReplyDeleted"),
             serde_json::Value::Null,
             json!({ "request": ticket, "reply": old }),
@@ -654,9 +638,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Updated,
-            EntityType::Ticket,
-            id,
-            Some(t.customer_id),
+            Subject(EntityType::Ticket, id, Some(t.customer_id)),
             None,
             json(&t),
             json(&old),

@@ -1,7 +1,7 @@
 //! API tokens: random secrets shown once, stored as SHA-256, revoked by deletion.
 use crate::auth::{new_token_secret, token_hash};
 use crate::paging::{by_id, page_request, paged};
-use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, json, require_admin};
+use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, json, require_admin};
 use api_types::{CreatedToken, ListQuery, NewToken};
 use domain::event::{EntityType, EventAction};
 use domain::{ApiToken, Principal, Role};
@@ -22,10 +22,10 @@ impl App {
         }
         fields.finish()?;
         let mut tx = self.store().write().await?;
-        if let Some(uid) = input.end_user_id {
-            if tx.end_user(uid).await?.filter(|u| u.deleted_at.is_none()).is_none() {
-                return Err(AppError::field("end_user_id", "no such end user"));
-            }
+        if let Some(uid) = input.end_user_id
+            && tx.end_user(uid).await?.filter(|u| u.deleted_at.is_none()).is_none()
+        {
+            return Err(AppError::field("end_user_id", "no such end user"));
         }
         let created_by = match p {
             Principal::Staff { id, .. } => Some(*id),
@@ -48,9 +48,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Created,
-            EntityType::Token,
-            token.id,
-            None,
+            Subject(EntityType::Token, token.id, None),
             None,
             json(&token),
             serde_json::Value::Null,
@@ -81,9 +79,7 @@ impl App {
         let change = Change { principal: p, meta };
         tx.insert_event(&change.event(
             EventAction::Deleted,
-            EntityType::Token,
-            id,
-            None,
+            Subject(EntityType::Token, id, None),
             None,
             serde_json::Value::Null,
             json(&old),

@@ -190,7 +190,7 @@ mod tests {
 
         #[test]
         fn parsed_emails_are_stable(raw in "[a-zA-Z0-9._+-]{1,20}@[a-z0-9-]{1,10}\\.[a-z]{2,5}") {
-            let once = Email::parse(&raw).map_err(|e| TestCaseError::fail(e))?;
+            let once = Email::parse(&raw).map_err(TestCaseError::fail)?;
             prop_assert_eq!(Email::parse(once.as_str()).ok(), Some(once));
         }
     }

@@ -140,10 +140,10 @@ impl Settings {
         let mut value = serde_json::to_value(self)?;
         if let Some(obj) = value.as_object_mut() {
             for key in SECRET_KEYS {
-                if let Some(v) = obj.get_mut(key) {
-                    if let Some(s) = v.as_str() {
-                        *v = serde_json::Value::String(mask(key, s));
-                    }
+                if let Some(v) = obj.get_mut(key)
+                    && let Some(s) = v.as_str()
+                {
+                    *v = serde_json::Value::String(mask(key, s));
                 }
             }
             obj.retain(|_, v| !v.is_null());
@@ -155,11 +155,11 @@ impl Settings {
 /// Masks a secret; a database URL keeps everything but its password.
 fn mask(key: &str, value: &str) -> String {
     if key == "database_url" {
-        if let Some((scheme, rest)) = value.split_once("://") {
-            if let Some((creds, host)) = rest.rsplit_once('@') {
-                let user = creds.split(':').next().unwrap_or("");
-                return format!("{scheme}://{user}:********@{host}");
-            }
+        if let Some((scheme, rest)) = value.split_once("://")
+            && let Some((creds, host)) = rest.rsplit_once('@')
+        {
+            let user = creds.split(':').next().unwrap_or("");
+            return format!("{scheme}://{user}:********@{host}");
         }
         return value.to_owned();
     }

@@ -37,14 +37,12 @@ impl SqliteStore {
     /// (`sqlite://path/to.db`, `sqlite:path`, or `sqlite::memory:` for a private in-memory database).
     pub async fn open(url: &str) -> Result<Self> {
         let memory = url.contains(":memory:");
-        if !memory {
-            if let Some(dir) = file_path(url).and_then(|p| p.parent().map(Path::to_path_buf)) {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(&dir).map_err(|e| {
-                        StoreError::Unavailable(format!("cannot create directory {}: {e}", dir.display()))
-                    })?;
-                }
-            }
+        if !memory
+            && let Some(dir) = file_path(url).and_then(|p| p.parent().map(Path::to_path_buf))
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create directory {}: {e}", dir.display())))?;
         }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL {url:?}: {e}")))?

@@ -201,6 +201,12 @@ pub fn client_ip(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> I
     last
 }
 
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,11 +253,5 @@ mod tests {
         assert_eq!(e.0.code, ErrorCode::BadRequest);
         let e = parse_json::<Body>(br#"{"priority": 1, "title": "x"} trailing"#).expect_err("trailing");
         assert_eq!(e.0.code, ErrorCode::BadRequest);
-    }
-}
-
-impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
-    fn into_response(self) -> axum::response::Response {
-        axum::Json(self.0).into_response()
     }
 }

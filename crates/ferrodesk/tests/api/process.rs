@@ -30,7 +30,7 @@ async fn spawn_server(database_url: &str, env: &[(&str, &str)]) -> (Child, Strin
     cmd.envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let child = cmd.spawn().expect("spawn ferrodesk");
+    let mut child = cmd.spawn().expect("spawn ferrodesk");
     let url = format!("http://{listen}");
     let deadline = Instant::now() + Duration::from_secs(20);
     let http = reqwest::Client::new();
@@ -45,6 +45,8 @@ async fn spawn_server(database_url: &str, env: &[(&str, &str)]) -> (Child, Strin
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("server did not become ready");
 }
 
