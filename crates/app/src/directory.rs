@@ -1,7 +1,8 @@
 //! Brands and departments (SPEC §3.1): staff read them, admins change them.
 use crate::paging::{by_id, page_request, paged};
 use crate::{
-    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, json, require_admin, require_staff,
+    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, commit_with_event, json, require_admin,
+    require_staff,
 };
 use api_types::{BrandPatch, DepartmentPatch, ListQuery, NewBrand, NewDepartment};
 use domain::event::{EntityType, EventAction};
@@ -56,15 +57,17 @@ impl App {
             })
             .await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Created,
-            Subject(EntityType::Brand, brand.id, None),
-            None,
-            json(&brand),
-            serde_json::Value::Null,
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Created,
+                Subject(EntityType::Brand, brand.id, None),
+                None,
+                json(&brand),
+                serde_json::Value::Null,
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(brand)
     }
 
@@ -112,15 +115,17 @@ impl App {
         b.updated_at = now();
         tx.update_brand(&b).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Updated,
-            Subject(EntityType::Brand, id, None),
-            None,
-            json(&b),
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Updated,
+                Subject(EntityType::Brand, id, None),
+                None,
+                json(&b),
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(b)
     }
 
@@ -135,15 +140,17 @@ impl App {
         }
         tx.delete_brand(id).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Deleted,
-            Subject(EntityType::Brand, id, None),
-            None,
-            serde_json::Value::Null,
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Deleted,
+                Subject(EntityType::Brand, id, None),
+                None,
+                serde_json::Value::Null,
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -176,15 +183,17 @@ impl App {
             })
             .await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Created,
-            Subject(EntityType::Department, d.id, None),
-            None,
-            json(&d),
-            serde_json::Value::Null,
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Created,
+                Subject(EntityType::Department, d.id, None),
+                None,
+                json(&d),
+                serde_json::Value::Null,
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(d)
     }
 
@@ -252,15 +261,17 @@ impl App {
         d.updated_at = now();
         tx.update_department(&d).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Updated,
-            Subject(EntityType::Department, id, None),
-            None,
-            json(&d),
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Updated,
+                Subject(EntityType::Department, id, None),
+                None,
+                json(&d),
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(d)
     }
 
@@ -276,15 +287,17 @@ impl App {
         }
         tx.delete_department(id).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Deleted,
-            Subject(EntityType::Department, id, None),
-            None,
-            serde_json::Value::Null,
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Deleted,
+                Subject(EntityType::Department, id, None),
+                None,
+                serde_json::Value::Null,
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

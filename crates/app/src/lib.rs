@@ -128,3 +128,11 @@ pub(crate) fn require_admin(p: &Principal) -> AppResult<()> {
 pub(crate) fn clean(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
+
+/// The last step of every use case that changes something: write the change's event, then commit, so the
+/// event exists exactly when the change does.
+pub(crate) async fn commit_with_event(mut tx: Box<dyn store::Writer>, event: NewEvent) -> AppResult<()> {
+    tx.insert_event(&event).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,7 +1,10 @@
 //! Customers and end users: the basic fields tickets need (SPEC §3.4), with soft delete and restore.
 use crate::auth::{check_password, hash_password};
 use crate::paging::{by_id, page_request, paged};
-use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, json, require_staff};
+use crate::{
+    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json,
+    require_staff,
+};
 use api_types::{CustomerPatch, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
 use domain::event::{EntityType, EventAction};
 use domain::{Customer, Email, EndUser, Principal};
@@ -62,15 +65,17 @@ impl App {
         let mut tx = self.store().write().await?;
         let c = tx.insert_customer(&customer).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Created,
-            Subject(EntityType::Customer, c.id, Some(c.id)),
-            Some("CustomerCreated"),
-            json(&c),
-            serde_json::Value::Null,
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Created,
+                Subject(EntityType::Customer, c.id, Some(c.id)),
+                Some("CustomerCreated"),
+                json(&c),
+                serde_json::Value::Null,
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(c)
     }
 
@@ -142,15 +147,17 @@ impl App {
         c.updated_at = now();
         tx.update_customer(&c).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Updated,
-            Subject(EntityType::Customer, id, Some(id)),
-            Some("CustomerUpdated"),
-            json(&c),
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Updated,
+                Subject(EntityType::Customer, id, Some(id)),
+                Some("CustomerUpdated"),
+                json(&c),
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(c)
     }
 
@@ -181,15 +188,17 @@ impl App {
             (EventAction::Restored, "CustomerRestored")
         };
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            action,
-            Subject(EntityType::Customer, id, Some(id)),
-            Some(name),
-            json(&c),
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                action,
+                Subject(EntityType::Customer, id, Some(id)),
+                Some(name),
+                json(&c),
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(c)
     }
 
@@ -238,15 +247,17 @@ impl App {
         }
         let u = tx.insert_end_user(&user, hash.as_deref()).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Created,
-            Subject(EntityType::EndUser, u.id, Some(u.customer_id)),
-            Some("EndUserCreated"),
-            json(&u),
-            serde_json::Value::Null,
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Created,
+                Subject(EntityType::EndUser, u.id, Some(u.customer_id)),
+                Some("EndUserCreated"),
+                json(&u),
+                serde_json::Value::Null,
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(u)
     }
 
@@ -366,15 +377,17 @@ impl App {
         u.updated_at = now();
         tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref())).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Updated,
-            Subject(EntityType::EndUser, id, Some(u.customer_id)),
-            Some("EndUserUpdated"),
-            json(&u),
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Updated,
+                Subject(EntityType::EndUser, id, Some(u.customer_id)),
+                Some("EndUserUpdated"),
+                json(&u),
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(u)
     }
 
@@ -404,15 +417,17 @@ impl App {
             (EventAction::Restored, "EndUserRestored")
         };
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            action,
-            Subject(EntityType::EndUser, id, Some(u.customer_id)),
-            Some(name),
-            json(&u),
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                action,
+                Subject(EntityType::EndUser, id, Some(u.customer_id)),
+                Some(name),
+                json(&u),
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(u)
     }
 }

@@ -1,7 +1,9 @@
 //! Staff accounts (admin only) and the bootstrap of the first admin.
 use crate::auth::{check_password, hash_password, token_hash, verify_password};
 use crate::paging::{by_id, page_request, paged};
-use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, json, require_admin};
+use crate::{
+    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, commit_with_event, json, require_admin,
+};
 use api_types::{ListQuery, Me, NewStaff, StaffPatch};
 use domain::event::{EntityType, EventAction, EventSource};
 use domain::{ApiToken, Email, Principal, Role, Staff};
@@ -78,15 +80,17 @@ impl App {
             )
             .await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Created,
-            Subject(EntityType::Staff, s.id, None),
-            None,
-            json(&s),
-            serde_json::Value::Null,
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Created,
+                Subject(EntityType::Staff, s.id, None),
+                None,
+                json(&s),
+                serde_json::Value::Null,
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(s)
     }
 
@@ -153,15 +157,17 @@ impl App {
         s.updated_at = now();
         tx.update_staff(&s, hash.as_deref()).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Updated,
-            Subject(EntityType::Staff, id, None),
-            None,
-            json(&s),
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Updated,
+                Subject(EntityType::Staff, id, None),
+                None,
+                json(&s),
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(s)
     }
 
@@ -176,15 +182,17 @@ impl App {
         }
         tx.delete_staff(id).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Deleted,
-            Subject(EntityType::Staff, id, None),
-            None,
-            serde_json::Value::Null,
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Deleted,
+                Subject(EntityType::Staff, id, None),
+                None,
+                serde_json::Value::Null,
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -220,15 +228,17 @@ impl App {
                     ..c.staff.clone()
                 };
                 tx.update_staff(&s, Some(&hash)).await?;
-                tx.insert_event(&change.event(
-                    EventAction::Updated,
-                    Subject(EntityType::Staff, s.id, None),
-                    None,
-                    json(&s),
-                    json(&c.staff),
-                ))
+                commit_with_event(
+                    tx,
+                    change.event(
+                        EventAction::Updated,
+                        Subject(EntityType::Staff, s.id, None),
+                        None,
+                        json(&s),
+                        json(&c.staff),
+                    ),
+                )
                 .await?;
-                tx.commit().await?;
                 Ok(())
             }
             None => {
@@ -248,15 +258,17 @@ impl App {
                         &hash,
                     )
                     .await?;
-                tx.insert_event(&change.event(
-                    EventAction::Created,
-                    Subject(EntityType::Staff, s.id, None),
-                    None,
-                    json(&s),
-                    serde_json::Value::Null,
-                ))
+                commit_with_event(
+                    tx,
+                    change.event(
+                        EventAction::Created,
+                        Subject(EntityType::Staff, s.id, None),
+                        None,
+                        json(&s),
+                        serde_json::Value::Null,
+                    ),
+                )
                 .await?;
-                tx.commit().await?;
                 Ok(())
             }
         }
@@ -289,15 +301,17 @@ impl App {
             created_at: now(),
         };
         let t = tx.insert_token(&token, &hash).await?;
-        tx.insert_event(&change.event(
-            EventAction::Created,
-            Subject(EntityType::Token, t.id, None),
-            None,
-            json(&t),
-            serde_json::Value::Null,
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Created,
+                Subject(EntityType::Token, t.id, None),
+                None,
+                json(&t),
+                serde_json::Value::Null,
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -1,6 +1,9 @@
 //! Tickets and replies (SPEC §3.2).
 use crate::paging::{page_request, paged};
-use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, json, require_staff};
+use crate::{
+    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json,
+    require_staff,
+};
 use api_types::{NewReply, NewTicket, ReplyPatch, TicketPatch, TicketQuery};
 use domain::event::{EntityType, EventAction};
 use domain::ticket::ReplyRefused;
@@ -154,15 +157,17 @@ impl App {
             ..ticket
         };
         let name = reply_name(side, "created");
-        tx.insert_event(&change.event(
-            EventAction::Created,
-            Subject(EntityType::Ticket, ticket.id, Some(ticket.customer_id)),
-            Some(name),
-            json(&ticket),
-            serde_json::Value::Null,
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Created,
+                Subject(EntityType::Ticket, ticket.id, Some(ticket.customer_id)),
+                Some(name),
+                json(&ticket),
+                serde_json::Value::Null,
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(ticket)
     }
 
@@ -429,15 +434,17 @@ impl App {
         } else {
             "TicketSolved"
         };
-        tx.insert_event(&change.event(
-            EventAction::Updated,
-            Subject(EntityType::Ticket, t.id, Some(t.customer_id)),
-            Some(name),
-            json(&t),
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Updated,
+                Subject(EntityType::Ticket, t.id, Some(t.customer_id)),
+                Some(name),
+                json(&t),
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(t)
     }
 
@@ -447,15 +454,17 @@ impl App {
         let old = tx.ticket_for_update(id).await?.ok_or(AppError::NotFound)?;
         tx.delete_ticket(id).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Deleted,
-            Subject(EntityType::Ticket, id, Some(old.customer_id)),
-            Some("TicketDeleted"),
-            serde_json::Value::Null,
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Deleted,
+                Subject(EntityType::Ticket, id, Some(old.customer_id)),
+                Some("TicketDeleted"),
+                serde_json::Value::Null,
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -526,15 +535,17 @@ impl App {
         ))
         .await?;
         let status_name = (t.status != old.status).then_some("TicketStatusChange");
-        tx.insert_event(&change.event(
-            EventAction::Updated,
-            Subject(EntityType::Ticket, t.id, Some(t.customer_id)),
-            status_name,
-            json(&t),
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Updated,
+                Subject(EntityType::Ticket, t.id, Some(t.customer_id)),
+                status_name,
+                json(&t),
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(reply)
     }
 
@@ -576,15 +587,17 @@ impl App {
         }
         tx.update_reply(&reply).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Updated,
-            Subject(EntityType::Reply, reply.id, Some(ticket.customer_id)),
-            Some("TicketReplyModified"),
-            json!({ "request": ticket, "reply": reply }),
-            json!({ "request": ticket, "reply": old }),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Updated,
+                Subject(EntityType::Reply, reply.id, Some(ticket.customer_id)),
+                Some("TicketReplyModified"),
+                json!({ "request": ticket, "reply": reply }),
+                json!({ "request": ticket, "reply": old }),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(reply)
     }
 
@@ -605,15 +618,17 @@ impl App {
             .ok_or(AppError::NotFound)?;
         tx.delete_reply(reply_id).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Deleted,
-            Subject(EntityType::Reply, reply_id, Some(ticket.customer_id)),
-            Some("TicketReplyDeleted"),
-            serde_json::Value::Null,
-            json!({ "request": ticket, "reply": old }),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Deleted,
+                Subject(EntityType::Reply, reply_id, Some(ticket.customer_id)),
+                Some("TicketReplyDeleted"),
+                serde_json::Value::Null,
+                json!({ "request": ticket, "reply": old }),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -636,15 +651,17 @@ impl App {
         t.updated_at = now();
         tx.update_ticket(&t).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Updated,
-            Subject(EntityType::Ticket, id, Some(t.customer_id)),
-            None,
-            json(&t),
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Updated,
+                Subject(EntityType::Ticket, id, Some(t.customer_id)),
+                None,
+                json(&t),
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(t)
     }
 }

@@ -1,7 +1,9 @@
 //! API tokens: random secrets shown once, stored as SHA-256, revoked by deletion.
 use crate::auth::{new_token_secret, token_hash};
 use crate::paging::{by_id, page_request, paged};
-use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, json, require_admin};
+use crate::{
+    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, commit_with_event, json, require_admin,
+};
 use api_types::{CreatedToken, ListQuery, NewToken};
 use domain::event::{EntityType, EventAction};
 use domain::{ApiToken, Principal, Role};
@@ -46,15 +48,17 @@ impl App {
             )
             .await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Created,
-            Subject(EntityType::Token, token.id, None),
-            None,
-            json(&token),
-            serde_json::Value::Null,
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Created,
+                Subject(EntityType::Token, token.id, None),
+                None,
+                json(&token),
+                serde_json::Value::Null,
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(CreatedToken {
             id: token.id,
             name: token.name,
@@ -77,15 +81,17 @@ impl App {
         let old = tx.token(id).await?.ok_or(AppError::NotFound)?;
         tx.delete_token(id).await?;
         let change = Change { principal: p, meta };
-        tx.insert_event(&change.event(
-            EventAction::Deleted,
-            Subject(EntityType::Token, id, None),
-            None,
-            serde_json::Value::Null,
-            json(&old),
-        ))
+        commit_with_event(
+            tx,
+            change.event(
+                EventAction::Deleted,
+                Subject(EntityType::Token, id, None),
+                None,
+                serde_json::Value::Null,
+                json(&old),
+            ),
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 }
