@@ -149,17 +149,18 @@ CREATE INDEX events_timestamp ON events (timestamp);
 CREATE INDEX events_pending ON events (id) WHERE status = 'pending';
 
 -- Full-text search: one row per ticket with the title, public replies and internal notes, kept in step
--- by triggers inside the writing transaction.
+-- by triggers inside the writing transaction. `doc` is what end users search (never notes).
 CREATE TABLE ticket_search (
     ticket_id BIGINT PRIMARY KEY REFERENCES tickets (id) ON DELETE CASCADE,
     title     TEXT NOT NULL,
     body      TEXT NOT NULL DEFAULT '',
     notes     TEXT NOT NULL DEFAULT '',
     doc       TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || body)) STORED,
-    notes_doc TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', notes)) STORED
+    -- What staff search: the same plus internal notes, so words may be split between replies and notes.
+    staff_doc TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || body || ' ' || notes)) STORED
 );
 CREATE INDEX ticket_search_doc ON ticket_search USING GIN (doc);
-CREATE INDEX ticket_search_notes ON ticket_search USING GIN (notes_doc);
+CREATE INDEX ticket_search_staff_doc ON ticket_search USING GIN (staff_doc);
 
 CREATE FUNCTION ticket_search_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,7 +1,7 @@
 //! What PostgreSQL does differently: row locks, and full-text search with tsvector/GIN.
-use crate::sql::map_err;
+use crate::sql::{map_err, search_row};
 use crate::{Db, DbConn};
-use sqlx::{QueryBuilder, Row};
+use sqlx::QueryBuilder;
 use store::{MARK_END, MARK_START, Result, SearchKind, SearchRequest, SearchRow};
 
 pub const FOR_UPDATE: &str = " FOR UPDATE";
@@ -18,16 +18,18 @@ fn ts_terms(terms: &[String]) -> String {
     terms.join(" ")
 }
 
+/// The document a search runs over: staff also search internal notes, end users never do.
+fn document(internal: bool) -> &'static str {
+    if internal { "staff_doc" } else { "doc" }
+}
+
 pub fn push_ticket_terms(q: &mut QueryBuilder<Db>, terms: &[String], internal: bool) {
-    q.push(" AND t.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ plainto_tsquery('simple', ")
-        .push_bind(ts_terms(terms))
-        .push(")");
-    if internal {
-        q.push(" OR notes_doc @@ plainto_tsquery('simple', ")
-            .push_bind(ts_terms(terms))
-            .push(")");
-    }
-    q.push(")");
+    q.push(format!(
+        " AND t.id IN (SELECT ticket_id FROM ticket_search WHERE {} @@ plainto_tsquery('simple', ",
+        document(internal)
+    ))
+    .push_bind(ts_terms(terms))
+    .push("))");
 }
 
 pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
@@ -40,19 +42,14 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
         let limit = i64::from(r.limit);
         let rows = match kind {
             SearchKind::Ticket => {
-                let (doc, text) = if r.customer_scope.is_some() {
-                    ("s.doc", "s.title || E'\\n' || s.body")
+                let staff = r.customer_scope.is_none();
+                let doc = format!("s.{}", document(staff));
+                let text = if staff {
+                    "s.title || E'\\n' || s.body || E'\\n' || s.notes"
                 } else {
-                    (
-                        "(s.doc || s.notes_doc)",
-                        "s.title || E'\\n' || s.body || E'\\n' || s.notes",
-                    )
+                    "s.title || E'\\n' || s.body"
                 };
-                let matches = if r.customer_scope.is_some() {
-                    "s.doc @@ q"
-                } else {
-                    "(s.doc @@ q OR s.notes_doc @@ q)"
-                };
+                let matches = format!("{doc} @@ q");
                 // Rank and cut in the inner query, so headlines are computed for the returned rows only.
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT t.id, t.title, ts_headline('simple', {text}, h.q, {options}) AS snip, h.score \
@@ -91,14 +88,8 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                 .map_err(map_err)?
             }
         };
-        for row in rows {
-            out.push(SearchRow {
-                kind: *kind,
-                id: row.try_get("id").map_err(map_err)?,
-                title: row.try_get("title").map_err(map_err)?,
-                snippet: row.try_get("snip").map_err(map_err)?,
-                score: row.try_get("score").map_err(map_err)?,
-            });
+        for row in &rows {
+            out.push(search_row(*kind, row)?);
         }
     }
     Ok(out)

@@ -1,7 +1,7 @@
 //! What SQLite does differently: no row locks (the single writer serialises), FTS5 for search.
-use crate::sql::map_err;
+use crate::sql::{map_err, search_row};
 use crate::{Db, DbConn};
-use sqlx::{QueryBuilder, Row};
+use sqlx::QueryBuilder;
 use store::{MARK_END, MARK_START, Result, SearchKind, SearchRequest, SearchRow};
 
 /// SQLite has no row locks; `BEGIN IMMEDIATE` on the one writer already excludes other writers.
@@ -92,14 +92,8 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                 .map_err(map_err)?
             }
         };
-        for row in rows {
-            out.push(SearchRow {
-                kind: *kind,
-                id: row.try_get("id").map_err(map_err)?,
-                title: row.try_get("title").map_err(map_err)?,
-                snippet: row.try_get("snip").map_err(map_err)?,
-                score: row.try_get("score").map_err(map_err)?,
-            });
+        for row in &rows {
+            out.push(search_row(*kind, row)?);
         }
     }
     Ok(out)

@@ -12,7 +12,7 @@
 use super::{Db, DbConn, DbRow, dialect};
 use store::time::{from_micros, to_micros};
 use store::{
-    AssignedFilter, EndUserCredentials, EventFilter, PageRequest, Reader, Result, SearchRequest, SearchRow,
+    AssignedFilter, EndUserCredentials, EventFilter, PageRequest, Reader, Result, SearchKind, SearchRequest, SearchRow,
     StaffCredentials, StoreError, TicketFilter, TicketSort, Writer,
 };
 use domain::event::{EntityType, EventAction, EventData, EventSource, NewEvent};
@@ -277,6 +277,17 @@ async fn id_page<T>(
     .await
     .map_err(map_err)?;
     rows_of(rows, f)
+}
+
+/// A search hit; each dialect's search query selects `id, title, snip, score`.
+pub fn search_row(kind: SearchKind, r: &DbRow) -> Result<SearchRow> {
+    Ok(SearchRow {
+        kind,
+        id: r.try_get("id").map_err(map_err)?,
+        title: r.try_get("title").map_err(map_err)?,
+        snippet: r.try_get("snip").map_err(map_err)?,
+        score: r.try_get("score").map_err(map_err)?,
+    })
 }
 
 fn rows_of<T>(rows: Vec<DbRow>, f: fn(&DbRow) -> Result<T>) -> Result<Vec<T>> {

@@ -66,7 +66,12 @@ pub trait Reader: Send {
     async fn brand(&mut self, id: i64) -> Result<Option<Brand>>;
     async fn brand_list(&mut self, page: &PageRequest) -> Result<Vec<Brand>>;
     async fn department(&mut self, id: i64) -> Result<Option<Department>>;
-    async fn department_list(&mut self, brand_id: Option<i64>, public_only: bool, page: &PageRequest) -> Result<Vec<Department>>;
+    async fn department_list(
+        &mut self,
+        brand_id: Option<i64>,
+        public_only: bool,
+        page: &PageRequest,
+    ) -> Result<Vec<Department>>;
     async fn department_ticket_count(&mut self, id: i64) -> Result<i64>;
     async fn brand_department_count(&mut self, id: i64) -> Result<i64>;
 
@@ -77,7 +82,12 @@ pub trait Reader: Send {
     async fn end_user(&mut self, id: i64) -> Result<Option<EndUser>>;
     async fn end_user_credentials(&mut self, email: &str) -> Result<Option<EndUserCredentials>>;
     async fn end_user_by_email(&mut self, customer_id: i64, email: &str) -> Result<Option<EndUser>>;
-    async fn end_user_list(&mut self, customer_id: Option<i64>, deleted: bool, page: &PageRequest) -> Result<Vec<EndUser>>;
+    async fn end_user_list(
+        &mut self,
+        customer_id: Option<i64>,
+        deleted: bool,
+        page: &PageRequest,
+    ) -> Result<Vec<EndUser>>;
 
     async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>>;
     async fn ticket_list(&mut self, filter: &TicketFilter) -> Result<Vec<Ticket>>;
