@@ -64,6 +64,7 @@ impl App {
                 ("customer_id", input.customer_id.is_some()),
                 ("email", input.email.is_some()),
                 ("assigned", input.assigned.is_some()),
+                ("account_key", input.account_key.is_some()),
             ] {
                 if given {
                     fields.add(field, "may only be given by staff");

@@ -150,6 +150,26 @@ async fn unknown_department_or_user() {
         pat.client.create_ticket(&new_ticket(private.id, "t")).await,
         ErrorCode::ValidationFailed,
     );
+    for staff_only in [
+        NewTicket {
+            customer_id: Some(pat.customer.id),
+            ..new_ticket(dept.id, "t")
+        },
+        NewTicket {
+            email: Some("x@y.example".into()),
+            ..new_ticket(dept.id, "t")
+        },
+        NewTicket {
+            assigned: Some(1),
+            ..new_ticket(dept.id, "t")
+        },
+        NewTicket {
+            account_key: Some("someone-else".into()),
+            ..new_ticket(dept.id, "t")
+        },
+    ] {
+        assert_code(pat.client.create_ticket(&staff_only).await, ErrorCode::ValidationFailed);
+    }
     assert_eq!(ticket_count(&s).await, 0);
     assert!(
         s.admin
