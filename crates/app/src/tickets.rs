@@ -78,33 +78,56 @@ impl App {
         fields.finish()?;
         let title = title.ok_or_else(|| AppError::Internal("title checked above".into()))?;
 
-        let change = Change { principal: p, meta };
-        let mut tx = self.store().write().await?;
-        let department = tx.department(input.did).await?;
+        // References are checked on a read connection, so that the writer's turn is spent on writing; the
+        // foreign keys still refuse a department, person or assignee deleted in between.
+        let mut db = self.store().read().await?;
         let mut fields = Fields::default();
+        let department = db
+            .department(input.did)
+            .await?
+            .filter(|d| side == Side::Staff || d.public);
         let Some(department) = department else {
             return Err(AppError::field("did", "no such department"));
         };
-        if side == Side::Customer && !department.public {
-            return Err(AppError::field("did", "no such department"));
-        }
-        let requester = match p {
+        let known_requester = match p {
             Principal::EndUser { id, .. } => {
                 if input.user_id.is_some_and(|u| u != *id) {
                     fields.add("user_id", "an end user opens tickets as themselves");
                 }
-                tx.end_user(*id).await?
+                db.end_user(*id).await?
             }
-            _ => {
-                self.resolve_requester(&mut *tx, &change, &input, email, &mut fields)
-                    .await?
-            }
+            _ => match input.user_id {
+                Some(user_id) => {
+                    let user = db.end_user(user_id).await?.filter(|u| u.deleted_at.is_none());
+                    match &user {
+                        None => fields.add("user_id", "no such end user"),
+                        Some(u) if input.customer_id.is_some_and(|c| c != u.customer_id) => {
+                            fields.add("customer_id", "does not match the end user's customer")
+                        }
+                        Some(_) => {}
+                    }
+                    user
+                }
+                None => None,
+            },
         };
         if let Some(staff_id) = input.assigned
-            && tx.staff(staff_id).await?.is_none()
+            && db.staff(staff_id).await?.is_none()
         {
             fields.add("assigned", "no such staff member");
         }
+        drop(db);
+
+        let change = Change { principal: p, meta };
+        let mut tx = self.store().write().await?;
+        let requester = match known_requester {
+            Some(user) => Some(user),
+            None if side == Side::Staff && input.user_id.is_none() => {
+                self.find_or_create_requester(&mut *tx, &change, &input, email, &mut fields)
+                    .await?
+            }
+            None => None,
+        };
         fields.finish()?;
         let requester = requester.ok_or_else(|| AppError::field("user_id", "no such end user"))?;
 
@@ -172,9 +195,9 @@ impl App {
         Ok(ticket)
     }
 
-    /// Staff name the requester by `user_id`, or by `customer_id` + `email` (creating the end user if the
-    /// customer has nobody with that address).
-    async fn resolve_requester(
+    /// Staff without a `user_id` name the requester by `customer_id` + `email`: the customer's end user with
+    /// that address, created if there is none.
+    async fn find_or_create_requester(
         &self,
         tx: &mut dyn Writer,
         change: &Change<'_>,
@@ -182,17 +205,6 @@ impl App {
         email: Option<Email>,
         fields: &mut Fields,
     ) -> AppResult<Option<EndUser>> {
-        if let Some(user_id) = input.user_id {
-            let user = tx.end_user(user_id).await?.filter(|u| u.deleted_at.is_none());
-            match &user {
-                None => fields.add("user_id", "no such end user"),
-                Some(u) if input.customer_id.is_some_and(|c| c != u.customer_id) => {
-                    fields.add("customer_id", "does not match the end user's customer")
-                }
-                Some(_) => {}
-            }
-            return Ok(user);
-        }
         let (Some(customer_id), Some(email)) = (input.customer_id, email) else {
             fields.add("user_id", "give user_id, or customer_id and email of the requester");
             return Ok(None);

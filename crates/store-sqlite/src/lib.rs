@@ -2,14 +2,16 @@
 //!
 //! WAL journal (readers never wait for the writer), `synchronous = NORMAL` (a committed transaction survives
 //! a crash of the process; only a power loss may drop the last commits), foreign keys on, a busy timeout,
-//! and exactly one writer connection whose transactions start with `BEGIN IMMEDIATE`, so writers queue in
-//! the pool instead of failing with `SQLITE_BUSY` half-way through a transaction.
+//! and exactly one writer connection whose transactions start with `BEGIN IMMEDIATE`, so writers queue for
+//! it instead of failing with `SQLITE_BUSY` half-way through a transaction. Concurrent writes share commits
+//! (see [`batch`]).
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::{ConnectOptions, Sqlite, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use store::{Reader, Result, Store, StoreError, Writer};
 
@@ -22,6 +24,7 @@ mod sql {
 }
 use sql::{SqlConn, map_err};
 
+mod batch;
 mod dialect;
 
 /// How many read connections to keep; reads run in parallel with the one writer.
@@ -29,16 +32,20 @@ const READERS: u32 = 8;
 
 pub struct SqliteStore {
     read: SqlitePool,
-    write: SqlitePool,
+    writers: Arc<batch::Writers>,
+    committer: tokio::task::JoinHandle<()>,
 }
 
 impl SqliteStore {
     /// Opens (creating the file and its directory if needed) and migrates the database at `url`
     /// (`sqlite://path/to.db`, `sqlite:path`, or `sqlite::memory:` for a private in-memory database).
     pub async fn open(url: &str) -> Result<Self> {
-        let memory = url.contains(":memory:");
-        if !memory
-            && let Some(dir) = file_path(url).and_then(|p| p.parent().map(Path::to_path_buf))
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(StoreError::Unavailable(
+                "an in-memory SQLite database cannot be shared by the reader and writer connections; use a file".into(),
+            ));
+        }
+        if let Some(dir) = file_path(url).and_then(|p| p.parent().map(Path::to_path_buf))
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(&dir)
@@ -52,30 +59,29 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory");
-        // One connection that writes; an in-memory database must be one connection for reads too.
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+        let mut write = options
+            .connect()
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database {url:?}: {e}")))?;
         sqlx::migrate!("./migrations")
-            .run(&write)
+            .run(&mut write)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot migrate SQLite database {url:?}: {e}")))?;
-        let read = if memory {
-            write.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(READERS)
-                .min_connections(0)
-                .idle_timeout(Duration::from_secs(300))
-                .connect_with(options.read_only(true))
-                .await
-                .map_err(map_err)?
-        };
-        Ok(Self { read, write })
+        // A file connection does not go stale: no ping (a round trip to the connection's thread) per acquire.
+        let read = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .min_connections(0)
+            .test_before_acquire(false)
+            .idle_timeout(Duration::from_secs(300))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(map_err)?;
+        let (writers, committer) = batch::Writers::start(write);
+        Ok(Self {
+            read,
+            writers,
+            committer,
+        })
     }
 }
 
@@ -93,9 +99,7 @@ impl Store for SqliteStore {
     }
 
     async fn write(&self) -> Result<Box<dyn Writer>> {
-        Ok(Box::new(SqlConn::new(
-            self.write.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?,
-        )))
+        Ok(Box::new(SqlConn::new(self.writers.begin().await?)))
     }
 
     async fn ping(&self) -> Result<()> {
@@ -111,8 +115,9 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.writers.flush().await;
+        self.committer.abort();
         self.read.close().await;
-        self.write.close().await;
     }
 }
 

@@ -559,8 +559,22 @@ where
 
 // ---------------------------------------------------------------- writes
 
+/// How a write connection ends its unit of work: a plain transaction commits; SQLite's batched writer
+/// releases its savepoint and waits for the group commit.
 #[async_trait::async_trait]
-impl Writer for SqlConn<sqlx::Transaction<'static, Db>> {
+pub trait Finish: DerefMut<Target = DbConn> + Send {
+    async fn finish(self) -> Result<()>;
+}
+
+#[async_trait::async_trait]
+impl Finish for sqlx::Transaction<'static, Db> {
+    async fn finish(self) -> Result<()> {
+        self.commit().await.map_err(map_err)
+    }
+}
+
+#[async_trait::async_trait]
+impl<C: Finish> Writer for SqlConn<C> {
     async fn insert_staff(&mut self, s: &Staff, password_hash: &str) -> Result<Staff> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO staff (email, name, role, password_hash, created_at, updated_at) \
@@ -866,13 +880,17 @@ impl Writer for SqlConn<sqlx::Transaction<'static, Db>> {
     }
 
     async fn insert_event(&mut self, e: &NewEvent) -> Result<Event> {
-        let now = to_micros(store::time::now());
-        let row = sqlx::query(sql(format!(
+        let now = store::time::now();
+        let at = to_micros(now);
+        let (value, old) = (json_text(&e.value)?, json_text(&e.old)?);
+        // Only the id comes back: the rest is what was written, and decoding the JSON again would cost time
+        // on every write.
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO events (timestamp, source, member_id, member_type, url, action, name, entity, entity_id, \
              customer_id, value, old, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $1, $1) RETURNING {EVENT_COLS}"
-        )))
-        .bind(now)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $1, $1) RETURNING id",
+        )
+        .bind(at)
         .bind(e.source.as_str())
         .bind(e.member_id)
         .bind(e.member_type)
@@ -882,15 +900,30 @@ impl Writer for SqlConn<sqlx::Transaction<'static, Db>> {
         .bind(e.entity.as_str())
         .bind(e.entity_id)
         .bind(e.customer_id)
-        .bind(json_text(&e.value)?)
-        .bind(json_text(&e.old)?)
+        .bind(value)
+        .bind(old)
         .fetch_one(&mut *self.conn)
         .await
         .map_err(map_err)?;
-        event_row(&row)
+        Ok(Event {
+            id,
+            timestamp: now,
+            source: e.source,
+            member_id: e.member_id,
+            member_type: e.member_type.map(str::to_owned),
+            url: e.url.clone(),
+            action: e.action,
+            name: e.name.map(str::to_owned),
+            data: EventData { entity: e.entity, value: e.value.clone(), old: e.old.clone() },
+            entity_id: e.entity_id,
+            customer_id: e.customer_id,
+            status: "pending".into(),
+            created_at: now,
+            updated_at: now,
+        })
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {
-        self.conn.commit().await.map_err(map_err)
+        self.conn.finish().await
     }
 }

@@ -1,0 +1,195 @@
+//! Group commit on SQLite's one writer connection.
+//!
+//! Writers take the connection in turn (a fair, first-come lock). The first one opens a transaction with
+//! `BEGIN IMMEDIATE`; each unit of work runs inside `SAVEPOINT unit` and, when it commits, only releases its
+//! savepoint, hands the connection on, and waits. A committer task queues for the connection like any
+//! writer; when its turn comes it `COMMIT`s everything released so far and answers every waiting unit. So a
+//! burst of concurrent writes shares one commit (one WAL append of the pages they touched) instead of paying
+//! one each, and nobody is told "committed" before the data is.
+//!
+//! A unit dropped without committing (an error, a cancelled request) leaves a mark; whoever takes the
+//! connection next rolls it back to its savepoint before anything else, so other units never see it.
+use crate::sql::{Finish, map_err};
+use crate::{Db, DbConn};
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use store::{Result, StoreError};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
+
+/// The write connection and the state of the batch on it.
+pub struct Lane {
+    conn: DbConn,
+    /// A transaction is open and holds released units.
+    open: bool,
+    /// The previous holder dropped its unit without committing: roll back to its savepoint first.
+    abandoned: bool,
+    /// Units released into the open transaction, waiting for its COMMIT.
+    waiting: Vec<oneshot::Sender<Result<(), String>>>,
+}
+
+/// Shared by the store and its committer task.
+pub struct Writers {
+    lane: Arc<Mutex<Lane>>,
+    commit_wanted: Notify,
+}
+
+async fn exec(conn: &mut DbConn, statement: &'static str) -> Result<()> {
+    sqlx::query::<Db>(statement)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+        .map_err(map_err)
+}
+
+impl Lane {
+    /// Undoes an abandoned unit. If SQLite already rolled the whole transaction back (it does on some I/O
+    /// errors), the released units are lost too, and they are told so.
+    async fn tidy(&mut self) {
+        if !self.abandoned {
+            return;
+        }
+        self.abandoned = false;
+        let undone = async {
+            exec(&mut self.conn, "ROLLBACK TO unit").await?;
+            exec(&mut self.conn, "RELEASE unit").await
+        };
+        if let Err(e) = undone.await {
+            let _ = exec(&mut self.conn, "ROLLBACK").await;
+            self.fail_all(&format!("the write transaction was lost: {e}"));
+        }
+    }
+
+    fn fail_all(&mut self, message: &str) {
+        self.open = false;
+        for waiter in self.waiting.drain(..) {
+            let _ = waiter.send(Err(message.to_owned()));
+        }
+    }
+
+    async fn commit_batch(&mut self) {
+        self.tidy().await;
+        if !self.open {
+            return;
+        }
+        match exec(&mut self.conn, "COMMIT").await {
+            Ok(()) => {
+                self.open = false;
+                for waiter in self.waiting.drain(..) {
+                    let _ = waiter.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                let _ = exec(&mut self.conn, "ROLLBACK").await;
+                self.fail_all(&format!("commit failed: {e}"));
+            }
+        }
+    }
+}
+
+impl Writers {
+    /// Takes over the write connection and starts the committer task.
+    pub fn start(conn: DbConn) -> (Arc<Writers>, tokio::task::JoinHandle<()>) {
+        let writers = Arc::new(Writers {
+            lane: Arc::new(Mutex::new(Lane {
+                conn,
+                open: false,
+                abandoned: false,
+                waiting: Vec::new(),
+            })),
+            commit_wanted: Notify::new(),
+        });
+        let committer = {
+            let writers = writers.clone();
+            tokio::spawn(async move {
+                loop {
+                    writers.commit_wanted.notified().await;
+                    writers.lane.lock().await.commit_batch().await;
+                }
+            })
+        };
+        (writers, committer)
+    }
+
+    /// A unit of work: the connection, inside a savepoint of the open batch.
+    pub async fn begin(self: &Arc<Self>) -> Result<Unit> {
+        let mut lane = self.lane.clone().lock_owned().await;
+        lane.tidy().await;
+        if !lane.open {
+            exec(&mut lane.conn, "BEGIN IMMEDIATE").await?;
+            lane.open = true;
+        }
+        if let Err(e) = exec(&mut lane.conn, "SAVEPOINT unit").await {
+            // Nothing of this unit exists yet; let the committer settle the batch.
+            self.commit_wanted.notify_one();
+            return Err(e);
+        }
+        Ok(Unit {
+            lane: Some(lane),
+            writers: self.clone(),
+        })
+    }
+
+    /// Commits whatever is pending, for shutdown.
+    pub async fn flush(&self) {
+        self.lane.lock().await.commit_batch().await;
+    }
+}
+
+/// One writer's turn on the connection.
+pub struct Unit {
+    lane: Option<OwnedMutexGuard<Lane>>,
+    writers: Arc<Writers>,
+}
+
+impl Deref for Unit {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        match &self.lane {
+            Some(lane) => &lane.conn,
+            None => unreachable!("a unit holds its lane until it finishes or drops"),
+        }
+    }
+}
+
+impl DerefMut for Unit {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        match &mut self.lane {
+            Some(lane) => &mut lane.conn,
+            None => unreachable!("a unit holds its lane until it finishes or drops"),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Finish for Unit {
+    async fn finish(mut self) -> Result<()> {
+        let Some(mut lane) = self.lane.take() else {
+            return Err(StoreError::Internal("unit finished twice".into()));
+        };
+        if let Err(e) = exec(&mut lane.conn, "RELEASE unit").await {
+            lane.abandoned = true;
+            drop(lane);
+            self.writers.commit_wanted.notify_one();
+            return Err(e);
+        }
+        let (done, committed) = oneshot::channel();
+        lane.waiting.push(done);
+        drop(lane);
+        self.writers.commit_wanted.notify_one();
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(StoreError::Unavailable(message)),
+            Err(_) => Err(StoreError::Unavailable("the writer stopped before committing".into())),
+        }
+    }
+}
+
+impl Drop for Unit {
+    fn drop(&mut self) {
+        if let Some(mut lane) = self.lane.take() {
+            lane.abandoned = true;
+            drop(lane);
+            self.writers.commit_wanted.notify_one();
+        }
+    }
+}
