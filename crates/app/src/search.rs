@@ -1,8 +1,11 @@
 //! Ranked full-text search over tickets, customers and end users (SPEC §3.3).
 use crate::{App, AppError, AppResult};
 use api_types::{SearchHit, SearchQuery, SearchResults};
-use domain::{Principal, search_terms};
+use domain::{Principal, excerpt, search_terms};
 use store::{MARK_END, MARK_START, SearchKind, SearchRequest};
+
+/// Words in a hit's excerpt.
+const EXCERPT_WORDS: usize = 24;
 
 /// HTML-escapes a snippet and turns the store's match markers into `<mark>` tags.
 pub fn highlight(snippet: &str) -> String {
@@ -67,7 +70,7 @@ impl App {
                 kind: r.kind.as_str().into(),
                 id: r.id,
                 title: r.title,
-                highlight: highlight(&r.snippet),
+                highlight: highlight(&excerpt(&r.text, &request.terms, EXCERPT_WORDS)),
                 score: r.score,
             })
             .collect();

@@ -22,7 +22,7 @@ impl Cursor {
 
     pub fn decode(s: &str) -> Result<Self, &'static str> {
         const BAD: &str = "is not a cursor returned by this list";
-        if !s.len().is_multiple_of(2) || s.len() > 80 {
+        if !s.len().is_multiple_of(2) || s.len() > 100 {
             return Err(BAD);
         }
         let bytes: Result<Vec<u8>, _> = (0..s.len())

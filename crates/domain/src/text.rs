@@ -231,3 +231,99 @@ mod search_term_tests {
         }
     }
 }
+
+/// Marks the start of a matched word in an excerpt (not HTML: the web edge escapes the text first).
+pub const MARK_START: char = '\u{1}';
+/// Marks the end of a matched word in an excerpt.
+pub const MARK_END: char = '\u{2}';
+
+/// A short excerpt of `text` around the first word equal (ignoring case) to one of `terms`, with every such
+/// word wrapped in [`MARK_START`] … [`MARK_END`]. Both storage backends hand search hits' text to this one
+/// function, so highlights look the same whichever database runs.
+pub fn excerpt(text: &str, terms: &[String], max_words: usize) -> String {
+    let wanted: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
+    // Words as byte ranges: runs of alphanumeric characters, as the full-text tokenizers split them.
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, text.len()));
+    }
+    let is_match = |&(s, e): &(usize, usize)| {
+        let w = text[s..e].to_lowercase();
+        wanted
+            .iter()
+            .any(|t| *t == w || t.split(|c: char| !c.is_alphanumeric()).any(|part| part == w))
+    };
+    let first = words.iter().position(is_match).unwrap_or(0);
+    let from = first.saturating_sub(max_words / 3);
+    let to = (from + max_words).min(words.len());
+    let (Some(&(begin, _)), Some(&(_, end))) = (words.get(from), words.get(to.saturating_sub(1))) else {
+        return String::new();
+    };
+    let mut out = String::with_capacity(end - begin + 16);
+    if from > 0 {
+        out.push('…');
+    }
+    let mut at = begin;
+    for w in &words[from..to] {
+        out.push_str(&text[at..w.0]);
+        if is_match(w) {
+            out.push(MARK_START);
+            out.push_str(&text[w.0..w.1]);
+            out.push(MARK_END);
+        } else {
+            out.push_str(&text[w.0..w.1]);
+        }
+        at = w.1;
+    }
+    if to < words.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn terms(t: &[&str]) -> Vec<String> {
+        t.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn marks_matches_in_a_window() {
+        let text = "one two three four five six seven eight nine ten Printer eleven twelve printer's end";
+        let got = excerpt(text, &terms(&["printer"]), 6);
+        assert_eq!(got, "…nine ten \u{1}Printer\u{2} eleven twelve \u{1}printer\u{2}…");
+        assert_eq!(
+            excerpt("a < b & \"Zebra\"", &terms(&["zebra"]), 10),
+            "a < b & \"\u{1}Zebra\u{2}"
+        );
+        assert_eq!(excerpt("no match here", &terms(&["x"]), 2), "no match…");
+        assert_eq!(excerpt("", &terms(&["x"]), 5), "");
+        assert_eq!(
+            excerpt("mail ann@example.com now", &terms(&["ann@example.com"]), 9),
+            "mail \u{1}ann\u{2}@\u{1}example\u{2}.\u{1}com\u{2} now"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_stays_short(text in "\\PC{0,300}", term in "\\PC{0,10}") {
+            let out = excerpt(&text, &[term], 12);
+            prop_assert!(out.chars().filter(|c| *c == MARK_START).count() == out.chars().filter(|c| *c == MARK_END).count());
+            prop_assert!(out.len() <= text.len() + 12 * 2 * 4 + 6);
+        }
+    }
+}

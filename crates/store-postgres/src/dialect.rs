@@ -2,7 +2,7 @@
 use crate::sql::{map_err, search_row};
 use crate::{Db, DbConn};
 use sqlx::QueryBuilder;
-use store::{MARK_END, MARK_START, Result, SearchKind, SearchRequest, SearchRow};
+use store::{Result, SearchKind, SearchRequest, SearchRow};
 
 pub const FOR_UPDATE: &str = " FOR UPDATE";
 
@@ -32,15 +32,17 @@ pub fn push_ticket_terms(q: &mut QueryBuilder<Db>, terms: &[String], internal: b
     .push("))");
 }
 
+/// How many of the newest matches are ranked (as on SQLite): ranking reads every candidate row, so a common
+/// word among millions of tickets must not rank them all.
+const RANKED_MATCHES: i64 = 1000;
+
+/// Longest text handed back per hit for its excerpt.
+const TEXT_CHARS: i64 = 65_536;
+
 pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
-    let options = format!(
-        "'StartSel=' || chr({}) || ', StopSel=' || chr({}) || ', MaxWords=24, MinWords=8, MaxFragments=2'",
-        MARK_START as u32, MARK_END as u32
-    );
     for kind in &r.kinds {
-        let limit = i64::from(r.limit);
-        let rows = match kind {
+        let sql = match kind {
             SearchKind::Ticket => {
                 let staff = r.customer_scope.is_none();
                 let doc = format!("s.{}", document(staff));
@@ -49,23 +51,17 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                 } else {
                     "s.title || E'\\n' || s.body"
                 };
-                let matches = format!("{doc} @@ q");
-                // Rank and cut in the inner query, so headlines are computed for the returned rows only.
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT t.id, t.title, ts_headline('simple', {text}, h.q, {options}) AS snip, h.score \
-                     FROM (SELECT s.ticket_id, q, ts_rank({doc}, q)::float8 AS score \
-                           FROM ticket_search s JOIN tickets t ON t.id = s.ticket_id, plainto_tsquery('simple', $1) q \
-                           WHERE {matches} AND ($3::bigint IS NULL OR t.customer_id = $3) \
-                           ORDER BY score DESC, s.ticket_id DESC LIMIT $2) h \
-                     JOIN ticket_search s ON s.ticket_id = h.ticket_id JOIN tickets t ON t.id = h.ticket_id \
+                format!(
+                    "SELECT t.id, t.title, substr({text}, 1, {TEXT_CHARS}) AS text, h.score \
+                     FROM (SELECT id, score FROM \
+                             (SELECT s.ticket_id AS id, ts_rank({doc}, q)::float8 AS score \
+                              FROM ticket_search s JOIN tickets t ON t.id = s.ticket_id, plainto_tsquery('simple', $1) q \
+                              WHERE {doc} @@ q AND ($3::bigint IS NULL OR t.customer_id = $3) \
+                              ORDER BY s.ticket_id DESC LIMIT {RANKED_MATCHES}) newest \
+                           ORDER BY score DESC, id DESC LIMIT $2) h \
+                     JOIN ticket_search s ON s.ticket_id = h.id JOIN tickets t ON t.id = h.id \
                      ORDER BY h.score DESC, t.id DESC"
-                )))
-                .bind(ts_terms(&r.terms))
-                .bind(limit)
-                .bind(r.customer_scope)
-                .fetch_all(&mut *c)
-                .await
-                .map_err(map_err)?
+                )
             }
             SearchKind::Customer | SearchKind::EndUser => {
                 let table = if *kind == SearchKind::Customer {
@@ -73,21 +69,25 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                 } else {
                     "end_users"
                 };
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT h.id, h.name AS title, ts_headline('simple', h.name || ' ' || coalesce(h.email, '') || ' ' || \
-                     coalesce(h.phone, ''), h.q, {options}) AS snip, h.score FROM \
-                     (SELECT e.id, e.name, e.email, e.phone, q, ts_rank(e.search, q)::float8 AS score \
-                      FROM {table} e, plainto_tsquery('simple', $1) q \
-                      WHERE e.search @@ q AND e.deleted_at IS NULL ORDER BY score DESC, e.id DESC LIMIT $2) h \
-                     ORDER BY h.score DESC, h.id DESC"
-                )))
-                .bind(ts_terms(&r.terms))
-                .bind(limit)
-                .fetch_all(&mut *c)
-                .await
-                .map_err(map_err)?
+                format!(
+                    "SELECT e.id, e.name AS title, e.name || ' ' || coalesce(e.email, '') || ' ' || coalesce(e.phone, '') \
+                     AS text, h.score \
+                     FROM (SELECT id, score FROM \
+                             (SELECT e.id, ts_rank(e.search, q)::float8 AS score FROM {table} e, plainto_tsquery('simple', $1) q \
+                              WHERE e.search @@ q AND e.deleted_at IS NULL \
+                              ORDER BY e.id DESC LIMIT {RANKED_MATCHES}) newest \
+                           ORDER BY score DESC, id DESC LIMIT $2) h \
+                     JOIN {table} e ON e.id = h.id ORDER BY h.score DESC, e.id DESC"
+                )
             }
         };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ts_terms(&r.terms))
+            .bind(i64::from(r.limit))
+            .bind(r.customer_scope)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(map_err)?;
         for row in &rows {
             out.push(search_row(*kind, row)?);
         }

@@ -279,13 +279,13 @@ async fn id_page<T>(
     rows_of(rows, f)
 }
 
-/// A search hit; each dialect's search query selects `id, title, snip, score`.
+/// A search hit; each dialect's search query selects `id, title, text, score`.
 pub fn search_row(kind: SearchKind, r: &DbRow) -> Result<SearchRow> {
     Ok(SearchRow {
         kind,
         id: r.try_get("id").map_err(map_err)?,
         title: r.try_get("title").map_err(map_err)?,
-        snippet: r.try_get("snip").map_err(map_err)?,
+        text: r.try_get("text").map_err(map_err)?,
         score: r.try_get("score").map_err(map_err)?,
     })
 }

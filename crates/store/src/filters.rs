@@ -131,17 +131,16 @@ pub struct SearchRequest {
     pub customer_scope: Option<i64>,
 }
 
-/// One hit. In `snippet`, matched words are wrapped in `\u{1}` … `\u{2}` (not HTML: the caller escapes
-/// the text and then turns the markers into `<mark>` tags).
+/// One hit, with the text that matched (the title and replies of a ticket, the name, email and phone of a
+/// person); the caller cuts its excerpt with `domain::excerpt`, the same way for every backend.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchRow {
     pub kind: SearchKind,
     pub id: i64,
     pub title: String,
-    pub snippet: String,
+    pub text: String,
     /// Higher is better.
     pub score: f64,
 }
 
-pub const MARK_START: char = '\u{1}';
-pub const MARK_END: char = '\u{2}';
+pub use domain::{MARK_END, MARK_START};
