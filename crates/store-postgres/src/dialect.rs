@@ -34,7 +34,7 @@ pub fn push_ticket_terms(q: &mut QueryBuilder<Db>, terms: &[String], internal: b
 
 /// How many of the newest matches are ranked (as on SQLite): ranking reads every candidate row, so a common
 /// word among millions of tickets must not rank them all.
-const RANKED_MATCHES: i64 = 1000;
+const RANKED_MATCHES: i64 = 500;
 
 /// Longest text handed back per hit for its excerpt.
 const TEXT_CHARS: i64 = 65_536;

@@ -39,7 +39,7 @@ pub fn push_ticket_terms(q: &mut QueryBuilder<Db>, terms: &[String], internal: b
 /// How many of the newest matches are ranked. Ranking costs a lookup per match, so ranking every match of
 /// a common word among millions of messages would take seconds; the best of the newest matches is what a
 /// help desk wants to see anyway (documented in docs/architecture.md).
-pub const RANKED_MATCHES: i64 = 1000;
+pub const RANKED_MATCHES: i64 = 500;
 
 /// Longest text handed back per hit for its excerpt.
 const TEXT_CHARS: i64 = 65_536;
