@@ -1,4 +1,6 @@
 //! The `ferrodesk` command.
+mod bench;
+
 use anyhow::{Context, bail};
 use app::App;
 use app::staff::Bootstrap;
@@ -42,6 +44,8 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Measure a server started from this binary on a scratch database and print the figures.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -108,6 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     init_tracing(&settings);
     match cli.command {
         Command::Serve(_) => serve(settings).await,
+        Command::Bench(args) => bench::run(args, cli.database_url).await,
         Command::Migrate => {
             let store = ferrodesk::open_store(&settings).await?;
             store.close().await;
