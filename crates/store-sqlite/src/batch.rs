@@ -9,6 +9,10 @@
 //!
 //! A unit dropped without committing (an error, a cancelled request) leaves a mark; whoever takes the
 //! connection next rolls it back to its savepoint before anything else, so other units never see it.
+//!
+//! Every statement is a round trip to the connection's thread, and those round trips are what the one
+//! writer spends its time on; so a finishing unit releases its savepoint and opens the next one in the same
+//! round trip (`RELEASE unit; SAVEPOINT unit`), and the next unit starts without any.
 use crate::sql::{Finish, map_err};
 use crate::{Db, DbConn};
 use std::ops::{Deref, DerefMut};
@@ -21,6 +25,8 @@ pub struct Lane {
     conn: DbConn,
     /// A transaction is open and holds released units.
     open: bool,
+    /// An empty `SAVEPOINT unit` is open, ready for the next unit.
+    prepared: bool,
     /// The previous holder dropped its unit without committing: roll back to its savepoint first.
     abandoned: bool,
     /// Units released into the open transaction, waiting for its COMMIT.
@@ -41,6 +47,15 @@ async fn exec(conn: &mut DbConn, statement: &'static str) -> Result<()> {
         .map_err(map_err)
 }
 
+/// Several statements without parameters, in one round trip.
+async fn exec_all(conn: &mut DbConn, statements: &'static str) -> Result<()> {
+    sqlx::raw_sql(statements)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+        .map_err(map_err)
+}
+
 impl Lane {
     /// Undoes an abandoned unit. If SQLite already rolled the whole transaction back (it does on some I/O
     /// errors), the released units are lost too, and they are told so.
@@ -49,18 +64,21 @@ impl Lane {
             return;
         }
         self.abandoned = false;
-        let undone = async {
-            exec(&mut self.conn, "ROLLBACK TO unit").await?;
-            exec(&mut self.conn, "RELEASE unit").await
-        };
-        if let Err(e) = undone.await {
-            let _ = exec(&mut self.conn, "ROLLBACK").await;
-            self.fail_all(&format!("the write transaction was lost: {e}"));
+        // ROLLBACK TO keeps the savepoint open and empty: ready for the next unit.
+        match exec(&mut self.conn, "ROLLBACK TO unit").await {
+            Ok(()) => self.prepared = true,
+            Err(e) => {
+                self.abandon_batch(&format!("the write transaction was lost: {e}"))
+                    .await
+            }
         }
     }
 
-    fn fail_all(&mut self, message: &str) {
+    /// Rolls the whole transaction back and tells every released unit that it was not committed.
+    async fn abandon_batch(&mut self, message: &str) {
+        let _ = exec(&mut self.conn, "ROLLBACK").await;
         self.open = false;
+        self.prepared = false;
         for waiter in self.waiting.drain(..) {
             let _ = waiter.send(Err(message.to_owned()));
         }
@@ -74,14 +92,12 @@ impl Lane {
         match exec(&mut self.conn, "COMMIT").await {
             Ok(()) => {
                 self.open = false;
+                self.prepared = false;
                 for waiter in self.waiting.drain(..) {
                     let _ = waiter.send(Ok(()));
                 }
             }
-            Err(e) => {
-                let _ = exec(&mut self.conn, "ROLLBACK").await;
-                self.fail_all(&format!("commit failed: {e}"));
-            }
+            Err(e) => self.abandon_batch(&format!("commit failed: {e}")).await,
         }
     }
 }
@@ -93,6 +109,7 @@ impl Writers {
             lane: Arc::new(Mutex::new(Lane {
                 conn,
                 open: false,
+                prepared: false,
                 abandoned: false,
                 waiting: Vec::new(),
             })),
@@ -114,15 +131,22 @@ impl Writers {
     pub async fn begin(self: &Arc<Self>) -> Result<Unit> {
         let mut lane = self.lane.clone().lock_owned().await;
         lane.tidy().await;
-        if !lane.open {
-            exec(&mut lane.conn, "BEGIN IMMEDIATE").await?;
-            lane.open = true;
-        }
-        if let Err(e) = exec(&mut lane.conn, "SAVEPOINT unit").await {
+        let opened = if !lane.open {
+            exec_all(&mut lane.conn, "BEGIN IMMEDIATE; SAVEPOINT unit")
+                .await
+                .map(|()| lane.open = true)
+        } else if !lane.prepared {
+            exec(&mut lane.conn, "SAVEPOINT unit").await
+        } else {
+            Ok(())
+        };
+        if let Err(e) = opened {
             // Nothing of this unit exists yet; let the committer settle the batch.
+            drop(lane);
             self.commit_wanted.notify_one();
             return Err(e);
         }
+        lane.prepared = false;
         Ok(Unit {
             lane: Some(lane),
             writers: self.clone(),
@@ -166,12 +190,12 @@ impl Finish for Unit {
         let Some(mut lane) = self.lane.take() else {
             return Err(StoreError::Internal("unit finished twice".into()));
         };
-        if let Err(e) = exec(&mut lane.conn, "RELEASE unit").await {
-            lane.abandoned = true;
-            drop(lane);
-            self.writers.commit_wanted.notify_one();
-            return Err(e);
+        if let Err(e) = exec_all(&mut lane.conn, "RELEASE unit; SAVEPOINT unit").await {
+            let message = format!("the write transaction was lost: {e}");
+            lane.abandon_batch(&message).await;
+            return Err(StoreError::Unavailable(message));
         }
+        lane.prepared = true;
         let (done, committed) = oneshot::channel();
         lane.waiting.push(done);
         drop(lane);
