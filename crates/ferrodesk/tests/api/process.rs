@@ -58,6 +58,41 @@ fn signal(child: &Child, sig: &str) {
     assert!(status.success());
 }
 
+/// A department to open tickets in, and an end user to open them for.
+async fn department_and_requester(admin: &ferrodesk_client::Client) -> (Department, EndUser) {
+    let brand = admin
+        .create_brand(&NewBrand {
+            name: "B".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("brand");
+    let dept = admin
+        .create_department(&NewDepartment {
+            brand_id: brand.id,
+            name: "D".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("dept");
+    let c = admin
+        .create_customer(&NewCustomer {
+            name: "C".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("customer");
+    let u = admin
+        .create_end_user(&NewEndUser {
+            customer_id: c.id,
+            name: "U".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("user");
+    (dept, u)
+}
+
 #[test]
 fn every_subcommand_has_help() {
     for args in [
@@ -177,36 +212,7 @@ async fn sigterm_drains_in_flight_requests() {
     let (db, _dir) = fresh_database().await;
     let (mut child, url) = spawn_server(&db, &[("FERRODESK_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
     let admin = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
-    let brand = admin
-        .create_brand(&NewBrand {
-            name: "B".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("brand");
-    let dept = admin
-        .create_department(&NewDepartment {
-            brand_id: brand.id,
-            name: "D".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("dept");
-    let c = admin
-        .create_customer(&NewCustomer {
-            name: "C".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("customer");
-    let u = admin
-        .create_end_user(&NewEndUser {
-            customer_id: c.id,
-            name: "U".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("user");
+    let (dept, u) = department_and_requester(&admin).await;
 
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..40 {
@@ -254,36 +260,7 @@ async fn kill_9_loses_no_acknowledged_ticket() {
     let (db, _dir) = fresh_database().await;
     let (mut child, url) = spawn_server(&db, &[("FERRODESK_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
     let admin = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
-    let brand = admin
-        .create_brand(&NewBrand {
-            name: "B".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("brand");
-    let dept = admin
-        .create_department(&NewDepartment {
-            brand_id: brand.id,
-            name: "D".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("dept");
-    let c = admin
-        .create_customer(&NewCustomer {
-            name: "C".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("customer");
-    let u = admin
-        .create_end_user(&NewEndUser {
-            customer_id: c.id,
-            name: "U".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("user");
+    let (dept, u) = department_and_requester(&admin).await;
 
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
