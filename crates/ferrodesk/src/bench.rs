@@ -34,12 +34,15 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     search_concurrency: usize,
     /// Tickets per transaction while seeding.
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = 500)]
     batch: u64,
     /// Only the search phases, on a database seeded by an earlier run (`--keep`, or PostgreSQL) with the same
     /// --tickets; the seeded text is replayed to know how frequent each word is.
     #[arg(long)]
     search_only: bool,
+    /// Concurrent seeding transactions (default 1 on SQLite, which has one writer, 2 on PostgreSQL).
+    #[arg(long)]
+    seed_writers: Option<usize>,
     /// Keep the temporary SQLite database instead of deleting it at the end.
     #[arg(long)]
     keep: bool,
@@ -512,75 +515,103 @@ impl Bench {
         }
         tx.commit().await?;
 
+        let writers = self.args.seed_writers.unwrap_or(if self.backend == "sqlite" { 1 } else { 2 }).max(1);
         println!(
-            "seeding {total} tickets with {} messages each through the store ...",
-            REPLIES + 1
+            "seeding {total} tickets with {} messages each through the store ({writers} writer{}, {} per transaction) ...",
+            REPLIES + 1,
+            if writers == 1 { "" } else { "s" },
+            self.args.batch
         );
+        // One task generates the (deterministic) text; `writers` tasks write batches of it, each in one
+        // transaction.
+        let people = Arc::new(people);
         let now_us = store::time::to_micros(at);
-        let mut text = SeedText::new(vocab);
-        let mut t = SeedTicket::default();
-        let mut seeded = 0u64;
-        let mut last_report = 0u64;
-        while seeded < total {
-            let batch = self.args.batch.min(total - seeded);
-            let mut tx = store.write().await?;
-            for _ in 0..batch {
-                let n = seeded;
-                seeded += 1;
-                text.next(n, &mut t);
-                let (user_id, user_name, customer_id) = &people[t.person % people.len()];
-                // Ten tickets a minute, the newest now.
-                let ctime = store::time::from_micros(now_us - (total - n) as i64 * 6_000_000);
-                let ticket = tx
-                    .insert_ticket(&Ticket {
-                        id: 0,
-                        did: fixture.department,
-                        user_id: *user_id,
-                        customer_id: *customer_id,
-                        status: t.status,
-                        locked: t.locked,
-                        priority: t.priority,
-                        title: t.title.clone(),
-                        ctime,
-                        lastreply: ctime,
-                        read_by_customer: true,
-                        read_by_staff: t.read_by_staff,
-                        service: None,
-                        assigned: None,
-                        assigned_by: None,
-                        custom_fields: serde_json::Map::new(),
-                        redeemed: vec![],
-                        account_key: None,
-                        updated_at: ctime,
-                        replies: None,
-                    })
-                    .await?;
-                for (k, message) in t.messages.iter().enumerate() {
-                    let staff = k % 2 == 1;
-                    tx.insert_reply(&Reply {
-                        id: 0,
-                        owner_id: ticket.id,
-                        user_id: if staff { 0 } else { *user_id },
-                        admin: staff,
-                        name: if staff { "Support".to_owned() } else { user_name.clone() },
-                        encrypted: false,
-                        message: message.clone(),
-                        ctime,
-                        ip: None,
-                        internal: false,
-                    })
-                    .await?;
+        let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (send, receive) = tokio::sync::mpsc::channel::<Vec<(u64, SeedTicket)>>(writers * 2);
+        let receive = Arc::new(tokio::sync::Mutex::new(receive));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..writers {
+            let (store, people, done, receive) = (store.clone(), people.clone(), done.clone(), receive.clone());
+            let department = fixture.department;
+            tasks.spawn(async move {
+                loop {
+                    let Some(batch) = receive.lock().await.recv().await else {
+                        return anyhow::Ok(());
+                    };
+                    let mut tx = store.write().await?;
+                    for (n, t) in &batch {
+                        let (user_id, user_name, customer_id) = &people[t.person % people.len()];
+                        // Ten tickets a minute, the newest now.
+                        let ctime = store::time::from_micros(now_us - (total - n) as i64 * 6_000_000);
+                        let ticket = tx
+                            .insert_ticket(&Ticket {
+                                id: 0,
+                                did: department,
+                                user_id: *user_id,
+                                customer_id: *customer_id,
+                                status: t.status,
+                                locked: t.locked,
+                                priority: t.priority,
+                                title: t.title.clone(),
+                                ctime,
+                                lastreply: ctime,
+                                read_by_customer: true,
+                                read_by_staff: t.read_by_staff,
+                                service: None,
+                                assigned: None,
+                                assigned_by: None,
+                                custom_fields: serde_json::Map::new(),
+                                redeemed: vec![],
+                                account_key: None,
+                                updated_at: ctime,
+                                replies: None,
+                            })
+                            .await?;
+                        for (k, message) in t.messages.iter().enumerate() {
+                            let staff = k % 2 == 1;
+                            tx.insert_reply(&Reply {
+                                id: 0,
+                                owner_id: ticket.id,
+                                user_id: if staff { 0 } else { *user_id },
+                                admin: staff,
+                                name: if staff { "Support".to_owned() } else { user_name.clone() },
+                                encrypted: false,
+                                message: message.clone(),
+                                ctime,
+                                ip: None,
+                                internal: false,
+                            })
+                            .await?;
+                        }
+                    }
+                    tx.commit().await?;
+                    let before = done.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    let after = before + batch.len() as u64;
+                    if after / 100_000 > before / 100_000 || after == total {
+                        let secs = started.elapsed().as_secs_f64();
+                        println!("  {after:>9} tickets in {secs:>6.1} s ({:.0} tickets/s)", after as f64 / secs.max(1e-9));
+                    }
                 }
+            });
+        }
+        let mut text = SeedText::new(vocab);
+        let mut n = 0u64;
+        while n < total {
+            let size = self.args.batch.min(total - n);
+            let mut batch = Vec::with_capacity(size as usize);
+            for _ in 0..size {
+                let mut t = SeedTicket::default();
+                text.next(n, &mut t);
+                batch.push((n, t));
+                n += 1;
             }
-            tx.commit().await?;
-            if seeded - last_report >= 100_000 || seeded == total {
-                last_report = seeded;
-                let secs = started.elapsed().as_secs_f64();
-                println!(
-                    "  {seeded:>9} tickets in {secs:>6.1} s ({:.0} tickets/s)",
-                    seeded as f64 / secs.max(1e-9)
-                );
+            if send.send(batch).await.is_err() {
+                break; // a writer failed; its error is reported below
             }
+        }
+        drop(send);
+        while let Some(joined) = tasks.join_next().await {
+            joined.context("a seeding task panicked")??;
         }
         store.close().await;
         let secs = started.elapsed().as_secs_f64();
