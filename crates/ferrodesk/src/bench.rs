@@ -82,7 +82,10 @@ pub async fn run(args: BenchArgs, database_url: Option<String>) -> anyhow::Resul
         }
     };
     let mut bench = Bench::new(args, exe, url)?;
-    let outcome = bench.run().await;
+    let outcome = tokio::select! {
+        outcome = bench.run() => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
     // Whatever happened, no server outlives the bench (dropping a child kills it as well).
     if let Some(server) = bench.server.take() {
         let _ = server.stop().await;
@@ -94,9 +97,9 @@ pub async fn run(args: BenchArgs, database_url: Option<String>) -> anyhow::Resul
             eprintln!("warning: cannot remove {}: {e}", dir.display());
         }
     }
-    outcome?;
+    // The figures measured so far, also when a later phase failed.
     bench.report.print();
-    Ok(())
+    outcome
 }
 
 struct Bench {
@@ -1389,9 +1392,11 @@ impl Report {
         let c = self.concurrency;
         let mut lines: Vec<String> = Vec::new();
         let mut failures = 0;
+        let mut verdicts = 0;
         let mut judged = |lines: &mut Vec<String>, text: String, target: &str, ok: Option<bool>| {
             let mark = match ok {
                 Some(ok) => {
+                    verdicts += 1;
                     if !ok {
                         failures += 1;
                     }
@@ -1604,10 +1609,10 @@ impl Report {
         }
         println!(
             "{}",
-            if failures == 0 {
-                "all judged targets met".to_owned()
-            } else {
-                format!("{failures} judged target(s) missed")
+            match (verdicts, failures) {
+                (0, _) => "nothing judged".to_owned(),
+                (n, 0) => format!("all {n} judged targets met"),
+                (n, f) => format!("{f} of {n} judged targets missed"),
             }
         );
     }
