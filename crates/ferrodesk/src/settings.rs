@@ -155,15 +155,20 @@ impl Settings {
 /// Masks a secret; a database URL keeps everything but its password.
 fn mask(key: &str, value: &str) -> String {
     if key == "database_url" {
-        if let Some((scheme, rest)) = value.split_once("://")
-            && let Some((creds, host)) = rest.rsplit_once('@')
-        {
-            let user = creds.split(':').next().unwrap_or("");
-            return format!("{scheme}://{user}:********@{host}");
-        }
-        return value.to_owned();
+        return mask_database_url(value);
     }
     "********".into()
+}
+
+/// A database URL fit to print: its password replaced by `********`.
+pub fn mask_database_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((creds, host)) = rest.rsplit_once('@')
+    {
+        let user = creds.split(':').next().unwrap_or("");
+        return format!("{scheme}://{user}:********@{host}");
+    }
+    url.to_owned()
 }
 
 fn toml_lines(value: &serde_json::Value) -> String {
