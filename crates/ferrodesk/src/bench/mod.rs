@@ -307,6 +307,7 @@ impl Bench {
         self.report.rss_idle_seeded = Some(rss);
 
         let base = self.server()?.base.clone();
+        let vocab_for_create = vocab.clone();
         let queries = Arc::new(QueryMix::new(vocab, frequencies, self.args.tickets));
         println!("search queries: {}", queries.describe());
         let sc = self.args.search_concurrency;
@@ -366,6 +367,18 @@ impl Bench {
             )
             .await;
         self.report.list_seeded = Some(list.stats());
+        // Creation again, on the large database: index maintenance (FTS5 segment merges, GIN pending-list
+        // flushes) grows with the index, and shows in the tail.
+        let fixture = self.setup().await?;
+        let create = self
+            .phase(
+                "POST /api/v1/tickets (seeded)",
+                c,
+                false,
+                create_request(&base, &self.token, fixture, vocab_for_create.clone()),
+            )
+            .await;
+        self.report.create_seeded = Some(create.stats());
         let rss = self.idle_rss().await?;
         println!("RSS after the search phases: {:.1} MB", rss as f64 / MB);
         self.report.rss_after_search = Some(rss);

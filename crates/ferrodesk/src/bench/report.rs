@@ -27,6 +27,7 @@ pub(super) struct Report {
     pub(super) list_q_bands: Vec<Stats>,
     pub(super) get_seeded: Option<Stats>,
     pub(super) list_seeded: Option<Stats>,
+    pub(super) create_seeded: Option<Stats>,
 }
 
 pub(super) fn verdict(ok: bool) -> &'static str {
@@ -208,6 +209,19 @@ impl Report {
                     errors(s)
                 ),
                 "",
+                None,
+            );
+        }
+        if let Some(s) = &self.create_seeded {
+            judged(
+                &mut lines,
+                format!(
+                    "ticket create c={c}, seeded db: {:.0} req/s {}{}",
+                    s.rps(),
+                    latency(s),
+                    errors(s)
+                ),
+                "(information: index maintenance at scale)",
                 None,
             );
         }
