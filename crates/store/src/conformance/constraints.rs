@@ -1,0 +1,311 @@
+//! Uniqueness, references, and transactions that commit or roll back whole.
+use super::*;
+
+pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let mut w = writer(&s).await;
+    let other_staff = w
+        .insert_staff(&new_staff("other@example.com", "Other", Role::Agent), "hash")
+        .await
+        .expect("insert staff");
+    let free = w
+        .insert_customer(&new_customer("No id 1", None))
+        .await
+        .expect("customer without external id");
+    let free2 = w
+        .insert_customer(&new_customer("No id 2", None))
+        .await
+        .expect("second customer without external id");
+    w.insert_token(
+        &ApiToken {
+            id: 0,
+            name: "t".into(),
+            role: Role::Agent,
+            end_user_id: None,
+            created_by: None,
+            created_at: now(),
+        },
+        "sha256:same",
+    )
+    .await
+    .expect("insert token");
+    w.commit().await.expect("commit");
+    assert_ne!(free.id, free2.id);
+
+    // Each violation on its own writer: after an error a transaction may be unusable (PostgreSQL aborts it).
+    let mut w = writer(&s).await;
+    assert_conflict(
+        w.insert_staff(&new_staff("agent@example.com", "Twin", Role::Admin), "hash")
+            .await,
+        "second staff with the same email",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    let renamed = Staff {
+        email: world.staff.email.clone(),
+        ..other_staff
+    };
+    assert_conflict(w.update_staff(&renamed, None).await, "staff updated to another's email");
+    drop(w);
+    let mut w = writer(&s).await;
+    assert_conflict(
+        w.insert_brand(&new_brand("Acme 2", "acme")).await,
+        "second brand with the same slug",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    assert_conflict(
+        w.insert_department(&new_department(world.brand.id, "Support 2", "support", true))
+            .await,
+        "second department with the same slug",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    assert_conflict(
+        w.insert_customer(&new_customer("Globex twin", Some("globex-1"))).await,
+        "second customer with the same external id",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    let token = ApiToken {
+        id: 0,
+        name: "t2".into(),
+        role: Role::Agent,
+        end_user_id: None,
+        created_by: None,
+        created_at: now(),
+    };
+    assert_conflict(
+        w.insert_token(&token, "sha256:same").await,
+        "second token with the same secret hash",
+    );
+    drop(w);
+
+    // Nothing of the failed writes is visible, and the store still takes writes.
+    let mut r = reader(&s).await;
+    assert_eq!(r.staff_count().await.expect("staff_count"), 2);
+    assert_eq!(
+        r.brand_list(&PageRequest::first(10)).await.expect("brand_list").len(),
+        1
+    );
+    assert_eq!(
+        r.customer_list(false, &PageRequest::first(10))
+            .await
+            .expect("customer_list")
+            .len(),
+        3
+    );
+    drop(r);
+    let mut w = writer(&s).await;
+    w.insert_brand(&new_brand("Acme 2", "acme-2"))
+        .await
+        .expect("insert after conflicts");
+    w.commit().await.expect("commit after conflicts");
+}
+
+pub(super) async fn foreign_keys_reference(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let missing = 1_000_000;
+    let mut w = writer(&s).await;
+    assert_reference(
+        w.insert_department(&new_department(missing, "Orphan", "orphan", true))
+            .await,
+        "department of a missing brand",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    assert_reference(
+        w.insert_end_user(&new_end_user(missing, "Orphan", None), None).await,
+        "end user of a missing customer",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    assert_reference(
+        w.insert_ticket(&Ticket {
+            did: missing,
+            ..new_ticket(&world, "Orphan")
+        })
+        .await,
+        "ticket in a missing department",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    assert_reference(
+        w.insert_ticket(&Ticket {
+            assigned: Some(missing),
+            ..new_ticket(&world, "Orphan")
+        })
+        .await,
+        "ticket assigned to missing staff",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    let token = ApiToken {
+        id: 0,
+        name: "orphan".into(),
+        role: Role::EndUser,
+        end_user_id: Some(missing),
+        created_by: None,
+        created_at: now(),
+    };
+    assert_reference(
+        w.insert_token(&token, "sha256:orphan").await,
+        "token of a missing end user",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    assert_reference(
+        w.delete_brand(world.brand.id).await,
+        "deleting a brand that has departments",
+    );
+    drop(w);
+
+    let mut r = reader(&s).await;
+    assert_eq!(r.brand(world.brand.id).await.expect("brand"), Some(world.brand));
+    assert_eq!(
+        ids(&r
+            .department_list(None, false, &PageRequest::first(10))
+            .await
+            .expect("list")),
+        vec![world.department.id]
+    );
+    assert!(
+        r.ticket_list(&TicketFilter::default())
+            .await
+            .expect("ticket_list")
+            .is_empty()
+    );
+}
+
+pub(super) async fn writer_dropped_without_commit_rolls_back(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let mut w = writer(&s).await;
+    let brand = w
+        .insert_brand(&new_brand("Ghost", "ghost"))
+        .await
+        .expect("insert brand");
+    let customer = w
+        .insert_customer(&new_customer("Phantom", None))
+        .await
+        .expect("insert customer");
+    let ticket = w
+        .insert_ticket(&new_ticket(&world, "Spectral wobble"))
+        .await
+        .expect("insert ticket");
+    let reply = w
+        .insert_reply(&new_reply(ticket.id, "ectoplasm everywhere", false))
+        .await
+        .expect("insert reply");
+    let event = w
+        .insert_event(&new_event(EntityType::Ticket, ticket.id, None))
+        .await
+        .expect("insert event");
+    let renamed = Brand {
+        name: "Renamed".into(),
+        ..world.brand.clone()
+    };
+    w.update_brand(&renamed).await.expect("update brand");
+    assert_eq!(
+        w.ticket(ticket.id).await.expect("ticket in writer"),
+        Some(ticket.clone())
+    );
+    drop(w);
+
+    let mut r = reader(&s).await;
+    assert!(
+        r.brand(brand.id).await.expect("brand").is_none(),
+        "rolled-back brand visible"
+    );
+    assert_eq!(
+        r.brand(world.brand.id).await.expect("brand"),
+        Some(world.brand),
+        "rolled-back update visible"
+    );
+    assert!(
+        r.customer(customer.id).await.expect("customer").is_none(),
+        "rolled-back customer visible"
+    );
+    assert!(
+        r.ticket(ticket.id).await.expect("ticket").is_none(),
+        "rolled-back ticket visible"
+    );
+    assert!(
+        r.reply(reply.id).await.expect("reply").is_none(),
+        "rolled-back reply visible"
+    );
+    assert!(
+        r.event(event.id).await.expect("event").is_none(),
+        "rolled-back event visible"
+    );
+    let events = r
+        .event_list(&EventFilter {
+            limit: 10,
+            ..EventFilter::default()
+        })
+        .await
+        .expect("event_list");
+    assert!(events.is_empty(), "rolled-back event listed");
+    assert!(
+        r.ticket_list(&TicketFilter::default())
+            .await
+            .expect("ticket_list")
+            .is_empty()
+    );
+    assert!(
+        search(&mut r, &["spectral"], &[SearchKind::Ticket], None)
+            .await
+            .is_empty(),
+        "rolled-back title found"
+    );
+    assert!(
+        search(&mut r, &["ectoplasm"], &[SearchKind::Ticket], None)
+            .await
+            .is_empty(),
+        "rolled-back reply found"
+    );
+    assert!(
+        search(&mut r, &["phantom"], &[SearchKind::Customer], None)
+            .await
+            .is_empty()
+    );
+    drop(r);
+
+    // The store still takes writes afterwards.
+    let mut w = writer(&s).await;
+    w.insert_brand(&new_brand("Ghost", "ghost"))
+        .await
+        .expect("insert after rollback");
+    w.commit().await.expect("commit after rollback");
+}
+
+pub(super) async fn commit_is_visible_to_new_readers(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let mut w = writer(&s).await;
+    let ticket = w
+        .insert_ticket(&new_ticket(&world, "Visible soon"))
+        .await
+        .expect("insert ticket");
+    let event = w
+        .insert_event(&new_event(EntityType::Ticket, ticket.id, None))
+        .await
+        .expect("insert event");
+    {
+        let mut r = reader(&s).await;
+        assert!(
+            r.ticket(ticket.id).await.expect("ticket").is_none(),
+            "uncommitted ticket visible to a reader"
+        );
+        assert!(
+            r.event(event.id).await.expect("event").is_none(),
+            "uncommitted event visible to a reader"
+        );
+    }
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert_eq!(r.ticket(ticket.id).await.expect("ticket"), Some(ticket));
+    assert_eq!(r.event(event.id).await.expect("event"), Some(event));
+    assert_eq!(
+        ids(&search(&mut r, &["visible"], &[SearchKind::Ticket], None).await).len(),
+        1
+    );
+}

@@ -1,0 +1,743 @@
+//! Lists: keyset pages, ticket filters, sorts, cursors and the full-text filter.
+use super::*;
+
+pub(super) async fn brand_list_pages(s: Arc<dyn Store>) {
+    let mut w = writer(&s).await;
+    let mut made = Vec::new();
+    for i in 0..5 {
+        made.push(
+            w.insert_brand(&new_brand(&format!("Brand {i}"), &format!("brand-{i}")))
+                .await
+                .expect("brand")
+                .id,
+        );
+    }
+    w.commit().await.expect("commit");
+    let expected = newest_first(made);
+    let mut r = reader(&s).await;
+    assert_eq!(
+        ids(&r.brand_list(&PageRequest::first(10)).await.expect("brand_list")),
+        expected
+    );
+    assert_eq!(
+        ids(&r.brand_list(&PageRequest::first(2)).await.expect("brand_list")),
+        expected[..2]
+    );
+    for limit in [1, 2, 3, 5] {
+        assert_eq!(
+            id_pages!(limit, page => r.brand_list(&page).await.expect("brand_list")),
+            expected,
+            "limit {limit}"
+        );
+    }
+    let after_second = PageRequest {
+        limit: 10,
+        after: Some(Cursor {
+            key: 0,
+            id: expected[1],
+        }),
+    };
+    assert_eq!(
+        ids(&r.brand_list(&after_second).await.expect("brand_list")),
+        expected[2..]
+    );
+}
+
+pub(super) async fn customer_list_pages(s: Arc<dyn Store>) {
+    let mut w = writer(&s).await;
+    let mut live = Vec::new();
+    let mut deleted = Vec::new();
+    for i in 0..7 {
+        let mut c = new_customer(&format!("Customer {i}"), None);
+        if i % 3 == 1 {
+            c.deleted_at = Some(now());
+        }
+        let c = w.insert_customer(&c).await.expect("insert customer");
+        if c.deleted_at.is_some() {
+            deleted.push(c.id);
+        } else {
+            live.push(c.id);
+        }
+    }
+    w.commit().await.expect("commit");
+    let (live, deleted) = (newest_first(live), newest_first(deleted));
+    let mut r = reader(&s).await;
+    for limit in [1, 2, 10] {
+        assert_eq!(
+            id_pages!(limit, page => r.customer_list(false, &page).await.expect("list")),
+            live,
+            "live, {limit}"
+        );
+        assert_eq!(
+            id_pages!(limit, page => r.customer_list(true, &page).await.expect("list")),
+            deleted,
+            "deleted"
+        );
+    }
+    drop(r);
+
+    // Soft delete through update_customer moves a customer between the lists.
+    let mut w = writer(&s).await;
+    let mut c = w.customer(live[0]).await.expect("customer").expect("live customer");
+    c.deleted_at = Some(now());
+    w.update_customer(&c).await.expect("soft delete");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert_eq!(
+        ids(&r.customer_list(false, &PageRequest::first(10)).await.expect("list")),
+        live[1..]
+    );
+    assert_eq!(
+        ids(&r.customer_list(true, &PageRequest::first(10)).await.expect("list")),
+        newest_first(deleted.iter().copied().chain([live[0]]).collect())
+    );
+}
+
+pub(super) async fn end_user_list_pages(s: Arc<dyn Store>) {
+    let mut w = writer(&s).await;
+    let c1 = w.insert_customer(&new_customer("One", None)).await.expect("customer");
+    let c2 = w.insert_customer(&new_customer("Two", None)).await.expect("customer");
+    let mut users: Vec<EndUser> = Vec::new();
+    for i in 0..8 {
+        let customer = if i % 2 == 0 { c1.id } else { c2.id };
+        let mut u = new_end_user(customer, &format!("User {i}"), None);
+        if i == 4 || i == 5 {
+            u.deleted_at = Some(now());
+        }
+        users.push(w.insert_end_user(&u, None).await.expect("end user"));
+    }
+    w.commit().await.expect("commit");
+    let expect = |customer: Option<i64>, deleted: bool| {
+        newest_first(
+            users
+                .iter()
+                .filter(|u| customer.is_none_or(|c| u.customer_id == c) && u.deleted_at.is_some() == deleted)
+                .map(|u| u.id)
+                .collect(),
+        )
+    };
+    let mut r = reader(&s).await;
+    for customer in [None, Some(c1.id), Some(c2.id)] {
+        for deleted in [false, true] {
+            let expected = expect(customer, deleted);
+            assert!(!expected.is_empty());
+            for limit in [1, 2, 50] {
+                let got = id_pages!(limit, page => r.end_user_list(customer, deleted, &page).await.expect("list"));
+                assert_eq!(
+                    got, expected,
+                    "end users of {customer:?}, deleted {deleted}, limit {limit}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        r.end_user_list(Some(c1.id), false, &PageRequest::first(50))
+            .await
+            .expect("list")
+            .len(),
+        3
+    );
+}
+
+pub(super) async fn department_list_pages(s: Arc<dyn Store>) {
+    let mut w = writer(&s).await;
+    let b1 = w.insert_brand(&new_brand("One", "one")).await.expect("brand");
+    let b2 = w.insert_brand(&new_brand("Two", "two")).await.expect("brand");
+    let mut depts = Vec::new();
+    for i in 0..7 {
+        let brand = if i < 4 { b1.id } else { b2.id };
+        let d = new_department(brand, &format!("Dept {i}"), &format!("dept-{i}"), i % 2 == 0);
+        depts.push(w.insert_department(&d).await.expect("department"));
+    }
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    for brand in [None, Some(b1.id), Some(b2.id)] {
+        for public_only in [false, true] {
+            let expected = newest_first(
+                depts
+                    .iter()
+                    .filter(|d| brand.is_none_or(|b| d.brand_id == b) && (d.public || !public_only))
+                    .map(|d| d.id)
+                    .collect(),
+            );
+            for limit in [1, 2, 50] {
+                let got = id_pages!(limit, page => r.department_list(brand, public_only, &page).await.expect("list"));
+                assert_eq!(
+                    got, expected,
+                    "departments of brand {brand:?}, public_only {public_only}, limit {limit}"
+                );
+            }
+        }
+    }
+    let all = r
+        .department_list(None, true, &PageRequest::first(50))
+        .await
+        .expect("list");
+    assert!(all.iter().all(|d| d.public), "public_only listed a private department");
+    assert_eq!(all.len(), 4);
+}
+
+// ---------------------------------------------------------------- checks: tickets
+
+/// Tickets spread over two departments, customers, users and agents, with every status and priority.
+pub(super) struct TicketWorld {
+    dept_a: i64,
+    dept_b: i64,
+    customer_1: i64,
+    customer_2: i64,
+    user_1: i64,
+    user_3: i64,
+    staff_1: i64,
+    staff_2: i64,
+    tickets: Vec<Ticket>,
+}
+
+pub(super) async fn ticket_world(s: &Arc<dyn Store>) -> TicketWorld {
+    let world = world(s).await;
+    let mut w = writer(s).await;
+    let dept_b = w
+        .insert_department(&new_department(world.brand.id, "Billing", "billing", false))
+        .await
+        .expect("department");
+    let customer_2 = w
+        .insert_customer(&new_customer("Initech", None))
+        .await
+        .expect("customer");
+    let user_2 = w
+        .insert_end_user(&new_end_user(customer_2.id, "Peter", None), None)
+        .await
+        .expect("end user");
+    let user_3 = w
+        .insert_end_user(&new_end_user(world.customer.id, "Lisa", None), None)
+        .await
+        .expect("end user");
+    let staff_2 = w
+        .insert_staff(&new_staff("b@example.com", "B", Role::Agent), "h")
+        .await
+        .expect("staff");
+    w.commit().await.expect("commit");
+
+    let (a, b) = (world.department.id, dept_b.id);
+    let (u1, u2, u3) = (world.end_user.id, user_2.id, user_3.id);
+    let (c1, c2) = (world.customer.id, customer_2.id);
+    let (s1, s2) = (world.staff.id, staff_2.id);
+    use TicketStatus::*;
+    // (department, user, customer, status, priority, assigned, locked, lastreply offset)
+    let rows = [
+        (a, u1, c1, Waiting, 1, None, false, 30),
+        (b, u2, c2, Replied, 2, Some(s1), true, 10),
+        (a, u3, c1, Process, 3, Some(s2), false, 30),
+        (b, u1, c1, Solved, 2, Some(s1), true, 20),
+        (a, u2, c2, Waiting, 3, None, true, 10),
+        (a, u1, c1, Replied, 1, Some(s2), false, 30),
+        (b, u3, c1, Waiting, 3, None, false, 5),
+        (a, u2, c2, Process, 2, Some(s1), false, 20),
+    ];
+    let base = now();
+    let tickets = rows
+        .iter()
+        .enumerate()
+        .map(
+            |(i, &(did, user_id, customer_id, status, priority, assigned, locked, offset))| Ticket {
+                did,
+                user_id,
+                customer_id,
+                status,
+                priority: Priority::try_from(priority).expect("a valid priority"),
+                assigned,
+                assigned_by: assigned.map(|_| s1),
+                locked,
+                lastreply: at(base, offset),
+                ..new_ticket(&world, &format!("Ticket number {i}"))
+            },
+        )
+        .collect();
+    let tickets = insert_tickets(s, tickets).await;
+    TicketWorld {
+        dept_a: a,
+        dept_b: b,
+        customer_1: c1,
+        customer_2: c2,
+        user_1: u1,
+        user_3: u3,
+        staff_1: s1,
+        staff_2: s2,
+        tickets,
+    }
+}
+
+pub(super) fn expected_ids(tickets: &[Ticket], keep: impl Fn(&Ticket) -> bool) -> Vec<i64> {
+    newest_first(tickets.iter().filter(|t| keep(t)).map(|t| t.id).collect())
+}
+
+pub(super) async fn ticket_list_filters(s: Arc<dyn Store>) {
+    let tw = ticket_world(&s).await;
+    let all = &tw.tickets;
+    let mut r = reader(&s).await;
+
+    let listed = r.ticket_list(&TicketFilter::default()).await.expect("ticket_list");
+    let mut newest: Vec<Ticket> = all.clone();
+    newest.reverse();
+    assert_eq!(
+        listed, newest,
+        "the unfiltered list is every ticket, newest first, as stored"
+    );
+
+    type Keep = Box<dyn Fn(&Ticket) -> bool + Send>;
+    let cases: Vec<(&str, TicketFilter, Keep)> = vec![
+        (
+            "status waiting",
+            TicketFilter {
+                statuses: vec![TicketStatus::Waiting],
+                ..TicketFilter::default()
+            },
+            Box::new(|t: &Ticket| t.status == TicketStatus::Waiting),
+        ),
+        (
+            "status waiting or solved",
+            TicketFilter {
+                statuses: vec![TicketStatus::Waiting, TicketStatus::Solved],
+                ..TicketFilter::default()
+            },
+            Box::new(|t: &Ticket| matches!(t.status, TicketStatus::Waiting | TicketStatus::Solved)),
+        ),
+        (
+            "every status",
+            TicketFilter {
+                statuses: TicketStatus::ALL.to_vec(),
+                ..TicketFilter::default()
+            },
+            Box::new(|_: &Ticket| true),
+        ),
+        (
+            "department a",
+            TicketFilter {
+                did: Some(tw.dept_a),
+                ..TicketFilter::default()
+            },
+            {
+                let d = tw.dept_a;
+                Box::new(move |t: &Ticket| t.did == d)
+            },
+        ),
+        (
+            "department b",
+            TicketFilter {
+                did: Some(tw.dept_b),
+                ..TicketFilter::default()
+            },
+            {
+                let d = tw.dept_b;
+                Box::new(move |t: &Ticket| t.did == d)
+            },
+        ),
+        (
+            "customer 1",
+            TicketFilter {
+                customer_id: Some(tw.customer_1),
+                ..TicketFilter::default()
+            },
+            {
+                let c = tw.customer_1;
+                Box::new(move |t: &Ticket| t.customer_id == c)
+            },
+        ),
+        (
+            "customer 2",
+            TicketFilter {
+                customer_id: Some(tw.customer_2),
+                ..TicketFilter::default()
+            },
+            {
+                let c = tw.customer_2;
+                Box::new(move |t: &Ticket| t.customer_id == c)
+            },
+        ),
+        (
+            "user 1",
+            TicketFilter {
+                user_id: Some(tw.user_1),
+                ..TicketFilter::default()
+            },
+            {
+                let u = tw.user_1;
+                Box::new(move |t: &Ticket| t.user_id == u)
+            },
+        ),
+        (
+            "user 3",
+            TicketFilter {
+                user_id: Some(tw.user_3),
+                ..TicketFilter::default()
+            },
+            {
+                let u = tw.user_3;
+                Box::new(move |t: &Ticket| t.user_id == u)
+            },
+        ),
+        (
+            "assigned to nobody",
+            TicketFilter {
+                assigned: Some(AssignedFilter::Nobody),
+                ..TicketFilter::default()
+            },
+            Box::new(|t: &Ticket| t.assigned.is_none()),
+        ),
+        (
+            "assigned to staff 1",
+            TicketFilter {
+                assigned: Some(AssignedFilter::Staff(tw.staff_1)),
+                ..TicketFilter::default()
+            },
+            {
+                let s1 = tw.staff_1;
+                Box::new(move |t: &Ticket| t.assigned == Some(s1))
+            },
+        ),
+        (
+            "assigned to staff 2",
+            TicketFilter {
+                assigned: Some(AssignedFilter::Staff(tw.staff_2)),
+                ..TicketFilter::default()
+            },
+            {
+                let s2 = tw.staff_2;
+                Box::new(move |t: &Ticket| t.assigned == Some(s2))
+            },
+        ),
+        (
+            "priority 1",
+            TicketFilter {
+                priority: Some(1),
+                ..TicketFilter::default()
+            },
+            Box::new(|t: &Ticket| t.priority.get() == 1),
+        ),
+        (
+            "priority 2",
+            TicketFilter {
+                priority: Some(2),
+                ..TicketFilter::default()
+            },
+            Box::new(|t: &Ticket| t.priority.get() == 2),
+        ),
+        (
+            "priority 3",
+            TicketFilter {
+                priority: Some(3),
+                ..TicketFilter::default()
+            },
+            Box::new(|t: &Ticket| t.priority.get() == 3),
+        ),
+        (
+            "locked",
+            TicketFilter {
+                locked: Some(true),
+                ..TicketFilter::default()
+            },
+            Box::new(|t: &Ticket| t.locked),
+        ),
+        (
+            "unlocked",
+            TicketFilter {
+                locked: Some(false),
+                ..TicketFilter::default()
+            },
+            Box::new(|t: &Ticket| !t.locked),
+        ),
+        (
+            "department a, waiting or replied, unlocked",
+            TicketFilter {
+                did: Some(tw.dept_a),
+                statuses: vec![TicketStatus::Waiting, TicketStatus::Replied],
+                locked: Some(false),
+                ..TicketFilter::default()
+            },
+            {
+                let d = tw.dept_a;
+                Box::new(move |t: &Ticket| {
+                    t.did == d && matches!(t.status, TicketStatus::Waiting | TicketStatus::Replied) && !t.locked
+                })
+            },
+        ),
+        (
+            "customer 1 assigned to staff 1",
+            TicketFilter {
+                customer_id: Some(tw.customer_1),
+                assigned: Some(AssignedFilter::Staff(tw.staff_1)),
+                ..TicketFilter::default()
+            },
+            {
+                let (c, s1) = (tw.customer_1, tw.staff_1);
+                Box::new(move |t: &Ticket| t.customer_id == c && t.assigned == Some(s1))
+            },
+        ),
+        (
+            "nothing matches",
+            TicketFilter {
+                did: Some(tw.dept_b),
+                priority: Some(1),
+                ..TicketFilter::default()
+            },
+            Box::new(|_: &Ticket| false),
+        ),
+    ];
+    for (name, filter, keep) in cases {
+        let expected = expected_ids(all, keep);
+        assert!(
+            name == "nothing matches" || !expected.is_empty(),
+            "case {name} selects nothing"
+        );
+        let got = ids(&r.ticket_list(&filter).await.expect("ticket_list"));
+        assert_eq!(got, expected, "ticket_list filter: {name}");
+        // The same filter, two at a time.
+        let got = id_pages!(2, page => r.ticket_list(&TicketFilter { page, ..filter.clone() }).await.expect("list"));
+        assert_eq!(got, expected, "ticket_list filter: {name}, in pages of 2");
+    }
+    let two = TicketFilter {
+        page: PageRequest::first(2),
+        ..TicketFilter::default()
+    };
+    assert_eq!(
+        r.ticket_list(&two).await.expect("ticket_list").len(),
+        2,
+        "limit not applied"
+    );
+}
+
+pub(super) fn sort_key(t: &Ticket, sort: TicketSort) -> i64 {
+    match sort {
+        TicketSort::IdAsc | TicketSort::IdDesc => 0,
+        TicketSort::LastReplyAsc | TicketSort::LastReplyDesc => to_micros(t.lastreply),
+        TicketSort::PriorityAsc | TicketSort::PriorityDesc => i64::from(t.priority),
+    }
+}
+
+pub(super) async fn ticket_list_sorts_and_cursors(s: Arc<dyn Store>) {
+    let tw = ticket_world(&s).await;
+    let mut r = reader(&s).await;
+    let sorts = [
+        TicketSort::IdDesc,
+        TicketSort::IdAsc,
+        TicketSort::LastReplyDesc,
+        TicketSort::LastReplyAsc,
+        TicketSort::PriorityDesc,
+        TicketSort::PriorityAsc,
+    ];
+    for sort in sorts {
+        for locked in [None, Some(false)] {
+            let mut expected: Vec<&Ticket> = tw
+                .tickets
+                .iter()
+                .filter(|t| locked.is_none_or(|l| t.locked == l))
+                .collect();
+            expected.sort_by_key(|t| (sort_key(t, sort), t.id));
+            if sort.descending() {
+                expected.reverse();
+            }
+            let expected: Vec<i64> = expected.iter().map(|t| t.id).collect();
+            for limit in [1, 2, 3, 50] {
+                let base = TicketFilter {
+                    locked,
+                    sort,
+                    ..TicketFilter::default()
+                };
+                let mut got: Vec<i64> = Vec::new();
+                let mut after: Option<Cursor> = None;
+                for _ in 0..50 {
+                    let filter = TicketFilter {
+                        page: PageRequest {
+                            limit,
+                            after: after.clone(),
+                        },
+                        ..base.clone()
+                    };
+                    let page = r.ticket_list(&filter).await.expect("ticket_list");
+                    assert!(page.len() <= limit as usize, "{sort:?}: page longer than {limit}");
+                    let Some(last) = page.last() else { break };
+                    after = Some(Cursor {
+                        key: sort_key(last, sort),
+                        id: last.id,
+                    });
+                    got.extend(ids(&page));
+                }
+                assert_eq!(got, expected, "{sort:?}, locked {locked:?}, pages of {limit}");
+            }
+        }
+    }
+}
+
+pub(super) async fn ticket_list_terms(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let mut w = writer(&s).await;
+    let other = w.insert_customer(&new_customer("Other", None)).await.expect("customer");
+    let other_user = w
+        .insert_end_user(&new_end_user(other.id, "Otto", None), None)
+        .await
+        .expect("end user");
+    w.commit().await.expect("commit");
+    let tickets = insert_tickets(
+        &s,
+        vec![
+            new_ticket(&world, "Printer jammed again"),
+            Ticket {
+                customer_id: other.id,
+                user_id: other_user.id,
+                ..new_ticket(&world, "Invoice question")
+            },
+            new_ticket(&world, "Network down"),
+        ],
+    )
+    .await;
+    let (a, b, c) = (tickets[0].id, tickets[1].id, tickets[2].id);
+    let replies = insert_replies(
+        &s,
+        vec![
+            new_reply(a, "the toner cartridge leaks", false),
+            new_reply(a, "customer seems grumpy", true),
+            new_reply(b, "printer works now thanks", false),
+            new_reply(c, "printer firmware suspected", true),
+        ],
+    )
+    .await;
+
+    let mut r = reader(&s).await;
+    assert_eq!(
+        term_ids(&mut r, &["printer"], false).await,
+        vec![b, a],
+        "title and public reply"
+    );
+    assert_eq!(
+        term_ids(&mut r, &["PRINTER"], false).await,
+        vec![b, a],
+        "terms ignore case"
+    );
+    assert_eq!(
+        term_ids(&mut r, &["printer"], true).await,
+        vec![c, b, a],
+        "with internal notes"
+    );
+    assert_eq!(
+        term_ids(&mut r, &["toner"], false).await,
+        vec![a],
+        "a word only in a reply"
+    );
+    assert_eq!(
+        term_ids(&mut r, &["jammed"], false).await,
+        vec![a],
+        "a word only in the title"
+    );
+    assert!(
+        term_ids(&mut r, &["grumpy"], false).await.is_empty(),
+        "internal note matched without search_internal"
+    );
+    assert_eq!(
+        term_ids(&mut r, &["grumpy"], true).await,
+        vec![a],
+        "internal note with search_internal"
+    );
+    assert!(
+        term_ids(&mut r, &["print"], true).await.is_empty(),
+        "terms are whole words, not prefixes"
+    );
+    assert!(term_ids(&mut r, &["nonexistent"], true).await.is_empty());
+    // Every term must occur, in any of the searched texts.
+    assert_eq!(
+        term_ids(&mut r, &["printer", "toner"], false).await,
+        vec![a],
+        "title + reply"
+    );
+    assert_eq!(
+        term_ids(&mut r, &["printer", "thanks"], false).await,
+        vec![b],
+        "both in a reply"
+    );
+    assert!(
+        term_ids(&mut r, &["printer", "network"], false).await.is_empty(),
+        "one term only in a note"
+    );
+    assert_eq!(
+        term_ids(&mut r, &["network", "printer"], true).await,
+        vec![c],
+        "title + internal note"
+    );
+    assert_eq!(
+        term_ids(&mut r, &["jammed", "grumpy"], true).await,
+        vec![a],
+        "title + internal note"
+    );
+    assert!(
+        term_ids(&mut r, &["toner", "thanks"], true).await.is_empty(),
+        "terms in different tickets"
+    );
+
+    // Terms combine with the other filters, sorts and pages.
+    let scoped = TicketFilter {
+        customer_id: Some(other.id),
+        ..ticket_terms(&["printer"], true)
+    };
+    assert_eq!(ids(&r.ticket_list(&scoped).await.expect("ticket_list")), vec![b]);
+    let oldest_first = TicketFilter {
+        sort: TicketSort::IdAsc,
+        ..ticket_terms(&["printer"], true)
+    };
+    let got = id_pages!(1, page => r.ticket_list(&TicketFilter { page, ..ticket_terms(&["printer"], true) })
+        .await.expect("ticket_list"));
+    assert_eq!(got, vec![c, b, a], "terms in pages of 1");
+    assert_eq!(
+        ids(&r.ticket_list(&oldest_first).await.expect("ticket_list")),
+        vec![a, b, c]
+    );
+    drop(r);
+
+    // The index follows edits: a new title, an edited reply, a note made public, a deleted reply.
+    let mut w = writer(&s).await;
+    let retitled = Ticket {
+        title: "Printer cleared".into(),
+        ..tickets[0].clone()
+    };
+    w.update_ticket(&retitled).await.expect("update ticket");
+    w.update_reply(&Reply {
+        message: "the drum unit leaks".into(),
+        ..replies[0].clone()
+    })
+    .await
+    .expect("edit");
+    w.update_reply(&Reply {
+        internal: false,
+        ..replies[3].clone()
+    })
+    .await
+    .expect("publish note");
+    w.delete_reply(replies[2].id).await.expect("delete reply");
+    w.insert_reply(&new_reply(b, "resolved by reinstalling", false))
+        .await
+        .expect("insert reply");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert!(
+        term_ids(&mut r, &["jammed"], true).await.is_empty(),
+        "old title still matches"
+    );
+    assert_eq!(term_ids(&mut r, &["cleared"], false).await, vec![a], "new title");
+    assert!(
+        term_ids(&mut r, &["toner"], true).await.is_empty(),
+        "edited-away reply text still matches"
+    );
+    assert_eq!(term_ids(&mut r, &["drum"], false).await, vec![a], "edited reply text");
+    assert_eq!(
+        term_ids(&mut r, &["firmware"], false).await,
+        vec![c],
+        "note made public"
+    );
+    assert!(
+        term_ids(&mut r, &["thanks"], true).await.is_empty(),
+        "deleted reply still matches"
+    );
+    assert_eq!(
+        term_ids(&mut r, &["reinstalling"], false).await,
+        vec![b],
+        "reply added later"
+    );
+    assert_eq!(term_ids(&mut r, &["printer"], false).await, vec![c, a], "after edits");
+}
