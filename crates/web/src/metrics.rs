@@ -24,6 +24,17 @@ pub fn recorder() -> PrometheusHandle {
             match recorder {
                 Ok(recorder) => {
                     let handle = recorder.handle();
+                    // Histogram samples queue until upkeep drains them; without it a server that nobody
+                    // scrapes grows by every request it serves.
+                    let upkeep = handle.clone();
+                    let _ = std::thread::Builder::new()
+                        .name("metrics-upkeep".into())
+                        .spawn(move || {
+                            loop {
+                                std::thread::sleep(std::time::Duration::from_secs(5));
+                                upkeep.run_upkeep();
+                            }
+                        });
                     // Fails only if another recorder is installed; the handle then renders nothing, which
                     // is better than refusing to start.
                     let _ = metrics::set_global_recorder(recorder);
