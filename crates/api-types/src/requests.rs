@@ -125,9 +125,6 @@ pub struct TicketQuery {
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-    /// `replies` embeds each ticket's replies (only on `GET /tickets/{id}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include: Option<String>,
 }
 
 /// `?limit=&cursor=` of every other list.

@@ -65,32 +65,29 @@ impl App {
         let email = email.ok_or_else(|| AppError::Internal("email checked above".into()))?;
         let hash = hash_password(input.password).await?;
         let at = now();
+        let staff = Staff {
+            id: 0,
+            email: email.into(),
+            name,
+            role: input.role,
+            created_at: at,
+            updated_at: at,
+        };
+        self.add_staff(&Change { principal: p, meta }, &staff, &hash).await
+    }
+
+    /// Inserts a staff account with its event, in one transaction.
+    async fn add_staff(&self, change: &Change<'_>, staff: &Staff, password_hash: &str) -> AppResult<Staff> {
         let mut tx = self.store().write().await?;
-        let s = tx
-            .insert_staff(
-                &Staff {
-                    id: 0,
-                    email: email.into(),
-                    name,
-                    role: input.role,
-                    created_at: at,
-                    updated_at: at,
-                },
-                &hash,
-            )
-            .await?;
-        let change = Change { principal: p, meta };
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Created,
-                Subject(EntityType::Staff, s.id, None),
-                None,
-                json(&s),
-                serde_json::Value::Null,
-            ),
-        )
-        .await?;
+        let s = tx.insert_staff(staff, password_hash).await?;
+        let event = change.event(
+            EventAction::Created,
+            Subject(EntityType::Staff, s.id, None),
+            None,
+            json(&s),
+            serde_json::Value::Null,
+        );
+        commit_with_event(tx, event).await?;
         Ok(s)
     }
 
@@ -144,7 +141,7 @@ impl App {
             s.name = n.trim().to_owned();
         }
         if let Some(r) = patch.role {
-            if old.role == Role::Admin && r != Role::Admin && self.admin_count(&mut *tx).await? <= 1 {
+            if old.role == Role::Admin && r != Role::Admin && tx.staff_count(Some(Role::Admin)).await? <= 1 {
                 return Err(AppError::Conflict(
                     "this is the last admin; make another admin first".into(),
                 ));
@@ -175,7 +172,7 @@ impl App {
         require_admin(p)?;
         let mut tx = self.store().write().await?;
         let old = tx.staff(id).await?.ok_or(AppError::NotFound)?;
-        if old.role == Role::Admin && self.admin_count(&mut *tx).await? <= 1 {
+        if old.role == Role::Admin && tx.staff_count(Some(Role::Admin)).await? <= 1 {
             return Err(AppError::Conflict(
                 "this is the last admin; make another admin first".into(),
             ));
@@ -194,13 +191,6 @@ impl App {
         )
         .await?;
         Ok(())
-    }
-
-    async fn admin_count(&self, tx: &mut dyn store::Writer) -> AppResult<usize> {
-        let all = tx
-            .staff_list(&store::PageRequest::first(store::PageRequest::MAX_LIMIT))
-            .await?;
-        Ok(all.iter().filter(|s| s.role == Role::Admin).count())
     }
 
     /// Makes sure the admin named by `FERRODESK_ADMIN_EMAIL`/`_PASSWORD` exists with that password.
@@ -244,31 +234,15 @@ impl App {
             None => {
                 let hash = hash_password(password.into()).await?;
                 let at = now();
-                let mut tx = self.store().write().await?;
-                let s = tx
-                    .insert_staff(
-                        &Staff {
-                            id: 0,
-                            email: email.into(),
-                            name: "Administrator".into(),
-                            role: Role::Admin,
-                            created_at: at,
-                            updated_at: at,
-                        },
-                        &hash,
-                    )
-                    .await?;
-                commit_with_event(
-                    tx,
-                    change.event(
-                        EventAction::Created,
-                        Subject(EntityType::Staff, s.id, None),
-                        None,
-                        json(&s),
-                        serde_json::Value::Null,
-                    ),
-                )
-                .await?;
+                let staff = Staff {
+                    id: 0,
+                    email: email.into(),
+                    name: "Administrator".into(),
+                    role: Role::Admin,
+                    created_at: at,
+                    updated_at: at,
+                };
+                self.add_staff(&change, &staff, &hash).await?;
                 Ok(())
             }
         }
@@ -317,7 +291,7 @@ impl App {
 
     /// With no staff at all and no bootstrap variables, creates `admin@localhost` with a random password.
     pub async fn bootstrap_first_admin(&self) -> AppResult<Bootstrap> {
-        if self.store().read().await?.staff_count().await? > 0 {
+        if self.store().read().await?.staff_count(None).await? > 0 {
             return Ok(Bootstrap::Nothing);
         }
         let email = "admin@localhost.localdomain".to_owned();

@@ -323,8 +323,12 @@ where
         id_page(&mut self.conn, STAFF_COLS, "staff", "", page, staff_row).await
     }
 
-    async fn staff_count(&mut self) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM staff").fetch_one(&mut *self.conn).await.map_err(map_err)
+    async fn staff_count(&mut self, role: Option<Role>) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE $1 IS NULL OR role = $1")
+            .bind(role.map(Role::as_str))
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(map_err)
     }
 
     async fn token(&mut self, id: i64) -> Result<Option<ApiToken>> {

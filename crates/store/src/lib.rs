@@ -17,7 +17,7 @@ pub use filters::*;
 
 use async_trait::async_trait;
 use domain::event::NewEvent;
-use domain::{ApiToken, Brand, Customer, Department, EndUser, Event, Reply, Staff, Ticket};
+use domain::{ApiToken, Brand, Customer, Department, EndUser, Event, Reply, Role, Staff, Ticket};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -57,7 +57,8 @@ pub trait Reader: Send {
     async fn staff(&mut self, id: i64) -> Result<Option<Staff>>;
     async fn staff_credentials(&mut self, email: &str) -> Result<Option<StaffCredentials>>;
     async fn staff_list(&mut self, page: &PageRequest) -> Result<Vec<Staff>>;
-    async fn staff_count(&mut self) -> Result<i64>;
+    /// How many staff accounts there are, of one role or of all.
+    async fn staff_count(&mut self, role: Option<Role>) -> Result<i64>;
 
     async fn token(&mut self, id: i64) -> Result<Option<ApiToken>>;
     async fn token_by_hash(&mut self, secret_hash: &str) -> Result<Option<ApiToken>>;

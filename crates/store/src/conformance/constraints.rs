@@ -83,7 +83,7 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
 
     // Nothing of the failed writes is visible, and the store still takes writes.
     let mut r = reader(&s).await;
-    assert_eq!(r.staff_count().await.expect("staff_count"), 2);
+    assert_eq!(r.staff_count(None).await.expect("staff_count"), 2);
     assert_eq!(
         r.brand_list(&PageRequest::first(10)).await.expect("brand_list").len(),
         1

@@ -5,7 +5,7 @@ pub(super) async fn fresh_store_is_empty(s: Arc<dyn Store>) {
     s.ping().await.expect("ping");
     assert!(!s.backend().is_empty(), "backend() is empty");
     let mut r = reader(&s).await;
-    assert_eq!(r.staff_count().await.expect("staff_count"), 0);
+    assert_eq!(r.staff_count(None).await.expect("staff_count"), 0);
     assert!(
         r.staff_list(&PageRequest::first(10))
             .await
@@ -100,7 +100,9 @@ pub(super) async fn staff_round_trip(s: Arc<dyn Store>) {
             .expect("credentials")
             .is_none()
     );
-    assert_eq!(r.staff_count().await.expect("staff_count"), 2);
+    assert_eq!(r.staff_count(None).await.expect("staff_count"), 2);
+    assert_eq!(r.staff_count(Some(Role::Admin)).await.expect("staff_count"), 1);
+    assert_eq!(r.staff_count(Some(Role::Agent)).await.expect("staff_count"), 1);
     assert_eq!(
         r.staff_list(&PageRequest::first(10)).await.expect("staff_list"),
         vec![bob.clone(), ann.clone()]
@@ -159,7 +161,7 @@ pub(super) async fn staff_round_trip(s: Arc<dyn Store>) {
         r.staff(bob.id).await.expect("staff").is_none(),
         "deleted staff still there"
     );
-    assert_eq!(r.staff_count().await.expect("staff_count"), 1);
+    assert_eq!(r.staff_count(None).await.expect("staff_count"), 1);
 }
 
 pub(super) async fn token_round_trip(s: Arc<dyn Store>) {
