@@ -11,11 +11,12 @@
 //! connection next rolls it back to its savepoint before anything else, so other units never see it.
 //!
 //! Every statement is a round trip to the connection's thread, and those round trips are what the one
-//! writer spends its time on; so a finishing unit releases its savepoint and opens the next one in the same
-//! round trip (`RELEASE unit; SAVEPOINT unit`), and the next unit starts without any.
-use crate::sql::{Finish, map_err};
+//! writer spends its time on. So new rows are numbered here and their inserts queued until the unit's next
+//! statement or its end ([`WriteQueue`]), and a finishing unit sends its queued inserts, releases its
+//! savepoint and opens the next one in one round trip (`…; RELEASE unit; SAVEPOINT unit`): creating a
+//! ticket with its first message and its event costs the writer one round trip.
+use crate::sql::{Conn, Finish, WriteQueue, map_err, run_queue};
 use crate::{Db, DbConn};
-use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use store::{Result, StoreError};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
@@ -31,6 +32,8 @@ pub struct Lane {
     abandoned: bool,
     /// Units released into the open transaction, waiting for its COMMIT.
     waiting: Vec<oneshot::Sender<Result<(), String>>>,
+    /// The holder's inserts not sent yet, and the ids of new rows while the transaction is open.
+    queue: WriteQueue,
 }
 
 /// Shared by the store and its committer task.
@@ -47,15 +50,6 @@ async fn exec(conn: &mut DbConn, statement: &'static str) -> Result<()> {
         .map_err(map_err)
 }
 
-/// Several statements without parameters, in one round trip.
-async fn exec_all(conn: &mut DbConn, statements: &'static str) -> Result<()> {
-    sqlx::raw_sql(statements)
-        .execute(&mut *conn)
-        .await
-        .map(drop)
-        .map_err(map_err)
-}
-
 impl Lane {
     /// Undoes an abandoned unit. If SQLite already rolled the whole transaction back (it does on some I/O
     /// errors), the released units are lost too, and they are told so.
@@ -64,6 +58,7 @@ impl Lane {
             return;
         }
         self.abandoned = false;
+        self.queue.clear();
         // ROLLBACK TO keeps the savepoint open and empty: ready for the next unit.
         match exec(&mut self.conn, "ROLLBACK TO unit").await {
             Ok(()) => self.prepared = true,
@@ -77,11 +72,27 @@ impl Lane {
     /// Rolls the whole transaction back and tells every released unit that it was not committed.
     async fn abandon_batch(&mut self, message: &str) {
         let _ = exec(&mut self.conn, "ROLLBACK").await;
+        self.queue.reset();
         self.open = false;
         self.prepared = false;
         for waiter in self.waiting.drain(..) {
             let _ = waiter.send(Err(message.to_owned()));
         }
+    }
+
+    /// Opens the transaction and the first unit's savepoint, and learns where new rows' ids start, all in
+    /// one round trip.
+    async fn open_batch(&mut self) -> Result<()> {
+        let highest: (i64, i64, i64) = sqlx::query_as(
+            "BEGIN IMMEDIATE; SAVEPOINT unit; SELECT coalesce((SELECT max(id) FROM tickets), 0), \
+             coalesce((SELECT max(id) FROM replies), 0), coalesce((SELECT max(id) FROM events), 0)",
+        )
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(map_err)?;
+        self.open = true;
+        self.queue.number_from([highest.0, highest.1, highest.2]);
+        Ok(())
     }
 
     async fn commit_batch(&mut self) {
@@ -93,6 +104,7 @@ impl Lane {
             Ok(()) => {
                 self.open = false;
                 self.prepared = false;
+                self.queue.reset();
                 for waiter in self.waiting.drain(..) {
                     let _ = waiter.send(Ok(()));
                 }
@@ -112,6 +124,7 @@ impl Writers {
                 prepared: false,
                 abandoned: false,
                 waiting: Vec::new(),
+                queue: WriteQueue::default(),
             })),
             commit_wanted: Notify::new(),
         });
@@ -132,9 +145,7 @@ impl Writers {
         let mut lane = self.lane.clone().lock_owned().await;
         lane.tidy().await;
         let opened = if !lane.open {
-            exec_all(&mut lane.conn, "BEGIN IMMEDIATE; SAVEPOINT unit")
-                .await
-                .map(|()| lane.open = true)
+            lane.open_batch().await
         } else if !lane.prepared {
             exec(&mut lane.conn, "SAVEPOINT unit").await
         } else {
@@ -165,22 +176,26 @@ pub struct Unit {
     writers: Arc<Writers>,
 }
 
-impl Deref for Unit {
-    type Target = DbConn;
-    fn deref(&self) -> &DbConn {
-        match &self.lane {
-            Some(lane) => &lane.conn,
-            None => unreachable!("a unit holds its lane until it finishes or drops"),
-        }
+impl Unit {
+    fn lane(&mut self) -> Result<&mut Lane> {
+        self.lane
+            .as_deref_mut()
+            .ok_or_else(|| StoreError::Internal("a unit used after it finished".into()))
     }
 }
 
-impl DerefMut for Unit {
-    fn deref_mut(&mut self) -> &mut DbConn {
-        match &mut self.lane {
-            Some(lane) => &mut lane.conn,
-            None => unreachable!("a unit holds its lane until it finishes or drops"),
+#[async_trait::async_trait]
+impl Conn for Unit {
+    async fn db(&mut self) -> Result<&mut DbConn> {
+        let lane = self.lane()?;
+        if !lane.queue.is_empty() {
+            run_queue(&mut lane.conn, &mut lane.queue, "").await?;
         }
+        Ok(&mut lane.conn)
+    }
+
+    fn queue(&mut self) -> Option<&mut WriteQueue> {
+        self.lane.as_deref_mut().map(|lane| &mut lane.queue)
     }
 }
 
@@ -190,10 +205,21 @@ impl Finish for Unit {
         let Some(mut lane) = self.lane.take() else {
             return Err(StoreError::Internal("unit finished twice".into()));
         };
-        if let Err(e) = exec_all(&mut lane.conn, "RELEASE unit; SAVEPOINT unit").await {
-            let message = format!("the write transaction was lost: {e}");
-            lane.abandon_batch(&message).await;
-            return Err(StoreError::Unavailable(message));
+        let lane_ref = &mut *lane;
+        if let Err(e) = run_queue(&mut lane_ref.conn, &mut lane_ref.queue, "RELEASE unit; SAVEPOINT unit").await {
+            // A queued insert broke a constraint (the savepoint is still there: only this unit is undone), or
+            // the transaction itself is gone (then the whole batch is).
+            match exec(&mut lane.conn, "ROLLBACK TO unit").await {
+                Ok(()) => lane.prepared = true,
+                Err(_) => {
+                    let message = format!("the write transaction was lost: {e}");
+                    lane.abandon_batch(&message).await;
+                    return Err(StoreError::Unavailable(message));
+                }
+            }
+            drop(lane);
+            self.writers.commit_wanted.notify_one();
+            return Err(e);
         }
         lane.prepared = true;
         let (done, committed) = oneshot::channel();

@@ -18,7 +18,6 @@ use store::{
 use domain::event::{EntityType, EventAction, EventData, EventSource, NewEvent};
 use domain::{ApiToken, Brand, Customer, Department, EndUser, Event, Priority, Reply, Role, Staff, Ticket, TicketStatus};
 use sqlx::{QueryBuilder, Row};
-use std::ops::DerefMut;
 
 /// A connection of either kind: a pooled connection (reads) or a transaction (reads and writes).
 pub struct SqlConn<C> {
@@ -298,21 +297,246 @@ async fn exec(c: &mut DbConn, q: sqlx::query::Query<'_, Db, <Db as sqlx::Databas
     Ok(q.execute(&mut *c).await.map_err(map_err)?.rows_affected())
 }
 
+// ---------------------------------------------------------------- connections
+
+/// A connection the shared SQL runs on.
+#[async_trait::async_trait]
+pub trait Conn: Send {
+    /// The driver connection, after every statement queued on this connection has run: whatever asks for
+    /// it sees this unit's own writes.
+    async fn db(&mut self) -> Result<&mut DbConn>;
+
+    /// Where inserts may wait to be sent together with the connection's next statement, or `None` if every
+    /// statement runs at once.
+    fn queue(&mut self) -> Option<&mut WriteQueue> {
+        None
+    }
+}
+
+#[async_trait::async_trait]
+impl Conn for sqlx::pool::PoolConnection<Db> {
+    async fn db(&mut self) -> Result<&mut DbConn> {
+        Ok(&mut **self)
+    }
+}
+
+#[async_trait::async_trait]
+impl Conn for sqlx::Transaction<'static, Db> {
+    async fn db(&mut self) -> Result<&mut DbConn> {
+        Ok(&mut **self)
+    }
+}
+
+type Args = <Db as sqlx::Database>::Arguments;
+
+/// Tables whose new rows a [`WriteQueue`] may number itself.
+#[derive(Clone, Copy, Debug)]
+pub enum Numbered {
+    Ticket = 0,
+    Reply = 1,
+    Event = 2,
+}
+
+/// Inserts waiting to be sent, in one round trip, with the connection's next statement.
+///
+/// A driver that runs each connection on its own thread (sqlx's SQLite) pays a thread switch per statement,
+/// and on SQLite's one writer those switches are what every other writer waits for. An insert whose result
+/// is only its new id needs no answer at once if the id is known in advance: the one writer numbers new
+/// rows itself (`next_ids`, read from the tables when its transaction begins, while nobody else can
+/// write), queues the insert and answers at once; the queue runs before anything else touches the
+/// connection, or with the unit's commit. A constraint the queued insert breaks is therefore reported by
+/// that later statement or by the commit, never lost. Every insert into a numbered table must go through
+/// the queue while ids are known, or the two would hand out the same id.
+#[derive(Default)]
+pub struct WriteQueue {
+    sql: String,
+    args: Args,
+    statements: usize,
+    next_ids: Option<[i64; 3]>,
+}
+
+// The PostgreSQL backend compiles this file too and never queues.
+#[allow(dead_code)]
+impl WriteQueue {
+    /// Beyond this many queued statements the queue is sent anyway (bounded statement text and parameters).
+    const MAX_STATEMENTS: usize = 24;
+
+    /// The highest id now in each numbered table (ticket, reply, event), read inside the writer's
+    /// transaction; new rows get the following ones.
+    pub fn number_from(&mut self, highest: [i64; 3]) {
+        self.next_ids = Some(highest.map(|id| id + 1));
+    }
+
+    /// Forgets the ids (a transaction ended, so another process may write) and any queued statement.
+    pub fn reset(&mut self) {
+        self.next_ids = None;
+        self.clear();
+    }
+
+    /// Drops queued statements that have not run (their unit is being rolled back).
+    pub fn clear(&mut self) {
+        self.sql.clear();
+        self.args = Args::default();
+        self.statements = 0;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements == 0
+    }
+
+    fn is_full(&self) -> bool {
+        self.statements >= Self::MAX_STATEMENTS
+    }
+
+    /// The next id of `table`, if this queue numbers rows now.
+    fn take_id(&mut self, table: Numbered) -> Option<i64> {
+        let ids = self.next_ids.as_mut()?;
+        let id = ids[table as usize];
+        ids[table as usize] += 1;
+        Some(id)
+    }
+
+    /// The queued statements followed by `then` (parameterless statements), as one query; the queue is left
+    /// empty.
+    pub fn drain(&mut self, then: &str) -> (String, Args) {
+        let mut sql = std::mem::take(&mut self.sql);
+        sql.push_str(then);
+        self.statements = 0;
+        (sql, std::mem::take(&mut self.args))
+    }
+}
+
+/// Runs the queued statements (and `then`) in one round trip.
+#[allow(dead_code)]
+pub async fn run_queue(c: &mut DbConn, queue: &mut WriteQueue, then: &str) -> Result<()> {
+    if queue.is_empty() && then.is_empty() {
+        return Ok(());
+    }
+    let (text, args) = queue.drain(then);
+    sqlx::query_with(sql(text), args).execute(&mut *c).await.map_err(map_err).map(drop)
+}
+
+/// A value of a new row, owned so that it can be bound to whichever query ends up running it.
+enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(bool),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(Some(v.to_owned()))
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(Some(v))
+    }
+}
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        Value::Text(v.map(str::to_owned))
+    }
+}
+
+impl Value {
+    fn bind(self, args: &mut Args) -> Result<()> {
+        use sqlx::Arguments as _;
+        match self {
+            Value::Int(v) => args.add(v),
+            Value::Text(v) => args.add(v),
+            Value::Bool(v) => args.add(v),
+        }
+        .map_err(|e| StoreError::Internal(format!("cannot encode a value: {e}")))
+    }
+}
+
+/// One new row: its table, and its columns (without `id`) with their values.
+struct NewRow {
+    table: &'static str,
+    columns: Vec<&'static str>,
+    values: Vec<Value>,
+}
+
+impl NewRow {
+    fn new(table: &'static str) -> Self {
+        Self { table, columns: Vec::new(), values: Vec::new() }
+    }
+
+    fn set(mut self, column: &'static str, value: impl Into<Value>) -> Self {
+        self.columns.push(column);
+        self.values.push(value.into());
+        self
+    }
+
+    /// `INSERT INTO table (columns) VALUES ($first, …)`, with `id` first when `id` is given.
+    fn insert_sql(&self, id: bool, first: usize) -> String {
+        let columns = if id { format!("id, {}", self.columns.join(", ")) } else { self.columns.join(", ") };
+        let count = self.columns.len() + usize::from(id);
+        let placeholders = (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        format!("INSERT INTO {} ({columns}) VALUES ({placeholders})", self.table)
+    }
+}
+
+/// Inserts `row` and returns its id: queued with an id of its own when the connection numbers rows
+/// (see [`WriteQueue`]), otherwise at once.
+async fn insert_row<C: Conn>(conn: &mut C, numbered: Option<Numbered>, row: NewRow) -> Result<i64> {
+    use sqlx::Arguments as _;
+    if let Some(table) = numbered
+        && let Some(queue) = conn.queue()
+        && let Some(id) = queue.take_id(table)
+    {
+        let text = row.insert_sql(true, queue.args.len() + 1);
+        queue.sql.push_str(&text);
+        queue.sql.push_str(";\n");
+        Value::from(id).bind(&mut queue.args)?;
+        for value in row.values {
+            value.bind(&mut queue.args)?;
+        }
+        queue.statements += 1;
+        if queue.is_full() {
+            conn.db().await?;
+        }
+        return Ok(id);
+    }
+    let text = format!("{} RETURNING id", row.insert_sql(false, 1));
+    let mut args = Args::default();
+    for value in row.values {
+        value.bind(&mut args)?;
+    }
+    sqlx::query_scalar_with(sql(text), args)
+        .fetch_one(conn.db().await?)
+        .await
+        .map_err(map_err)
+}
+
 // ---------------------------------------------------------------- reads
 
 #[async_trait::async_trait]
-impl<C> Reader for SqlConn<C>
-where
-    C: DerefMut<Target = DbConn> + Send,
-{
+impl<C: Conn> Reader for SqlConn<C> {
     async fn staff(&mut self, id: i64) -> Result<Option<Staff>> {
-        by_id(&mut self.conn, STAFF_COLS, "staff", id, staff_row).await
+        by_id(self.conn.db().await?, STAFF_COLS, "staff", id, staff_row).await
     }
 
     async fn staff_credentials(&mut self, email: &str) -> Result<Option<StaffCredentials>> {
         let row = sqlx::query(sql(format!("SELECT {STAFF_COLS}, password_hash FROM staff WHERE email = $1")))
             .bind(email)
-            .fetch_optional(&mut *self.conn)
+            .fetch_optional(self.conn.db().await?)
             .await
             .map_err(map_err)?;
         row.map(|r| Ok(StaffCredentials { staff: staff_row(&r)?, password_hash: r.try_get("password_hash").map_err(map_err)? }))
@@ -320,44 +544,44 @@ where
     }
 
     async fn staff_list(&mut self, page: &PageRequest) -> Result<Vec<Staff>> {
-        id_page(&mut self.conn, STAFF_COLS, "staff", "", page, staff_row).await
+        id_page(self.conn.db().await?, STAFF_COLS, "staff", "", page, staff_row).await
     }
 
     async fn staff_count(&mut self, role: Option<Role>) -> Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE $1 IS NULL OR role = $1")
             .bind(role.map(Role::as_str))
-            .fetch_one(&mut *self.conn)
+            .fetch_one(self.conn.db().await?)
             .await
             .map_err(map_err)
     }
 
     async fn token(&mut self, id: i64) -> Result<Option<ApiToken>> {
-        by_id(&mut self.conn, TOKEN_COLS, "api_tokens", id, token_row).await
+        by_id(self.conn.db().await?, TOKEN_COLS, "api_tokens", id, token_row).await
     }
 
     async fn token_by_hash(&mut self, secret_hash: &str) -> Result<Option<ApiToken>> {
         let row = sqlx::query(sql(format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE secret_hash = $1")))
             .bind(secret_hash)
-            .fetch_optional(&mut *self.conn)
+            .fetch_optional(self.conn.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(token_row).transpose()
     }
 
     async fn token_list(&mut self, page: &PageRequest) -> Result<Vec<ApiToken>> {
-        id_page(&mut self.conn, TOKEN_COLS, "api_tokens", "", page, token_row).await
+        id_page(self.conn.db().await?, TOKEN_COLS, "api_tokens", "", page, token_row).await
     }
 
     async fn brand(&mut self, id: i64) -> Result<Option<Brand>> {
-        by_id(&mut self.conn, BRAND_COLS, "brands", id, brand_row).await
+        by_id(self.conn.db().await?, BRAND_COLS, "brands", id, brand_row).await
     }
 
     async fn brand_list(&mut self, page: &PageRequest) -> Result<Vec<Brand>> {
-        id_page(&mut self.conn, BRAND_COLS, "brands", "", page, brand_row).await
+        id_page(self.conn.db().await?, BRAND_COLS, "brands", "", page, brand_row).await
     }
 
     async fn department(&mut self, id: i64) -> Result<Option<Department>> {
-        by_id(&mut self.conn, DEPARTMENT_COLS, "departments", id, department_row).await
+        by_id(self.conn.db().await?, DEPARTMENT_COLS, "departments", id, department_row).await
     }
 
     async fn department_list(&mut self, brand_id: Option<i64>, public_only: bool, page: &PageRequest) -> Result<Vec<Department>> {
@@ -369,7 +593,7 @@ where
         .bind(i64::from(page.limit))
         .bind(brand_id)
         .bind(public_only)
-        .fetch_all(&mut *self.conn)
+        .fetch_all(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         rows_of(rows, department_row)
@@ -378,7 +602,7 @@ where
     async fn department_ticket_count(&mut self, id: i64) -> Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE did = $1")
             .bind(id)
-            .fetch_one(&mut *self.conn)
+            .fetch_one(self.conn.db().await?)
             .await
             .map_err(map_err)
     }
@@ -386,22 +610,22 @@ where
     async fn brand_department_count(&mut self, id: i64) -> Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM departments WHERE brand_id = $1")
             .bind(id)
-            .fetch_one(&mut *self.conn)
+            .fetch_one(self.conn.db().await?)
             .await
             .map_err(map_err)
     }
 
     async fn customer(&mut self, id: i64) -> Result<Option<Customer>> {
-        by_id(&mut self.conn, CUSTOMER_COLS, "customers", id, customer_row).await
+        by_id(self.conn.db().await?, CUSTOMER_COLS, "customers", id, customer_row).await
     }
 
     async fn customer_list(&mut self, deleted: bool, page: &PageRequest) -> Result<Vec<Customer>> {
         let condition = if deleted { "AND deleted_at IS NOT NULL" } else { "AND deleted_at IS NULL" };
-        id_page(&mut self.conn, CUSTOMER_COLS, "customers", condition, page, customer_row).await
+        id_page(self.conn.db().await?, CUSTOMER_COLS, "customers", condition, page, customer_row).await
     }
 
     async fn end_user(&mut self, id: i64) -> Result<Option<EndUser>> {
-        by_id(&mut self.conn, END_USER_COLS, "end_users", id, end_user_row).await
+        by_id(self.conn.db().await?, END_USER_COLS, "end_users", id, end_user_row).await
     }
 
     async fn end_user_credentials(&mut self, email: &str) -> Result<Option<EndUserCredentials>> {
@@ -410,7 +634,7 @@ where
              AND password_hash IS NOT NULL ORDER BY id LIMIT 1"
         )))
         .bind(email)
-        .fetch_optional(&mut *self.conn)
+        .fetch_optional(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         row.map(|r| {
@@ -426,7 +650,7 @@ where
         )))
         .bind(customer_id)
         .bind(email)
-        .fetch_optional(&mut *self.conn)
+        .fetch_optional(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         row.as_ref().map(end_user_row).transpose()
@@ -441,14 +665,14 @@ where
         .bind(page.before_id())
         .bind(i64::from(page.limit))
         .bind(customer_id)
-        .fetch_all(&mut *self.conn)
+        .fetch_all(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         rows_of(rows, end_user_row)
     }
 
     async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>> {
-        by_id(&mut self.conn, TICKET_COLS, "tickets t", id, ticket_row).await
+        by_id(self.conn.db().await?, TICKET_COLS, "tickets t", id, ticket_row).await
     }
 
     async fn ticket_list(&mut self, f: &TicketFilter) -> Result<Vec<Ticket>> {
@@ -510,12 +734,12 @@ where
             None => q.push(format!(" ORDER BY t.id {dir}")),
         };
         q.push(" LIMIT ").push_bind(i64::from(f.page.limit));
-        let rows = q.build().fetch_all(&mut *self.conn).await.map_err(map_err)?;
+        let rows = q.build().fetch_all(self.conn.db().await?).await.map_err(map_err)?;
         rows_of(rows, ticket_row)
     }
 
     async fn reply(&mut self, id: i64) -> Result<Option<Reply>> {
-        by_id(&mut self.conn, REPLY_COLS, "replies", id, reply_row).await
+        by_id(self.conn.db().await?, REPLY_COLS, "replies", id, reply_row).await
     }
 
     async fn reply_list(&mut self, ticket_id: i64, include_internal: bool) -> Result<Vec<Reply>> {
@@ -524,14 +748,14 @@ where
         )))
         .bind(ticket_id)
         .bind(include_internal)
-        .fetch_all(&mut *self.conn)
+        .fetch_all(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         rows_of(rows, reply_row)
     }
 
     async fn event(&mut self, id: i64) -> Result<Option<Event>> {
-        by_id(&mut self.conn, EVENT_COLS, "events", id, event_row).await
+        by_id(self.conn.db().await?, EVENT_COLS, "events", id, event_row).await
     }
 
     async fn event_list(&mut self, f: &EventFilter) -> Result<Vec<Event>> {
@@ -552,21 +776,21 @@ where
             q.push(" AND id < ").push_bind(before);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(f.limit));
-        let rows = q.build().fetch_all(&mut *self.conn).await.map_err(map_err)?;
+        let rows = q.build().fetch_all(self.conn.db().await?).await.map_err(map_err)?;
         rows_of(rows, event_row)
     }
 
     async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {
-        dialect::search(&mut self.conn, request).await
+        dialect::search(self.conn.db().await?, request).await
     }
 }
 
 // ---------------------------------------------------------------- writes
 
 /// How a write connection ends its unit of work: a plain transaction commits; SQLite's batched writer
-/// releases its savepoint and waits for the group commit.
+/// runs what it queued, releases its savepoint and waits for the group commit.
 #[async_trait::async_trait]
-pub trait Finish: DerefMut<Target = DbConn> + Send {
+pub trait Finish: Conn {
     async fn finish(self) -> Result<()>;
 }
 
@@ -590,7 +814,7 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(password_hash)
         .bind(to_micros(s.created_at))
         .bind(to_micros(s.updated_at))
-        .fetch_one(&mut *self.conn)
+        .fetch_one(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         Ok(Staff { id, ..s.clone() })
@@ -607,11 +831,11 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(s.role.as_str())
         .bind(password_hash)
         .bind(to_micros(s.updated_at));
-        exec(&mut self.conn, q).await.map(drop)
+        exec(self.conn.db().await?, q).await.map(drop)
     }
 
     async fn delete_staff(&mut self, id: i64) -> Result<()> {
-        exec(&mut self.conn, sqlx::query("DELETE FROM staff WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, sqlx::query("DELETE FROM staff WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn insert_token(&mut self, t: &ApiToken, secret_hash: &str) -> Result<ApiToken> {
@@ -625,14 +849,14 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(t.created_by)
         .bind(secret_hash)
         .bind(to_micros(t.created_at))
-        .fetch_one(&mut *self.conn)
+        .fetch_one(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         Ok(ApiToken { id, ..t.clone() })
     }
 
     async fn delete_token(&mut self, id: i64) -> Result<()> {
-        exec(&mut self.conn, sqlx::query("DELETE FROM api_tokens WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, sqlx::query("DELETE FROM api_tokens WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn insert_brand(&mut self, b: &Brand) -> Result<Brand> {
@@ -646,7 +870,7 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(&b.customer_backend)
         .bind(to_micros(b.created_at))
         .bind(to_micros(b.updated_at))
-        .fetch_one(&mut *self.conn)
+        .fetch_one(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         Ok(Brand { id, ..b.clone() })
@@ -662,11 +886,11 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(&b.greeting)
         .bind(&b.customer_backend)
         .bind(to_micros(b.updated_at));
-        exec(&mut self.conn, q).await.map(drop)
+        exec(self.conn.db().await?, q).await.map(drop)
     }
 
     async fn delete_brand(&mut self, id: i64) -> Result<()> {
-        exec(&mut self.conn, sqlx::query("DELETE FROM brands WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, sqlx::query("DELETE FROM brands WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn insert_department(&mut self, d: &Department) -> Result<Department> {
@@ -681,7 +905,7 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(d.public)
         .bind(to_micros(d.created_at))
         .bind(to_micros(d.updated_at))
-        .fetch_one(&mut *self.conn)
+        .fetch_one(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         Ok(Department { id, ..d.clone() })
@@ -699,11 +923,11 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(&d.description)
         .bind(d.public)
         .bind(to_micros(d.updated_at));
-        exec(&mut self.conn, q).await.map(drop)
+        exec(self.conn.db().await?, q).await.map(drop)
     }
 
     async fn delete_department(&mut self, id: i64) -> Result<()> {
-        exec(&mut self.conn, sqlx::query("DELETE FROM departments WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, sqlx::query("DELETE FROM departments WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn insert_customer(&mut self, c: &Customer) -> Result<Customer> {
@@ -719,7 +943,7 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(to_micros(c.created_at))
         .bind(to_micros(c.updated_at))
         .bind(c.deleted_at.map(to_micros))
-        .fetch_one(&mut *self.conn)
+        .fetch_one(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         Ok(Customer { id, ..c.clone() })
@@ -738,7 +962,7 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(json_text(&c.tags)?)
         .bind(to_micros(c.updated_at))
         .bind(c.deleted_at.map(to_micros));
-        exec(&mut self.conn, q).await.map(drop)
+        exec(self.conn.db().await?, q).await.map(drop)
     }
 
     async fn insert_end_user(&mut self, u: &EndUser, password_hash: Option<&str>) -> Result<EndUser> {
@@ -755,7 +979,7 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(to_micros(u.created_at))
         .bind(to_micros(u.updated_at))
         .bind(u.deleted_at.map(to_micros))
-        .fetch_one(&mut *self.conn)
+        .fetch_one(self.conn.db().await?)
         .await
         .map_err(map_err)?;
         Ok(EndUser { id, has_password: password_hash.is_some(), ..u.clone() })
@@ -776,37 +1000,30 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(u.deleted_at.map(to_micros))
         .bind(password_hash.is_some())
         .bind(password_hash.flatten());
-        exec(&mut self.conn, q).await.map(drop)
+        exec(self.conn.db().await?, q).await.map(drop)
     }
 
     async fn insert_ticket(&mut self, t: &Ticket) -> Result<Ticket> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tickets (did, user_id, customer_id, status, locked, priority, title, ctime, lastreply, \
-             read_by_customer, read_by_staff, service, assigned, assigned_by, custom_fields, redeemed, account_key, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-             RETURNING id",
-        )
-        .bind(t.did)
-        .bind(t.user_id)
-        .bind(t.customer_id)
-        .bind(t.status.as_str())
-        .bind(t.locked)
-        .bind(i64::from(t.priority))
-        .bind(&t.title)
-        .bind(to_micros(t.ctime))
-        .bind(to_micros(t.lastreply))
-        .bind(t.read_by_customer)
-        .bind(t.read_by_staff)
-        .bind(t.service)
-        .bind(t.assigned)
-        .bind(t.assigned_by)
-        .bind(json_text(&t.custom_fields)?)
-        .bind(json_text(&t.redeemed)?)
-        .bind(&t.account_key)
-        .bind(to_micros(t.updated_at))
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(map_err)?;
+        let row = NewRow::new("tickets")
+            .set("did", t.did)
+            .set("user_id", t.user_id)
+            .set("customer_id", t.customer_id)
+            .set("status", t.status.as_str())
+            .set("locked", t.locked)
+            .set("priority", i64::from(t.priority))
+            .set("title", t.title.as_str())
+            .set("ctime", to_micros(t.ctime))
+            .set("lastreply", to_micros(t.lastreply))
+            .set("read_by_customer", t.read_by_customer)
+            .set("read_by_staff", t.read_by_staff)
+            .set("service", t.service)
+            .set("assigned", t.assigned)
+            .set("assigned_by", t.assigned_by)
+            .set("custom_fields", json_text(&t.custom_fields)?)
+            .set("redeemed", json_text(&t.redeemed)?)
+            .set("account_key", t.account_key.as_deref())
+            .set("updated_at", to_micros(t.updated_at));
+        let id = insert_row(&mut self.conn, Some(Numbered::Ticket), row).await?;
         Ok(Ticket { id, replies: None, ..t.clone() })
     }
 
@@ -834,40 +1051,35 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(json_text(&t.redeemed)?)
         .bind(&t.account_key)
         .bind(to_micros(t.updated_at));
-        exec(&mut self.conn, q).await.map(drop)
+        exec(self.conn.db().await?, q).await.map(drop)
     }
 
     async fn delete_ticket(&mut self, id: i64) -> Result<()> {
-        exec(&mut self.conn, sqlx::query("DELETE FROM replies WHERE ticket_id = $1").bind(id)).await?;
-        exec(&mut self.conn, sqlx::query("DELETE FROM tickets WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, sqlx::query("DELETE FROM replies WHERE ticket_id = $1").bind(id)).await?;
+        exec(self.conn.db().await?, sqlx::query("DELETE FROM tickets WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn ticket_for_update(&mut self, id: i64) -> Result<Option<Ticket>> {
         let row = sqlx::query(sql(format!("SELECT {TICKET_COLS} FROM tickets t WHERE id = $1{}", dialect::FOR_UPDATE)))
             .bind(id)
-            .fetch_optional(&mut *self.conn)
+            .fetch_optional(self.conn.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(ticket_row).transpose()
     }
 
     async fn insert_reply(&mut self, r: &Reply) -> Result<Reply> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO replies (ticket_id, user_id, admin, name, encrypted, message, ctime, ip, internal) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(r.owner_id)
-        .bind(r.user_id)
-        .bind(r.admin)
-        .bind(&r.name)
-        .bind(r.encrypted)
-        .bind(&r.message)
-        .bind(to_micros(r.ctime))
-        .bind(&r.ip)
-        .bind(r.internal)
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(map_err)?;
+        let row = NewRow::new("replies")
+            .set("ticket_id", r.owner_id)
+            .set("user_id", r.user_id)
+            .set("admin", r.admin)
+            .set("name", r.name.as_str())
+            .set("encrypted", r.encrypted)
+            .set("message", r.message.as_str())
+            .set("ctime", to_micros(r.ctime))
+            .set("ip", r.ip.as_deref())
+            .set("internal", r.internal);
+        let id = insert_row(&mut self.conn, Some(Numbered::Reply), row).await?;
         Ok(Reply { id, ..r.clone() })
     }
 
@@ -876,11 +1088,11 @@ impl<C: Finish> Writer for SqlConn<C> {
             .bind(r.id)
             .bind(&r.message)
             .bind(r.internal);
-        exec(&mut self.conn, q).await.map(drop)
+        exec(self.conn.db().await?, q).await.map(drop)
     }
 
     async fn delete_reply(&mut self, id: i64) -> Result<()> {
-        exec(&mut self.conn, sqlx::query("DELETE FROM replies WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, sqlx::query("DELETE FROM replies WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn insert_event(&mut self, e: &NewEvent) -> Result<Event> {
@@ -889,26 +1101,23 @@ impl<C: Finish> Writer for SqlConn<C> {
         let (value, old) = (json_text(&e.value)?, json_text(&e.old)?);
         // Only the id comes back: the rest is what was written, and decoding the JSON again would cost time
         // on every write.
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO events (timestamp, source, member_id, member_type, url, action, name, entity, entity_id, \
-             customer_id, value, old, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $1, $1) RETURNING id",
-        )
-        .bind(at)
-        .bind(e.source.as_str())
-        .bind(e.member_id)
-        .bind(e.member_type)
-        .bind(&e.url)
-        .bind(e.action.as_str())
-        .bind(e.name)
-        .bind(e.entity.as_str())
-        .bind(e.entity_id)
-        .bind(e.customer_id)
-        .bind(value)
-        .bind(old)
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(map_err)?;
+        let row = NewRow::new("events")
+            .set("timestamp", at)
+            .set("source", e.source.as_str())
+            .set("member_id", e.member_id)
+            .set("member_type", e.member_type)
+            .set("url", e.url.as_deref())
+            .set("action", e.action.as_str())
+            .set("name", e.name)
+            .set("entity", e.entity.as_str())
+            .set("entity_id", e.entity_id)
+            .set("customer_id", e.customer_id)
+            .set("value", value)
+            .set("old", old)
+            .set("status", "pending")
+            .set("created_at", at)
+            .set("updated_at", at);
+        let id = insert_row(&mut self.conn, Some(Numbered::Event), row).await?;
         Ok(Event {
             id,
             timestamp: now,

@@ -102,6 +102,10 @@ pub trait Reader: Send {
 }
 
 /// Writes, on a transaction. Inserts take a record whose `id` is ignored and return it as stored.
+///
+/// A backend may send inserts of tickets, replies and events later, together with the transaction's next
+/// statement (SQLite's one writer does, to save a round trip each): a constraint such an insert breaks is
+/// then reported by that next call or by `commit`, and the transaction fails as a whole either way.
 #[async_trait]
 pub trait Writer: Reader {
     async fn insert_staff(&mut self, staff: &Staff, password_hash: &str) -> Result<Staff>;

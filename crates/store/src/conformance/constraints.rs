@@ -119,26 +119,34 @@ pub(super) async fn foreign_keys_reference(s: Arc<dyn Store>) {
         "end user of a missing customer",
     );
     drop(w);
-    let mut w = writer(&s).await;
+    let w = writer(&s).await;
     assert_reference(
-        w.insert_ticket(&Ticket {
-            did: missing,
-            ..new_ticket(&world, "Orphan")
-        })
+        async {
+            let mut w = w;
+            w.insert_ticket(&Ticket {
+                did: missing,
+                ..new_ticket(&world, "Orphan")
+            })
+            .await?;
+            w.commit().await
+        }
         .await,
         "ticket in a missing department",
     );
-    drop(w);
-    let mut w = writer(&s).await;
+    let w = writer(&s).await;
     assert_reference(
-        w.insert_ticket(&Ticket {
-            assigned: Some(missing),
-            ..new_ticket(&world, "Orphan")
-        })
+        async {
+            let mut w = w;
+            w.insert_ticket(&Ticket {
+                assigned: Some(missing),
+                ..new_ticket(&world, "Orphan")
+            })
+            .await?;
+            w.commit().await
+        }
         .await,
         "ticket assigned to missing staff",
     );
-    drop(w);
     let mut w = writer(&s).await;
     let token = ApiToken {
         id: 0,
@@ -308,4 +316,86 @@ pub(super) async fn commit_is_visible_to_new_readers(s: Arc<dyn Store>) {
         ids(&search(&mut r, &["visible"], &[SearchKind::Ticket], None).await).len(),
         1
     );
+}
+
+/// Many inserts in one transaction (more than a backend may hold back before sending them), read back in
+/// the same transaction and after commit; a transaction dropped with inserts not yet sent leaves nothing;
+/// an insert breaking a reference fails its transaction by commit at the latest and leaves earlier
+/// transactions alone.
+pub(super) async fn many_writes_in_one_transaction(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let mut w = writer(&s).await;
+    let ticket = w
+        .insert_ticket(&new_ticket(&world, "Chatty"))
+        .await
+        .expect("insert ticket");
+    let mut replies = Vec::new();
+    let mut events = Vec::new();
+    for n in 0..60 {
+        let reply = w
+            .insert_reply(&new_reply(ticket.id, &format!("message {n}"), n % 7 == 0))
+            .await
+            .expect("insert reply");
+        replies.push(reply);
+        let event = w
+            .insert_event(&new_event(EntityType::Ticket, ticket.id, None))
+            .await
+            .expect("insert event");
+        events.push(event.id);
+    }
+    let in_transaction = w.reply_list(ticket.id, true).await.expect("reply_list in writer");
+    assert_eq!(in_transaction, replies, "own replies, in order, inside the transaction");
+    w.commit().await.expect("commit");
+    let ids: Vec<i64> = replies.iter().map(|r| r.id).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted, ids, "reply ids distinct and increasing");
+    let mut r = reader(&s).await;
+    assert_eq!(r.reply_list(ticket.id, true).await.expect("reply_list"), replies);
+    for id in &events {
+        assert!(r.event(*id).await.expect("event").is_some(), "event {id} committed");
+    }
+    drop(r);
+
+    let mut w = writer(&s).await;
+    let dropped = w
+        .insert_ticket(&new_ticket(&world, "Never sent"))
+        .await
+        .expect("insert ticket");
+    w.insert_reply(&new_reply(dropped.id, "never sent either", false))
+        .await
+        .expect("insert reply");
+    drop(w);
+    let mut w = writer(&s).await;
+    let kept = w
+        .insert_ticket(&new_ticket(&world, "Sent"))
+        .await
+        .expect("insert ticket");
+    w.commit().await.expect("commit");
+
+    let w = writer(&s).await;
+    assert_reference(
+        async {
+            let mut w = w;
+            w.insert_reply(&new_reply(i64::MAX / 2, "to nowhere", false)).await?;
+            w.commit().await
+        }
+        .await,
+        "reply to a missing ticket",
+    );
+
+    let mut r = reader(&s).await;
+    assert!(
+        r.ticket(dropped.id).await.expect("ticket").is_none() || dropped.id == kept.id,
+        "a dropped transaction's queued ticket was written"
+    );
+    let kept_now = r.ticket(kept.id).await.expect("ticket").expect("committed ticket");
+    assert_eq!(kept_now.title, "Sent");
+    assert_eq!(
+        r.reply_list(kept.id, true).await.expect("replies"),
+        vec![],
+        "no stray replies"
+    );
+    assert_eq!(r.reply_list(ticket.id, true).await.expect("reply_list").len(), 60);
 }

@@ -59,6 +59,7 @@ pub fn checks() -> Vec<Check> {
         unique_constraints_conflict,
         foreign_keys_reference,
         writer_dropped_without_commit_rolls_back,
+        many_writes_in_one_transaction,
         commit_is_visible_to_new_readers,
         brand_list_pages,
         customer_list_pages,
