@@ -114,3 +114,113 @@ async fn a_failed_statement_undoes_only_its_unit() {
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+fn event(entity_id: i64) -> domain::event::NewEvent {
+    domain::event::NewEvent {
+        source: domain::event::EventSource::Api,
+        member_id: None,
+        member_type: None,
+        url: None,
+        action: domain::event::EventAction::Created,
+        name: None,
+        entity: domain::event::EntityType::Ticket,
+        entity_id,
+        customer_id: None,
+        value: serde_json::Value::Null,
+        old: serde_json::Value::Null,
+    }
+}
+
+async fn event_entities(store: &Arc<dyn Store>) -> Vec<i64> {
+    let mut r = store.read().await.expect("read");
+    let mut ids: Vec<i64> = r
+        .event_list(&store::EventFilter {
+            limit: 100,
+            ..store::EventFilter::default()
+        })
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.entity_id)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Units whose inserts were only queued are sent together with the commit; the one whose insert breaks a
+/// reference is told so and undone, the units before and after it in the same round trip commit, and a
+/// unit dropped in between leaves nothing.
+#[tokio::test]
+async fn a_queued_insert_that_fails_at_commit_undoes_only_its_unit() {
+    let (store, dir) = open().await;
+    // Holding the connection makes the next units queue up behind it and share one batch.
+    let mut holder = store.write().await.expect("holder");
+    holder.insert_event(&event(1)).await.expect("queue event 1");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for entity in 2..=9_i64 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut w = store.write().await.expect("write");
+            if entity == 6 || entity == 8 {
+                // A unit that reads from the writer runs in a savepoint of its own.
+                w.event_list(&store::EventFilter {
+                    limit: 1,
+                    ..store::EventFilter::default()
+                })
+                .await
+                .expect("read on the writer");
+            }
+            w.insert_event(&event(entity)).await.expect("queue event");
+            match entity {
+                // A reply to a ticket that does not exist: a foreign key fails when the queue is sent.
+                4 | 7 | 8 => {
+                    w.insert_reply(&domain::Reply {
+                        id: 0,
+                        owner_id: 4242,
+                        user_id: 1,
+                        admin: true,
+                        name: "Nobody".into(),
+                        encrypted: false,
+                        message: "to nowhere".into(),
+                        ctime: store::time::now(),
+                        ip: None,
+                        internal: false,
+                    })
+                    .await
+                    .expect("queue reply");
+                    (entity, w.commit().await)
+                }
+                // Dropped without commit: its queued event is never written.
+                5 => (entity, Err(store::StoreError::Internal("dropped".into()))),
+                _ => (entity, w.commit().await),
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    holder.commit().await.expect("holder commits");
+    let mut outcomes = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        outcomes.push(done.expect("task"));
+    }
+    outcomes.sort_by_key(|(entity, _)| *entity);
+    for (entity, outcome) in &outcomes {
+        match entity {
+            4 | 7 | 8 => assert!(
+                matches!(outcome, Err(store::StoreError::Reference(_))),
+                "unit {entity}: {outcome:?}"
+            ),
+            5 => {}
+            _ => assert!(outcome.is_ok(), "unit {entity}: {outcome:?}"),
+        }
+    }
+    assert_eq!(event_entities(&store).await, [1, 2, 3, 6, 9]);
+
+    // The writer goes on normally afterwards.
+    let mut w = store.write().await.expect("write");
+    w.insert_event(&event(10)).await.expect("queue event");
+    w.commit().await.expect("commit");
+    assert_eq!(event_entities(&store).await, [1, 2, 3, 6, 9, 10]);
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
