@@ -18,18 +18,27 @@ fn ts_terms(terms: &[String]) -> String {
     terms.join(" ")
 }
 
-/// The document a search runs over: staff also search internal notes, end users never do.
-fn document(internal: bool) -> &'static str {
-    if internal { "staff_doc" } else { "doc" }
+/// End users never search internal notes: of the document they see only the title (weight A) and public
+/// replies (B).
+fn visible(internal: bool) -> &'static str {
+    if internal {
+        ""
+    } else {
+        " AND ts_filter(doc, '{a,b}') @@ plainto_tsquery('simple', $1)"
+    }
 }
 
 pub fn push_ticket_terms(q: &mut QueryBuilder<Db>, terms: &[String], internal: bool) {
-    q.push(format!(
-        " AND t.id IN (SELECT ticket_id FROM ticket_search WHERE {} @@ plainto_tsquery('simple', ",
-        document(internal)
-    ))
-    .push_bind(ts_terms(terms))
-    .push("))");
+    let terms = ts_terms(terms);
+    q.push(" AND t.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ plainto_tsquery('simple', ")
+        .push_bind(terms.clone())
+        .push(")");
+    if !internal {
+        q.push(" AND ts_filter(doc, '{a,b}') @@ plainto_tsquery('simple', ")
+            .push_bind(terms)
+            .push(")");
+    }
+    q.push(")");
 }
 
 /// How many of the newest matches are ranked (as on SQLite): ranking reads every candidate row, so a common
@@ -42,49 +51,28 @@ const TEXT_CHARS: i64 = 65_536;
 pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
     for kind in &r.kinds {
-        let sql = match kind {
-            SearchKind::Ticket => {
-                let staff = r.customer_scope.is_none();
-                let doc = format!("s.{}", document(staff));
-                let text = if staff {
-                    "s.title || E'\\n' || s.body || E'\\n' || s.notes"
-                } else {
-                    "s.title || E'\\n' || s.body"
-                };
-                format!(
-                    "SELECT t.id, t.title, substr({text}, 1, {TEXT_CHARS}) AS text, h.score \
-                     FROM (SELECT id, score FROM \
-                             (SELECT s.ticket_id AS id, ts_rank({doc}, q)::float8 AS score \
-                              FROM ticket_search s JOIN tickets t ON t.id = s.ticket_id, plainto_tsquery('simple', $1) q \
-                              WHERE {doc} @@ q AND ($3::bigint IS NULL OR t.customer_id = $3) \
-                              ORDER BY s.ticket_id DESC LIMIT {RANKED_MATCHES}) newest \
-                           ORDER BY score DESC, id DESC LIMIT $2) h \
-                     JOIN ticket_search s ON s.ticket_id = h.id JOIN tickets t ON t.id = h.id \
-                     ORDER BY h.score DESC, t.id DESC"
-                )
-            }
-            SearchKind::Customer | SearchKind::EndUser => {
-                let table = if *kind == SearchKind::Customer {
-                    "customers"
-                } else {
-                    "end_users"
-                };
-                format!(
-                    "SELECT e.id, e.name AS title, e.name || ' ' || coalesce(e.email, '') || ' ' || coalesce(e.phone, '') \
-                     AS text, h.score \
-                     FROM (SELECT id, score FROM \
-                             (SELECT e.id, ts_rank(e.search, q)::float8 AS score FROM {table} e, plainto_tsquery('simple', $1) q \
-                              WHERE e.search @@ q AND e.deleted_at IS NULL \
-                              ORDER BY e.id DESC LIMIT {RANKED_MATCHES}) newest \
-                           ORDER BY score DESC, id DESC LIMIT $2) h \
-                     JOIN {table} e ON e.id = h.id ORDER BY h.score DESC, e.id DESC"
-                )
-            }
+        if *kind == SearchKind::Ticket {
+            out.extend(search_tickets(c, r).await?);
+            continue;
+        }
+        let table = if *kind == SearchKind::Customer {
+            "customers"
+        } else {
+            "end_users"
         };
+        let sql = format!(
+            "SELECT e.id, e.name AS title, e.name || ' ' || coalesce(e.email, '') || ' ' || coalesce(e.phone, '') \
+             AS text, h.score \
+             FROM (SELECT id, score FROM \
+                     (SELECT e.id, ts_rank(e.search, q)::float8 AS score FROM {table} e, plainto_tsquery('simple', $1) q \
+                      WHERE e.search @@ q AND e.deleted_at IS NULL \
+                      ORDER BY e.id DESC LIMIT {RANKED_MATCHES}) newest \
+                   ORDER BY score DESC, id DESC LIMIT $2) h \
+             JOIN {table} e ON e.id = h.id ORDER BY h.score DESC, e.id DESC"
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ts_terms(&r.terms))
             .bind(i64::from(r.limit))
-            .bind(r.customer_scope)
             .fetch_all(&mut *c)
             .await
             .map_err(map_err)?;
@@ -93,4 +81,104 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
         }
     }
     Ok(out)
+}
+
+/// The smallest block of ticket ids a marker lexeme names (see migration 0002): 2^11 ids.
+const FINEST_BLOCK: u32 = 11;
+/// Marker lexeme prefixes by block size (bits), largest first.
+const BLOCKS: [(u32, &str); 3] = [(17, "~c"), (14, "~m"), (FINEST_BLOCK, "~f")];
+
+/// The marker lexemes covering ticket ids `lo..hi` (both multiples of the finest block), ORed: the fewest
+/// blocks, largest where they fit.
+fn block_cover(mut lo: i64, hi: i64) -> String {
+    let mut markers = Vec::new();
+    while lo < hi {
+        let (bits, prefix) = BLOCKS
+            .iter()
+            .copied()
+            .find(|&(bits, _)| lo % (1 << bits) == 0 && lo + (1 << bits) <= hi)
+            .unwrap_or(BLOCKS[BLOCKS.len() - 1]);
+        markers.push(format!("'{prefix}{}'", lo >> bits));
+        lo += 1 << bits;
+    }
+    markers.join(" | ")
+}
+
+/// Tickets: the newest `RANKED_MATCHES` matches, found by walking back from the newest ticket ids in
+/// windows that double (each answered by the GIN index from the block markers, so only rows of matches
+/// inside the window are read), ranked, with the text of the best `limit` for their excerpts. An end user's
+/// search is narrowed by the customer's marker instead.
+async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
+    let terms = ts_terms(&r.terms);
+    let staff = r.customer_scope.is_none();
+    let candidates = format!(
+        "SELECT ticket_id, ts_rank(doc, plainto_tsquery('simple', $1))::float8 AS score FROM ticket_search \
+         WHERE doc @@ (plainto_tsquery('simple', $1) && $2::tsquery){} \
+         ORDER BY ticket_id DESC LIMIT {RANKED_MATCHES}",
+        visible(staff)
+    );
+    let mut matches: Vec<(i64, f64)> = Vec::new();
+    if let Some(customer) = r.customer_scope {
+        matches = sqlx::query_as(sqlx::AssertSqlSafe(candidates.clone()))
+            .bind(&terms)
+            .bind(format!("'~u{customer}'"))
+            .fetch_all(&mut *c)
+            .await
+            .map_err(map_err)?;
+    } else {
+        let newest: Option<i64> = sqlx::query_scalar("SELECT max(ticket_id) FROM ticket_search")
+            .fetch_one(&mut *c)
+            .await
+            .map_err(map_err)?;
+        let block = 1_i64 << FINEST_BLOCK;
+        let mut hi = newest.map_or(0, |id| (id / block + 1) * block);
+        let mut window = block;
+        while hi > 0 && matches.len() < RANKED_MATCHES as usize {
+            let lo = (hi - window).max(0);
+            let found: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(candidates.clone()))
+                .bind(&terms)
+                .bind(block_cover(lo, hi))
+                .fetch_all(&mut *c)
+                .await
+                .map_err(map_err)?;
+            matches.extend(found);
+            hi = lo;
+            window *= 2;
+        }
+        matches.truncate(RANKED_MATCHES as usize);
+    }
+    matches.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+    matches.truncate(r.limit as usize);
+    if matches.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = matches.iter().map(|m| m.0).collect();
+    let notes = if staff {
+        " || coalesce(E'\\n' || (SELECT string_agg(message, E'\\n' ORDER BY id) FROM replies \
+           WHERE ticket_id = t.id AND internal), '')"
+    } else {
+        ""
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT t.id, t.title, 0::float8 AS score, substr(t.title || coalesce(E'\\n' || \
+           (SELECT string_agg(message, E'\\n' ORDER BY id) FROM replies WHERE ticket_id = t.id AND NOT internal), '')\
+           {notes}, 1, {TEXT_CHARS}) AS text \
+         FROM tickets t WHERE t.id = ANY($1)"
+    )))
+    .bind(&ids)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(map_err)?;
+    let mut hits = Vec::with_capacity(rows.len());
+    for row in &rows {
+        hits.push(search_row(SearchKind::Ticket, row)?);
+    }
+    // In rank order, with the rank found above.
+    let mut ranked = Vec::with_capacity(hits.len());
+    for (id, score) in matches {
+        if let Some(hit) = hits.iter().position(|h| h.id == id).map(|i| hits.swap_remove(i)) {
+            ranked.push(SearchRow { score, ..hit });
+        }
+    }
+    Ok(ranked)
 }

@@ -71,6 +71,7 @@ pub fn checks() -> Vec<Check> {
         search_tickets,
         search_customer_scope,
         search_people,
+        search_follows_edits,
         verbatim_text,
         event_list_filters,
         concurrent_writers,

@@ -446,3 +446,86 @@ pub(super) async fn verbatim_text(s: Arc<dyn Store>) {
     );
     assert_eq!(r.reply_list(tickets[0].id, true).await.expect("reply_list").len(), 1);
 }
+
+/// Search follows edits: a renamed title, an edited, re-flagged or deleted reply; other ticket updates
+/// (status, read flags) leave what is found alone; ticket lists' `q=` filter agrees.
+pub(super) async fn search_follows_edits(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let ticket = insert_tickets(&s, vec![new_ticket(&world, "Alpha outage")])
+        .await
+        .remove(0);
+    let replies = insert_replies(
+        &s,
+        vec![
+            new_reply(ticket.id, "bravo printer", false),
+            new_reply(ticket.id, "charlie secret", true),
+            new_reply(ticket.id, "foxtrot spare", false),
+        ],
+    )
+    .await;
+    let (bravo, charlie, foxtrot) = (&replies[0], &replies[1], &replies[2]);
+    let scope = Some(world.customer.id);
+    let found = |hits: Vec<SearchRow>| hits.iter().any(|h| h.id == ticket.id);
+
+    let mut w = writer(&s).await;
+    let renamed = Ticket {
+        title: "Delta outage".into(),
+        ..ticket.clone()
+    };
+    w.update_ticket(&renamed).await.expect("rename");
+    w.update_reply(&Reply {
+        message: "echo printer".into(),
+        ..bravo.clone()
+    })
+    .await
+    .expect("edit reply");
+    w.update_reply(&Reply {
+        internal: false,
+        ..charlie.clone()
+    })
+    .await
+    .expect("publish note");
+    w.delete_reply(foxtrot.id).await.expect("delete reply");
+    w.commit().await.expect("commit");
+
+    let mut w = writer(&s).await;
+    let solved = Ticket {
+        status: TicketStatus::Solved,
+        read_by_customer: !renamed.read_by_customer,
+        ..renamed.clone()
+    };
+    w.update_ticket(&solved).await.expect("status change");
+    w.commit().await.expect("commit");
+
+    let mut r = reader(&s).await;
+    for (word, expected) in [
+        ("alpha", false),
+        ("delta", true),
+        ("outage", true),
+        ("bravo", false),
+        ("echo", true),
+        ("printer", true),
+        ("charlie", true),
+        ("foxtrot", false),
+        ("spare", false),
+    ] {
+        assert_eq!(
+            found(search(&mut r, &[word], &[SearchKind::Ticket], None).await),
+            expected,
+            "staff search for {word:?} after edits"
+        );
+        assert_eq!(
+            found(search(&mut r, &[word], &[SearchKind::Ticket], scope).await),
+            expected,
+            "customer search for {word:?} after edits (the note was made public)"
+        );
+        let listed = r
+            .ticket_list(&TicketFilter {
+                terms: vec![word.to_string()],
+                ..TicketFilter::default()
+            })
+            .await
+            .expect("ticket_list q=");
+        assert_eq!(listed.iter().any(|t| t.id == ticket.id), expected, "q={word:?}");
+    }
+}
