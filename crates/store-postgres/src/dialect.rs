@@ -85,6 +85,11 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
 
 /// The smallest block of ticket ids a marker lexeme names (see migration 0002): 2^11 ids.
 const FINEST_BLOCK: u32 = 11;
+/// The first window of a search, in finest blocks: a word in a quarter of all tickets yields about 500
+/// rows in it.
+const FIRST_WINDOW_BLOCKS: i64 = 1;
+/// How much wider a window may be than the one before.
+const GROWTH: i64 = 4;
 /// Marker lexeme prefixes by block size (bits), largest first.
 const BLOCKS: [(u32, &str); 3] = [(17, "~c"), (14, "~m"), (FINEST_BLOCK, "~f")];
 
@@ -104,8 +109,23 @@ fn block_cover(mut lo: i64, hi: i64) -> String {
     markers.join(" | ")
 }
 
+/// How many ids the next window of a ticket search covers: enough for the `needed` matches still missing at
+/// the density seen so far (`found` in `scanned` ids), with a margin, since every match in the window costs a
+/// row read; at most `GROWTH` times the last window, since the newest tickets need not be typical of older
+/// ones. Whole finest blocks, at least one.
+fn next_window(needed: i64, found: i64, scanned: i64, last: i64) -> i64 {
+    let block = 1_i64 << FINEST_BLOCK;
+    let seen = if found == 0 {
+        i64::MAX
+    } else {
+        needed.saturating_mul(scanned) / found * 5 / 4
+    };
+    let wanted = seen.min(last.saturating_mul(GROWTH));
+    ((wanted + block - 1) / block).max(1).saturating_mul(block)
+}
+
 /// Tickets: the newest `RANKED_MATCHES` matches, found by walking back from the newest ticket ids in
-/// windows that double (each answered by the GIN index from the block markers, so only rows of matches
+/// windows sized by the matches seen so far (each answered by the GIN index from the block markers, so only rows of matches
 /// inside the window are read), ranked, with the text of the best `limit` for their excerpts. An end user's
 /// search is narrowed by the customer's marker instead.
 async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
@@ -131,8 +151,8 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
             .await
             .map_err(map_err)?;
         let block = 1_i64 << FINEST_BLOCK;
-        let mut hi = newest.map_or(0, |id| (id / block + 1) * block);
-        let mut window = block;
+        let top = newest.map_or(0, |id| (id / block + 1) * block);
+        let (mut hi, mut window) = (top, FIRST_WINDOW_BLOCKS * block);
         while hi > 0 && matches.len() < RANKED_MATCHES as usize {
             let lo = (hi - window).max(0);
             let found: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(candidates.clone()))
@@ -143,7 +163,12 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
                 .map_err(map_err)?;
             matches.extend(found);
             hi = lo;
-            window *= 2;
+            window = next_window(
+                RANKED_MATCHES - matches.len() as i64,
+                matches.len() as i64,
+                top - hi,
+                window,
+            );
         }
         matches.truncate(RANKED_MATCHES as usize);
     }
@@ -181,4 +206,40 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
         }
     }
     Ok(ranked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_cover_uses_the_largest_blocks_that_fit() {
+        assert_eq!(block_cover(0, 2048), "'~f0'");
+        assert_eq!(block_cover(2048, 6144), "'~f1' | '~f2'");
+        assert_eq!(block_cover(0, 1 << 17), "'~c0'");
+        assert_eq!(block_cover(1 << 17, 3 << 17), "'~c1' | '~c2'");
+        assert_eq!(
+            block_cover((1 << 14) - 2048, (1 << 17) + (1 << 14) + 2048),
+            "'~f7' | '~m1' | '~m2' | '~m3' | '~m4' | '~m5' | '~m6' | '~m7' | '~m8' | '~f72'"
+        );
+        assert_eq!(block_cover(4096, 4096), "");
+    }
+
+    #[test]
+    fn windows_follow_the_density_seen() {
+        let block = 1 << FINEST_BLOCK;
+        assert_eq!(
+            next_window(500, 0, block, block),
+            GROWTH * block,
+            "nothing found: GROWTH times wider"
+        );
+        // 100 matches in 8 blocks: 400 more need about 32 blocks, plus a quarter.
+        assert_eq!(next_window(400, 100, 8 * block, 16 * block), 40 * block);
+        assert_eq!(
+            next_window(400, 100, 8 * block, 4 * block),
+            4 * GROWTH * block,
+            "at most GROWTH times wider"
+        );
+        assert_eq!(next_window(1, 1000, block, block), block, "at least one block");
+    }
 }

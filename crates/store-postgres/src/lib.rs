@@ -16,6 +16,7 @@ type DbRow = sqlx::postgres::PgRow;
 
 mod sql {
     include!("../../store/sql/shared.rs");
+    include!("../../store/sql/queue.rs");
 }
 use sql::{SqlConn, map_err};
 

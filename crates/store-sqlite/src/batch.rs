@@ -1,22 +1,24 @@
 //! Group commit on SQLite's one writer connection.
 //!
 //! Writers take the connection in turn (a fair, first-come lock). The first one opens a transaction with
-//! `BEGIN IMMEDIATE`; each unit of work runs inside `SAVEPOINT unit` and, when it commits, only releases its
-//! savepoint, hands the connection on, and waits. A committer task queues for the connection like any
-//! writer; when its turn comes it `COMMIT`s everything released so far and answers every waiting unit. So a
-//! burst of concurrent writes shares one commit (one WAL append of the pages they touched) instead of paying
-//! one each, and nobody is told "committed" before the data is.
-//!
-//! A unit dropped without committing (an error, a cancelled request) leaves a mark; whoever takes the
-//! connection next rolls it back to its savepoint before anything else, so other units never see it.
+//! `BEGIN IMMEDIATE`; each unit of work, when it commits, only finishes its part, hands the connection on
+//! and waits. A committer task queues for the connection like any writer; when its turn comes it `COMMIT`s
+//! everything finished so far and answers every waiting unit. So a burst of concurrent writes shares one
+//! commit (one WAL append of the pages they touched) instead of paying one each, and nobody is told
+//! "committed" before the data is.
 //!
 //! Every statement is a round trip to the connection's thread, and those round trips are what the one
 //! writer spends its time on. So new rows are numbered here and their inserts queued until the unit's next
-//! statement or its end ([`WriteQueue`]), and a finishing unit sends its queued inserts, releases its
-//! savepoint and opens the next one in one round trip (`…; RELEASE unit; SAVEPOINT unit`): creating a
-//! ticket with its first message and its event costs the writer one round trip.
-use crate::sql::{Conn, Finish, WriteQueue, map_err, run_queue};
-use crate::{Db, DbConn};
+//! statement or its end ([`WriteQueue`]):
+//!
+//! - A unit that only inserts (a new ticket with its first message and its event) sends its inserts when it
+//!   finishes, in one round trip, without a savepoint: if one of them fails, the rows before it are deleted
+//!   again by id. (Savepoints are not free: FTS5 writes out its pending index data at every one.)
+//! - A unit that talks to the database opens `SAVEPOINT unit` with its first statement and releases it when
+//!   it finishes. Dropped without committing (an error, a cancelled request), it leaves a mark, and whoever
+//!   takes the connection next rolls it back before anything else, so other units never see it.
+use crate::DbConn;
+use crate::sql::{Conn, Finish, WriteQueue, map_err, run_queue, run_queue_undoable};
 use std::sync::Arc;
 use store::{Result, StoreError};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
@@ -24,13 +26,13 @@ use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 /// The write connection and the state of the batch on it.
 pub struct Lane {
     conn: DbConn,
-    /// A transaction is open and holds released units.
+    /// A transaction is open and holds finished units.
     open: bool,
-    /// An empty `SAVEPOINT unit` is open, ready for the next unit.
-    prepared: bool,
-    /// The previous holder dropped its unit without committing: roll back to its savepoint first.
+    /// The current holder has opened `SAVEPOINT unit`.
+    in_savepoint: bool,
+    /// The previous holder dropped its unit inside its savepoint: roll it back first.
     abandoned: bool,
-    /// Units released into the open transaction, waiting for its COMMIT.
+    /// Units finished in the open transaction, waiting for its COMMIT.
     waiting: Vec<oneshot::Sender<Result<(), String>>>,
     /// The holder's inserts not sent yet, and the ids of new rows while the transaction is open.
     queue: WriteQueue,
@@ -42,8 +44,8 @@ pub struct Writers {
     commit_wanted: Notify,
 }
 
-async fn exec(conn: &mut DbConn, statement: &'static str) -> Result<()> {
-    sqlx::query::<Db>(statement)
+async fn exec(conn: &mut DbConn, statements: &'static str) -> Result<()> {
+    sqlx::raw_sql(statements)
         .execute(&mut *conn)
         .await
         .map(drop)
@@ -52,39 +54,33 @@ async fn exec(conn: &mut DbConn, statement: &'static str) -> Result<()> {
 
 impl Lane {
     /// Undoes an abandoned unit. If SQLite already rolled the whole transaction back (it does on some I/O
-    /// errors), the released units are lost too, and they are told so.
+    /// errors), the finished units are lost too, and they are told so.
     async fn tidy(&mut self) {
+        self.queue.clear();
         if !self.abandoned {
             return;
         }
         self.abandoned = false;
-        self.queue.clear();
-        // ROLLBACK TO keeps the savepoint open and empty: ready for the next unit.
-        match exec(&mut self.conn, "ROLLBACK TO unit").await {
-            Ok(()) => self.prepared = true,
-            Err(e) => {
-                self.abandon_batch(&format!("the write transaction was lost: {e}"))
-                    .await
-            }
+        if let Err(e) = exec(&mut self.conn, "ROLLBACK TO unit; RELEASE unit").await {
+            self.abandon_batch(&format!("the write transaction was lost: {e}"))
+                .await
         }
     }
 
-    /// Rolls the whole transaction back and tells every released unit that it was not committed.
+    /// Rolls the whole transaction back and tells every finished unit that it was not committed.
     async fn abandon_batch(&mut self, message: &str) {
         let _ = exec(&mut self.conn, "ROLLBACK").await;
         self.queue.reset();
         self.open = false;
-        self.prepared = false;
         for waiter in self.waiting.drain(..) {
             let _ = waiter.send(Err(message.to_owned()));
         }
     }
 
-    /// Opens the transaction and the first unit's savepoint, and learns where new rows' ids start, all in
-    /// one round trip.
+    /// Opens the transaction and learns where new rows' ids start, in one round trip.
     async fn open_batch(&mut self) -> Result<()> {
         let highest: (i64, i64, i64) = sqlx::query_as(
-            "BEGIN IMMEDIATE; SAVEPOINT unit; SELECT coalesce((SELECT max(id) FROM tickets), 0), \
+            "BEGIN IMMEDIATE; SELECT coalesce((SELECT max(id) FROM tickets), 0), \
              coalesce((SELECT max(id) FROM replies), 0), coalesce((SELECT max(id) FROM events), 0)",
         )
         .fetch_one(&mut self.conn)
@@ -103,13 +99,37 @@ impl Lane {
         match exec(&mut self.conn, "COMMIT").await {
             Ok(()) => {
                 self.open = false;
-                self.prepared = false;
                 self.queue.reset();
                 for waiter in self.waiting.drain(..) {
                     let _ = waiter.send(Ok(()));
                 }
             }
             Err(e) => self.abandon_batch(&format!("commit failed: {e}")).await,
+        }
+    }
+
+    /// Sends the holder's part in one round trip: what it queued and, if it has a savepoint, the release.
+    async fn finish_unit(&mut self) -> Result<()> {
+        if self.in_savepoint {
+            if let Err(e) = run_queue(&mut self.conn, &mut self.queue, "", "RELEASE unit").await {
+                // A queued insert broke a constraint: only this unit is undone. If even that fails, the
+                // transaction itself is gone, and the whole batch with it.
+                if let Err(lost) = exec(&mut self.conn, "ROLLBACK TO unit; RELEASE unit").await {
+                    let message = format!("the write transaction was lost: {lost}");
+                    self.abandon_batch(&message).await;
+                    return Err(StoreError::Unavailable(message));
+                }
+                return Err(e);
+            }
+            return Ok(());
+        }
+        match run_queue_undoable(&mut self.conn, &mut self.queue).await {
+            Ok(outcome) => outcome,
+            Err(lost) => {
+                let message = format!("the write transaction was lost: {lost}");
+                self.abandon_batch(&message).await;
+                Err(StoreError::Unavailable(message))
+            }
         }
     }
 }
@@ -121,7 +141,7 @@ impl Writers {
             lane: Arc::new(Mutex::new(Lane {
                 conn,
                 open: false,
-                prepared: false,
+                in_savepoint: false,
                 abandoned: false,
                 waiting: Vec::new(),
                 queue: WriteQueue::default(),
@@ -140,24 +160,19 @@ impl Writers {
         (writers, committer)
     }
 
-    /// A unit of work: the connection, inside a savepoint of the open batch.
+    /// A unit of work on the connection, in the open batch.
     pub async fn begin(self: &Arc<Self>) -> Result<Unit> {
         let mut lane = self.lane.clone().lock_owned().await;
         lane.tidy().await;
-        let opened = if !lane.open {
-            lane.open_batch().await
-        } else if !lane.prepared {
-            exec(&mut lane.conn, "SAVEPOINT unit").await
-        } else {
-            Ok(())
-        };
-        if let Err(e) = opened {
+        if !lane.open
+            && let Err(e) = lane.open_batch().await
+        {
             // Nothing of this unit exists yet; let the committer settle the batch.
             drop(lane);
             self.commit_wanted.notify_one();
             return Err(e);
         }
-        lane.prepared = false;
+        lane.in_savepoint = false;
         Ok(Unit {
             lane: Some(lane),
             writers: self.clone(),
@@ -188,8 +203,13 @@ impl Unit {
 impl Conn for Unit {
     async fn db(&mut self) -> Result<&mut DbConn> {
         let lane = self.lane()?;
-        if !lane.queue.is_empty() {
-            run_queue(&mut lane.conn, &mut lane.queue, "").await?;
+        if !lane.in_savepoint {
+            // From here on this unit's statements are undone by its savepoint: they include what it queued.
+            // (Should the SAVEPOINT itself fail, rolling back to it fails too, and the batch is abandoned.)
+            lane.in_savepoint = true;
+            run_queue(&mut lane.conn, &mut lane.queue, "SAVEPOINT unit;\n", "").await?;
+        } else if !lane.queue.is_empty() {
+            run_queue(&mut lane.conn, &mut lane.queue, "", "").await?;
         }
         Ok(&mut lane.conn)
     }
@@ -205,23 +225,13 @@ impl Finish for Unit {
         let Some(mut lane) = self.lane.take() else {
             return Err(StoreError::Internal("unit finished twice".into()));
         };
-        let lane_ref = &mut *lane;
-        if let Err(e) = run_queue(&mut lane_ref.conn, &mut lane_ref.queue, "RELEASE unit; SAVEPOINT unit").await {
-            // A queued insert broke a constraint (the savepoint is still there: only this unit is undone), or
-            // the transaction itself is gone (then the whole batch is).
-            match exec(&mut lane.conn, "ROLLBACK TO unit").await {
-                Ok(()) => lane.prepared = true,
-                Err(_) => {
-                    let message = format!("the write transaction was lost: {e}");
-                    lane.abandon_batch(&message).await;
-                    return Err(StoreError::Unavailable(message));
-                }
-            }
+        let finished = lane.finish_unit().await;
+        lane.in_savepoint = false;
+        if let Err(e) = finished {
             drop(lane);
             self.writers.commit_wanted.notify_one();
             return Err(e);
         }
-        lane.prepared = true;
         let (done, committed) = oneshot::channel();
         lane.waiting.push(done);
         drop(lane);
@@ -237,7 +247,10 @@ impl Finish for Unit {
 impl Drop for Unit {
     fn drop(&mut self) {
         if let Some(mut lane) = self.lane.take() {
-            lane.abandoned = true;
+            // What it queued was never sent; what it sent is inside its savepoint.
+            lane.queue.clear();
+            lane.abandoned = lane.in_savepoint;
+            lane.in_savepoint = false;
             drop(lane);
             self.writers.commit_wanted.notify_one();
         }

@@ -21,6 +21,7 @@ type DbRow = sqlx::sqlite::SqliteRow;
 
 mod sql {
     include!("../../store/sql/shared.rs");
+    include!("../../store/sql/queue.rs");
 }
 use sql::{SqlConn, map_err};
 
