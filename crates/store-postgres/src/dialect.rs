@@ -124,9 +124,29 @@ fn next_window(needed: i64, found: i64, scanned: i64, last: i64) -> i64 {
     ((wanted + block - 1) / block).max(1).saturating_mul(block)
 }
 
-/// Tickets: the newest `RANKED_MATCHES` matches, found by walking back from the newest ticket ids in
-/// windows sized by the matches seen so far (each answered by the GIN index from the block markers, so only rows of matches
-/// inside the window are read), ranked, with the text of the best `limit` for their excerpts. An end user's
+/// Up to this many matches in all, a search reads them all at once.
+const FEW_MATCHES: i64 = 1_000;
+
+/// How many tickets the planner expects to match, from the lexeme statistics of `ticket_search.doc`; a
+/// guess (words are assumed independent), good enough to decide what to try first.
+async fn expected_matches(c: &mut DbConn, terms: &str) -> Result<i64> {
+    let plan: serde_json::Value = sqlx::query_scalar(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM ticket_search WHERE doc @@ plainto_tsquery('simple', $1)",
+    )
+    .bind(terms)
+    .fetch_one(&mut *c)
+    .await
+    .map_err(map_err)?;
+    Ok(plan
+        .pointer("/0/Plan/Plan Rows")
+        .and_then(serde_json::Value::as_f64)
+        .map_or(i64::MAX, |rows| rows as i64))
+}
+
+/// Tickets: the newest `RANKED_MATCHES` matches. If there are few matches in all they are read at once;
+/// otherwise the search walks back from the newest ticket ids in windows sized by the matches seen so far
+/// (each answered by the GIN index from the block markers, so only rows of matches inside the window are
+/// read). They are ranked, with the text of the best `limit` for their excerpts. An end user's
 /// search is narrowed by the customer's marker instead.
 async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let terms = ts_terms(&r.terms);
@@ -152,7 +172,26 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
             .map_err(map_err)?;
         let block = 1_i64 << FINEST_BLOCK;
         let top = newest.map_or(0, |id| (id / block + 1) * block);
-        let (mut hi, mut window) = (top, FIRST_WINDOW_BLOCKS * block);
+        // Few matches in all: reading them all is one index scan, where windows would repeat it. The
+        // planner's estimate only decides whether to try; the LIMIT bounds what a wrong guess costs.
+        let mut hi = top;
+        if expected_matches(c, &terms).await? <= FEW_MATCHES {
+            let all: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT ticket_id, ts_rank(doc, plainto_tsquery('simple', $1))::float8 AS score FROM ticket_search \
+                 WHERE doc @@ plainto_tsquery('simple', $1) LIMIT {}",
+                FEW_MATCHES + 1
+            )))
+            .bind(&terms)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(map_err)?;
+            if all.len() as i64 <= FEW_MATCHES {
+                matches = all;
+                matches.sort_by_key(|m| std::cmp::Reverse(m.0));
+                hi = 0;
+            }
+        }
+        let mut window = FIRST_WINDOW_BLOCKS * block;
         while hi > 0 && matches.len() < RANKED_MATCHES as usize {
             let lo = (hi - window).max(0);
             let found: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(candidates.clone()))

@@ -72,6 +72,7 @@ pub fn checks() -> Vec<Check> {
         search_customer_scope,
         search_people,
         search_follows_edits,
+        search_many_matches,
         verbatim_text,
         event_list_filters,
         concurrent_writers,

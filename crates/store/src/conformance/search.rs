@@ -529,3 +529,57 @@ pub(super) async fn search_follows_edits(s: Arc<dyn Store>) {
         assert_eq!(listed.iter().any(|t| t.id == ticket.id), expected, "q={word:?}");
     }
 }
+
+/// More matches than are ranked: the best of the newest matches come back, best first; an older ticket
+/// that would rank higher is outside them (the documented bound); every match is still found by the
+/// exact `q=` filter.
+pub(super) async fn search_many_matches(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let old_best = insert_tickets(&s, vec![new_ticket(&world, "Zebra zebra zebra zebra")])
+        .await
+        .remove(0);
+    let crowd: Vec<Ticket> = (0..1_199)
+        .map(|i| {
+            let title = if i == 1_150 {
+                "Zebra zebra zebra crossing".to_string()
+            } else {
+                format!("Zebra crossing {i}")
+            };
+            new_ticket(&world, &title)
+        })
+        .collect();
+    let crowd = insert_tickets(&s, crowd).await;
+    let newest_best = &crowd[1_150];
+
+    let mut r = reader(&s).await;
+    let hits = search(&mut r, &["zebra"], &[SearchKind::Ticket], None).await;
+    assert_eq!(hits.len(), 20, "a full page of hits");
+    assert_eq!(hits[0].id, newest_best.id, "the best of the newest matches ranks first");
+    assert!(
+        hits.iter().all(|h| h.id != old_best.id),
+        "an old match outside the ranked newest ones"
+    );
+    let newest: BTreeSet<i64> = crowd.iter().rev().take(500).map(|t| t.id).collect();
+    assert!(
+        hits.iter().all(|h| newest.contains(&h.id)),
+        "hits come from the newest 500 matches"
+    );
+    assert_eq!(id_set(&hits).len(), 20, "no hit twice");
+
+    let scoped = search(&mut r, &["zebra"], &[SearchKind::Ticket], Some(world.customer.id)).await;
+    assert_eq!(
+        scoped.first().map(|h| h.id),
+        Some(newest_best.id),
+        "the same for the customer"
+    );
+
+    let listed = id_pages!(100, page => r
+        .ticket_list(&TicketFilter {
+            terms: vec!["crossing".into()],
+            page,
+            ..TicketFilter::default()
+        })
+        .await
+        .expect("ticket_list q="));
+    assert_eq!(listed.len(), 1_199, "the list filter finds every match");
+}
