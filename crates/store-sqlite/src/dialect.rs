@@ -1,5 +1,5 @@
 //! What SQLite does differently: no row locks (the single writer serialises), FTS5 for search.
-use crate::sql::{map_err, search_row};
+use crate::sql::{Conn, Value, amend_queued, map_err, queue_or_run, search_row};
 use crate::{Db, DbConn};
 use sqlx::QueryBuilder;
 use store::{Result, SearchKind, SearchRequest, SearchRow};
@@ -56,6 +56,51 @@ fn ranked_sql(fts: &str, weights: &str, table: &str, title: &str, text: &str, fi
          FROM best JOIN {fts} ON {fts}.rowid = best.id JOIN {table} e ON e.id = best.id \
          ORDER BY best.score DESC, e.id DESC"
     )
+}
+
+// New tickets and replies are indexed by explicit statements rather than triggers (migration 0003): a
+// trigger makes its statement a "multi-write" one, which SQLite runs inside a statement savepoint, and at
+// every savepoint FTS5 writes its pending index data out as a new segment, so each insert cost a flush and,
+// soon, a merge. A plain insert into the FTS table needs no savepoint; the ticket's row is queued with its
+// inserts and its first messages are added to it before it is sent. (Edits and deletions keep their
+// triggers: they are rare, and their old text has to be read anyway.)
+
+const TICKET_FTS: &str = "ticket_fts";
+
+/// Queues the full-text row of a new ticket (title; messages are appended as they are inserted).
+pub async fn index_new_ticket<C: Conn>(conn: &mut C, id: i64, title: &str) -> Result<()> {
+    let values = vec![Value::from(id), Value::from(title), Value::from(""), Value::from("")];
+    let text = |p: usize| {
+        format!(
+            "INSERT INTO ticket_fts (rowid, title, body, notes) VALUES (${p}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3
+        )
+    };
+    queue_or_run(conn, Some((TICKET_FTS, id)), text, values).await
+}
+
+/// Adds a new message to its ticket's full-text row: public messages to `body`, internal notes to `notes`,
+/// each after a line break, as the edit triggers rebuild them.
+pub async fn index_new_reply<C: Conn>(conn: &mut C, ticket_id: i64, message: &str, internal: bool) -> Result<()> {
+    let (column, offset) = if internal { ("notes", 3) } else { ("body", 2) };
+    let appended = amend_queued(conn, (TICKET_FTS, ticket_id), offset, |value| {
+        if let Value::Text(Some(text)) = value {
+            text.push('\n');
+            text.push_str(message);
+        }
+    });
+    if appended {
+        return Ok(());
+    }
+    let text = move |p: usize| {
+        format!(
+            "UPDATE ticket_fts SET {column} = {column} || char(10) || ${p} WHERE rowid = ${}",
+            p + 1
+        )
+    };
+    queue_or_run(conn, None, text, vec![Value::from(message), Value::from(ticket_id)]).await
 }
 
 pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {

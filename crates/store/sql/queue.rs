@@ -24,10 +24,19 @@ pub enum Numbered {
 #[derive(Default)]
 pub struct WriteQueue {
     sql: String,
-    args: Args,
-    /// The row each queued insert adds (table, id), in order.
-    rows: Vec<(&'static str, i64)>,
+    /// The parameters of the queued statements, bound only when they are sent, so that a queued statement
+    /// can still be amended (see [`WriteQueue::amend`]).
+    values: Vec<Value>,
+    /// Per queued statement: the row it adds (table, id) if it is an insert of a numbered row, and a tag
+    /// naming it for [`WriteQueue::amend`], with the index of its first value.
+    statements: Vec<Queued>,
     next_ids: Option<[i64; 3]>,
+}
+
+struct Queued {
+    row: Option<(&'static str, i64)>,
+    tag: Option<(&'static str, i64)>,
+    first_value: usize,
 }
 
 // The PostgreSQL backend compiles this file too and never queues.
@@ -51,16 +60,45 @@ impl WriteQueue {
     /// Drops queued statements that have not run (their unit is being rolled back).
     pub fn clear(&mut self) {
         self.sql.clear();
-        self.args = Args::default();
-        self.rows.clear();
+        self.values.clear();
+        self.statements.clear();
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.statements.is_empty()
     }
 
     fn is_full(&self) -> bool {
-        self.rows.len() >= Self::MAX_STATEMENTS
+        self.statements.len() >= Self::MAX_STATEMENTS
+    }
+
+    /// Queues `text` (whose placeholders start at `$first`, as given to it) with `values`.
+    fn push(
+        &mut self,
+        text: impl FnOnce(usize) -> String,
+        values: Vec<Value>,
+        row: Option<(&'static str, i64)>,
+        tag: Option<(&'static str, i64)>,
+    ) {
+        let first_value = self.values.len();
+        self.sql.push_str(&text(first_value + 1));
+        self.sql.push_str(";\n");
+        self.values.extend(values);
+        self.statements.push(Queued { row, tag, first_value });
+    }
+
+    /// Changes value `offset` of the queued statement tagged `tag`, if it has not been sent yet.
+    fn amend(&mut self, tag: (&'static str, i64), offset: usize, change: impl FnOnce(&mut Value)) -> bool {
+        let Some(queued) = self.statements.iter().rev().find(|q| q.tag == Some(tag)) else {
+            return false;
+        };
+        match self.values.get_mut(queued.first_value + offset) {
+            Some(value) => {
+                change(value);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The next id of `table`, if this queue numbers rows now.
@@ -72,14 +110,19 @@ impl WriteQueue {
     }
 
     /// `first`, the queued statements and `then` (parameterless statements around them), as one query, and
-    /// the rows the queued inserts add; the queue is left empty.
-    pub fn drain(&mut self, first: &str, then: &str) -> (String, Args, Vec<(&'static str, i64)>) {
+    /// per queued statement the row it adds, if any; the queue is left empty.
+    pub fn drain(&mut self, first: &str, then: &str) -> Result<(String, Args, Vec<Option<(&'static str, i64)>>)> {
         let mut sql = String::with_capacity(first.len() + self.sql.len() + then.len());
         sql.push_str(first);
         sql.push_str(&self.sql);
         sql.push_str(then);
         self.sql.clear();
-        (sql, std::mem::take(&mut self.args), std::mem::take(&mut self.rows))
+        let mut args = Args::default();
+        for value in self.values.drain(..) {
+            value.bind(&mut args)?;
+        }
+        let rows = self.statements.drain(..).map(|q| q.row).collect();
+        Ok((sql, args, rows))
     }
 }
 
@@ -89,7 +132,7 @@ pub async fn run_queue(c: &mut DbConn, queue: &mut WriteQueue, first: &str, then
     if queue.is_empty() && first.is_empty() && then.is_empty() {
         return Ok(());
     }
-    let (text, args, _) = queue.drain(first, then);
+    let (text, args, _) = queue.drain(first, then)?;
     sqlx::query_with(sql(text), args).execute(&mut *c).await.map_err(map_err).map(drop)
 }
 
@@ -104,7 +147,7 @@ pub async fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Resul
     if queue.is_empty() {
         return Ok(Ok(()));
     }
-    let (text, args, rows) = queue.drain("", "");
+    let (text, args, rows) = queue.drain("", "")?;
     let mut completed = 0;
     let mut failure = None;
     {
@@ -125,6 +168,7 @@ pub async fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Resul
         .iter()
         .take(completed)
         .rev()
+        .flatten()
         .map(|(table, id)| format!("DELETE FROM {table} WHERE id = {id};\n"))
         .collect();
     if !undo.is_empty() {
@@ -133,8 +177,39 @@ pub async fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Resul
     Ok(Err(failure))
 }
 
+/// Runs `text` (placeholders from `$first`, as given to it) with `values`: queued under `tag` when the
+/// connection queues, so that it goes out with the statements before it, otherwise at once.
+#[allow(dead_code)]
+pub async fn queue_or_run<C: Conn>(
+    conn: &mut C,
+    tag: Option<(&'static str, i64)>,
+    text: impl FnOnce(usize) -> String,
+    values: Vec<Value>,
+) -> Result<()> {
+    if let Some(queue) = conn.queue()
+        && queue.next_ids.is_some()
+    {
+        queue.push(text, values, None, tag);
+        if queue.is_full() {
+            conn.db().await?;
+        }
+        return Ok(());
+    }
+    let mut args = Args::default();
+    for value in values {
+        value.bind(&mut args)?;
+    }
+    sqlx::query_with(sql(text(1)), args).execute(conn.db().await?).await.map_err(map_err).map(drop)
+}
+
+/// Changes value `offset` of the statement queued under `tag`, if it is still waiting; false if it is not.
+#[allow(dead_code)]
+pub fn amend_queued<C: Conn>(conn: &mut C, tag: (&'static str, i64), offset: usize, change: impl FnOnce(&mut Value)) -> bool {
+    conn.queue().is_some_and(|queue| queue.amend(tag, offset, change))
+}
+
 /// A value of a new row, owned so that it can be bound to whichever query ends up running it.
-enum Value {
+pub enum Value {
     Int(Option<i64>),
     Text(Option<String>),
     Bool(bool),
@@ -213,19 +288,16 @@ impl NewRow {
 /// Inserts `row` and returns its id: queued with an id of its own when the connection numbers rows
 /// (see [`WriteQueue`]), otherwise at once.
 async fn insert_row<C: Conn>(conn: &mut C, numbered: Option<Numbered>, row: NewRow) -> Result<i64> {
-    use sqlx::Arguments as _;
     if let Some(table) = numbered
         && let Some(queue) = conn.queue()
         && let Some(id) = queue.take_id(table)
     {
-        let text = row.insert_sql(true, queue.args.len() + 1);
-        queue.sql.push_str(&text);
-        queue.sql.push_str(";\n");
-        Value::from(id).bind(&mut queue.args)?;
-        for value in row.values {
-            value.bind(&mut queue.args)?;
-        }
-        queue.rows.push((row.table, id));
+        let NewRow { table: name, columns, values: row_values } = row;
+        let mut values = Vec::with_capacity(row_values.len() + 1);
+        values.push(Value::from(id));
+        values.extend(row_values);
+        let shape = NewRow { table: name, columns, values: Vec::new() };
+        queue.push(|first| shape.insert_sql(true, first), values, Some((name, id)), None);
         if queue.is_full() {
             conn.db().await?;
         }

@@ -3,7 +3,8 @@
 // This file is not a module of the `store` crate: each backend crate `include!`s it (and queue.rs) as its `sql` module,
 // after defining at its root
 //   type Db (the sqlx database), type DbConn (its connection type), type DbRow (its row type),
-//   mod dialect { FOR_UPDATE, is_unavailable(..), push_ticket_terms(..), search(..) }.
+//   mod dialect { FOR_UPDATE, is_unavailable(..), push_ticket_terms(..), search(..), index_new_ticket(..),
+//                 index_new_reply(..) }.
 // Both backends accept `$N` placeholders, share their column types (BIGINT/INTEGER ids and microsecond
 // timestamps, TEXT for JSON, booleans as bool) and differ only where `dialect` says, so the row mapping and
 // every ordinary query are written once and compiled twice, against concrete types. That keeps sqlx's
@@ -828,6 +829,7 @@ impl<C: Finish> Writer for SqlConn<C> {
             .set("account_key", t.account_key.as_deref())
             .set("updated_at", to_micros(t.updated_at));
         let id = insert_row(&mut self.conn, Some(Numbered::Ticket), row).await?;
+        dialect::index_new_ticket(&mut self.conn, id, &t.title).await?;
         Ok(Ticket { id, replies: None, ..t.clone() })
     }
 
@@ -884,6 +886,7 @@ impl<C: Finish> Writer for SqlConn<C> {
             .set("ip", r.ip.as_deref())
             .set("internal", r.internal);
         let id = insert_row(&mut self.conn, Some(Numbered::Reply), row).await?;
+        dialect::index_new_reply(&mut self.conn, r.owner_id, &r.message, r.internal).await?;
         Ok(Reply { id, ..r.clone() })
     }
 
