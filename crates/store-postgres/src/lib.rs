@@ -14,9 +14,67 @@ type Db = Postgres;
 type DbConn = sqlx::PgConnection;
 type DbRow = sqlx::postgres::PgRow;
 
+/// What the shared SQL calls, from sqlx (the SQLite backend has its own module of this name).
+mod db {
+    pub use sqlx::{Arguments, AssertSqlSafe, QueryBuilder, Row, query, query_scalar, query_scalar_with, query_with};
+    use store::StoreError;
+
+    pub type Args = sqlx::postgres::PgArguments;
+    pub type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, Args>;
+
+    /// Maps a driver error onto the store's error, keeping constraint names and never panicking.
+    pub fn map_err(e: sqlx::Error) -> StoreError {
+        match &e {
+            sqlx::Error::Database(db) => {
+                let what = db
+                    .constraint()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| db.message().to_owned());
+                if db.is_unique_violation() {
+                    StoreError::Conflict(what)
+                } else if db.is_foreign_key_violation() {
+                    StoreError::Reference(what)
+                } else if crate::dialect::is_unavailable(db.as_ref()) {
+                    StoreError::Unavailable(db.message().to_owned())
+                } else {
+                    StoreError::Internal(e.to_string())
+                }
+            }
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => StoreError::Unavailable(e.to_string()),
+            _ => StoreError::Internal(e.to_string()),
+        }
+    }
+}
+
 mod sql {
     include!("../../store/sql/shared.rs");
     include!("../../store/sql/queue.rs");
+
+    #[async_trait::async_trait]
+    impl Conn for sqlx::pool::PoolConnection<Db> {
+        async fn db(&mut self) -> Result<&mut DbConn> {
+            Ok(&mut **self)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Conn for sqlx::Transaction<'static, Db> {
+        async fn db(&mut self) -> Result<&mut DbConn> {
+            Ok(&mut **self)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Finish for sqlx::Transaction<'static, Db> {
+        async fn finish(self) -> Result<()> {
+            self.commit().await.map_err(map_err)
+        }
+    }
 }
 use sql::{SqlConn, map_err};
 

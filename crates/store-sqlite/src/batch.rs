@@ -7,18 +7,19 @@
 //! commit (one WAL append of the pages they touched) instead of paying one each, and nobody is told
 //! "committed" before the data is.
 //!
-//! Every statement is a round trip to the connection's thread, and those round trips are what the one
-//! writer spends its time on. So new rows are numbered here and their inserts queued until the unit's next
+//! Statements run on the calling task's thread (see [`crate::db`]). A unit must undo only its own part
+//! of the shared transaction if it fails, and savepoints are costly (FTS5 writes out its pending index data
+//! at every one), so new rows are numbered here and their inserts queued until the unit's next other
 //! statement or its end ([`WriteQueue`]):
 //!
-//! - A unit that only inserts (a new ticket with its first message and its event) sends its inserts when it
-//!   finishes, in one round trip, without a savepoint: if one of them fails, the rows before it are deleted
-//!   again by id. (Savepoints are not free: FTS5 writes out its pending index data at every one.)
-//! - A unit that talks to the database opens `SAVEPOINT unit` with its first statement and releases it when
+//! - A unit that only inserts (a new ticket with its first message and its event) runs its inserts when it
+//!   finishes, without a savepoint: if one of them fails, the rows before it are deleted again by id.
+//! - A unit that does anything else opens `SAVEPOINT unit` with its first statement and releases it when
 //!   it finishes. Dropped without committing (an error, a cancelled request), it leaves a mark, and whoever
 //!   takes the connection next rolls it back before anything else, so other units never see it.
 use crate::DbConn;
-use crate::sql::{Conn, Finish, WriteQueue, map_err, run_queue, run_queue_undoable};
+use crate::db;
+use crate::sql::{Conn, Finish, WriteQueue, map_err};
 use std::sync::Arc;
 use store::{Result, StoreError};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
@@ -45,11 +46,57 @@ pub struct Writers {
 }
 
 async fn exec(conn: &mut DbConn, statements: &'static str) -> Result<()> {
-    sqlx::raw_sql(statements)
-        .execute(&mut *conn)
-        .await
-        .map(drop)
-        .map_err(map_err)
+    conn.execute_batch(statements).map_err(map_err)
+}
+
+/// Runs `first`, the queued statements and `then`.
+async fn run_queue(c: &mut DbConn, queue: &mut WriteQueue, first: &'static str, then: &'static str) -> Result<()> {
+    if !first.is_empty() {
+        exec(c, first).await?;
+    }
+    for queued in queue.drain() {
+        let (text, args, _) = queued.args()?;
+        db::query_with(db::AssertSqlSafe(text), args)
+            .execute(c)
+            .await
+            .map_err(map_err)?;
+    }
+    if !then.is_empty() {
+        exec(c, then).await?;
+    }
+    Ok(())
+}
+
+/// Runs the queued inserts with nothing to undo them but their ids: if one fails, those before it are
+/// deleted again (in reverse order, so their triggers undo what they did), and the error is returned. Only
+/// an error while undoing is `Err` of the outer result: then the transaction's state is unknown.
+async fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Result<Result<()>> {
+    let mut done = Vec::new();
+    let mut failure = None;
+    for queued in queue.drain() {
+        let ran = match queued.args() {
+            Ok((text, args, row)) => db::query_with(db::AssertSqlSafe(text), args)
+                .execute(c)
+                .await
+                .map(|_| done.extend(row))
+                .map_err(map_err),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = ran {
+            failure = Some(e);
+            break;
+        }
+    }
+    queue.clear();
+    let Some(failure) = failure else { return Ok(Ok(())) };
+    for (table, id) in done.into_iter().rev() {
+        db::query(db::AssertSqlSafe(format!("DELETE FROM {table} WHERE id = $1")))
+            .bind(id)
+            .execute(c)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(Err(failure))
 }
 
 impl Lane {
@@ -79,16 +126,26 @@ impl Lane {
 
     /// Opens the transaction and learns where new rows' ids start, in one round trip.
     async fn open_batch(&mut self) -> Result<()> {
-        let highest: (i64, i64, i64) = sqlx::query_as(
-            "BEGIN IMMEDIATE; SELECT coalesce((SELECT max(id) FROM tickets), 0), \
-             coalesce((SELECT max(id) FROM replies), 0), coalesce((SELECT max(id) FROM events), 0)",
+        use db::Row as _;
+        exec(&mut self.conn, "BEGIN IMMEDIATE").await?;
+        let highest = db::query(
+            "SELECT coalesce((SELECT max(id) FROM tickets), 0), coalesce((SELECT max(id) FROM replies), 0), \
+             coalesce((SELECT max(id) FROM events), 0)",
         )
         .fetch_one(&mut self.conn)
         .await
-        .map_err(map_err)?;
-        self.open = true;
-        self.queue.number_from([highest.0, highest.1, highest.2]);
-        Ok(())
+        .and_then(|row| Ok([row.try_get(0usize)?, row.try_get(1usize)?, row.try_get(2usize)?]));
+        match highest {
+            Ok(highest) => {
+                self.open = true;
+                self.queue.number_from(highest);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = exec(&mut self.conn, "ROLLBACK").await;
+                Err(map_err(e))
+            }
+        }
     }
 
     async fn commit_batch(&mut self) {
@@ -207,7 +264,7 @@ impl Conn for Unit {
             // From here on this unit's statements are undone by its savepoint: they include what it queued.
             // (Should the SAVEPOINT itself fail, rolling back to it fails too, and the batch is abandoned.)
             lane.in_savepoint = true;
-            run_queue(&mut lane.conn, &mut lane.queue, "SAVEPOINT unit;\n", "").await?;
+            run_queue(&mut lane.conn, &mut lane.queue, "SAVEPOINT unit", "").await?;
         } else if !lane.queue.is_empty() {
             run_queue(&mut lane.conn, &mut lane.queue, "", "").await?;
         }

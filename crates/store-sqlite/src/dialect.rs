@@ -1,17 +1,11 @@
 //! What SQLite does differently: no row locks (the single writer serialises), FTS5 for search.
+use crate::db::{self, QueryBuilder};
 use crate::sql::{Conn, Value, amend_queued, map_err, queue_or_run, search_row};
 use crate::{Db, DbConn};
-use sqlx::QueryBuilder;
 use store::{Result, SearchKind, SearchRequest, SearchRow};
 
 /// SQLite has no row locks; `BEGIN IMMEDIATE` on the one writer already excludes other writers.
 pub const FOR_UPDATE: &str = "";
-
-/// Busy, locked, I/O, full and cannot-open errors are conditions of the moment, not bugs.
-pub fn is_unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
-    let primary = e.code().and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff);
-    matches!(primary, Some(5 | 6 | 10 | 13 | 14))
-}
 
 /// An FTS5 query that matches every term as a literal word (quotes doubled, so no operator injection),
 /// limited to `columns` when given.
@@ -70,14 +64,7 @@ const TICKET_FTS: &str = "ticket_fts";
 /// Queues the full-text row of a new ticket (title; messages are appended as they are inserted).
 pub async fn index_new_ticket<C: Conn>(conn: &mut C, id: i64, title: &str) -> Result<()> {
     let values = vec![Value::from(id), Value::from(title), Value::from(""), Value::from("")];
-    let text = |p: usize| {
-        format!(
-            "INSERT INTO ticket_fts (rowid, title, body, notes) VALUES (${p}, ${}, ${}, ${})",
-            p + 1,
-            p + 2,
-            p + 3
-        )
-    };
+    let text = "INSERT INTO ticket_fts (rowid, title, body, notes) VALUES ($1, $2, $3, $4)".to_owned();
     queue_or_run(conn, Some((TICKET_FTS, id)), text, values).await
 }
 
@@ -94,12 +81,7 @@ pub async fn index_new_reply<C: Conn>(conn: &mut C, ticket_id: i64, message: &st
     if appended {
         return Ok(());
     }
-    let text = move |p: usize| {
-        format!(
-            "UPDATE ticket_fts SET {column} = {column} || char(10) || ${p} WHERE rowid = ${}",
-            p + 1
-        )
-    };
+    let text = format!("UPDATE ticket_fts SET {column} = {column} || char(10) || $1 WHERE rowid = $2");
     queue_or_run(conn, None, text, vec![Value::from(message), Value::from(ticket_id)]).await
 }
 
@@ -149,7 +131,7 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                 fts_query(&r.terms, None),
             ),
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = db::query(db::AssertSqlSafe(sql))
             .bind(query)
             .bind(i64::from(r.limit))
             .bind(r.customer_scope)

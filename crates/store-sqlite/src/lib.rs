@@ -7,82 +7,144 @@
 //! (see [`batch`]).
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Sqlite, SqlitePool};
-use std::path::Path;
-use std::str::FromStr;
-use std::sync::Arc;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use store::{Reader, Result, Store, StoreError, Writer};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-type Db = Sqlite;
-type DbConn = sqlx::SqliteConnection;
-type DbRow = sqlx::sqlite::SqliteRow;
+type Db = db::Sqlite;
+type DbConn = Connection;
+type DbRow = db::DbRow;
 
+mod db;
 mod sql {
     include!("../../store/sql/shared.rs");
     include!("../../store/sql/queue.rs");
+
+    #[async_trait::async_trait]
+    impl Conn for crate::ReadConn {
+        async fn db(&mut self) -> Result<&mut DbConn> {
+            self.conn
+                .as_mut()
+                .ok_or_else(|| StoreError::Internal("a read connection used after it was returned".into()))
+        }
+    }
 }
-use sql::{SqlConn, map_err};
+use sql::SqlConn;
 
 mod batch;
 mod dialect;
+mod migrate;
 
-/// How many read connections to keep; reads run in parallel with the one writer.
-const READERS: u32 = 8;
+/// How many read connections may be open; reads run beside the one writer.
+const READERS: usize = 8;
+
+/// Prepared statements kept per connection (the shared SQL has a few dozen; filters and searches add more).
+const STATEMENT_CACHE: usize = 256;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct SqliteStore {
-    read: SqlitePool,
+    readers: Arc<Readers>,
     writers: Arc<batch::Writers>,
     committer: tokio::task::JoinHandle<()>,
 }
 
+/// Opens a connection with the settings every connection shares.
+fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;")?;
+    Ok(conn)
+}
+
 impl SqliteStore {
     /// Opens (creating the file and its directory if needed) and migrates the database at `url`
-    /// (`sqlite://path/to.db`, `sqlite:path`, or `sqlite::memory:` for a private in-memory database).
+    /// (`sqlite://path/to.db` or `sqlite:path`; an in-memory database cannot be shared by the connections).
     pub async fn open(url: &str) -> Result<Self> {
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Err(StoreError::Unavailable(
                 "an in-memory SQLite database cannot be shared by the reader and writer connections; use a file".into(),
             ));
         }
-        if let Some(dir) = file_path(url).and_then(|p| p.parent().map(Path::to_path_buf))
+        let path = file_path(url)
+            .ok_or_else(|| StoreError::Unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?
+            .to_path_buf();
+        if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(&dir)
+            std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Unavailable(format!("cannot create directory {}: {e}", dir.display())))?;
         }
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL {url:?}: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("temp_store", "memory");
-        let mut write = options
-            .connect()
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database {url:?}: {e}")))?;
-        sqlx::migrate!("./migrations")
-            .run(&mut write)
-            .await
+        let cannot_open =
+            |e: rusqlite::Error| StoreError::Unavailable(format!("cannot open SQLite database {url:?}: {e}"));
+        let mut write =
+            connect(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE).map_err(cannot_open)?;
+        // WAL: readers never wait for the writer. NORMAL: a commit survives a crash of the process.
+        write
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .map_err(cannot_open)?;
+        migrate::run(&mut write)
             .map_err(|e| StoreError::Unavailable(format!("cannot migrate SQLite database {url:?}: {e}")))?;
-        // A file connection does not go stale: no ping (a round trip to the connection's thread) per acquire.
-        let read = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .min_connections(0)
-            .test_before_acquire(false)
-            .idle_timeout(Duration::from_secs(300))
-            .connect_with(options.read_only(true))
-            .await
-            .map_err(map_err)?;
+        let readers = Arc::new(Readers {
+            path,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(READERS)),
+        });
         let (writers, committer) = batch::Writers::start(write);
         Ok(Self {
-            read,
+            readers,
             writers,
             committer,
         })
+    }
+}
+
+/// The read connections: opened when first needed, kept for reuse.
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Readers {
+    async fn acquire(self: &Arc<Self>) -> Result<ReadConn> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("the store is closed".into()))?;
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match idle {
+            Some(conn) => conn,
+            None => connect(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(db::map_err)?,
+        };
+        Ok(ReadConn {
+            conn: Some(conn),
+            readers: self.clone(),
+            _permit: permit,
+        })
+    }
+}
+
+/// A read connection on loan; it goes back to the idle list when dropped.
+pub struct ReadConn {
+    conn: Option<Connection>,
+    readers: Arc<Readers>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for ReadConn {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take()
+            && let Ok(mut idle) = self.readers.idle.lock()
+        {
+            idle.push(conn);
+        }
     }
 }
 
@@ -96,7 +158,7 @@ fn file_path(url: &str) -> Option<&Path> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn read(&self) -> Result<Box<dyn Reader>> {
-        Ok(Box::new(SqlConn::new(self.read.acquire().await.map_err(map_err)?)))
+        Ok(Box::new(SqlConn::new(self.readers.acquire().await?)))
     }
 
     async fn write(&self) -> Result<Box<dyn Writer>> {
@@ -104,10 +166,15 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.read)
+        let mut conn = self.readers.acquire().await?;
+        let c = conn
+            .conn
+            .as_mut()
+            .ok_or_else(|| StoreError::Internal("no read connection".into()))?;
+        db::query("SELECT 1 FROM sqlite_schema LIMIT 1")
+            .execute(c)
             .await
-            .map_err(map_err)
+            .map_err(db::map_err)
             .map(drop)
     }
 
@@ -118,7 +185,10 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.writers.flush().await;
         self.committer.abort();
-        self.read.close().await;
+        self.readers.permits.close();
+        if let Ok(mut idle) = self.readers.idle.lock() {
+            idle.clear();
+        }
     }
 }
 

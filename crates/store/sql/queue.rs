@@ -1,4 +1,4 @@
-// Inserts a write connection may hold back and send later, many in one round trip (see `WriteQueue`).
+// Inserts a write connection may hold back and run when its unit of work ends (see `WriteQueue`).
 //
 // Like shared.rs, this file is not a module of the `store` crate: each backend crate `include!`s it into its
 // `sql` module next to shared.rs, so the two share one namespace (`Args`, `Conn`, `sql`, `map_err`, …).
@@ -11,39 +11,56 @@ pub enum Numbered {
     Event = 2,
 }
 
-/// Inserts waiting to be sent, in one round trip, with the connection's next statement.
+/// Inserts held back until the unit's next other statement or its end.
 ///
-/// A driver that runs each connection on its own thread (sqlx's SQLite) pays a thread switch per statement,
-/// and on SQLite's one writer those switches are what every other writer waits for. An insert whose result
-/// is only its new id needs no answer at once if the id is known in advance: the one writer numbers new
-/// rows itself (`next_ids`, read from the tables when its transaction begins, while nobody else can
-/// write), queues the insert and answers at once; the queue runs before anything else touches the
-/// connection, or with the unit's commit. A constraint the queued insert breaks is therefore reported by
-/// that later statement or by the commit, never lost. Every insert into a numbered table must go through
-/// the queue while ids are known, or the two would hand out the same id.
+/// SQLite's one writer shares a transaction between units of work (group commit), so a unit that fails
+/// must undo only its own part. A savepoint would do that, but at every savepoint FTS5 writes its pending
+/// index data out as a new segment (and soon merges them), which made savepoints the writer's largest
+/// cost. Most units only insert (a new ticket with its first message and its event): such a unit needs no
+/// savepoint if its inserts are undone by deleting the rows again by id. So the one writer numbers new rows
+/// itself (`next_ids`, read from the tables when its transaction begins, while nobody else can write) and
+/// queues the inserts; they run when the unit finishes, or before anything else touches the connection
+/// (the unit then opens its savepoint). A constraint a queued insert breaks is therefore reported by that
+/// later call or by the commit, never lost. Held back, a statement can also still be changed: a new
+/// ticket's full-text row takes its first message before it is written ([`WriteQueue::amend`]). Every insert
+/// into a numbered table must go through the queue while ids are known, or two would get the same id.
 #[derive(Default)]
 pub struct WriteQueue {
-    sql: String,
-    /// The parameters of the queued statements, bound only when they are sent, so that a queued statement
-    /// can still be amended (see [`WriteQueue::amend`]).
-    values: Vec<Value>,
-    /// Per queued statement: the row it adds (table, id) if it is an insert of a numbered row, and a tag
-    /// naming it for [`WriteQueue::amend`], with the index of its first value.
     statements: Vec<Queued>,
     next_ids: Option<[i64; 3]>,
 }
 
-struct Queued {
-    row: Option<(&'static str, i64)>,
+/// A new row: its table and id.
+pub type RowId = (&'static str, i64);
+
+/// A held-back statement. Its values stay unbound, so that it can still be amended.
+#[allow(dead_code)]
+pub struct Queued {
+    pub sql: String,
+    pub values: Vec<Value>,
+    /// The row it adds (table, id), if it inserts a numbered row: what deleting undoes.
+    pub row: Option<(&'static str, i64)>,
+    /// A name for [`WriteQueue::amend`].
     tag: Option<(&'static str, i64)>,
-    first_value: usize,
+}
+
+#[allow(dead_code)]
+impl Queued {
+    /// The statement's values, bound.
+    pub fn args(self) -> Result<(String, Args, Option<RowId>)> {
+        let mut args = Args::default();
+        for value in self.values {
+            value.bind(&mut args)?;
+        }
+        Ok((self.sql, args, self.row))
+    }
 }
 
 // The PostgreSQL backend compiles this file too and never queues.
 #[allow(dead_code)]
 impl WriteQueue {
-    /// Beyond this many queued statements the queue is sent anyway (bounded statement text and parameters).
-    const MAX_STATEMENTS: usize = 24;
+    /// Beyond this many queued statements the queue runs anyway (bounded memory per unit).
+    const MAX_STATEMENTS: usize = 64;
 
     /// The highest id now in each numbered table (ticket, reply, event), read inside the writer's
     /// transaction; new rows get the following ones.
@@ -59,8 +76,6 @@ impl WriteQueue {
 
     /// Drops queued statements that have not run (their unit is being rolled back).
     pub fn clear(&mut self) {
-        self.sql.clear();
-        self.values.clear();
         self.statements.clear();
     }
 
@@ -72,27 +87,16 @@ impl WriteQueue {
         self.statements.len() >= Self::MAX_STATEMENTS
     }
 
-    /// Queues `text` (whose placeholders start at `$first`, as given to it) with `values`.
-    fn push(
-        &mut self,
-        text: impl FnOnce(usize) -> String,
-        values: Vec<Value>,
-        row: Option<(&'static str, i64)>,
-        tag: Option<(&'static str, i64)>,
-    ) {
-        let first_value = self.values.len();
-        self.sql.push_str(&text(first_value + 1));
-        self.sql.push_str(";\n");
-        self.values.extend(values);
-        self.statements.push(Queued { row, tag, first_value });
+    fn push(&mut self, sql: String, values: Vec<Value>, row: Option<(&'static str, i64)>, tag: Option<(&'static str, i64)>) {
+        self.statements.push(Queued { sql, values, row, tag });
     }
 
-    /// Changes value `offset` of the queued statement tagged `tag`, if it has not been sent yet.
+    /// Changes value `offset` of the queued statement tagged `tag`, if it has not run yet.
     fn amend(&mut self, tag: (&'static str, i64), offset: usize, change: impl FnOnce(&mut Value)) -> bool {
-        let Some(queued) = self.statements.iter().rev().find(|q| q.tag == Some(tag)) else {
+        let Some(queued) = self.statements.iter_mut().rev().find(|q| q.tag == Some(tag)) else {
             return false;
         };
-        match self.values.get_mut(queued.first_value + offset) {
+        match queued.values.get_mut(offset) {
             Some(value) => {
                 change(value);
                 true
@@ -109,81 +113,19 @@ impl WriteQueue {
         Some(id)
     }
 
-    /// `first`, the queued statements and `then` (parameterless statements around them), as one query, and
-    /// per queued statement the row it adds, if any; the queue is left empty.
-    pub fn drain(&mut self, first: &str, then: &str) -> Result<(String, Args, Vec<Option<(&'static str, i64)>>)> {
-        let mut sql = String::with_capacity(first.len() + self.sql.len() + then.len());
-        sql.push_str(first);
-        sql.push_str(&self.sql);
-        sql.push_str(then);
-        self.sql.clear();
-        let mut args = Args::default();
-        for value in self.values.drain(..) {
-            value.bind(&mut args)?;
-        }
-        let rows = self.statements.drain(..).map(|q| q.row).collect();
-        Ok((sql, args, rows))
+    /// The queued statements, in order; the queue is left empty.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Queued> {
+        self.statements.drain(..)
     }
 }
 
-/// Runs `first`, the queued statements and `then` in one round trip.
-#[allow(dead_code)]
-pub async fn run_queue(c: &mut DbConn, queue: &mut WriteQueue, first: &str, then: &str) -> Result<()> {
-    if queue.is_empty() && first.is_empty() && then.is_empty() {
-        return Ok(());
-    }
-    let (text, args, _) = queue.drain(first, then)?;
-    sqlx::query_with(sql(text), args).execute(&mut *c).await.map_err(map_err).map(drop)
-}
-
-/// Runs the queued inserts in one round trip, with nothing to undo them but their ids: if one fails, those
-/// before it are deleted again (in reverse order, so their triggers undo what they did), and the error is
-/// returned. Only an error while undoing is `Err` of the outer result: then the transaction's state is
-/// unknown.
-#[allow(dead_code)]
-pub async fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Result<Result<()>> {
-    use futures_util::StreamExt;
-    use sqlx::Executor;
-    if queue.is_empty() {
-        return Ok(Ok(()));
-    }
-    let (text, args, rows) = queue.drain("", "")?;
-    let mut completed = 0;
-    let mut failure = None;
-    {
-        let mut results = (&mut *c).fetch_many(sqlx::query_with::<Db, _>(sql(text), args));
-        while let Some(result) = results.next().await {
-            match result {
-                Ok(sqlx::Either::Left(_)) => completed += 1,
-                Ok(sqlx::Either::Right(_)) => {}
-                Err(e) => {
-                    failure = Some(map_err(e));
-                    break;
-                }
-            }
-        }
-    }
-    let Some(failure) = failure else { return Ok(Ok(())) };
-    let undo: String = rows
-        .iter()
-        .take(completed)
-        .rev()
-        .flatten()
-        .map(|(table, id)| format!("DELETE FROM {table} WHERE id = {id};\n"))
-        .collect();
-    if !undo.is_empty() {
-        sqlx::raw_sql(sql(undo)).execute(&mut *c).await.map_err(map_err)?;
-    }
-    Ok(Err(failure))
-}
-
-/// Runs `text` (placeholders from `$first`, as given to it) with `values`: queued under `tag` when the
-/// connection queues, so that it goes out with the statements before it, otherwise at once.
+/// Runs `text` (placeholders from `$1`) with `values`: queued under `tag` after the statements before it
+/// when the connection queues, otherwise at once.
 #[allow(dead_code)]
 pub async fn queue_or_run<C: Conn>(
     conn: &mut C,
     tag: Option<(&'static str, i64)>,
-    text: impl FnOnce(usize) -> String,
+    text: String,
     values: Vec<Value>,
 ) -> Result<()> {
     if let Some(queue) = conn.queue()
@@ -199,7 +141,7 @@ pub async fn queue_or_run<C: Conn>(
     for value in values {
         value.bind(&mut args)?;
     }
-    sqlx::query_with(sql(text(1)), args).execute(conn.db().await?).await.map_err(map_err).map(drop)
+    db::query_with(sql(text), args).execute(conn.db().await?).await.map_err(map_err).map(drop)
 }
 
 /// Changes value `offset` of the statement queued under `tag`, if it is still waiting; false if it is not.
@@ -248,7 +190,7 @@ impl From<Option<&str>> for Value {
 
 impl Value {
     fn bind(self, args: &mut Args) -> Result<()> {
-        use sqlx::Arguments as _;
+        use db::Arguments as _;
         match self {
             Value::Int(v) => args.add(v),
             Value::Text(v) => args.add(v),
@@ -292,12 +234,11 @@ async fn insert_row<C: Conn>(conn: &mut C, numbered: Option<Numbered>, row: NewR
         && let Some(queue) = conn.queue()
         && let Some(id) = queue.take_id(table)
     {
-        let NewRow { table: name, columns, values: row_values } = row;
-        let mut values = Vec::with_capacity(row_values.len() + 1);
+        let text = row.insert_sql(true, 1);
+        let mut values = Vec::with_capacity(row.values.len() + 1);
         values.push(Value::from(id));
-        values.extend(row_values);
-        let shape = NewRow { table: name, columns, values: Vec::new() };
-        queue.push(|first| shape.insert_sql(true, first), values, Some((name, id)), None);
+        values.extend(row.values);
+        queue.push(text, values, Some((row.table, id)), None);
         if queue.is_full() {
             conn.db().await?;
         }
@@ -308,7 +249,7 @@ async fn insert_row<C: Conn>(conn: &mut C, numbered: Option<Numbered>, row: NewR
     for value in row.values {
         value.bind(&mut args)?;
     }
-    sqlx::query_scalar_with(sql(text), args)
+    db::query_scalar_with(sql(text), args)
         .fetch_one(conn.db().await?)
         .await
         .map_err(map_err)

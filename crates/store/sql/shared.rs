@@ -2,14 +2,19 @@
 //
 // This file is not a module of the `store` crate: each backend crate `include!`s it (and queue.rs) as its `sql` module,
 // after defining at its root
-//   type Db (the sqlx database), type DbConn (its connection type), type DbRow (its row type),
-//   mod dialect { FOR_UPDATE, is_unavailable(..), push_ticket_terms(..), search(..), index_new_ticket(..),
+//   mod db (sqlx itself on PostgreSQL; on SQLite the same calls over rusqlite: query, query_scalar,
+//     query_with, query_scalar_with, QueryBuilder, Row, Arguments, Args, Query, AssertSqlSafe, and
+//     map_err, which turns the driver's errors into the store's),
+//   type Db (the database marker), type DbConn (its connection type), type DbRow (its row type),
+//   mod dialect { FOR_UPDATE, push_ticket_terms(..), search(..), index_new_ticket(..),
 //                 index_new_reply(..) }.
 // Both backends accept `$N` placeholders, share their column types (BIGINT/INTEGER ids and microsecond
 // timestamps, TEXT for JSON, booleans as bool) and differ only where `dialect` says, so the row mapping and
 // every ordinary query are written once and compiled twice, against concrete types. That keeps sqlx's
 // generic-executor bounds (and their lifetime errors) out of the code.
 
+use super::db::{self, QueryBuilder, Row};
+pub use super::db::map_err;
 use super::{Db, DbConn, DbRow, dialect};
 use store::time::{from_micros, to_micros};
 use store::{
@@ -18,7 +23,6 @@ use store::{
 };
 use domain::event::{EntityType, EventAction, EventData, EventSource, NewEvent};
 use domain::{ApiToken, Brand, Customer, Department, EndUser, Event, Priority, Reply, Role, Staff, Ticket, TicketStatus};
-use sqlx::{QueryBuilder, Row};
 
 /// A connection of either kind: a pooled connection (reads) or a transaction (reads and writes).
 pub struct SqlConn<C> {
@@ -28,31 +32,6 @@ pub struct SqlConn<C> {
 impl<C> SqlConn<C> {
     pub fn new(conn: C) -> Self {
         Self { conn }
-    }
-}
-
-/// Maps a driver error onto the store's error, keeping constraint names and never panicking.
-pub fn map_err(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) => {
-            let what = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
-            if db.is_unique_violation() {
-                StoreError::Conflict(what)
-            } else if db.is_foreign_key_violation() {
-                StoreError::Reference(what)
-            } else if dialect::is_unavailable(db.as_ref()) {
-                StoreError::Unavailable(db.message().to_owned())
-            } else {
-                StoreError::Internal(e.to_string())
-            }
-        }
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Protocol(_) => StoreError::Unavailable(e.to_string()),
-        _ => StoreError::Internal(e.to_string()),
     }
 }
 
@@ -245,13 +224,13 @@ fn event_row(r: &DbRow) -> Result<Event> {
     })
 }
 
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
+fn sql(s: String) -> db::AssertSqlSafe<String> {
+    db::AssertSqlSafe(s)
 }
 
 /// `SELECT <cols> FROM <table> WHERE id = $1`, decoded with `f`.
 async fn by_id<T>(c: &mut DbConn, cols: &str, table: &str, id: i64, f: fn(&DbRow) -> Result<T>) -> Result<Option<T>> {
-    let row = sqlx::query(sql(format!("SELECT {cols} FROM {table} WHERE id = $1")))
+    let row = db::query(sql(format!("SELECT {cols} FROM {table} WHERE id = $1")))
         .bind(id)
         .fetch_optional(&mut *c)
         .await
@@ -268,7 +247,7 @@ async fn id_page<T>(
     page: &PageRequest,
     f: fn(&DbRow) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let rows = sqlx::query(sql(format!(
+    let rows = db::query(sql(format!(
         "SELECT {cols} FROM {table} WHERE id < $1 {condition} ORDER BY id DESC LIMIT $2"
     )))
     .bind(page.before_id())
@@ -294,7 +273,7 @@ fn rows_of<T>(rows: Vec<DbRow>, f: fn(&DbRow) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(f).collect()
 }
 
-async fn exec(c: &mut DbConn, q: sqlx::query::Query<'_, Db, <Db as sqlx::Database>::Arguments>) -> Result<u64> {
+async fn exec(c: &mut DbConn, q: db::Query<'_>) -> Result<u64> {
     Ok(q.execute(&mut *c).await.map_err(map_err)?.rows_affected())
 }
 
@@ -314,21 +293,7 @@ pub trait Conn: Send {
     }
 }
 
-#[async_trait::async_trait]
-impl Conn for sqlx::pool::PoolConnection<Db> {
-    async fn db(&mut self) -> Result<&mut DbConn> {
-        Ok(&mut **self)
-    }
-}
-
-#[async_trait::async_trait]
-impl Conn for sqlx::Transaction<'static, Db> {
-    async fn db(&mut self) -> Result<&mut DbConn> {
-        Ok(&mut **self)
-    }
-}
-
-type Args = <Db as sqlx::Database>::Arguments;
+use db::Args;
 
 // ---------------------------------------------------------------- reads
 
@@ -339,7 +304,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn staff_credentials(&mut self, email: &str) -> Result<Option<StaffCredentials>> {
-        let row = sqlx::query(sql(format!("SELECT {STAFF_COLS}, password_hash FROM staff WHERE email = $1")))
+        let row = db::query(sql(format!("SELECT {STAFF_COLS}, password_hash FROM staff WHERE email = $1")))
             .bind(email)
             .fetch_optional(self.conn.db().await?)
             .await
@@ -353,7 +318,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn staff_count(&mut self, role: Option<Role>) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE $1 IS NULL OR role = $1")
+        db::query_scalar("SELECT COUNT(*) FROM staff WHERE $1 IS NULL OR role = $1")
             .bind(role.map(Role::as_str))
             .fetch_one(self.conn.db().await?)
             .await
@@ -365,7 +330,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn token_by_hash(&mut self, secret_hash: &str) -> Result<Option<ApiToken>> {
-        let row = sqlx::query(sql(format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE secret_hash = $1")))
+        let row = db::query(sql(format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE secret_hash = $1")))
             .bind(secret_hash)
             .fetch_optional(self.conn.db().await?)
             .await
@@ -390,7 +355,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn department_list(&mut self, brand_id: Option<i64>, public_only: bool, page: &PageRequest) -> Result<Vec<Department>> {
-        let rows = sqlx::query(sql(format!(
+        let rows = db::query(sql(format!(
             "SELECT {DEPARTMENT_COLS} FROM departments WHERE id < $1 AND ($3 IS NULL OR brand_id = $3) \
              AND (public OR NOT $4) ORDER BY id DESC LIMIT $2"
         )))
@@ -405,7 +370,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn department_ticket_count(&mut self, id: i64) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE did = $1")
+        db::query_scalar("SELECT COUNT(*) FROM tickets WHERE did = $1")
             .bind(id)
             .fetch_one(self.conn.db().await?)
             .await
@@ -413,7 +378,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn brand_department_count(&mut self, id: i64) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM departments WHERE brand_id = $1")
+        db::query_scalar("SELECT COUNT(*) FROM departments WHERE brand_id = $1")
             .bind(id)
             .fetch_one(self.conn.db().await?)
             .await
@@ -434,7 +399,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn end_user_credentials(&mut self, email: &str) -> Result<Option<EndUserCredentials>> {
-        let row = sqlx::query(sql(format!(
+        let row = db::query(sql(format!(
             "SELECT {END_USER_COLS} FROM end_users WHERE email = $1 AND deleted_at IS NULL \
              AND password_hash IS NOT NULL ORDER BY id LIMIT 1"
         )))
@@ -449,7 +414,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn end_user_by_email(&mut self, customer_id: i64, email: &str) -> Result<Option<EndUser>> {
-        let row = sqlx::query(sql(format!(
+        let row = db::query(sql(format!(
             "SELECT {END_USER_COLS} FROM end_users WHERE customer_id = $1 AND email = $2 AND deleted_at IS NULL \
              ORDER BY id LIMIT 1"
         )))
@@ -463,7 +428,7 @@ impl<C: Conn> Reader for SqlConn<C> {
 
     async fn end_user_list(&mut self, customer_id: Option<i64>, deleted: bool, page: &PageRequest) -> Result<Vec<EndUser>> {
         let deleted_cond = if deleted { "deleted_at IS NOT NULL" } else { "deleted_at IS NULL" };
-        let rows = sqlx::query(sql(format!(
+        let rows = db::query(sql(format!(
             "SELECT {END_USER_COLS} FROM end_users WHERE id < $1 AND {deleted_cond} \
              AND ($3 IS NULL OR customer_id = $3) ORDER BY id DESC LIMIT $2"
         )))
@@ -548,7 +513,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn reply_list(&mut self, ticket_id: i64, include_internal: bool) -> Result<Vec<Reply>> {
-        let rows = sqlx::query(sql(format!(
+        let rows = db::query(sql(format!(
             "SELECT {REPLY_COLS} FROM replies WHERE ticket_id = $1 AND ($2 OR internal = FALSE) ORDER BY id"
         )))
         .bind(ticket_id)
@@ -600,16 +565,9 @@ pub trait Finish: Conn {
 }
 
 #[async_trait::async_trait]
-impl Finish for sqlx::Transaction<'static, Db> {
-    async fn finish(self) -> Result<()> {
-        self.commit().await.map_err(map_err)
-    }
-}
-
-#[async_trait::async_trait]
 impl<C: Finish> Writer for SqlConn<C> {
     async fn insert_staff(&mut self, s: &Staff, password_hash: &str) -> Result<Staff> {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = db::query_scalar(
             "INSERT INTO staff (email, name, role, password_hash, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -626,7 +584,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn update_staff(&mut self, s: &Staff, password_hash: Option<&str>) -> Result<()> {
-        let q = sqlx::query(
+        let q = db::query(
             "UPDATE staff SET email = $2, name = $3, role = $4, password_hash = coalesce($5, password_hash), \
              updated_at = $6 WHERE id = $1",
         )
@@ -640,11 +598,11 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn delete_staff(&mut self, id: i64) -> Result<()> {
-        exec(self.conn.db().await?, sqlx::query("DELETE FROM staff WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, db::query("DELETE FROM staff WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn insert_token(&mut self, t: &ApiToken, secret_hash: &str) -> Result<ApiToken> {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = db::query_scalar(
             "INSERT INTO api_tokens (name, role, end_user_id, created_by, secret_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -661,11 +619,11 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn delete_token(&mut self, id: i64) -> Result<()> {
-        exec(self.conn.db().await?, sqlx::query("DELETE FROM api_tokens WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, db::query("DELETE FROM api_tokens WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn insert_brand(&mut self, b: &Brand) -> Result<Brand> {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = db::query_scalar(
             "INSERT INTO brands (name, slug, greeting, customer_backend, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -682,7 +640,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn update_brand(&mut self, b: &Brand) -> Result<()> {
-        let q = sqlx::query(
+        let q = db::query(
             "UPDATE brands SET name = $2, slug = $3, greeting = $4, customer_backend = $5, updated_at = $6 WHERE id = $1",
         )
         .bind(b.id)
@@ -695,11 +653,11 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn delete_brand(&mut self, id: i64) -> Result<()> {
-        exec(self.conn.db().await?, sqlx::query("DELETE FROM brands WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, db::query("DELETE FROM brands WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn insert_department(&mut self, d: &Department) -> Result<Department> {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = db::query_scalar(
             "INSERT INTO departments (brand_id, name, slug, description, public, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -717,7 +675,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn update_department(&mut self, d: &Department) -> Result<()> {
-        let q = sqlx::query(
+        let q = db::query(
             "UPDATE departments SET brand_id = $2, name = $3, slug = $4, description = $5, public = $6, \
              updated_at = $7 WHERE id = $1",
         )
@@ -732,11 +690,11 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn delete_department(&mut self, id: i64) -> Result<()> {
-        exec(self.conn.db().await?, sqlx::query("DELETE FROM departments WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, db::query("DELETE FROM departments WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn insert_customer(&mut self, c: &Customer) -> Result<Customer> {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = db::query_scalar(
             "INSERT INTO customers (name, email, phone, external_id, tags, created_at, updated_at, deleted_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -755,7 +713,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn update_customer(&mut self, c: &Customer) -> Result<()> {
-        let q = sqlx::query(
+        let q = db::query(
             "UPDATE customers SET name = $2, email = $3, phone = $4, external_id = $5, tags = $6, updated_at = $7, \
              deleted_at = $8 WHERE id = $1",
         )
@@ -771,7 +729,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn insert_end_user(&mut self, u: &EndUser, password_hash: Option<&str>) -> Result<EndUser> {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = db::query_scalar(
             "INSERT INTO end_users (customer_id, name, email, phone, tags, password_hash, created_at, updated_at, \
              deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
@@ -791,7 +749,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn update_end_user(&mut self, u: &EndUser, password_hash: Option<Option<&str>>) -> Result<()> {
-        let q = sqlx::query(
+        let q = db::query(
             "UPDATE end_users SET customer_id = $2, name = $3, email = $4, phone = $5, tags = $6, updated_at = $7, \
              deleted_at = $8, password_hash = CASE WHEN $9 THEN $10 ELSE password_hash END WHERE id = $1",
         )
@@ -834,7 +792,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn update_ticket(&mut self, t: &Ticket) -> Result<()> {
-        let q = sqlx::query(
+        let q = db::query(
             "UPDATE tickets SET did = $2, user_id = $3, customer_id = $4, status = $5, locked = $6, priority = $7, \
              title = $8, lastreply = $9, read_by_customer = $10, read_by_staff = $11, service = $12, assigned = $13, \
              assigned_by = $14, custom_fields = $15, redeemed = $16, account_key = $17, updated_at = $18 WHERE id = $1",
@@ -861,12 +819,12 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn delete_ticket(&mut self, id: i64) -> Result<()> {
-        exec(self.conn.db().await?, sqlx::query("DELETE FROM replies WHERE ticket_id = $1").bind(id)).await?;
-        exec(self.conn.db().await?, sqlx::query("DELETE FROM tickets WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, db::query("DELETE FROM replies WHERE ticket_id = $1").bind(id)).await?;
+        exec(self.conn.db().await?, db::query("DELETE FROM tickets WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn ticket_for_update(&mut self, id: i64) -> Result<Option<Ticket>> {
-        let row = sqlx::query(sql(format!("SELECT {TICKET_COLS} FROM tickets t WHERE id = $1{}", dialect::FOR_UPDATE)))
+        let row = db::query(sql(format!("SELECT {TICKET_COLS} FROM tickets t WHERE id = $1{}", dialect::FOR_UPDATE)))
             .bind(id)
             .fetch_optional(self.conn.db().await?)
             .await
@@ -891,7 +849,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn update_reply(&mut self, r: &Reply) -> Result<()> {
-        let q = sqlx::query("UPDATE replies SET message = $2, internal = $3 WHERE id = $1")
+        let q = db::query("UPDATE replies SET message = $2, internal = $3 WHERE id = $1")
             .bind(r.id)
             .bind(&r.message)
             .bind(r.internal);
@@ -899,7 +857,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     }
 
     async fn delete_reply(&mut self, id: i64) -> Result<()> {
-        exec(self.conn.db().await?, sqlx::query("DELETE FROM replies WHERE id = $1").bind(id)).await.map(drop)
+        exec(self.conn.db().await?, db::query("DELETE FROM replies WHERE id = $1").bind(id)).await.map(drop)
     }
 
     async fn insert_event(&mut self, e: &NewEvent) -> Result<Event> {
