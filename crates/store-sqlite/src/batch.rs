@@ -18,6 +18,7 @@
 //!   it finishes. Dropped without committing (an error, a cancelled request), it leaves a mark, and whoever
 //!   takes the connection next rolls it back before anything else, so other units never see it.
 use crate::DbConn;
+use crate::checkpoint::Checkpoints;
 use crate::db;
 use crate::sql::{Conn, Finish, WriteQueue, map_err};
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub struct Lane {
     waiting: Vec<oneshot::Sender<Result<(), String>>>,
     /// The holder's inserts not sent yet, and the ids of new rows while the transaction is open.
     queue: WriteQueue,
+    checkpoints: Checkpoints,
 }
 
 /// Shared by the store and its committer task.
@@ -157,6 +159,7 @@ impl Lane {
             Ok(()) => {
                 self.open = false;
                 self.queue.reset();
+                self.checkpoints.committed();
                 for waiter in self.waiting.drain(..) {
                     let _ = waiter.send(Ok(()));
                 }
@@ -193,7 +196,7 @@ impl Lane {
 
 impl Writers {
     /// Takes over the write connection and starts the committer task.
-    pub fn start(conn: DbConn) -> (Arc<Writers>, tokio::task::JoinHandle<()>) {
+    pub fn start(conn: DbConn, checkpoints: Checkpoints) -> (Arc<Writers>, tokio::task::JoinHandle<()>) {
         let writers = Arc::new(Writers {
             lane: Arc::new(Mutex::new(Lane {
                 conn,
@@ -202,6 +205,7 @@ impl Writers {
                 abandoned: false,
                 waiting: Vec::new(),
                 queue: WriteQueue::default(),
+                checkpoints,
             })),
             commit_wanted: Notify::new(),
         });

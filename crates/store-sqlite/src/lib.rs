@@ -35,6 +35,7 @@ mod sql {
 use sql::SqlConn;
 
 mod batch;
+mod checkpoint;
 mod dialect;
 mod migrate;
 
@@ -89,12 +90,22 @@ impl SqliteStore {
             .map_err(cannot_open)?;
         migrate::run(&mut write)
             .map_err(|e| StoreError::Unavailable(format!("cannot migrate SQLite database {url:?}: {e}")))?;
+        // Checkpoints run beside the writer, not inside its commits (see `checkpoint`).
+        write
+            .execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .map_err(cannot_open)?;
+        let checkpoints = connect(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(cannot_open)
+            .and_then(|conn| {
+                checkpoint::Checkpoints::start(conn)
+                    .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}")))
+            })?;
         let readers = Arc::new(Readers {
             path,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(READERS)),
         });
-        let (writers, committer) = batch::Writers::start(write);
+        let (writers, committer) = batch::Writers::start(write, checkpoints);
         Ok(Self {
             readers,
             writers,

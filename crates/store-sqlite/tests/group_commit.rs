@@ -224,3 +224,31 @@ async fn a_queued_insert_that_fails_at_commit_undoes_only_its_unit() {
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Commits reach the database file from the WAL without waiting for the store to close: the writer's own
+/// checkpoints are off, so this is the checkpoint thread's work.
+#[tokio::test]
+async fn committed_pages_are_checkpointed_into_the_database_file() {
+    let (store, dir) = open().await;
+    let file = dir.join("db.sqlite");
+    let before = std::fs::metadata(&file).expect("database file").len();
+    for n in 0..400 {
+        let mut w = store.write().await.expect("write");
+        let mut b = brand(&format!("brand-{n}"));
+        b.greeting = "x".repeat(2000);
+        w.insert_brand(&b).await.expect("insert");
+        w.commit().await.expect("commit");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut size = before;
+    while size < before + 400 * 2000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        size = std::fs::metadata(&file).expect("database file").len();
+    }
+    assert!(
+        size >= before + 400 * 2000,
+        "database file stayed at {size} bytes (was {before})"
+    );
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
