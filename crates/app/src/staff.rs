@@ -141,7 +141,7 @@ impl App {
             s.name = n.trim().to_owned();
         }
         if let Some(r) = patch.role {
-            if old.role == Role::Admin && r != Role::Admin && tx.staff_count(Some(Role::Admin)).await? <= 1 {
+            if old.role == Role::Admin && r != Role::Admin && tx.admin_count_for_update().await? <= 1 {
                 return Err(AppError::Conflict(
                     "this is the last admin; make another admin first".into(),
                 ));
@@ -172,7 +172,7 @@ impl App {
         require_admin(p)?;
         let mut tx = self.store().write().await?;
         let old = tx.staff(id).await?.ok_or(AppError::NotFound)?;
-        if old.role == Role::Admin && tx.staff_count(Some(Role::Admin)).await? <= 1 {
+        if old.role == Role::Admin && tx.admin_count_for_update().await? <= 1 {
             return Err(AppError::Conflict(
                 "this is the last admin; make another admin first".into(),
             ));

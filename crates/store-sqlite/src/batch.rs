@@ -47,6 +47,9 @@ pub struct Writers {
     commit_wanted: Notify,
 }
 
+/// How often the committer lets ready tasks run first when the last commit was shared.
+const LINGER_YIELDS: usize = 6;
+
 async fn exec(conn: &mut DbConn, statements: &'static str) -> Result<()> {
     conn.execute_batch(statements).map_err(map_err)
 }
@@ -212,9 +215,19 @@ impl Writers {
         let committer = {
             let writers = writers.clone();
             tokio::spawn(async move {
+                let mut last_batch = 0;
                 loop {
                     writers.commit_wanted.notified().await;
-                    writers.lane.lock().await.commit_batch().await;
+                    if last_batch > 1 {
+                        // Writes are arriving concurrently: let the tasks that are ready to run (requests
+                        // on their way to the writer) go first, so that they share this commit.
+                        for _ in 0..LINGER_YIELDS {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                    let mut lane = writers.lane.lock().await;
+                    last_batch = lane.waiting.len();
+                    lane.commit_batch().await;
                 }
             })
         };

@@ -583,6 +583,18 @@ impl<C: Finish> Writer for SqlConn<C> {
         Ok(Staff { id, ..s.clone() })
     }
 
+    async fn admin_count_for_update(&mut self) -> Result<i64> {
+        // Locked in id order, so concurrent units queue on the first admin instead of deadlocking; a unit
+        // let through after another's commit sees that commit (READ COMMITTED re-reads locked rows).
+        db::query_scalar(sql(format!(
+            "SELECT count(*) FROM (SELECT id FROM staff WHERE role = 'admin' ORDER BY id{}) AS admins",
+            dialect::FOR_UPDATE
+        )))
+        .fetch_one(self.conn.db().await?)
+        .await
+        .map_err(map_err)
+    }
+
     async fn update_staff(&mut self, s: &Staff, password_hash: Option<&str>) -> Result<()> {
         let q = db::query(
             "UPDATE staff SET email = $2, name = $3, role = $4, password_hash = coalesce($5, password_hash), \

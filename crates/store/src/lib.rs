@@ -109,6 +109,9 @@ pub trait Reader: Send {
 #[async_trait]
 pub trait Writer: Reader {
     async fn insert_staff(&mut self, staff: &Staff, password_hash: &str) -> Result<Staff>;
+    /// How many admins there are, holding them until this unit ends, so that two concurrent units cannot
+    /// each demote or delete a different one of the last two admins.
+    async fn admin_count_for_update(&mut self) -> Result<i64>;
     async fn update_staff(&mut self, staff: &Staff, password_hash: Option<&str>) -> Result<()>;
     async fn delete_staff(&mut self, id: i64) -> Result<()>;
 

@@ -399,3 +399,51 @@ pub(super) async fn many_writes_in_one_transaction(s: Arc<dyn Store>) {
     );
     assert_eq!(r.reply_list(ticket.id, true).await.expect("reply_list").len(), 60);
 }
+
+/// Two units that each want to demote a different one of the last two admins: the second counts the
+/// admins only after the first has committed, so it sees one admin left.
+pub(super) async fn admin_count_holds_the_admins(s: Arc<dyn Store>) {
+    let mut w = writer(&s).await;
+    let ann = w
+        .insert_staff(&new_staff("ann@example.com", "Ann", Role::Admin), "hash")
+        .await
+        .expect("insert admin");
+    w.insert_staff(&new_staff("bob@example.com", "Bob", Role::Admin), "hash")
+        .await
+        .expect("insert admin");
+    w.insert_staff(&new_staff("cy@example.com", "Cy", Role::Agent), "hash")
+        .await
+        .expect("insert agent");
+    w.commit().await.expect("commit");
+
+    let mut first = writer(&s).await;
+    assert_eq!(first.admin_count_for_update().await.expect("count"), 2);
+    let second = {
+        let s = Arc::clone(&s);
+        tokio::spawn(async move {
+            let mut w = s.write().await.expect("second writer");
+            w.admin_count_for_update().await.expect("second count")
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !second.is_finished(),
+        "a second unit counted the admins while the first held them"
+    );
+    first
+        .update_staff(
+            &Staff {
+                role: Role::Agent,
+                ..ann
+            },
+            None,
+        )
+        .await
+        .expect("demote");
+    first.commit().await.expect("commit");
+    assert_eq!(
+        second.await.expect("second task"),
+        1,
+        "the second unit sees the first one's demotion"
+    );
+}

@@ -76,6 +76,7 @@ pub fn checks() -> Vec<Check> {
         verbatim_text,
         event_list_filters,
         concurrent_writers,
+        admin_count_holds_the_admins,
     ]
 }
 
