@@ -75,6 +75,18 @@ impl App {
         Ok(paged(rows, &page, |t| by_id(t.id)))
     }
 
+    /// The tokens acting as end user `id` (admin); 404 if there is no such end user.
+    pub async fn list_end_user_tokens(&self, p: &Principal, id: i64, q: &ListQuery) -> AppResult<Paged<ApiToken>> {
+        require_admin(p)?;
+        let page = page_request(q.limit, q.cursor.as_deref())?;
+        let mut db = self.store().read().await?;
+        if db.end_user(id).await?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        let rows = db.end_user_token_list(id, &page).await?;
+        Ok(paged(rows, &page, |t| by_id(t.id)))
+    }
+
     pub async fn delete_token(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<()> {
         require_admin(p)?;
         let mut tx = self.store().write().await?;

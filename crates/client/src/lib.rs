@@ -293,6 +293,10 @@ impl Client {
             .await
     }
 
+    pub async fn end_user_tokens(&self, id: i64, q: &ListQuery) -> Result<Page<ApiToken>> {
+        self.get_query(&format!("/api/v1/end-users/{id}/tokens"), q).await
+    }
+
     pub async fn create_end_user_token(&self, id: i64, name: Option<&str>) -> Result<CreatedToken> {
         self.post(
             &format!("/api/v1/end-users/{id}/tokens"),

@@ -342,6 +342,19 @@ impl<C: Conn> Reader for SqlConn<C> {
         id_page(self.conn.db().await?, TOKEN_COLS, "api_tokens", "", page, token_row).await
     }
 
+    async fn end_user_token_list(&mut self, end_user_id: i64, page: &PageRequest) -> Result<Vec<ApiToken>> {
+        let rows = db::query(sql(format!(
+            "SELECT {TOKEN_COLS} FROM api_tokens WHERE end_user_id = $3 AND id < $1 ORDER BY id DESC LIMIT $2"
+        )))
+        .bind(page.before_id())
+        .bind(i64::from(page.limit))
+        .bind(end_user_id)
+        .fetch_all(self.conn.db().await?)
+        .await
+        .map_err(map_err)?;
+        rows_of(rows, token_row)
+    }
+
     async fn brand(&mut self, id: i64) -> Result<Option<Brand>> {
         by_id(self.conn.db().await?, BRAND_COLS, "brands", id, brand_row).await
     }

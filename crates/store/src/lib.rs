@@ -63,6 +63,8 @@ pub trait Reader: Send {
     async fn token(&mut self, id: i64) -> Result<Option<ApiToken>>;
     async fn token_by_hash(&mut self, secret_hash: &str) -> Result<Option<ApiToken>>;
     async fn token_list(&mut self, page: &PageRequest) -> Result<Vec<ApiToken>>;
+    /// The tokens acting as one end user, newest first.
+    async fn end_user_token_list(&mut self, end_user_id: i64, page: &PageRequest) -> Result<Vec<ApiToken>>;
 
     async fn brand(&mut self, id: i64) -> Result<Option<Brand>>;
     async fn brand_list(&mut self, page: &PageRequest) -> Result<Vec<Brand>>;

@@ -72,7 +72,10 @@ pub fn router(state: AppState) -> Router {
             routes::people::delete_end_user
         ))
         .routes(routes!(routes::people::restore_end_user))
-        .routes(routes!(routes::people::create_end_user_token))
+        .routes(routes!(
+            routes::people::create_end_user_token,
+            routes::people::list_end_user_tokens
+        ))
         .routes(routes!(routes::staff::me))
         .routes(routes!(routes::staff::create, routes::staff::list))
         .routes(routes!(

@@ -241,3 +241,71 @@ async fn staff_accounts() {
     assert_eq!(s.admin.staff(&ListQuery::default()).await.expect("list").data.len(), 1);
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_end_users_tokens_are_listed_without_secrets() {
+    let s = TestServer::start().await;
+    let pat = s.customer().await;
+    let other = s.customer().await;
+    let first = s
+        .admin
+        .create_end_user_token(pat.end_user.id, Some("phone"))
+        .await
+        .expect("token");
+    let second = s
+        .admin
+        .create_end_user_token(pat.end_user.id, None)
+        .await
+        .expect("token");
+    s.admin
+        .create_end_user_token(other.end_user.id, Some("elsewhere"))
+        .await
+        .expect("token");
+
+    let listed = s
+        .admin
+        .end_user_tokens(pat.end_user.id, &ListQuery::default())
+        .await
+        .expect("list");
+    let ids: Vec<i64> = listed.data.iter().map(|t| t.id).collect();
+    // `s.customer()` gives each end user a token of their own (the oldest).
+    assert_eq!(&ids[..2], [second.id, first.id]);
+    assert!(listed.data.iter().all(|t| t.end_user_id == Some(pat.end_user.id)));
+    let raw = serde_json::to_string(&listed.data).expect("json");
+    assert!(
+        !raw.contains(&first.token) && !raw.contains(&second.token),
+        "secrets are never listed"
+    );
+    let one = s
+        .admin
+        .end_user_tokens(
+            pat.end_user.id,
+            &ListQuery {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("page");
+    assert_eq!((one.data.len(), one.next_cursor.is_some()), (1, true));
+
+    assert_code(
+        s.admin.end_user_tokens(999_999, &ListQuery::default()).await,
+        ErrorCode::NotFound,
+    );
+    let bad = ListQuery {
+        limit: Some(0),
+        ..Default::default()
+    };
+    assert_code(
+        s.admin.end_user_tokens(pat.end_user.id, &bad).await,
+        ErrorCode::ValidationFailed,
+    );
+    for who in [&s.agent().await, &pat.client] {
+        assert_code(
+            who.end_user_tokens(pat.end_user.id, &ListQuery::default()).await,
+            ErrorCode::NotFound,
+        );
+    }
+    s.shutdown().await;
+}

@@ -222,6 +222,18 @@ pub(super) async fn token_round_trip(s: Arc<dyn Store>) {
         id_pages!(1, page => r.token_list(&page).await.expect("token_list")),
         vec![portal.id, ci.id]
     );
+    assert_eq!(
+        r.end_user_token_list(world.end_user.id, &PageRequest::first(10))
+            .await
+            .expect("end_user_token_list"),
+        vec![portal.clone()]
+    );
+    assert!(
+        r.end_user_token_list(world.end_user.id + 1000, &PageRequest::first(10))
+            .await
+            .expect("end_user_token_list")
+            .is_empty()
+    );
     drop(r);
 
     let mut w = writer(&s).await;

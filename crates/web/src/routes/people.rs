@@ -2,7 +2,7 @@ use super::{Answer, page};
 use crate::extract::{Auth, Id, Json, Meta, Query};
 use crate::state::AppState;
 use api_types::{
-    CreatedToken, Customer, CustomerPatch, EndUser, EndUserPatch, Event, EventQuery, ListQuery, NewCustomer,
+    ApiToken, CreatedToken, Customer, CustomerPatch, EndUser, EndUserPatch, Event, EventQuery, ListQuery, NewCustomer,
     NewEndUser, NewToken, Page, Problem, Role,
 };
 use axum::extract::State;
@@ -151,6 +151,18 @@ pub async fn restore_end_user(
     Id(id): Id,
 ) -> Answer<Json<EndUser>> {
     Ok(Json(s.app.set_end_user_deleted(&p, &m, id, false).await?))
+}
+
+/// The tokens acting as this end user, without their secrets (admin).
+#[utoipa::path(get, path = "/api/v1/end-users/{id}/tokens", tag = "end users", params(("id" = i64, Path), ListQuery),
+    responses((status = 200, body = Page<ApiToken>), (status = 404, body = Problem)))]
+pub async fn list_end_user_tokens(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    Query(q): Query<ListQuery>,
+) -> Answer<Json<Page<ApiToken>>> {
+    Ok(Json(page(s.app.list_end_user_tokens(&p, id, &q).await?)))
 }
 
 /// Body of `POST /api/v1/end-users/{id}/tokens`.
