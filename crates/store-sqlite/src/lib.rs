@@ -45,10 +45,6 @@ const READERS: usize = 8;
 /// Prepared statements kept per connection (the shared SQL has a few dozen; filters and searches add more).
 const STATEMENT_CACHE: usize = 256;
 
-/// How much of the database file each read connection maps into memory (address space, not memory: only
-/// pages read count towards the resident size, and the kernel can drop them).
-const READER_MMAP_BYTES: u64 = 1 << 30;
-
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct SqliteStore {
@@ -136,14 +132,7 @@ impl Readers {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match idle {
             Some(conn) => conn,
-            None => connect(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .and_then(|conn| {
-                    // Every commit empties a reader's page cache; mapped, the pages it needs again are
-                    // memory reads rather than a system call and a copy each.
-                    conn.execute_batch(&format!("PRAGMA mmap_size = {READER_MMAP_BYTES}"))?;
-                    Ok(conn)
-                })
-                .map_err(db::map_err)?,
+            None => connect(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(db::map_err)?,
         };
         Ok(ReadConn {
             conn: Some(conn),
@@ -211,6 +200,7 @@ impl Store for SqliteStore {
         if let Ok(mut idle) = self.readers.idle.lock() {
             idle.clear();
         }
+        self.writers.checkpoint_fully().await;
     }
 }
 

@@ -209,7 +209,7 @@ async fn first_start_prints_a_one_time_admin_password() {
 
 #[tokio::test]
 async fn sigterm_drains_in_flight_requests() {
-    let (db, _dir) = fresh_database().await;
+    let (db, dir) = fresh_database().await;
     let (mut child, url) = spawn_server(&db, &[("FERRODESK_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
     let admin = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
     let (dept, u) = department_and_requester(&admin).await;
@@ -237,6 +237,13 @@ async fn sigterm_drains_in_flight_requests() {
     }
     let status = child.wait().expect("wait");
     assert!(status.success(), "exit code 0 after SIGTERM: {status:?}");
+    if let Some(dir) = &dir {
+        // Stopped cleanly, the database file alone holds everything: the WAL was copied in and emptied.
+        let wal = std::fs::metadata(dir.join("ferrodesk.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert_eq!(wal, 0, "WAL left behind after SIGTERM");
+    }
     let (mut child, url) = spawn_server(&db, &[("FERRODESK_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
     let again = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
     let n = again
