@@ -129,7 +129,7 @@ impl Lane {
         }
     }
 
-    /// Opens the transaction and learns where new rows' ids start, in one round trip.
+    /// Opens the transaction and learns where new rows' ids start.
     async fn open_batch(&mut self) -> Result<()> {
         use db::Row as _;
         exec(&mut self.conn, "BEGIN IMMEDIATE").await?;
@@ -171,7 +171,7 @@ impl Lane {
         }
     }
 
-    /// Sends the holder's part in one round trip: what it queued and, if it has a savepoint, the release.
+    /// Runs the holder's part: what it queued and, if it has a savepoint, the release.
     async fn finish_unit(&mut self) -> Result<()> {
         if self.in_savepoint {
             if let Err(e) = run_queue(&mut self.conn, &mut self.queue, "", "RELEASE unit").await {
