@@ -49,6 +49,9 @@ const READERS: usize = 8;
 /// Prepared statements kept per connection (the shared SQL has a few dozen; filters and searches add more).
 const STATEMENT_CACHE: usize = 256;
 
+/// Longest wait for a free read connection.
+const READER_WAIT: Duration = Duration::from_secs(30);
+
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct SqliteStore {
@@ -127,11 +130,10 @@ struct Readers {
 
 impl Readers {
     async fn acquire(self: &Arc<Self>) -> Result<ReadConn> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
+        // Bounded, as a pool's acquire is: a reader held too long somewhere is a 503, not a hang.
+        let permit = tokio::time::timeout(READER_WAIT, self.permits.clone().acquire_owned())
             .await
+            .map_err(|_| StoreError::Unavailable("no read connection became free in time".into()))?
             .map_err(|_| StoreError::Unavailable("the store is closed".into()))?;
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match idle {
