@@ -20,7 +20,7 @@
 use crate::DbConn;
 use crate::checkpoint::Checkpoints;
 use crate::db;
-use crate::sql::{Conn, Finish, WriteQueue, map_err};
+use crate::sql::{Conn, Finish, Queued, RowId, WriteQueue, map_err};
 use std::sync::Arc;
 use store::{Result, StoreError};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
@@ -54,17 +54,23 @@ async fn exec(conn: &mut DbConn, statements: &'static str) -> Result<()> {
     conn.execute_batch(statements).map_err(map_err)
 }
 
+/// Runs one queued statement; the row it added, if any.
+async fn run_queued(c: &mut DbConn, queued: Queued) -> Result<Option<RowId>> {
+    let (text, args, row) = queued.args()?;
+    db::query_with(db::AssertSqlSafe(text), args)
+        .execute(c)
+        .await
+        .map_err(map_err)?;
+    Ok(row)
+}
+
 /// Runs `first`, the queued statements and `then`.
 async fn run_queue(c: &mut DbConn, queue: &mut WriteQueue, first: &'static str, then: &'static str) -> Result<()> {
     if !first.is_empty() {
         exec(c, first).await?;
     }
     for queued in queue.drain() {
-        let (text, args, _) = queued.args()?;
-        db::query_with(db::AssertSqlSafe(text), args)
-            .execute(c)
-            .await
-            .map_err(map_err)?;
+        run_queued(c, queued).await?;
     }
     if !then.is_empty() {
         exec(c, then).await?;
@@ -79,17 +85,12 @@ async fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Result<Re
     let mut done = Vec::new();
     let mut failure = None;
     for queued in queue.drain() {
-        let ran = match queued.args() {
-            Ok((text, args, row)) => db::query_with(db::AssertSqlSafe(text), args)
-                .execute(c)
-                .await
-                .map(|_| done.extend(row))
-                .map_err(map_err),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = ran {
-            failure = Some(e);
-            break;
+        match run_queued(c, queued).await {
+            Ok(row) => done.extend(row),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
         }
     }
     queue.clear();

@@ -30,18 +30,18 @@ pub struct WriteQueue {
     next_ids: Option<[i64; 3]>,
 }
 
-/// A new row: its table and id.
+/// A row, or a statement about one: its table and id.
 pub type RowId = (&'static str, i64);
 
 /// A held-back statement. Its values stay unbound, so that it can still be amended.
 #[allow(dead_code)]
 pub struct Queued {
-    pub sql: String,
-    pub values: Vec<Value>,
-    /// The row it adds (table, id), if it inserts a numbered row: what deleting undoes.
-    pub row: Option<(&'static str, i64)>,
+    sql: String,
+    values: Vec<Value>,
+    /// The row it adds, if it inserts a numbered row: what deleting undoes.
+    row: Option<RowId>,
     /// A name for [`WriteQueue::amend`].
-    tag: Option<(&'static str, i64)>,
+    tag: Option<RowId>,
 }
 
 #[allow(dead_code)]
@@ -87,12 +87,12 @@ impl WriteQueue {
         self.statements.len() >= Self::MAX_STATEMENTS
     }
 
-    fn push(&mut self, sql: String, values: Vec<Value>, row: Option<(&'static str, i64)>, tag: Option<(&'static str, i64)>) {
+    fn push(&mut self, sql: String, values: Vec<Value>, row: Option<RowId>, tag: Option<RowId>) {
         self.statements.push(Queued { sql, values, row, tag });
     }
 
     /// Changes value `offset` of the queued statement tagged `tag`, if it has not run yet.
-    fn amend(&mut self, tag: (&'static str, i64), offset: usize, change: impl FnOnce(&mut Value)) -> bool {
+    fn amend(&mut self, tag: RowId, offset: usize, change: impl FnOnce(&mut Value)) -> bool {
         let Some(queued) = self.statements.iter_mut().rev().find(|q| q.tag == Some(tag)) else {
             return false;
         };
@@ -124,7 +124,7 @@ impl WriteQueue {
 #[allow(dead_code)]
 pub async fn queue_or_run<C: Conn>(
     conn: &mut C,
-    tag: Option<(&'static str, i64)>,
+    tag: Option<RowId>,
     text: String,
     values: Vec<Value>,
 ) -> Result<()> {
@@ -146,7 +146,7 @@ pub async fn queue_or_run<C: Conn>(
 
 /// Changes value `offset` of the statement queued under `tag`, if it is still waiting; false if it is not.
 #[allow(dead_code)]
-pub fn amend_queued<C: Conn>(conn: &mut C, tag: (&'static str, i64), offset: usize, change: impl FnOnce(&mut Value)) -> bool {
+pub fn amend_queued<C: Conn>(conn: &mut C, tag: RowId, offset: usize, change: impl FnOnce(&mut Value)) -> bool {
     conn.queue().is_some_and(|queue| queue.amend(tag, offset, change))
 }
 
