@@ -313,12 +313,6 @@ impl Decode<'_> for i64 {
     }
 }
 
-impl Decode<'_> for i32 {
-    fn decode(value: &Value) -> Option<Self> {
-        i64::decode(value).and_then(|i| i32::try_from(i).ok())
-    }
-}
-
 impl Decode<'_> for bool {
     fn decode(value: &Value) -> Option<Self> {
         i64::decode(value).map(|i| i != 0)

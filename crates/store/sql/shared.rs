@@ -238,23 +238,26 @@ async fn by_id<T>(c: &mut DbConn, cols: &str, table: &str, id: i64, f: fn(&DbRow
     row.as_ref().map(f).transpose()
 }
 
-/// Newest-first keyset page of a table, with an optional extra condition bound to `$3`.
+/// Newest-first keyset page of a table, narrowed by `condition` (`AND …`), which may refer to `$3`:
+/// `third`, bound only when given.
 async fn id_page<T>(
     c: &mut DbConn,
     cols: &str,
     table: &str,
     condition: &str,
+    third: Option<i64>,
     page: &PageRequest,
     f: fn(&DbRow) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let rows = db::query(sql(format!(
+    let mut q = db::query(sql(format!(
         "SELECT {cols} FROM {table} WHERE id < $1 {condition} ORDER BY id DESC LIMIT $2"
     )))
     .bind(page.before_id())
-    .bind(i64::from(page.limit))
-    .fetch_all(&mut *c)
-    .await
-    .map_err(map_err)?;
+    .bind(i64::from(page.limit));
+    if let Some(value) = third {
+        q = q.bind(value);
+    }
+    let rows = q.fetch_all(&mut *c).await.map_err(map_err)?;
     rows_of(rows, f)
 }
 
@@ -314,7 +317,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn staff_list(&mut self, page: &PageRequest) -> Result<Vec<Staff>> {
-        id_page(self.conn.db().await?, STAFF_COLS, "staff", "", page, staff_row).await
+        id_page(self.conn.db().await?, STAFF_COLS, "staff", "", None, page, staff_row).await
     }
 
     async fn staff_count(&mut self, role: Option<Role>) -> Result<i64> {
@@ -339,20 +342,12 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn token_list(&mut self, page: &PageRequest) -> Result<Vec<ApiToken>> {
-        id_page(self.conn.db().await?, TOKEN_COLS, "api_tokens", "", page, token_row).await
+        id_page(self.conn.db().await?, TOKEN_COLS, "api_tokens", "", None, page, token_row).await
     }
 
     async fn end_user_token_list(&mut self, end_user_id: i64, page: &PageRequest) -> Result<Vec<ApiToken>> {
-        let rows = db::query(sql(format!(
-            "SELECT {TOKEN_COLS} FROM api_tokens WHERE end_user_id = $3 AND id < $1 ORDER BY id DESC LIMIT $2"
-        )))
-        .bind(page.before_id())
-        .bind(i64::from(page.limit))
-        .bind(end_user_id)
-        .fetch_all(self.conn.db().await?)
-        .await
-        .map_err(map_err)?;
-        rows_of(rows, token_row)
+        let condition = "AND end_user_id = $3";
+        id_page(self.conn.db().await?, TOKEN_COLS, "api_tokens", condition, Some(end_user_id), page, token_row).await
     }
 
     async fn brand(&mut self, id: i64) -> Result<Option<Brand>> {
@@ -360,7 +355,7 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn brand_list(&mut self, page: &PageRequest) -> Result<Vec<Brand>> {
-        id_page(self.conn.db().await?, BRAND_COLS, "brands", "", page, brand_row).await
+        id_page(self.conn.db().await?, BRAND_COLS, "brands", "", None, page, brand_row).await
     }
 
     async fn department(&mut self, id: i64) -> Result<Option<Department>> {
@@ -404,7 +399,7 @@ impl<C: Conn> Reader for SqlConn<C> {
 
     async fn customer_list(&mut self, deleted: bool, page: &PageRequest) -> Result<Vec<Customer>> {
         let condition = if deleted { "AND deleted_at IS NOT NULL" } else { "AND deleted_at IS NULL" };
-        id_page(self.conn.db().await?, CUSTOMER_COLS, "customers", condition, page, customer_row).await
+        id_page(self.conn.db().await?, CUSTOMER_COLS, "customers", condition, None, page, customer_row).await
     }
 
     async fn end_user(&mut self, id: i64) -> Result<Option<EndUser>> {
@@ -440,18 +435,12 @@ impl<C: Conn> Reader for SqlConn<C> {
     }
 
     async fn end_user_list(&mut self, customer_id: Option<i64>, deleted: bool, page: &PageRequest) -> Result<Vec<EndUser>> {
-        let deleted_cond = if deleted { "deleted_at IS NOT NULL" } else { "deleted_at IS NULL" };
-        let rows = db::query(sql(format!(
-            "SELECT {END_USER_COLS} FROM end_users WHERE id < $1 AND {deleted_cond} \
-             AND ($3 IS NULL OR customer_id = $3) ORDER BY id DESC LIMIT $2"
-        )))
-        .bind(page.before_id())
-        .bind(i64::from(page.limit))
-        .bind(customer_id)
-        .fetch_all(self.conn.db().await?)
-        .await
-        .map_err(map_err)?;
-        rows_of(rows, end_user_row)
+        let deleted_cond = if deleted { "AND deleted_at IS NOT NULL" } else { "AND deleted_at IS NULL" };
+        let condition = match customer_id {
+            Some(_) => format!("{deleted_cond} AND customer_id = $3"),
+            None => deleted_cond.to_owned(),
+        };
+        id_page(self.conn.db().await?, END_USER_COLS, "end_users", &condition, customer_id, page, end_user_row).await
     }
 
     async fn ticket(&mut self, id: i64) -> Result<Option<Ticket>> {
