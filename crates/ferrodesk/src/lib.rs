@@ -1,5 +1,6 @@
 //! Wiring of the ferrodesk binary, as a library so that tests start the very same server.
 pub mod settings;
+pub mod transfer;
 
 use anyhow::Context;
 use app::App;
@@ -30,6 +31,33 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             .context("cannot open the PostgreSQL database")?;
         Ok(Arc::new(store))
     }
+}
+
+/// A consistent read-only snapshot of the database named by the settings, for `export`.
+pub async fn open_snapshot(settings: &Settings) -> anyhow::Result<Box<dyn store::dump::Snapshot>> {
+    let url = &settings.database_url;
+    let snapshot = if url.starts_with("sqlite:") {
+        store_sqlite::dump::snapshot(url)
+    } else {
+        store_postgres::dump::snapshot(url).await
+    };
+    snapshot.context("cannot read the database")
+}
+
+/// A loader into the (empty) database named by the settings, created and migrated if needed, for `restore`.
+pub async fn open_loader(settings: &Settings) -> anyhow::Result<Box<dyn store::dump::Loader>> {
+    let url = &settings.database_url;
+    let loader = if url.starts_with("sqlite:") {
+        store_sqlite::dump::loader(url).await
+    } else {
+        store_postgres::dump::loader(url).await
+    };
+    loader.context("cannot restore into this database")
+}
+
+/// The backend a database URL names.
+pub fn backend_of(url: &str) -> &'static str {
+    if url.starts_with("sqlite:") { "sqlite" } else { "postgres" }
 }
 
 /// Creates the bootstrap accounts the settings ask for (SPEC §1).

@@ -44,6 +44,18 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write every record (soft-deleted ones and the event log included) to FILE, a gzip-compressed
+    /// JSON-lines copy that `restore` loads into either backend (docs/export-format.md).
+    Export {
+        /// The file to create (it must not exist), e.g. ferrodesk-export.jsonl.gz
+        file: PathBuf,
+    },
+    /// Load a copy made by `export` into an empty database (created and migrated if needed), keeping ids.
+    /// The server must not be running on that database meanwhile.
+    Restore {
+        /// A file written by `ferrodesk export`.
+        file: PathBuf,
+    },
     /// Measure a server started from this binary on a scratch database and print the figures.
     Bench(bench::BenchArgs),
 }
@@ -117,6 +129,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = ferrodesk::open_store(&settings).await?;
             store.close().await;
             println!("database is up to date ({})", store.backend());
+            Ok(())
+        }
+        Command::Export { file } => {
+            let started = Instant::now();
+            let mut snapshot = ferrodesk::open_snapshot(&settings).await?;
+            let source = ferrodesk::backend_of(&settings.database_url);
+            let summary = ferrodesk::transfer::export(snapshot.as_mut(), source, &file).await?;
+            println!(
+                "exported {summary} to {} in {:.1} s",
+                file.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let started = Instant::now();
+            let loader = ferrodesk::open_loader(&settings).await?;
+            let summary = ferrodesk::transfer::restore(loader, &file).await?;
+            println!("restored {summary} in {:.1} s", started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Config => {

@@ -79,6 +79,7 @@ mod sql {
 use sql::{SqlConn, map_err};
 
 mod dialect;
+pub mod dump;
 
 pub struct PostgresStore {
     pool: PgPool,

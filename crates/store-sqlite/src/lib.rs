@@ -41,6 +41,7 @@ use sql::SqlConn;
 mod batch;
 mod checkpoint;
 mod dialect;
+pub mod dump;
 mod migrate;
 
 /// How many read connections may be open; reads run beside the one writer.

@@ -5,6 +5,7 @@
 //! that changes anything does all of its reads-for-update and writes, including the event row, on one
 //! `Writer`, which is what makes "one request, one transaction" and the outbox hold.
 
+pub mod dump;
 mod error;
 mod filters;
 pub mod time;

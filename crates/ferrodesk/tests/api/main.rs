@@ -12,6 +12,7 @@ mod people;
 mod process;
 mod search;
 mod tickets;
+mod transfer;
 
 use api_types::*;
 use ferrodesk::Server;
@@ -72,6 +73,11 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start() -> TestServer {
         let (database_url, dir) = fresh_database().await;
+        Self::start_with(database_url, dir).await
+    }
+
+    /// A server on `database_url` (which may hold data already); `dir` is removed when it is dropped.
+    pub async fn start_with(database_url: String, dir: Option<PathBuf>) -> TestServer {
         let settings = Settings {
             listen: "127.0.0.1:0".into(),
             database_url: database_url.clone(),
