@@ -57,7 +57,11 @@ pub async fn open_loader(settings: &Settings) -> anyhow::Result<Box<dyn store::d
 
 /// The backend a database URL names.
 pub fn backend_of(url: &str) -> &'static str {
-    if url.starts_with("sqlite:") { "sqlite" } else { "postgres" }
+    if url.starts_with("sqlite:") {
+        "sqlite"
+    } else {
+        "postgres"
+    }
 }
 
 /// Creates the bootstrap accounts the settings ask for (SPEC §1).

@@ -87,7 +87,12 @@ fn progress(total: u64, verb: &str) -> ProgressBar {
 pub async fn export(snapshot: &mut dyn Snapshot, source: &str, path: &Path) -> anyhow::Result<Summary> {
     let mut counts = Vec::with_capacity(TABLES.len());
     for table in TABLES {
-        counts.push(snapshot.count(table).await.with_context(|| format!("counting {}", table.name))?);
+        counts.push(
+            snapshot
+                .count(table)
+                .await
+                .with_context(|| format!("counting {}", table.name))?,
+        );
     }
     let file = create_private(path)?;
     let mut out = GzEncoder::new(BufWriter::with_capacity(1 << 20, file), Compression::fast());
@@ -136,7 +141,13 @@ pub async fn export(snapshot: &mut dyn Snapshot, source: &str, path: &Path) -> a
         }
         summary.tables.insert(table.name, written);
     }
-    write_line(&mut out, &End { end: true, rows: summary.total() })?;
+    write_line(
+        &mut out,
+        &End {
+            end: true,
+            rows: summary.total(),
+        },
+    )?;
     let file = out.finish()?.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     bar.finish_and_clear();
@@ -181,8 +192,8 @@ pub async fn restore(mut loader: Box<dyn Loader>, path: &Path) -> anyhow::Result
 
     let (n, first) = lines.next().context("the file is empty")?;
     let first = first.with_context(|| format!("{}: not a gzip file of ferrodesk's export", at(n)))?;
-    let header: Header = serde_json::from_str(&first)
-        .with_context(|| format!("{}: not the header of a ferrodesk export", at(n)))?;
+    let header: Header =
+        serde_json::from_str(&first).with_context(|| format!("{}: not the header of a ferrodesk export", at(n)))?;
     if header.format != FORMAT {
         bail!("{}: format {:?} is not {FORMAT:?}", at(n), header.format);
     }
@@ -204,7 +215,9 @@ pub async fn restore(mut loader: Box<dyn Loader>, path: &Path) -> anyhow::Result
             bail!("{}: data after the end line", at(n));
         }
         if line.starts_with('[') {
-            let s = section.as_mut().with_context(|| format!("{}: a row before any table", at(n)))?;
+            let s = section
+                .as_mut()
+                .with_context(|| format!("{}: a row before any table", at(n)))?;
             let values: Vec<serde_json::Value> =
                 serde_json::from_str(&line).with_context(|| format!("{}: not a JSON array", at(n)))?;
             if values.len() != s.columns.len() {
@@ -253,7 +266,10 @@ pub async fn restore(mut loader: Box<dyn Loader>, path: &Path) -> anyhow::Result
 
 fn open_section(start: &TableStart, done: &Summary) -> Result<Section, String> {
     let table = Table::named(&start.table).ok_or_else(|| {
-        format!("unknown table {:?} (a copy from a newer ferrodesk? use that version to restore)", start.table)
+        format!(
+            "unknown table {:?} (a copy from a newer ferrodesk? use that version to restore)",
+            start.table
+        )
     })?;
     if done.tables.contains_key(table.name) {
         return Err(format!("table {} appears twice", table.name));

@@ -86,7 +86,10 @@ fn cells(row: &PgRow, table: &Table) -> Result<Vec<Cell>> {
 /// Creates the schema at `url` if needed and starts loading into it; refuses a database that holds any of
 /// ferrodesk's rows.
 pub async fn loader(url: &str) -> Result<Box<dyn Loader>> {
-    PostgresStore::open(url, PoolSize { max_connections: 1 }).await?.close().await;
+    PostgresStore::open(url, PoolSize { max_connections: 1 })
+        .await?
+        .close()
+        .await;
     let mut conn = connect(url).await?;
     run(&mut conn, "BEGIN".into()).await?;
     for table in TABLES {

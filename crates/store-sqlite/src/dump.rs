@@ -19,10 +19,14 @@ pub fn snapshot(url: &str) -> Result<Box<dyn Snapshot>> {
     let path = file_path(url)
         .ok_or_else(|| StoreError::Unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?;
     if !path.exists() {
-        return Err(StoreError::Unavailable(format!("there is no database at {}", path.display())));
+        return Err(StoreError::Unavailable(format!(
+            "there is no database at {}",
+            path.display()
+        )));
     }
     let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(failed("cannot open the database"))?;
-    conn.execute_batch("BEGIN").map_err(failed("cannot begin a read transaction"))?;
+    conn.execute_batch("BEGIN")
+        .map_err(failed("cannot begin a read transaction"))?;
     Ok(Box::new(SqliteSnapshot { conn }))
 }
 
@@ -43,7 +47,10 @@ impl Snapshot for SqliteSnapshot {
 
     async fn rows(&mut self, table: &'static Table, after_id: i64, limit: u32) -> Result<Vec<Vec<Cell>>> {
         let what = format!("cannot read {}", table.name);
-        let mut stmt = self.conn.prepare_cached(&select_page_sql(table)).map_err(failed(&what))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&select_page_sql(table))
+            .map_err(failed(&what))?;
         stmt.raw_bind_parameter(1, after_id).map_err(failed(&what))?;
         stmt.raw_bind_parameter(2, i64::from(limit)).map_err(failed(&what))?;
         let mut rows = stmt.raw_query();

@@ -46,19 +46,39 @@ impl Table {
 }
 
 const fn int(name: &'static str) -> Column {
-    Column { name, kind: Kind::Int, nullable: false }
+    Column {
+        name,
+        kind: Kind::Int,
+        nullable: false,
+    }
 }
 const fn int_or_null(name: &'static str) -> Column {
-    Column { name, kind: Kind::Int, nullable: true }
+    Column {
+        name,
+        kind: Kind::Int,
+        nullable: true,
+    }
 }
 const fn text(name: &'static str) -> Column {
-    Column { name, kind: Kind::Text, nullable: false }
+    Column {
+        name,
+        kind: Kind::Text,
+        nullable: false,
+    }
 }
 const fn text_or_null(name: &'static str) -> Column {
-    Column { name, kind: Kind::Text, nullable: true }
+    Column {
+        name,
+        kind: Kind::Text,
+        nullable: true,
+    }
 }
 const fn boolean(name: &'static str) -> Column {
-    Column { name, kind: Kind::Bool, nullable: false }
+    Column {
+        name,
+        kind: Kind::Bool,
+        nullable: false,
+    }
 }
 
 /// Every table of ferrodesk's data, parents before the tables that refer to them (the order a load

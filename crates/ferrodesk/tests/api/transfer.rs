@@ -85,8 +85,14 @@ async fn fill(s: &TestServer) -> String {
         .expect("update");
     s.admin.delete_ticket(ids[1]).await.expect("delete ticket");
     let gone = s.customer().await;
-    s.admin.delete_end_user(gone.end_user.id).await.expect("delete end user");
-    s.admin.delete_customer(gone.customer.id).await.expect("delete customer");
+    s.admin
+        .delete_end_user(gone.end_user.id)
+        .await
+        .expect("delete end user");
+    s.admin
+        .delete_customer(gone.customer.id)
+        .await
+        .expect("delete customer");
     let token = s
         .admin
         .create_end_user_token(person.end_user.id, Some("portal"))
@@ -115,7 +121,10 @@ async fn paths(s: &TestServer) -> Vec<String> {
     let events = events["data"].as_array().expect("event list");
     assert!(events.len() > 20, "the fill writes events");
     for e in events {
-        let id = e["data"]["value"]["id"].as_i64().or(e["entity_id"].as_i64()).unwrap_or(0);
+        let id = e["data"]["value"]["id"]
+            .as_i64()
+            .or(e["entity_id"].as_i64())
+            .unwrap_or(0);
         match e["data"]["type"].as_str() {
             Some("ticket") => {
                 paths.push(format!("/api/v1/tickets/{id}?include=replies"));
