@@ -495,7 +495,7 @@ impl Bench {
             return Ok(vec![0u32; vocab.len()]);
         }
         let settings = Settings {
-            database_url: self.url.clone(),
+            database_url: self.url.as_str().into(),
             ..Settings::default()
         };
         let store = ferrodesk::open_store(&settings).await?;
