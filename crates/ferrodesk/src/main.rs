@@ -44,6 +44,13 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy a SQLite database, also while a server uses it, into a new file (readable by its owner only).
+    /// On PostgreSQL, use pg_dump.
+    Backup {
+        /// The copy to create; an existing file is never overwritten.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Measure a server started from this binary on a scratch database and print the figures.
     Bench(bench::BenchArgs),
 }
@@ -119,6 +126,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date ({})", store.backend());
             Ok(())
         }
+        Command::Backup { file } => backup(&settings, file).await,
         Command::Config => {
             print!("{}", settings.masked_toml()?);
             Ok(())
@@ -182,6 +190,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `ferrodesk backup FILE`: SQLite's online backup into a new private file; PostgreSQL has pg_dump for this.
+async fn backup(settings: &Settings, file: PathBuf) -> anyhow::Result<()> {
+    let url = settings.database_url.expose();
+    let Some(source) = store_sqlite::file_path(url).map(std::path::Path::to_path_buf) else {
+        bail!(
+            "ferrodesk backup copies a SQLite database; this one is PostgreSQL: use pg_dump, which takes a \
+             consistent copy of a running database (e.g. pg_dump --format=custom --file=FILE \"$DATABASE_URL\")"
+        );
+    };
+    let dest = file.clone();
+    let copy = tokio::task::spawn_blocking(move || store_sqlite::files::backup(&source, &dest))
+        .await
+        .context("the backup thread failed")?
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                anyhow::anyhow!("{} already exists; back up to a new file", file.display())
+            }
+            _ => anyhow::anyhow!("backup to {} failed: {e}", file.display()),
+        })?;
+    println!("backed up to {} ({} bytes)", file.display(), copy.bytes);
+    Ok(())
 }
 
 fn parse_role(s: &str) -> anyhow::Result<Role> {

@@ -12,6 +12,7 @@ mod ops;
 mod people;
 mod process;
 mod search;
+mod sqlite_files;
 mod tickets;
 
 use api_types::*;
