@@ -1,5 +1,4 @@
 //! The `ferrodesk` command.
-mod bench;
 
 use anyhow::{Context, bail};
 use app::App;
@@ -51,8 +50,6 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
-    /// Measure a server started from this binary on a scratch database and print the figures.
-    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -119,7 +116,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     init_tracing(&settings);
     match cli.command {
         Command::Serve(_) => serve(settings).await,
-        Command::Bench(args) => bench::run(args, cli.database_url).await,
         Command::Migrate => {
             let store = ferrodesk::open_store(&settings).await?;
             store.close().await;

@@ -120,11 +120,14 @@ fn every_subcommand_has_help() {
         &["config", "--help"],
         &["user", "create", "--help"],
         &["token", "create", "--help"],
+        &["backup", "--help"],
     ] {
         let out = ferrodesk(args).output().expect("run");
         assert!(out.status.success(), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
     }
+    // The load generator is its own binary (ferrodesk-bench), not part of the server.
+    assert!(!ferrodesk(&["bench", "--help"]).output().expect("run").status.success());
 }
 
 #[tokio::test]
