@@ -276,9 +276,8 @@ mod tests {
 
     #[test]
     fn precedence_flags_env_file_defaults() {
-        let dir = std::env::temp_dir().join(format!("fd-settings-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let file = dir.join("ferrodesk.toml");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("ferrodesk.toml");
         std::fs::write(
             &file,
             "listen = \"127.0.0.1:1111\"\nlog = \"debug\"\npg_max_connections = 3\n",
@@ -305,9 +304,8 @@ mod tests {
 
     #[test]
     fn secrets_from_files_and_masked() {
-        let dir = std::env::temp_dir().join(format!("fd-secret-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let secret = dir.join("token");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let secret = dir.path().join("token");
         std::fs::write(&secret, "fd_supersecretvalue123\n").expect("write");
         let e = env(&[
             ("FERRODESK_ADMIN_TOKEN_FILE", secret.to_str().expect("utf-8 path")),

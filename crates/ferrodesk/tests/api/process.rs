@@ -247,7 +247,9 @@ async fn bootstrap_token_of_any_shape_works_as_given() {
 /// Bootstrap variables that cannot work stop `serve` before it opens anything, with a message naming them.
 #[tokio::test]
 async fn bad_bootstrap_variables_stop_serve() {
-    let cases: [(&[(&str, &str)], &[&str]); 5] = [
+    /// Environment of one start, and the words its error message must contain.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case<'_>; 5] = [
         (
             &[("FERRODESK_ADMIN_TOKEN", "fifteen chars!!")],
             &["FERRODESK_ADMIN_TOKEN", "at least 16"],
