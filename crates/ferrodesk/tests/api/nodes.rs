@@ -89,3 +89,56 @@ async fn two_nodes_started_together_share_one_database() {
         assert!(b.wait().expect("wait").success());
     }
 }
+
+/// Two nodes started together on an empty database without bootstrap variables: both come up, exactly one
+/// creates the first admin and prints its password, and there is one account.
+#[tokio::test]
+async fn two_nodes_started_together_create_one_first_admin() {
+    if !on_postgres() {
+        eprintln!("skipped: several nodes share a PostgreSQL database only");
+        return;
+    }
+    for round in 0..3 {
+        let (db, _dir) = fresh_database().await;
+        let (mut a, url_a) = spawn_unready(&db, &[]);
+        let (mut b, url_b) = spawn_unready(&db, &[]);
+        wait_ready(&mut a, &url_a).await;
+        wait_ready(&mut b, &url_b).await;
+        let mut printed = 0;
+        for child in [a, b] {
+            signal(&child, "-TERM");
+            let out = child.wait_with_output().expect("wait");
+            assert!(out.status.success(), "round {round}");
+            printed += String::from_utf8_lossy(&out.stdout).matches("password:").count();
+        }
+        assert_eq!(
+            printed, 1,
+            "round {round}: one node prints the one password that was stored"
+        );
+
+        let out = crate::process::ferrodesk(&[
+            "token",
+            "create",
+            "--database-url",
+            &db,
+            "--name",
+            "check",
+            "--role",
+            "admin",
+        ])
+        .output()
+        .expect("token create");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let (child, url) = crate::process::spawn_server(&db, &[]).await;
+        let admin = ferrodesk_client::Client::new(&url, &token).expect("client");
+        let staff = admin.staff(&ListQuery::default()).await.expect("staff");
+        assert_eq!(staff.data.len(), 1, "round {round}: one first admin");
+        signal(&child, "-TERM");
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("password:"),
+            "printed once only"
+        );
+    }
+}
