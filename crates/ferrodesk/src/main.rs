@@ -110,7 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let overrides = Overrides {
         listen,
-        database_url: cli.database_url.clone(),
+        database_url: cli.database_url.as_deref().map(Into::into),
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     init_tracing(&settings);

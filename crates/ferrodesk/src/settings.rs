@@ -102,7 +102,7 @@ fn serialize_database_url<S: serde::Serializer>(url: &Secret, serializer: S) -> 
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub listen: Option<String>,
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
 }
 
 /// Keys whose values are secret: masked by `ferrodesk config`, readable from `*_FILE`.
@@ -180,7 +180,10 @@ impl Settings {
                 .source(Some(plain.into_iter().collect())),
         );
         builder = builder.set_override_option("listen", overrides.listen.clone())?;
-        builder = builder.set_override_option("database_url", overrides.database_url.clone())?;
+        builder = builder.set_override_option(
+            "database_url",
+            overrides.database_url.as_ref().map(|url| url.expose().to_owned()),
+        )?;
         let settings: Settings = builder.build()?.try_deserialize().context("invalid configuration")?;
         settings.validate()?;
         Ok(settings)
