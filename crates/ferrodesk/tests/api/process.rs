@@ -583,3 +583,47 @@ fn running_as_root() -> bool {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
 }
+
+/// With debug logging on, neither the bootstrap secrets nor the database password reach the output.
+#[tokio::test]
+async fn secrets_never_reach_the_log() {
+    let (db, _dir) = fresh_database().await;
+    // The throwaway PostgreSQL trusts local connections, so any password in the URL is accepted (and must
+    // not be printed); a SQLite URL has none.
+    let db = if on_postgres() {
+        db.replacen(
+            "postgres://postgres@",
+            "postgres://postgres:db-password-never-logged@",
+            1,
+        )
+    } else {
+        db
+    };
+    let token = "bootstrap token never logged";
+    let password = "admin password never logged";
+    let env = [
+        ("FERRODESK_ADMIN_TOKEN", token),
+        ("FERRODESK_ADMIN_EMAIL", "secret-check@example.com"),
+        ("FERRODESK_ADMIN_PASSWORD", password),
+        ("RUST_LOG", "debug"),
+    ];
+    let (child, url) = spawn_server(&db, &env).await;
+    let admin = ferrodesk_client::Client::new(&url, token).expect("client");
+    admin.me().await.expect("me");
+    assert_code(
+        admin.with_token("a wrong token never logged").me().await,
+        ErrorCode::Unauthenticated,
+    );
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(output.contains("DEBUG"), "debug logging was on");
+    for secret in ["never logged", "db-password"] {
+        assert!(!output.contains(secret), "{secret:?} appears in the output");
+    }
+}
