@@ -187,7 +187,8 @@ impl FromRequestParts<AppState> for Meta {
 /// The client address: the peer, unless the peer is a trusted proxy, in which case the right-most address of
 /// `X-Forwarded-For` that is not itself a trusted proxy.
 pub fn client_ip(peer: IpAddr, forwarded: Option<&str>, trusted: &[ipnet::IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    // An IPv4 peer on a dual-stack listener shows as `::ffff:a.b.c.d`: compare it as the IPv4 address it is.
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&ip.to_canonical()));
     if !is_trusted(&peer) {
         return peer;
     }
@@ -245,6 +246,8 @@ mod tests {
         // A chain of two proxies inside the ranges: the hop before them is the client.
         assert_eq!(client_ip(v4_proxy, Some("203.0.113.9, 10.9.9.9"), &ranges), client);
         assert_eq!(client_ip(v6_proxy, Some("203.0.113.9"), &ranges), client);
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().expect("mapped");
+        assert_eq!(client_ip(mapped, Some("203.0.113.9"), &ranges), client);
         let outside: IpAddr = [11, 0, 0, 1].into();
         assert_eq!(client_ip(outside, Some("203.0.113.9"), &ranges), outside);
     }
