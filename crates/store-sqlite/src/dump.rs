@@ -93,12 +93,8 @@ fn cell(value: ValueRef<'_>, column: &Column, table: &Table) -> Result<Cell> {
 pub async fn loader(url: &str) -> Result<Box<dyn Loader>> {
     let path = file_path(url)
         .ok_or_else(|| StoreError::Unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?;
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Unavailable(format!("cannot create directory {}: {e}", dir.display())))?;
-    }
+    // Private directory and file: the copy holds password and token hashes.
+    crate::files::prepare(path)?;
     let mut conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)
         .map_err(failed("cannot open the database"))?;
     // Leaving WAL mode needs the only connection to the file: a running server makes this fail.

@@ -42,6 +42,7 @@ mod batch;
 mod checkpoint;
 mod dialect;
 pub mod dump;
+pub mod files;
 mod migrate;
 
 /// How many read connections may be open; reads run beside the one writer.
@@ -82,12 +83,7 @@ impl SqliteStore {
         let path = file_path(url)
             .ok_or_else(|| StoreError::Unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?
             .to_path_buf();
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Unavailable(format!("cannot create directory {}: {e}", dir.display())))?;
-        }
+        files::prepare(&path)?;
         let cannot_open =
             |e: rusqlite::Error| StoreError::Unavailable(format!("cannot open SQLite database {url:?}: {e}"));
         let mut write =
@@ -167,7 +163,7 @@ impl Drop for ReadConn {
 }
 
 /// The file behind a `sqlite:` URL, if it names one.
-fn file_path(url: &str) -> Option<&Path> {
+pub fn file_path(url: &str) -> Option<&Path> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty()).then(|| Path::new(path))

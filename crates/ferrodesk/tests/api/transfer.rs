@@ -191,11 +191,11 @@ fn sqlite_url(dir: &Path) -> String {
 
 #[tokio::test]
 async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
-    let scratch = std::env::temp_dir().join(unique("ferrodesk-transfer"));
-    std::fs::create_dir_all(&scratch).expect("scratch dir");
+    let scratch_dir = temp_dir();
+    let scratch = scratch_dir.path();
 
     // Made on SQLite, copied while the server runs.
-    let source = TestServer::start_with(sqlite_url(&scratch.join("a")), None).await;
+    let source = TestServer::start_on(sqlite_url(&scratch.join("a")), None, |_| {}).await;
     let end_user_token = fill(&source).await;
     let paths = paths(&source).await;
     let before = read_all(&source, &paths).await;
@@ -206,11 +206,11 @@ async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
     source.shutdown().await;
 
     // Into the other backend (PostgreSQL when the suite runs on it).
-    let (target_url, _) = fresh_database().await;
+    let (target_url, _target_dir) = fresh_database().await;
     restore(&target_url, &first);
     let (ok, out) = cli(&["restore", &first.to_string_lossy()], &target_url);
     assert!(!ok && out.contains("not empty"), "a second restore is refused: {out}");
-    let target = TestServer::start_with(target_url.clone(), None).await;
+    let target = TestServer::start_on(target_url.clone(), None, |_| {}).await;
     assert_same(&before, &read_all(&target, &paths).await, "after the first restore");
     assert_eq!(found(&target, "café").await, searched);
     target
@@ -239,18 +239,16 @@ async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
     // And back to SQLite.
     let back_url = sqlite_url(&scratch.join("b"));
     restore(&back_url, &second);
-    let back = TestServer::start_with(back_url, None).await;
+    let back = TestServer::start_on(back_url, None, |_| {}).await;
     assert_same(&moved, &read_all(&back, &paths).await, "after the way back");
     back.shutdown().await;
-
-    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 #[tokio::test]
 async fn a_damaged_copy_restores_nothing() {
-    let scratch = std::env::temp_dir().join(unique("ferrodesk-damaged"));
-    std::fs::create_dir_all(&scratch).expect("scratch dir");
-    let source = TestServer::start_with(sqlite_url(&scratch.join("a")), None).await;
+    let scratch_dir = temp_dir();
+    let scratch = scratch_dir.path();
+    let source = TestServer::start_on(sqlite_url(&scratch.join("a")), None, |_| {}).await;
     fill(&source).await;
     let file = scratch.join("copy.jsonl.gz");
     export(&source.database_url, &file);
@@ -287,7 +285,7 @@ async fn a_damaged_copy_restores_nothing() {
         gz.write_all(cut.as_bytes()).expect("write");
         gz.finish().expect("finish");
     }
-    let (target_url, _) = fresh_database().await;
+    let (target_url, _target_dir) = fresh_database().await;
     let (ok, out) = cli(&["restore", &truncated.to_string_lossy()], &target_url);
     assert!(!ok && out.contains("nothing was restored"), "{out}");
 
@@ -297,8 +295,7 @@ async fn a_damaged_copy_restores_nothing() {
     // Not a copy at all.
     let junk = scratch.join("junk.gz");
     std::fs::write(&junk, b"hello").expect("write");
-    let (other_url, _) = fresh_database().await;
+    let (other_url, _other_dir) = fresh_database().await;
     let (ok, out) = cli(&["restore", &junk.to_string_lossy()], &other_url);
     assert!(!ok && out.contains("not a gzip file"), "{out}");
-    let _ = std::fs::remove_dir_all(&scratch);
 }
