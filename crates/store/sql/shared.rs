@@ -526,6 +526,21 @@ impl<C: Conn> Reader for SqlConn<C> {
         rows_of(rows, reply_row)
     }
 
+    async fn reply_page(&mut self, ticket_id: i64, include_internal: bool, page: &PageRequest) -> Result<Vec<Reply>> {
+        let rows = db::query(sql(format!(
+            "SELECT {REPLY_COLS} FROM replies WHERE ticket_id = $1 AND ($2 OR internal = FALSE) AND id > $3 \
+             ORDER BY id LIMIT $4"
+        )))
+        .bind(ticket_id)
+        .bind(include_internal)
+        .bind(page.after_id())
+        .bind(i64::from(page.limit))
+        .fetch_all(self.conn.db().await?)
+        .await
+        .map_err(map_err)?;
+        rows_of(rows, reply_row)
+    }
+
     async fn event(&mut self, id: i64) -> Result<Option<Event>> {
         by_id(self.conn.db().await?, EVENT_COLS, "events", id, event_row).await
     }

@@ -20,6 +20,11 @@ impl PageRequest {
     pub fn before_id(&self) -> i64 {
         self.after.as_ref().map_or(i64::MAX, |c| c.id)
     }
+
+    /// Id-ordered pages oldest first: rows with ids above this one.
+    pub fn after_id(&self) -> i64 {
+        self.after.as_ref().map_or(0, |c| c.id)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -96,6 +96,8 @@ pub trait Reader: Send {
     async fn ticket_list(&mut self, filter: &TicketFilter) -> Result<Vec<Ticket>>;
     async fn reply(&mut self, id: i64) -> Result<Option<Reply>>;
     async fn reply_list(&mut self, ticket_id: i64, include_internal: bool) -> Result<Vec<Reply>>;
+    /// One page of a ticket's replies, oldest first: those with ids above the page's cursor.
+    async fn reply_page(&mut self, ticket_id: i64, include_internal: bool, page: &PageRequest) -> Result<Vec<Reply>>;
 
     async fn event(&mut self, id: i64) -> Result<Option<Event>>;
     async fn event_list(&mut self, filter: &EventFilter) -> Result<Vec<Event>>;

@@ -177,6 +177,39 @@ pub(super) async fn department_list_pages(s: Arc<dyn Store>) {
     assert_eq!(all.len(), 4);
 }
 
+pub(super) async fn reply_list_pages(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let tickets = insert_tickets(&s, vec![new_ticket(&world, "Paged"), new_ticket(&world, "Other")]).await;
+    let mut made = Vec::new();
+    for i in 0..7 {
+        made.push(new_reply(tickets[0].id, &format!("reply {i}"), i % 3 == 2));
+    }
+    made.push(new_reply(tickets[1].id, "elsewhere", false));
+    let replies = insert_replies(&s, made).await;
+    let all: Vec<i64> = replies[..7].iter().map(|r| r.id).collect();
+    let public: Vec<i64> = replies[..7].iter().filter(|r| !r.internal).map(|r| r.id).collect();
+    let mut r = reader(&s).await;
+    for limit in [1, 2, 3, 50] {
+        for (internal, expected) in [(true, &all), (false, &public)] {
+            // Oldest first: each page continues after the last id of the one before.
+            let mut got: Vec<i64> = Vec::new();
+            let mut after: Option<Cursor> = None;
+            loop {
+                let page = PageRequest {
+                    limit,
+                    after: after.clone(),
+                };
+                let rows = ids(&r.reply_page(tickets[0].id, internal, &page).await.expect("reply_page"));
+                assert!(rows.len() <= limit as usize, "a page is longer than its limit {limit}");
+                let Some(&last) = rows.last() else { break };
+                after = Some(Cursor { key: 0, id: last });
+                got.extend(rows);
+            }
+            assert_eq!(&got, expected, "limit {limit}, internal {internal}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------- checks: tickets
 
 /// Tickets spread over two departments, customers, users and agents, with every status and priority.

@@ -65,6 +65,7 @@ pub fn checks() -> Vec<Check> {
         customer_list_pages,
         end_user_list_pages,
         department_list_pages,
+        reply_list_pages,
         ticket_list_filters,
         ticket_list_sorts_and_cursors,
         ticket_list_terms,
