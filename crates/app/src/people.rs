@@ -5,9 +5,10 @@ use crate::{
     App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json,
     require_staff,
 };
-use api_types::{CustomerPatch, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
+use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
 use domain::event::{EntityType, EventAction};
 use domain::{Customer, Email, EndUser, Principal};
+use store::DeletedFilter;
 use store::time::now;
 
 fn check_name(fields: &mut Fields, name: &str) -> String {
@@ -28,6 +29,14 @@ fn check_phone(fields: &mut Fields, phone: Option<String>) -> Option<String> {
         fields.add("phone", "must be at most 50 characters");
     }
     Some(phone)
+}
+
+fn deleted_filter(q: Option<DeletedQuery>) -> DeletedFilter {
+    match q {
+        None => DeletedFilter::Exclude,
+        Some(DeletedQuery::Only) => DeletedFilter::Only,
+        Some(DeletedQuery::Include) => DeletedFilter::Include,
+    }
 }
 
 fn check_tags(fields: &mut Fields, tags: Option<Vec<String>>) -> Vec<String> {
@@ -104,7 +113,7 @@ impl App {
             .store()
             .read()
             .await?
-            .customer_list(q.deleted.unwrap_or(false), &page)
+            .customer_list(deleted_filter(q.deleted), &page)
             .await?;
         Ok(paged(rows, &page, |c| by_id(c.id)))
     }
@@ -289,7 +298,12 @@ impl App {
             Some(own) => Some(own),
             None => q.customer_id,
         };
-        let deleted = q.deleted.unwrap_or(false) && p.is_staff();
+        // End users never see deleted people, whatever they ask for.
+        let deleted = if p.is_staff() {
+            deleted_filter(q.deleted)
+        } else {
+            DeletedFilter::Exclude
+        };
         let page = page_request(q.limit, q.cursor.as_deref())?;
         let rows = self
             .store()

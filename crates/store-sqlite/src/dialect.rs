@@ -85,6 +85,10 @@ pub async fn index_new_reply<C: Conn>(conn: &mut C, ticket_id: i64, message: &st
     queue_or_run(conn, None, text, vec![Value::from(message), Value::from(ticket_id)]).await
 }
 
+/// End users found by search: not deleted, and neither is their customer.
+const LIVE_END_USER: &str = "AND e.deleted_at IS NULL \
+     AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id AND c.deleted_at IS NULL)";
+
 pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
     let person = |fts: &str| format!("{fts}.name || ' ' || {fts}.email || ' ' || {fts}.phone");
@@ -126,7 +130,7 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                     "end_users",
                     "name",
                     &person("end_user_fts"),
-                    "AND e.deleted_at IS NULL",
+                    LIVE_END_USER,
                 ),
                 fts_query(&r.terms, None),
             ),

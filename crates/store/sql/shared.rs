@@ -18,7 +18,7 @@ pub use super::db::map_err;
 use super::{Db, DbConn, DbRow, dialect};
 use store::time::{from_micros, to_micros};
 use store::{
-    AssignedFilter, EndUserCredentials, EventFilter, PageRequest, Reader, Result, SearchKind, SearchRequest, SearchRow,
+    AssignedFilter, DeletedFilter, EndUserCredentials, EventFilter, PageRequest, Reader, Result, SearchKind, SearchRequest, SearchRow,
     StaffCredentials, StoreError, TicketFilter, TicketSort, Writer,
 };
 use domain::event::{EntityType, EventAction, EventData, EventSource, NewEvent};
@@ -397,8 +397,12 @@ impl<C: Conn> Reader for SqlConn<C> {
         by_id(self.conn.db().await?, CUSTOMER_COLS, "customers", id, customer_row).await
     }
 
-    async fn customer_list(&mut self, deleted: bool, page: &PageRequest) -> Result<Vec<Customer>> {
-        let condition = if deleted { "AND deleted_at IS NOT NULL" } else { "AND deleted_at IS NULL" };
+    async fn customer_list(&mut self, deleted: DeletedFilter, page: &PageRequest) -> Result<Vec<Customer>> {
+        let condition = match deleted {
+            DeletedFilter::Exclude => "AND deleted_at IS NULL",
+            DeletedFilter::Only => "AND deleted_at IS NOT NULL",
+            DeletedFilter::Include => "",
+        };
         id_page(self.conn.db().await?, CUSTOMER_COLS, "customers", condition, None, page, customer_row).await
     }
 
@@ -434,8 +438,19 @@ impl<C: Conn> Reader for SqlConn<C> {
         row.as_ref().map(end_user_row).transpose()
     }
 
-    async fn end_user_list(&mut self, customer_id: Option<i64>, deleted: bool, page: &PageRequest) -> Result<Vec<EndUser>> {
-        let deleted_cond = if deleted { "AND deleted_at IS NOT NULL" } else { "AND deleted_at IS NULL" };
+    async fn end_user_list(&mut self, customer_id: Option<i64>, deleted: DeletedFilter, page: &PageRequest) -> Result<Vec<EndUser>> {
+        // An end user of a soft-deleted customer is hidden with it (their own deleted_at stays as it was).
+        let deleted_cond = match deleted {
+            DeletedFilter::Exclude => {
+                "AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM customers c WHERE c.id = end_users.customer_id \
+                 AND c.deleted_at IS NULL)"
+            }
+            DeletedFilter::Only => {
+                "AND (deleted_at IS NOT NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = end_users.customer_id \
+                 AND c.deleted_at IS NOT NULL))"
+            }
+            DeletedFilter::Include => "",
+        };
         let condition = match customer_id {
             Some(_) => format!("{deleted_cond} AND customer_id = $3"),
             None => deleted_cond.to_owned(),

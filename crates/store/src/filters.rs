@@ -27,6 +27,18 @@ impl PageRequest {
     }
 }
 
+/// Which soft-deleted records a list shows. An end user counts as deleted while their customer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeletedFilter {
+    /// Only records that are not deleted (the default of every list).
+    #[default]
+    Exclude,
+    /// Only deleted records.
+    Only,
+    /// Deleted and live records alike.
+    Include,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AssignedFilter {
     Nobody,

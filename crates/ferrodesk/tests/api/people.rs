@@ -70,7 +70,7 @@ async fn customers_crud_soft_delete_restore() {
     assert_eq!(
         agent
             .customers(&ListQuery {
-                deleted: Some(true),
+                deleted: Some(DeletedQuery::Only),
                 ..Default::default()
             })
             .await
@@ -253,7 +253,7 @@ async fn end_users_crud_and_scope() {
     assert_eq!(
         agent
             .end_users(&ListQuery {
-                deleted: Some(true),
+                deleted: Some(DeletedQuery::Only),
                 ..Default::default()
             })
             .await
@@ -272,5 +272,126 @@ async fn end_users_crud_and_scope() {
             .len(),
         2
     );
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn deleted_filter_is_only_include_or_left_out() {
+    let s = TestServer::start().await;
+    let mut made = Vec::new();
+    for name in ["Kept One", "Gone One", "Kept Two"] {
+        made.push(
+            s.admin
+                .create_customer(&NewCustomer {
+                    name: name.into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("customer"),
+        );
+    }
+    s.admin.delete_customer(made[1].id).await.expect("soft delete");
+    let list = |deleted: Option<DeletedQuery>| {
+        let admin = s.admin.clone();
+        async move {
+            let page = admin
+                .customers(&ListQuery {
+                    deleted,
+                    ..Default::default()
+                })
+                .await
+                .expect("list");
+            page.data.iter().map(|c| c.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list(None).await, [made[2].id, made[0].id], "deleted ones are left out by default");
+    assert_eq!(list(Some(DeletedQuery::Only)).await, [made[1].id]);
+    assert_eq!(
+        list(Some(DeletedQuery::Include)).await,
+        [made[2].id, made[1].id, made[0].id]
+    );
+    for bad in ["true", "1", "yes", "ONLY", ""] {
+        for path in ["/api/v1/customers", "/api/v1/end-users"] {
+            let p = assert_code(
+                s.admin
+                    .get_query::<Page<Customer>, _>(path, &[("deleted", bad)])
+                    .await,
+                ErrorCode::ValidationFailed,
+            );
+            assert_eq!(fields(&p), ["deleted"], "{path}?deleted={bad}");
+        }
+    }
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn end_users_vanish_with_their_customer_and_come_back() {
+    let s = TestServer::start().await;
+    let agent = s.agent().await;
+    let pat = s.customer().await;
+    let alone = agent
+        .create_end_user(&NewEndUser {
+            customer_id: pat.customer.id,
+            name: "Quentin Deleted".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("end user");
+    agent.delete_end_user(alone.id).await.expect("delete the end user alone");
+    let other = s.customer().await;
+    let end_user_ids = |q: ListQuery| {
+        let agent = agent.clone();
+        async move {
+            let page = agent.end_users(&q).await.expect("end users");
+            page.data.iter().map(|u| u.id).collect::<Vec<_>>()
+        }
+    };
+    let found = |name: &'static str| {
+        let agent = agent.clone();
+        async move {
+            let hits = agent
+                .search(&SearchQuery {
+                    q: name.into(),
+                    types: Some("end_users".into()),
+                    limit: None,
+                })
+                .await
+                .expect("search");
+            hits.data.iter().map(|h| h.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("Pat").await.len(), 2, "both Pats found while their customers live");
+
+    agent.delete_customer(pat.customer.id).await.expect("delete customer");
+    assert_eq!(end_user_ids(ListQuery::default()).await, [other.end_user.id]);
+    assert!(
+        agent
+            .customer_end_users(pat.customer.id, &ListQuery::default())
+            .await
+            .expect("customer's end users")
+            .data
+            .is_empty()
+    );
+    assert_eq!(found("Pat").await, [other.end_user.id], "search drops them too");
+    assert_eq!(
+        end_user_ids(ListQuery {
+            deleted: Some(DeletedQuery::Only),
+            ..Default::default()
+        })
+        .await,
+        [alone.id, pat.end_user.id],
+        "deleted=only shows them as deleted"
+    );
+    // The end user's own record is untouched.
+    assert_eq!(agent.end_user(pat.end_user.id).await.expect("get").deleted_at, None);
+
+    agent.restore_customer(pat.customer.id).await.expect("restore customer");
+    assert_eq!(
+        end_user_ids(ListQuery::default()).await,
+        [other.end_user.id, pat.end_user.id],
+        "back with their customer; the one deleted on its own stays deleted"
+    );
+    assert_eq!(found("Pat").await.len(), 2);
+    assert_eq!(agent.end_user(pat.end_user.id).await.expect("get"), pat.end_user);
     s.shutdown().await;
 }

@@ -89,7 +89,7 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
         1
     );
     assert_eq!(
-        r.customer_list(false, &PageRequest::first(10))
+        r.customer_list(DeletedFilter::Exclude, &PageRequest::first(10))
             .await
             .expect("customer_list")
             .len(),

@@ -9,7 +9,7 @@
 
 use crate::time::{from_micros, now, to_micros};
 use crate::{
-    AssignedFilter, EventFilter, MARK_END, MARK_START, PageRequest, Reader, SearchKind, SearchRequest, SearchRow,
+    AssignedFilter, DeletedFilter, EventFilter, MARK_END, MARK_START, PageRequest, Reader, SearchKind, SearchRequest, SearchRow,
     Store, StoreError, TicketFilter, TicketSort, Writer,
 };
 use domain::event::NewEvent;

@@ -31,13 +31,13 @@ pub(super) async fn fresh_store_is_empty(s: Arc<dyn Store>) {
             .is_empty()
     );
     assert!(
-        r.customer_list(false, &PageRequest::first(10))
+        r.customer_list(DeletedFilter::Exclude, &PageRequest::first(10))
             .await
             .expect("customer_list")
             .is_empty()
     );
     assert!(
-        r.end_user_list(None, false, &PageRequest::first(10))
+        r.end_user_list(None, DeletedFilter::Exclude, &PageRequest::first(10))
             .await
             .expect("end_user_list")
             .is_empty()
@@ -400,11 +400,11 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
     );
     assert_eq!(r.customer(bare.id).await.expect("customer"), Some(filled));
     assert_eq!(
-        ids(&r.customer_list(true, &PageRequest::first(10)).await.expect("list")),
+        ids(&r.customer_list(DeletedFilter::Only, &PageRequest::first(10)).await.expect("list")),
         vec![full.id]
     );
     assert_eq!(
-        ids(&r.customer_list(false, &PageRequest::first(10)).await.expect("list")),
+        ids(&r.customer_list(DeletedFilter::Exclude, &PageRequest::first(10)).await.expect("list")),
         vec![bare.id]
     );
     drop(r);
@@ -419,7 +419,7 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
     let mut r = reader(&s).await;
     assert_eq!(r.customer(full.id).await.expect("customer"), Some(restored));
     assert!(
-        r.customer_list(true, &PageRequest::first(10))
+        r.customer_list(DeletedFilter::Only, &PageRequest::first(10))
             .await
             .expect("list")
             .is_empty()

@@ -291,6 +291,34 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
         vec![zl.id],
         "restored"
     );
+    drop(r);
+
+    // End users vanish with their customer and come back with it.
+    let mut w = writer(&s).await;
+    w.update_customer(&Customer {
+        deleted_at: Some(now()),
+        ..zi.clone()
+    })
+    .await
+    .expect("soft delete");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert!(
+        search(&mut r, &["alice"], &[SearchKind::EndUser], None)
+            .await
+            .is_empty(),
+        "an end user of a soft-deleted customer is found"
+    );
+    drop(r);
+    let mut w = writer(&s).await;
+    w.update_customer(&zi).await.expect("restore");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert_eq!(
+        ids(&search(&mut r, &["alice"], &[SearchKind::EndUser], None).await),
+        vec![al.id],
+        "end user back with the customer"
+    );
 }
 
 pub(super) async fn verbatim_text(s: Arc<dyn Store>) {
