@@ -268,6 +268,10 @@ body! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub city: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub country: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub external_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<String>>,
@@ -284,6 +288,12 @@ body! {
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
         pub phone: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub city: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub country: Option<Option<String>>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
         pub external_id: Option<Option<String>>,

@@ -39,6 +39,15 @@ fn deleted_filter(q: Option<DeletedQuery>) -> DeletedFilter {
     }
 }
 
+/// An optional place name (`city`, `country`): trimmed, empty means none, at most 100 characters.
+fn check_place(fields: &mut Fields, field: &str, value: Option<String>) -> Option<String> {
+    let value = clean(value)?;
+    if value.chars().count() > 100 {
+        fields.add(field, "must be at most 100 characters");
+    }
+    Some(value)
+}
+
 fn check_tags(fields: &mut Fields, tags: Option<Vec<String>>) -> Vec<String> {
     let mut out: Vec<String> = tags
         .unwrap_or_default()
@@ -64,6 +73,8 @@ impl App {
             name: check_name(&mut fields, &input.name),
             email: check_email(&mut fields, input.email),
             phone: check_phone(&mut fields, input.phone),
+            city: check_place(&mut fields, "city", input.city),
+            country: check_place(&mut fields, "country", input.country),
             external_id: clean(input.external_id),
             tags: check_tags(&mut fields, input.tags),
             created_at: at,
@@ -142,6 +153,12 @@ impl App {
         }
         if let Some(phone) = patch.phone {
             c.phone = check_phone(&mut fields, phone);
+        }
+        if let Some(city) = patch.city {
+            c.city = check_place(&mut fields, "city", city);
+        }
+        if let Some(country) = patch.country {
+            c.country = check_place(&mut fields, "country", country);
         }
         if let Some(ext) = patch.external_id {
             c.external_id = clean(ext);

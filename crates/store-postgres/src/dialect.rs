@@ -66,18 +66,19 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
             continue;
         }
         // End users of a soft-deleted customer vanish with it.
-        let (table, live) = if *kind == SearchKind::Customer {
-            ("customers", "e.deleted_at IS NULL")
+        let (table, live, text) = if *kind == SearchKind::Customer {
+            ("customers", "e.deleted_at IS NULL", "|| ' ' || coalesce(e.city, '')")
         } else {
             (
                 "end_users",
                 "e.deleted_at IS NULL AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id \
                  AND c.deleted_at IS NULL)",
+                "",
             )
         };
         let sql = format!(
             "SELECT e.id, e.name AS title, e.name || ' ' || coalesce(e.email, '') || ' ' || coalesce(e.phone, '') \
-             AS text, h.score \
+             {text} AS text, h.score \
              FROM (SELECT id, score FROM \
                      (SELECT e.id, ts_rank(e.search, q)::float8 AS score FROM {table} e, plainto_tsquery('simple', $1) q \
                       WHERE e.search @@ q AND {live} \

@@ -118,7 +118,7 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                     "",
                     "customers",
                     "name",
-                    &person("customer_fts"),
+                    &format!("{} || ' ' || customer_fts.city", person("customer_fts")),
                     "AND e.deleted_at IS NULL",
                 ),
                 fts_query(&r.terms, None),

@@ -112,7 +112,8 @@ fn department_row(r: &DbRow) -> Result<Department> {
     })
 }
 
-const CUSTOMER_COLS: &str = "id, name, email, phone, external_id, tags, created_at, updated_at, deleted_at";
+const CUSTOMER_COLS: &str =
+    "id, name, email, phone, city, country, external_id, tags, created_at, updated_at, deleted_at";
 
 fn customer_row(r: &DbRow) -> Result<Customer> {
     Ok(Customer {
@@ -120,6 +121,8 @@ fn customer_row(r: &DbRow) -> Result<Customer> {
         name: r.try_get("name").map_err(map_err)?,
         email: r.try_get("email").map_err(map_err)?,
         phone: r.try_get("phone").map_err(map_err)?,
+        city: r.try_get("city").map_err(map_err)?,
+        country: r.try_get("country").map_err(map_err)?,
         external_id: r.try_get("external_id").map_err(map_err)?,
         tags: from_json_text("customer tags", r.try_get::<&str, _>("tags").map_err(map_err)?)?,
         created_at: from_micros(r.try_get("created_at").map_err(map_err)?),
@@ -739,8 +742,8 @@ impl<C: Finish> Writer for SqlConn<C> {
 
     async fn insert_customer(&mut self, c: &Customer) -> Result<Customer> {
         let id: i64 = db::query_scalar(
-            "INSERT INTO customers (name, email, phone, external_id, tags, created_at, updated_at, deleted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO customers (name, email, phone, external_id, tags, created_at, updated_at, deleted_at, city, \
+             country) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(&c.name)
         .bind(&c.email)
@@ -750,6 +753,8 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(to_micros(c.created_at))
         .bind(to_micros(c.updated_at))
         .bind(c.deleted_at.map(to_micros))
+        .bind(&c.city)
+        .bind(&c.country)
         .fetch_one(self.conn.db().await?)
         .await
         .map_err(map_err)?;
@@ -759,7 +764,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     async fn update_customer(&mut self, c: &Customer) -> Result<()> {
         let q = db::query(
             "UPDATE customers SET name = $2, email = $3, phone = $4, external_id = $5, tags = $6, updated_at = $7, \
-             deleted_at = $8 WHERE id = $1",
+             deleted_at = $8, city = $9, country = $10 WHERE id = $1",
         )
         .bind(c.id)
         .bind(&c.name)
@@ -768,7 +773,9 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(&c.external_id)
         .bind(json_text(&c.tags)?)
         .bind(to_micros(c.updated_at))
-        .bind(c.deleted_at.map(to_micros));
+        .bind(c.deleted_at.map(to_micros))
+        .bind(&c.city)
+        .bind(&c.country);
         exec(self.conn.db().await?, q).await.map(drop)
     }
 

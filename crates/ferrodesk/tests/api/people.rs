@@ -12,6 +12,7 @@ async fn customers_crud_soft_delete_restore() {
             phone: Some("+1 555 0100".into()),
             external_id: Some("crm-42".into()),
             tags: Some(vec!["vip".into(), "vip".into(), "eu".into()]),
+            ..Default::default()
         })
         .await
         .expect("create");
@@ -393,5 +394,94 @@ async fn end_users_vanish_with_their_customer_and_come_back() {
     );
     assert_eq!(found("Pat").await.len(), 2);
     assert_eq!(agent.end_user(pat.end_user.id).await.expect("get"), pat.end_user);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn customers_have_city_and_country() {
+    let s = TestServer::start().await;
+    let agent = s.agent().await;
+    let c = agent
+        .create_customer(&NewCustomer {
+            name: "Bäckerei Schmidt".into(),
+            city: Some("  Zürich ".into()),
+            country: Some("Switzerland".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("create with city and country");
+    assert_eq!(
+        (c.city.as_deref(), c.country.as_deref()),
+        (Some("Zürich"), Some("Switzerland"))
+    );
+    assert_eq!(agent.customer(c.id).await.expect("get"), c);
+    let body: serde_json::Value = agent.get(&format!("/api/v1/customers/{}", c.id)).await.expect("raw get");
+    assert_eq!((body["city"].as_str(), body["country"].as_str()), (Some("Zürich"), Some("Switzerland")));
+
+    // Search finds customers by city.
+    let hits = agent
+        .search(&SearchQuery {
+            q: "Zürich".into(),
+            types: Some("customers".into()),
+            limit: None,
+        })
+        .await
+        .expect("search by city");
+    assert_eq!(hits.data.iter().map(|h| h.id).collect::<Vec<_>>(), [c.id]);
+
+    let moved = agent
+        .update_customer(
+            c.id,
+            &CustomerPatch {
+                city: Some(Some("Genève".into())),
+                country: Some(None),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("patch");
+    assert_eq!((moved.city.as_deref(), moved.country.as_deref()), (Some("Genève"), None));
+    assert_eq!(agent.customer(c.id).await.expect("get"), moved);
+    let search = |q: &'static str| {
+        let agent = agent.clone();
+        async move {
+            agent
+                .search(&SearchQuery {
+                    q: q.into(),
+                    types: Some("customers".into()),
+                    limit: None,
+                })
+                .await
+                .expect("search")
+                .data
+                .len()
+        }
+    };
+    assert_eq!(search("Genève").await, 1, "the index follows the new city");
+    assert_eq!(search("Zürich").await, 0, "the old city is gone from the index");
+
+    // The event carries the new fields.
+    let events = s
+        .admin
+        .customer_events(c.id, &EventQuery::default())
+        .await
+        .expect("events");
+    let updated = &events.data[0];
+    assert_eq!(updated.data.value["city"], "Genève");
+    assert_eq!(updated.data.old["city"], "Zürich");
+    assert_eq!(updated.data.old["country"], "Switzerland");
+
+    let p = assert_code(
+        agent
+            .create_customer(&NewCustomer {
+                name: "Too long".into(),
+                city: Some("x".repeat(101)),
+                country: Some("y".repeat(101)),
+                ..Default::default()
+            })
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["city", "country"]);
     s.shutdown().await;
 }

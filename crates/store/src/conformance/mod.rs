@@ -281,6 +281,8 @@ fn new_customer(name: &str, external_id: Option<&str>) -> Customer {
         name: name.into(),
         email: None,
         phone: None,
+        city: None,
+        country: None,
         external_id: external_id.map(str::to_owned),
         tags: vec![],
         created_at: now,

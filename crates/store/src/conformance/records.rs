@@ -356,6 +356,8 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
     let full = Customer {
         email: Some("billing@initech.example".into()),
         phone: Some("+1 555 0100".into()),
+        city: Some("München".into()),
+        country: Some("Germany".into()),
         tags: vec!["vip".into(), "münchen".into(), "".into()],
         created_at: created,
         updated_at: at(created, 3),
@@ -376,6 +378,8 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
         name: "Initrode".into(),
         email: None,
         phone: Some("+44 20 7946 0000".into()),
+        city: Some("London".into()),
+        country: None,
         external_id: Some("crm-43".into()),
         tags: vec!["former".into()],
         updated_at: deleted_at,
@@ -384,6 +388,8 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
     };
     let filled = Customer {
         email: Some("x@bare.example".into()),
+        city: Some("São Paulo".into()),
+        country: Some("Brazil".into()),
         external_id: Some("crm-44".into()),
         tags: vec!["a".into(), "b".into()],
         ..bare.clone()
