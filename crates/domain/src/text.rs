@@ -120,10 +120,13 @@ impl Slug {
         }
     }
 
-    /// Derives a slug from a display name; non-ASCII letters are dropped, runs of others become one dash.
-    pub fn from_name(name: &str) -> Result<Self, &'static str> {
-        let mut out = String::with_capacity(name.len());
-        for c in name.chars() {
+    /// Derives a slug from a display name in any script: transliterated to ASCII (`Поддержка` →
+    /// `podderzhka`), letters and digits kept in lower case, every run of anything else one dash, at most
+    /// 100 characters. `None` when nothing usable remains (the caller falls back to the record's id).
+    pub fn from_name(name: &str) -> Option<Self> {
+        let ascii = deunicode::deunicode_with_tofu(name, "-");
+        let mut out = String::with_capacity(ascii.len());
+        for c in ascii.chars() {
             if c.is_ascii_alphanumeric() {
                 out.push(c.to_ascii_lowercase());
             } else if !out.is_empty() && !out.ends_with('-') {
@@ -131,7 +134,7 @@ impl Slug {
             }
         }
         let trimmed: String = out.trim_end_matches('-').chars().take(100).collect();
-        Self::parse(trimmed.trim_end_matches('-')).map_err(|_| "cannot derive a slug from this name; give one")
+        Self::parse(trimmed.trim_end_matches('-')).ok()
     }
 
     pub fn as_str(&self) -> &str {
@@ -172,18 +175,23 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(
-            Slug::from_name("Billing & Sales!").map(Slug::into_inner),
-            Ok("billing-sales".into())
-        );
-        assert!(Slug::from_name("日本").is_err());
+        let derived = |name: &str| Slug::from_name(name).map(Slug::into_inner);
+        assert_eq!(derived("Billing & Sales!").as_deref(), Some("billing-sales"));
+        assert_eq!(derived("Поддержка").as_deref(), Some("podderzhka"));
+        assert_eq!(derived("サポート").as_deref(), Some("sapoto"));
+        assert_eq!(derived("Service Après-Vente").as_deref(), Some("service-apres-vente"));
+        assert_eq!(derived("Kundendienst Österreich 2").as_deref(), Some("kundendienst-osterreich-2"));
+        assert_eq!(derived(&"я".repeat(120)).map(|s| s.len()), Some(100), "at most 100 characters");
+        for nothing in ["", "  ", "!!!", "---", "\u{e000}\u{e001}"] {
+            assert_eq!(derived(nothing), None, "{nothing:?}");
+        }
         assert!(Slug::parse("Bad").is_err());
     }
 
     proptest! {
         #[test]
         fn derived_slugs_always_parse(name in "\\PC{0,120}") {
-            if let Ok(slug) = Slug::from_name(&name) {
+            if let Some(slug) = Slug::from_name(&name) {
                 prop_assert!(Slug::parse(slug.as_str()).is_ok());
             }
         }
