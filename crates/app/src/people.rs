@@ -8,7 +8,7 @@ use crate::{
 use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
 use domain::event::{EntityType, EventAction};
 use domain::{Customer, Email, EndUser, Principal};
-use store::DeletedFilter;
+use store::{DeletedFilter, StoreError};
 use store::time::now;
 
 fn check_name(fields: &mut Fields, name: &str) -> String {
@@ -29,6 +29,21 @@ fn check_phone(fields: &mut Fields, phone: Option<String>) -> Option<String> {
         fields.add("phone", "must be at most 50 characters");
     }
     Some(phone)
+}
+
+/// A live end user of the same customer has this email: found by the check before the write, or, when a
+/// concurrent writer got there first, by the database's unique index (`end_users_customer_email`). Both
+/// answer the same.
+fn duplicate_email() -> AppError {
+    AppError::Conflict("this customer already has an end user with this email".into())
+}
+
+/// A write of an end user whose only unique rule is the email within its customer.
+fn end_user_write_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict(_) => duplicate_email(),
+        other => other.into(),
+    }
 }
 
 fn deleted_filter(q: Option<DeletedQuery>) -> DeletedFilter {
@@ -267,11 +282,12 @@ impl App {
         if let Some(email) = &user.email
             && tx.end_user_by_email(input.customer_id, email).await?.is_some()
         {
-            return Err(AppError::Conflict(
-                "this customer already has an end user with this email".into(),
-            ));
+            return Err(duplicate_email());
         }
-        let u = tx.insert_end_user(&user, hash.as_deref()).await?;
+        let u = tx
+            .insert_end_user(&user, hash.as_deref())
+            .await
+            .map_err(end_user_write_error)?;
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -398,15 +414,15 @@ impl App {
                 .await?
                 .is_some_and(|other| other.id != id)
         {
-            return Err(AppError::Conflict(
-                "this customer already has an end user with this email".into(),
-            ));
+            return Err(duplicate_email());
         }
         if u == old && hash.is_none() {
             return Ok(old);
         }
         u.updated_at = now();
-        tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref())).await?;
+        tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref()))
+            .await
+            .map_err(end_user_write_error)?;
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -441,7 +457,8 @@ impl App {
             updated_at: at,
             ..old.clone()
         };
-        tx.update_end_user(&u, None).await?;
+        // Restoring one whose email another live end user of the customer took meanwhile is a conflict.
+        tx.update_end_user(&u, None).await.map_err(end_user_write_error)?;
         let (action, name) = if deleted {
             (EventAction::Deleted, "EndUserDeleted")
         } else {

@@ -485,3 +485,66 @@ async fn customers_have_city_and_country() {
     assert_eq!(fields(&p), ["city", "country"]);
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn concurrent_creates_of_one_email_leave_one_end_user() {
+    let s = TestServer::start().await;
+    let customer = s
+        .admin
+        .create_customer(&NewCustomer {
+            name: "Racing Ltd".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("customer");
+    let body = |name: String| NewEndUser {
+        customer_id: customer.id,
+        name,
+        email: Some("same@racing.example".into()),
+        ..Default::default()
+    };
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let admin = s.admin.clone();
+        let body = body(format!("Racer {i}"));
+        tasks.push(tokio::spawn(async move { admin.create_end_user(&body).await }));
+    }
+    let mut won = Vec::new();
+    let mut lost = Vec::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(u) => won.push(u),
+            Err(e) => lost.push(assert_code(Err::<(), _>(e), ErrorCode::Conflict)),
+        }
+    }
+    assert_eq!((won.len(), lost.len()), (1, 19), "exactly one create wins");
+
+    // The losers got what a sequential duplicate gets.
+    let sequential = assert_code(
+        s.admin.create_end_user(&body("Late".into())).await,
+        ErrorCode::Conflict,
+    );
+    for p in &lost {
+        assert_eq!((p.title.as_str(), p.detail.as_deref()), (sequential.title.as_str(), sequential.detail.as_deref()));
+    }
+    let listed = s
+        .admin
+        .customer_end_users(customer.id, &ListQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(listed.data.iter().map(|u| u.id).collect::<Vec<_>>(), [won[0].id]);
+
+    // A soft-deleted end user keeps the email without blocking a new one, and cannot come back beside it.
+    s.admin.delete_end_user(won[0].id).await.expect("delete");
+    let next = s.admin.create_end_user(&body("Next".into())).await.expect("email free again");
+    let p = assert_code(s.admin.restore_end_user(won[0].id).await, ErrorCode::Conflict);
+    assert_eq!(p.detail, sequential.detail);
+    assert_eq!(
+        s.admin.customer_end_users(customer.id, &ListQuery::default()).await.expect("list").data.len(),
+        1,
+        "nothing written by the refused restore"
+    );
+    assert!(s.admin.end_user(won[0].id).await.expect("get").deleted_at.is_some());
+    assert_eq!(s.admin.end_user(next.id).await.expect("get"), next);
+    s.shutdown().await;
+}

@@ -57,6 +57,7 @@ pub fn checks() -> Vec<Check> {
         delete_ticket_removes_replies,
         event_round_trip,
         unique_constraints_conflict,
+        end_user_email_unique_among_live,
         foreign_keys_reference,
         writer_dropped_without_commit_rolls_back,
         many_writes_in_one_transaction,
