@@ -8,12 +8,17 @@ use store::{Result, SearchKind, SearchRequest, SearchRow};
 pub const FOR_UPDATE: &str = "";
 
 /// An FTS5 query that matches every term as a literal word (quotes doubled, so no operator injection),
-/// limited to `columns` when given.
+/// the last one also as a prefix (`"print"*`) when it is long enough (`domain::last_term_is_prefix`),
+/// limited to `columns` when given. Case and accents are folded by the tables' tokenizer
+/// (`unicode61 remove_diacritics 2`), for the query as for the text.
 pub fn fts_query(terms: &[String], columns: Option<&str>) -> String {
+    let prefix = domain::last_term_is_prefix(terms);
     terms
         .iter()
-        .map(|t| {
-            let phrase = format!("\"{}\"", t.replace('"', "\"\""));
+        .enumerate()
+        .map(|(i, t)| {
+            let star = if prefix && i + 1 == terms.len() { "*" } else { "" };
+            let phrase = format!("\"{}\"{star}", t.replace('"', "\"\""));
             match columns {
                 Some(c) => format!("{{{c}}} : {phrase}"),
                 None => phrase,
@@ -158,5 +163,17 @@ mod tests {
         let terms = vec!["a\"b".to_string(), "OR".to_string()];
         assert_eq!(fts_query(&terms, None), "\"a\"\"b\" \"OR\"");
         assert_eq!(fts_query(&terms[1..], Some("title body")), "{title body} : \"OR\"");
+    }
+
+    #[test]
+    fn the_last_term_is_a_prefix() {
+        let terms = vec!["paper".to_string(), "pri\"nt".to_string()];
+        assert_eq!(fts_query(&terms, None), "\"paper\" \"pri\"\"nt\"*");
+        assert_eq!(
+            fts_query(&terms, Some("title body")),
+            "{title body} : \"paper\" {title body} : \"pri\"\"nt\"*"
+        );
+        let short = vec!["printer".to_string(), "pa".to_string()];
+        assert_eq!(fts_query(&short, None), "\"printer\" \"pa\"", "too short to be a prefix");
     }
 }

@@ -710,9 +710,14 @@ pub(super) async fn ticket_list_terms(s: Arc<dyn Store>) {
         vec![a],
         "internal note with search_internal"
     );
+    assert_eq!(
+        term_ids(&mut r, &["print"], true).await,
+        vec![c, b, a],
+        "the last term matches as a prefix"
+    );
     assert!(
-        term_ids(&mut r, &["print"], true).await.is_empty(),
-        "terms are whole words, not prefixes"
+        term_ids(&mut r, &["print", "toner"], true).await.is_empty(),
+        "terms before the last are whole words, not prefixes"
     );
     assert!(term_ids(&mut r, &["nonexistent"], true).await.is_empty());
     // Every term must occur, in any of the searched texts.

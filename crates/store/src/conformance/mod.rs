@@ -75,6 +75,7 @@ pub fn checks() -> Vec<Check> {
         search_people,
         search_follows_edits,
         search_many_matches,
+        search_folds_accents_and_matches_prefixes,
         verbatim_text,
         event_list_filters,
         concurrent_writers,
