@@ -8,8 +8,8 @@ use crate::{
 use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
 use domain::event::{EntityType, EventAction};
 use domain::{Customer, Email, EndUser, Principal};
-use store::{DeletedFilter, StoreError};
 use store::time::now;
+use store::{DeletedFilter, StoreError};
 
 fn check_name(fields: &mut Fields, name: &str) -> String {
     let name = name.trim();

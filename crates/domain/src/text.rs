@@ -180,8 +180,15 @@ mod tests {
         assert_eq!(derived("Поддержка").as_deref(), Some("podderzhka"));
         assert_eq!(derived("サポート").as_deref(), Some("sapoto"));
         assert_eq!(derived("Service Après-Vente").as_deref(), Some("service-apres-vente"));
-        assert_eq!(derived("Kundendienst Österreich 2").as_deref(), Some("kundendienst-osterreich-2"));
-        assert_eq!(derived(&"я".repeat(120)).map(|s| s.len()), Some(100), "at most 100 characters");
+        assert_eq!(
+            derived("Kundendienst Österreich 2").as_deref(),
+            Some("kundendienst-osterreich-2")
+        );
+        assert_eq!(
+            derived(&"я".repeat(120)).map(|s| s.len()),
+            Some(100),
+            "at most 100 characters"
+        );
         for nothing in ["", "  ", "!!!", "---", "\u{e000}\u{e001}"] {
             assert_eq!(derived(nothing), None, "{nothing:?}");
         }
@@ -248,7 +255,10 @@ mod search_term_tests {
     fn prefix_rule() {
         let terms = |t: &[&str]| t.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert!(last_term_is_prefix(&terms(&["paper", "pri"])));
-        assert!(!last_term_is_prefix(&terms(&["printer", "pr"])), "two characters are too few");
+        assert!(
+            !last_term_is_prefix(&terms(&["printer", "pr"])),
+            "two characters are too few"
+        );
         assert!(last_term_is_prefix(&terms(&["日本語"])), "characters, not bytes");
         assert!(!last_term_is_prefix(&[]));
     }

@@ -287,7 +287,11 @@ mod tests {
     fn terms_are_quoted_and_the_last_is_a_prefix() {
         let terms = |t: &[&str]| t.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert_eq!(ts_terms(&terms(&["paper", "pri"])), "'paper' & 'pri':*");
-        assert_eq!(ts_terms(&terms(&["printer", "pa"])), "'printer' & 'pa'", "too short to be a prefix");
+        assert_eq!(
+            ts_terms(&terms(&["printer", "pa"])),
+            "'printer' & 'pa'",
+            "too short to be a prefix"
+        );
         assert_eq!(
             ts_terms(&terms(&["it's", "a\\b", "!x|y&z"])),
             "'it''s' & 'a\\\\b' & '!x|y&z':*"

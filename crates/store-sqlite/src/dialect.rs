@@ -174,6 +174,10 @@ mod tests {
             "{title body} : \"paper\" {title body} : \"pri\"\"nt\"*"
         );
         let short = vec!["printer".to_string(), "pa".to_string()];
-        assert_eq!(fts_query(&short, None), "\"printer\" \"pa\"", "too short to be a prefix");
+        assert_eq!(
+            fts_query(&short, None),
+            "\"printer\" \"pa\"",
+            "too short to be a prefix"
+        );
     }
 }

@@ -305,7 +305,11 @@ async fn deleted_filter_is_only_include_or_left_out() {
             page.data.iter().map(|c| c.id).collect::<Vec<_>>()
         }
     };
-    assert_eq!(list(None).await, [made[2].id, made[0].id], "deleted ones are left out by default");
+    assert_eq!(
+        list(None).await,
+        [made[2].id, made[0].id],
+        "deleted ones are left out by default"
+    );
     assert_eq!(list(Some(DeletedQuery::Only)).await, [made[1].id]);
     assert_eq!(
         list(Some(DeletedQuery::Include)).await,
@@ -314,9 +318,7 @@ async fn deleted_filter_is_only_include_or_left_out() {
     for bad in ["true", "1", "yes", "ONLY", ""] {
         for path in ["/api/v1/customers", "/api/v1/end-users"] {
             let p = assert_code(
-                s.admin
-                    .get_query::<Page<Customer>, _>(path, &[("deleted", bad)])
-                    .await,
+                s.admin.get_query::<Page<Customer>, _>(path, &[("deleted", bad)]).await,
                 ErrorCode::ValidationFailed,
             );
             assert_eq!(fields(&p), ["deleted"], "{path}?deleted={bad}");
@@ -338,7 +340,10 @@ async fn end_users_vanish_with_their_customer_and_come_back() {
         })
         .await
         .expect("end user");
-    agent.delete_end_user(alone.id).await.expect("delete the end user alone");
+    agent
+        .delete_end_user(alone.id)
+        .await
+        .expect("delete the end user alone");
     let other = s.customer().await;
     let end_user_ids = |q: ListQuery| {
         let agent = agent.clone();
@@ -361,7 +366,11 @@ async fn end_users_vanish_with_their_customer_and_come_back() {
             hits.data.iter().map(|h| h.id).collect::<Vec<_>>()
         }
     };
-    assert_eq!(found("Pat").await.len(), 2, "both Pats found while their customers live");
+    assert_eq!(
+        found("Pat").await.len(),
+        2,
+        "both Pats found while their customers live"
+    );
 
     agent.delete_customer(pat.customer.id).await.expect("delete customer");
     assert_eq!(end_user_ids(ListQuery::default()).await, [other.end_user.id]);
@@ -415,8 +424,14 @@ async fn customers_have_city_and_country() {
         (Some("Zürich"), Some("Switzerland"))
     );
     assert_eq!(agent.customer(c.id).await.expect("get"), c);
-    let body: serde_json::Value = agent.get(&format!("/api/v1/customers/{}", c.id)).await.expect("raw get");
-    assert_eq!((body["city"].as_str(), body["country"].as_str()), (Some("Zürich"), Some("Switzerland")));
+    let body: serde_json::Value = agent
+        .get(&format!("/api/v1/customers/{}", c.id))
+        .await
+        .expect("raw get");
+    assert_eq!(
+        (body["city"].as_str(), body["country"].as_str()),
+        (Some("Zürich"), Some("Switzerland"))
+    );
 
     // Search finds customers by city.
     let hits = agent
@@ -440,7 +455,10 @@ async fn customers_have_city_and_country() {
         )
         .await
         .expect("patch");
-    assert_eq!((moved.city.as_deref(), moved.country.as_deref()), (Some("Genève"), None));
+    assert_eq!(
+        (moved.city.as_deref(), moved.country.as_deref()),
+        (Some("Genève"), None)
+    );
     assert_eq!(agent.customer(c.id).await.expect("get"), moved);
     let search = |q: &'static str| {
         let agent = agent.clone();
@@ -520,12 +538,12 @@ async fn concurrent_creates_of_one_email_leave_one_end_user() {
     assert_eq!((won.len(), lost.len()), (1, 19), "exactly one create wins");
 
     // The losers got what a sequential duplicate gets.
-    let sequential = assert_code(
-        s.admin.create_end_user(&body("Late".into())).await,
-        ErrorCode::Conflict,
-    );
+    let sequential = assert_code(s.admin.create_end_user(&body("Late".into())).await, ErrorCode::Conflict);
     for p in &lost {
-        assert_eq!((p.title.as_str(), p.detail.as_deref()), (sequential.title.as_str(), sequential.detail.as_deref()));
+        assert_eq!(
+            (p.title.as_str(), p.detail.as_deref()),
+            (sequential.title.as_str(), sequential.detail.as_deref())
+        );
     }
     let listed = s
         .admin
@@ -536,11 +554,20 @@ async fn concurrent_creates_of_one_email_leave_one_end_user() {
 
     // A soft-deleted end user keeps the email without blocking a new one, and cannot come back beside it.
     s.admin.delete_end_user(won[0].id).await.expect("delete");
-    let next = s.admin.create_end_user(&body("Next".into())).await.expect("email free again");
+    let next = s
+        .admin
+        .create_end_user(&body("Next".into()))
+        .await
+        .expect("email free again");
     let p = assert_code(s.admin.restore_end_user(won[0].id).await, ErrorCode::Conflict);
     assert_eq!(p.detail, sequential.detail);
     assert_eq!(
-        s.admin.customer_end_users(customer.id, &ListQuery::default()).await.expect("list").data.len(),
+        s.admin
+            .customer_end_users(customer.id, &ListQuery::default())
+            .await
+            .expect("list")
+            .data
+            .len(),
         1,
         "nothing written by the refused restore"
     );

@@ -235,11 +235,27 @@ async fn accents_and_case_are_ignored_and_the_last_word_is_a_prefix() {
     assert_eq!(found(&s.admin, "cafe", "tickets").await, [ticket(cafe.id)]);
     assert_eq!(found(&s.admin, "CAFÉ creme", "tickets").await, [ticket(cafe.id)]);
     assert_eq!(found(&s.admin, "creme brul", "tickets").await, [ticket(cafe.id)]);
-    assert_eq!(found(&s.admin, "print", "tickets").await, [ticket(cafe.id), ticket(other.id)]);
-    assert_eq!(found(&s.admin, "deja", "tickets").await, [ticket(other.id)], "staff find notes");
-    assert!(found(&pat.client, "deja", "tickets").await.is_empty(), "customers never do");
-    assert!(found(&s.admin, "pri jammed", "tickets").await.is_empty(), "only the last word is a prefix");
-    assert!(found(&s.admin, "printer ja", "tickets").await.is_empty(), "two letters are no prefix");
+    assert_eq!(
+        found(&s.admin, "print", "tickets").await,
+        [ticket(cafe.id), ticket(other.id)]
+    );
+    assert_eq!(
+        found(&s.admin, "deja", "tickets").await,
+        [ticket(other.id)],
+        "staff find notes"
+    );
+    assert!(
+        found(&pat.client, "deja", "tickets").await.is_empty(),
+        "customers never do"
+    );
+    assert!(
+        found(&s.admin, "pri jammed", "tickets").await.is_empty(),
+        "only the last word is a prefix"
+    );
+    assert!(
+        found(&s.admin, "printer ja", "tickets").await.is_empty(),
+        "two letters are no prefix"
+    );
     assert_eq!(
         found(&s.admin, "societe besancon", "customers").await,
         [("customer".to_string(), customer.id)]
@@ -255,7 +271,11 @@ async fn accents_and_case_are_ignored_and_the_last_word_is_a_prefix() {
         hits.data[0].highlight
     );
     let hits = s.admin.search(&query("cafe", Some("tickets"))).await.expect("search");
-    assert!(hits.data[0].highlight.contains("<mark>Café</mark>"), "{}", hits.data[0].highlight);
+    assert!(
+        hits.data[0].highlight.contains("<mark>Café</mark>"),
+        "{}",
+        hits.data[0].highlight
+    );
 
     // The ticket list's q= follows the same rules.
     let listed = |q: &str| {

@@ -103,7 +103,6 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
     w.commit().await.expect("commit after conflicts");
 }
 
-
 /// An email belongs to at most one live end user of a customer; deleted end users, other customers and
 /// end users without an email are not constrained.
 pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
@@ -112,7 +111,10 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
     let mut w = writer(&s).await;
     let other = w.insert_customer(&new_customer("Other", None)).await.expect("customer");
     let elsewhere = w
-        .insert_end_user(&new_end_user(other.id, "Same email, other customer", Some(&email)), None)
+        .insert_end_user(
+            &new_end_user(other.id, "Same email, other customer", Some(&email)),
+            None,
+        )
         .await
         .expect("the same email at another customer");
     let gone = w
@@ -175,7 +177,10 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
-        r.end_user_by_email(world.customer.id, &email).await.expect("by email").map(|u| u.id),
+        r.end_user_by_email(world.customer.id, &email)
+            .await
+            .expect("by email")
+            .map(|u| u.id),
         Some(gone.id)
     );
 }

@@ -86,15 +86,24 @@ pub(super) async fn customer_list_pages(s: Arc<dyn Store>) {
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
-        ids(&r.customer_list(DeletedFilter::Exclude, &PageRequest::first(10)).await.expect("list")),
+        ids(&r
+            .customer_list(DeletedFilter::Exclude, &PageRequest::first(10))
+            .await
+            .expect("list")),
         live[1..]
     );
     assert_eq!(
-        ids(&r.customer_list(DeletedFilter::Only, &PageRequest::first(10)).await.expect("list")),
+        ids(&r
+            .customer_list(DeletedFilter::Only, &PageRequest::first(10))
+            .await
+            .expect("list")),
         newest_first(deleted.iter().copied().chain([live[0]]).collect())
     );
     assert_eq!(
-        ids(&r.customer_list(DeletedFilter::Include, &PageRequest::first(10)).await.expect("list")),
+        ids(&r
+            .customer_list(DeletedFilter::Include, &PageRequest::first(10))
+            .await
+            .expect("list")),
         all
     );
 }
@@ -139,10 +148,7 @@ pub(super) async fn end_user_list_pages(s: Arc<dyn Store>) {
             let expected = expect(customer, filter);
             for limit in [1, 2, 50] {
                 let got = id_pages!(limit, page => r.end_user_list(customer, filter, &page).await.expect("list"));
-                assert_eq!(
-                    got, expected,
-                    "end users of {customer:?}, {filter:?}, limit {limit}"
-                );
+                assert_eq!(got, expected, "end users of {customer:?}, {filter:?}, limit {limit}");
             }
         }
     }
@@ -164,7 +170,12 @@ pub(super) async fn end_user_list_pages(s: Arc<dyn Store>) {
 
     // Restoring the customer brings its end users back as they were: the one deleted on its own stays so.
     let mut w = writer(&s).await;
-    w.update_customer(&Customer { deleted_at: None, ..gone }).await.expect("restore customer");
+    w.update_customer(&Customer {
+        deleted_at: None,
+        ..gone
+    })
+    .await
+    .expect("restore customer");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     let back = r
@@ -173,10 +184,20 @@ pub(super) async fn end_user_list_pages(s: Arc<dyn Store>) {
         .expect("list");
     assert_eq!(
         ids(&back),
-        newest_first(users.iter().filter(|u| u.customer_id == c3.id && u.deleted_at.is_none()).map(|u| u.id).collect())
+        newest_first(
+            users
+                .iter()
+                .filter(|u| u.customer_id == c3.id && u.deleted_at.is_none())
+                .map(|u| u.id)
+                .collect()
+        )
     );
     for u in &back {
-        assert_eq!(Some(u), users.iter().find(|x| x.id == u.id), "restored end user changed");
+        assert_eq!(
+            Some(u),
+            users.iter().find(|x| x.id == u.id),
+            "restored end user changed"
+        );
     }
 }
 

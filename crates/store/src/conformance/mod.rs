@@ -9,8 +9,8 @@
 
 use crate::time::{from_micros, now, to_micros};
 use crate::{
-    AssignedFilter, DeletedFilter, EventFilter, MARK_END, MARK_START, PageRequest, Reader, SearchKind, SearchRequest, SearchRow,
-    Store, StoreError, TicketFilter, TicketSort, Writer,
+    AssignedFilter, DeletedFilter, EventFilter, MARK_END, MARK_START, PageRequest, Reader, SearchKind, SearchRequest,
+    SearchRow, Store, StoreError, TicketFilter, TicketSort, Writer,
 };
 use domain::event::NewEvent;
 use domain::{

@@ -406,11 +406,17 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
     );
     assert_eq!(r.customer(bare.id).await.expect("customer"), Some(filled));
     assert_eq!(
-        ids(&r.customer_list(DeletedFilter::Only, &PageRequest::first(10)).await.expect("list")),
+        ids(&r
+            .customer_list(DeletedFilter::Only, &PageRequest::first(10))
+            .await
+            .expect("list")),
         vec![full.id]
     );
     assert_eq!(
-        ids(&r.customer_list(DeletedFilter::Exclude, &PageRequest::first(10)).await.expect("list")),
+        ids(&r
+            .customer_list(DeletedFilter::Exclude, &PageRequest::first(10))
+            .await
+            .expect("list")),
         vec![bare.id]
     );
     drop(r);

@@ -618,7 +618,10 @@ pub(super) async fn search_folds_accents_and_matches_prefixes(s: Arc<dyn Store>)
     let world = world(&s).await;
     let tickets = insert_tickets(
         &s,
-        vec![new_ticket(&world, "Café au lait machine"), new_ticket(&world, "Imprimante en panne")],
+        vec![
+            new_ticket(&world, "Café au lait machine"),
+            new_ticket(&world, "Imprimante en panne"),
+        ],
     )
     .await;
     let (cafe, panne) = (&tickets[0], &tickets[1]);
@@ -648,14 +651,27 @@ pub(super) async fn search_folds_accents_and_matches_prefixes(s: Arc<dyn Store>)
         assert_eq!(ids(&hits), vec![cafe.id], "{terms:?}");
         let terms: Vec<String> = terms.iter().map(|t| (*t).to_owned()).collect();
         let marked = domain::excerpt(&hits[0].text, &terms, 24);
-        assert!(marked.contains(&format!("{MARK_START}Café{MARK_END}")), "{terms:?} marks {marked:?}");
+        assert!(
+            marked.contains(&format!("{MARK_START}Café{MARK_END}")),
+            "{terms:?} marks {marked:?}"
+        );
     }
-    assert_eq!(ids(&search(&mut r, &["senor", "nunez"], &[SearchKind::Ticket], None).await), vec![panne.id]);
-    assert_eq!(ids(&search(&mut r, &["SEÑOR"], &[SearchKind::Ticket], None).await), vec![panne.id]);
+    assert_eq!(
+        ids(&search(&mut r, &["senor", "nunez"], &[SearchKind::Ticket], None).await),
+        vec![panne.id]
+    );
+    assert_eq!(
+        ids(&search(&mut r, &["SEÑOR"], &[SearchKind::Ticket], None).await),
+        vec![panne.id]
+    );
 
     // The last word as a prefix: staff find the internal note too, a customer's search does not.
     let staff = search(&mut r, &["print"], &[SearchKind::Ticket], None).await;
-    assert_eq!(id_set(&staff), BTreeSet::from([cafe.id, panne.id]), "print finds printer and printing");
+    assert_eq!(
+        id_set(&staff),
+        BTreeSet::from([cafe.id, panne.id]),
+        "print finds printer and printing"
+    );
     for hit in &staff {
         assert_marked(hit, "print");
     }
@@ -664,29 +680,51 @@ pub(super) async fn search_folds_accents_and_matches_prefixes(s: Arc<dyn Store>)
         vec![cafe.id],
         "a prefix does not reach internal notes for end users"
     );
-    assert_eq!(ids(&search(&mut r, &["printer", "jam"], &[SearchKind::Ticket], None).await), vec![cafe.id]);
+    assert_eq!(
+        ids(&search(&mut r, &["printer", "jam"], &[SearchKind::Ticket], None).await),
+        vec![cafe.id]
+    );
     assert!(
-        search(&mut r, &["printer", "ja"], &[SearchKind::Ticket], None).await.is_empty(),
+        search(&mut r, &["printer", "ja"], &[SearchKind::Ticket], None)
+            .await
+            .is_empty(),
         "a last word shorter than the minimum matches whole only"
     );
     assert!(
-        search(&mut r, &["prin", "jammed"], &[SearchKind::Ticket], None).await.is_empty(),
+        search(&mut r, &["prin", "jammed"], &[SearchKind::Ticket], None)
+            .await
+            .is_empty(),
         "only the last word is a prefix"
     );
 
     // The ticket list's terms follow the same rules.
     assert_eq!(term_ids(&mut r, &["cafe"], false).await, vec![cafe.id]);
     assert_eq!(term_ids(&mut r, &["PRINT"], false).await, vec![cafe.id]);
-    assert_eq!(term_ids(&mut r, &["print"], true).await, newest_first(vec![cafe.id, panne.id]));
+    assert_eq!(
+        term_ids(&mut r, &["print"], true).await,
+        newest_first(vec![cafe.id, panne.id])
+    );
     assert_eq!(term_ids(&mut r, &["nunez"], false).await, vec![panne.id]);
     assert!(term_ids(&mut r, &["prin", "jammed"], true).await.is_empty());
 
     // People.
     for terms in [&["creme", "brulee"][..], &["CRÈME", "bru"], &["crem"]] {
-        assert_eq!(ids(&search(&mut r, terms, &[SearchKind::Customer], None).await), vec![creme.id], "{terms:?}");
+        assert_eq!(
+            ids(&search(&mut r, terms, &[SearchKind::Customer], None).await),
+            vec![creme.id],
+            "{terms:?}"
+        );
     }
     for terms in [&["zoe", "muller"][..], &["ZOË"], &["zoe", "müll"]] {
-        assert_eq!(ids(&search(&mut r, terms, &[SearchKind::EndUser], None).await), vec![zoe.id], "{terms:?}");
+        assert_eq!(
+            ids(&search(&mut r, terms, &[SearchKind::EndUser], None).await),
+            vec![zoe.id],
+            "{terms:?}"
+        );
     }
-    assert!(search(&mut r, &["mull", "zoe"], &[SearchKind::EndUser], None).await.is_empty());
+    assert!(
+        search(&mut r, &["mull", "zoe"], &[SearchKind::EndUser], None)
+            .await
+            .is_empty()
+    );
 }
