@@ -324,6 +324,32 @@ async fn deleted_filter_is_only_include_or_left_out() {
             assert_eq!(fields(&p), ["deleted"], "{path}?deleted={bad}");
         }
     }
+
+    // The OpenAPI text says what the behaviour is.
+    let spec: serde_json::Value = s.admin.get("/api/openapi.json").await.expect("openapi");
+    for path in ["/api/v1/customers", "/api/v1/end-users"] {
+        let params = spec["paths"][path]["get"]["parameters"].as_array().expect("parameters");
+        let deleted = params
+            .iter()
+            .find(|p| p["name"] == "deleted")
+            .expect("deleted is documented");
+        let description = deleted["description"].as_str().unwrap_or_default();
+        assert!(
+            description.contains("`only`") && description.contains("`include`") && description.contains("left out"),
+            "{path}: {description}"
+        );
+        // An optional parameter's schema is `oneOf: [{$ref}, {type: null}]`.
+        let reference = deleted["schema"]["oneOf"]
+            .as_array()
+            .and_then(|choices| choices.iter().find_map(|c| c["$ref"].as_str()))
+            .expect("a schema reference");
+        let schema = &spec["components"]["schemas"][reference.trim_start_matches("#/components/schemas/")];
+        assert_eq!(
+            schema["enum"],
+            serde_json::json!(["only", "include"]),
+            "{path}: {deleted}"
+        );
+    }
     s.shutdown().await;
 }
 
