@@ -8,12 +8,17 @@ use store::{Result, SearchKind, SearchRequest, SearchRow};
 pub const FOR_UPDATE: &str = "";
 
 /// An FTS5 query that matches every term as a literal word (quotes doubled, so no operator injection),
-/// limited to `columns` when given.
+/// the last one also as a prefix (`"print"*`) when it is long enough (`domain::last_term_is_prefix`),
+/// limited to `columns` when given. Case and accents are folded by the tables' tokenizer
+/// (`unicode61 remove_diacritics 2`), for the query as for the text.
 pub fn fts_query(terms: &[String], columns: Option<&str>) -> String {
+    let prefix = domain::last_term_is_prefix(terms);
     terms
         .iter()
-        .map(|t| {
-            let phrase = format!("\"{}\"", t.replace('"', "\"\""));
+        .enumerate()
+        .map(|(i, t)| {
+            let star = if prefix && i + 1 == terms.len() { "*" } else { "" };
+            let phrase = format!("\"{}\"{star}", t.replace('"', "\"\""));
             match columns {
                 Some(c) => format!("{{{c}}} : {phrase}"),
                 None => phrase,
@@ -85,6 +90,10 @@ pub async fn index_new_reply<C: Conn>(conn: &mut C, ticket_id: i64, message: &st
     queue_or_run(conn, None, text, vec![Value::from(message), Value::from(ticket_id)]).await
 }
 
+/// End users found by search: not deleted, and neither is their customer.
+const LIVE_END_USER: &str = "AND e.deleted_at IS NULL \
+     AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id AND c.deleted_at IS NULL)";
+
 pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
     let person = |fts: &str| format!("{fts}.name || ' ' || {fts}.email || ' ' || {fts}.phone");
@@ -114,7 +123,7 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                     "",
                     "customers",
                     "name",
-                    &person("customer_fts"),
+                    &format!("{} || ' ' || customer_fts.city", person("customer_fts")),
                     "AND e.deleted_at IS NULL",
                 ),
                 fts_query(&r.terms, None),
@@ -126,7 +135,7 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                     "end_users",
                     "name",
                     &person("end_user_fts"),
-                    "AND e.deleted_at IS NULL",
+                    LIVE_END_USER,
                 ),
                 fts_query(&r.terms, None),
             ),
@@ -154,5 +163,21 @@ mod tests {
         let terms = vec!["a\"b".to_string(), "OR".to_string()];
         assert_eq!(fts_query(&terms, None), "\"a\"\"b\" \"OR\"");
         assert_eq!(fts_query(&terms[1..], Some("title body")), "{title body} : \"OR\"");
+    }
+
+    #[test]
+    fn the_last_term_is_a_prefix() {
+        let terms = vec!["paper".to_string(), "pri\"nt".to_string()];
+        assert_eq!(fts_query(&terms, None), "\"paper\" \"pri\"\"nt\"*");
+        assert_eq!(
+            fts_query(&terms, Some("title body")),
+            "{title body} : \"paper\" {title body} : \"pri\"\"nt\"*"
+        );
+        let short = vec!["printer".to_string(), "pa".to_string()];
+        assert_eq!(
+            fts_query(&short, None),
+            "\"printer\" \"pa\"",
+            "too short to be a prefix"
+        );
     }
 }

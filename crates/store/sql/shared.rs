@@ -18,7 +18,7 @@ pub use super::db::map_err;
 use super::{Db, DbConn, DbRow, dialect};
 use store::time::{from_micros, to_micros};
 use store::{
-    AssignedFilter, EndUserCredentials, EventFilter, PageRequest, Reader, Result, SearchKind, SearchRequest, SearchRow,
+    AssignedFilter, DeletedFilter, EndUserCredentials, EventFilter, PageRequest, Reader, Result, SearchKind, SearchRequest, SearchRow,
     StaffCredentials, StoreError, TicketFilter, TicketSort, Writer,
 };
 use domain::event::{EntityType, EventAction, EventData, EventSource, NewEvent};
@@ -112,7 +112,8 @@ fn department_row(r: &DbRow) -> Result<Department> {
     })
 }
 
-const CUSTOMER_COLS: &str = "id, name, email, phone, external_id, tags, created_at, updated_at, deleted_at";
+const CUSTOMER_COLS: &str =
+    "id, name, email, phone, city, country, external_id, tags, created_at, updated_at, deleted_at";
 
 fn customer_row(r: &DbRow) -> Result<Customer> {
     Ok(Customer {
@@ -120,6 +121,8 @@ fn customer_row(r: &DbRow) -> Result<Customer> {
         name: r.try_get("name").map_err(map_err)?,
         email: r.try_get("email").map_err(map_err)?,
         phone: r.try_get("phone").map_err(map_err)?,
+        city: r.try_get("city").map_err(map_err)?,
+        country: r.try_get("country").map_err(map_err)?,
         external_id: r.try_get("external_id").map_err(map_err)?,
         tags: from_json_text("customer tags", r.try_get::<&str, _>("tags").map_err(map_err)?)?,
         created_at: from_micros(r.try_get("created_at").map_err(map_err)?),
@@ -397,8 +400,12 @@ impl<C: Conn> Reader for SqlConn<C> {
         by_id(self.conn.db().await?, CUSTOMER_COLS, "customers", id, customer_row).await
     }
 
-    async fn customer_list(&mut self, deleted: bool, page: &PageRequest) -> Result<Vec<Customer>> {
-        let condition = if deleted { "AND deleted_at IS NOT NULL" } else { "AND deleted_at IS NULL" };
+    async fn customer_list(&mut self, deleted: DeletedFilter, page: &PageRequest) -> Result<Vec<Customer>> {
+        let condition = match deleted {
+            DeletedFilter::Exclude => "AND deleted_at IS NULL",
+            DeletedFilter::Only => "AND deleted_at IS NOT NULL",
+            DeletedFilter::Include => "",
+        };
         id_page(self.conn.db().await?, CUSTOMER_COLS, "customers", condition, None, page, customer_row).await
     }
 
@@ -434,8 +441,19 @@ impl<C: Conn> Reader for SqlConn<C> {
         row.as_ref().map(end_user_row).transpose()
     }
 
-    async fn end_user_list(&mut self, customer_id: Option<i64>, deleted: bool, page: &PageRequest) -> Result<Vec<EndUser>> {
-        let deleted_cond = if deleted { "AND deleted_at IS NOT NULL" } else { "AND deleted_at IS NULL" };
+    async fn end_user_list(&mut self, customer_id: Option<i64>, deleted: DeletedFilter, page: &PageRequest) -> Result<Vec<EndUser>> {
+        // An end user of a soft-deleted customer is hidden with it (their own deleted_at stays as it was).
+        let deleted_cond = match deleted {
+            DeletedFilter::Exclude => {
+                "AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM customers c WHERE c.id = end_users.customer_id \
+                 AND c.deleted_at IS NULL)"
+            }
+            DeletedFilter::Only => {
+                "AND (deleted_at IS NOT NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = end_users.customer_id \
+                 AND c.deleted_at IS NOT NULL))"
+            }
+            DeletedFilter::Include => "",
+        };
         let condition = match customer_id {
             Some(_) => format!("{deleted_cond} AND customer_id = $3"),
             None => deleted_cond.to_owned(),
@@ -520,6 +538,21 @@ impl<C: Conn> Reader for SqlConn<C> {
         )))
         .bind(ticket_id)
         .bind(include_internal)
+        .fetch_all(self.conn.db().await?)
+        .await
+        .map_err(map_err)?;
+        rows_of(rows, reply_row)
+    }
+
+    async fn reply_page(&mut self, ticket_id: i64, include_internal: bool, page: &PageRequest) -> Result<Vec<Reply>> {
+        let rows = db::query(sql(format!(
+            "SELECT {REPLY_COLS} FROM replies WHERE ticket_id = $1 AND ($2 OR internal = FALSE) AND id > $3 \
+             ORDER BY id LIMIT $4"
+        )))
+        .bind(ticket_id)
+        .bind(include_internal)
+        .bind(page.after_id())
+        .bind(i64::from(page.limit))
         .fetch_all(self.conn.db().await?)
         .await
         .map_err(map_err)?;
@@ -709,8 +742,8 @@ impl<C: Finish> Writer for SqlConn<C> {
 
     async fn insert_customer(&mut self, c: &Customer) -> Result<Customer> {
         let id: i64 = db::query_scalar(
-            "INSERT INTO customers (name, email, phone, external_id, tags, created_at, updated_at, deleted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO customers (name, email, phone, external_id, tags, created_at, updated_at, deleted_at, city, \
+             country) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(&c.name)
         .bind(&c.email)
@@ -720,6 +753,8 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(to_micros(c.created_at))
         .bind(to_micros(c.updated_at))
         .bind(c.deleted_at.map(to_micros))
+        .bind(&c.city)
+        .bind(&c.country)
         .fetch_one(self.conn.db().await?)
         .await
         .map_err(map_err)?;
@@ -729,7 +764,7 @@ impl<C: Finish> Writer for SqlConn<C> {
     async fn update_customer(&mut self, c: &Customer) -> Result<()> {
         let q = db::query(
             "UPDATE customers SET name = $2, email = $3, phone = $4, external_id = $5, tags = $6, updated_at = $7, \
-             deleted_at = $8 WHERE id = $1",
+             deleted_at = $8, city = $9, country = $10 WHERE id = $1",
         )
         .bind(c.id)
         .bind(&c.name)
@@ -738,7 +773,9 @@ impl<C: Finish> Writer for SqlConn<C> {
         .bind(&c.external_id)
         .bind(json_text(&c.tags)?)
         .bind(to_micros(c.updated_at))
-        .bind(c.deleted_at.map(to_micros));
+        .bind(c.deleted_at.map(to_micros))
+        .bind(&c.city)
+        .bind(&c.country);
         exec(self.conn.db().await?, q).await.map(drop)
     }
 

@@ -128,6 +128,8 @@ pub static TABLES: &[Table] = &[
             text("name"),
             text_or_null("email"),
             text_or_null("phone"),
+            text_or_null("city"),
+            text_or_null("country"),
             text_or_null("external_id"),
             text("tags"),
             int("created_at"),

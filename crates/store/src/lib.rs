@@ -81,15 +81,16 @@ pub trait Reader: Send {
 
     /// A customer, including a soft-deleted one (check `deleted_at`).
     async fn customer(&mut self, id: i64) -> Result<Option<Customer>>;
-    async fn customer_list(&mut self, deleted: bool, page: &PageRequest) -> Result<Vec<Customer>>;
+    async fn customer_list(&mut self, deleted: DeletedFilter, page: &PageRequest) -> Result<Vec<Customer>>;
     /// An end user, including a soft-deleted one (check `deleted_at`).
     async fn end_user(&mut self, id: i64) -> Result<Option<EndUser>>;
     async fn end_user_credentials(&mut self, email: &str) -> Result<Option<EndUserCredentials>>;
     async fn end_user_by_email(&mut self, customer_id: i64, email: &str) -> Result<Option<EndUser>>;
+    /// End users, of one customer or of all; those of a soft-deleted customer count as deleted.
     async fn end_user_list(
         &mut self,
         customer_id: Option<i64>,
-        deleted: bool,
+        deleted: DeletedFilter,
         page: &PageRequest,
     ) -> Result<Vec<EndUser>>;
 
@@ -97,6 +98,8 @@ pub trait Reader: Send {
     async fn ticket_list(&mut self, filter: &TicketFilter) -> Result<Vec<Ticket>>;
     async fn reply(&mut self, id: i64) -> Result<Option<Reply>>;
     async fn reply_list(&mut self, ticket_id: i64, include_internal: bool) -> Result<Vec<Reply>>;
+    /// One page of a ticket's replies, oldest first: those with ids above the page's cursor.
+    async fn reply_page(&mut self, ticket_id: i64, include_internal: bool, page: &PageRequest) -> Result<Vec<Reply>>;
 
     async fn event(&mut self, id: i64) -> Result<Option<Event>>;
     async fn event_list(&mut self, filter: &EventFilter) -> Result<Vec<Event>>;

@@ -524,6 +524,8 @@ impl Bench {
                     name: format!("{} {}", capitalized(vocab.word(vocab.sample(&mut rng))), "Ltd"),
                     email: Some(format!("accounts{i}@customer{i}.example")),
                     phone: None,
+                    city: None,
+                    country: None,
                     external_id: None,
                     tags: vec![],
                     created_at: at,
