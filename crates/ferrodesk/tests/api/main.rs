@@ -6,6 +6,7 @@
 mod auth;
 mod bad_input;
 mod directory;
+mod edge;
 mod events;
 mod ops;
 mod people;
@@ -71,14 +72,20 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose settings `adjust` changes first (e.g. shorter timeouts).
+    pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> TestServer {
         let (database_url, dir) = fresh_database().await;
-        let settings = Settings {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".into(),
             database_url: database_url.clone(),
             admin_token: Some(ADMIN_TOKEN.into()),
             pg_max_connections: 8,
             ..Settings::default()
         };
+        adjust(&mut settings);
         let server = Server::start(&settings).await.expect("server starts");
         let url = server.url();
         let admin = Client::new(&url, ADMIN_TOKEN).expect("client");
