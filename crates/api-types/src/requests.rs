@@ -121,6 +121,7 @@ pub struct TicketQuery {
     /// `id` (default, newest first), `lastreply`, `priority`, `ctime`; prefix `-` for descending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<String>,
+    /// Page size: 1 to 500 (default 50); anything else is 422 `validation_failed` naming `limit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +132,7 @@ pub struct TicketQuery {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(IntoParams))]
 pub struct ListQuery {
+    /// Page size: 1 to 500 (default 50); anything else is 422 `validation_failed` naming `limit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,6 +158,7 @@ pub struct EventQuery {
     /// RFC 3339 instant: only events at or after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
+    /// Page size: 1 to 500 (default 50); anything else is 422 `validation_failed` naming `limit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -170,6 +173,7 @@ pub struct SearchQuery {
     /// Comma list of `tickets`, `customers`, `end_users` (default: all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub types: Option<String>,
+    /// Results to return: 1 to 100 (default 20); anything else is 422 `validation_failed` naming `limit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
 }

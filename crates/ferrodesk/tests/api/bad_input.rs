@@ -297,3 +297,60 @@ async fn routes_ids_and_methods() {
     );
     s.shutdown().await;
 }
+
+/// One rule for `limit` on every list: 1 to 500 (search: 1 to 100), anything else is 422 naming `limit`.
+#[tokio::test]
+async fn limit_out_of_range_is_refused_by_every_list() {
+    let s = TestServer::start().await;
+    let pat = s.customer().await;
+    for limit in [0, 501, 10_000] {
+        let list = ListQuery {
+            limit: Some(limit),
+            ..Default::default()
+        };
+        let tickets = TicketQuery {
+            limit: Some(limit),
+            ..Default::default()
+        };
+        let events = EventQuery {
+            limit: Some(limit),
+            ..Default::default()
+        };
+        let answers = [
+            s.admin.tickets(&tickets).await.map(|_| ()),
+            s.admin.staff(&list).await.map(|_| ()),
+            s.admin.tokens(&list).await.map(|_| ()),
+            s.admin.brands(&list).await.map(|_| ()),
+            s.admin.departments(&list).await.map(|_| ()),
+            s.admin.customers(&list).await.map(|_| ()),
+            s.admin.end_users(&list).await.map(|_| ()),
+            s.admin.customer_end_users(pat.customer.id, &list).await.map(|_| ()),
+            s.admin.end_user_tokens(pat.end_user.id, &list).await.map(|_| ()),
+            s.admin.events(&events).await.map(|_| ()),
+            s.admin.customer_events(pat.customer.id, &events).await.map(|_| ()),
+        ];
+        for answer in answers {
+            let p = assert_code(answer, ErrorCode::ValidationFailed);
+            assert_eq!(fields(&p), ["limit"], "limit={limit}");
+        }
+    }
+    for limit in [0, 101] {
+        let p = assert_code(
+            s.admin
+                .search(&SearchQuery {
+                    q: "anything".into(),
+                    limit: Some(limit),
+                    ..Default::default()
+                })
+                .await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(fields(&p), ["limit"]);
+    }
+    let full = ListQuery {
+        limit: Some(500),
+        ..Default::default()
+    };
+    s.admin.brands(&full).await.expect("500 is allowed");
+    s.shutdown().await;
+}
