@@ -99,7 +99,10 @@ mod tests {
     #[test]
     fn request_ids() {
         for ok in ["abc", "A-1_b.2", &"x".repeat(64)] {
-            assert!(acceptable_request_id(&HeaderValue::from_str(ok).expect("header")), "{ok}");
+            assert!(
+                acceptable_request_id(&HeaderValue::from_str(ok).expect("header")),
+                "{ok}"
+            );
         }
         for bad in ["", "a b", "a\"b", "line\tbreak", "ü", &"x".repeat(65), "a=b", "{}"] {
             let value = HeaderValue::from_bytes(bad.as_bytes()).expect("header");

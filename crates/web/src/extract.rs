@@ -165,6 +165,40 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// The principal of a route only admins may use. Any other principal gets 404 here, before the body is
+/// read, so a refused request cannot learn the route's fields from a validation answer (SPEC §2).
+pub struct AdminAuth(pub Principal);
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Auth(p) = Auth::from_request_parts(parts, state).await?;
+        if p.is_admin() {
+            Ok(AdminAuth(p))
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+}
+
+/// The principal of a route only staff (admins and agents) may use; end users get 404 before the body is
+/// read, as with [`AdminAuth`].
+pub struct StaffAuth(pub Principal);
+
+impl FromRequestParts<AppState> for StaffAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Auth(p) = Auth::from_request_parts(parts, state).await?;
+        if p.is_staff() {
+            Ok(StaffAuth(p))
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+}
+
 /// Where the request came from, for the event log and reply `ip`.
 pub struct Meta(pub RequestMeta);
 

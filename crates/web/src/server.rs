@@ -237,7 +237,11 @@ mod tests {
             b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n",
             b"{\"data\": []}",
         ] {
-            assert!(problem_for_hyper_error(head).is_none(), "{}", String::from_utf8_lossy(head));
+            assert!(
+                problem_for_hyper_error(head).is_none(),
+                "{}",
+                String::from_utf8_lossy(head)
+            );
         }
     }
 }

@@ -309,3 +309,67 @@ async fn an_end_users_tokens_are_listed_without_secrets() {
     }
     s.shutdown().await;
 }
+
+/// A route the principal may not use is 404 before its body is looked at: a body that would fail
+/// validation must not reveal the route's fields (an agent's `PATCH /api/v1/staff/1` was 422).
+#[tokio::test]
+async fn refused_routes_are_404_before_the_body_is_validated() {
+    let s = TestServer::start().await;
+    let agent = s.agent().await;
+    let pat = s.customer().await;
+    let dept = s.department().await;
+    let ticket = pat
+        .client
+        .create_ticket(&new_ticket(dept.id, "Printer"))
+        .await
+        .expect("ticket");
+    let bad = br#"{"no_such_field": ["x"], "name": 5, "email": 7}"#.to_vec();
+    let c = pat.customer.id;
+    let u = pat.end_user.id;
+    let b = dept.brand_id;
+    let d = dept.id;
+    let t = ticket.id;
+    let admin_only = [
+        ("POST", "/api/v1/staff".to_owned()),
+        ("PATCH", "/api/v1/staff/1".to_owned()),
+        ("POST", "/api/v1/tokens".to_owned()),
+        ("POST", "/api/v1/brands".to_owned()),
+        ("PATCH", format!("/api/v1/brands/{b}")),
+        ("POST", "/api/v1/departments".to_owned()),
+        ("PATCH", format!("/api/v1/departments/{d}")),
+        ("POST", format!("/api/v1/end-users/{u}/tokens")),
+    ];
+    let staff_only = [
+        ("POST", "/api/v1/customers".to_owned()),
+        ("PATCH", format!("/api/v1/customers/{c}")),
+        ("POST", "/api/v1/end-users".to_owned()),
+        ("PATCH", format!("/api/v1/tickets/{t}/replies/1")),
+    ];
+    for (method, path) in &admin_only {
+        let p = assert_code(
+            agent.send_raw(method, path, "application/json", bad.clone()).await,
+            ErrorCode::NotFound,
+        );
+        assert!(p.errors.is_empty(), "{method} {path}: {p:?}");
+    }
+    for (method, path) in admin_only.iter().chain(&staff_only) {
+        let p = assert_code(
+            pat.client.send_raw(method, path, "application/json", bad.clone()).await,
+            ErrorCode::NotFound,
+        );
+        assert!(p.errors.is_empty(), "{method} {path}: {p:?}");
+    }
+    // The admin, who may use the routes, is told what is wrong with the body.
+    let p = assert_code(
+        s.admin
+            .send_raw("PATCH", "/api/v1/staff/1", "application/json", bad.clone())
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert!(!p.errors.is_empty());
+    // Admin-only reads and deletes are 404 for an agent as well.
+    for path in ["/api/v1/staff", "/api/v1/tokens", "/api/v1/events", "/api/v1/staff/1"] {
+        assert_code(agent.get::<serde_json::Value>(path).await, ErrorCode::NotFound);
+    }
+    s.shutdown().await;
+}
