@@ -24,6 +24,8 @@ fn check_message(fields: &mut Fields, field: &str, message: &str) {
         fields.add(field, "must not be empty");
     } else if message.len() > MAX_MESSAGE_BYTES {
         fields.add(field, "must be at most 512 KiB");
+    } else if let Err(e) = domain::control::check_text(message, domain::control::TextKind::MultiLine) {
+        fields.add(field, e);
     }
 }
 

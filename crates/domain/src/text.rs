@@ -87,6 +87,7 @@ impl Title {
         if raw.chars().count() > Self::MAX_CHARS {
             return Err("must be at most 255 characters");
         }
+        crate::control::check_text(raw, crate::control::TextKind::OneLine)?;
         Ok(Self(raw.to_owned()))
     }
 

@@ -36,7 +36,25 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
             }
         }
         let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
-        parse_json(&bytes).map(Json)
+        let value = parse_json(&bytes)?;
+        refuse_control_characters(&bytes)?;
+        Ok(Json(value))
+    }
+}
+
+/// JSON text cannot hold a raw control character, only an escaped one (`\u0000`, `\n`), so a body
+/// without a backslash needs no closer look.
+fn refuse_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
+    if !bytes.contains(&b'\\') {
+        return Ok(());
+    }
+    let document: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("malformed JSON: {e}")))?;
+    let errors = domain::control::control_characters_in(&document);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError(api_types::Problem::validation(errors)))
     }
 }
 
@@ -97,6 +115,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let one_line = |text: &str| domain::control::check_text(text, domain::control::TextKind::OneLine);
+            if let Err(message) = one_line(&value) {
+                let field = if one_line(&name).is_ok() { &*name } else { "query" };
+                return Err(ApiError::field(field, message));
+            }
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
             let path = e.path().to_string();

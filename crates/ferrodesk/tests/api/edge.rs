@@ -25,7 +25,11 @@ impl RawAnswer {
     #[track_caller]
     fn problem(&self, code: ErrorCode) -> Problem {
         assert_eq!(self.status, code.status(), "{self:?}");
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{self:?}");
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{self:?}"
+        );
         let problem: Problem = serde_json::from_slice(&self.body).expect("a problem+json body");
         assert_eq!(problem.code, code);
         problem
@@ -54,7 +58,11 @@ async fn read_answer(stream: &mut TcpStream) -> RawAnswer {
             break i;
         }
         let n = stream.read(&mut chunk).await.expect("read");
-        assert!(n > 0, "connection closed before an answer: {:?}", String::from_utf8_lossy(&buf));
+        assert!(
+            n > 0,
+            "connection closed before an answer: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.extend_from_slice(&chunk[..n]);
     };
     let head = String::from_utf8(buf[..head_end].to_vec()).expect("ascii head");
@@ -171,7 +179,11 @@ async fn a_request_out_of_time_is_503_with_retry_after() {
     assert!(p.detail.expect("detail").contains("retry"), "says what to do");
     assert_eq!(answer.header("retry-after"), Some("1"));
     assert!(answer.header("x-request-id").is_some());
-    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
     let tickets = s.admin.tickets(&TicketQuery::default()).await.expect("list");
     assert!(tickets.data.is_empty(), "nothing written");
     s.shutdown().await;
