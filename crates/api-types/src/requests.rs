@@ -313,6 +313,10 @@ body! {
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
         pub password: Option<Option<String>>,
+        /// The current portal password: required when an end user changes (or removes) their own
+        /// password and has one; staff setting it for them leave it out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub current_password: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<String>>,
     }

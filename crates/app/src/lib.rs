@@ -6,6 +6,7 @@ pub mod auth;
 mod directory;
 mod error;
 mod events;
+mod limits;
 mod paging;
 mod people;
 mod search;
@@ -31,15 +32,34 @@ pub struct RequestMeta {
     pub ip: Option<String>,
 }
 
+/// Password changes (and sets by staff) one principal may make per minute: each costs an argon2 hash.
+pub const PASSWORD_CHANGES_PER_MINUTE: u32 = 10;
+
 /// The application: the use cases over one store.
 #[derive(Clone)]
 pub struct App {
     store: Arc<dyn Store>,
+    password_changes: Arc<limits::RateLimiter>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            password_changes: Arc::new(limits::RateLimiter::new(
+                PASSWORD_CHANGES_PER_MINUTE,
+                std::time::Duration::from_secs(60),
+            )),
+        }
+    }
+
+    /// Counts a password change made by `p`, or refuses it (429) past the per-minute limit.
+    pub(crate) fn count_password_change(&self, p: &Principal) -> AppResult<()> {
+        let key = match p.member() {
+            (Some(id), Some(kind)) => format!("{kind}:{id}"),
+            _ => "system".to_owned(),
+        };
+        self.password_changes.check(&key)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -128,7 +128,10 @@ impl App {
         }
         fields.finish()?;
         let hash = match patch.password {
-            Some(pw) => Some(hash_password(pw).await?),
+            Some(pw) => {
+                self.count_password_change(p)?;
+                Some(hash_password(pw).await?)
+            }
             None => None,
         };
         let mut tx = self.store().write().await?;

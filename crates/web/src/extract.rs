@@ -54,7 +54,7 @@ fn refuse_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ApiError(api_types::Problem::validation(errors)))
+        Err(ApiError(api_types::Problem::validation(errors), None))
     }
 }
 

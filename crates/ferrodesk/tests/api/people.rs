@@ -325,7 +325,13 @@ async fn emails_have_one_spelling_and_must_look_like_addresses() {
     assert_eq!(lee.email.as_deref(), Some(plain.as_str()));
     assert_code(s.admin.create_end_user(&end_user(&plain)).await, ErrorCode::Conflict);
 
-    for bad in ["a@b", "<script>@x.com", "Lee <lee@example.com>", "lee@[10.0.0.1]", "lee@-x.com"] {
+    for bad in [
+        "a@b",
+        "<script>@x.com",
+        "Lee <lee@example.com>",
+        "lee@[10.0.0.1]",
+        "lee@-x.com",
+    ] {
         let p = assert_code(s.admin.create_staff(&staff(bad)).await, ErrorCode::ValidationFailed);
         assert_eq!(fields(&p), ["email"], "{bad}");
         let p = assert_code(
@@ -339,7 +345,10 @@ async fn emails_have_one_spelling_and_must_look_like_addresses() {
             ErrorCode::ValidationFailed,
         );
         assert_eq!(fields(&p), ["email"], "{bad}");
-        let p = assert_code(s.admin.create_end_user(&end_user(bad)).await, ErrorCode::ValidationFailed);
+        let p = assert_code(
+            s.admin.create_end_user(&end_user(bad)).await,
+            ErrorCode::ValidationFailed,
+        );
         assert_eq!(fields(&p), ["email"], "{bad}");
     }
     s.shutdown().await;

@@ -119,8 +119,11 @@ pub async fn get_end_user(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) 
     Ok(Json(s.app.get_end_user(&p, id).await?))
 }
 
+/// Staff change any end user; an end user changes their own name, phone and password (with
+/// `current_password` when they have one). Password changes: 10 a minute per principal, then 429.
 #[utoipa::path(patch, path = "/api/v1/end-users/{id}", tag = "end users", params(("id" = i64, Path)), request_body = EndUserPatch,
-    responses((status = 200, body = EndUser), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = EndUser), (status = 404, body = Problem), (status = 422, body = Problem),
+        (status = 429, description = "too many password changes; see Retry-After", body = Problem)))]
 pub async fn update_end_user(
     State(s): State<AppState>,
     Auth(p): Auth,

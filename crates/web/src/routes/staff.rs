@@ -36,8 +36,10 @@ pub async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id)
     Ok(Json(s.app.get_staff(&p, id).await?))
 }
 
+/// Password changes: 10 a minute per principal, then 429 with Retry-After.
 #[utoipa::path(patch, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = i64, Path)), request_body = StaffPatch,
-    responses((status = 200, body = Staff), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Staff), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 429, description = "too many password changes; see Retry-After", body = Problem)))]
 pub async fn update(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
