@@ -292,7 +292,8 @@ impl App {
         Ok(())
     }
 
-    /// With no staff at all and no bootstrap variables, creates `admin@localhost` with a random password.
+    /// With no staff at all and no bootstrap variables, creates `admin@localhost.localdomain` with a random
+    /// password.
     pub async fn bootstrap_first_admin(&self) -> AppResult<Bootstrap> {
         if self.store().read().await?.staff_count(None).await? > 0 {
             return Ok(Bootstrap::Nothing);

@@ -25,6 +25,9 @@ use tower::ServiceExt;
 /// `max_uri_length`) are far lower and answered by middleware, so this only catches the absurd.
 const HYPER_MAX_BUF: usize = 256 * 1024;
 
+/// hyper's own error answers are a status line, `content-length: 0` and a date: far below this.
+const MAX_HYPER_ERROR_HEAD: usize = 512;
+
 /// Serves `app` on `listener` until `shutdown` resolves; then stops accepting, closes idle connections
 /// and waits for in-flight requests to finish.
 pub(crate) async fn run(
@@ -170,6 +173,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ProblemBodies<S> {
 
 /// The problem+json answer that replaces `head`, if `head` is one of hyper's own bodiless error answers.
 fn problem_for_hyper_error(head: &[u8]) -> Option<Vec<u8>> {
+    // Every write of every answer passes here: rule out bodies and ordinary heads by their bytes first.
+    if head.len() > MAX_HYPER_ERROR_HEAD || !head.starts_with(b"HTTP/1.") || !head.ends_with(b"\r\n\r\n") {
+        return None;
+    }
     let head = std::str::from_utf8(head).ok()?;
     let head = head.strip_suffix("\r\n\r\n")?;
     let mut lines = head.split("\r\n");
