@@ -42,10 +42,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     }
 }
 
-/// JSON text cannot hold a raw control character, only an escaped one (`\u0000`, `\n`), so a body
-/// without a backslash needs no closer look.
+/// JSON text holds C0 control characters only escaped (`\u0000`, `\n`); DEL and the C1 controls
+/// (U+0080–U+009F, UTF-8 lead byte 0xC2) may also appear raw. A body with none of those bytes needs no
+/// closer look, which spares the common case a second parse.
 fn refuse_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
-    if !bytes.contains(&b'\\') {
+    if !bytes.iter().any(|b| matches!(b, b'\\' | 0x7f | 0xc2)) {
         return Ok(());
     }
     let document: serde_json::Value = serde_json::from_slice(bytes)

@@ -421,6 +421,17 @@ async fn control_characters_are_refused_in_text() {
         ErrorCode::ValidationFailed,
     );
     assert_eq!(fields(&p), ["email"]);
+    // DEL and C1 controls may travel unescaped in JSON text.
+    for raw_control in ["a\u{7f}b", "a\u{85}b"] {
+        let body = format!(r#"{{"name": "{raw_control}"}}"#);
+        let p = assert_code(
+            s.admin
+                .send_raw("POST", "/api/v1/customers", "application/json", body.into_bytes())
+                .await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(fields(&p), ["name"]);
+    }
     assert_eq!(ticket_count(&s).await, 0, "nothing written");
 
     // Multi-line text keeps tabs and line breaks.
