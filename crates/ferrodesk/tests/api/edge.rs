@@ -186,6 +186,30 @@ async fn a_request_out_of_time_is_503_with_retry_after() {
     );
     let tickets = s.admin.tickets(&TicketQuery::default()).await.expect("list");
     assert!(tickets.data.is_empty(), "nothing written");
+
+    if on_postgres() {
+        // A handler stuck on the database: another session holds the tickets table locked.
+        let mut locker = <sqlx::PgConnection as sqlx::Connection>::connect(&s.database_url)
+            .await
+            .expect("connect");
+        sqlx::query("BEGIN").execute(&mut locker).await.expect("begin");
+        sqlx::query("LOCK TABLE tickets IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut locker)
+            .await
+            .expect("lock");
+        let started = Instant::now();
+        let p = assert_code(
+            s.admin.tickets(&TicketQuery::default()).await,
+            ErrorCode::ServiceUnavailable,
+        );
+        assert!(p.detail.expect("detail").contains("retry"));
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        sqlx::query("ROLLBACK").execute(&mut locker).await.expect("rollback");
+        s.admin
+            .tickets(&TicketQuery::default())
+            .await
+            .expect("answers again once the lock is gone");
+    }
     s.shutdown().await;
 }
 
