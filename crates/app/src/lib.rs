@@ -18,7 +18,7 @@ pub use error::{AppError, AppResult};
 pub use paging::Paged;
 
 use domain::event::{EntityType, EventAction, EventSource, NewEvent};
-use domain::{FieldError, Principal};
+use domain::{FieldError, HookPoint, Principal};
 use std::sync::Arc;
 use store::Store;
 
@@ -81,7 +81,7 @@ impl Change<'_> {
         &self,
         action: EventAction,
         Subject(entity, entity_id, customer_id): Subject,
-        name: Option<&'static str>,
+        name: Option<HookPoint>,
         value: serde_json::Value,
         old: serde_json::Value,
     ) -> NewEvent {
@@ -92,7 +92,7 @@ impl Change<'_> {
             member_type,
             url: self.meta.url.clone(),
             action,
-            name,
+            name: name.map(HookPoint::as_str),
             entity,
             entity_id,
             customer_id,

@@ -7,7 +7,7 @@ use crate::{
 };
 use api_types::{CustomerPatch, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
 use domain::event::{EntityType, EventAction};
-use domain::{Customer, Email, EndUser, Principal};
+use domain::{Customer, Email, EndUser, HookPoint, Principal};
 use store::time::now;
 
 fn check_name(fields: &mut Fields, name: &str) -> String {
@@ -70,7 +70,7 @@ impl App {
             change.event(
                 EventAction::Created,
                 Subject(EntityType::Customer, c.id, Some(c.id)),
-                Some("CustomerCreated"),
+                Some(HookPoint::CustomerCreated),
                 json(&c),
                 serde_json::Value::Null,
             ),
@@ -152,7 +152,7 @@ impl App {
             change.event(
                 EventAction::Updated,
                 Subject(EntityType::Customer, id, Some(id)),
-                Some("CustomerUpdated"),
+                Some(HookPoint::CustomerUpdated),
                 json(&c),
                 json(&old),
             ),
@@ -183,9 +183,9 @@ impl App {
         };
         tx.update_customer(&c).await?;
         let (action, name) = if deleted {
-            (EventAction::Deleted, "CustomerDeleted")
+            (EventAction::Deleted, HookPoint::CustomerDeleted)
         } else {
-            (EventAction::Restored, "CustomerRestored")
+            (EventAction::Restored, HookPoint::CustomerRestored)
         };
         let change = Change { principal: p, meta };
         commit_with_event(
@@ -252,7 +252,7 @@ impl App {
             change.event(
                 EventAction::Created,
                 Subject(EntityType::EndUser, u.id, Some(u.customer_id)),
-                Some("EndUserCreated"),
+                Some(HookPoint::EndUserCreated),
                 json(&u),
                 serde_json::Value::Null,
             ),
@@ -392,7 +392,7 @@ impl App {
             change.event(
                 EventAction::Updated,
                 Subject(EntityType::EndUser, id, Some(u.customer_id)),
-                Some("EndUserUpdated"),
+                Some(HookPoint::EndUserUpdated),
                 json(&u),
                 json(&old),
             ),
@@ -461,9 +461,9 @@ impl App {
         };
         tx.update_end_user(&u, None).await?;
         let (action, name) = if deleted {
-            (EventAction::Deleted, "EndUserDeleted")
+            (EventAction::Deleted, HookPoint::EndUserDeleted)
         } else {
-            (EventAction::Restored, "EndUserRestored")
+            (EventAction::Restored, HookPoint::EndUserRestored)
         };
         let change = Change { principal: p, meta };
         commit_with_event(

@@ -7,7 +7,9 @@ use crate::{
 use api_types::{NewReply, NewTicket, ReplyPatch, TicketPatch, TicketQuery};
 use domain::event::{EntityType, EventAction};
 use domain::ticket::ReplyRefused;
-use domain::{Cursor, Email, EndUser, Principal, Priority, Reply, Side, Ticket, TicketStatus, Title, search_terms};
+use domain::{
+    Cursor, Email, EndUser, HookPoint, Principal, Priority, Reply, Side, Ticket, TicketStatus, Title, search_terms,
+};
 use serde_json::json;
 use store::time::{now, to_micros};
 use store::{AssignedFilter, TicketFilter, TicketSort, Writer};
@@ -42,15 +44,6 @@ fn author(p: &Principal) -> (i64, bool) {
         Principal::Integration { token_id, .. } => (*token_id, true),
         Principal::EndUser { id, .. } => (*id, false),
         Principal::System => (0, true),
-    }
-}
-
-fn reply_name(side: Side, event: &'static str) -> &'static str {
-    match (side, event) {
-        (Side::Customer, "created") => "TicketClientCreated",
-        (Side::Staff, "created") => "TicketAdminCreated",
-        (Side::Customer, _) => "TicketClientReplied",
-        (Side::Staff, _) => "TicketAdminReplied",
     }
 }
 
@@ -182,7 +175,7 @@ impl App {
             replies: Some(vec![first]),
             ..ticket
         };
-        let name = reply_name(side, "created");
+        let name = HookPoint::ticket_created(side);
         commit_with_event(
             tx,
             change.event(
@@ -246,7 +239,7 @@ impl App {
         tx.insert_event(&change.event(
             EventAction::Created,
             Subject(EntityType::EndUser, user.id, Some(customer_id)),
-            Some("EndUserCreated"),
+            Some(HookPoint::EndUserCreated),
             json(&user),
             serde_json::Value::Null,
         ))
@@ -445,9 +438,9 @@ impl App {
         t.updated_at = now();
         tx.update_ticket(&t).await?;
         let name = if p.is_staff() {
-            "TicketAdminUpdated"
+            HookPoint::TicketAdminUpdated
         } else {
-            "TicketSolved"
+            HookPoint::TicketSolved
         };
         commit_with_event(
             tx,
@@ -474,7 +467,7 @@ impl App {
             change.event(
                 EventAction::Deleted,
                 Subject(EntityType::Ticket, id, Some(old.customer_id)),
-                Some("TicketDeleted"),
+                Some(HookPoint::TicketDeleted),
                 serde_json::Value::Null,
                 json(&old),
             ),
@@ -539,7 +532,7 @@ impl App {
         let name = if internal {
             None
         } else {
-            Some(reply_name(side, "replied"))
+            Some(HookPoint::ticket_replied(side))
         };
         tx.insert_event(&change.event(
             EventAction::Created,
@@ -549,7 +542,7 @@ impl App {
             serde_json::Value::Null,
         ))
         .await?;
-        let status_name = (t.status != old.status).then_some("TicketStatusChange");
+        let status_name = (t.status != old.status).then_some(HookPoint::TicketStatusChange);
         commit_with_event(
             tx,
             change.event(
@@ -607,7 +600,7 @@ impl App {
             change.event(
                 EventAction::Updated,
                 Subject(EntityType::Reply, reply.id, Some(ticket.customer_id)),
-                Some("TicketReplyModified"),
+                Some(HookPoint::TicketReplyModified),
                 json!({ "request": ticket, "reply": reply }),
                 json!({ "request": ticket, "reply": old }),
             ),
@@ -638,7 +631,7 @@ impl App {
             change.event(
                 EventAction::Deleted,
                 Subject(EntityType::Reply, reply_id, Some(ticket.customer_id)),
-                Some("TicketReplyDeleted"),
+                Some(HookPoint::TicketReplyDeleted),
                 serde_json::Value::Null,
                 json!({ "request": ticket, "reply": old }),
             ),
