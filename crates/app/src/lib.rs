@@ -9,6 +9,7 @@ mod events;
 mod limits;
 mod paging;
 mod people;
+mod replies;
 mod search;
 pub mod staff;
 mod tickets;
