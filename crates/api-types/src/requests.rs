@@ -121,6 +121,7 @@ pub struct TicketQuery {
     /// `id` (default, newest first), `lastreply`, `priority`, `ctime`; prefix `-` for descending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<String>,
+    /// Page size: 1 to 500 (default 50); anything else is 422 `validation_failed` naming `limit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +132,7 @@ pub struct TicketQuery {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(IntoParams))]
 pub struct ListQuery {
+    /// Page size: 1 to 500 (default 50); anything else is 422 `validation_failed` naming `limit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,6 +170,7 @@ pub struct EventQuery {
     /// RFC 3339 instant: only events at or after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
+    /// Page size: 1 to 500 (default 50); anything else is 422 `validation_failed` naming `limit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,6 +185,7 @@ pub struct SearchQuery {
     /// Comma list of `tickets`, `customers`, `end_users` (default: all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub types: Option<String>,
+    /// Results to return: 1 to 100 (default 20); anything else is 422 `validation_failed` naming `limit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
 }
@@ -331,6 +335,10 @@ body! {
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
         pub password: Option<Option<String>>,
+        /// The current portal password: required when an end user changes (or removes) their own
+        /// password and has one; staff setting it for them leave it out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub current_password: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<String>>,
     }

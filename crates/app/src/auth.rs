@@ -10,6 +10,27 @@ use base64::Engine;
 use domain::{Principal, Role};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+use tokio::sync::Semaphore;
+
+/// argon2 runs at most this many hashes at once, one per core: each takes tens of milliseconds and about
+/// 19 MiB, so unbounded concurrent password changes or logins grew the server by hundreds of MiB. Callers
+/// past the bound wait their turn (and a request that waits too long meets the request timeout).
+static ARGON2_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    Semaphore::new(cores)
+});
+
+/// Runs argon2 work on the blocking pool, within the process-wide bound.
+async fn bounded_argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    let _slot = ARGON2_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
 
 /// Prefix of every generated API token secret, so leaked secrets are easy to recognise and scan for. A
 /// bootstrap secret (`FERRODESK_ADMIN_TOKEN`) is used as given and need not carry it.
@@ -64,21 +85,21 @@ pub fn token_hash(secret: &str) -> String {
     out
 }
 
-/// Hashes a password with argon2id on a blocking thread (it takes tens of milliseconds by design).
+/// Hashes a password with argon2id on a blocking thread (it takes tens of milliseconds by design), within
+/// the bound on concurrent argon2 work.
 pub async fn hash_password(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || {
+    bounded_argon2(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| AppError::Internal(e.to_string()))
     })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    .await?
 }
 
-/// Checks a password against a stored hash; a malformed hash simply does not match.
+/// Checks a password against a stored hash, within the same bound; a malformed hash simply does not match.
 pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
+    bounded_argon2(move || {
         PasswordHash::new(&hash)
             .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
@@ -214,6 +235,30 @@ mod tests {
             assert!(check_bootstrap_token(bad).is_err(), "{bad:?}");
         }
         assert!(check_bootstrap_token(&"x".repeat(MAX_TOKEN_BYTES + 1)).is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn argon2_work_is_bounded_by_the_cores() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let active = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..(cores * 4) {
+            let (active, peak) = (active.clone(), peak.clone());
+            tasks.spawn(bounded_argon2(move || {
+                let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                active.fetch_sub(1, Ordering::SeqCst);
+            }));
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("task").expect("work ran");
+        }
+        assert!(peak.load(Ordering::SeqCst) <= cores, "peak {peak:?} over {cores} cores");
+        assert!(peak.load(Ordering::SeqCst) >= 1);
     }
 
     #[tokio::test]

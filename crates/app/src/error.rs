@@ -19,8 +19,9 @@ pub enum AppError {
     TicketLocked,
     #[error("rejected by a hook: {0}")]
     HookRejected(String),
-    #[error("too many attempts")]
-    RateLimited,
+    /// Too many attempts; the client may try again after `retry_after_secs`.
+    #[error("too many attempts; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// The database is unreachable or restarting: worth retrying.
     #[error("service unavailable: {0}")]
     Unavailable(String),

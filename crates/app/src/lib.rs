@@ -6,8 +6,10 @@ pub mod auth;
 mod directory;
 mod error;
 mod events;
+mod limits;
 mod paging;
 mod people;
+mod replies;
 mod search;
 pub mod staff;
 mod tickets;
@@ -17,7 +19,7 @@ pub use error::{AppError, AppResult};
 pub use paging::Paged;
 
 use domain::event::{EntityType, EventAction, EventSource, NewEvent};
-use domain::{FieldError, Principal};
+use domain::{FieldError, HookPoint, Principal};
 use std::sync::Arc;
 use store::Store;
 
@@ -31,15 +33,34 @@ pub struct RequestMeta {
     pub ip: Option<String>,
 }
 
+/// Password changes (and sets by staff) one principal may make per minute: each costs an argon2 hash.
+pub const PASSWORD_CHANGES_PER_MINUTE: u32 = 10;
+
 /// The application: the use cases over one store.
 #[derive(Clone)]
 pub struct App {
     store: Arc<dyn Store>,
+    password_changes: Arc<limits::RateLimiter>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            password_changes: Arc::new(limits::RateLimiter::new(
+                PASSWORD_CHANGES_PER_MINUTE,
+                std::time::Duration::from_secs(60),
+            )),
+        }
+    }
+
+    /// Counts a password change made by `p`, or refuses it (429) past the per-minute limit.
+    pub(crate) fn count_password_change(&self, p: &Principal) -> AppResult<()> {
+        let key = match p.member() {
+            (Some(id), Some(kind)) => format!("{kind}:{id}"),
+            _ => "system".to_owned(),
+        };
+        self.password_changes.check(&key)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -61,7 +82,7 @@ impl Change<'_> {
         &self,
         action: EventAction,
         Subject(entity, entity_id, customer_id): Subject,
-        name: Option<&'static str>,
+        name: Option<HookPoint>,
         value: serde_json::Value,
         old: serde_json::Value,
     ) -> NewEvent {
@@ -72,7 +93,7 @@ impl Change<'_> {
             member_type,
             url: self.meta.url.clone(),
             action,
-            name,
+            name: name.map(HookPoint::as_str),
             entity,
             entity_id,
             customer_id,

@@ -13,11 +13,7 @@ pub struct Paged<T> {
 /// Validates the page parameters. The store is asked for one row more than the page holds, so that the
 /// last page says `next_cursor: null` instead of leading to an empty page.
 pub(crate) fn page_request(limit: Option<u32>, cursor: Option<&str>) -> AppResult<PageRequest> {
-    let limit = match limit {
-        None => PageRequest::DEFAULT_LIMIT,
-        Some(0) => return Err(AppError::field("limit", "must be between 1 and 500")),
-        Some(n) => n.min(PageRequest::MAX_LIMIT),
-    };
+    let limit = checked_limit(limit, PageRequest::DEFAULT_LIMIT, PageRequest::MAX_LIMIT)?;
     let after = cursor
         .filter(|c| !c.is_empty())
         .map(Cursor::decode)
@@ -27,6 +23,16 @@ pub(crate) fn page_request(limit: Option<u32>, cursor: Option<&str>) -> AppResul
         limit: limit + 1,
         after,
     })
+}
+
+/// The one rule for `limit` on every list: absent is `default`; 1 to `max` is taken as given; anything
+/// else is refused (never silently clamped, so a client asking for more learns it gets less).
+pub(crate) fn checked_limit(limit: Option<u32>, default: u32, max: u32) -> AppResult<u32> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::field("limit", format!("must be between 1 and {max}"))),
+    }
 }
 
 /// Cuts the extra row off and makes the next cursor from the last row kept.
@@ -47,4 +53,19 @@ pub(crate) fn paged<T>(mut rows: Vec<T>, page: &PageRequest, key: impl Fn(&T) ->
 
 pub(crate) fn by_id(id: i64) -> Cursor {
     Cursor { key: 0, id }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_outside_the_range_are_refused() {
+        assert_eq!(checked_limit(None, 50, 500).ok(), Some(50));
+        assert_eq!(checked_limit(Some(1), 50, 500).ok(), Some(1));
+        assert_eq!(checked_limit(Some(500), 50, 500).ok(), Some(500));
+        for bad in [0, 501, u32::MAX] {
+            assert!(checked_limit(Some(bad), 50, 500).is_err(), "{bad}");
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! Customers and end users: the basic fields tickets need (SPEC §3.4), with soft delete and restore.
-use crate::auth::{check_password, hash_password};
+use crate::auth::{check_password, hash_password, verify_password};
 use crate::paging::{by_id, page_request, paged};
 use crate::{
     App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json,
@@ -7,7 +7,7 @@ use crate::{
 };
 use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
 use domain::event::{EntityType, EventAction};
-use domain::{Customer, Email, EndUser, Principal};
+use domain::{Customer, Email, EndUser, HookPoint, Principal};
 use store::time::now;
 use store::{DeletedFilter, StoreError};
 
@@ -105,7 +105,7 @@ impl App {
             change.event(
                 EventAction::Created,
                 Subject(EntityType::Customer, c.id, Some(c.id)),
-                Some("CustomerCreated"),
+                Some(HookPoint::CustomerCreated),
                 json(&c),
                 serde_json::Value::Null,
             ),
@@ -193,7 +193,7 @@ impl App {
             change.event(
                 EventAction::Updated,
                 Subject(EntityType::Customer, id, Some(id)),
-                Some("CustomerUpdated"),
+                Some(HookPoint::CustomerUpdated),
                 json(&c),
                 json(&old),
             ),
@@ -224,9 +224,9 @@ impl App {
         };
         tx.update_customer(&c).await?;
         let (action, name) = if deleted {
-            (EventAction::Deleted, "CustomerDeleted")
+            (EventAction::Deleted, HookPoint::CustomerDeleted)
         } else {
-            (EventAction::Restored, "CustomerRestored")
+            (EventAction::Restored, HookPoint::CustomerRestored)
         };
         let change = Change { principal: p, meta };
         commit_with_event(
@@ -294,7 +294,7 @@ impl App {
             change.event(
                 EventAction::Created,
                 Subject(EntityType::EndUser, u.id, Some(u.customer_id)),
-                Some("EndUserCreated"),
+                Some(HookPoint::EndUserCreated),
                 json(&u),
                 serde_json::Value::Null,
             ),
@@ -374,7 +374,17 @@ impl App {
             }
             _ => None,
         };
+        if patch.current_password.is_some() && patch.password.is_none() {
+            fields.add("current_password", "is only needed to change the password");
+        }
         fields.finish()?;
+        if patch.password.is_some() {
+            self.count_password_change(p)?;
+            if matches!(p, Principal::EndUser { .. }) {
+                self.check_current_password(id, patch.current_password.as_deref())
+                    .await?;
+            }
+        }
         let hash = match hash {
             Some(pw) => Some(Some(hash_password(pw).await?)),
             None if matches!(patch.password, Some(None)) => Some(None),
@@ -429,13 +439,52 @@ impl App {
             change.event(
                 EventAction::Updated,
                 Subject(EntityType::EndUser, id, Some(u.customer_id)),
-                Some("EndUserUpdated"),
+                Some(HookPoint::EndUserUpdated),
                 json(&u),
                 json(&old),
             ),
         )
         .await?;
         Ok(u)
+    }
+
+    /// An end user changing their own password proves they know the current one (a stolen token alone
+    /// must not take over the portal login). One without a password yet has nothing to prove.
+    async fn check_current_password(&self, id: i64, current: Option<&str>) -> AppResult<()> {
+        let mut db = self.store().read().await?;
+        let user = db
+            .end_user(id)
+            .await?
+            .filter(|u| u.deleted_at.is_none())
+            .ok_or(AppError::NotFound)?;
+        if !user.has_password {
+            return Ok(());
+        }
+        let Some(current) = current else {
+            return Err(AppError::field(
+                "current_password",
+                "is required to change your password",
+            ));
+        };
+        // Credentials are looked up by email, as a login does; they must be this end user's own.
+        let hash = match &user.email {
+            Some(email) => db
+                .end_user_credentials(email)
+                .await?
+                .filter(|c| c.end_user.id == id)
+                .and_then(|c| c.password_hash),
+            None => None,
+        };
+        drop(db);
+        let matches = match hash {
+            Some(hash) => verify_password(current.to_owned(), hash).await,
+            None => false,
+        };
+        if matches {
+            Ok(())
+        } else {
+            Err(AppError::field("current_password", "is not your current password"))
+        }
     }
 
     pub async fn set_end_user_deleted(
@@ -460,9 +509,9 @@ impl App {
         // Restoring one whose email another live end user of the customer took meanwhile is a conflict.
         tx.update_end_user(&u, None).await.map_err(end_user_write_error)?;
         let (action, name) = if deleted {
-            (EventAction::Deleted, "EndUserDeleted")
+            (EventAction::Deleted, HookPoint::EndUserDeleted)
         } else {
-            (EventAction::Restored, "EndUserRestored")
+            (EventAction::Restored, HookPoint::EndUserRestored)
         };
         let change = Change { principal: p, meta };
         commit_with_event(

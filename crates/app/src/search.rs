@@ -52,11 +52,7 @@ impl App {
         if !p.is_staff() {
             kinds.retain(|k| *k == SearchKind::Ticket);
         }
-        let limit = match q.limit {
-            Some(0) => return Err(AppError::field("limit", "must be between 1 and 100")),
-            Some(n) => n.min(100),
-            None => 20,
-        };
+        let limit = crate::paging::checked_limit(q.limit, 20, 100)?;
         let request = SearchRequest {
             terms,
             kinds,

@@ -129,7 +129,10 @@ impl App {
         }
         fields.finish()?;
         let hash = match patch.password {
-            Some(pw) => Some(hash_password(pw).await?),
+            Some(pw) => {
+                self.count_password_change(p)?;
+                Some(hash_password(pw).await?)
+            }
             None => None,
         };
         let mut tx = self.store().write().await?;
@@ -294,7 +297,8 @@ impl App {
         }
     }
 
-    /// With no staff at all and no bootstrap variables, creates `admin@localhost` with a random password.
+    /// With no staff at all and no bootstrap variables, creates `admin@localhost.localdomain` with a random
+    /// password.
     ///
     /// When several nodes start on one empty database, one of them creates the account and prints its
     /// password; the others meet the conflict and print nothing (their password was never stored).

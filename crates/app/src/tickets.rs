@@ -1,40 +1,40 @@
-//! Tickets and replies (SPEC §3.2).
-use crate::paging::{by_id, page_request, paged};
-use crate::{
-    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json,
-    require_staff,
-};
-use api_types::{ListQuery, NewReply, NewTicket, ReplyPatch, TicketPatch, TicketQuery};
+//! Tickets (SPEC §3.2): opening, reading, listing, changing and deleting them; replies are in `replies`.
+use crate::paging::{page_request, paged};
+use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json};
+use api_types::{NewTicket, TicketPatch, TicketQuery};
 use domain::event::{EntityType, EventAction};
-use domain::ticket::ReplyRefused;
-use domain::{Cursor, Email, EndUser, Principal, Priority, Reply, Side, Ticket, TicketStatus, Title, search_terms};
-use serde_json::json;
+use domain::{
+    Cursor, Department, Email, EndUser, HookPoint, Principal, Priority, Reply, Side, Ticket, TicketStatus, Timestamp,
+    Title, search_terms,
+};
 use store::time::{now, to_micros};
-use store::{AssignedFilter, TicketFilter, TicketSort, Writer};
+use store::{AssignedFilter, Reader, TicketFilter, TicketSort, Writer};
 
 /// Longest message accepted; the request body limit (1 MiB) is the outer bound.
 const MAX_MESSAGE_BYTES: usize = 512 * 1024;
 
-fn side(p: &Principal) -> Side {
+pub(crate) fn side(p: &Principal) -> Side {
     if p.is_staff() { Side::Staff } else { Side::Customer }
 }
 
-fn check_message(fields: &mut Fields, field: &str, message: &str) {
+pub(crate) fn check_message(fields: &mut Fields, field: &str, message: &str) {
     if message.trim().is_empty() {
         fields.add(field, "must not be empty");
     } else if message.len() > MAX_MESSAGE_BYTES {
         fields.add(field, "must be at most 512 KiB");
+    } else if let Err(e) = domain::control::check_text(message, domain::control::TextKind::MultiLine) {
+        fields.add(field, e);
     }
 }
 
 /// Whether `p` may see `t`: staff see every ticket, end users their own customer's.
-fn visible(p: &Principal, t: &Ticket) -> bool {
+pub(crate) fn visible(p: &Principal, t: &Ticket) -> bool {
     p.customer_scope().is_none_or(|c| c == t.customer_id)
 }
 
 /// The author fields of a reply written by `p`: WiseCP's `user_id` is the end user's or staff member's
 /// id; for an integration token it is the token's id.
-fn author(p: &Principal) -> (i64, bool) {
+pub(crate) fn author(p: &Principal) -> (i64, bool) {
     match p {
         Principal::Staff { id, .. } => (*id, true),
         Principal::Integration { token_id, .. } => (*token_id, true),
@@ -43,156 +43,215 @@ fn author(p: &Principal) -> (i64, bool) {
     }
 }
 
-fn reply_name(side: Side, event: &'static str) -> &'static str {
-    match (side, event) {
-        (Side::Customer, "created") => "TicketClientCreated",
-        (Side::Staff, "created") => "TicketAdminCreated",
-        (Side::Customer, _) => "TicketClientReplied",
-        (Side::Staff, _) => "TicketAdminReplied",
+/// Opening a ticket, step 1: the input's own rules, every bad field named in one answer. Gives the title and,
+/// when staff name the requester by address, that address.
+fn check_new_ticket(side: Side, input: &NewTicket) -> AppResult<(Title, Option<Email>)> {
+    let mut fields = Fields::default();
+    let title = fields.check("title", Title::parse(&input.title));
+    check_message(&mut fields, "message", &input.message);
+    if side == Side::Customer {
+        for (field, given) in [
+            ("customer_id", input.customer_id.is_some()),
+            ("email", input.email.is_some()),
+            ("assigned", input.assigned.is_some()),
+            ("account_key", input.account_key.is_some()),
+        ] {
+            if given {
+                fields.add(field, "may only be given by staff");
+            }
+        }
     }
+    let email = match clean(input.email.clone()) {
+        Some(e) => fields.check("email", Email::parse(&e)),
+        None => None,
+    };
+    fields.finish()?;
+    let title = title.ok_or_else(|| AppError::Internal("title checked above".into()))?;
+    Ok((title, email))
+}
+
+/// Step 2: the department the ticket opens in. Staff may use any, end users only a public one; anything else
+/// is refused at once, naming `did`.
+async fn opening_department(db: &mut dyn Reader, side: Side, did: i64) -> AppResult<Department> {
+    db.department(did)
+        .await?
+        .filter(|d| side == Side::Staff || d.public)
+        .ok_or_else(|| AppError::field("did", "no such department"))
+}
+
+/// Step 3a: the requester as far as the request names an existing one: an end user opens tickets as
+/// themselves; staff may name one by `user_id`, which must belong to the `customer_id` if they give both.
+/// `None` when staff name the requester by customer and address instead (resolved in [`App::requester`]).
+async fn named_requester(
+    db: &mut dyn Reader,
+    p: &Principal,
+    input: &NewTicket,
+    fields: &mut Fields,
+) -> AppResult<Option<EndUser>> {
+    if let Principal::EndUser { id, .. } = p {
+        if input.user_id.is_some_and(|u| u != *id) {
+            fields.add("user_id", "an end user opens tickets as themselves");
+        }
+        return Ok(db.end_user(*id).await?);
+    }
+    let Some(user_id) = input.user_id else {
+        return Ok(None);
+    };
+    let user = db.end_user(user_id).await?.filter(|u| u.deleted_at.is_none());
+    match &user {
+        None => fields.add("user_id", "no such end user"),
+        Some(u) if input.customer_id.is_some_and(|c| c != u.customer_id) => {
+            fields.add("customer_id", "does not match the end user's customer")
+        }
+        Some(_) => {}
+    }
+    Ok(user)
+}
+
+/// Step 3b: the staff member the ticket is assigned to, if any, exists.
+async fn check_assignee(db: &mut dyn Reader, assigned: Option<i64>, fields: &mut Fields) -> AppResult<()> {
+    if let Some(staff_id) = assigned
+        && db.staff(staff_id).await?.is_none()
+    {
+        fields.add("assigned", "no such staff member");
+    }
+    Ok(())
+}
+
+/// Step 4: the ticket as it opens, in its side's opening state (ids are the store's to give).
+fn opened_ticket(
+    p: &Principal,
+    side: Side,
+    did: i64,
+    requester: &EndUser,
+    title: Title,
+    input: NewTicket,
+    at: Timestamp,
+) -> Ticket {
+    let opening = Ticket::opening_state(side);
+    let assigned_by = input.assigned.and(match p {
+        Principal::Staff { id, .. } => Some(*id),
+        _ => None,
+    });
+    Ticket {
+        id: 0,
+        did,
+        user_id: requester.id,
+        customer_id: requester.customer_id,
+        status: opening.status,
+        locked: false,
+        priority: input.priority.unwrap_or(Priority::MEDIUM),
+        title: title.into_inner(),
+        ctime: at,
+        lastreply: at,
+        read_by_customer: opening.read_by_customer,
+        read_by_staff: opening.read_by_staff,
+        service: input.service,
+        assigned: input.assigned,
+        assigned_by,
+        custom_fields: input.custom_fields.unwrap_or_default(),
+        redeemed: vec![],
+        account_key: clean(input.account_key),
+        updated_at: at,
+        replies: None,
+    }
+}
+
+/// The opening message, written by `p`, as the ticket's first reply.
+fn first_reply(p: &Principal, meta: &RequestMeta, message: String, at: Timestamp) -> Reply {
+    let (user_id, admin) = author(p);
+    Reply {
+        id: 0,
+        owner_id: 0,
+        user_id,
+        admin,
+        name: p.display_name().to_owned(),
+        encrypted: false,
+        message,
+        ctime: at,
+        ip: meta.ip.clone(),
+        internal: false,
+    }
+}
+
+/// Step 5: writes the ticket and its first reply, then the `Ticket…Created` event, and commits.
+async fn write_opened_ticket(
+    mut tx: Box<dyn Writer>,
+    change: &Change<'_>,
+    side: Side,
+    ticket: Ticket,
+    first: Reply,
+) -> AppResult<Ticket> {
+    let ticket = tx.insert_ticket(&ticket).await?;
+    let first = tx
+        .insert_reply(&Reply {
+            owner_id: ticket.id,
+            ..first
+        })
+        .await?;
+    let ticket = Ticket {
+        replies: Some(vec![first]),
+        ..ticket
+    };
+    commit_with_event(
+        tx,
+        change.event(
+            EventAction::Created,
+            Subject(EntityType::Ticket, ticket.id, Some(ticket.customer_id)),
+            Some(HookPoint::ticket_created(side)),
+            json(&ticket),
+            serde_json::Value::Null,
+        ),
+    )
+    .await?;
+    Ok(ticket)
 }
 
 impl App {
     /// Opens a ticket; its message becomes the first reply.
-    pub async fn create_ticket(&self, p: &Principal, meta: &RequestMeta, input: NewTicket) -> AppResult<Ticket> {
+    pub async fn create_ticket(&self, p: &Principal, meta: &RequestMeta, mut input: NewTicket) -> AppResult<Ticket> {
         let side = side(p);
-        let mut fields = Fields::default();
-        let title = fields.check("title", Title::parse(&input.title));
-        check_message(&mut fields, "message", &input.message);
-        if side == Side::Customer {
-            for (field, given) in [
-                ("customer_id", input.customer_id.is_some()),
-                ("email", input.email.is_some()),
-                ("assigned", input.assigned.is_some()),
-                ("account_key", input.account_key.is_some()),
-            ] {
-                if given {
-                    fields.add(field, "may only be given by staff");
-                }
-            }
-        }
-        let email = match clean(input.email.clone()) {
-            Some(e) => fields.check("email", Email::parse(&e)),
-            None => None,
-        };
-        fields.finish()?;
-        let title = title.ok_or_else(|| AppError::Internal("title checked above".into()))?;
+        let (title, email) = check_new_ticket(side, &input)?;
 
         // References are checked on a read connection, so that the writer's turn is spent on writing; the
         // foreign keys still refuse a department, person or assignee deleted in between.
         let mut db = self.store().read().await?;
+        let department = opening_department(&mut *db, side, input.did).await?;
         let mut fields = Fields::default();
-        let department = db
-            .department(input.did)
-            .await?
-            .filter(|d| side == Side::Staff || d.public);
-        let Some(department) = department else {
-            return Err(AppError::field("did", "no such department"));
-        };
-        let known_requester = match p {
-            Principal::EndUser { id, .. } => {
-                if input.user_id.is_some_and(|u| u != *id) {
-                    fields.add("user_id", "an end user opens tickets as themselves");
-                }
-                db.end_user(*id).await?
-            }
-            _ => match input.user_id {
-                Some(user_id) => {
-                    let user = db.end_user(user_id).await?.filter(|u| u.deleted_at.is_none());
-                    match &user {
-                        None => fields.add("user_id", "no such end user"),
-                        Some(u) if input.customer_id.is_some_and(|c| c != u.customer_id) => {
-                            fields.add("customer_id", "does not match the end user's customer")
-                        }
-                        Some(_) => {}
-                    }
-                    user
-                }
-                None => None,
-            },
-        };
-        if let Some(staff_id) = input.assigned
-            && db.staff(staff_id).await?.is_none()
-        {
-            fields.add("assigned", "no such staff member");
-        }
+        let named = named_requester(&mut *db, p, &input, &mut fields).await?;
+        check_assignee(&mut *db, input.assigned, &mut fields).await?;
         drop(db);
 
         let change = Change { principal: p, meta };
         let mut tx = self.store().write().await?;
-        let requester = match known_requester {
+        let requester = self.requester(&mut *tx, &change, &input, named, email, fields).await?;
+        let at = now();
+        let message = std::mem::take(&mut input.message);
+        let ticket = opened_ticket(p, side, department.id, &requester, title, input, at);
+        write_opened_ticket(tx, &change, side, ticket, first_reply(p, meta, message, at)).await
+    }
+
+    /// Step 3c, on the write transaction: the requester named before, or (staff without a `user_id`) the one
+    /// found or created by customer and address. Refuses the request with every field error collected so far.
+    async fn requester(
+        &self,
+        tx: &mut dyn Writer,
+        change: &Change<'_>,
+        input: &NewTicket,
+        named: Option<EndUser>,
+        email: Option<Email>,
+        mut fields: Fields,
+    ) -> AppResult<EndUser> {
+        let requester = match named {
             Some(user) => Some(user),
-            None if side == Side::Staff && input.user_id.is_none() => {
-                self.find_or_create_requester(&mut *tx, &change, &input, email, &mut fields)
+            None if side(change.principal) == Side::Staff && input.user_id.is_none() => {
+                self.find_or_create_requester(tx, change, input, email, &mut fields)
                     .await?
             }
             None => None,
         };
         fields.finish()?;
-        let requester = requester.ok_or_else(|| AppError::field("user_id", "no such end user"))?;
-
-        let at = now();
-        let opening = Ticket::opening_state(side);
-        let assigned_by = input.assigned.and(match p {
-            Principal::Staff { id, .. } => Some(*id),
-            _ => None,
-        });
-        let ticket = tx
-            .insert_ticket(&Ticket {
-                id: 0,
-                did: department.id,
-                user_id: requester.id,
-                customer_id: requester.customer_id,
-                status: opening.status,
-                locked: false,
-                priority: input.priority.unwrap_or(Priority::MEDIUM),
-                title: title.into_inner(),
-                ctime: at,
-                lastreply: at,
-                read_by_customer: opening.read_by_customer,
-                read_by_staff: opening.read_by_staff,
-                service: input.service,
-                assigned: input.assigned,
-                assigned_by,
-                custom_fields: input.custom_fields.unwrap_or_default(),
-                redeemed: vec![],
-                account_key: clean(input.account_key),
-                updated_at: at,
-                replies: None,
-            })
-            .await?;
-        let (user_id, admin) = author(p);
-        let first = tx
-            .insert_reply(&Reply {
-                id: 0,
-                owner_id: ticket.id,
-                user_id,
-                admin,
-                name: p.display_name().to_owned(),
-                encrypted: false,
-                message: input.message,
-                ctime: at,
-                ip: meta.ip.clone(),
-                internal: false,
-            })
-            .await?;
-        let ticket = Ticket {
-            replies: Some(vec![first]),
-            ..ticket
-        };
-        let name = reply_name(side, "created");
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Created,
-                Subject(EntityType::Ticket, ticket.id, Some(ticket.customer_id)),
-                Some(name),
-                json(&ticket),
-                serde_json::Value::Null,
-            ),
-        )
-        .await?;
-        Ok(ticket)
+        requester.ok_or_else(|| AppError::field("user_id", "no such end user"))
     }
 
     /// Staff without a `user_id` name the requester by `customer_id` + `email`: the customer's end user with
@@ -244,7 +303,7 @@ impl App {
         tx.insert_event(&change.event(
             EventAction::Created,
             Subject(EntityType::EndUser, user.id, Some(customer_id)),
-            Some("EndUserCreated"),
+            Some(HookPoint::EndUserCreated),
             json(&user),
             serde_json::Value::Null,
         ))
@@ -443,9 +502,9 @@ impl App {
         t.updated_at = now();
         tx.update_ticket(&t).await?;
         let name = if p.is_staff() {
-            "TicketAdminUpdated"
+            HookPoint::TicketAdminUpdated
         } else {
-            "TicketSolved"
+            HookPoint::TicketSolved
         };
         commit_with_event(
             tx,
@@ -472,176 +531,9 @@ impl App {
             change.event(
                 EventAction::Deleted,
                 Subject(EntityType::Ticket, id, Some(old.customer_id)),
-                Some("TicketDeleted"),
+                Some(HookPoint::TicketDeleted),
                 serde_json::Value::Null,
                 json(&old),
-            ),
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Adds a message. A customer's puts the ticket back in the staff queue, a staff member's hands it to the
-    /// customer, an internal note changes neither.
-    pub async fn reply_to_ticket(
-        &self,
-        p: &Principal,
-        meta: &RequestMeta,
-        id: i64,
-        input: NewReply,
-    ) -> AppResult<Reply> {
-        let mut fields = Fields::default();
-        check_message(&mut fields, "message", &input.message);
-        let internal = input.internal.unwrap_or(false);
-        if internal && !p.is_staff() {
-            fields.add("internal", "only staff may write internal notes");
-        }
-        fields.finish()?;
-        let side = side(p);
-        let change = Change { principal: p, meta };
-        let mut tx = self.store().write().await?;
-        let old = tx
-            .ticket_for_update(id)
-            .await?
-            .filter(|t| visible(p, t))
-            .ok_or(AppError::NotFound)?;
-        let effect = old.reply_effect(side, internal).map_err(|e| match e {
-            ReplyRefused::Locked => AppError::TicketLocked,
-            ReplyRefused::InternalByCustomer => AppError::field("internal", "only staff may write internal notes"),
-        })?;
-        let at = now();
-        let (user_id, admin) = author(p);
-        let reply = tx
-            .insert_reply(&Reply {
-                id: 0,
-                owner_id: id,
-                user_id,
-                admin,
-                name: p.display_name().to_owned(),
-                encrypted: false,
-                message: input.message,
-                ctime: at,
-                ip: meta.ip.clone(),
-                internal,
-            })
-            .await?;
-        let mut t = old.clone();
-        if !internal {
-            t.lastreply = at;
-        }
-        t.status = effect.status;
-        t.read_by_customer = effect.read_by_customer;
-        t.read_by_staff = effect.read_by_staff;
-        t.updated_at = at;
-        tx.update_ticket(&t).await?;
-        let name = if internal {
-            None
-        } else {
-            Some(reply_name(side, "replied"))
-        };
-        tx.insert_event(&change.event(
-            EventAction::Created,
-            Subject(EntityType::Reply, reply.id, Some(t.customer_id)),
-            name,
-            json!({ "request": t, "reply": reply }),
-            serde_json::Value::Null,
-        ))
-        .await?;
-        let status_name = (t.status != old.status).then_some("TicketStatusChange");
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Updated,
-                Subject(EntityType::Ticket, t.id, Some(t.customer_id)),
-                status_name,
-                json(&t),
-                json(&old),
-            ),
-        )
-        .await?;
-        Ok(reply)
-    }
-
-    /// A page of a ticket's replies, oldest first (internal notes for staff only).
-    pub async fn list_replies(&self, p: &Principal, ticket_id: i64, q: &ListQuery) -> AppResult<Paged<Reply>> {
-        let page = page_request(q.limit, q.cursor.as_deref())?;
-        let mut db = self.store().read().await?;
-        db.ticket(ticket_id)
-            .await?
-            .filter(|t| visible(p, t))
-            .ok_or(AppError::NotFound)?;
-        let rows = db.reply_page(ticket_id, p.is_staff(), &page).await?;
-        Ok(paged(rows, &page, |r| by_id(r.id)))
-    }
-
-    /// Edits a reply's text (staff).
-    pub async fn update_reply(
-        &self,
-        p: &Principal,
-        meta: &RequestMeta,
-        ticket_id: i64,
-        reply_id: i64,
-        patch: ReplyPatch,
-    ) -> AppResult<Reply> {
-        require_staff(p)?;
-        let mut fields = Fields::default();
-        check_message(&mut fields, "message", &patch.message);
-        fields.finish()?;
-        let mut tx = self.store().write().await?;
-        let ticket = tx.ticket_for_update(ticket_id).await?.ok_or(AppError::NotFound)?;
-        let old = tx
-            .reply(reply_id)
-            .await?
-            .filter(|r| r.owner_id == ticket_id)
-            .ok_or(AppError::NotFound)?;
-        let reply = Reply {
-            message: patch.message,
-            ..old.clone()
-        };
-        if reply == old {
-            return Ok(old);
-        }
-        tx.update_reply(&reply).await?;
-        let change = Change { principal: p, meta };
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Updated,
-                Subject(EntityType::Reply, reply.id, Some(ticket.customer_id)),
-                Some("TicketReplyModified"),
-                json!({ "request": ticket, "reply": reply }),
-                json!({ "request": ticket, "reply": old }),
-            ),
-        )
-        .await?;
-        Ok(reply)
-    }
-
-    pub async fn delete_reply(
-        &self,
-        p: &Principal,
-        meta: &RequestMeta,
-        ticket_id: i64,
-        reply_id: i64,
-    ) -> AppResult<()> {
-        require_staff(p)?;
-        let mut tx = self.store().write().await?;
-        let ticket = tx.ticket_for_update(ticket_id).await?.ok_or(AppError::NotFound)?;
-        let old = tx
-            .reply(reply_id)
-            .await?
-            .filter(|r| r.owner_id == ticket_id)
-            .ok_or(AppError::NotFound)?;
-        tx.delete_reply(reply_id).await?;
-        let change = Change { principal: p, meta };
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Deleted,
-                Subject(EntityType::Reply, reply_id, Some(ticket.customer_id)),
-                Some("TicketReplyDeleted"),
-                serde_json::Value::Null,
-                json!({ "request": ticket, "reply": old }),
             ),
         )
         .await?;

@@ -3,9 +3,22 @@ use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Where a change came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
+#[strum(serialize_all = "UPPERCASE")]
 pub enum EventSource {
     Ui,
     Api,
@@ -13,26 +26,23 @@ pub enum EventSource {
     Hook,
 }
 
-impl EventSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ui => "UI",
-            Self::Api => "API",
-            Self::System => "SYSTEM",
-            Self::Hook => "HOOK",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Ui, Self::Api, Self::System, Self::Hook]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What happened to the entity.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum EventAction {
     Created,
     Updated,
@@ -40,27 +50,23 @@ pub enum EventAction {
     Restored,
 }
 
-impl EventAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Updated => "updated",
-            Self::Deleted => "deleted",
-            Self::Restored => "restored",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Created, Self::Updated, Self::Deleted, Self::Restored]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
-
 /// The entity a change is about, in snake_case singular on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum EntityType {
     Ticket,
     Reply,
@@ -83,54 +89,24 @@ pub enum EntityType {
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 18] = [
-        Self::Ticket,
-        Self::Reply,
-        Self::Brand,
-        Self::Department,
-        Self::Customer,
-        Self::EndUser,
-        Self::Staff,
-        Self::Token,
-        Self::Attribute,
-        Self::Subscription,
-        Self::Invoice,
-        Self::Payment,
-        Self::Refund,
-        Self::Contract,
-        Self::BillingLink,
-        Self::Webhook,
-        Self::Hook,
-        Self::Call,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ticket => "ticket",
-            Self::Reply => "reply",
-            Self::Brand => "brand",
-            Self::Department => "department",
-            Self::Customer => "customer",
-            Self::EndUser => "end_user",
-            Self::Staff => "staff",
-            Self::Token => "token",
-            Self::Attribute => "attribute",
-            Self::Subscription => "subscription",
-            Self::Invoice => "invoice",
-            Self::Payment => "payment",
-            Self::Refund => "refund",
-            Self::Contract => "contract",
-            Self::BillingLink => "billing_link",
-            Self::Webhook => "webhook",
-            Self::Hook => "hook",
-            Self::Call => "call",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
+    pub const ALL: &'static [EntityType] = <Self as strum::VariantArray>::VARIANTS;
 }
+
+/// `as_str` (the stored and wire name) and `parse` (its inverse) of the event log's enums, from strum's derives.
+macro_rules! wire_name {
+    ($($ty:ty),*) => {$(
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                s.parse().ok()
+            }
+        }
+    )*};
+}
+wire_name!(EventSource, EventAction, EntityType);
 
 /// `data` of an event: the entity type, its new state and its previous state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,6 +157,7 @@ pub struct NewEvent {
     pub member_type: Option<&'static str>,
     pub url: Option<String>,
     pub action: EventAction,
+    /// The hook point this change fires, as [`HookPoint::as_str`](crate::hook::HookPoint::as_str) names it.
     pub name: Option<&'static str>,
     pub entity: EntityType,
     pub entity_id: i64,

@@ -3,10 +3,13 @@
 //! Types here are "parsed, not validated": a [`Priority`], [`Title`] or [`Email`] value cannot hold an
 //! invalid state, so code past the edge never re-checks them.
 
+pub mod control;
 pub mod cursor;
 pub mod entities;
 pub mod event;
+pub mod hook;
 pub mod int_bool;
+mod names;
 pub mod principal;
 pub mod text;
 pub mod ticket;
@@ -14,6 +17,7 @@ pub mod ticket;
 pub use cursor::Cursor;
 pub use entities::{ApiToken, Brand, Customer, Department, EndUser, Staff};
 pub use event::{EntityType, Event, EventAction, EventData, EventSource};
+pub use hook::{HookKind, HookPoint};
 pub use principal::{Principal, Role};
 pub use text::{
     Email, FieldError, MARK_END, MARK_START, PREFIX_MIN_CHARS, Slug, Title, excerpt, last_term_is_prefix, search_terms,

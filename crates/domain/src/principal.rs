@@ -1,10 +1,27 @@
 //! Who is acting: every request resolves to one principal or none.
+use crate::names::one_of;
 use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
 
 /// A role of a staff account or an API token.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     Admin,
     /// The least-privileged staff role, hence the default.
@@ -14,21 +31,15 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: &'static [Role] = <Self as strum::VariantArray>::VARIANTS;
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Agent => "agent",
-            Role::EndUser => "end_user",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "agent" => Ok(Role::Agent),
-            "end_user" => Ok(Role::EndUser),
-            _ => Err("must be admin, agent or end_user"),
-        }
+        static INVALID: LazyLock<String> = LazyLock::new(one_of::<Role>);
+        s.parse().map_err(|_| INVALID.as_str())
     }
 
     pub fn is_staff(self) -> bool {

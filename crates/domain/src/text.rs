@@ -25,28 +25,46 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// An email address, trimmed and lower-cased so that lookups and uniqueness are case-insensitive.
+/// An email address in the one form it is stored and compared in: Unicode NFKC-normalised and case-folded
+/// (so `ＡＮＮ@Example.com`, full-width or not, is `ann@example.com`), and shaped like an address that
+/// mail can reach: RFC 5322 syntax, a domain of at least two labels, no display name or IP literal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
 impl Email {
+    pub const MAX_LENGTH: usize = 254;
+
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let s = raw.trim();
-        if s.is_empty() || s.len() > 254 {
+        const NOT_AN_ADDRESS: &str = "must be an email address such as name@example.com";
+        let normal = Self::normalise(raw.trim());
+        if normal.is_empty() || normal.len() > Self::MAX_LENGTH {
             return Err("must be an email address of at most 254 characters");
         }
-        let (local, domain) = s.rsplit_once('@').ok_or("must be an email address")?;
-        let domain_ok = !domain.is_empty()
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
-        let local_ok = !local.is_empty() && local.len() <= 64 && !local.chars().any(|c| c.is_whitespace() || c == '@');
-        if !domain_ok || !local_ok {
-            return Err("must be an email address");
+        crate::control::check_text(&normal, crate::control::TextKind::OneLine).map_err(|_| NOT_AN_ADDRESS)?;
+        let options = email_address::Options {
+            minimum_sub_domains: 2,
+            allow_domain_literal: false,
+            allow_display_text: false,
+            allow_long_local_parts: false,
+        };
+        let parsed = email_address::EmailAddress::parse_with_options(&normal, options).map_err(|_| NOT_AN_ADDRESS)?;
+        if parsed
+            .domain()
+            .split('.')
+            .any(|label| label.starts_with('-') || label.ends_with('-'))
+        {
+            return Err(NOT_AN_ADDRESS);
         }
-        Ok(Self(s.to_lowercase()))
+        Ok(Self(normal))
+    }
+
+    /// Unicode's compatibility caseless form, NFKC(fold(NFKC(s))): compatibility variants (full-width
+    /// letters, ligatures) and case differences vanish, so one address has one spelling.
+    fn normalise(raw: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        let compatible: String = raw.nfkc().collect();
+        caseless::default_case_fold_str(&compatible).nfkc().collect()
     }
 
     pub fn as_str(&self) -> &str {
@@ -87,6 +105,7 @@ impl Title {
         if raw.chars().count() > Self::MAX_CHARS {
             return Err("must be at most 255 characters");
         }
+        crate::control::check_text(raw, crate::control::TextKind::OneLine)?;
         Ok(Self(raw.to_owned()))
     }
 
@@ -157,7 +176,36 @@ mod tests {
             Email::parse(" Ann@Example.COM ").map(String::from),
             Ok("ann@example.com".into())
         );
-        for bad in ["", "a", "a@", "@b", "a b@c.d", "a@b..c", "a@.b"] {
+        assert_eq!(
+            Email::parse("\u{ff41}gent@Example.com").map(String::from),
+            Ok("agent@example.com".into()),
+            "full-width letters are their ASCII twins"
+        );
+        assert_eq!(
+            Email::parse("STRASSE@example.com"),
+            Email::parse("straße@example.com"),
+            "case folding, not only lower-casing"
+        );
+        assert!(Email::parse("pat.o'brien+tag@mail.example.co.uk").is_ok());
+        assert!(
+            Email::parse("jos\u{e9}@b\u{fc}cher.example").is_ok(),
+            "international addresses"
+        );
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b",
+            "a@b",
+            "a b@c.d",
+            "a@b..c",
+            "a@.b",
+            "<script>@x.com",
+            "Ann <ann@example.com>",
+            "a@[127.0.0.1]",
+            "a@-x.com",
+            "a\u{0}b@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -204,7 +252,25 @@ mod tests {
         }
 
         #[test]
-        fn parsed_emails_are_stable(raw in "[a-zA-Z0-9._+-]{1,20}@[a-z0-9-]{1,10}\\.[a-z]{2,5}") {
+        fn normal_forms_are_fixed_points(raw in "\\PC{1,40}") {
+            if let Ok(once) = Email::parse(&raw) {
+                prop_assert_eq!(Email::parse(once.as_str()).ok(), Some(once));
+            }
+        }
+
+        #[test]
+        fn case_and_width_do_not_make_a_new_address(local in "[a-z]{1,12}", domain in "[a-z]{1,10}") {
+            let plain = format!("{local}@{domain}.example");
+            let wide: String = plain
+                .chars()
+                .map(|c| if c.is_ascii_lowercase() { char::from_u32(c as u32 - 0x61 + 0xFF21).unwrap_or(c) } else { c })
+                .collect();
+            prop_assert_eq!(Email::parse(&wide).ok(), Email::parse(&plain).ok());
+            prop_assert_eq!(Email::parse(&plain.to_uppercase()).ok(), Email::parse(&plain).ok());
+        }
+
+        #[test]
+        fn parsed_emails_are_stable(raw in "[a-zA-Z0-9_+-]{1,20}@[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?\\.[a-z]{2,5}") {
             let once = Email::parse(&raw).map_err(TestCaseError::fail)?;
             prop_assert_eq!(Email::parse(once.as_str()).ok(), Some(once));
         }

@@ -1,12 +1,28 @@
 //! The WiseCP ticket model and the rules that move a ticket between states.
+use crate::names::one_of;
 use crate::{Timestamp, int_bool};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::LazyLock;
 
 /// Where a ticket stands in its conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum TicketStatus {
     /// Awaiting an answer from staff.
     Waiting,
@@ -18,22 +34,15 @@ pub enum TicketStatus {
 }
 
 impl TicketStatus {
-    pub const ALL: [TicketStatus; 4] = [Self::Waiting, Self::Replied, Self::Process, Self::Solved];
+    pub const ALL: &'static [TicketStatus] = <Self as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Waiting => "waiting",
-            Self::Replied => "replied",
-            Self::Process => "process",
-            Self::Solved => "solved",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        Self::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or("must be one of waiting, replied, process, solved")
+        static INVALID: LazyLock<String> = LazyLock::new(one_of::<TicketStatus>);
+        s.parse().map_err(|_| INVALID.as_str())
     }
 }
 
@@ -251,10 +260,13 @@ mod tests {
 
     #[test]
     fn status_round_trips() {
-        for s in TicketStatus::ALL {
+        for &s in TicketStatus::ALL {
             assert_eq!(TicketStatus::parse(s.as_str()), Ok(s));
         }
-        assert!(TicketStatus::parse("open").is_err());
+        assert_eq!(
+            TicketStatus::parse("open"),
+            Err("must be one of waiting, replied, process, solved")
+        );
     }
 
     #[test]
@@ -267,7 +279,7 @@ mod tests {
 
     #[test]
     fn every_status_and_side() {
-        for status in TicketStatus::ALL {
+        for &status in TicketStatus::ALL {
             let t = ticket(status, false);
             let c = t.reply_effect(Side::Customer, false).expect("customer reply allowed");
             assert_eq!((c.status, c.read_by_staff), (TicketStatus::Waiting, false));

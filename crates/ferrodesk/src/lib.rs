@@ -125,6 +125,9 @@ impl Server {
             app,
             config: Arc::new(WebConfig {
                 trusted_proxies,
+                request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
+                header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs.max(1)),
+                max_connections: settings.max_connections.max(1),
                 ..WebConfig::default()
             }),
             metrics: web::metrics_recorder(),

@@ -72,6 +72,13 @@ pub struct Settings {
     pub log: String,
     /// Seconds to let in-flight requests finish after SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// Seconds a request may take before it is answered 503 `service_unavailable`.
+    pub request_timeout_secs: u64,
+    /// Seconds a connection may take to send a request's headers, and may sit idle between requests,
+    /// before it is closed.
+    pub header_read_timeout_secs: u64,
+    /// Open connections one node accepts at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
     pub admin_token: Option<Secret>,
@@ -87,6 +94,9 @@ impl Default for Settings {
             log_format: "text".into(),
             log: "info".into(),
             shutdown_grace_secs: 30,
+            request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            max_connections: 1024,
             admin_email: None,
             admin_password: None,
             admin_token: None,

@@ -5,21 +5,21 @@ use app::AppError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// Any failure of a handler or extractor.
+/// Any failure of a handler or extractor, and for 429 the seconds the client should wait.
 #[derive(Debug)]
-pub struct ApiError(pub Problem);
+pub struct ApiError(pub Problem, pub Option<u64>);
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self(Problem::new(code, Some(detail.into())))
+        Self(Problem::new(code, Some(detail.into())), None)
     }
 
     pub fn not_found() -> Self {
-        Self(Problem::new(ErrorCode::NotFound, Some("no such resource".into())))
+        Self(Problem::new(ErrorCode::NotFound, Some("no such resource".into())), None)
     }
 
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        Self(Problem::validation(vec![FieldError::new(field, message)]))
+        Self(Problem::validation(vec![FieldError::new(field, message)]), None)
     }
 }
 
@@ -38,10 +38,13 @@ impl From<AppError> for ApiError {
                 Some("the ticket is locked; the customer can no longer reply".into()),
             ),
             AppError::HookRejected(msg) => Problem::new(ErrorCode::HookRejected, Some(msg)),
-            AppError::RateLimited => Problem::new(
-                ErrorCode::RateLimited,
-                Some("too many attempts; try again later".into()),
-            ),
+            AppError::RateLimited { retry_after_secs } => {
+                let problem = Problem::new(
+                    ErrorCode::RateLimited,
+                    Some(format!("too many attempts; try again in {retry_after_secs} s")),
+                );
+                return Self(problem, Some(retry_after_secs.max(1)));
+            }
             AppError::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "database unavailable");
                 Problem::new(
@@ -57,13 +60,19 @@ impl From<AppError> for ApiError {
                 )
             }
         };
-        Self(problem)
+        Self(problem, None)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        problem_response(self.0)
+        let mut response = problem_response(self.0);
+        if let Some(seconds) = self.1 {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -36,7 +36,26 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
             }
         }
         let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
-        parse_json(&bytes).map(Json)
+        let value = parse_json(&bytes)?;
+        refuse_control_characters(&bytes)?;
+        Ok(Json(value))
+    }
+}
+
+/// JSON text holds C0 control characters only escaped (`\u0000`, `\n`); DEL and the C1 controls
+/// (U+0080–U+009F, UTF-8 lead byte 0xC2) may also appear raw. A body with none of those bytes needs no
+/// closer look, which spares the common case a second parse.
+fn refuse_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
+    if !bytes.iter().any(|b| matches!(b, b'\\' | 0x7f | 0xc2)) {
+        return Ok(());
+    }
+    let document: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("malformed JSON: {e}")))?;
+    let errors = domain::control::control_characters_in(&document);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError(api_types::Problem::validation(errors), None))
     }
 }
 
@@ -97,6 +116,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let one_line = |text: &str| domain::control::check_text(text, domain::control::TextKind::OneLine);
+            if let Err(message) = one_line(&value) {
+                let field = if one_line(&name).is_ok() { &*name } else { "query" };
+                return Err(ApiError::field(field, message));
+            }
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
             let path = e.path().to_string();
@@ -163,6 +189,40 @@ impl FromRequestParts<AppState> for Auth {
             .map(str::trim)
             .ok_or(app::AppError::Unauthenticated)?;
         Ok(Auth(state.app.authenticate_token(secret).await?))
+    }
+}
+
+/// The principal of a route only admins may use. Any other principal gets 404 here, before the body is
+/// read, so a refused request cannot learn the route's fields from a validation answer (SPEC §2).
+pub struct AdminAuth(pub Principal);
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Auth(p) = Auth::from_request_parts(parts, state).await?;
+        if p.is_admin() {
+            Ok(AdminAuth(p))
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+}
+
+/// The principal of a route only staff (admins and agents) may use; end users get 404 before the body is
+/// read, as with [`AdminAuth`].
+pub struct StaffAuth(pub Principal);
+
+impl FromRequestParts<AppState> for StaffAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Auth(p) = Auth::from_request_parts(parts, state).await?;
+        if p.is_staff() {
+            Ok(StaffAuth(p))
+        } else {
+            Err(ApiError::not_found())
+        }
     }
 }
 

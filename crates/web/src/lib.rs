@@ -1,11 +1,13 @@
 //! ferrodesk's HTTP edge. The binary and the tests both call [`serve`] with a bound listener, so the
 //! server under test is the server that runs.
 
+mod edge;
 mod error;
 mod extract;
 mod metrics;
 mod openapi;
 mod routes;
+mod server;
 mod state;
 
 pub use error::ApiError;
@@ -15,19 +17,16 @@ pub use state::{AppState, WebConfig};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request, StatusCode};
+use axum::http::Request;
 use axum::routing::get;
+use edge::REQUEST_ID;
 use std::future::Future;
-use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every route of the server, with its middleware.
 pub fn router(state: AppState) -> Router {
@@ -90,8 +89,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(routes::search::search))
         .split_for_parts();
 
-    let body_limit = state.config.body_limit;
-    let timeout = state.config.request_timeout;
+    let config = state.config.clone();
+    let body_limit = config.body_limit;
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", spec))
@@ -102,8 +101,9 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(config.clone(), edge::deadline))
+        .layer(axum::middleware::from_fn_with_state(config, edge::limits))
         .layer(axum::middleware::from_fn(metrics::track))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req
@@ -114,18 +114,16 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(edge::screen_request_id))
 }
 
-/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish. Connections
+/// are bounded by the header-read timeout and the connection cap of `state.config`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let config = state.config.clone();
+    server::run(listener, router(state), &config, shutdown).await
 }

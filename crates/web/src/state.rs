@@ -10,8 +10,16 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Request bodies larger than this are refused with 413.
     pub body_limit: usize,
-    /// A request taking longer is answered 408.
+    /// A request taking longer is answered 503 `service_unavailable` with `Retry-After`.
     pub request_timeout: Duration,
+    /// How long a connection may take to send a request head, and may sit idle between requests.
+    pub header_read_timeout: Duration,
+    /// Open connections at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Longest path and query, in bytes (longer: 414).
+    pub max_uri_length: usize,
+    /// Largest header block, in bytes (larger: 431).
+    pub max_header_bytes: usize,
 }
 
 impl Default for WebConfig {
@@ -20,6 +28,10 @@ impl Default for WebConfig {
             trusted_proxies: vec![],
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_uri_length: 8 * 1024,
+            max_header_bytes: 32 * 1024,
         }
     }
 }

@@ -309,3 +309,200 @@ async fn an_end_users_tokens_are_listed_without_secrets() {
     }
     s.shutdown().await;
 }
+
+/// A route the principal may not use is 404 before its body is looked at: a body that would fail
+/// validation must not reveal the route's fields (an agent's `PATCH /api/v1/staff/1` was 422).
+#[tokio::test]
+async fn refused_routes_are_404_before_the_body_is_validated() {
+    let s = TestServer::start().await;
+    let agent = s.agent().await;
+    let pat = s.customer().await;
+    let dept = s.department().await;
+    let ticket = pat
+        .client
+        .create_ticket(&new_ticket(dept.id, "Printer"))
+        .await
+        .expect("ticket");
+    let bad = br#"{"no_such_field": ["x"], "name": 5, "email": 7}"#.to_vec();
+    let c = pat.customer.id;
+    let u = pat.end_user.id;
+    let b = dept.brand_id;
+    let d = dept.id;
+    let t = ticket.id;
+    let admin_only = [
+        ("POST", "/api/v1/staff".to_owned()),
+        ("PATCH", "/api/v1/staff/1".to_owned()),
+        ("POST", "/api/v1/tokens".to_owned()),
+        ("POST", "/api/v1/brands".to_owned()),
+        ("PATCH", format!("/api/v1/brands/{b}")),
+        ("POST", "/api/v1/departments".to_owned()),
+        ("PATCH", format!("/api/v1/departments/{d}")),
+        ("POST", format!("/api/v1/end-users/{u}/tokens")),
+    ];
+    let staff_only = [
+        ("POST", "/api/v1/customers".to_owned()),
+        ("PATCH", format!("/api/v1/customers/{c}")),
+        ("POST", "/api/v1/end-users".to_owned()),
+        ("PATCH", format!("/api/v1/tickets/{t}/replies/1")),
+    ];
+    for (method, path) in &admin_only {
+        let p = assert_code(
+            agent.send_raw(method, path, "application/json", bad.clone()).await,
+            ErrorCode::NotFound,
+        );
+        assert!(p.errors.is_empty(), "{method} {path}: {p:?}");
+    }
+    for (method, path) in admin_only.iter().chain(&staff_only) {
+        let p = assert_code(
+            pat.client.send_raw(method, path, "application/json", bad.clone()).await,
+            ErrorCode::NotFound,
+        );
+        assert!(p.errors.is_empty(), "{method} {path}: {p:?}");
+    }
+    // The admin, who may use the routes, is told what is wrong with the body.
+    let p = assert_code(
+        s.admin
+            .send_raw("PATCH", "/api/v1/staff/1", "application/json", bad.clone())
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert!(!p.errors.is_empty());
+    // Admin-only reads and deletes are 404 for an agent as well.
+    for path in ["/api/v1/staff", "/api/v1/tokens", "/api/v1/events", "/api/v1/staff/1"] {
+        assert_code(agent.get::<serde_json::Value>(path).await, ErrorCode::NotFound);
+    }
+    s.shutdown().await;
+}
+
+/// An end user changing their own portal password gives the current one; staff setting it do not.
+#[tokio::test]
+async fn end_users_prove_their_current_password() {
+    let s = TestServer::start().await;
+    let pat = s.customer().await;
+    let set = |password: Option<&str>, current: Option<&str>| EndUserPatch {
+        password: Some(password.map(Into::into)),
+        current_password: current.map(Into::into),
+        ..Default::default()
+    };
+    let id = pat.end_user.id;
+
+    // Without a password yet there is nothing to prove.
+    let first = pat
+        .client
+        .update_end_user(id, &set(Some("first-pass-1"), None))
+        .await
+        .expect("first password");
+    assert!(first.has_password);
+
+    let p = assert_code(
+        pat.client.update_end_user(id, &set(Some("second-pass-2"), None)).await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["current_password"]);
+    let p = assert_code(
+        pat.client
+            .update_end_user(id, &set(Some("second-pass-2"), Some("not-it-at-all")))
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["current_password"]);
+    assert_code(
+        pat.client.update_end_user(id, &set(None, None)).await,
+        ErrorCode::ValidationFailed,
+    );
+    pat.client
+        .update_end_user(id, &set(Some("second-pass-2"), Some("first-pass-1")))
+        .await
+        .expect("changed with the current password");
+    let p = assert_code(
+        pat.client
+            .update_end_user(
+                id,
+                &EndUserPatch {
+                    name: Some("Pat".into()),
+                    current_password: Some("second-pass-2".into()),
+                    ..Default::default()
+                },
+            )
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["current_password"], "only with a new password");
+
+    // Staff set it without knowing it.
+    s.admin
+        .update_end_user(id, &set(Some("reset-by-staff"), None))
+        .await
+        .expect("staff reset");
+    pat.client
+        .update_end_user(id, &set(Some("third-pass-3"), Some("reset-by-staff")))
+        .await
+        .expect("the reset password is the current one");
+    s.shutdown().await;
+}
+
+/// Password changes are rate-limited per principal: past the limit, 429 `rate_limited` with Retry-After.
+#[tokio::test]
+async fn password_changes_are_rate_limited_per_principal() {
+    let s = TestServer::start().await;
+    let staff = s
+        .admin
+        .create_staff(&NewStaff {
+            email: format!("{}@example.com", unique("staff").to_lowercase()),
+            name: "Sam".into(),
+            role: Role::Agent,
+            password: "initial-password".into(),
+        })
+        .await
+        .expect("staff");
+    let change = |i: u32| StaffPatch {
+        password: Some(format!("password-number-{i}")),
+        ..Default::default()
+    };
+    for i in 0..app::PASSWORD_CHANGES_PER_MINUTE {
+        s.admin
+            .update_staff(staff.id, &change(i))
+            .await
+            .expect("within the limit");
+    }
+    let refused = reqwest::Client::new()
+        .patch(format!("{}/api/v1/staff/{}", s.url, staff.id))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&change(99))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let p: Problem = refused.json().await.expect("problem");
+    assert_eq!(p.code, ErrorCode::RateLimited);
+    // Other changes by the same principal still work; other principals are counted apart.
+    s.admin
+        .update_staff(
+            staff.id,
+            &StaffPatch {
+                name: Some("Sam Smith".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("a change without a password");
+    let pat = s.customer().await;
+    pat.client
+        .update_end_user(
+            pat.end_user.id,
+            &EndUserPatch {
+                password: Some(Some("my-own-password".into())),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("another principal is not limited");
+    s.shutdown().await;
+}

@@ -214,16 +214,18 @@ async fn sql_looking_and_non_latin_text_is_stored_verbatim() {
         "tab\tand\nnewline \\ backslash \"quotes\" %_ wildcards",
     ];
     for text in texts {
+        // A title is one line: tabs and line breaks belong to messages only.
+        let title = text.replace(['\t', '\n'], " ");
         let t = pat
             .client
             .create_ticket(&NewTicket {
                 message: text.into(),
-                ..new_ticket(dept.id, text)
+                ..new_ticket(dept.id, &title)
             })
             .await
             .expect("create");
         let back = s.admin.ticket_with_replies(t.id).await.expect("get");
-        assert_eq!(back.title, text);
+        assert_eq!(back.title, title);
         assert_eq!(back.replies.expect("replies")[0].message, text);
         let r = s
             .admin
@@ -295,5 +297,155 @@ async fn routes_ids_and_methods() {
         s.admin.get::<serde_json::Value>("/api/v1/tickets?limit=abc").await,
         ErrorCode::ValidationFailed,
     );
+    s.shutdown().await;
+}
+
+/// One rule for `limit` on every list: 1 to 500 (search: 1 to 100), anything else is 422 naming `limit`.
+#[tokio::test]
+async fn limit_out_of_range_is_refused_by_every_list() {
+    let s = TestServer::start().await;
+    let pat = s.customer().await;
+    for limit in [0, 501, 10_000] {
+        let list = ListQuery {
+            limit: Some(limit),
+            ..Default::default()
+        };
+        let tickets = TicketQuery {
+            limit: Some(limit),
+            ..Default::default()
+        };
+        let events = EventQuery {
+            limit: Some(limit),
+            ..Default::default()
+        };
+        let answers = [
+            s.admin.tickets(&tickets).await.map(|_| ()),
+            s.admin.staff(&list).await.map(|_| ()),
+            s.admin.tokens(&list).await.map(|_| ()),
+            s.admin.brands(&list).await.map(|_| ()),
+            s.admin.departments(&list).await.map(|_| ()),
+            s.admin.customers(&list).await.map(|_| ()),
+            s.admin.end_users(&list).await.map(|_| ()),
+            s.admin.customer_end_users(pat.customer.id, &list).await.map(|_| ()),
+            s.admin.end_user_tokens(pat.end_user.id, &list).await.map(|_| ()),
+            s.admin.events(&events).await.map(|_| ()),
+            s.admin.customer_events(pat.customer.id, &events).await.map(|_| ()),
+        ];
+        for answer in answers {
+            let p = assert_code(answer, ErrorCode::ValidationFailed);
+            assert_eq!(fields(&p), ["limit"], "limit={limit}");
+        }
+    }
+    for limit in [0, 101] {
+        let p = assert_code(
+            s.admin
+                .search(&SearchQuery {
+                    q: "anything".into(),
+                    limit: Some(limit),
+                    ..Default::default()
+                })
+                .await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(fields(&p), ["limit"]);
+    }
+    let full = ListQuery {
+        limit: Some(500),
+        ..Default::default()
+    };
+    s.admin.brands(&full).await.expect("500 is allowed");
+    s.shutdown().await;
+}
+
+/// NUL and other control characters are refused in every text field (422 naming it); messages keep
+/// tabs and line breaks. A NUL in `q=` was a 500 on PostgreSQL.
+#[tokio::test]
+async fn control_characters_are_refused_in_text() {
+    let s = TestServer::start().await;
+    let dept = s.department().await;
+    let pat = s.customer().await;
+
+    for path in [
+        "/api/v1/tickets?q=printer%00fire",
+        "/api/v1/search?q=printer%00fire",
+        "/api/v1/search?q=%1b%5b31m",
+        "/api/v1/customers?cursor=%07",
+    ] {
+        let p = assert_code(
+            s.admin.get::<serde_json::Value>(path).await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(p.errors.len(), 1, "{path}: {p:?}");
+        assert!(["q", "cursor"].contains(&p.errors[0].field.as_str()), "{path}: {p:?}");
+    }
+
+    let raw = |client: &ferrodesk_client::Client, path: &'static str, body: serde_json::Value| {
+        let client = client.clone();
+        async move {
+            client
+                .send_raw("POST", path, "application/json", body.to_string().into_bytes())
+                .await
+        }
+    };
+    let p = assert_code(
+        raw(
+            &pat.client,
+            "/api/v1/tickets",
+            json!({"did": dept.id, "title": "a\u{0}b", "message": "bell\u{7}"}),
+        )
+        .await,
+        ErrorCode::ValidationFailed,
+    );
+    let mut named = fields(&p);
+    named.sort();
+    assert_eq!(named, ["message", "title"]);
+    let p = assert_code(
+        raw(
+            &s.admin,
+            "/api/v1/customers",
+            json!({"name": "Acme\u{1b}[2J", "tags": ["ok", "t\nag"]}),
+        )
+        .await,
+        ErrorCode::ValidationFailed,
+    );
+    let mut named = fields(&p);
+    named.sort();
+    assert_eq!(named, ["name", "tags[1]"]);
+    let p = assert_code(
+        raw(
+            &s.admin,
+            "/api/v1/end-users",
+            json!({"customer_id": pat.customer.id, "name": "Lee", "email": "lee\u{0}@example.com"}),
+        )
+        .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["email"]);
+    // DEL and C1 controls may travel unescaped in JSON text.
+    for raw_control in ["a\u{7f}b", "a\u{85}b"] {
+        let body = format!(r#"{{"name": "{raw_control}"}}"#);
+        let p = assert_code(
+            s.admin
+                .send_raw("POST", "/api/v1/customers", "application/json", body.into_bytes())
+                .await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(fields(&p), ["name"]);
+    }
+    assert_eq!(ticket_count(&s).await, 0, "nothing written");
+
+    // Multi-line text keeps tabs and line breaks.
+    let ticket = raw(
+        &pat.client,
+        "/api/v1/tickets",
+        json!({"did": dept.id, "title": "Printer", "message": "Line one\r\nLine two\n\tindented",
+               "custom_fields": {"notes": "a\nb"}}),
+    )
+    .await
+    .expect("multi-line message accepted");
+    let id = ticket["id"].as_i64().expect("id");
+    let got = s.admin.ticket_with_replies(id).await.expect("ticket");
+    let first = &got.replies.expect("replies")[0];
+    assert_eq!(first.message, "Line one\r\nLine two\n\tindented");
     s.shutdown().await;
 }

@@ -312,3 +312,164 @@ async fn failed_requests_write_nothing() {
     assert_eq!(after, mid);
     s.shutdown().await;
 }
+
+/// Every hook name the ticket and people use cases write, through the API, in the order the changes were
+/// made: SPEC §4's exact spelling, Admin variants for staff and Client variants for end users, and no name on
+/// an internal note or on marking read.
+#[tokio::test]
+async fn events_carry_specs_hook_names() {
+    use EntityType::{Customer, EndUser, Reply, Ticket};
+    use EventAction::{Created, Deleted, Restored, Updated};
+    let s = TestServer::start().await;
+    let dept = s.department().await;
+    let customer = s
+        .admin
+        .create_customer(&NewCustomer {
+            name: unique("Acme"),
+            ..Default::default()
+        })
+        .await
+        .expect("customer");
+    s.admin
+        .update_customer(
+            customer.id,
+            &CustomerPatch {
+                name: Some(unique("Acme renamed")),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("rename customer");
+    let pat = s
+        .admin
+        .create_end_user(&NewEndUser {
+            customer_id: customer.id,
+            name: "Pat Doe".into(),
+            email: Some(format!("{}@example.com", unique("pat").to_lowercase())),
+            ..Default::default()
+        })
+        .await
+        .expect("end user");
+    s.admin
+        .update_end_user(
+            pat.id,
+            &EndUserPatch {
+                name: Some("Pat Q. Doe".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("rename end user");
+    let pat_client = s.client(&s.admin.create_end_user_token(pat.id, None).await.expect("token").token);
+
+    let t1 = pat_client
+        .create_ticket(&new_ticket(dept.id, "Opened by the customer"))
+        .await
+        .expect("client ticket");
+    let t2 = s
+        .admin
+        .create_ticket(&NewTicket {
+            customer_id: Some(customer.id),
+            email: Some(format!("{}@example.com", unique("sam").to_lowercase())),
+            ..new_ticket(dept.id, "Opened by staff for a new requester")
+        })
+        .await
+        .expect("staff ticket");
+    let reply = |message: &str, internal| NewReply {
+        message: message.into(),
+        internal,
+    };
+    let staff_reply = s.admin.reply(t1.id, &reply("on it", None)).await.expect("staff reply");
+    s.admin
+        .reply(t1.id, &reply("a note", Some(true)))
+        .await
+        .expect("internal note");
+    pat_client
+        .reply(t1.id, &reply("still broken", None))
+        .await
+        .expect("client reply");
+    s.admin
+        .update_reply(
+            t1.id,
+            staff_reply.id,
+            &ReplyPatch {
+                message: "on it now".into(),
+            },
+        )
+        .await
+        .expect("edit reply");
+    s.admin.delete_reply(t1.id, staff_reply.id).await.expect("delete reply");
+    s.admin
+        .update_ticket(
+            t1.id,
+            &TicketPatch {
+                priority: Some(Priority::HIGH),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("staff patch");
+    pat_client
+        .update_ticket(
+            t1.id,
+            &TicketPatch {
+                status: Some(TicketStatus::Solved),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("solve");
+    pat_client.mark_read(t2.id).await.expect("mark read");
+    s.admin.delete_ticket(t2.id).await.expect("delete ticket");
+    s.admin.delete_end_user(t2.user_id).await.expect("delete end user");
+    s.admin.restore_end_user(t2.user_id).await.expect("restore end user");
+    s.admin.delete_customer(customer.id).await.expect("delete customer");
+    s.admin.restore_customer(customer.id).await.expect("restore customer");
+
+    let history = s
+        .admin
+        .customer_events(
+            customer.id,
+            &EventQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("history");
+    let oldest_first: Vec<_> = history
+        .data
+        .iter()
+        .rev()
+        .map(|e| (e.data.entity, e.action, e.name.as_deref()))
+        .collect();
+    assert_eq!(
+        oldest_first,
+        [
+            (Customer, Created, Some("CustomerCreated")),
+            (Customer, Updated, Some("CustomerUpdated")),
+            (EndUser, Created, Some("EndUserCreated")),
+            (EndUser, Updated, Some("EndUserUpdated")),
+            (Ticket, Created, Some("TicketClientCreated")),
+            (EndUser, Created, Some("EndUserCreated")),
+            (Ticket, Created, Some("TicketAdminCreated")),
+            (Reply, Created, Some("TicketAdminReplied")),
+            (Ticket, Updated, Some("TicketStatusChange")),
+            (Reply, Created, None),
+            (Ticket, Updated, None),
+            (Reply, Created, Some("TicketClientReplied")),
+            (Ticket, Updated, Some("TicketStatusChange")),
+            (Reply, Updated, Some("TicketReplyModified")),
+            (Reply, Deleted, Some("TicketReplyDeleted")),
+            (Ticket, Updated, Some("TicketAdminUpdated")),
+            (Ticket, Updated, Some("TicketSolved")),
+            (Ticket, Updated, None),
+            (Ticket, Deleted, Some("TicketDeleted")),
+            (EndUser, Deleted, Some("EndUserDeleted")),
+            (EndUser, Restored, Some("EndUserRestored")),
+            (Customer, Deleted, Some("CustomerDeleted")),
+            (Customer, Restored, Some("CustomerRestored")),
+        ]
+    );
+    s.shutdown().await;
+}

@@ -6,6 +6,7 @@
 mod auth;
 mod bad_input;
 mod directory;
+mod edge;
 mod events;
 mod nodes;
 mod ops;

@@ -78,6 +78,31 @@ async fn health_ready_metrics_openapi_request_id() {
         );
     }
     assert!(spec["components"]["schemas"].get("Ticket").is_some());
+    assert!(
+        spec["components"]["schemas"]["EndUserPatch"]["properties"]
+            .get("current_password")
+            .is_some(),
+        "the end user's current_password is documented"
+    );
+    let limit_text = spec["paths"]["/api/v1/tickets"]["get"]["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "limit"))
+        .and_then(|p| p["description"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        limit_text.contains("1 to 500"),
+        "limit's rule is documented: {limit_text:?}"
+    );
+    let codes = spec["components"]["schemas"]["ErrorCode"].to_string();
+    for code in [
+        "uri_too_long",
+        "headers_too_large",
+        "service_unavailable",
+        "rate_limited",
+    ] {
+        assert!(codes.contains(code), "{code} missing from ErrorCode: {codes}");
+    }
     let docs = get("/api/docs/").await.expect("docs");
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.expect("html").contains("swagger"), "Swagger UI page");

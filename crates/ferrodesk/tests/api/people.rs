@@ -601,3 +601,82 @@ async fn concurrent_creates_of_one_email_leave_one_end_user() {
     assert_eq!(s.admin.end_user(next.id).await.expect("get"), next);
     s.shutdown().await;
 }
+
+/// Emails are stored and compared in one form (NFKC, case-folded): a full-width or upper-case spelling of
+/// an address is the same address. Strings that are not addresses are refused naming `email`.
+#[tokio::test]
+async fn emails_have_one_spelling_and_must_look_like_addresses() {
+    let s = TestServer::start().await;
+    let local = unique("agent").to_lowercase().replace('_', "");
+    let plain = format!("{local}@example.com");
+    // Full-width letters (U+FF41…) for the local part, upper case for the domain.
+    let wide: String = local
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => char::from_u32(c as u32 - 0x61 + 0xFF41).unwrap_or(c),
+            _ => c,
+        })
+        .collect::<String>()
+        + "@EXAMPLE.com";
+    let staff = |email: &str| NewStaff {
+        email: email.into(),
+        name: "Agent".into(),
+        role: Role::Agent,
+        password: "correct horse battery staple".into(),
+    };
+    let first = s.admin.create_staff(&staff(&wide)).await.expect("staff");
+    assert_eq!(first.email, plain, "stored in its normal form");
+    assert_code(s.admin.create_staff(&staff(&plain)).await, ErrorCode::Conflict);
+    assert_code(
+        s.admin.create_staff(&staff(&plain.to_uppercase())).await,
+        ErrorCode::Conflict,
+    );
+
+    let customer = s
+        .admin
+        .create_customer(&NewCustomer {
+            name: unique("Acme"),
+            email: Some(format!("Billing@{}", "ＥＸＡＭＰＬＥ.com")),
+            ..Default::default()
+        })
+        .await
+        .expect("customer");
+    assert_eq!(customer.email.as_deref(), Some("billing@example.com"));
+    let end_user = |email: &str| NewEndUser {
+        customer_id: customer.id,
+        name: "Lee".into(),
+        email: Some(email.into()),
+        ..Default::default()
+    };
+    let lee = s.admin.create_end_user(&end_user(&wide)).await.expect("end user");
+    assert_eq!(lee.email.as_deref(), Some(plain.as_str()));
+    assert_code(s.admin.create_end_user(&end_user(&plain)).await, ErrorCode::Conflict);
+
+    for bad in [
+        "a@b",
+        "<script>@x.com",
+        "Lee <lee@example.com>",
+        "lee@[10.0.0.1]",
+        "lee@-x.com",
+    ] {
+        let p = assert_code(s.admin.create_staff(&staff(bad)).await, ErrorCode::ValidationFailed);
+        assert_eq!(fields(&p), ["email"], "{bad}");
+        let p = assert_code(
+            s.admin
+                .create_customer(&NewCustomer {
+                    name: unique("Bad"),
+                    email: Some(bad.into()),
+                    ..Default::default()
+                })
+                .await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(fields(&p), ["email"], "{bad}");
+        let p = assert_code(
+            s.admin.create_end_user(&end_user(bad)).await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(fields(&p), ["email"], "{bad}");
+    }
+    s.shutdown().await;
+}

@@ -1,5 +1,5 @@
 use super::{Answer, page};
-use crate::extract::{Auth, Id, Json, Meta, Query};
+use crate::extract::{AdminAuth, Auth, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{Brand, BrandPatch, Department, DepartmentPatch, ListQuery, NewBrand, NewDepartment, Page, Problem};
 use axum::extract::State;
@@ -9,7 +9,7 @@ use axum::http::StatusCode;
     responses((status = 201, body = Brand), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_brand(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    AdminAuth(p): AdminAuth,
     Meta(m): Meta,
     Json(body): Json<NewBrand>,
 ) -> Answer<(StatusCode, Json<Brand>)> {
@@ -19,7 +19,7 @@ pub async fn create_brand(
 #[utoipa::path(get, path = "/api/v1/brands", tag = "brands", params(ListQuery), responses((status = 200, body = Page<Brand>)))]
 pub async fn list_brands(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Query(q): Query<ListQuery>,
 ) -> Answer<Json<Page<Brand>>> {
     Ok(Json(page(s.app.list_brands(&p, &q).await?)))
@@ -27,7 +27,7 @@ pub async fn list_brands(
 
 #[utoipa::path(get, path = "/api/v1/brands/{id}", tag = "brands", params(("id" = i64, Path)),
     responses((status = 200, body = Brand), (status = 404, body = Problem)))]
-pub async fn get_brand(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<Brand>> {
+pub async fn get_brand(State(s): State<AppState>, StaffAuth(p): StaffAuth, Id(id): Id) -> Answer<Json<Brand>> {
     Ok(Json(s.app.get_brand(&p, id).await?))
 }
 
@@ -35,7 +35,7 @@ pub async fn get_brand(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> 
     responses((status = 200, body = Brand), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_brand(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    AdminAuth(p): AdminAuth,
     Meta(m): Meta,
     Id(id): Id,
     Json(body): Json<BrandPatch>,
@@ -45,7 +45,12 @@ pub async fn update_brand(
 
 #[utoipa::path(delete, path = "/api/v1/brands/{id}", tag = "brands", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn delete_brand(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id) -> Answer<StatusCode> {
+pub async fn delete_brand(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<StatusCode> {
     s.app.delete_brand(&p, &m, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -54,7 +59,7 @@ pub async fn delete_brand(State(s): State<AppState>, Auth(p): Auth, Meta(m): Met
     responses((status = 201, body = Department), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_department(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    AdminAuth(p): AdminAuth,
     Meta(m): Meta,
     Json(body): Json<NewDepartment>,
 ) -> Answer<(StatusCode, Json<Department>)> {
@@ -80,7 +85,7 @@ pub async fn get_department(State(s): State<AppState>, Auth(p): Auth, Id(id): Id
     responses((status = 200, body = Department), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_department(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    AdminAuth(p): AdminAuth,
     Meta(m): Meta,
     Id(id): Id,
     Json(body): Json<DepartmentPatch>,
@@ -92,7 +97,7 @@ pub async fn update_department(
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete_department(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    AdminAuth(p): AdminAuth,
     Meta(m): Meta,
     Id(id): Id,
 ) -> Answer<StatusCode> {

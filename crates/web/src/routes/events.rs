@@ -1,17 +1,21 @@
 use super::{Answer, page};
-use crate::extract::{Auth, Id, Json, Query};
+use crate::extract::{AdminAuth, Id, Json, Query};
 use crate::state::AppState;
 use api_types::{Event, EventQuery, Page, Problem};
 use axum::extract::State;
 
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventQuery),
     responses((status = 200, body = Page<Event>), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<EventQuery>) -> Answer<Json<Page<Event>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Query(q): Query<EventQuery>,
+) -> Answer<Json<Page<Event>>> {
     Ok(Json(page(s.app.list_events(&p, &q).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = i64, Path)),
     responses((status = 200, body = Event), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<Event>> {
+pub async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id) -> Answer<Json<Event>> {
     Ok(Json(s.app.get_event(&p, id).await?))
 }

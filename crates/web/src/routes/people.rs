@@ -1,5 +1,5 @@
 use super::{Answer, page};
-use crate::extract::{Auth, Id, Json, Meta, Query};
+use crate::extract::{AdminAuth, Auth, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{
     ApiToken, CreatedToken, Customer, CustomerPatch, EndUser, EndUserPatch, Event, EventQuery, ListQuery, NewCustomer,
@@ -12,7 +12,7 @@ use axum::http::StatusCode;
     responses((status = 201, body = Customer), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_customer(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Meta(m): Meta,
     Json(body): Json<NewCustomer>,
 ) -> Answer<(StatusCode, Json<Customer>)> {
@@ -22,7 +22,7 @@ pub async fn create_customer(
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListQuery), responses((status = 200, body = Page<Customer>)))]
 pub async fn list_customers(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Query(q): Query<ListQuery>,
 ) -> Answer<Json<Page<Customer>>> {
     Ok(Json(page(s.app.list_customers(&p, &q).await?)))
@@ -38,7 +38,7 @@ pub async fn get_customer(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) 
     responses((status = 200, body = Customer), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_customer(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Meta(m): Meta,
     Id(id): Id,
     Json(body): Json<CustomerPatch>,
@@ -51,7 +51,7 @@ pub async fn update_customer(
     responses((status = 200, body = Customer), (status = 404, body = Problem)))]
 pub async fn delete_customer(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Meta(m): Meta,
     Id(id): Id,
 ) -> Answer<Json<Customer>> {
@@ -62,7 +62,7 @@ pub async fn delete_customer(
     responses((status = 200, body = Customer), (status = 404, body = Problem)))]
 pub async fn restore_customer(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Meta(m): Meta,
     Id(id): Id,
 ) -> Answer<Json<Customer>> {
@@ -73,7 +73,7 @@ pub async fn restore_customer(
     responses((status = 200, body = Page<Event>), (status = 404, body = Problem)))]
 pub async fn customer_events(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Id(id): Id,
     Query(q): Query<EventQuery>,
 ) -> Answer<Json<Page<Event>>> {
@@ -97,7 +97,7 @@ pub async fn customer_end_users(
     responses((status = 201, body = EndUser), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_end_user(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Meta(m): Meta,
     Json(body): Json<NewEndUser>,
 ) -> Answer<(StatusCode, Json<EndUser>)> {
@@ -119,8 +119,11 @@ pub async fn get_end_user(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) 
     Ok(Json(s.app.get_end_user(&p, id).await?))
 }
 
+/// Staff change any end user; an end user changes their own name, phone and password (with
+/// `current_password` when they have one). Password changes: 10 a minute per principal, then 429.
 #[utoipa::path(patch, path = "/api/v1/end-users/{id}", tag = "end users", params(("id" = i64, Path)), request_body = EndUserPatch,
-    responses((status = 200, body = EndUser), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = EndUser), (status = 404, body = Problem), (status = 422, body = Problem),
+        (status = 429, description = "too many password changes; see Retry-After", body = Problem)))]
 pub async fn update_end_user(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -135,7 +138,7 @@ pub async fn update_end_user(
     responses((status = 200, body = EndUser), (status = 404, body = Problem)))]
 pub async fn delete_end_user(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Meta(m): Meta,
     Id(id): Id,
 ) -> Answer<Json<EndUser>> {
@@ -146,7 +149,7 @@ pub async fn delete_end_user(
     responses((status = 200, body = EndUser), (status = 404, body = Problem)))]
 pub async fn restore_end_user(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Meta(m): Meta,
     Id(id): Id,
 ) -> Answer<Json<EndUser>> {
@@ -158,7 +161,7 @@ pub async fn restore_end_user(
     responses((status = 200, body = Page<ApiToken>), (status = 404, body = Problem)))]
 pub async fn list_end_user_tokens(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    AdminAuth(p): AdminAuth,
     Id(id): Id,
     Query(q): Query<ListQuery>,
 ) -> Answer<Json<Page<ApiToken>>> {
@@ -177,7 +180,7 @@ pub struct EndUserTokenRequest {
     request_body = EndUserTokenRequest, responses((status = 201, body = CreatedToken), (status = 404, body = Problem)))]
 pub async fn create_end_user_token(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    AdminAuth(p): AdminAuth,
     Meta(m): Meta,
     Id(id): Id,
     Json(body): Json<EndUserTokenRequest>,

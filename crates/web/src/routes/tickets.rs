@@ -1,5 +1,5 @@
 use super::{Answer, page};
-use crate::extract::{Auth, Id, Ids, Json, Meta, Query};
+use crate::extract::{AdminAuth, Auth, Id, Ids, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{ListQuery, NewReply, NewTicket, Page, Problem, Reply, ReplyPatch, Ticket, TicketPatch, TicketQuery};
 use axum::extract::State;
@@ -61,7 +61,12 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id) -> Answer<StatusCode> {
+pub async fn delete(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<StatusCode> {
     s.app.delete_ticket(&p, &m, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -98,7 +103,7 @@ pub async fn reply(
     responses((status = 200, body = Reply), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_reply(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Meta(m): Meta,
     Ids(id, rid): Ids,
     Json(body): Json<ReplyPatch>,
@@ -110,7 +115,7 @@ pub async fn update_reply(
     params(("id" = i64, Path), ("rid" = i64, Path)), responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete_reply(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    StaffAuth(p): StaffAuth,
     Meta(m): Meta,
     Ids(id, rid): Ids,
 ) -> Answer<StatusCode> {

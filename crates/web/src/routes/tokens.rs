@@ -1,5 +1,5 @@
 use super::{Answer, page};
-use crate::extract::{Auth, Id, Json, Meta, Query};
+use crate::extract::{AdminAuth, Id, Json, Meta, Query};
 use crate::state::AppState;
 use api_types::{ApiToken, CreatedToken, ListQuery, NewToken, Page, Problem};
 use axum::extract::State;
@@ -10,7 +10,7 @@ use axum::http::StatusCode;
     responses((status = 201, body = CreatedToken), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    AdminAuth(p): AdminAuth,
     Meta(m): Meta,
     Json(body): Json<NewToken>,
 ) -> Answer<(StatusCode, Json<CreatedToken>)> {
@@ -20,7 +20,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(ListQuery), responses((status = 200, body = Page<ApiToken>)))]
 pub async fn list(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    AdminAuth(p): AdminAuth,
     Query(q): Query<ListQuery>,
 ) -> Answer<Json<Page<ApiToken>>> {
     Ok(Json(page(s.app.list_tokens(&p, &q).await?)))
@@ -29,7 +29,12 @@ pub async fn list(
 /// Revokes a token at once.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id) -> Answer<StatusCode> {
+pub async fn delete(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<StatusCode> {
     s.app.delete_token(&p, &m, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
