@@ -251,3 +251,17 @@ impl Store for PostgresStore {
         self.pool.close().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraint_names_become_keys() {
+        assert_eq!(unique_key("staff_email_key"), UniqueKey::StaffEmail);
+        assert_eq!(unique_key("tickets_pkey"), UniqueKey::Id);
+        assert_eq!(unique_key("made_up"), UniqueKey::Other("made_up".into()));
+        assert_eq!(foreign_key("tickets_did_fkey"), ForeignKey::TicketDepartment);
+        assert_eq!(foreign_key("made_up"), ForeignKey::Other("made_up".into()));
+    }
+}

@@ -311,11 +311,11 @@ impl Connection for Unit {
     }
 
     async fn fetch_optional<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Option<T>> {
-        Ok(conn::fetch(self.db()?, sql.as_str(), params, 1, map)?.pop())
+        conn::fetch_optional(self.db()?, sql.as_str(), params, map)
     }
 
     async fn fetch_all<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Vec<T>> {
-        conn::fetch(self.db()?, sql.as_str(), params, usize::MAX, map)
+        conn::fetch_all(self.db()?, sql.as_str(), params, map)
     }
 }
 
@@ -343,9 +343,7 @@ impl Transaction for Unit {
             Err(row) => row,
         };
         let sql = format!("{} RETURNING id", row.insert_sql(false));
-        let ids = conn::fetch(self.db()?, &sql, &row.values, 1, |r| store_sql::RowExt::get(r, "id"))?;
-        ids.into_iter()
-            .next()
+        conn::fetch_optional(self.db()?, &sql, &row.values, |r| store_sql::RowExt::get(r, "id"))?
             .ok_or_else(|| StoreError::internal("an insert returned no id"))
     }
 

@@ -96,24 +96,47 @@ pub fn execute(c: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
     run().map_err(map_err)
 }
 
-/// Runs a query and maps its rows, at most `limit` of them.
-pub fn fetch<T>(c: &Connection, sql: &str, params: &[Value], limit: usize, map: RowMap<T>) -> Result<Vec<T>> {
+/// Runs a query and hands each row, mapped, to `each` until it returns false.
+fn query<T>(
+    c: &Connection,
+    sql: &str,
+    params: &[Value],
+    map: RowMap<T>,
+    mut each: impl FnMut(T) -> bool,
+) -> Result<()> {
     let mut stmt = prepare(c, sql, params).map_err(map_err)?;
-    let columns = stmt.column_names();
     // Owned names, so that the statement can be borrowed mutably for its rows.
-    let columns: Vec<String> = columns.into_iter().map(str::to_owned).collect();
+    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
     let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
-    while out.len() < limit {
-        let Some(row) = rows.next().map_err(map_err)? else {
-            break;
-        };
-        out.push(map(&SqliteRow {
+    while let Some(row) = rows.next().map_err(map_err)? {
+        if !each(map(&SqliteRow {
             row,
             columns: &columns,
             next: Cell::new(0),
-        })?);
+        })?) {
+            break;
+        }
     }
+    Ok(())
+}
+
+/// Every row of a query, mapped.
+pub fn fetch_all<T>(c: &Connection, sql: &str, params: &[Value], map: RowMap<T>) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    query(c, sql, params, map, |row| {
+        out.push(row);
+        true
+    })?;
+    Ok(out)
+}
+
+/// The first row of a query, mapped.
+pub fn fetch_optional<T>(c: &Connection, sql: &str, params: &[Value], map: RowMap<T>) -> Result<Option<T>> {
+    let mut out = None;
+    query(c, sql, params, map, |row| {
+        out = Some(row);
+        false
+    })?;
     Ok(out)
 }
 
@@ -198,11 +221,10 @@ mod tests {
     #[test]
     fn binds_by_the_number_in_the_placeholder() {
         let c = conn();
-        let rows = fetch(
+        let rows = fetch_all(
             &c,
             "SELECT $2 AS b, $1 AS a, $2 || $1 AS ba",
             &[Value::from(1_i64), Value::from("two")],
-            usize::MAX,
             |r| {
                 Ok((
                     r.get::<i64>("a")?,
@@ -220,7 +242,7 @@ mod tests {
     fn nulls_booleans_and_missing_values() {
         let c = conn();
         let params = [Value::Int(None), Value::from(true)];
-        let rows = fetch(&c, "SELECT $1 AS n, $2 AS t", &params, usize::MAX, |r| {
+        let rows = fetch_all(&c, "SELECT $1 AS n, $2 AS t", &params, |r| {
             Ok((
                 r.get::<Option<i64>>("n")?,
                 r.get::<bool>("t")?,
@@ -231,9 +253,11 @@ mod tests {
         .expect("query runs");
         assert_eq!(rows, vec![(None, true, true, true)]);
         assert!(
-            fetch(&c, "SELECT $2", &[Value::from(1_i64)], 1, |_| Ok(())).is_err(),
+            fetch_optional(&c, "SELECT $2", &[Value::from(1_i64)], |_| Ok(())).is_err(),
             "$2 has no value"
         );
+        let none = fetch_optional(&c, "SELECT 1 AS one WHERE 0", &[], |r| r.get::<i64>("one"));
+        assert_eq!(none.ok(), Some(None));
     }
 
     #[test]

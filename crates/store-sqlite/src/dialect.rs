@@ -146,7 +146,7 @@ pub fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>> {
             Value::from(i64::from(r.limit)),
             Value::from(r.customer_scope),
         ];
-        let hits = conn::fetch(c, &sql, &params, usize::MAX, search_hit)?;
+        let hits = conn::fetch_all(c, &sql, &params, search_hit)?;
         out.extend(search_rows(*kind, hits));
     }
     Ok(out)

@@ -152,11 +152,11 @@ impl store_sql::Connection for ReadConn {
     }
 
     async fn fetch_optional<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Option<T>> {
-        Ok(conn::fetch(self.db()?, sql.as_str(), params, 1, map)?.pop())
+        conn::fetch_optional(self.db()?, sql.as_str(), params, map)
     }
 
     async fn fetch_all<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Vec<T>> {
-        conn::fetch(self.db()?, sql.as_str(), params, usize::MAX, map)
+        conn::fetch_all(self.db()?, sql.as_str(), params, map)
     }
 }
 
