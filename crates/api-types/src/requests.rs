@@ -135,14 +135,26 @@ pub struct ListQuery {
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-    /// Include soft-deleted records (customers, end users).
+    /// Soft-deleted records (customers, end users): `only` lists just them, `include` lists them with the
+    /// others; without it they are left out. End users of a deleted customer count as deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
+    pub deleted: Option<DeletedQuery>,
     /// Filter end users by customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<i64>,
+}
+
+/// `?deleted=` of the customer and end-user lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum DeletedQuery {
+    /// Only soft-deleted records.
+    Only,
+    /// Soft-deleted records as well as live ones.
+    Include,
 }
 
 /// `GET /api/v1/events`.
@@ -256,6 +268,10 @@ body! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub city: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub country: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub external_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<String>>,
@@ -272,6 +288,12 @@ body! {
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
         pub phone: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub city: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub country: Option<Option<String>>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
         pub external_id: Option<Option<String>>,

@@ -11,8 +11,32 @@ use domain::{Principal, Role};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 
-/// Prefix of every API token secret, so leaked secrets are easy to recognise and scan for.
+/// Prefix of every generated API token secret, so leaked secrets are easy to recognise and scan for. A
+/// bootstrap secret (`FERRODESK_ADMIN_TOKEN`) is used as given and need not carry it.
 pub const TOKEN_PREFIX: &str = "fd_";
+
+/// Fewest characters a bootstrap token secret may have (SPEC §1).
+pub const MIN_BOOTSTRAP_TOKEN_CHARS: usize = 16;
+
+/// Longest secret a request may present: far above any real one, so a huge header costs no hashing.
+pub const MAX_TOKEN_BYTES: usize = 1024;
+
+/// Rules for a bootstrap token secret given by the operator: any text of at least
+/// [`MIN_BOOTSTRAP_TOKEN_CHARS`] characters that an `Authorization` header can carry unchanged (HTTP drops
+/// surrounding whitespace and cannot carry control characters).
+pub fn check_bootstrap_token(secret: &str) -> Result<(), String> {
+    if secret.chars().count() < MIN_BOOTSTRAP_TOKEN_CHARS {
+        Err(format!("must be at least {MIN_BOOTSTRAP_TOKEN_CHARS} characters"))
+    } else if secret.len() > MAX_TOKEN_BYTES {
+        Err(format!("must be at most {MAX_TOKEN_BYTES} bytes"))
+    } else if secret.trim() != secret {
+        Err("must not start or end with whitespace (an HTTP header cannot carry it)".into())
+    } else if secret.chars().any(char::is_control) {
+        Err("must not contain control characters (an HTTP header cannot carry them)".into())
+    } else {
+        Ok(())
+    }
+}
 
 /// A fresh token secret: the prefix and 32 random bytes, base64url.
 pub fn new_token_secret() -> String {
@@ -77,7 +101,7 @@ impl App {
     /// Resolves a bearer token to its principal. Unknown or revoked tokens, and end-user tokens whose person
     /// or customer was deleted, are unauthenticated.
     pub async fn authenticate_token(&self, secret: &str) -> AppResult<Principal> {
-        if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
+        if secret.is_empty() || secret.len() > MAX_TOKEN_BYTES {
             return Err(AppError::Unauthenticated);
         }
         let mut db = self.store().read().await?;
@@ -165,6 +189,31 @@ mod tests {
             token_hash("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn bootstrap_token_rules() {
+        for ok in [
+            "sixteen chars ok",
+            "plain-words-as-a-long-secret",
+            "fd_looks_like_ours_but_is_not",
+            "geheimnis mit leerzeichen",
+            "пароль-для-бутстрапа",
+            "🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑",
+        ] {
+            assert_eq!(check_bootstrap_token(ok), Ok(()), "{ok:?}");
+        }
+        // Characters, not bytes: 15 two-byte letters are too short.
+        for bad in [
+            "fifteen chars!!",
+            "ппппппппппппппп",
+            " leading space secret",
+            "trailing space secret ",
+            "tab\tinside the secret",
+        ] {
+            assert!(check_bootstrap_token(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_bootstrap_token(&"x".repeat(MAX_TOKEN_BYTES + 1)).is_err());
     }
 
     #[tokio::test]

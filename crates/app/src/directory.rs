@@ -7,6 +7,7 @@ use crate::{
 use api_types::{BrandPatch, DepartmentPatch, ListQuery, NewBrand, NewDepartment};
 use domain::event::{EntityType, EventAction};
 use domain::{Brand, Department, Principal, Slug};
+use rand::RngExt;
 use store::time::now;
 
 /// Customer backends that exist today; `webcall` arrives with the external-database issue.
@@ -20,12 +21,20 @@ fn check_name(fields: &mut Fields, name: &str) -> String {
     name.to_owned()
 }
 
-fn slug_for(fields: &mut Fields, given: Option<&str>, name: &str) -> String {
-    let parsed = match given {
-        Some(s) => Slug::parse(s),
-        None => Slug::from_name(name),
-    };
-    fields.check("slug", parsed).map(Slug::into_inner).unwrap_or_default()
+/// A given slug must be valid; without one it is derived from the name. `None`: nothing usable could be
+/// derived (a name of symbols only), and the record's id becomes its slug once it has one.
+fn slug_for(fields: &mut Fields, given: Option<&str>, name: &str) -> Option<String> {
+    match given {
+        Some(s) => fields.check("slug", Slug::parse(s)).map(Slug::into_inner),
+        None => Slug::from_name(name).map(Slug::into_inner),
+    }
+}
+
+/// A stand-in slug for a record inserted before its id (its real slug) is known: unique, and not a
+/// valid slug, so it cannot collide with one a user gave.
+fn pending_slug() -> String {
+    let n: u128 = rand::rng().random();
+    format!("~pending-{n:032x}")
 }
 
 fn check_backend(fields: &mut Fields, backend: &str) {
@@ -45,17 +54,21 @@ impl App {
         fields.finish()?;
         let at = now();
         let mut tx = self.store().write().await?;
-        let brand = tx
+        let mut brand = tx
             .insert_brand(&Brand {
                 id: 0,
                 name,
-                slug,
+                slug: slug.clone().unwrap_or_else(pending_slug),
                 greeting: input.greeting.unwrap_or_default(),
                 customer_backend: backend,
                 created_at: at,
                 updated_at: at,
             })
             .await?;
+        if slug.is_none() {
+            brand.slug = brand.id.to_string();
+            tx.update_brand(&brand).await?;
+        }
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -99,7 +112,7 @@ impl App {
             b.name = check_name(&mut fields, name);
         }
         if let Some(slug) = &patch.slug {
-            b.slug = slug_for(&mut fields, Some(slug), &b.name);
+            b.slug = slug_for(&mut fields, Some(slug), &b.name).unwrap_or_default();
         }
         if let Some(g) = patch.greeting {
             b.greeting = g;
@@ -170,18 +183,22 @@ impl App {
             return Err(AppError::field("brand_id", "no such brand"));
         }
         let at = now();
-        let d = tx
+        let mut d = tx
             .insert_department(&Department {
                 id: 0,
                 brand_id: input.brand_id,
                 name,
-                slug,
+                slug: slug.clone().unwrap_or_else(pending_slug),
                 description: input.description.unwrap_or_default(),
                 public: input.public.unwrap_or(true),
                 created_at: at,
                 updated_at: at,
             })
             .await?;
+        if slug.is_none() {
+            d.slug = d.id.to_string();
+            tx.update_department(&d).await?;
+        }
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -240,7 +257,7 @@ impl App {
             d.name = check_name(&mut fields, name);
         }
         if let Some(slug) = &patch.slug {
-            d.slug = slug_for(&mut fields, Some(slug), &d.name);
+            d.slug = slug_for(&mut fields, Some(slug), &d.name).unwrap_or_default();
         }
         if let Some(brand_id) = patch.brand_id {
             if tx.brand(brand_id).await?.is_none() {

@@ -54,6 +54,7 @@ fn conflict_message(key: &UniqueKey) -> &'static str {
         UniqueKey::StaffEmail => "a record with this email already exists",
         UniqueKey::BrandSlug | UniqueKey::DepartmentSlug => "this slug is already taken",
         UniqueKey::CustomerExternalId => "a customer with this external_id already exists",
+        UniqueKey::EndUserEmail => "this customer already has an end user with this email",
         UniqueKey::TokenSecret | UniqueKey::Id | UniqueKey::Other(_) => "this record conflicts with an existing one",
     }
 }
@@ -78,6 +79,11 @@ mod tests {
     fn store_errors_become_app_errors() {
         let conflict = AppError::from(StoreError::Unique(UniqueKey::BrandSlug));
         assert!(matches!(conflict, AppError::Conflict(m) if m == "this slug is already taken"));
+        let email = AppError::from(StoreError::Unique(UniqueKey::EndUserEmail));
+        assert!(
+            matches!(&email, AppError::Conflict(m) if m == "this customer already has an end user with this email"),
+            "a lost race on the end-user email index answers as a sequential duplicate: {email:?}"
+        );
         let io = std::io::Error::other("disk on fire");
         let internal = AppError::from(StoreError::internal_from("SQLite failed", io));
         assert!(

@@ -5,10 +5,11 @@ use crate::{
     App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json,
     require_staff,
 };
-use api_types::{CustomerPatch, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
+use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
 use domain::event::{EntityType, EventAction};
 use domain::{Customer, Email, EndUser, Principal};
 use store::time::now;
+use store::{DeletedFilter, StoreError, UniqueKey};
 
 fn check_name(fields: &mut Fields, name: &str) -> String {
     let name = name.trim();
@@ -28,6 +29,30 @@ fn check_phone(fields: &mut Fields, phone: Option<String>) -> Option<String> {
         fields.add("phone", "must be at most 50 characters");
     }
     Some(phone)
+}
+
+/// A live end user of the same customer has this email, found by the check before the write. When a
+/// concurrent writer gets there first, the database's unique index (`end_users_customer_email`) reports
+/// [`UniqueKey::EndUserEmail`] instead, which becomes this very answer: both are one conversion.
+fn duplicate_email() -> AppError {
+    StoreError::Unique(UniqueKey::EndUserEmail).into()
+}
+
+fn deleted_filter(q: Option<DeletedQuery>) -> DeletedFilter {
+    match q {
+        None => DeletedFilter::Exclude,
+        Some(DeletedQuery::Only) => DeletedFilter::Only,
+        Some(DeletedQuery::Include) => DeletedFilter::Include,
+    }
+}
+
+/// An optional place name (`city`, `country`): trimmed, empty means none, at most 100 characters.
+fn check_place(fields: &mut Fields, field: &str, value: Option<String>) -> Option<String> {
+    let value = clean(value)?;
+    if value.chars().count() > 100 {
+        fields.add(field, "must be at most 100 characters");
+    }
+    Some(value)
 }
 
 fn check_tags(fields: &mut Fields, tags: Option<Vec<String>>) -> Vec<String> {
@@ -55,6 +80,8 @@ impl App {
             name: check_name(&mut fields, &input.name),
             email: check_email(&mut fields, input.email),
             phone: check_phone(&mut fields, input.phone),
+            city: check_place(&mut fields, "city", input.city),
+            country: check_place(&mut fields, "country", input.country),
             external_id: clean(input.external_id),
             tags: check_tags(&mut fields, input.tags),
             created_at: at,
@@ -104,7 +131,7 @@ impl App {
             .store()
             .read()
             .await?
-            .customer_list(q.deleted.unwrap_or(false), &page)
+            .customer_list(deleted_filter(q.deleted), &page)
             .await?;
         Ok(paged(rows, &page, |c| by_id(c.id)))
     }
@@ -133,6 +160,12 @@ impl App {
         }
         if let Some(phone) = patch.phone {
             c.phone = check_phone(&mut fields, phone);
+        }
+        if let Some(city) = patch.city {
+            c.city = check_place(&mut fields, "city", city);
+        }
+        if let Some(country) = patch.country {
+            c.country = check_place(&mut fields, "country", country);
         }
         if let Some(ext) = patch.external_id {
             c.external_id = clean(ext);
@@ -241,9 +274,7 @@ impl App {
         if let Some(email) = &user.email
             && tx.end_user_by_email(input.customer_id, email).await?.is_some()
         {
-            return Err(AppError::Conflict(
-                "this customer already has an end user with this email".into(),
-            ));
+            return Err(duplicate_email());
         }
         let u = tx.insert_end_user(&user, hash.as_deref()).await?;
         let change = Change { principal: p, meta };
@@ -289,7 +320,12 @@ impl App {
             Some(own) => Some(own),
             None => q.customer_id,
         };
-        let deleted = q.deleted.unwrap_or(false) && p.is_staff();
+        // End users never see deleted people, whatever they ask for.
+        let deleted = if p.is_staff() {
+            deleted_filter(q.deleted)
+        } else {
+            DeletedFilter::Exclude
+        };
         let page = page_request(q.limit, q.cursor.as_deref())?;
         let rows = self
             .store()
@@ -367,9 +403,7 @@ impl App {
                 .await?
                 .is_some_and(|other| other.id != id)
         {
-            return Err(AppError::Conflict(
-                "this customer already has an end user with this email".into(),
-            ));
+            return Err(duplicate_email());
         }
         if u == old && hash.is_none() {
             return Ok(old);
@@ -410,6 +444,7 @@ impl App {
             updated_at: at,
             ..old.clone()
         };
+        // Restoring one whose email another live end user of the customer took meanwhile is a conflict.
         tx.update_end_user(&u, None).await?;
         let (action, name) = if deleted {
             (EventAction::Deleted, "EndUserDeleted")

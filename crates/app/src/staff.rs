@@ -8,6 +8,7 @@ use api_types::{ListQuery, Me, NewStaff, StaffPatch};
 use domain::event::{EntityType, EventAction, EventSource};
 use domain::{ApiToken, Email, Principal, Role, Staff};
 use store::time::now;
+use store::{StoreError, UniqueKey};
 
 /// What bootstrap did, so the binary can tell the operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,9 +195,23 @@ impl App {
     }
 
     /// Makes sure the admin named by `FERRODESK_ADMIN_EMAIL`/`_PASSWORD` exists with that password.
+    ///
+    /// Idempotent under concurrent starts: when another node creates the same account between our look and
+    /// our insert, the insert's conflict sends us round again to find the account it made.
     pub async fn ensure_admin(&self, email: &str, password: &str) -> AppResult<()> {
         let email = Email::parse(email).map_err(|e| AppError::field("FERRODESK_ADMIN_EMAIL", e))?;
         check_password(password).map_err(|e| AppError::field("FERRODESK_ADMIN_PASSWORD", e))?;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.ensure_admin_once(&email, password).await {
+                Err(AppError::Conflict(_)) if attempts < 3 => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn ensure_admin_once(&self, email: &Email, password: &str) -> AppResult<()> {
         let existing = self.store().read().await?.staff_credentials(email.as_str()).await?;
         let meta = system_meta();
         let change = Change {
@@ -233,16 +248,7 @@ impl App {
             }
             None => {
                 let hash = hash_password(password.into()).await?;
-                let at = now();
-                let staff = Staff {
-                    id: 0,
-                    email: email.into(),
-                    name: "Administrator".into(),
-                    role: Role::Admin,
-                    created_at: at,
-                    updated_at: at,
-                };
-                self.add_staff(&change, &staff, &hash).await?;
+                self.add_staff(&change, &bootstrap_admin(email), &hash).await?;
                 Ok(())
             }
         }
@@ -250,12 +256,7 @@ impl App {
 
     /// Makes sure an admin API token with exactly this secret exists (`FERRODESK_ADMIN_TOKEN`).
     pub async fn ensure_admin_token(&self, secret: &str) -> AppResult<()> {
-        if secret.len() < 16 {
-            return Err(AppError::field(
-                "FERRODESK_ADMIN_TOKEN",
-                "must be at least 16 characters",
-            ));
-        }
+        crate::auth::check_bootstrap_token(secret).map_err(|e| AppError::field("FERRODESK_ADMIN_TOKEN", e))?;
         let hash = token_hash(secret);
         if self.store().read().await?.token_by_hash(&hash).await?.is_some() {
             return Ok(());
@@ -274,29 +275,61 @@ impl App {
             created_by: None,
             created_at: now(),
         };
-        let t = tx.insert_token(&token, &hash).await?;
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Created,
-                Subject(EntityType::Token, t.id, None),
-                None,
-                json(&t),
-                serde_json::Value::Null,
-            ),
-        )
-        .await?;
-        Ok(())
+        let inserted = match tx.insert_token(&token, &hash).await {
+            Ok(t) => t,
+            // Another node starting at the same moment stored the same secret first (its hash is unique).
+            Err(StoreError::Unique(UniqueKey::TokenSecret)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let event = change.event(
+            EventAction::Created,
+            Subject(EntityType::Token, inserted.id, None),
+            None,
+            json(&inserted),
+            serde_json::Value::Null,
+        );
+        match commit_with_event(tx, event).await {
+            Err(AppError::Conflict(_)) => Ok(()),
+            other => other,
+        }
     }
 
     /// With no staff at all and no bootstrap variables, creates `admin@localhost` with a random password.
+    ///
+    /// When several nodes start on one empty database, one of them creates the account and prints its
+    /// password; the others meet the conflict and print nothing (their password was never stored).
     pub async fn bootstrap_first_admin(&self) -> AppResult<Bootstrap> {
         if self.store().read().await?.staff_count(None).await? > 0 {
             return Ok(Bootstrap::Nothing);
         }
-        let email = "admin@localhost.localdomain".to_owned();
+        let email = Email::parse("admin@localhost.localdomain").map_err(|e| AppError::Internal(e.to_string()))?;
         let password = crate::auth::new_password();
-        self.ensure_admin(&email, &password).await?;
-        Ok(Bootstrap::CreatedAdmin { email, password })
+        let hash = hash_password(password.clone()).await?;
+        let meta = system_meta();
+        let change = Change {
+            principal: &Principal::System,
+            meta: &meta,
+        };
+        match self.add_staff(&change, &bootstrap_admin(&email), &hash).await {
+            Ok(_) => Ok(Bootstrap::CreatedAdmin {
+                email: email.as_str().to_owned(),
+                password,
+            }),
+            Err(AppError::Conflict(_)) => Ok(Bootstrap::Nothing),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The account the bootstrap creates for `email`.
+fn bootstrap_admin(email: &Email) -> Staff {
+    let at = now();
+    Staff {
+        id: 0,
+        email: email.as_str().into(),
+        name: "Administrator".into(),
+        role: Role::Admin,
+        created_at: at,
+        updated_at: at,
     }
 }

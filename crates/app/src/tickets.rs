@@ -1,10 +1,10 @@
 //! Tickets and replies (SPEC §3.2).
-use crate::paging::{page_request, paged};
+use crate::paging::{by_id, page_request, paged};
 use crate::{
     App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json,
     require_staff,
 };
-use api_types::{NewReply, NewTicket, ReplyPatch, TicketPatch, TicketQuery};
+use api_types::{ListQuery, NewReply, NewTicket, ReplyPatch, TicketPatch, TicketQuery};
 use domain::event::{EntityType, EventAction};
 use domain::ticket::ReplyRefused;
 use domain::{Cursor, Email, EndUser, Principal, Priority, Reply, Side, Ticket, TicketStatus, Title, search_terms};
@@ -562,13 +562,16 @@ impl App {
         Ok(reply)
     }
 
-    pub async fn list_replies(&self, p: &Principal, ticket_id: i64) -> AppResult<Vec<Reply>> {
+    /// A page of a ticket's replies, oldest first (internal notes for staff only).
+    pub async fn list_replies(&self, p: &Principal, ticket_id: i64, q: &ListQuery) -> AppResult<Paged<Reply>> {
+        let page = page_request(q.limit, q.cursor.as_deref())?;
         let mut db = self.store().read().await?;
         db.ticket(ticket_id)
             .await?
             .filter(|t| visible(p, t))
             .ok_or(AppError::NotFound)?;
-        Ok(db.reply_list(ticket_id, p.is_staff()).await?)
+        let rows = db.reply_page(ticket_id, p.is_staff(), &page).await?;
+        Ok(paged(rows, &page, |r| by_id(r.id)))
     }
 
     /// Edits a reply's text (staff).

@@ -335,6 +335,11 @@ impl Client {
         self.get(&format!("/api/v1/tickets/{ticket_id}/replies")).await
     }
 
+    /// One page of a ticket's replies (`limit`, `cursor` of `q`).
+    pub async fn replies_page(&self, ticket_id: i64, q: &ListQuery) -> Result<Page<Reply>> {
+        self.get_query(&format!("/api/v1/tickets/{ticket_id}/replies"), q).await
+    }
+
     pub async fn reply(&self, ticket_id: i64, body: &NewReply) -> Result<Reply> {
         self.post(&format!("/api/v1/tickets/{ticket_id}/replies"), body).await
     }

@@ -43,6 +43,9 @@ pub struct Customer {
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
+    pub city: Option<String>,
+    /// Free text, as TeamTools keeps it (e.g. `Germany`).
+    pub country: Option<String>,
     /// The customer's id in another system; lookups by it are indexed.
     pub external_id: Option<String>,
     pub tags: Vec<String>,

@@ -15,7 +15,9 @@ pub use cursor::Cursor;
 pub use entities::{ApiToken, Brand, Customer, Department, EndUser, Staff};
 pub use event::{EntityType, Event, EventAction, EventData, EventSource};
 pub use principal::{Principal, Role};
-pub use text::{Email, FieldError, MARK_END, MARK_START, Slug, Title, excerpt, search_terms};
+pub use text::{
+    Email, FieldError, MARK_END, MARK_START, PREFIX_MIN_CHARS, Slug, Title, excerpt, last_term_is_prefix, search_terms,
+};
 pub use ticket::{Priority, Reply, Side, Ticket, TicketStatus};
 
 /// Timestamps are UTC instants everywhere; rendered as RFC 3339.

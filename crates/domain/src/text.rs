@@ -120,10 +120,13 @@ impl Slug {
         }
     }
 
-    /// Derives a slug from a display name; non-ASCII letters are dropped, runs of others become one dash.
-    pub fn from_name(name: &str) -> Result<Self, &'static str> {
-        let mut out = String::with_capacity(name.len());
-        for c in name.chars() {
+    /// Derives a slug from a display name in any script: transliterated to ASCII (`Поддержка` →
+    /// `podderzhka`), letters and digits kept in lower case, every run of anything else one dash, at most
+    /// 100 characters. `None` when nothing usable remains (the caller falls back to the record's id).
+    pub fn from_name(name: &str) -> Option<Self> {
+        let ascii = deunicode::deunicode_with_tofu(name, "-");
+        let mut out = String::with_capacity(ascii.len());
+        for c in ascii.chars() {
             if c.is_ascii_alphanumeric() {
                 out.push(c.to_ascii_lowercase());
             } else if !out.is_empty() && !out.ends_with('-') {
@@ -131,7 +134,7 @@ impl Slug {
             }
         }
         let trimmed: String = out.trim_end_matches('-').chars().take(100).collect();
-        Self::parse(trimmed.trim_end_matches('-')).map_err(|_| "cannot derive a slug from this name; give one")
+        Self::parse(trimmed.trim_end_matches('-')).ok()
     }
 
     pub fn as_str(&self) -> &str {
@@ -172,18 +175,30 @@ mod tests {
 
     #[test]
     fn slugs() {
+        let derived = |name: &str| Slug::from_name(name).map(Slug::into_inner);
+        assert_eq!(derived("Billing & Sales!").as_deref(), Some("billing-sales"));
+        assert_eq!(derived("Поддержка").as_deref(), Some("podderzhka"));
+        assert_eq!(derived("サポート").as_deref(), Some("sapoto"));
+        assert_eq!(derived("Service Après-Vente").as_deref(), Some("service-apres-vente"));
         assert_eq!(
-            Slug::from_name("Billing & Sales!").map(Slug::into_inner),
-            Ok("billing-sales".into())
+            derived("Kundendienst Österreich 2").as_deref(),
+            Some("kundendienst-osterreich-2")
         );
-        assert!(Slug::from_name("日本").is_err());
+        assert_eq!(
+            derived(&"я".repeat(120)).map(|s| s.len()),
+            Some(100),
+            "at most 100 characters"
+        );
+        for nothing in ["", "  ", "!!!", "---", "\u{e000}\u{e001}"] {
+            assert_eq!(derived(nothing), None, "{nothing:?}");
+        }
         assert!(Slug::parse("Bad").is_err());
     }
 
     proptest! {
         #[test]
         fn derived_slugs_always_parse(name in "\\PC{0,120}") {
-            if let Ok(slug) = Slug::from_name(&name) {
+            if let Some(slug) = Slug::from_name(&name) {
                 prop_assert!(Slug::parse(slug.as_str()).is_ok());
             }
         }
@@ -207,10 +222,54 @@ pub fn search_terms(q: &str) -> Vec<String> {
         .collect()
 }
 
+/// How long the last word of a query must be to match as a prefix as well (search as you type: `print`
+/// finds `printer`). A shorter prefix names too many words to be a useful or a fast filter.
+pub const PREFIX_MIN_CHARS: usize = 3;
+
+/// Whether the last of `terms` matches as a prefix too (every other word matches whole).
+pub fn last_term_is_prefix(terms: &[String]) -> bool {
+    terms.last().is_some_and(|t| t.chars().count() >= PREFIX_MIN_CHARS)
+}
+
+/// A word as search compares it: lower case, accents removed (`Café` → `cafe`), as both backends'
+/// full-text indexes fold words.
+fn fold(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars().flat_map(char::to_lowercase) {
+        match deunicode::deunicode_char(c) {
+            Some(plain) if !c.is_ascii() && !plain.is_empty() && plain.chars().all(|p| p.is_ascii_alphanumeric()) => {
+                out.extend(plain.chars().map(|p| p.to_ascii_lowercase()));
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod search_term_tests {
-    use super::search_terms;
+    use super::{fold, last_term_is_prefix, search_terms};
     use proptest::prelude::*;
+
+    #[test]
+    fn prefix_rule() {
+        let terms = |t: &[&str]| t.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(last_term_is_prefix(&terms(&["paper", "pri"])));
+        assert!(
+            !last_term_is_prefix(&terms(&["printer", "pr"])),
+            "two characters are too few"
+        );
+        assert!(last_term_is_prefix(&terms(&["日本語"])), "characters, not bytes");
+        assert!(!last_term_is_prefix(&[]));
+    }
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold("Café"), "cafe");
+        assert_eq!(fold("ÜBER"), "uber");
+        assert_eq!(fold("Ñandú"), "nandu");
+        assert_eq!(fold("plain"), "plain");
+    }
 
     #[test]
     fn words() {
@@ -237,11 +296,13 @@ pub const MARK_START: char = '\u{1}';
 /// Marks the end of a matched word in an excerpt.
 pub const MARK_END: char = '\u{2}';
 
-/// A short excerpt of `text` around the first word equal (ignoring case) to one of `terms`, with every such
-/// word wrapped in [`MARK_START`] … [`MARK_END`]. Both storage backends hand search hits' text to this one
-/// function, so highlights look the same whichever database runs.
+/// A short excerpt of `text` around the first word that matches one of `terms` (ignoring case and accents;
+/// the last term also as a prefix, as search matches it), with every such word wrapped in [`MARK_START`] …
+/// [`MARK_END`]. Both storage backends hand search hits' text to this one function, so highlights look the
+/// same whichever database runs.
 pub fn excerpt(text: &str, terms: &[String], max_words: usize) -> String {
-    let wanted: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
+    let wanted: Vec<String> = terms.iter().map(|t| fold(t)).collect();
+    let prefix = last_term_is_prefix(terms).then(|| wanted.last()).flatten();
     // Words as byte ranges: runs of alphanumeric characters, as the full-text tokenizers split them.
     let mut words: Vec<(usize, usize)> = Vec::new();
     let mut start = None;
@@ -259,10 +320,11 @@ pub fn excerpt(text: &str, terms: &[String], max_words: usize) -> String {
         words.push((s, text.len()));
     }
     let is_match = |&(s, e): &(usize, usize)| {
-        let w = text[s..e].to_lowercase();
-        wanted
-            .iter()
-            .any(|t| *t == w || t.split(|c: char| !c.is_alphanumeric()).any(|part| part == w))
+        let w = fold(&text[s..e]);
+        prefix.is_some_and(|p| w.starts_with(p.as_str()))
+            || wanted
+                .iter()
+                .any(|t| *t == w || t.split(|c: char| !c.is_alphanumeric()).any(|part| part == w))
     };
     let first = words.iter().position(is_match).unwrap_or(0);
     let from = first.saturating_sub(max_words / 3);
@@ -312,6 +374,21 @@ mod excerpt_tests {
         );
         assert_eq!(excerpt("no match here", &terms(&["x"]), 2), "no match…");
         assert_eq!(excerpt("", &terms(&["x"]), 5), "");
+        assert_eq!(
+            excerpt("Le Café est fermé", &terms(&["cafe", "FERME"]), 9),
+            "Le \u{1}Café\u{2} est \u{1}fermé\u{2}",
+            "accents and case are ignored"
+        );
+        assert_eq!(
+            excerpt("the printer prints, a print shop", &terms(&["prin"]), 9),
+            "the \u{1}printer\u{2} \u{1}prints\u{2}, a \u{1}print\u{2} shop",
+            "the last term matches as a prefix"
+        );
+        assert_eq!(
+            excerpt("printer paper", &terms(&["pri", "pa"]), 9),
+            "printer paper",
+            "only the last term, and only from three characters"
+        );
         assert_eq!(
             excerpt("mail ann@example.com now", &terms(&["ann@example.com"]), 9),
             "mail \u{1}ann\u{2}@\u{1}example\u{2}.\u{1}com\u{2} now"

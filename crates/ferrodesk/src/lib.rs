@@ -1,5 +1,6 @@
 //! Wiring of the ferrodesk binary, as a library so that tests start the very same server.
 pub mod settings;
+pub mod transfer;
 
 use anyhow::Context;
 use app::App;
@@ -15,7 +16,7 @@ use web::{AppState, WebConfig};
 
 /// Opens the database named by the URL (creating and migrating it).
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let url = &settings.database_url;
+    let url = settings.database_url.expose();
     if url.starts_with("sqlite:") {
         let store = store_sqlite::SqliteStore::open(url)
             .await
@@ -32,25 +33,69 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// A consistent read-only snapshot of the database named by the settings, for `export`.
+pub async fn open_snapshot(settings: &Settings) -> anyhow::Result<Box<dyn store::dump::Snapshot>> {
+    let url = settings.database_url.expose();
+    let snapshot = if url.starts_with("sqlite:") {
+        store_sqlite::dump::snapshot(url)
+    } else {
+        store_postgres::dump::snapshot(url).await
+    };
+    snapshot.context("cannot read the database")
+}
+
+/// A loader into the (empty) database named by the settings, created and migrated if needed, for `restore`.
+pub async fn open_loader(settings: &Settings) -> anyhow::Result<Box<dyn store::dump::Loader>> {
+    let url = settings.database_url.expose();
+    let loader = if url.starts_with("sqlite:") {
+        store_sqlite::dump::loader(url).await
+    } else {
+        store_postgres::dump::loader(url).await
+    };
+    loader.context("cannot restore into this database")
+}
+
+/// The backend a database URL names.
+pub fn backend_of(url: &str) -> &'static str {
+    if url.starts_with("sqlite:") {
+        "sqlite"
+    } else {
+        "postgres"
+    }
+}
+
 /// Creates the bootstrap accounts the settings ask for (SPEC §1).
 pub async fn bootstrap(app: &App, settings: &Settings) -> anyhow::Result<Bootstrap> {
+    settings.check_bootstrap()?;
     if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
-        app.ensure_admin(email, password)
+        app.ensure_admin(email, password.expose())
             .await
-            .map_err(|e| anyhow::anyhow!("FERRODESK_ADMIN_EMAIL/PASSWORD: {e:?}"))?;
+            .map_err(|e| anyhow::anyhow!("FERRODESK_ADMIN_EMAIL/PASSWORD: {}", describe(&e)))?;
     }
     if let Some(token) = &settings.admin_token {
-        app.ensure_admin_token(token)
+        app.ensure_admin_token(token.expose())
             .await
-            .map_err(|e| anyhow::anyhow!("FERRODESK_ADMIN_TOKEN: {e:?}"))?;
+            .map_err(|e| anyhow::anyhow!("FERRODESK_ADMIN_TOKEN: {}", describe(&e)))?;
     }
     if settings.admin_email.is_none() && settings.admin_token.is_none() {
         return app
             .bootstrap_first_admin()
             .await
-            .map_err(|e| anyhow::anyhow!("creating the first admin: {e:?}"));
+            .map_err(|e| anyhow::anyhow!("creating the first admin: {}", describe(&e)));
     }
     Ok(Bootstrap::Nothing)
+}
+
+/// An application error as one line for an operator: validation problems name the variable and the rule.
+fn describe(e: &app::AppError) -> String {
+    match e {
+        app::AppError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{} {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => format!("{other:?}"),
+    }
 }
 
 /// A running server.
@@ -66,6 +111,9 @@ impl Server {
     /// Opens the store, bootstraps accounts, binds `settings.listen` (port 0 picks a free port) and serves
     /// in the background.
     pub async fn start(settings: &Settings) -> anyhow::Result<Server> {
+        // Refuse a bad configuration before anything is opened or created.
+        settings.check_bootstrap()?;
+        let trusted_proxies = settings.trusted_proxy_networks()?;
         let store = open_store(settings).await?;
         let app = App::new(store.clone());
         let bootstrap = bootstrap(&app, settings).await?;
@@ -73,7 +121,6 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;
-        let trusted_proxies = settings.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect();
         let state = AppState {
             app,
             config: Arc::new(WebConfig {

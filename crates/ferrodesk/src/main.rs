@@ -1,5 +1,4 @@
 //! The `ferrodesk` command.
-mod bench;
 
 use anyhow::{Context, bail};
 use app::App;
@@ -44,8 +43,25 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Measure a server started from this binary on a scratch database and print the figures.
-    Bench(bench::BenchArgs),
+    /// Copy a SQLite database, also while a server uses it, into a new file (readable by its owner only).
+    /// On PostgreSQL, use pg_dump.
+    Backup {
+        /// The copy to create; an existing file is never overwritten.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Write every record (soft-deleted ones and the event log included) to FILE, a gzip-compressed
+    /// JSON-lines copy that `restore` loads into either backend (docs/export-format.md).
+    Export {
+        /// The file to create (it must not exist), e.g. ferrodesk-export.jsonl.gz
+        file: PathBuf,
+    },
+    /// Load a copy made by `export` into an empty database (created and migrated if needed), keeping ids.
+    /// The server must not be running on that database meanwhile.
+    Restore {
+        /// A file written by `ferrodesk export`.
+        file: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -106,17 +122,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let overrides = Overrides {
         listen,
-        database_url: cli.database_url.clone(),
+        database_url: cli.database_url.as_deref().map(Into::into),
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     init_tracing(&settings);
     match cli.command {
         Command::Serve(_) => serve(settings).await,
-        Command::Bench(args) => bench::run(args, cli.database_url).await,
         Command::Migrate => {
             let store = ferrodesk::open_store(&settings).await?;
             store.close().await;
             println!("database is up to date ({})", store.backend());
+            Ok(())
+        }
+        Command::Backup { file } => backup(&settings, file).await,
+        Command::Export { file } => {
+            let started = Instant::now();
+            let mut snapshot = ferrodesk::open_snapshot(&settings).await?;
+            let source = ferrodesk::backend_of(settings.database_url.expose());
+            let summary = ferrodesk::transfer::export(snapshot.as_mut(), source, &file).await?;
+            println!(
+                "exported {summary} to {} in {:.1} s",
+                file.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let started = Instant::now();
+            let loader = ferrodesk::open_loader(&settings).await?;
+            let summary = ferrodesk::transfer::restore(loader, &file).await?;
+            println!("restored {summary} in {:.1} s", started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Config => {
@@ -182,6 +217,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `ferrodesk backup FILE`: SQLite's online backup into a new private file; PostgreSQL has pg_dump for this.
+async fn backup(settings: &Settings, file: PathBuf) -> anyhow::Result<()> {
+    let url = settings.database_url.expose();
+    let Some(source) = store_sqlite::file_path(url).map(std::path::Path::to_path_buf) else {
+        bail!(
+            "ferrodesk backup copies a SQLite database; this one is PostgreSQL: use pg_dump, which takes a \
+             consistent copy of a running database (e.g. pg_dump --format=custom --file=FILE \"$DATABASE_URL\")"
+        );
+    };
+    let dest = file.clone();
+    let copy = tokio::task::spawn_blocking(move || store_sqlite::files::backup(&source, &dest))
+        .await
+        .context("the backup thread failed")?
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                anyhow::anyhow!("{} already exists; back up to a new file", file.display())
+            }
+            _ => anyhow::anyhow!("backup to {} failed: {e}", file.display()),
+        })?;
+    println!("backed up to {} ({} bytes)", file.display(), copy.bytes);
+    Ok(())
 }
 
 fn parse_role(s: &str) -> anyhow::Result<Role> {

@@ -1,19 +1,70 @@
 //! Effective configuration: command-line flags > `FERRODESK_*` environment variables > `ferrodesk.toml` >
 //! defaults. Secrets may also be given as `FERRODESK_<NAME>_FILE` (a path whose contents are the secret).
+//!
+//! Secrets (the admin password and token, the database URL with its password) are held in [`Secret`], whose
+//! `Debug` and `Serialize` never show the value: a log line, a panic message or `{:?}` of the settings cannot
+//! leak them. Code that needs the value calls [`Secret::expose`].
 use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// A secret setting. `Debug` prints `Secret([REDACTED])`, serialising writes `********`.
+#[derive(Clone)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    /// The value itself, for the one place that must use it (opening the database, hashing the token).
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([REDACTED])")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.into())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value.into())
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(MASK)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret::from)
+    }
+}
+
+/// What a masked secret shows instead of its value.
+const MASK: &str = "********";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on.
     pub listen: String,
-    /// `sqlite://path/to.db` or `postgres://user:pass@host/db`.
-    pub database_url: String,
+    /// `sqlite://path/to.db` or `postgres://user:pass@host/db`; shown with its password masked.
+    #[serde(serialize_with = "serialize_database_url")]
+    pub database_url: Secret,
     /// Connections one node keeps to PostgreSQL.
     pub pg_max_connections: u32,
-    /// Peers whose `X-Forwarded-For` header is believed (exact addresses).
+    /// Peers whose `X-Forwarded-For` header is believed: addresses (`10.0.0.1`, `::1`) or CIDR ranges
+    /// (`10.0.0.0/8`, `fd00::/8`).
     pub trusted_proxies: Vec<String>,
     /// `text` or `json`.
     pub log_format: String,
@@ -22,8 +73,8 @@ pub struct Settings {
     /// Seconds to let in-flight requests finish after SIGTERM.
     pub shutdown_grace_secs: u64,
     pub admin_email: Option<String>,
-    pub admin_password: Option<String>,
-    pub admin_token: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub admin_token: Option<Secret>,
 }
 
 impl Default for Settings {
@@ -43,11 +94,15 @@ impl Default for Settings {
     }
 }
 
+fn serialize_database_url<S: serde::Serializer>(url: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&mask_database_url(url.expose()))
+}
+
 /// Settings given on the command line; `None` means "not given".
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub listen: Option<String>,
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
 }
 
 /// Keys whose values are secret: masked by `ferrodesk config`, readable from `*_FILE`.
@@ -103,6 +158,19 @@ impl Settings {
             keys.iter()
                 .any(|key| k.eq_ignore_ascii_case(&format!("FERRODESK_{key}")))
         });
+        // Secrets are taken verbatim: the environment source would turn a token of digits into a number (and
+        // a long one into a float) or one with commas into a list.
+        for key in SECRET_KEYS {
+            let var = format!("FERRODESK_{}", key.to_uppercase());
+            let value = plain
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&var))
+                .map(|(k, v)| (k.clone(), v.clone()));
+            if let Some((k, v)) = value {
+                plain.remove(&k);
+                builder = builder.set_override(key, v)?;
+            }
+        }
         builder = builder.add_source(
             config::Environment::with_prefix("FERRODESK")
                 .prefix_separator("_")
@@ -112,52 +180,72 @@ impl Settings {
                 .source(Some(plain.into_iter().collect())),
         );
         builder = builder.set_override_option("listen", overrides.listen.clone())?;
-        builder = builder.set_override_option("database_url", overrides.database_url.clone())?;
+        builder = builder.set_override_option(
+            "database_url",
+            overrides.database_url.as_ref().map(|url| url.expose().to_owned()),
+        )?;
         let settings: Settings = builder.build()?.try_deserialize().context("invalid configuration")?;
         settings.validate()?;
         Ok(settings)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if !(self.database_url.starts_with("sqlite:")
-            || self.database_url.starts_with("postgres://")
-            || self.database_url.starts_with("postgresql://"))
-        {
+        let url = self.database_url.expose();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             bail!("database_url must start with sqlite:, postgres:// or postgresql://");
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!("log_format must be text or json");
         }
-        for p in &self.trusted_proxies {
-            p.parse::<std::net::IpAddr>()
-                .with_context(|| format!("trusted_proxies: {p:?} is not an IP address"))?;
+        self.trusted_proxy_networks()?;
+        Ok(())
+    }
+
+    /// `trusted_proxies` as networks: a single address is a network of one (/32 or /128).
+    pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "trusted_proxies: {p:?} is neither an IP address nor a CIDR range (e.g. 10.0.0.1, 10.0.0.0/8, fd00::/8)"
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// The bootstrap variables `serve` acts on (SPEC §1), checked before anything is opened: the admin email
+    /// and password come together, the token is one an `Authorization` header can carry.
+    pub fn check_bootstrap(&self) -> anyhow::Result<()> {
+        match (&self.admin_email, &self.admin_password) {
+            (Some(_), None) => bail!(
+                "FERRODESK_ADMIN_EMAIL is set but FERRODESK_ADMIN_PASSWORD is not: set both to create the admin account, or neither"
+            ),
+            (None, Some(_)) => bail!(
+                "FERRODESK_ADMIN_PASSWORD is set but FERRODESK_ADMIN_EMAIL is not: set both to create the admin account, or neither"
+            ),
+            _ => {}
+        }
+        if let Some(token) = &self.admin_token {
+            app::auth::check_bootstrap_token(token.expose())
+                .map_err(|e| anyhow::anyhow!("FERRODESK_ADMIN_TOKEN {e}"))?;
         }
         Ok(())
     }
 
-    /// The configuration as TOML with every secret replaced by `********`.
+    /// The configuration as TOML with every secret replaced by `********` (the database URL keeps all but
+    /// its password).
     pub fn masked_toml(&self) -> anyhow::Result<String> {
         let mut value = serde_json::to_value(self)?;
         if let Some(obj) = value.as_object_mut() {
-            for key in SECRET_KEYS {
-                if let Some(v) = obj.get_mut(key)
-                    && let Some(s) = v.as_str()
-                {
-                    *v = serde_json::Value::String(mask(key, s));
-                }
-            }
             obj.retain(|_, v| !v.is_null());
         }
         Ok(toml_lines(&value))
     }
-}
-
-/// Masks a secret; a database URL keeps everything but its password.
-fn mask(key: &str, value: &str) -> String {
-    if key == "database_url" {
-        return mask_database_url(value);
-    }
-    "********".into()
 }
 
 /// A database URL fit to print: its password replaced by `********`.
@@ -166,7 +254,7 @@ pub fn mask_database_url(url: &str) -> String {
         && let Some((creds, host)) = rest.rsplit_once('@')
     {
         let user = creds.split(':').next().unwrap_or("");
-        return format!("{scheme}://{user}:********@{host}");
+        return format!("{scheme}://{user}:{MASK}@{host}");
     }
     url.to_owned()
 }
@@ -191,9 +279,8 @@ mod tests {
 
     #[test]
     fn precedence_flags_env_file_defaults() {
-        let dir = std::env::temp_dir().join(format!("fd-settings-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let file = dir.join("ferrodesk.toml");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("ferrodesk.toml");
         std::fs::write(
             &file,
             "listen = \"127.0.0.1:1111\"\nlog = \"debug\"\npg_max_connections = 3\n",
@@ -215,14 +302,13 @@ mod tests {
         };
         let s = Settings::load_from(Some(&file), &flags, e).expect("load");
         assert_eq!(s.listen, "127.0.0.1:3333");
-        assert_eq!(s.database_url, "sqlite://data/ferrodesk.db");
+        assert_eq!(s.database_url.expose(), "sqlite://data/ferrodesk.db");
     }
 
     #[test]
     fn secrets_from_files_and_masked() {
-        let dir = std::env::temp_dir().join(format!("fd-secret-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let secret = dir.join("token");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let secret = dir.path().join("token");
         std::fs::write(&secret, "fd_supersecretvalue123\n").expect("write");
         let e = env(&[
             ("FERRODESK_ADMIN_TOKEN_FILE", secret.to_str().expect("utf-8 path")),
@@ -230,11 +316,73 @@ mod tests {
             ("FERRODESK_TRUSTED_PROXIES", "10.0.0.1,10.0.0.2"),
         ]);
         let s = Settings::load_from(None, &Overrides::default(), e).expect("load");
-        assert_eq!(s.admin_token.as_deref(), Some("fd_supersecretvalue123"));
+        assert_eq!(
+            s.admin_token.as_ref().map(Secret::expose),
+            Some("fd_supersecretvalue123")
+        );
         assert_eq!(s.trusted_proxies, vec!["10.0.0.1", "10.0.0.2"]);
         let shown = s.masked_toml().expect("toml");
         assert!(!shown.contains("hunter2") && !shown.contains("supersecret"), "{shown}");
         assert!(shown.contains("postgres://fd:********@db/fd"), "{shown}");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2") && !debug.contains("supersecret"), "{debug}");
+        assert!(debug.contains("[REDACTED]"), "{debug}");
+    }
+
+    #[test]
+    fn secrets_are_taken_verbatim() {
+        for token in [
+            "12345678901234567890123456",
+            "true, false, and more words",
+            "1e400000000000000000",
+        ] {
+            let e = env(&[
+                ("FERRODESK_ADMIN_TOKEN", token),
+                ("FERRODESK_ADMIN_PASSWORD", "0123456789"),
+            ]);
+            let s = Settings::load_from(None, &Overrides::default(), e).expect("load");
+            assert_eq!(s.admin_token.as_ref().map(Secret::expose), Some(token));
+            assert_eq!(s.admin_password.as_ref().map(Secret::expose), Some("0123456789"));
+        }
+        // The command-line flag still wins over the environment for the database URL.
+        let e = env(&[("FERRODESK_DATABASE_URL", "postgres://env/fd")]);
+        let flags = Overrides {
+            listen: None,
+            database_url: Some("sqlite://flag.db".into()),
+        };
+        let s = Settings::load_from(None, &flags, e).expect("load");
+        assert_eq!(s.database_url.expose(), "sqlite://flag.db");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let e = env(&[("FERRODESK_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1,fd00::/8")]);
+        let s = Settings::load_from(None, &Overrides::default(), e).expect("load");
+        let nets: Vec<String> = s
+            .trusted_proxy_networks()
+            .expect("networks")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.168.1.7/32", "::1/128", "fd00::/8"]);
+        for bad in ["10.0.0.0/33", "proxy.example.com", "10.0.0"] {
+            let e = env(&[("FERRODESK_TRUSTED_PROXIES", bad)]);
+            let err = Settings::load_from(None, &Overrides::default(), e).expect_err(bad);
+            assert!(format!("{err:#}").contains("trusted_proxies"), "{err:#}");
+        }
+    }
+
+    #[test]
+    fn bootstrap_variables_come_in_pairs() {
+        let email_only = env(&[("FERRODESK_ADMIN_EMAIL", "a@example.com")]);
+        let s = Settings::load_from(None, &Overrides::default(), email_only).expect("load");
+        assert!(format!("{:#}", s.check_bootstrap().expect_err("email alone")).contains("FERRODESK_ADMIN_PASSWORD"));
+        let password_only = env(&[("FERRODESK_ADMIN_PASSWORD", "long enough password")]);
+        let s = Settings::load_from(None, &Overrides::default(), password_only).expect("load");
+        assert!(format!("{:#}", s.check_bootstrap().expect_err("password alone")).contains("FERRODESK_ADMIN_EMAIL"));
+        let short = env(&[("FERRODESK_ADMIN_TOKEN", "fifteen chars!!")]);
+        let s = Settings::load_from(None, &Overrides::default(), short).expect("load");
+        assert!(format!("{:#}", s.check_bootstrap().expect_err("short")).contains("at least 16"));
     }
 
     #[test]

@@ -13,9 +13,25 @@ pub fn is_unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
         .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300")
 }
 
-/// Every term as a literal word: `plainto_tsquery` does its own quoting, so no operator injection.
+/// The terms as `to_tsquery` input: each a quoted literal (quotes and backslashes escaped, so no operator
+/// injection), all of them required, the last also as a prefix (`:*`) when it is long enough
+/// (`domain::last_term_is_prefix`). Every query reads it with the `ferrodesk_search` configuration
+/// (migration 0005), which folds case and accents as the documents were folded.
 fn ts_terms(terms: &[String]) -> String {
-    terms.join(" ")
+    let prefix = domain::last_term_is_prefix(terms);
+    terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let quoted = format!("'{}'", t.replace('\\', "\\\\").replace('\'', "''"));
+            if prefix && i + 1 == terms.len() {
+                quoted + ":*"
+            } else {
+                quoted
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 /// End users never search internal notes: of the document they see only the title (weight A) and public
@@ -24,17 +40,17 @@ fn visible(internal: bool) -> &'static str {
     if internal {
         ""
     } else {
-        " AND ts_filter(doc, '{a,b}') @@ plainto_tsquery('simple', $1)"
+        " AND ts_filter(doc, '{a,b}') @@ to_tsquery('ferrodesk_search', $1)"
     }
 }
 
 pub fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal: bool) {
     let terms = ts_terms(terms);
-    q.push(" AND t.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ plainto_tsquery('simple', ")
+    q.push(" AND t.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('ferrodesk_search', ")
         .bind(Value::from(terms.clone()))
         .push(")");
     if !internal {
-        q.push(" AND ts_filter(doc, '{a,b}') @@ plainto_tsquery('simple', ")
+        q.push(" AND ts_filter(doc, '{a,b}') @@ to_tsquery('ferrodesk_search', ")
             .bind(Value::from(terms))
             .push(")");
     }
@@ -55,17 +71,23 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
             out.extend(search_tickets(c, r).await?);
             continue;
         }
-        let table = if *kind == SearchKind::Customer {
-            "customers"
+        // End users of a soft-deleted customer vanish with it.
+        let (table, live, text) = if *kind == SearchKind::Customer {
+            ("customers", "e.deleted_at IS NULL", "|| ' ' || coalesce(e.city, '')")
         } else {
-            "end_users"
+            (
+                "end_users",
+                "e.deleted_at IS NULL AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id \
+                 AND c.deleted_at IS NULL)",
+                "",
+            )
         };
         let sql = format!(
             "SELECT e.id, e.name AS title, e.name || ' ' || coalesce(e.email, '') || ' ' || coalesce(e.phone, '') \
-             AS text, h.score \
+             {text} AS text, h.score \
              FROM (SELECT id, score FROM \
-                     (SELECT e.id, ts_rank(e.search, q)::float8 AS score FROM {table} e, plainto_tsquery('simple', $1) q \
-                      WHERE e.search @@ q AND e.deleted_at IS NULL \
+                     (SELECT e.id, ts_rank(e.search, q)::float8 AS score FROM {table} e, to_tsquery('ferrodesk_search', $1) q \
+                      WHERE e.search @@ q AND {live} \
                       ORDER BY e.id DESC LIMIT {RANKED_MATCHES}) newest \
                    ORDER BY score DESC, id DESC LIMIT $2) h \
              JOIN {table} e ON e.id = h.id ORDER BY h.score DESC, e.id DESC"
@@ -129,7 +151,7 @@ const FEW_MATCHES: i64 = 1_000;
 /// guess (words are assumed independent), good enough to decide what to try first.
 async fn expected_matches(c: &mut DbConn, terms: &str) -> Result<i64> {
     let plan: serde_json::Value = sqlx::query_scalar(
-        "EXPLAIN (FORMAT JSON) SELECT 1 FROM ticket_search WHERE doc @@ plainto_tsquery('simple', $1)",
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM ticket_search WHERE doc @@ to_tsquery('ferrodesk_search', $1)",
     )
     .bind(terms)
     .fetch_one(&mut *c)
@@ -150,8 +172,8 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
     let terms = ts_terms(&r.terms);
     let staff = r.customer_scope.is_none();
     let candidates = format!(
-        "SELECT ticket_id, ts_rank(doc, plainto_tsquery('simple', $1))::float8 AS score FROM ticket_search \
-         WHERE doc @@ (plainto_tsquery('simple', $1) && $2::tsquery){} \
+        "SELECT ticket_id, ts_rank(doc, to_tsquery('ferrodesk_search', $1))::float8 AS score FROM ticket_search \
+         WHERE doc @@ (to_tsquery('ferrodesk_search', $1) && $2::tsquery){} \
          ORDER BY ticket_id DESC LIMIT {RANKED_MATCHES}",
         visible(staff)
     );
@@ -175,8 +197,8 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
         let mut hi = top;
         if expected_matches(c, &terms).await? <= FEW_MATCHES {
             let all: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT ticket_id, ts_rank(doc, plainto_tsquery('simple', $1))::float8 AS score FROM ticket_search \
-                 WHERE doc @@ plainto_tsquery('simple', $1) LIMIT {}",
+                "SELECT ticket_id, ts_rank(doc, to_tsquery('ferrodesk_search', $1))::float8 AS score FROM ticket_search \
+                 WHERE doc @@ to_tsquery('ferrodesk_search', $1) LIMIT {}",
                 FEW_MATCHES + 1
             )))
             .bind(&terms)
@@ -245,6 +267,21 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terms_are_quoted_and_the_last_is_a_prefix() {
+        let terms = |t: &[&str]| t.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(ts_terms(&terms(&["paper", "pri"])), "'paper' & 'pri':*");
+        assert_eq!(
+            ts_terms(&terms(&["printer", "pa"])),
+            "'printer' & 'pa'",
+            "too short to be a prefix"
+        );
+        assert_eq!(
+            ts_terms(&terms(&["it's", "a\\b", "!x|y&z"])),
+            "'it''s' & 'a\\\\b' & '!x|y&z':*"
+        );
+    }
 
     #[test]
     fn block_cover_uses_the_largest_blocks_that_fit() {

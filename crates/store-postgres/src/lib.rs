@@ -15,6 +15,7 @@ use store::{ForeignKey, Reader, Result, SearchRequest, SearchRow, Store, StoreEr
 use store_sql::{Connection, Dialect, NewRow, QueryBuilder, Row, RowMap, Sql, SqlConn, Transaction, Value};
 
 mod dialect;
+pub mod dump;
 
 /// Maps a driver error onto the store's error, naming broken constraints and never panicking.
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
@@ -47,6 +48,7 @@ fn unique_key(constraint: &str) -> UniqueKey {
         "brands_slug_key" => UniqueKey::BrandSlug,
         "departments_slug_key" => UniqueKey::DepartmentSlug,
         "customers_external_id_key" => UniqueKey::CustomerExternalId,
+        "end_users_customer_email" => UniqueKey::EndUserEmail,
         "api_tokens_secret_hash_key" => UniqueKey::TokenSecret,
         c if c.ends_with("_pkey") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
@@ -260,6 +262,7 @@ mod tests {
     fn constraint_names_become_keys() {
         assert_eq!(unique_key("staff_email_key"), UniqueKey::StaffEmail);
         assert_eq!(unique_key("tickets_pkey"), UniqueKey::Id);
+        assert_eq!(unique_key("end_users_customer_email"), UniqueKey::EndUserEmail);
         assert_eq!(unique_key("made_up"), UniqueKey::Other("made_up".into()));
         assert_eq!(foreign_key("tickets_did_fkey"), ForeignKey::TicketDepartment);
         assert_eq!(foreign_key("made_up"), ForeignKey::Other("made_up".into()));

@@ -5,7 +5,7 @@ use crate::{
 };
 use domain::{ApiToken, Customer, EndUser, Role, Staff};
 use store::time::{from_micros, to_micros};
-use store::{EndUserCredentials, PageRequest, PeopleRead, PeopleWrite, Result, StaffCredentials};
+use store::{DeletedFilter, EndUserCredentials, PageRequest, PeopleRead, PeopleWrite, Result, StaffCredentials};
 
 fn role(s: &str) -> Result<Role> {
     Role::parse(s).map_err(|e| decode_err("role", e))
@@ -37,7 +37,8 @@ const TOKEN_ROW: RowMap<ApiToken> = |r| {
     })
 };
 
-const CUSTOMER_COLS: &str = "id, name, email, phone, external_id, tags, created_at, updated_at, deleted_at";
+const CUSTOMER_COLS: &str =
+    "id, name, email, phone, city, country, external_id, tags, created_at, updated_at, deleted_at";
 
 const CUSTOMER_ROW: RowMap<Customer> = |r| {
     Ok(Customer {
@@ -45,6 +46,8 @@ const CUSTOMER_ROW: RowMap<Customer> = |r| {
         name: r.get("name")?,
         email: r.get("email")?,
         phone: r.get("phone")?,
+        city: r.get("city")?,
+        country: r.get("country")?,
         external_id: r.get("external_id")?,
         tags: from_json_text("customer tags", r.get("tags")?)?,
         created_at: from_micros(r.get("created_at")?),
@@ -132,11 +135,11 @@ impl<C: Dialect> PeopleRead for SqlConn<C> {
         by_id(&mut self.conn, CUSTOMER_COLS, "customers", id, CUSTOMER_ROW).await
     }
 
-    async fn customer_list(&mut self, deleted: bool, page: &PageRequest) -> Result<Vec<Customer>> {
-        let condition = if deleted {
-            "AND deleted_at IS NOT NULL"
-        } else {
-            "AND deleted_at IS NULL"
+    async fn customer_list(&mut self, deleted: DeletedFilter, page: &PageRequest) -> Result<Vec<Customer>> {
+        let condition = match deleted {
+            DeletedFilter::Exclude => "AND deleted_at IS NULL",
+            DeletedFilter::Only => "AND deleted_at IS NOT NULL",
+            DeletedFilter::Include => "",
         };
         id_page(
             &mut self.conn,
@@ -180,13 +183,20 @@ impl<C: Dialect> PeopleRead for SqlConn<C> {
     async fn end_user_list(
         &mut self,
         customer_id: Option<i64>,
-        deleted: bool,
+        deleted: DeletedFilter,
         page: &PageRequest,
     ) -> Result<Vec<EndUser>> {
-        let deleted_cond = if deleted {
-            "AND deleted_at IS NOT NULL"
-        } else {
-            "AND deleted_at IS NULL"
+        // An end user of a soft-deleted customer is hidden with it (their own deleted_at stays as it was).
+        let deleted_cond = match deleted {
+            DeletedFilter::Exclude => {
+                "AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM customers c WHERE c.id = end_users.customer_id \
+                 AND c.deleted_at IS NULL)"
+            }
+            DeletedFilter::Only => {
+                "AND (deleted_at IS NOT NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = end_users.customer_id \
+                 AND c.deleted_at IS NOT NULL))"
+            }
+            DeletedFilter::Include => "",
         };
         let condition = match customer_id {
             Some(_) => format!("{deleted_cond} AND customer_id = $3"),
@@ -272,8 +282,8 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
     }
 
     async fn insert_customer(&mut self, c: &Customer) -> Result<Customer> {
-        let sql = "INSERT INTO customers (name, email, phone, external_id, tags, created_at, updated_at, deleted_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+        let sql = "INSERT INTO customers (name, email, phone, external_id, tags, created_at, updated_at, deleted_at, \
+                   city, country) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
         let params = [
             Value::from(&c.name),
             Value::from(&c.email),
@@ -283,6 +293,8 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             Value::from(to_micros(c.created_at)),
             Value::from(to_micros(c.updated_at)),
             Value::from(c.deleted_at.map(to_micros)),
+            Value::from(&c.city),
+            Value::from(&c.country),
         ];
         let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
         Ok(Customer { id, ..c.clone() })
@@ -290,7 +302,7 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
 
     async fn update_customer(&mut self, c: &Customer) -> Result<()> {
         let sql = "UPDATE customers SET name = $2, email = $3, phone = $4, external_id = $5, tags = $6, \
-                   updated_at = $7, deleted_at = $8 WHERE id = $1";
+                   updated_at = $7, deleted_at = $8, city = $9, country = $10 WHERE id = $1";
         let params = [
             Value::from(c.id),
             Value::from(&c.name),
@@ -300,6 +312,8 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             Value::from(json_text(&c.tags)?),
             Value::from(to_micros(c.updated_at)),
             Value::from(c.deleted_at.map(to_micros)),
+            Value::from(&c.city),
+            Value::from(&c.country),
         ];
         self.conn.execute(sql.into(), &params).await.map(drop)
     }

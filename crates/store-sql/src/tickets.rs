@@ -5,7 +5,9 @@ use crate::{
 };
 use domain::{Priority, Reply, Ticket, TicketStatus};
 use store::time::{from_micros, to_micros};
-use store::{AssignedFilter, Result, SearchRequest, SearchRow, TicketFilter, TicketSort, TicketsRead, TicketsWrite};
+use store::{
+    AssignedFilter, PageRequest, Result, SearchRequest, SearchRow, TicketFilter, TicketSort, TicketsRead, TicketsWrite,
+};
 
 const TICKET_COLS: &str = "t.id, t.did, t.user_id, t.customer_id, t.status, t.locked, t.priority, t.title, \
      t.ctime, t.lastreply, t.read_by_customer, t.read_by_staff, t.service, t.assigned, t.assigned_by, \
@@ -138,6 +140,20 @@ impl<C: Dialect> TicketsRead for SqlConn<C> {
         let sql =
             format!("SELECT {REPLY_COLS} FROM replies WHERE ticket_id = $1 AND ($2 OR internal = FALSE) ORDER BY id");
         let params = [Value::from(ticket_id), Value::from(include_internal)];
+        self.conn.fetch_all(sql.into(), &params, REPLY_ROW).await
+    }
+
+    async fn reply_page(&mut self, ticket_id: i64, include_internal: bool, page: &PageRequest) -> Result<Vec<Reply>> {
+        let sql = format!(
+            "SELECT {REPLY_COLS} FROM replies WHERE ticket_id = $1 AND ($2 OR internal = FALSE) AND id > $3 \
+             ORDER BY id LIMIT $4"
+        );
+        let params = [
+            Value::from(ticket_id),
+            Value::from(include_internal),
+            Value::from(page.after_id()),
+            Value::from(i64::from(page.limit)),
+        ];
         self.conn.fetch_all(sql.into(), &params, REPLY_ROW).await
     }
 

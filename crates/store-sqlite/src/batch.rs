@@ -52,6 +52,11 @@ pub struct Writers {
 /// How often the committer lets ready tasks run first when the last commit was shared.
 const LINGER_YIELDS: usize = 6;
 
+/// How long the final checkpoint at shutdown retries while the WAL is busy.
+const FINAL_CHECKPOINT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// The pause between two tries of the final checkpoint.
+const FINAL_CHECKPOINT_RETRY: std::time::Duration = std::time::Duration::from_millis(10);
+
 fn exec(conn: &mut DbConn, statements: &'static str) -> Result<()> {
     conn.execute_batch(statements).map_err(map_err)
 }
@@ -254,10 +259,36 @@ impl Writers {
     /// Copies the whole WAL into the database file and empties it, so that the file alone is the database
     /// (a stopped server's data can be copied as one file). For shutdown, after [`Writers::flush`] and once
     /// no reader is left; a failure only leaves the WAL for the next start to replay.
+    ///
+    /// The checkpoint thread is stopped first: SQLite lets one connection checkpoint at a time and answers
+    /// another with "busy" at once. A reader that is still finishing can hold the checkpoint back too, so a
+    /// busy answer is retried for up to [`FINAL_CHECKPOINT_WAIT`].
     pub async fn checkpoint_fully(&self) {
         let lane = self.lane.lock().await;
-        if let Err(e) = lane.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
-            tracing::warn!(error = %e, "final WAL checkpoint failed; the next start replays the WAL");
+        let checkpoints = lane.checkpoints.clone();
+        if tokio::task::spawn_blocking(move || checkpoints.stop()).await.is_err() {
+            tracing::warn!("stopping the WAL checkpoint thread failed");
+        }
+        let deadline = tokio::time::Instant::now() + FINAL_CHECKPOINT_WAIT;
+        loop {
+            // One row: (1 if the checkpoint could not finish, WAL frames, frames copied).
+            let outcome = lane
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+            let busy = match outcome {
+                Ok(0) => return,
+                Ok(_) => "the WAL is in use".to_owned(),
+                Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => e.to_string(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "final WAL checkpoint failed; the next start replays the WAL");
+                    return;
+                }
+            };
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(error = %busy, "final WAL checkpoint stayed busy; the next start replays the WAL");
+                return;
+            }
+            tokio::time::sleep(FINAL_CHECKPOINT_RETRY).await;
         }
     }
 }

@@ -47,6 +47,8 @@ fn unique_key(message: &str) -> UniqueKey {
         "brands.slug" => UniqueKey::BrandSlug,
         "departments.slug" => UniqueKey::DepartmentSlug,
         "customers.external_id" => UniqueKey::CustomerExternalId,
+        // The partial index end_users_customer_email (live end users with an email).
+        "end_users.customer_id, end_users.email" => UniqueKey::EndUserEmail,
         "api_tokens.secret_hash" => UniqueKey::TokenSecret,
         c if c.ends_with(".id") || c.ends_with(".rowid") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
@@ -267,6 +269,10 @@ mod tests {
             UniqueKey::StaffEmail
         );
         assert_eq!(unique_key("UNIQUE constraint failed: tickets.id"), UniqueKey::Id);
+        assert_eq!(
+            unique_key("UNIQUE constraint failed: end_users.customer_id, end_users.email"),
+            UniqueKey::EndUserEmail
+        );
         assert_eq!(
             unique_key("UNIQUE constraint failed: x.a, x.b"),
             UniqueKey::Other("x.a, x.b".to_owned())

@@ -9,12 +9,17 @@ use store_sql::{QueryBuilder, Value, search_hit, search_rows};
 pub const FOR_UPDATE: &str = "";
 
 /// An FTS5 query that matches every term as a literal word (quotes doubled, so no operator injection),
-/// limited to `columns` when given.
+/// the last one also as a prefix (`"print"*`) when it is long enough (`domain::last_term_is_prefix`),
+/// limited to `columns` when given. Case and accents are folded by the tables' tokenizer
+/// (`unicode61 remove_diacritics 2`), for the query as for the text.
 pub fn fts_query(terms: &[String], columns: Option<&str>) -> String {
+    let prefix = domain::last_term_is_prefix(terms);
     terms
         .iter()
-        .map(|t| {
-            let phrase = format!("\"{}\"", t.replace('"', "\"\""));
+        .enumerate()
+        .map(|(i, t)| {
+            let star = if prefix && i + 1 == terms.len() { "*" } else { "" };
+            let phrase = format!("\"{}\"{star}", t.replace('"', "\"\""));
             match columns {
                 Some(c) => format!("{{{c}}} : {phrase}"),
                 None => phrase,
@@ -95,6 +100,10 @@ pub fn index_new_reply(ticket_id: i64, message: &str, internal: bool) -> (String
     (sql, vec![Value::from(message), Value::from(ticket_id)])
 }
 
+/// End users found by search: not deleted, and neither is their customer.
+const LIVE_END_USER: &str = "AND e.deleted_at IS NULL \
+     AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id AND c.deleted_at IS NULL)";
+
 pub fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
     let person = |fts: &str| format!("{fts}.name || ' ' || {fts}.email || ' ' || {fts}.phone");
@@ -124,7 +133,7 @@ pub fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>> {
                     "",
                     "customers",
                     "name",
-                    &person("customer_fts"),
+                    &format!("{} || ' ' || customer_fts.city", person("customer_fts")),
                     "AND e.deleted_at IS NULL",
                 ),
                 fts_query(&r.terms, None),
@@ -136,7 +145,7 @@ pub fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>> {
                     "end_users",
                     "name",
                     &person("end_user_fts"),
-                    "AND e.deleted_at IS NULL",
+                    LIVE_END_USER,
                 ),
                 fts_query(&r.terms, None),
             ),
@@ -161,5 +170,21 @@ mod tests {
         let terms = vec!["a\"b".to_string(), "OR".to_string()];
         assert_eq!(fts_query(&terms, None), "\"a\"\"b\" \"OR\"");
         assert_eq!(fts_query(&terms[1..], Some("title body")), "{title body} : \"OR\"");
+    }
+
+    #[test]
+    fn the_last_term_is_a_prefix() {
+        let terms = vec!["paper".to_string(), "pri\"nt".to_string()];
+        assert_eq!(fts_query(&terms, None), "\"paper\" \"pri\"\"nt\"*");
+        assert_eq!(
+            fts_query(&terms, Some("title body")),
+            "{title body} : \"paper\" {title body} : \"pri\"\"nt\"*"
+        );
+        let short = vec!["printer".to_string(), "pa".to_string()];
+        assert_eq!(
+            fts_query(&short, None),
+            "\"printer\" \"pa\"",
+            "too short to be a prefix"
+        );
     }
 }

@@ -23,6 +23,8 @@ mod batch;
 mod checkpoint;
 mod conn;
 mod dialect;
+pub mod dump;
+pub mod files;
 mod migrate;
 mod queue;
 
@@ -64,12 +66,7 @@ impl SqliteStore {
         let path = file_path(url)
             .ok_or_else(|| StoreError::unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?
             .to_path_buf();
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::unavailable_from(format!("cannot create directory {}", dir.display()), e))?;
-        }
+        files::prepare(&path)?;
         let cannot_open =
             |e: rusqlite::Error| StoreError::unavailable_from(format!("cannot open SQLite database {url:?}"), e);
         let mut write =
@@ -183,7 +180,7 @@ impl Drop for ReadConn {
 }
 
 /// The file behind a `sqlite:` URL, if it names one.
-fn file_path(url: &str) -> Option<&Path> {
+pub fn file_path(url: &str) -> Option<&Path> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty()).then(|| Path::new(path))

@@ -31,6 +31,16 @@ const MIGRATIONS: &[Migration] = &[
         description: "index new rows without triggers",
         sql: include_str!("../migrations/0003_index_new_rows_without_triggers.sql"),
     },
+    Migration {
+        version: 4,
+        description: "customer city country",
+        sql: include_str!("../migrations/0004_customer_city_country.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "end user email unique",
+        sql: include_str!("../migrations/0005_end_user_email_unique.sql"),
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet.

@@ -77,6 +77,8 @@ pub enum UniqueKey {
     DepartmentSlug,
     /// `customers.external_id`
     CustomerExternalId,
+    /// `end_users.email`, unique per customer among live end users (`end_users_customer_email`)
+    EndUserEmail,
     /// `api_tokens.secret_hash`
     TokenSecret,
     /// A row's id (a primary key).
@@ -92,6 +94,7 @@ impl fmt::Display for UniqueKey {
             Self::BrandSlug => "brands.slug",
             Self::DepartmentSlug => "departments.slug",
             Self::CustomerExternalId => "customers.external_id",
+            Self::EndUserEmail => "end_users.email",
             Self::TokenSecret => "api_tokens.secret_hash",
             Self::Id => "id",
             Self::Other(name) => name,

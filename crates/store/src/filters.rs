@@ -20,6 +20,23 @@ impl PageRequest {
     pub fn before_id(&self) -> i64 {
         self.after.as_ref().map_or(i64::MAX, |c| c.id)
     }
+
+    /// Id-ordered pages oldest first: rows with ids above this one.
+    pub fn after_id(&self) -> i64 {
+        self.after.as_ref().map_or(0, |c| c.id)
+    }
+}
+
+/// Which soft-deleted records a list shows. An end user counts as deleted while their customer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeletedFilter {
+    /// Only records that are not deleted (the default of every list).
+    #[default]
+    Exclude,
+    /// Only deleted records.
+    Only,
+    /// Deleted and live records alike.
+    Include,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,7 @@
 //! [`Reader`] and [`Writer`].
 
 mod directory;
+pub mod dump;
 mod error;
 mod events;
 mod filters;

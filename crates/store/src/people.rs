@@ -1,5 +1,5 @@
 //! The people aggregate's storage: staff accounts, API tokens, customers and their end users.
-use crate::{PageRequest, Result};
+use crate::{DeletedFilter, PageRequest, Result};
 use async_trait::async_trait;
 use domain::{ApiToken, Customer, EndUser, Role, Staff};
 
@@ -34,15 +34,16 @@ pub trait PeopleRead: Send {
 
     /// A customer, including a soft-deleted one (check `deleted_at`).
     async fn customer(&mut self, id: i64) -> Result<Option<Customer>>;
-    async fn customer_list(&mut self, deleted: bool, page: &PageRequest) -> Result<Vec<Customer>>;
+    async fn customer_list(&mut self, deleted: DeletedFilter, page: &PageRequest) -> Result<Vec<Customer>>;
     /// An end user, including a soft-deleted one (check `deleted_at`).
     async fn end_user(&mut self, id: i64) -> Result<Option<EndUser>>;
     async fn end_user_credentials(&mut self, email: &str) -> Result<Option<EndUserCredentials>>;
     async fn end_user_by_email(&mut self, customer_id: i64, email: &str) -> Result<Option<EndUser>>;
+    /// End users, of one customer or of all; those of a soft-deleted customer count as deleted.
     async fn end_user_list(
         &mut self,
         customer_id: Option<i64>,
-        deleted: bool,
+        deleted: DeletedFilter,
         page: &PageRequest,
     ) -> Result<Vec<EndUser>>;
 }

@@ -1,5 +1,5 @@
 //! The tickets aggregate's storage: tickets, their replies, and full-text search.
-use crate::{Result, SearchRequest, SearchRow, TicketFilter};
+use crate::{PageRequest, Result, SearchRequest, SearchRow, TicketFilter};
 use async_trait::async_trait;
 use domain::{Reply, Ticket};
 
@@ -10,6 +10,8 @@ pub trait TicketsRead: Send {
     async fn ticket_list(&mut self, filter: &TicketFilter) -> Result<Vec<Ticket>>;
     async fn reply(&mut self, id: i64) -> Result<Option<Reply>>;
     async fn reply_list(&mut self, ticket_id: i64, include_internal: bool) -> Result<Vec<Reply>>;
+    /// One page of a ticket's replies, oldest first: those with ids above the page's cursor.
+    async fn reply_page(&mut self, ticket_id: i64, include_internal: bool, page: &PageRequest) -> Result<Vec<Reply>>;
     async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>>;
 }
 

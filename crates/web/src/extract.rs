@@ -157,7 +157,8 @@ impl FromRequestParts<AppState> for Auth {
         let secret = parts
             .headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+            // UTF-8, not only ASCII: a bootstrap secret may be any text (SPEC §1).
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or(app::AppError::Unauthenticated)?;
@@ -185,15 +186,17 @@ impl FromRequestParts<AppState> for Meta {
 
 /// The client address: the peer, unless the peer is a trusted proxy, in which case the right-most address of
 /// `X-Forwarded-For` that is not itself a trusted proxy.
-pub fn client_ip(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
+pub fn client_ip(peer: IpAddr, forwarded: Option<&str>, trusted: &[ipnet::IpNet]) -> IpAddr {
+    // An IPv4 peer on a dual-stack listener shows as `::ffff:a.b.c.d`: compare it as the IPv4 address it is.
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&ip.to_canonical()));
+    if !is_trusted(&peer) {
         return peer;
     }
     let Some(list) = forwarded else { return peer };
     let mut last = peer;
     for hop in list.rsplit(',').map(str::trim) {
         match hop.parse::<IpAddr>() {
-            Ok(ip) if trusted.contains(&ip) => last = ip,
+            Ok(ip) if is_trusted(&ip) => last = ip,
             Ok(ip) => return ip,
             Err(_) => return last,
         }
@@ -216,18 +219,37 @@ mod tests {
         let proxy: IpAddr = [10, 0, 0, 1].into();
         let client: IpAddr = [203, 0, 113, 9].into();
         let spoofed = "1.2.3.4, 203.0.113.9";
+        let only_proxy = [ipnet::IpNet::from(proxy)];
         assert_eq!(
-            client_ip(client, Some("1.2.3.4"), &[proxy]),
+            client_ip(client, Some("1.2.3.4"), &only_proxy),
             client,
             "untrusted peer's header is ignored"
         );
         assert_eq!(
-            client_ip(proxy, Some(spoofed), &[proxy]),
+            client_ip(proxy, Some(spoofed), &only_proxy),
             client,
             "right-most untrusted hop wins"
         );
-        assert_eq!(client_ip(proxy, None, &[proxy]), proxy);
-        assert_eq!(client_ip(proxy, Some("garbage"), &[proxy]), proxy);
+        assert_eq!(client_ip(proxy, None, &only_proxy), proxy);
+        assert_eq!(client_ip(proxy, Some("garbage"), &only_proxy), proxy);
+    }
+
+    #[test]
+    fn trusted_proxies_may_be_ranges() {
+        let ranges: Vec<ipnet::IpNet> = ["10.0.0.0/8", "fd00::/8"]
+            .iter()
+            .map(|r| r.parse().expect("range"))
+            .collect();
+        let client: IpAddr = [203, 0, 113, 9].into();
+        let v4_proxy: IpAddr = [10, 20, 30, 40].into();
+        let v6_proxy: IpAddr = "fd12::1".parse().expect("v6");
+        // A chain of two proxies inside the ranges: the hop before them is the client.
+        assert_eq!(client_ip(v4_proxy, Some("203.0.113.9, 10.9.9.9"), &ranges), client);
+        assert_eq!(client_ip(v6_proxy, Some("203.0.113.9"), &ranges), client);
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().expect("mapped");
+        assert_eq!(client_ip(mapped, Some("203.0.113.9"), &ranges), client);
+        let outside: IpAddr = [11, 0, 0, 1].into();
+        assert_eq!(client_ip(outside, Some("203.0.113.9"), &ranges), outside);
     }
 
     #[derive(serde::Deserialize, Debug)]

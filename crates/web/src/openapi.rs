@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "ferrodesk", description = "Native REST API of the ferrodesk help desk. Errors are RFC 9457 problem+json with a stable `code`."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(api_types::Problem, api_types::ErrorCode, api_types::FieldError))
+    components(schemas(api_types::Problem, api_types::ErrorCode, api_types::FieldError, api_types::DeletedQuery))
 )]
 struct ApiDoc;
 

@@ -1,14 +1,13 @@
 use app::App;
 use metrics_exporter_prometheus::PrometheusHandle;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
-    /// Peers whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Peers whose `X-Forwarded-For` is believed: single addresses are /32 (or /128) networks.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Request bodies larger than this are refused with 413.
     pub body_limit: usize,
     /// A request taking longer is answered 408.

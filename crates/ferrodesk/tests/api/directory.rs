@@ -185,3 +185,74 @@ async fn departments_crud_visibility_and_delete_guard() {
     s.admin.delete_department(private.id).await.expect("empty department");
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn slugs_are_transliterated_or_fall_back_to_the_id() {
+    let s = TestServer::start().await;
+    let brand = s
+        .admin
+        .create_brand(&NewBrand {
+            name: "Поддержка".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("a Cyrillic name needs no slug");
+    assert_eq!(brand.slug, "podderzhka");
+    let dept = s
+        .admin
+        .create_department(&NewDepartment {
+            brand_id: brand.id,
+            name: "サポート".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("a Japanese name needs no slug");
+    assert_eq!(dept.slug, "sapoto");
+    assert_eq!(s.admin.department(dept.id).await.expect("get").slug, "sapoto");
+
+    // Nothing usable in the name: the id is the slug, as stored and as logged.
+    let symbols = s
+        .admin
+        .create_brand(&NewBrand {
+            name: "!!! ???".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("brand of symbols");
+    assert_eq!(symbols.slug, symbols.id.to_string());
+    assert_eq!(s.admin.brand(symbols.id).await.expect("get"), symbols);
+    let symbol_dept = s
+        .admin
+        .create_department(&NewDepartment {
+            brand_id: brand.id,
+            name: "¿¡ !".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("department of symbols");
+    assert_eq!(symbol_dept.slug, symbol_dept.id.to_string());
+    assert_eq!(s.admin.department(symbol_dept.id).await.expect("get"), symbol_dept);
+    let created = s
+        .admin
+        .events(&EventQuery {
+            entity: Some("department".into()),
+            entity_id: Some(symbol_dept.id),
+            ..Default::default()
+        })
+        .await
+        .expect("events");
+    assert_eq!(created.data.len(), 1, "one event for the create");
+    assert_eq!(created.data[0].data.value["slug"], symbol_dept.id.to_string());
+
+    // The same transliterated slug twice is a conflict, as any taken slug is.
+    assert_code(
+        s.admin
+            .create_brand(&NewBrand {
+                name: "ПОДДЕРЖКА".into(),
+                ..Default::default()
+            })
+            .await,
+        ErrorCode::Conflict,
+    );
+    s.shutdown().await;
+}

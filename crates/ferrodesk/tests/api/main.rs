@@ -7,19 +7,22 @@ mod auth;
 mod bad_input;
 mod directory;
 mod events;
+mod nodes;
 mod ops;
 mod people;
 mod process;
 mod search;
+mod sqlite_files;
 mod tickets;
+mod transfer;
 
 use api_types::*;
 use ferrodesk::Server;
 use ferrodesk::settings::Settings;
 use ferrodesk_client::Client;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tempfile::TempDir;
 
 pub const ADMIN_TOKEN: &str = "fd_test_admin_token_0123456789abcdef";
 
@@ -38,8 +41,9 @@ pub fn on_postgres() -> bool {
     std::env::var("FERRODESK_TEST_BACKEND").is_ok_and(|b| b == "postgres")
 }
 
-/// A fresh, empty database URL for one server: a temp SQLite file, or a new PostgreSQL schema.
-pub async fn fresh_database() -> (String, Option<PathBuf>) {
+/// A fresh, empty database URL for one server: a SQLite file in a temporary directory (removed when the
+/// returned guard drops), or a new PostgreSQL schema.
+pub async fn fresh_database() -> (String, Option<TempDir>) {
     if on_postgres() {
         let base = std::env::var("FERRODESK_TEST_PG_URL")
             .expect("FERRODESK_TEST_BACKEND=postgres needs FERRODESK_TEST_PG_URL");
@@ -54,10 +58,17 @@ pub async fn fresh_database() -> (String, Option<PathBuf>) {
         let sep = if base.contains('?') { '&' } else { '?' };
         (format!("{base}{sep}options[search_path]={schema}"), None)
     } else {
-        let dir = std::env::temp_dir().join(unique("ferrodesk-test"));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        (format!("sqlite://{}/ferrodesk.db", dir.display()), Some(dir))
+        let dir = temp_dir();
+        (format!("sqlite://{}/ferrodesk.db", dir.path().display()), Some(dir))
     }
+}
+
+/// A temporary directory, removed with everything in it when dropped.
+pub fn temp_dir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("ferrodesk-test-")
+        .tempdir()
+        .expect("temporary directory")
 }
 
 /// A server with an admin token, on its own empty database.
@@ -66,19 +77,36 @@ pub struct TestServer {
     pub url: String,
     pub database_url: String,
     pub admin: Client,
-    dir: Option<PathBuf>,
+    /// The SQLite database's directory, removed when the server is dropped.
+    _dir: Option<TempDir>,
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose settings `configure` changes first.
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
         let (database_url, dir) = fresh_database().await;
-        let settings = Settings {
+        Self::start_on(database_url, dir, configure).await
+    }
+
+    /// A server on `database_url` (which may hold data already), with settings `configure` changes first;
+    /// `dir` is removed when the server is dropped.
+    pub async fn start_on(
+        database_url: String,
+        dir: Option<TempDir>,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestServer {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".into(),
-            database_url: database_url.clone(),
+            database_url: database_url.as_str().into(),
             admin_token: Some(ADMIN_TOKEN.into()),
             pg_max_connections: 8,
             ..Settings::default()
         };
+        configure(&mut settings);
         let server = Server::start(&settings).await.expect("server starts");
         let url = server.url();
         let admin = Client::new(&url, ADMIN_TOKEN).expect("client");
@@ -87,7 +115,7 @@ impl TestServer {
             url,
             database_url,
             admin,
-            dir,
+            _dir: dir,
         }
     }
 
@@ -170,14 +198,6 @@ impl TestServer {
     pub async fn shutdown(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown(Duration::from_secs(10)).await.expect("clean shutdown");
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(dir) = self.dir.take() {
-            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

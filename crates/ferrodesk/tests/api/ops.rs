@@ -83,3 +83,48 @@ async fn health_ready_metrics_openapi_request_id() {
     assert!(docs.text().await.expect("html").contains("swagger"), "Swagger UI page");
     s.shutdown().await;
 }
+
+/// `trusted_proxies` takes CIDR ranges: from a peer inside one, the reply's `ip` is the client named in
+/// `X-Forwarded-For`; from a peer outside every range the header is ignored.
+#[tokio::test]
+async fn forwarded_for_is_believed_only_from_trusted_ranges() {
+    // The test client connects from 127.0.0.1.
+    for (ranges, expected) in [
+        (vec!["127.0.0.0/8", "fd00::/8"], "203.0.113.9"),
+        (vec!["10.0.0.0/8", "::1/128", "192.168.0.1"], "127.0.0.1"),
+    ] {
+        let s = TestServer::start_with(|settings| {
+            settings.trusted_proxies = ranges.iter().map(|r| (*r).to_owned()).collect();
+        })
+        .await;
+        let dept = s.department().await;
+        let pat = s.customer().await;
+        let ticket = pat
+            .client
+            .create_ticket(&new_ticket(dept.id, "proxied"))
+            .await
+            .expect("ticket");
+        let answered = reqwest::Client::new()
+            .post(format!("{}/api/v1/tickets/{}/replies", s.url, ticket.id))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("x-forwarded-for", "198.51.100.1, 203.0.113.9")
+            .json(&serde_json::json!({"message": "through the proxy"}))
+            .send()
+            .await
+            .expect("reply");
+        assert_eq!(answered.status(), 201, "{ranges:?}");
+        let replies = s
+            .admin
+            .ticket_with_replies(ticket.id)
+            .await
+            .expect("ticket")
+            .replies
+            .expect("replies");
+        let reply = replies
+            .iter()
+            .find(|r| r.message == "through the proxy")
+            .expect("the reply");
+        assert_eq!(reply.ip.as_deref(), Some(expected), "{ranges:?}");
+        s.shutdown().await;
+    }
+}

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ferrodesk");
 
-fn ferrodesk(args: &[&str]) -> Command {
+pub(crate) fn ferrodesk(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     c.args(args);
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("FERRODESK_")) {
@@ -15,7 +15,7 @@ fn ferrodesk(args: &[&str]) -> Command {
     c
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -23,15 +23,26 @@ fn free_port() -> u16 {
 }
 
 /// Starts `ferrodesk serve` and waits until `/readyz` answers.
-async fn spawn_server(database_url: &str, env: &[(&str, &str)]) -> (Child, String) {
+pub(crate) async fn spawn_server(database_url: &str, env: &[(&str, &str)]) -> (Child, String) {
+    let (mut child, url) = spawn_unready(database_url, env);
+    wait_ready(&mut child, &url).await;
+    (child, url)
+}
+
+/// Starts `ferrodesk serve` without waiting for it.
+pub(crate) fn spawn_unready(database_url: &str, env: &[(&str, &str)]) -> (Child, String) {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut cmd = ferrodesk(&["serve", "--listen", &listen, "--database-url", database_url]);
     cmd.envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn ferrodesk");
-    let url = format!("http://{listen}");
+    let child = cmd.spawn().expect("spawn ferrodesk");
+    (child, format!("http://{listen}"))
+}
+
+/// Waits until the server answers `/readyz`; panics with its error output if it exits or takes too long.
+pub(crate) async fn wait_ready(child: &mut Child, url: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let http = reqwest::Client::new();
     while Instant::now() < deadline {
@@ -41,7 +52,14 @@ async fn spawn_server(database_url: &str, env: &[(&str, &str)]) -> (Child, Strin
             .await
             .is_ok_and(|r| r.status() == 200)
         {
-            return (child, url);
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+            }
+            panic!("the server exited before it was ready ({status}): {err}");
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -50,7 +68,7 @@ async fn spawn_server(database_url: &str, env: &[(&str, &str)]) -> (Child, Strin
     panic!("server did not become ready");
 }
 
-fn signal(child: &Child, sig: &str) {
+pub(crate) fn signal(child: &Child, sig: &str) {
     let status = Command::new("kill")
         .args([sig, &child.id().to_string()])
         .status()
@@ -59,7 +77,7 @@ fn signal(child: &Child, sig: &str) {
 }
 
 /// A department to open tickets in, and an end user to open them for.
-async fn department_and_requester(admin: &ferrodesk_client::Client) -> (Department, EndUser) {
+pub(crate) async fn department_and_requester(admin: &ferrodesk_client::Client) -> (Department, EndUser) {
     let brand = admin
         .create_brand(&NewBrand {
             name: "B".into(),
@@ -102,11 +120,14 @@ fn every_subcommand_has_help() {
         &["config", "--help"],
         &["user", "create", "--help"],
         &["token", "create", "--help"],
+        &["backup", "--help"],
     ] {
         let out = ferrodesk(args).output().expect("run");
         assert!(out.status.success(), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
     }
+    // The load generator is its own binary (ferrodesk-bench), not part of the server.
+    assert!(!ferrodesk(&["bench", "--help"]).output().expect("run").status.success());
 }
 
 #[tokio::test]
@@ -181,6 +202,95 @@ async fn bootstrap_variables_and_cli_accounts() {
     assert!(child.wait().expect("wait").success());
 }
 
+/// SPEC §1: `FERRODESK_ADMIN_TOKEN` is any text of 16 or more characters, used as given.
+#[tokio::test]
+async fn bootstrap_token_of_any_shape_works_as_given() {
+    let (db, _dir) = fresh_database().await;
+    let secrets = [
+        "correcthorsebatterystaple",
+        "a secret with several spaces in it",
+        "пароль-для-бутстрапа-ферродеск",
+        "fd_looks_like_a_generated_one_but_is_not",
+        "exactly16chars!!",
+        "0123456789012345678901234567890123456789",
+    ];
+    for secret in secrets {
+        let (mut child, url) = spawn_server(&db, &[("FERRODESK_ADMIN_TOKEN", secret)]).await;
+        let admin = ferrodesk_client::Client::new(&url, secret).expect("client");
+        let me = admin
+            .me()
+            .await
+            .unwrap_or_else(|e| panic!("{secret:?} is refused: {e:?}"));
+        assert_eq!(me.role, Role::Admin, "{secret:?}");
+        // The secret is the whole secret: a prefix of it is not a token.
+        let prefix: String = secret.chars().take(secret.chars().count() - 1).collect();
+        let cut = ferrodesk_client::Client::new(&url, &prefix).expect("client");
+        assert_code(cut.me().await, ErrorCode::Unauthenticated);
+        signal(&child, "-TERM");
+        assert!(child.wait().expect("wait").success());
+    }
+    // Every earlier secret still works after the later starts, each stored once.
+    let (mut child, url) = spawn_server(&db, &[("FERRODESK_ADMIN_TOKEN", secrets[0])]).await;
+    let admin = ferrodesk_client::Client::new(&url, secrets[0]).expect("client");
+    for secret in secrets {
+        assert_eq!(
+            admin.with_token(secret).me().await.expect("still valid").role,
+            Role::Admin
+        );
+    }
+    let tokens = admin.tokens(&ListQuery::default()).await.expect("tokens");
+    assert_eq!(tokens.data.len(), secrets.len());
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("wait").success());
+}
+
+/// Bootstrap variables that cannot work stop `serve` before it opens anything, with a message naming them.
+#[tokio::test]
+async fn bad_bootstrap_variables_stop_serve() {
+    /// Environment of one start, and the words its error message must contain.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case<'_>; 5] = [
+        (
+            &[("FERRODESK_ADMIN_TOKEN", "fifteen chars!!")],
+            &["FERRODESK_ADMIN_TOKEN", "at least 16"],
+        ),
+        (
+            &[("FERRODESK_ADMIN_TOKEN", "пятнадцать букв")],
+            &["FERRODESK_ADMIN_TOKEN", "at least 16"],
+        ),
+        (
+            &[("FERRODESK_ADMIN_TOKEN", " starts with a space")],
+            &["FERRODESK_ADMIN_TOKEN", "whitespace"],
+        ),
+        (
+            &[("FERRODESK_ADMIN_EMAIL", "boot@example.com")],
+            &["FERRODESK_ADMIN_PASSWORD"],
+        ),
+        (
+            &[("FERRODESK_ADMIN_PASSWORD", "bootstrap-password")],
+            &["FERRODESK_ADMIN_EMAIL"],
+        ),
+    ];
+    for (env, expected) in cases {
+        let dir = temp_dir();
+        let file = dir.path().join("ferrodesk.db");
+        let db = format!("sqlite://{}", file.display());
+        let out = ferrodesk(&["serve", "--listen", "127.0.0.1:0", "--database-url", &db])
+            .envs(env.iter().copied())
+            .output()
+            .expect("run");
+        assert!(!out.status.success(), "{env:?} must stop serve");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for word in expected {
+            assert!(err.contains(word), "{env:?}: {err}");
+        }
+        for (_, value) in env {
+            assert!(!err.contains(value), "the secret is not echoed: {err}");
+        }
+        assert!(!file.exists(), "nothing is created before the settings are checked");
+    }
+}
+
 #[tokio::test]
 async fn first_start_prints_a_one_time_admin_password() {
     let (db, _dir) = fresh_database().await;
@@ -239,7 +349,7 @@ async fn sigterm_drains_in_flight_requests() {
     assert!(status.success(), "exit code 0 after SIGTERM: {status:?}");
     if let Some(dir) = &dir {
         // Stopped cleanly, the database file alone holds everything: the WAL was copied in and emptied.
-        let wal = std::fs::metadata(dir.join("ferrodesk.db-wal"))
+        let wal = std::fs::metadata(dir.path().join("ferrodesk.db-wal"))
             .map(|m| m.len())
             .unwrap_or(0);
         assert_eq!(wal, 0, "WAL left behind after SIGTERM");
@@ -323,9 +433,8 @@ async fn kill_9_loses_no_acknowledged_ticket() {
 #[tokio::test]
 async fn unusable_databases_fail_clearly() {
     // An unwritable database file.
-    let dir = std::env::temp_dir().join(unique("ro"));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let file = dir.join("ferrodesk.db");
+    let dir = temp_dir();
+    let file = dir.path().join("ferrodesk.db");
     std::fs::write(&file, b"this is not a database").expect("write");
     let out = ferrodesk(&[
         "serve",
@@ -343,7 +452,7 @@ async fn unusable_databases_fail_clearly() {
         "{err}"
     );
 
-    let blocked = dir.join("not-a-dir");
+    let blocked = dir.path().join("not-a-dir");
     std::fs::write(&blocked, b"a file where a directory should be").expect("write");
     let out = ferrodesk(&[
         "serve",
@@ -377,7 +486,6 @@ async fn unusable_databases_fail_clearly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot open the PostgreSQL database"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(30), "fails fast");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -474,4 +582,48 @@ fn running_as_root() -> bool {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
+}
+
+/// With debug logging on, neither the bootstrap secrets nor the database password reach the output.
+#[tokio::test]
+async fn secrets_never_reach_the_log() {
+    let (db, _dir) = fresh_database().await;
+    // The throwaway PostgreSQL trusts local connections, so any password in the URL is accepted (and must
+    // not be printed); a SQLite URL has none.
+    let db = if on_postgres() {
+        db.replacen(
+            "postgres://postgres@",
+            "postgres://postgres:db-password-never-logged@",
+            1,
+        )
+    } else {
+        db
+    };
+    let token = "bootstrap token never logged";
+    let password = "admin password never logged";
+    let env = [
+        ("FERRODESK_ADMIN_TOKEN", token),
+        ("FERRODESK_ADMIN_EMAIL", "secret-check@example.com"),
+        ("FERRODESK_ADMIN_PASSWORD", password),
+        ("RUST_LOG", "debug"),
+    ];
+    let (child, url) = spawn_server(&db, &env).await;
+    let admin = ferrodesk_client::Client::new(&url, token).expect("client");
+    admin.me().await.expect("me");
+    assert_code(
+        admin.with_token("a wrong token never logged").me().await,
+        ErrorCode::Unauthenticated,
+    );
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(output.contains("DEBUG"), "debug logging was on");
+    for secret in ["never logged", "db-password"] {
+        assert!(!output.contains(secret), "{secret:?} appears in the output");
+    }
 }

@@ -168,3 +168,135 @@ async fn deleted_customers_leave_search_and_come_back() {
     assert_eq!(hits(&s.admin).await, 0, "the index follows updates");
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn accents_and_case_are_ignored_and_the_last_word_is_a_prefix() {
+    let s = TestServer::start().await;
+    let dept = s.department().await;
+    let pat = s.customer().await;
+    let cafe = pat
+        .client
+        .create_ticket(&NewTicket {
+            message: "The PRINTER in the Café jammed".into(),
+            ..new_ticket(dept.id, "Crème brûlée machine")
+        })
+        .await
+        .expect("ticket");
+    let other = pat
+        .client
+        .create_ticket(&new_ticket(dept.id, "Printing invoices"))
+        .await
+        .expect("ticket");
+    s.admin
+        .reply(
+            other.id,
+            &NewReply {
+                message: "déjà vu".into(),
+                internal: Some(true),
+            },
+        )
+        .await
+        .expect("note");
+    let customer = s
+        .admin
+        .create_customer(&NewCustomer {
+            name: "Société Générale".into(),
+            city: Some("Besançon".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("customer");
+    let person = s
+        .admin
+        .create_end_user(&NewEndUser {
+            customer_id: customer.id,
+            name: "Zoë Ångström".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("end user");
+
+    let found = |client: &ferrodesk_client::Client, q: &str, types: &str| {
+        let (client, q) = (client.clone(), query(q, Some(types)));
+        async move {
+            let mut ids: Vec<(String, i64)> = client
+                .search(&q)
+                .await
+                .expect("search")
+                .data
+                .into_iter()
+                .map(|h| (h.kind, h.id))
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let ticket = |id: i64| ("ticket".to_string(), id);
+    assert_eq!(found(&s.admin, "cafe", "tickets").await, [ticket(cafe.id)]);
+    assert_eq!(found(&s.admin, "CAFÉ creme", "tickets").await, [ticket(cafe.id)]);
+    assert_eq!(found(&s.admin, "creme brul", "tickets").await, [ticket(cafe.id)]);
+    assert_eq!(
+        found(&s.admin, "print", "tickets").await,
+        [ticket(cafe.id), ticket(other.id)]
+    );
+    assert_eq!(
+        found(&s.admin, "deja", "tickets").await,
+        [ticket(other.id)],
+        "staff find notes"
+    );
+    assert!(
+        found(&pat.client, "deja", "tickets").await.is_empty(),
+        "customers never do"
+    );
+    assert!(
+        found(&s.admin, "pri jammed", "tickets").await.is_empty(),
+        "only the last word is a prefix"
+    );
+    assert!(
+        found(&s.admin, "printer ja", "tickets").await.is_empty(),
+        "two letters are no prefix"
+    );
+    assert_eq!(
+        found(&s.admin, "societe besancon", "customers").await,
+        [("customer".to_string(), customer.id)]
+    );
+    assert_eq!(
+        found(&s.admin, "zoe angs", "end_users").await,
+        [("end_user".to_string(), person.id)]
+    );
+    let hits = s.admin.search(&query("machi", Some("tickets"))).await.expect("search");
+    assert!(
+        hits.data[0].highlight.contains("<mark>machine</mark>"),
+        "the prefix match is marked: {}",
+        hits.data[0].highlight
+    );
+    let hits = s.admin.search(&query("cafe", Some("tickets"))).await.expect("search");
+    assert!(
+        hits.data[0].highlight.contains("<mark>Café</mark>"),
+        "{}",
+        hits.data[0].highlight
+    );
+
+    // The ticket list's q= follows the same rules.
+    let listed = |q: &str| {
+        let (admin, q) = (s.admin.clone(), q.to_owned());
+        async move {
+            admin
+                .tickets(&TicketQuery {
+                    q: Some(q),
+                    ..Default::default()
+                })
+                .await
+                .expect("list")
+                .data
+                .iter()
+                .map(|t| t.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("CAFE").await, [cafe.id]);
+    assert_eq!(listed("print").await, [other.id, cafe.id]);
+    assert_eq!(listed("brulee machin").await, [cafe.id]);
+    assert!(listed("brul machine").await.is_empty());
+    s.shutdown().await;
+}

@@ -812,3 +812,95 @@ async fn full_text_filter_covers_title_and_every_reply() {
     assert!(q(&s.admin, "nonexistentword").await.is_empty());
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn replies_page_with_limit_and_cursor() {
+    let s = TestServer::start().await;
+    let dept = s.department().await;
+    let pat = s.customer().await;
+    let t = pat
+        .client
+        .create_ticket(&new_ticket(dept.id, "Many replies"))
+        .await
+        .expect("create");
+    let mut written = vec![0];
+    for i in 0..5 {
+        let r = s
+            .admin
+            .reply(
+                t.id,
+                &NewReply {
+                    message: format!("answer {i}"),
+                    internal: Some(i == 2),
+                },
+            )
+            .await
+            .expect("reply");
+        written.push(r.id);
+    }
+    let first = s
+        .admin
+        .replies_page(
+            t.id,
+            &ListQuery {
+                limit: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("first page");
+    assert_eq!(first.data.len(), 2, "limit is honoured");
+    let mut seen: Vec<i64> = first.data.iter().map(|r| r.id).collect();
+    let mut cursor = first.next_cursor;
+    while let Some(c) = cursor {
+        let page = s
+            .admin
+            .replies_page(
+                t.id,
+                &ListQuery {
+                    limit: Some(2),
+                    cursor: Some(c),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("next page");
+        assert!(!page.data.is_empty() && page.data.len() <= 2);
+        seen.extend(page.data.iter().map(|r| r.id));
+        cursor = page.next_cursor;
+    }
+    let first_reply = s.admin.replies(t.id).await.expect("all").data[0].id;
+    let mut expected = vec![first_reply];
+    expected.extend(&written[1..]);
+    assert_eq!(seen, expected, "every reply once, oldest first");
+
+    // The customer's pages skip the internal note.
+    let theirs = pat
+        .client
+        .replies_page(
+            t.id,
+            &ListQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("customer page");
+    assert_eq!(theirs.data.len(), 5);
+    assert!(theirs.next_cursor.is_none());
+
+    let p = assert_code(
+        s.admin
+            .replies_page(
+                t.id,
+                &ListQuery {
+                    cursor: Some("not a cursor".into()),
+                    ..Default::default()
+                },
+            )
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["cursor"]);
+    s.shutdown().await;
+}

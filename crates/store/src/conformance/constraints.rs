@@ -98,7 +98,7 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
         1
     );
     assert_eq!(
-        r.customer_list(false, &PageRequest::first(10))
+        r.customer_list(DeletedFilter::Exclude, &PageRequest::first(10))
             .await
             .expect("customer_list")
             .len(),
@@ -110,6 +110,91 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
         .await
         .expect("insert after conflicts");
     w.commit().await.expect("commit after conflicts");
+}
+
+/// An email belongs to at most one live end user of a customer; deleted end users, other customers and
+/// end users without an email are not constrained.
+pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let email = world.end_user.email.clone().expect("the world's end user has an email");
+    let mut w = writer(&s).await;
+    let other = w.insert_customer(&new_customer("Other", None)).await.expect("customer");
+    let elsewhere = w
+        .insert_end_user(
+            &new_end_user(other.id, "Same email, other customer", Some(&email)),
+            None,
+        )
+        .await
+        .expect("the same email at another customer");
+    let gone = w
+        .insert_end_user(
+            &EndUser {
+                deleted_at: Some(now()),
+                ..new_end_user(world.customer.id, "Deleted twin", Some(&email))
+            },
+            None,
+        )
+        .await
+        .expect("a deleted end user may keep the email");
+    for name in ["No email 1", "No email 2"] {
+        w.insert_end_user(&new_end_user(world.customer.id, name, None), None)
+            .await
+            .expect("end users without email");
+    }
+    w.commit().await.expect("commit");
+
+    let mut w = writer(&s).await;
+    assert_conflict(
+        w.insert_end_user(&new_end_user(world.customer.id, "Twin", Some(&email)), None)
+            .await,
+        UniqueKey::EndUserEmail,
+        "second live end user with the customer's email",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    let moved = EndUser {
+        customer_id: world.customer.id,
+        ..elsewhere.clone()
+    };
+    assert_conflict(
+        w.update_end_user(&moved, None).await,
+        UniqueKey::EndUserEmail,
+        "end user moved to a customer whose end user has the email",
+    );
+    drop(w);
+    let mut w = writer(&s).await;
+    let restored = EndUser {
+        deleted_at: None,
+        ..gone.clone()
+    };
+    assert_conflict(
+        w.update_end_user(&restored, None).await,
+        UniqueKey::EndUserEmail,
+        "end user restored beside a live one with the email",
+    );
+    drop(w);
+
+    // Once the live one is deleted, the other may come back.
+    let mut w = writer(&s).await;
+    w.update_end_user(
+        &EndUser {
+            deleted_at: Some(now()),
+            ..world.end_user.clone()
+        },
+        None,
+    )
+    .await
+    .expect("delete the live one");
+    w.update_end_user(&restored, None).await.expect("restore the twin");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert_eq!(
+        r.end_user_by_email(world.customer.id, &email)
+            .await
+            .expect("by email")
+            .map(|u| u.id),
+        Some(gone.id)
+    );
 }
 
 pub(super) async fn foreign_keys_reference(s: Arc<dyn Store>) {

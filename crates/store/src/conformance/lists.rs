@@ -60,19 +60,21 @@ pub(super) async fn customer_list_pages(s: Arc<dyn Store>) {
         }
     }
     w.commit().await.expect("commit");
+    let all = newest_first(live.iter().chain(&deleted).copied().collect());
     let (live, deleted) = (newest_first(live), newest_first(deleted));
     let mut r = reader(&s).await;
     for limit in [1, 2, 10] {
-        assert_eq!(
-            id_pages!(limit, page => r.customer_list(false, &page).await.expect("list")),
-            live,
-            "live, {limit}"
-        );
-        assert_eq!(
-            id_pages!(limit, page => r.customer_list(true, &page).await.expect("list")),
-            deleted,
-            "deleted"
-        );
+        for (filter, expected) in [
+            (DeletedFilter::Exclude, &live),
+            (DeletedFilter::Only, &deleted),
+            (DeletedFilter::Include, &all),
+        ] {
+            assert_eq!(
+                &id_pages!(limit, page => r.customer_list(filter, &page).await.expect("list")),
+                expected,
+                "{filter:?}, limit {limit}"
+            );
+        }
     }
     drop(r);
 
@@ -84,12 +86,25 @@ pub(super) async fn customer_list_pages(s: Arc<dyn Store>) {
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
-        ids(&r.customer_list(false, &PageRequest::first(10)).await.expect("list")),
+        ids(&r
+            .customer_list(DeletedFilter::Exclude, &PageRequest::first(10))
+            .await
+            .expect("list")),
         live[1..]
     );
     assert_eq!(
-        ids(&r.customer_list(true, &PageRequest::first(10)).await.expect("list")),
+        ids(&r
+            .customer_list(DeletedFilter::Only, &PageRequest::first(10))
+            .await
+            .expect("list")),
         newest_first(deleted.iter().copied().chain([live[0]]).collect())
+    );
+    assert_eq!(
+        ids(&r
+            .customer_list(DeletedFilter::Include, &PageRequest::first(10))
+            .await
+            .expect("list")),
+        all
     );
 }
 
@@ -97,46 +112,93 @@ pub(super) async fn end_user_list_pages(s: Arc<dyn Store>) {
     let mut w = writer(&s).await;
     let c1 = w.insert_customer(&new_customer("One", None)).await.expect("customer");
     let c2 = w.insert_customer(&new_customer("Two", None)).await.expect("customer");
+    let c3 = w.insert_customer(&new_customer("Three", None)).await.expect("customer");
     let mut users: Vec<EndUser> = Vec::new();
-    for i in 0..8 {
-        let customer = if i % 2 == 0 { c1.id } else { c2.id };
+    for i in 0..11 {
+        let customer = [c1.id, c2.id, c3.id][i % 3];
         let mut u = new_end_user(customer, &format!("User {i}"), None);
-        if i == 4 || i == 5 {
+        if i == 4 || i == 5 || i == 8 {
             u.deleted_at = Some(now());
         }
         users.push(w.insert_end_user(&u, None).await.expect("end user"));
     }
+    // The third customer is soft-deleted: its end users count as deleted, without changing their own rows.
+    let mut gone = c3.clone();
+    gone.deleted_at = Some(now());
+    w.update_customer(&gone).await.expect("soft delete customer");
     w.commit().await.expect("commit");
-    let expect = |customer: Option<i64>, deleted: bool| {
+    let deleted = |u: &EndUser| u.deleted_at.is_some() || u.customer_id == c3.id;
+    let expect = |customer: Option<i64>, filter: DeletedFilter| {
         newest_first(
             users
                 .iter()
-                .filter(|u| customer.is_none_or(|c| u.customer_id == c) && u.deleted_at.is_some() == deleted)
+                .filter(|u| customer.is_none_or(|c| u.customer_id == c))
+                .filter(|u| match filter {
+                    DeletedFilter::Exclude => !deleted(u),
+                    DeletedFilter::Only => deleted(u),
+                    DeletedFilter::Include => true,
+                })
                 .map(|u| u.id)
                 .collect(),
         )
     };
     let mut r = reader(&s).await;
-    for customer in [None, Some(c1.id), Some(c2.id)] {
-        for deleted in [false, true] {
-            let expected = expect(customer, deleted);
-            assert!(!expected.is_empty());
+    for customer in [None, Some(c1.id), Some(c2.id), Some(c3.id)] {
+        for filter in [DeletedFilter::Exclude, DeletedFilter::Only, DeletedFilter::Include] {
+            let expected = expect(customer, filter);
             for limit in [1, 2, 50] {
-                let got = id_pages!(limit, page => r.end_user_list(customer, deleted, &page).await.expect("list"));
-                assert_eq!(
-                    got, expected,
-                    "end users of {customer:?}, deleted {deleted}, limit {limit}"
-                );
+                let got = id_pages!(limit, page => r.end_user_list(customer, filter, &page).await.expect("list"));
+                assert_eq!(got, expected, "end users of {customer:?}, {filter:?}, limit {limit}");
             }
         }
     }
+    assert!(
+        r.end_user_list(Some(c3.id), DeletedFilter::Exclude, &PageRequest::first(50))
+            .await
+            .expect("list")
+            .is_empty(),
+        "end users of a deleted customer are listed"
+    );
     assert_eq!(
-        r.end_user_list(Some(c1.id), false, &PageRequest::first(50))
+        r.end_user_list(Some(c1.id), DeletedFilter::Exclude, &PageRequest::first(50))
             .await
             .expect("list")
             .len(),
-        3
+        4
     );
+    drop(r);
+
+    // Restoring the customer brings its end users back as they were: the one deleted on its own stays so.
+    let mut w = writer(&s).await;
+    w.update_customer(&Customer {
+        deleted_at: None,
+        ..gone
+    })
+    .await
+    .expect("restore customer");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    let back = r
+        .end_user_list(Some(c3.id), DeletedFilter::Exclude, &PageRequest::first(50))
+        .await
+        .expect("list");
+    assert_eq!(
+        ids(&back),
+        newest_first(
+            users
+                .iter()
+                .filter(|u| u.customer_id == c3.id && u.deleted_at.is_none())
+                .map(|u| u.id)
+                .collect()
+        )
+    );
+    for u in &back {
+        assert_eq!(
+            Some(u),
+            users.iter().find(|x| x.id == u.id),
+            "restored end user changed"
+        );
+    }
 }
 
 pub(super) async fn department_list_pages(s: Arc<dyn Store>) {
@@ -175,6 +237,39 @@ pub(super) async fn department_list_pages(s: Arc<dyn Store>) {
         .expect("list");
     assert!(all.iter().all(|d| d.public), "public_only listed a private department");
     assert_eq!(all.len(), 4);
+}
+
+pub(super) async fn reply_list_pages(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let tickets = insert_tickets(&s, vec![new_ticket(&world, "Paged"), new_ticket(&world, "Other")]).await;
+    let mut made = Vec::new();
+    for i in 0..7 {
+        made.push(new_reply(tickets[0].id, &format!("reply {i}"), i % 3 == 2));
+    }
+    made.push(new_reply(tickets[1].id, "elsewhere", false));
+    let replies = insert_replies(&s, made).await;
+    let all: Vec<i64> = replies[..7].iter().map(|r| r.id).collect();
+    let public: Vec<i64> = replies[..7].iter().filter(|r| !r.internal).map(|r| r.id).collect();
+    let mut r = reader(&s).await;
+    for limit in [1, 2, 3, 50] {
+        for (internal, expected) in [(true, &all), (false, &public)] {
+            // Oldest first: each page continues after the last id of the one before.
+            let mut got: Vec<i64> = Vec::new();
+            let mut after: Option<Cursor> = None;
+            loop {
+                let page = PageRequest {
+                    limit,
+                    after: after.clone(),
+                };
+                let rows = ids(&r.reply_page(tickets[0].id, internal, &page).await.expect("reply_page"));
+                assert!(rows.len() <= limit as usize, "a page is longer than its limit {limit}");
+                let Some(&last) = rows.last() else { break };
+                after = Some(Cursor { key: 0, id: last });
+                got.extend(rows);
+            }
+            assert_eq!(&got, expected, "limit {limit}, internal {internal}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------- checks: tickets
@@ -636,9 +731,14 @@ pub(super) async fn ticket_list_terms(s: Arc<dyn Store>) {
         vec![a],
         "internal note with search_internal"
     );
+    assert_eq!(
+        term_ids(&mut r, &["print"], true).await,
+        vec![c, b, a],
+        "the last term matches as a prefix"
+    );
     assert!(
-        term_ids(&mut r, &["print"], true).await.is_empty(),
-        "terms are whole words, not prefixes"
+        term_ids(&mut r, &["print", "toner"], true).await.is_empty(),
+        "terms before the last are whole words, not prefixes"
     );
     assert!(term_ids(&mut r, &["nonexistent"], true).await.is_empty());
     // Every term must occur, in any of the searched texts.

@@ -7,8 +7,8 @@
 
 use crate::time::{from_micros, now, to_micros};
 use crate::{
-    AssignedFilter, EventFilter, ForeignKey, MARK_END, MARK_START, PageRequest, Reader, SearchKind, SearchRequest,
-    SearchRow, Store, StoreError, TicketFilter, TicketSort, UniqueKey, Writer,
+    AssignedFilter, DeletedFilter, EventFilter, ForeignKey, MARK_END, MARK_START, PageRequest, Reader, SearchKind,
+    SearchRequest, SearchRow, Store, StoreError, TicketFilter, TicketSort, UniqueKey, Writer,
 };
 use domain::event::NewEvent;
 use domain::{
@@ -56,6 +56,7 @@ pub fn checks() -> Vec<Check> {
         delete_ticket_removes_replies,
         event_round_trip,
         unique_constraints_conflict,
+        end_user_email_unique_among_live,
         foreign_keys_reference,
         writer_dropped_without_commit_rolls_back,
         many_writes_in_one_transaction,
@@ -64,6 +65,7 @@ pub fn checks() -> Vec<Check> {
         customer_list_pages,
         end_user_list_pages,
         department_list_pages,
+        reply_list_pages,
         ticket_list_filters,
         ticket_list_sorts_and_cursors,
         ticket_list_terms,
@@ -72,6 +74,7 @@ pub fn checks() -> Vec<Check> {
         search_people,
         search_follows_edits,
         search_many_matches,
+        search_folds_accents_and_matches_prefixes,
         verbatim_text,
         event_list_filters,
         concurrent_writers,
@@ -236,6 +239,8 @@ fn new_customer(name: &str, external_id: Option<&str>) -> Customer {
         name: name.into(),
         email: None,
         phone: None,
+        city: None,
+        country: None,
         external_id: external_id.map(str::to_owned),
         tags: vec![],
         created_at: now,

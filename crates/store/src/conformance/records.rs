@@ -31,13 +31,13 @@ pub(super) async fn fresh_store_is_empty(s: Arc<dyn Store>) {
             .is_empty()
     );
     assert!(
-        r.customer_list(false, &PageRequest::first(10))
+        r.customer_list(DeletedFilter::Exclude, &PageRequest::first(10))
             .await
             .expect("customer_list")
             .is_empty()
     );
     assert!(
-        r.end_user_list(None, false, &PageRequest::first(10))
+        r.end_user_list(None, DeletedFilter::Exclude, &PageRequest::first(10))
             .await
             .expect("end_user_list")
             .is_empty()
@@ -356,6 +356,8 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
     let full = Customer {
         email: Some("billing@initech.example".into()),
         phone: Some("+1 555 0100".into()),
+        city: Some("München".into()),
+        country: Some("Germany".into()),
         tags: vec!["vip".into(), "münchen".into(), "".into()],
         created_at: created,
         updated_at: at(created, 3),
@@ -376,6 +378,8 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
         name: "Initrode".into(),
         email: None,
         phone: Some("+44 20 7946 0000".into()),
+        city: Some("London".into()),
+        country: None,
         external_id: Some("crm-43".into()),
         tags: vec!["former".into()],
         updated_at: deleted_at,
@@ -384,6 +388,8 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
     };
     let filled = Customer {
         email: Some("x@bare.example".into()),
+        city: Some("São Paulo".into()),
+        country: Some("Brazil".into()),
         external_id: Some("crm-44".into()),
         tags: vec!["a".into(), "b".into()],
         ..bare.clone()
@@ -400,11 +406,17 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
     );
     assert_eq!(r.customer(bare.id).await.expect("customer"), Some(filled));
     assert_eq!(
-        ids(&r.customer_list(true, &PageRequest::first(10)).await.expect("list")),
+        ids(&r
+            .customer_list(DeletedFilter::Only, &PageRequest::first(10))
+            .await
+            .expect("list")),
         vec![full.id]
     );
     assert_eq!(
-        ids(&r.customer_list(false, &PageRequest::first(10)).await.expect("list")),
+        ids(&r
+            .customer_list(DeletedFilter::Exclude, &PageRequest::first(10))
+            .await
+            .expect("list")),
         vec![bare.id]
     );
     drop(r);
@@ -419,7 +431,7 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
     let mut r = reader(&s).await;
     assert_eq!(r.customer(full.id).await.expect("customer"), Some(restored));
     assert!(
-        r.customer_list(true, &PageRequest::first(10))
+        r.customer_list(DeletedFilter::Only, &PageRequest::first(10))
             .await
             .expect("list")
             .is_empty()

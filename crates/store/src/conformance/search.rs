@@ -291,6 +291,34 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
         vec![zl.id],
         "restored"
     );
+    drop(r);
+
+    // End users vanish with their customer and come back with it.
+    let mut w = writer(&s).await;
+    w.update_customer(&Customer {
+        deleted_at: Some(now()),
+        ..zi.clone()
+    })
+    .await
+    .expect("soft delete");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert!(
+        search(&mut r, &["alice"], &[SearchKind::EndUser], None)
+            .await
+            .is_empty(),
+        "an end user of a soft-deleted customer is found"
+    );
+    drop(r);
+    let mut w = writer(&s).await;
+    w.update_customer(&zi).await.expect("restore");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert_eq!(
+        ids(&search(&mut r, &["alice"], &[SearchKind::EndUser], None).await),
+        vec![al.id],
+        "end user back with the customer"
+    );
 }
 
 pub(super) async fn verbatim_text(s: Arc<dyn Store>) {
@@ -582,4 +610,121 @@ pub(super) async fn search_many_matches(s: Arc<dyn Store>) {
         .await
         .expect("ticket_list q="));
     assert_eq!(listed.len(), 1_199, "the list filter finds every match");
+}
+
+/// Matching ignores case and accents, and the last word of a query also matches as a prefix (from
+/// `domain::PREFIX_MIN_CHARS` characters), in ranked search of every kind and in the ticket list's terms.
+pub(super) async fn search_folds_accents_and_matches_prefixes(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let tickets = insert_tickets(
+        &s,
+        vec![
+            new_ticket(&world, "Café au lait machine"),
+            new_ticket(&world, "Imprimante en panne"),
+        ],
+    )
+    .await;
+    let (cafe, panne) = (&tickets[0], &tickets[1]);
+    insert_replies(
+        &s,
+        vec![
+            new_reply(cafe.id, "The PRINTER jammed again", false),
+            new_reply(panne.id, "printing costs are high", true),
+            new_reply(panne.id, "Señor Núñez llamó", false),
+        ],
+    )
+    .await;
+    let mut w = writer(&s).await;
+    let creme = w
+        .insert_customer(&new_customer("Crème Brûlée Ltd", None))
+        .await
+        .expect("customer");
+    let zoe = w
+        .insert_end_user(&new_end_user(creme.id, "Zoë Müller", None), None)
+        .await
+        .expect("end user");
+    w.commit().await.expect("commit");
+
+    let mut r = reader(&s).await;
+    for terms in [&["cafe"][..], &["CAFÉ"], &["Cafe", "machine"], &["café", "mach"]] {
+        let hits = search(&mut r, terms, &[SearchKind::Ticket], None).await;
+        assert_eq!(ids(&hits), vec![cafe.id], "{terms:?}");
+        let terms: Vec<String> = terms.iter().map(|t| (*t).to_owned()).collect();
+        let marked = domain::excerpt(&hits[0].text, &terms, 24);
+        assert!(
+            marked.contains(&format!("{MARK_START}Café{MARK_END}")),
+            "{terms:?} marks {marked:?}"
+        );
+    }
+    assert_eq!(
+        ids(&search(&mut r, &["senor", "nunez"], &[SearchKind::Ticket], None).await),
+        vec![panne.id]
+    );
+    assert_eq!(
+        ids(&search(&mut r, &["SEÑOR"], &[SearchKind::Ticket], None).await),
+        vec![panne.id]
+    );
+
+    // The last word as a prefix: staff find the internal note too, a customer's search does not.
+    let staff = search(&mut r, &["print"], &[SearchKind::Ticket], None).await;
+    assert_eq!(
+        id_set(&staff),
+        BTreeSet::from([cafe.id, panne.id]),
+        "print finds printer and printing"
+    );
+    for hit in &staff {
+        assert_marked(hit, "print");
+    }
+    assert_eq!(
+        ids(&search(&mut r, &["print"], &[SearchKind::Ticket], Some(world.customer.id)).await),
+        vec![cafe.id],
+        "a prefix does not reach internal notes for end users"
+    );
+    assert_eq!(
+        ids(&search(&mut r, &["printer", "jam"], &[SearchKind::Ticket], None).await),
+        vec![cafe.id]
+    );
+    assert!(
+        search(&mut r, &["printer", "ja"], &[SearchKind::Ticket], None)
+            .await
+            .is_empty(),
+        "a last word shorter than the minimum matches whole only"
+    );
+    assert!(
+        search(&mut r, &["prin", "jammed"], &[SearchKind::Ticket], None)
+            .await
+            .is_empty(),
+        "only the last word is a prefix"
+    );
+
+    // The ticket list's terms follow the same rules.
+    assert_eq!(term_ids(&mut r, &["cafe"], false).await, vec![cafe.id]);
+    assert_eq!(term_ids(&mut r, &["PRINT"], false).await, vec![cafe.id]);
+    assert_eq!(
+        term_ids(&mut r, &["print"], true).await,
+        newest_first(vec![cafe.id, panne.id])
+    );
+    assert_eq!(term_ids(&mut r, &["nunez"], false).await, vec![panne.id]);
+    assert!(term_ids(&mut r, &["prin", "jammed"], true).await.is_empty());
+
+    // People.
+    for terms in [&["creme", "brulee"][..], &["CRÈME", "bru"], &["crem"]] {
+        assert_eq!(
+            ids(&search(&mut r, terms, &[SearchKind::Customer], None).await),
+            vec![creme.id],
+            "{terms:?}"
+        );
+    }
+    for terms in [&["zoe", "muller"][..], &["ZOË"], &["zoe", "müll"]] {
+        assert_eq!(
+            ids(&search(&mut r, terms, &[SearchKind::EndUser], None).await),
+            vec![zoe.id],
+            "{terms:?}"
+        );
+    }
+    assert!(
+        search(&mut r, &["mull", "zoe"], &[SearchKind::EndUser], None)
+            .await
+            .is_empty()
+    );
 }

@@ -1,7 +1,7 @@
 use super::{Answer, page};
 use crate::extract::{Auth, Id, Ids, Json, Meta, Query};
 use crate::state::AppState;
-use api_types::{NewReply, NewTicket, Page, Problem, Reply, ReplyPatch, Ticket, TicketPatch, TicketQuery};
+use api_types::{ListQuery, NewReply, NewTicket, Page, Problem, Reply, ReplyPatch, Ticket, TicketPatch, TicketQuery};
 use axum::extract::State;
 use axum::http::StatusCode;
 
@@ -66,13 +66,16 @@ pub async fn delete(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/replies", tag = "tickets", params(("id" = i64, Path)),
-    responses((status = 200, body = Page<Reply>), (status = 404, body = Problem)))]
-pub async fn replies(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<Page<Reply>>> {
-    Ok(Json(Page {
-        data: s.app.list_replies(&p, id).await?,
-        next_cursor: None,
-    }))
+/// A ticket's replies, oldest first, a page at a time (`limit`, `cursor`).
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/replies", tag = "tickets", params(("id" = i64, Path), ListQuery),
+    responses((status = 200, body = Page<Reply>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn replies(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    Query(q): Query<ListQuery>,
+) -> Answer<Json<Page<Reply>>> {
+    Ok(Json(page(s.app.list_replies(&p, id, &q).await?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/replies", tag = "tickets", params(("id" = i64, Path)), request_body = NewReply,

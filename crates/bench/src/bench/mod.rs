@@ -1,4 +1,4 @@
-//! `ferrodesk bench`: starts this very binary as a server on a loopback port and measures it.
+//! The benchmark: starts the `ferrodesk` binary as a server on a loopback port and measures it.
 //!
 //! A benchmark, not a test: it prints figures (throughput, latency percentiles, idle memory, start-to-ready
 //! time) next to the targets the project holds itself to. Everything it talks to is `127.0.0.1`; the server
@@ -73,14 +73,25 @@ const MB: f64 = 1024.0 * 1024.0;
 
 // ---------------------------------------------------------------- entry point
 
-pub async fn run(args: BenchArgs, database_url: Option<String>) -> anyhow::Result<()> {
+/// Runs every phase against `server` (the `ferrodesk` binary), on `database_url` or a scratch SQLite file.
+pub async fn run(args: BenchArgs, server: PathBuf, database_url: Option<String>) -> anyhow::Result<()> {
     if args.concurrency == 0 || args.search_concurrency == 0 || args.seconds == 0 || args.batch == 0 {
         bail!("--concurrency, --search-concurrency, --seconds and --batch must be at least 1");
     }
     if args.search_only && database_url.is_none() {
         bail!("--search-only needs --database-url: the database seeded by an earlier run");
     }
-    let exe = std::env::current_exe().context("cannot find the ferrodesk executable")?;
+    if !server.is_file() {
+        bail!(
+            "no ferrodesk server binary at {}: build it first (cargo build --release -p ferrodesk) or pass --server PATH",
+            server.display()
+        );
+    }
+    if let Some(url) = &database_url
+        && !url.starts_with("sqlite:")
+    {
+        report_postgres_durability(url).await?;
+    }
     let (url, temp_dir) = match database_url {
         Some(url) => (url, None),
         None => {
@@ -93,7 +104,7 @@ pub async fn run(args: BenchArgs, database_url: Option<String>) -> anyhow::Resul
             (format!("sqlite://{}/bench.db", dir.display()), Some(dir))
         }
     };
-    let mut bench = Bench::new(args, exe, url)?;
+    let mut bench = Bench::new(args, server, url)?;
     let outcome = tokio::select! {
         outcome = bench.run() => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
@@ -495,7 +506,7 @@ impl Bench {
             return Ok(vec![0u32; vocab.len()]);
         }
         let settings = Settings {
-            database_url: self.url.clone(),
+            database_url: self.url.as_str().into(),
             ..Settings::default()
         };
         let store = ferrodesk::open_store(&settings).await?;
@@ -513,6 +524,8 @@ impl Bench {
                     name: format!("{} {}", capitalized(vocab.word(vocab.sample(&mut rng))), "Ltd"),
                     email: Some(format!("accounts{i}@customer{i}.example")),
                     phone: None,
+                    city: None,
+                    country: None,
                     external_id: None,
                     tags: vec![],
                     created_at: at,
@@ -791,6 +804,33 @@ fn ms(d: Duration) -> String {
     } else {
         format!("{ms:.1} ms")
     }
+}
+
+/// Prints whether the PostgreSQL server syncs its commits. Figures for docs come from a durable server (as a
+/// production database runs); a run on one with `fsync` or `synchronous_commit` off says so loudly.
+async fn report_postgres_durability(url: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .context("cannot connect to PostgreSQL")?;
+    let mut setting = async |name: &str| -> anyhow::Result<String> {
+        let value: (String,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SHOW {name}")))
+            .fetch_one(&mut conn)
+            .await
+            .with_context(|| format!("cannot read the PostgreSQL setting {name}"))?;
+        Ok(value.0)
+    };
+    let fsync = setting("fsync").await?;
+    let synchronous_commit = setting("synchronous_commit").await?;
+    println!("PostgreSQL durability: fsync={fsync} synchronous_commit={synchronous_commit}");
+    if fsync != "on" || synchronous_commit != "on" {
+        println!(
+            "WARNING: this PostgreSQL does not make commits durable; its figures are not comparable with a production \
+             server's and do not belong in docs/benchmarks.md"
+        );
+    }
+    conn.close().await.ok();
+    Ok(())
 }
 
 fn cpus() -> usize {

@@ -1,0 +1,318 @@
+//! `ferrodesk export` and `ferrodesk restore` as an operator runs them: data made through the API on SQLite
+//! moves to the other backend (PostgreSQL when the suite runs on it) and back, and every read answers the
+//! same body afterwards.
+use crate::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ferrodesk");
+
+/// Runs the binary on `database_url`; returns whether it succeeded and what it printed.
+fn cli(args: &[&str], database_url: &str) -> (bool, String) {
+    let mut c = Command::new(BIN);
+    c.args(args).args(["--database-url", database_url]);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("FERRODESK_")) {
+        c.env_remove(k);
+    }
+    let out = c.env("RUST_LOG", "warn").output().expect("run ferrodesk");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn export(database_url: &str, file: &Path) {
+    let (ok, out) = cli(&["export", &file.to_string_lossy()], database_url);
+    assert!(ok, "export failed: {out}");
+    assert!(out.contains("exported"), "{out}");
+}
+
+fn restore(database_url: &str, file: &Path) {
+    let (ok, out) = cli(&["restore", &file.to_string_lossy()], database_url);
+    assert!(ok, "restore failed: {out}");
+    assert!(out.contains("restored"), "{out}");
+}
+
+/// Data of every kind the API makes today, soft-deleted records and internal notes included. Returns the
+/// end user's client's token, to show restored tokens still authenticate.
+async fn fill(s: &TestServer) -> String {
+    let department = s.department().await;
+    let agent = s.agent().await;
+    let person = s.customer().await;
+    s.admin
+        .update_customer(
+            person.customer.id,
+            &CustomerPatch {
+                city: Some(Some("Zürich".into())),
+                country: Some(Some("CH".into())),
+                tags: Some(vec!["vip".into(), "hosting".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("customer details");
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let t = person
+            .client
+            .create_ticket(&new_ticket(department.id, &format!("Printer jam número {n}")))
+            .await
+            .expect("ticket");
+        agent
+            .reply(
+                t.id,
+                &NewReply {
+                    message: format!("Try turning it off and on, café {n}"),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("reply");
+        agent
+            .reply(
+                t.id,
+                &NewReply {
+                    message: "internal: customer is on the old plan".into(),
+                    internal: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("note");
+        ids.push(t.id);
+    }
+    agent
+        .update_ticket(
+            ids[0],
+            &TicketPatch {
+                status: Some(TicketStatus::Solved),
+                priority: Some(Priority::HIGH),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update");
+    s.admin.delete_ticket(ids[1]).await.expect("delete ticket");
+    let gone = s.customer().await;
+    s.admin
+        .delete_end_user(gone.end_user.id)
+        .await
+        .expect("delete end user");
+    s.admin
+        .delete_customer(gone.customer.id)
+        .await
+        .expect("delete customer");
+    let token = s
+        .admin
+        .create_end_user_token(person.end_user.id, Some("portal"))
+        .await
+        .expect("token");
+    token.token
+}
+
+/// The paths whose bodies must survive a copy.
+async fn paths(s: &TestServer) -> Vec<String> {
+    let mut paths: Vec<String> = [
+        "/api/v1/me",
+        "/api/v1/staff?limit=500",
+        "/api/v1/tokens?limit=500",
+        "/api/v1/brands?limit=500",
+        "/api/v1/departments?limit=500",
+        "/api/v1/customers?limit=500",
+        "/api/v1/end-users?limit=500",
+        "/api/v1/tickets?limit=500",
+        "/api/v1/tickets?limit=500&sort=lastreply",
+        "/api/v1/events?limit=500",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let events: Value = s.admin.get("/api/v1/events?limit=500").await.expect("events");
+    let events = events["data"].as_array().expect("event list");
+    assert!(events.len() > 20, "the fill writes events");
+    for e in events {
+        let id = e["data"]["value"]["id"]
+            .as_i64()
+            .or(e["entity_id"].as_i64())
+            .unwrap_or(0);
+        match e["data"]["type"].as_str() {
+            Some("ticket") => {
+                paths.push(format!("/api/v1/tickets/{id}?include=replies"));
+                paths.push(format!("/api/v1/tickets/{id}/replies"));
+            }
+            Some("customer") => {
+                paths.push(format!("/api/v1/customers/{id}"));
+                paths.push(format!("/api/v1/customers/{id}/events"));
+                paths.push(format!("/api/v1/customers/{id}/end-users"));
+            }
+            Some("end_user") => {
+                paths.push(format!("/api/v1/end-users/{id}"));
+                paths.push(format!("/api/v1/end-users/{id}/tokens"));
+            }
+            _ => {}
+        }
+        paths.push(format!("/api/v1/events/{}", e["id"]));
+    }
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// Every path's status and body (a deleted ticket's 404 counts too).
+async fn read_all(s: &TestServer, paths: &[String]) -> Vec<(String, Value)> {
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        let body = match s.admin.get::<Value>(path).await {
+            Ok(v) => v,
+            Err(e) => serde_json::json!({"error": e.code().map(|c| format!("{c:?}"))}),
+        };
+        out.push((path.clone(), body));
+    }
+    out
+}
+
+/// Which tickets a search finds (ranking scores and excerpts are each backend's own).
+async fn found(s: &TestServer, q: &str) -> Vec<String> {
+    let results: Value = s
+        .admin
+        .get(&format!("/api/v1/search?q={q}&types=tickets,customers,end_users"))
+        .await
+        .expect("search");
+    let mut ids: Vec<String> = results["data"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| format!("{}:{}", r["type"], r["id"]))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+fn assert_same(before: &[(String, Value)], after: &[(String, Value)], what: &str) {
+    assert_eq!(before.len(), after.len());
+    for ((path, a), (_, b)) in before.iter().zip(after) {
+        assert_eq!(a, b, "{what}: GET {path} differs");
+    }
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}/ferrodesk.db", dir.display())
+}
+
+#[tokio::test]
+async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
+    let scratch_dir = temp_dir();
+    let scratch = scratch_dir.path();
+
+    // Made on SQLite, copied while the server runs.
+    let source = TestServer::start_on(sqlite_url(&scratch.join("a")), None, |_| {}).await;
+    let end_user_token = fill(&source).await;
+    let paths = paths(&source).await;
+    let before = read_all(&source, &paths).await;
+    let searched = found(&source, "café").await;
+    assert!(!searched.is_empty());
+    let first = scratch.join("first.jsonl.gz");
+    export(&source.database_url, &first);
+    source.shutdown().await;
+
+    // Into the other backend (PostgreSQL when the suite runs on it).
+    let (target_url, _target_dir) = fresh_database().await;
+    restore(&target_url, &first);
+    let (ok, out) = cli(&["restore", &first.to_string_lossy()], &target_url);
+    assert!(!ok && out.contains("not empty"), "a second restore is refused: {out}");
+    let target = TestServer::start_on(target_url.clone(), None, |_| {}).await;
+    assert_same(&before, &read_all(&target, &paths).await, "after the first restore");
+    assert_eq!(found(&target, "café").await, searched);
+    assert_eq!(
+        found(&target, "numero").await.len(),
+        2,
+        "accents fold alike on both backends"
+    );
+    target
+        .client(&end_user_token)
+        .me()
+        .await
+        .expect("a restored token still authenticates");
+
+    // New records continue after the copied ids.
+    let tickets: Value = target.admin.get("/api/v1/tickets?limit=1").await.expect("tickets");
+    let newest = tickets["data"][0]["id"].as_i64().expect("a ticket");
+    let department = target.department().await;
+    let person = target.customer().await;
+    let t = person
+        .client
+        .create_ticket(&new_ticket(department.id, "After the move"))
+        .await
+        .expect("a ticket after the restore");
+    assert!(t.id > newest, "ids go on after the restored ones");
+    let paths = crate::transfer::paths(&target).await;
+    let moved = read_all(&target, &paths).await;
+    let second = scratch.join("second.jsonl.gz");
+    export(&target.database_url, &second);
+    target.shutdown().await;
+
+    // And back to SQLite.
+    let back_url = sqlite_url(&scratch.join("b"));
+    restore(&back_url, &second);
+    let back = TestServer::start_on(back_url, None, |_| {}).await;
+    assert_same(&moved, &read_all(&back, &paths).await, "after the way back");
+    back.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_damaged_copy_restores_nothing() {
+    let scratch_dir = temp_dir();
+    let scratch = scratch_dir.path();
+    let source = TestServer::start_on(sqlite_url(&scratch.join("a")), None, |_| {}).await;
+    fill(&source).await;
+    let file = scratch.join("copy.jsonl.gz");
+    export(&source.database_url, &file);
+    source.shutdown().await;
+
+    // Exported files hold password and token hashes: only their owner may read them.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).expect("metadata").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "export file mode {mode:o}");
+    }
+    let (ok, out) = cli(&["export", &file.to_string_lossy()], &sqlite_url(&scratch.join("a")));
+    assert!(!ok && out.contains("must not exist"), "export never overwrites: {out}");
+
+    // The same rows with the last ones cut off, compressed again: a whole gzip file that ends early.
+    let text = {
+        use std::io::Read;
+        let mut s = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&file).expect("open"))
+            .read_to_string(&mut s)
+            .expect("gunzip");
+        s
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = lines[..lines.len() - 3].join("\n") + "\n";
+    let truncated = scratch.join("truncated.jsonl.gz");
+    {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&truncated).expect("create"),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(cut.as_bytes()).expect("write");
+        gz.finish().expect("finish");
+    }
+    let (target_url, _target_dir) = fresh_database().await;
+    let (ok, out) = cli(&["restore", &truncated.to_string_lossy()], &target_url);
+    assert!(!ok && out.contains("nothing was restored"), "{out}");
+
+    // Nothing of it stayed: the good copy still loads into the same database.
+    restore(&target_url, &file);
+
+    // Not a copy at all.
+    let junk = scratch.join("junk.gz");
+    std::fs::write(&junk, b"hello").expect("write");
+    let (other_url, _other_dir) = fresh_database().await;
+    let (ok, out) = cli(&["restore", &junk.to_string_lossy()], &other_url);
+    assert!(!ok && out.contains("not a gzip file"), "{out}");
+}

@@ -1,0 +1,181 @@
+//! Export and restore on PostgreSQL: a snapshot is one `REPEATABLE READ` read-only transaction; a load is
+//! one transaction that inserts the rows with the search triggers off, then builds each ticket's search
+//! document once and moves the id sequences past the loaded ids.
+
+use crate::{PoolSize, PostgresStore};
+use async_trait::async_trait;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgRow};
+use sqlx::query::Query;
+use sqlx::{Connection, PgConnection, Postgres, Row};
+use std::str::FromStr;
+use store::dump::{Cell, Column, Kind, Loader, Snapshot, TABLES, Table, insert_sql, select_page_sql};
+use store::{Result, Store, StoreError};
+
+/// Tables whose triggers keep the ticket search index; a load turns them off and builds the index once.
+const INDEXED: [&str; 2] = ["tickets", "replies"];
+
+async fn connect(url: &str) -> Result<PgConnection> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::unavailable_from("bad PostgreSQL URL", e))?
+        .application_name("ferrodesk-dump");
+    PgConnection::connect_with(&options)
+        .await
+        .map_err(|e| StoreError::unavailable_from("cannot connect to PostgreSQL", e))
+}
+
+async fn run(conn: &mut PgConnection, sql: String) -> Result<()> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(conn)
+        .await
+        .map_err(crate::map_err)
+        .map(drop)
+}
+
+/// A read-only snapshot of the database at `url` (a running server may keep writing).
+pub async fn snapshot(url: &str) -> Result<Box<dyn Snapshot>> {
+    let mut conn = connect(url).await?;
+    run(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".into()).await?;
+    Ok(Box::new(PgSnapshot { conn }))
+}
+
+struct PgSnapshot {
+    conn: PgConnection,
+}
+
+#[async_trait]
+impl Snapshot for PgSnapshot {
+    async fn count(&mut self, table: &'static Table) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {}", table.name)))
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(crate::map_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn rows(&mut self, table: &'static Table, after_id: i64, limit: u32) -> Result<Vec<Vec<Cell>>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(select_page_sql(table)))
+            .bind(after_id)
+            .bind(i64::from(limit))
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(crate::map_err)?;
+        rows.iter().map(|row| cells(row, table)).collect()
+    }
+}
+
+fn cells(row: &PgRow, table: &Table) -> Result<Vec<Cell>> {
+    let decode = |column: &Column, e: sqlx::Error| {
+        StoreError::internal_from(format!("cannot read {}.{}", table.name, column.name), e)
+    };
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let cell = match column.kind {
+                Kind::Int => row.try_get::<Option<i64>, _>(i).map(|v| v.map(Cell::Int)),
+                Kind::Text => row.try_get::<Option<String>, _>(i).map(|v| v.map(Cell::Text)),
+                Kind::Bool => row.try_get::<Option<bool>, _>(i).map(|v| v.map(Cell::Bool)),
+            }
+            .map_err(|e| decode(column, e))?;
+            Ok(cell.unwrap_or(Cell::Null))
+        })
+        .collect()
+}
+
+/// Creates the schema at `url` if needed and starts loading into it; refuses a database that holds any of
+/// ferrodesk's rows.
+pub async fn loader(url: &str) -> Result<Box<dyn Loader>> {
+    PostgresStore::open(url, PoolSize { max_connections: 1 })
+        .await?
+        .close()
+        .await;
+    let mut conn = connect(url).await?;
+    run(&mut conn, "BEGIN".into()).await?;
+    for table in TABLES {
+        let any: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT EXISTS (SELECT 1 FROM {})",
+            table.name
+        )))
+        .fetch_one(&mut conn)
+        .await
+        .map_err(crate::map_err)?;
+        if any {
+            // Not a condition of the moment, but nothing a retry fixes either: the operator must pick an
+            // empty database.
+            return Err(StoreError::unavailable(format!(
+                "the database is not empty ({} has rows): restore only into an empty database",
+                table.name
+            )));
+        }
+    }
+    for table in INDEXED {
+        run(&mut conn, format!("ALTER TABLE {table} DISABLE TRIGGER USER")).await?;
+    }
+    Ok(Box::new(PgLoader { conn: Some(conn) }))
+}
+
+struct PgLoader {
+    conn: Option<PgConnection>,
+}
+
+/// Binds a cell as its column's type, so that a null is typed too.
+fn bind<'q>(q: Query<'q, Postgres, PgArguments>, column: &Column, cell: &Cell) -> Query<'q, Postgres, PgArguments> {
+    match (column.kind, cell) {
+        (Kind::Int, Cell::Int(v)) => q.bind(Some(*v)),
+        (Kind::Text, Cell::Text(v)) => q.bind(Some(v.clone())),
+        (Kind::Bool, Cell::Bool(v)) => q.bind(Some(*v)),
+        (Kind::Int, _) => q.bind(None::<i64>),
+        (Kind::Text, _) => q.bind(None::<String>),
+        (Kind::Bool, _) => q.bind(None::<bool>),
+    }
+}
+
+#[async_trait]
+impl Loader for PgLoader {
+    async fn insert(&mut self, table: &'static Table, columns: &[&'static Column], rows: &[Vec<Cell>]) -> Result<()> {
+        let conn = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| StoreError::internal("the restore has finished"))?;
+        for chunk in rows.chunks(store::dump::INSERT_BATCH) {
+            let sql = insert_sql(table, columns, chunk.len());
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for row in chunk {
+                for (column, cell) in columns.iter().zip(row) {
+                    q = bind(q, column, cell);
+                }
+            }
+            q.execute(&mut *conn).await.map_err(crate::map_err)?;
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<()> {
+        let mut conn = self
+            .conn
+            .take()
+            .ok_or_else(|| StoreError::internal("the restore has finished"))?;
+        run(
+            &mut conn,
+            "INSERT INTO ticket_search (ticket_id, doc) SELECT id, ticket_search_document(id) FROM tickets".into(),
+        )
+        .await?;
+        for table in INDEXED {
+            run(&mut conn, format!("ALTER TABLE {table} ENABLE TRIGGER USER")).await?;
+        }
+        for table in TABLES {
+            let name = table.name;
+            run(
+                &mut conn,
+                format!(
+                    "SELECT setval(pg_get_serial_sequence('{name}', 'id'), \
+                     coalesce((SELECT max(id) FROM {name}), 0) + 1, false)"
+                ),
+            )
+            .await?;
+        }
+        run(&mut conn, "COMMIT".into()).await?;
+        conn.close().await.map_err(crate::map_err)
+    }
+}

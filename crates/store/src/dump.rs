@@ -1,0 +1,378 @@
+//! The table-level copy of a database behind `ferrodesk export` and `ferrodesk restore`: which tables and
+//! columns make up ferrodesk's data, the values a copy carries, and what a backend provides to read a
+//! consistent snapshot and to load one into an empty database.
+//!
+//! Both backends share their column types (integer ids, microsecond timestamps, JSON as text, booleans), so
+//! a row read from one is written unchanged into the other. Derived data (full-text indexes) is not copied:
+//! a loader rebuilds it when it finishes. A capability that adds a table or a column adds it here.
+
+use crate::Result;
+use async_trait::async_trait;
+
+/// How a column's values are carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A 64-bit integer: ids, counts, microsecond timestamps.
+    Int,
+    /// UTF-8 text, JSON documents included.
+    Text,
+    /// A boolean (an integer 0/1 on SQLite).
+    Bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub nullable: bool,
+}
+
+/// A table with an integer primary key `id`, copied in id order.
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [Column],
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&'static Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The table called `name`, if ferrodesk has one.
+    pub fn named(name: &str) -> Option<&'static Table> {
+        TABLES.iter().find(|t| t.name == name)
+    }
+}
+
+const fn int(name: &'static str) -> Column {
+    Column {
+        name,
+        kind: Kind::Int,
+        nullable: false,
+    }
+}
+const fn int_or_null(name: &'static str) -> Column {
+    Column {
+        name,
+        kind: Kind::Int,
+        nullable: true,
+    }
+}
+const fn text(name: &'static str) -> Column {
+    Column {
+        name,
+        kind: Kind::Text,
+        nullable: false,
+    }
+}
+const fn text_or_null(name: &'static str) -> Column {
+    Column {
+        name,
+        kind: Kind::Text,
+        nullable: true,
+    }
+}
+const fn boolean(name: &'static str) -> Column {
+    Column {
+        name,
+        kind: Kind::Bool,
+        nullable: false,
+    }
+}
+
+/// Every table of ferrodesk's data, parents before the tables that refer to them (the order a load
+/// inserts them in).
+pub static TABLES: &[Table] = &[
+    Table {
+        name: "staff",
+        columns: &[
+            int("id"),
+            text("email"),
+            text("name"),
+            text("role"),
+            text("password_hash"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "brands",
+        columns: &[
+            int("id"),
+            text("name"),
+            text("slug"),
+            text("greeting"),
+            text("customer_backend"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "departments",
+        columns: &[
+            int("id"),
+            int("brand_id"),
+            text("name"),
+            text("slug"),
+            text("description"),
+            boolean("public"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "customers",
+        columns: &[
+            int("id"),
+            text("name"),
+            text_or_null("email"),
+            text_or_null("phone"),
+            text_or_null("city"),
+            text_or_null("country"),
+            text_or_null("external_id"),
+            text("tags"),
+            int("created_at"),
+            int("updated_at"),
+            int_or_null("deleted_at"),
+        ],
+    },
+    Table {
+        name: "end_users",
+        columns: &[
+            int("id"),
+            int("customer_id"),
+            text("name"),
+            text_or_null("email"),
+            text_or_null("phone"),
+            text("tags"),
+            text_or_null("password_hash"),
+            int("created_at"),
+            int("updated_at"),
+            int_or_null("deleted_at"),
+        ],
+    },
+    Table {
+        name: "api_tokens",
+        columns: &[
+            int("id"),
+            text("name"),
+            text("role"),
+            int_or_null("end_user_id"),
+            int_or_null("created_by"),
+            text("secret_hash"),
+            int("created_at"),
+        ],
+    },
+    Table {
+        name: "tickets",
+        columns: &[
+            int("id"),
+            int("did"),
+            int("user_id"),
+            int("customer_id"),
+            text("status"),
+            boolean("locked"),
+            int("priority"),
+            text("title"),
+            int("ctime"),
+            int("lastreply"),
+            boolean("read_by_customer"),
+            boolean("read_by_staff"),
+            int_or_null("service"),
+            int_or_null("assigned"),
+            int_or_null("assigned_by"),
+            text("custom_fields"),
+            text("redeemed"),
+            text_or_null("account_key"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "replies",
+        columns: &[
+            int("id"),
+            int("ticket_id"),
+            int("user_id"),
+            boolean("admin"),
+            text("name"),
+            boolean("encrypted"),
+            text("message"),
+            int("ctime"),
+            text_or_null("ip"),
+            boolean("internal"),
+        ],
+    },
+    Table {
+        name: "events",
+        columns: &[
+            int("id"),
+            int("timestamp"),
+            text("source"),
+            int_or_null("member_id"),
+            text_or_null("member_type"),
+            text_or_null("url"),
+            text("action"),
+            text_or_null("name"),
+            text("entity"),
+            int("entity_id"),
+            int_or_null("customer_id"),
+            text("value"),
+            text("old"),
+            text("status"),
+            text_or_null("claimed_by"),
+            int_or_null("claimed_until"),
+            int("attempts"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+];
+
+/// One value of a copied row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+    Bool(bool),
+}
+
+impl Cell {
+    /// The value as JSON: `null`, a number, a string or a boolean.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Cell::Null => serde_json::Value::Null,
+            Cell::Int(v) => (*v).into(),
+            Cell::Text(v) => v.as_str().into(),
+            Cell::Bool(v) => (*v).into(),
+        }
+    }
+
+    /// Reads a JSON value written by [`Cell::to_json`] for `column`, refusing one of the wrong kind.
+    pub fn from_json(value: &serde_json::Value, column: &Column) -> Result<Cell, String> {
+        use serde_json::Value as J;
+        match (value, column.kind) {
+            (J::Null, _) if column.nullable => Ok(Cell::Null),
+            (J::Null, _) => Err(format!("{} may not be null", column.name)),
+            (J::Number(n), Kind::Int) => n
+                .as_i64()
+                .map(Cell::Int)
+                .ok_or_else(|| format!("{} must be a 64-bit integer, not {n}", column.name)),
+            (J::String(s), Kind::Text) => Ok(Cell::Text(s.clone())),
+            (J::Bool(b), Kind::Bool) => Ok(Cell::Bool(*b)),
+            (other, kind) => Err(format!("{} must be {}, not {other}", column.name, kind_name(kind))),
+        }
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Int => "an integer",
+        Kind::Text => "a string",
+        Kind::Bool => "a boolean",
+    }
+}
+
+/// `SELECT <columns> FROM <table> WHERE id > $1 ORDER BY id LIMIT $2`: one page of a copy.
+pub fn select_page_sql(table: &Table) -> String {
+    let columns: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+    format!(
+        "SELECT {} FROM {} WHERE id > $1 ORDER BY id LIMIT $2",
+        columns.join(", "),
+        table.name
+    )
+}
+
+/// `INSERT INTO <table> (<columns>) VALUES ($1, …), (…)` for `rows` rows of `columns`, numbered in order.
+pub fn insert_sql(table: &Table, columns: &[&Column], rows: usize) -> String {
+    let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
+    let mut sql = format!("INSERT INTO {} ({}) VALUES ", table.name, names.join(", "));
+    let mut n = 0;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..columns.len() {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Most rows one insert statement carries: both backends accept 32,766 parameters or more, and ferrodesk's
+/// widest table has fewer than 32 columns.
+pub const INSERT_BATCH: usize = 1000;
+
+/// A consistent, read-only view of a whole database (one read transaction), for `export`.
+#[async_trait]
+pub trait Snapshot: Send {
+    /// How many rows `table` has in this snapshot.
+    async fn count(&mut self, table: &'static Table) -> Result<u64>;
+    /// Up to `limit` rows with ids above `after_id`, by id; cells in `table.columns` order.
+    async fn rows(&mut self, table: &'static Table, after_id: i64, limit: u32) -> Result<Vec<Vec<Cell>>>;
+}
+
+/// Loads a copy into an empty database in one transaction, for `restore`. Dropped without
+/// [`Loader::finish`], nothing stays.
+#[async_trait]
+pub trait Loader: Send {
+    /// Inserts rows of `table`, keeping their ids; `columns` says what each row's cells are (a subset of
+    /// the table's columns: an older copy may lack a newer column, which then takes its default).
+    async fn insert(&mut self, table: &'static Table, columns: &[&'static Column], rows: &[Vec<Cell>]) -> Result<()>;
+    /// Rebuilds what is derived from the rows (search indexes, id sequences) and commits.
+    async fn finish(self: Box<Self>) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_statements_number_their_parameters_in_order() {
+        let table = Table::named("brands").expect("brands");
+        let columns = [table.column("id").expect("id"), table.column("name").expect("name")];
+        assert_eq!(
+            insert_sql(table, &columns, 2),
+            "INSERT INTO brands (id, name) VALUES ($1, $2), ($3, $4)"
+        );
+    }
+
+    #[test]
+    fn every_table_has_an_id_first_and_unique_column_names() {
+        for table in TABLES {
+            assert_eq!(table.columns[0].name, "id", "{}", table.name);
+            let mut names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), table.columns.len(), "{}", table.name);
+            assert!(table.columns.len() * INSERT_BATCH < 32_766, "{}", table.name);
+        }
+    }
+
+    #[test]
+    fn cells_refuse_values_of_the_wrong_kind() {
+        let id = int("id");
+        let name = text_or_null("name");
+        assert_eq!(Cell::from_json(&serde_json::json!(7), &id), Ok(Cell::Int(7)));
+        assert!(Cell::from_json(&serde_json::json!("7"), &id).is_err());
+        assert!(Cell::from_json(&serde_json::json!(null), &id).is_err());
+        assert!(Cell::from_json(&serde_json::json!(1.5), &id).is_err());
+        assert_eq!(Cell::from_json(&serde_json::json!(null), &name), Ok(Cell::Null));
+        for cell in [Cell::Int(-3), Cell::Text("é\n".into()), Cell::Bool(true), Cell::Null] {
+            let column = match cell {
+                Cell::Int(_) => int("x"),
+                Cell::Text(_) | Cell::Null => text_or_null("x"),
+                Cell::Bool(_) => boolean("x"),
+            };
+            assert_eq!(Cell::from_json(&cell.to_json(), &column), Ok(cell));
+        }
+    }
+}
