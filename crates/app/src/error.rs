@@ -1,5 +1,5 @@
 use domain::FieldError;
-use store::StoreError;
+use store::{StoreError, UniqueKey};
 use thiserror::Error;
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -39,26 +39,59 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(what) => AppError::Conflict(conflict_message(&what)),
-            StoreError::Reference(what) => {
-                AppError::Conflict(format!("a referenced record does not exist or is in use ({what})"))
+            StoreError::Unique(key) => AppError::Conflict(conflict_message(&key).to_owned()),
+            StoreError::Reference(key) => {
+                AppError::Conflict(format!("a referenced record does not exist or is in use ({key})"))
             }
-            StoreError::Unavailable(m) => AppError::Unavailable(m),
-            StoreError::Internal(m) => AppError::Internal(m),
+            StoreError::Unavailable { message, .. } => AppError::Unavailable(message),
+            internal @ StoreError::Internal { .. } => AppError::Internal(with_sources(&internal)),
         }
     }
 }
 
-/// Turns a constraint name or driver message into words a client can act on.
-fn conflict_message(what: &str) -> String {
-    let known = [
-        ("email", "a record with this email already exists"),
-        ("slug", "this slug is already taken"),
-        ("external_id", "a customer with this external_id already exists"),
-    ];
-    known
-        .iter()
-        .find(|(key, _)| what.contains(key))
-        .map(|(_, msg)| (*msg).to_owned())
-        .unwrap_or_else(|| "this record conflicts with an existing one".to_owned())
+/// Words a client can act on, for a broken unique key.
+fn conflict_message(key: &UniqueKey) -> &'static str {
+    match key {
+        UniqueKey::StaffEmail => "a record with this email already exists",
+        UniqueKey::BrandSlug | UniqueKey::DepartmentSlug => "this slug is already taken",
+        UniqueKey::CustomerExternalId => "a customer with this external_id already exists",
+        UniqueKey::EndUserEmail => "this customer already has an end user with this email",
+        UniqueKey::TokenSecret | UniqueKey::Id | UniqueKey::Other(_) => "this record conflicts with an existing one",
+    }
+}
+
+/// An error and its chain of sources in one line, for the log (internal errors are never shown).
+fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_become_app_errors() {
+        let conflict = AppError::from(StoreError::Unique(UniqueKey::BrandSlug));
+        assert!(matches!(conflict, AppError::Conflict(m) if m == "this slug is already taken"));
+        let email = AppError::from(StoreError::Unique(UniqueKey::EndUserEmail));
+        assert!(
+            matches!(&email, AppError::Conflict(m) if m == "this customer already has an end user with this email"),
+            "a lost race on the end-user email index answers as a sequential duplicate: {email:?}"
+        );
+        let io = std::io::Error::other("disk on fire");
+        let internal = AppError::from(StoreError::internal_from("SQLite failed", io));
+        assert!(
+            matches!(&internal, AppError::Internal(m) if m == "storage error: SQLite failed: disk on fire"),
+            "{internal:?}"
+        );
+        let gone = AppError::from(StoreError::unavailable("restarting"));
+        assert!(matches!(gone, AppError::Unavailable(m) if m == "restarting"));
+    }
 }

@@ -9,7 +9,7 @@ use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, ListQuery, NewCustome
 use domain::event::{EntityType, EventAction};
 use domain::{Customer, Email, EndUser, HookPoint, Principal};
 use store::time::now;
-use store::{DeletedFilter, StoreError};
+use store::{DeletedFilter, StoreError, UniqueKey};
 
 fn check_name(fields: &mut Fields, name: &str) -> String {
     let name = name.trim();
@@ -31,19 +31,11 @@ fn check_phone(fields: &mut Fields, phone: Option<String>) -> Option<String> {
     Some(phone)
 }
 
-/// A live end user of the same customer has this email: found by the check before the write, or, when a
-/// concurrent writer got there first, by the database's unique index (`end_users_customer_email`). Both
-/// answer the same.
+/// A live end user of the same customer has this email, found by the check before the write. When a
+/// concurrent writer gets there first, the database's unique index (`end_users_customer_email`) reports
+/// [`UniqueKey::EndUserEmail`] instead, which becomes this very answer: both are one conversion.
 fn duplicate_email() -> AppError {
-    AppError::Conflict("this customer already has an end user with this email".into())
-}
-
-/// A write of an end user whose only unique rule is the email within its customer.
-fn end_user_write_error(e: StoreError) -> AppError {
-    match e {
-        StoreError::Conflict(_) => duplicate_email(),
-        other => other.into(),
-    }
+    StoreError::Unique(UniqueKey::EndUserEmail).into()
 }
 
 fn deleted_filter(q: Option<DeletedQuery>) -> DeletedFilter {
@@ -284,10 +276,7 @@ impl App {
         {
             return Err(duplicate_email());
         }
-        let u = tx
-            .insert_end_user(&user, hash.as_deref())
-            .await
-            .map_err(end_user_write_error)?;
+        let u = tx.insert_end_user(&user, hash.as_deref()).await?;
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -430,9 +419,7 @@ impl App {
             return Ok(old);
         }
         u.updated_at = now();
-        tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref()))
-            .await
-            .map_err(end_user_write_error)?;
+        tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref())).await?;
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -507,7 +494,7 @@ impl App {
             ..old.clone()
         };
         // Restoring one whose email another live end user of the customer took meanwhile is a conflict.
-        tx.update_end_user(&u, None).await.map_err(end_user_write_error)?;
+        tx.update_end_user(&u, None).await?;
         let (action, name) = if deleted {
             (EventAction::Deleted, HookPoint::EndUserDeleted)
         } else {

@@ -7,8 +7,8 @@ use crate::{
 use api_types::{ListQuery, Me, NewStaff, StaffPatch};
 use domain::event::{EntityType, EventAction, EventSource};
 use domain::{ApiToken, Email, Principal, Role, Staff};
-use store::StoreError;
 use store::time::now;
+use store::{StoreError, UniqueKey};
 
 /// What bootstrap did, so the binary can tell the operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,7 +281,7 @@ impl App {
         let inserted = match tx.insert_token(&token, &hash).await {
             Ok(t) => t,
             // Another node starting at the same moment stored the same secret first (its hash is unique).
-            Err(StoreError::Conflict(_)) => return Ok(()),
+            Err(StoreError::Unique(UniqueKey::TokenSecret)) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
         let event = change.event(

@@ -1,8 +1,8 @@
 //! What PostgreSQL does differently: row locks, and full-text search with tsvector/GIN.
-use crate::sql::{map_err, search_row};
-use crate::{Db, DbConn};
-use sqlx::QueryBuilder;
+use crate::map_err;
+use sqlx::PgConnection as DbConn;
 use store::{Result, SearchKind, SearchRequest, SearchRow};
+use store_sql::{QueryBuilder, Value};
 
 pub const FOR_UPDATE: &str = " FOR UPDATE";
 
@@ -44,14 +44,14 @@ fn visible(internal: bool) -> &'static str {
     }
 }
 
-pub fn push_ticket_terms(q: &mut QueryBuilder<Db>, terms: &[String], internal: bool) {
+pub fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal: bool) {
     let terms = ts_terms(terms);
     q.push(" AND t.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('ferrodesk_search', ")
-        .push_bind(terms.clone())
+        .bind(Value::from(terms.clone()))
         .push(")");
     if !internal {
         q.push(" AND ts_filter(doc, '{a,b}') @@ to_tsquery('ferrodesk_search', ")
-            .push_bind(terms)
+            .bind(Value::from(terms))
             .push(")");
     }
     q.push(")");
@@ -63,16 +63,6 @@ const RANKED_MATCHES: i64 = 500;
 
 /// Longest text handed back per hit for its excerpt.
 const TEXT_CHARS: i64 = 65_536;
-
-/// The `ticket_search` triggers index new tickets and replies inside the inserting statement.
-pub async fn index_new_ticket<C>(_: &mut C, _: i64, _: &str) -> Result<()> {
-    Ok(())
-}
-
-/// See [`index_new_ticket`].
-pub async fn index_new_reply<C>(_: &mut C, _: i64, _: &str, _: bool) -> Result<()> {
-    Ok(())
-}
 
 pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
@@ -102,15 +92,13 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                    ORDER BY score DESC, id DESC LIMIT $2) h \
              JOIN {table} e ON e.id = h.id ORDER BY h.score DESC, e.id DESC"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let hits: Vec<(i64, String, String, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(ts_terms(&r.terms))
             .bind(i64::from(r.limit))
             .fetch_all(&mut *c)
             .await
             .map_err(map_err)?;
-        for row in &rows {
-            out.push(search_row(*kind, row)?);
-        }
+        out.extend(store_sql::search_rows(*kind, hits));
     }
     Ok(out)
 }
@@ -255,20 +243,17 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
     } else {
         ""
     };
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT t.id, t.title, 0::float8 AS score, substr(t.title || coalesce(E'\\n' || \
+    let rows: Vec<(i64, String, String, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT t.id, t.title, substr(t.title || coalesce(E'\\n' || \
            (SELECT string_agg(message, E'\\n' ORDER BY id) FROM replies WHERE ticket_id = t.id AND NOT internal), '')\
-           {notes}, 1, {TEXT_CHARS}) AS text \
+           {notes}, 1, {TEXT_CHARS}) AS text, 0::float8 AS score \
          FROM tickets t WHERE t.id = ANY($1)"
     )))
     .bind(&ids)
     .fetch_all(&mut *c)
     .await
     .map_err(map_err)?;
-    let mut hits = Vec::with_capacity(rows.len());
-    for row in &rows {
-        hits.push(search_row(SearchKind::Ticket, row)?);
-    }
+    let mut hits: Vec<SearchRow> = store_sql::search_rows(SearchKind::Ticket, rows).collect();
     // In rank order, with the rank found above.
     let mut ranked = Vec::with_capacity(hits.len());
     for (id, score) in matches {

@@ -16,11 +16,11 @@ const INDEXED: [&str; 2] = ["tickets", "replies"];
 
 async fn connect(url: &str) -> Result<PgConnection> {
     let options = PgConnectOptions::from_str(url)
-        .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?
+        .map_err(|e| StoreError::unavailable_from("bad PostgreSQL URL", e))?
         .application_name("ferrodesk-dump");
     PgConnection::connect_with(&options)
         .await
-        .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))
+        .map_err(|e| StoreError::unavailable_from("cannot connect to PostgreSQL", e))
 }
 
 async fn run(conn: &mut PgConnection, sql: String) -> Result<()> {
@@ -65,7 +65,7 @@ impl Snapshot for PgSnapshot {
 
 fn cells(row: &PgRow, table: &Table) -> Result<Vec<Cell>> {
     let decode = |column: &Column, e: sqlx::Error| {
-        StoreError::Internal(format!("cannot read {}.{}: {e}", table.name, column.name))
+        StoreError::internal_from(format!("cannot read {}.{}", table.name, column.name), e)
     };
     table
         .columns
@@ -101,7 +101,9 @@ pub async fn loader(url: &str) -> Result<Box<dyn Loader>> {
         .await
         .map_err(crate::map_err)?;
         if any {
-            return Err(StoreError::Conflict(format!(
+            // Not a condition of the moment, but nothing a retry fixes either: the operator must pick an
+            // empty database.
+            return Err(StoreError::unavailable(format!(
                 "the database is not empty ({} has rows): restore only into an empty database",
                 table.name
             )));
@@ -135,7 +137,7 @@ impl Loader for PgLoader {
         let conn = self
             .conn
             .as_mut()
-            .ok_or_else(|| StoreError::Internal("the restore has finished".into()))?;
+            .ok_or_else(|| StoreError::internal("the restore has finished"))?;
         for chunk in rows.chunks(store::dump::INSERT_BATCH) {
             let sql = insert_sql(table, columns, chunk.len());
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -153,7 +155,7 @@ impl Loader for PgLoader {
         let mut conn = self
             .conn
             .take()
-            .ok_or_else(|| StoreError::Internal("the restore has finished".into()))?;
+            .ok_or_else(|| StoreError::internal("the restore has finished"))?;
         run(
             &mut conn,
             "INSERT INTO ticket_search (ticket_id, doc) SELECT id, ticket_search_document(id) FROM tickets".into(),

@@ -4,82 +4,185 @@
 //! with `FOR UPDATE SKIP LOCKED`, so each job runs once however many nodes there are.
 
 use async_trait::async_trait;
+use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres};
+use sqlx::{Arguments as _, PgConnection, PgPool, Postgres, Row as _};
+use std::borrow::Cow;
+use std::ops::DerefMut;
 use std::str::FromStr;
 use std::time::Duration;
-use store::{Reader, Result, Store, StoreError, Writer};
-
-type Db = Postgres;
-type DbConn = sqlx::PgConnection;
-type DbRow = sqlx::postgres::PgRow;
-
-/// What the shared SQL calls, from sqlx (the SQLite backend has its own module of this name).
-mod db {
-    pub use sqlx::{Arguments, AssertSqlSafe, QueryBuilder, Row, query, query_scalar, query_scalar_with, query_with};
-    use store::StoreError;
-
-    pub type Args = sqlx::postgres::PgArguments;
-    pub type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, Args>;
-
-    /// Maps a driver error onto the store's error, keeping constraint names and never panicking.
-    pub fn map_err(e: sqlx::Error) -> StoreError {
-        match &e {
-            sqlx::Error::Database(db) => {
-                let what = db
-                    .constraint()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| db.message().to_owned());
-                if db.is_unique_violation() {
-                    StoreError::Conflict(what)
-                } else if db.is_foreign_key_violation() {
-                    StoreError::Reference(what)
-                } else if crate::dialect::is_unavailable(db.as_ref()) {
-                    StoreError::Unavailable(db.message().to_owned())
-                } else {
-                    StoreError::Internal(e.to_string())
-                }
-            }
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-            | sqlx::Error::Protocol(_) => StoreError::Unavailable(e.to_string()),
-            _ => StoreError::Internal(e.to_string()),
-        }
-    }
-}
-
-mod sql {
-    include!("../../store/sql/shared.rs");
-    include!("../../store/sql/queue.rs");
-
-    #[async_trait::async_trait]
-    impl Conn for sqlx::pool::PoolConnection<Db> {
-        async fn db(&mut self) -> Result<&mut DbConn> {
-            Ok(&mut **self)
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl Conn for sqlx::Transaction<'static, Db> {
-        async fn db(&mut self) -> Result<&mut DbConn> {
-            Ok(&mut **self)
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl Finish for sqlx::Transaction<'static, Db> {
-        async fn finish(self) -> Result<()> {
-            self.commit().await.map_err(map_err)
-        }
-    }
-}
-use sql::{SqlConn, map_err};
+use store::{ForeignKey, Reader, Result, SearchRequest, SearchRow, Store, StoreError, UniqueKey, Writer};
+use store_sql::{Connection, Dialect, NewRow, QueryBuilder, Row, RowMap, Sql, SqlConn, Transaction, Value};
 
 mod dialect;
 pub mod dump;
+
+/// Maps a driver error onto the store's error, naming broken constraints and never panicking.
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) => {
+            if db.is_unique_violation() {
+                StoreError::Unique(unique_key(db.constraint().unwrap_or_default()))
+            } else if db.is_foreign_key_violation() {
+                StoreError::Reference(foreign_key(db.constraint().unwrap_or_default()))
+            } else if dialect::is_unavailable(db.as_ref()) {
+                StoreError::unavailable_from("PostgreSQL cannot take the statement now", e)
+            } else {
+                StoreError::internal_from("PostgreSQL failed", e)
+            }
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => StoreError::unavailable_from("PostgreSQL cannot be reached", e),
+        _ => StoreError::internal_from("PostgreSQL failed", e),
+    }
+}
+
+/// The unique key a constraint name (PostgreSQL's defaults, `<table>_<column>_key`) names.
+fn unique_key(constraint: &str) -> UniqueKey {
+    match constraint {
+        "staff_email_key" => UniqueKey::StaffEmail,
+        "brands_slug_key" => UniqueKey::BrandSlug,
+        "departments_slug_key" => UniqueKey::DepartmentSlug,
+        "customers_external_id_key" => UniqueKey::CustomerExternalId,
+        "end_users_customer_email" => UniqueKey::EndUserEmail,
+        "api_tokens_secret_hash_key" => UniqueKey::TokenSecret,
+        c if c.ends_with("_pkey") => UniqueKey::Id,
+        other => UniqueKey::Other(other.to_owned()),
+    }
+}
+
+/// The foreign key a constraint name (PostgreSQL's defaults, `<table>_<column>_fkey`) names.
+fn foreign_key(constraint: &str) -> ForeignKey {
+    match constraint {
+        "departments_brand_id_fkey" => ForeignKey::DepartmentBrand,
+        "end_users_customer_id_fkey" => ForeignKey::EndUserCustomer,
+        "api_tokens_end_user_id_fkey" => ForeignKey::TokenEndUser,
+        "api_tokens_created_by_fkey" => ForeignKey::TokenCreator,
+        "tickets_did_fkey" => ForeignKey::TicketDepartment,
+        "tickets_user_id_fkey" => ForeignKey::TicketEndUser,
+        "tickets_customer_id_fkey" => ForeignKey::TicketCustomer,
+        "tickets_assigned_fkey" => ForeignKey::TicketAssignee,
+        "tickets_assigned_by_fkey" => ForeignKey::TicketAssigner,
+        "replies_ticket_id_fkey" => ForeignKey::ReplyTicket,
+        other => ForeignKey::Other(other.to_owned()),
+    }
+}
+
+/// A pooled connection (reads) or a transaction (reads and writes), as the shared SQL's connection.
+pub struct PgConn<C>(C);
+
+/// The parameters of one statement, encoded as sqlx sends them.
+fn arguments(params: &[Value]) -> Result<PgArguments> {
+    let mut args = PgArguments::default();
+    for value in params {
+        match value {
+            Value::Int(v) => args.add(*v),
+            Value::Text(v) => args.add(v.as_deref()),
+            Value::Bool(v) => args.add(*v),
+        }
+        .map_err(|e| StoreError::internal_from("cannot encode a parameter", e))?;
+    }
+    Ok(args)
+}
+
+/// A statement's text as sqlx takes it: literals as they are, built text without a copy.
+fn query(sql: Sql, params: &[Value]) -> Result<sqlx::query::Query<'static, Postgres, PgArguments>> {
+    let args = arguments(params)?;
+    Ok(match sql.0 {
+        Cow::Borrowed(text) => sqlx::query_with(text, args),
+        Cow::Owned(text) => sqlx::query_with(sqlx::AssertSqlSafe(text), args),
+    })
+}
+
+/// One PostgreSQL row, read through its column types.
+struct PgRowRef<'a>(&'a PgRow);
+
+impl PgRowRef<'_> {
+    fn get<'r, T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>>(&'r self, column: &str) -> Result<T> {
+        self.0
+            .try_get(column)
+            .map_err(|e| StoreError::internal_from(format!("cannot read column {column}"), e))
+    }
+}
+
+impl Row for PgRowRef<'_> {
+    fn int(&self, column: &str) -> Result<Option<i64>> {
+        self.get(column)
+    }
+
+    fn float(&self, column: &str) -> Result<Option<f64>> {
+        self.get(column)
+    }
+
+    fn bool(&self, column: &str) -> Result<Option<bool>> {
+        self.get(column)
+    }
+
+    fn text(&self, column: &str) -> Result<Option<&str>> {
+        self.get(column)
+    }
+}
+
+impl<C: DerefMut<Target = PgConnection> + Send> Connection for PgConn<C> {
+    async fn execute(&mut self, sql: Sql, params: &[Value]) -> Result<u64> {
+        let done = query(sql, params)?.execute(&mut *self.0).await.map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fetch_optional<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Option<T>> {
+        let row = query(sql, params)?
+            .fetch_optional(&mut *self.0)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(|row| map(&PgRowRef(row))).transpose()
+    }
+
+    async fn fetch_all<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Vec<T>> {
+        let rows = query(sql, params)?.fetch_all(&mut *self.0).await.map_err(map_err)?;
+        rows.iter().map(|row| map(&PgRowRef(row))).collect()
+    }
+}
+
+impl<C: DerefMut<Target = PgConnection> + Send> Dialect for PgConn<C> {
+    const FOR_UPDATE: &'static str = dialect::FOR_UPDATE;
+
+    fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
+        dialect::push_ticket_terms(query, terms, internal);
+    }
+
+    async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {
+        dialect::search(&mut self.0, request).await
+    }
+}
+
+impl Transaction for PgConn<sqlx::Transaction<'static, Postgres>> {
+    async fn insert(&mut self, row: NewRow) -> Result<i64> {
+        let sql = format!("{} RETURNING id", row.insert_sql(false));
+        let args = arguments(&row.values)?;
+        sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), args)
+            .fetch_one(&mut *self.0)
+            .await
+            .map_err(map_err)
+    }
+
+    /// The `ticket_search` triggers index new tickets inside the inserting statement.
+    async fn index_new_ticket(&mut self, _: i64, _: &str) -> Result<()> {
+        Ok(())
+    }
+
+    /// The `ticket_search` triggers index new replies inside the inserting statement.
+    async fn index_new_reply(&mut self, _: i64, _: &str, _: bool) -> Result<()> {
+        Ok(())
+    }
+
+    async fn commit(self) -> Result<()> {
+        self.0.commit().await.map_err(map_err)
+    }
+}
 
 pub struct PostgresStore {
     pool: PgPool,
@@ -102,7 +205,7 @@ impl PostgresStore {
     /// advisory lock around migrations.
     pub async fn open(url: &str, size: PoolSize) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?
+            .map_err(|e| StoreError::unavailable_from("bad PostgreSQL URL", e))?
             .application_name("ferrodesk");
         let pool = PgPoolOptions::new()
             .max_connections(size.max_connections)
@@ -111,11 +214,11 @@ impl PostgresStore {
             .test_before_acquire(true)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+            .map_err(|e| StoreError::unavailable_from("cannot connect to PostgreSQL", e))?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot migrate PostgreSQL database: {e}")))?;
+            .map_err(|e| StoreError::unavailable_from("cannot migrate PostgreSQL database", e))?;
         Ok(Self { pool })
     }
 }
@@ -123,11 +226,15 @@ impl PostgresStore {
 #[async_trait]
 impl Store for PostgresStore {
     async fn read(&self) -> Result<Box<dyn Reader>> {
-        Ok(Box::new(SqlConn::new(self.pool.acquire().await.map_err(map_err)?)))
+        Ok(Box::new(SqlConn::new(PgConn(
+            self.pool.acquire().await.map_err(map_err)?,
+        ))))
     }
 
     async fn write(&self) -> Result<Box<dyn Writer>> {
-        Ok(Box::new(SqlConn::new(self.pool.begin().await.map_err(map_err)?)))
+        Ok(Box::new(SqlConn::new(PgConn(
+            self.pool.begin().await.map_err(map_err)?,
+        ))))
     }
 
     async fn ping(&self) -> Result<()> {
@@ -144,5 +251,20 @@ impl Store for PostgresStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraint_names_become_keys() {
+        assert_eq!(unique_key("staff_email_key"), UniqueKey::StaffEmail);
+        assert_eq!(unique_key("tickets_pkey"), UniqueKey::Id);
+        assert_eq!(unique_key("end_users_customer_email"), UniqueKey::EndUserEmail);
+        assert_eq!(unique_key("made_up"), UniqueKey::Other("made_up".into()));
+        assert_eq!(foreign_key("tickets_did_fkey"), ForeignKey::TicketDepartment);
+        assert_eq!(foreign_key("made_up"), ForeignKey::Other("made_up".into()));
     }
 }

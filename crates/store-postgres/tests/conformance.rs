@@ -1,16 +1,18 @@
-//! The storage conformance suite on PostgreSQL, when `FERRODESK_TEST_PG_URL` names a server
-//! (`scripts/with-postgres` starts a throwaway one). Every check gets a fresh schema of its own: the store
-//! connects with `options=-c search_path=<schema>`, so its migrations and tables land there.
+//! The storage conformance suite on PostgreSQL, one test per check, when `FERRODESK_TEST_PG_URL` names a
+//! server (`scripts/with-postgres` starts a throwaway one). Every check gets a fresh schema of its own: the
+//! store connects with `options=-c search_path=<schema>`, so its migrations and tables land there.
 //!
-//! Without `FERRODESK_TEST_PG_URL` the suite is skipped, unless `FERRODESK_TEST_BACKEND=postgres` asks for
-//! PostgreSQL explicitly (as CI does), in which case it fails rather than pass silently.
+//! Without `FERRODESK_TEST_PG_URL` the checks are reported as ignored, unless `FERRODESK_TEST_BACKEND=postgres`
+//! asks for PostgreSQL explicitly (as CI does), in which case they fail rather than pass silently.
 
 use ferrodesk_store_postgres::{PoolSize, PostgresStore};
-use sqlx::PgPool;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use libtest_mimic::{Arguments, Failed, Trial};
+use sqlx::{Connection as _, PgConnection};
+use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use store::Store;
+use store::conformance::{Check, checks, run_check};
 
 /// `url` with `options=-c search_path=<schema>` added to its query string.
 fn with_search_path(url: &str, schema: &str) -> String {
@@ -18,81 +20,82 @@ fn with_search_path(url: &str, schema: &str) -> String {
     format!("{url}{separator}options=-c%20search_path%3D{schema}")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance() {
-    let Ok(url) = std::env::var("FERRODESK_TEST_PG_URL") else {
-        assert!(
-            std::env::var("FERRODESK_TEST_BACKEND").as_deref() != Ok("postgres"),
-            "FERRODESK_TEST_BACKEND=postgres but FERRODESK_TEST_PG_URL is not set (run under scripts/with-postgres)"
-        );
-        println!("conformance on PostgreSQL skipped: FERRODESK_TEST_PG_URL is not set");
-        return;
-    };
-    let admin = PgPool::connect(&url).await.expect("connect to FERRODESK_TEST_PG_URL");
-    let run = format!(
+/// Runs `check` in a schema of its own, dropped afterwards whatever the outcome.
+async fn in_schema(check: Check, url: &str, schema: &str) -> Result<(), Failed> {
+    let mut admin = PgConnection::connect(url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await?;
+    let outcome = open_and_run(check, &mut admin, &with_search_path(url, schema), schema).await;
+    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
+        .execute(&mut admin)
+        .await;
+    admin.close().await?;
+    outcome?;
+    dropped
+        .map(drop)
+        .map_err(|e| format!("cannot drop schema {schema}: {e}").into())
+}
+
+async fn open_and_run(check: Check, admin: &mut PgConnection, url: &str, schema: &str) -> Result<(), Failed> {
+    let store = PostgresStore::open(url, PoolSize { max_connections: 5 })
+        .await
+        .map_err(|e| format!("open PostgreSQL with the check's search_path: {e}"))?;
+    // The migrations must have landed in the check's schema, and nowhere else.
+    let (tables, migrations, in_public): (i64, i64, bool) = sqlx::query_as(
+        "SELECT \
+           (SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 \
+              AND table_name IN ('staff', 'tickets', 'replies', 'events', 'ticket_search')), \
+           (SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 \
+              AND table_name = '_sqlx_migrations'), \
+           to_regclass('public.tickets') IS NOT NULL",
+    )
+    .bind(schema)
+    .fetch_one(&mut *admin)
+    .await?;
+    if (tables, migrations, in_public) != (5, 1, false) {
+        store.close().await;
+        return Err(format!("migrations did not land in {schema}").into());
+    }
+    run_check(check, Arc::new(store) as Arc<dyn Store>)
+        .await
+        .map_err(Failed::from)
+}
+
+fn run(check: Check, url: &str, schema: &str) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(in_schema(check, url, schema))
+}
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let url = std::env::var("FERRODESK_TEST_PG_URL").ok();
+    let required = std::env::var("FERRODESK_TEST_BACKEND").as_deref() == Ok("postgres");
+    let run_id = format!(
         "{}_{}",
         std::process::id(),
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() % 1_000_000_000)
     );
-    let schemas = Arc::new(Mutex::new(Vec::<String>::new()));
-    let next = Arc::new(AtomicUsize::new(0));
-
-    // The suite runs in a task of its own so that the schemas are dropped even when a check fails.
-    let suite = {
-        let (admin, schemas) = (admin.clone(), Arc::clone(&schemas));
-        tokio::spawn(async move {
-            store::conformance::run_all(move || {
-                let schema = format!("t_{run}_{}", next.fetch_add(1, Ordering::Relaxed));
-                schemas.lock().expect("schema list").push(schema.clone());
-                let (admin, url) = (admin.clone(), with_search_path(&url, &schema));
-                async move {
-                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                        .execute(&admin)
-                        .await
-                        .expect("create a schema for the check");
-                    let store = PostgresStore::open(&url, PoolSize { max_connections: 5 })
-                        .await
-                        .expect("open PostgreSQL with the check's search_path");
-                    // The migrations must have landed in the check's schema, and nowhere else.
-                    let (tables, migrations, in_public): (i64, i64, bool) = sqlx::query_as(
-                        "SELECT \
-                           (SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 \
-                              AND table_name IN ('staff', 'tickets', 'replies', 'events', 'ticket_search')), \
-                           (SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 \
-                              AND table_name = '_sqlx_migrations'), \
-                           to_regclass('public.tickets') IS NOT NULL",
-                    )
-                    .bind(&schema)
-                    .fetch_one(&admin)
-                    .await
-                    .expect("inspect the check's schema");
-                    assert_eq!(
-                        (tables, migrations, in_public),
-                        (5, 1, false),
-                        "migrations did not land in {schema}"
-                    );
-                    Arc::new(store) as Arc<dyn Store>
-                }
-            })
-            .await;
+    let trials = checks()
+        .into_iter()
+        .map(|check| {
+            let url = url.clone();
+            // Without a server and without being asked for PostgreSQL, the checks are skipped, visibly.
+            let skip = url.is_none() && !required;
+            let schema = format!("t_{run_id}_{}", check.name);
+            let trial = Trial::test(check.name, move || match url {
+                Some(url) => run(check, &url, &schema),
+                None => Err("FERRODESK_TEST_BACKEND=postgres but FERRODESK_TEST_PG_URL is not set \
+                             (run under scripts/with-postgres)"
+                    .into()),
+            });
+            trial.with_ignored_flag(skip)
         })
-    };
-    let outcome = suite.await;
-
-    let names = schemas.lock().map(|s| s.clone()).unwrap_or_default();
-    for schema in names {
-        let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await {
-            eprintln!("cannot drop schema {schema}: {e}");
-        }
-    }
-    admin.close().await;
-    if let Err(e) = outcome {
-        match e.try_into_panic() {
-            Ok(payload) => std::panic::resume_unwind(payload),
-            Err(e) => panic!("the conformance suite did not finish: {e}"),
-        }
-    }
+        .collect();
+    libtest_mimic::run(&args, trials).exit_code()
 }

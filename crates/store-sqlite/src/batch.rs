@@ -7,7 +7,7 @@
 //! commit (one WAL append of the pages they touched) instead of paying one each, and nobody is told
 //! "committed" before the data is.
 //!
-//! Statements run on the calling task's thread (see [`crate::db`]). A unit must undo only its own part
+//! Statements run on the calling task's thread (see [`crate::conn`]). A unit must undo only its own part
 //! of the shared transaction if it fails, and savepoints are costly (FTS5 writes out its pending index data
 //! at every one), so new rows are numbered here and their inserts queued until the unit's next other
 //! statement or its end ([`WriteQueue`]):
@@ -17,12 +17,14 @@
 //! - A unit that does anything else opens `SAVEPOINT unit` with its first statement and releases it when
 //!   it finishes. Dropped without committing (an error, a cancelled request), it leaves a mark, and whoever
 //!   takes the connection next rolls it back before anything else, so other units never see it.
-use crate::DbConn;
 use crate::checkpoint::Checkpoints;
-use crate::db;
-use crate::sql::{Conn, Finish, Queued, RowId, WriteQueue, map_err};
+use crate::conn::{self, map_err};
+use crate::dialect;
+use crate::queue::{Queued, RowId, WriteQueue};
+use rusqlite::Connection as DbConn;
 use std::sync::Arc;
-use store::{Result, StoreError};
+use store::{Result, SearchRequest, SearchRow, StoreError};
+use store_sql::{Connection, Dialect, NewRow, QueryBuilder, RowMap, Sql, Transaction, Value};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
 /// The write connection and the state of the batch on it.
@@ -50,30 +52,31 @@ pub struct Writers {
 /// How often the committer lets ready tasks run first when the last commit was shared.
 const LINGER_YIELDS: usize = 6;
 
-async fn exec(conn: &mut DbConn, statements: &'static str) -> Result<()> {
+/// How long the final checkpoint at shutdown retries while the WAL is busy.
+const FINAL_CHECKPOINT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// The pause between two tries of the final checkpoint.
+const FINAL_CHECKPOINT_RETRY: std::time::Duration = std::time::Duration::from_millis(10);
+
+fn exec(conn: &mut DbConn, statements: &'static str) -> Result<()> {
     conn.execute_batch(statements).map_err(map_err)
 }
 
 /// Runs one queued statement; the row it added, if any.
-async fn run_queued(c: &mut DbConn, queued: Queued) -> Result<Option<RowId>> {
-    let (text, args, row) = queued.args()?;
-    db::query_with(db::AssertSqlSafe(text), args)
-        .execute(c)
-        .await
-        .map_err(map_err)?;
-    Ok(row)
+fn run_queued(c: &mut DbConn, queued: Queued) -> Result<Option<RowId>> {
+    conn::execute(c, &queued.sql, &queued.values)?;
+    Ok(queued.row)
 }
 
 /// Runs `first`, the queued statements and `then`.
-async fn run_queue(c: &mut DbConn, queue: &mut WriteQueue, first: &'static str, then: &'static str) -> Result<()> {
+fn run_queue(c: &mut DbConn, queue: &mut WriteQueue, first: &'static str, then: &'static str) -> Result<()> {
     if !first.is_empty() {
-        exec(c, first).await?;
+        exec(c, first)?;
     }
     for queued in queue.drain() {
-        run_queued(c, queued).await?;
+        run_queued(c, queued)?;
     }
     if !then.is_empty() {
-        exec(c, then).await?;
+        exec(c, then)?;
     }
     Ok(())
 }
@@ -81,11 +84,11 @@ async fn run_queue(c: &mut DbConn, queue: &mut WriteQueue, first: &'static str, 
 /// Runs the queued inserts with nothing to undo them but their ids: if one fails, those before it are
 /// deleted again (in reverse order, so their triggers undo what they did), and the error is returned. Only
 /// an error while undoing is `Err` of the outer result: then the transaction's state is unknown.
-async fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Result<Result<()>> {
+fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Result<Result<()>> {
     let mut done = Vec::new();
     let mut failure = None;
     for queued in queue.drain() {
-        match run_queued(c, queued).await {
+        match run_queued(c, queued) {
             Ok(row) => done.extend(row),
             Err(e) => {
                 failure = Some(e);
@@ -96,11 +99,7 @@ async fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Result<Re
     queue.clear();
     let Some(failure) = failure else { return Ok(Ok(())) };
     for (table, id) in done.into_iter().rev() {
-        db::query(db::AssertSqlSafe(format!("DELETE FROM {table} WHERE id = $1")))
-            .bind(id)
-            .execute(c)
-            .await
-            .map_err(map_err)?;
+        conn::execute(c, &format!("DELETE FROM {table} WHERE id = $1"), &[Value::from(id)])?;
     }
     Ok(Err(failure))
 }
@@ -114,7 +113,7 @@ impl Lane {
             return;
         }
         self.abandoned = false;
-        if let Err(e) = exec(&mut self.conn, "ROLLBACK TO unit; RELEASE unit").await {
+        if let Err(e) = exec(&mut self.conn, "ROLLBACK TO unit; RELEASE unit") {
             self.abandon_batch(&format!("the write transaction was lost: {e}"))
                 .await
         }
@@ -122,7 +121,7 @@ impl Lane {
 
     /// Rolls the whole transaction back and tells every finished unit that it was not committed.
     async fn abandon_batch(&mut self, message: &str) {
-        let _ = exec(&mut self.conn, "ROLLBACK").await;
+        let _ = exec(&mut self.conn, "ROLLBACK");
         self.queue.reset();
         self.open = false;
         for waiter in self.waiting.drain(..) {
@@ -132,15 +131,13 @@ impl Lane {
 
     /// Opens the transaction and learns where new rows' ids start.
     async fn open_batch(&mut self) -> Result<()> {
-        use db::Row as _;
-        exec(&mut self.conn, "BEGIN IMMEDIATE").await?;
-        let highest = db::query(
+        exec(&mut self.conn, "BEGIN IMMEDIATE")?;
+        let highest = self.conn.query_row(
             "SELECT coalesce((SELECT max(id) FROM tickets), 0), coalesce((SELECT max(id) FROM replies), 0), \
              coalesce((SELECT max(id) FROM events), 0)",
-        )
-        .fetch_one(&mut self.conn)
-        .await
-        .and_then(|row| Ok([row.try_get(0usize)?, row.try_get(1usize)?, row.try_get(2usize)?]));
+            [],
+            |row| Ok([row.get(0)?, row.get(1)?, row.get(2)?]),
+        );
         match highest {
             Ok(highest) => {
                 self.open = true;
@@ -148,7 +145,7 @@ impl Lane {
                 Ok(())
             }
             Err(e) => {
-                let _ = exec(&mut self.conn, "ROLLBACK").await;
+                let _ = exec(&mut self.conn, "ROLLBACK");
                 Err(map_err(e))
             }
         }
@@ -159,7 +156,7 @@ impl Lane {
         if !self.open {
             return;
         }
-        match exec(&mut self.conn, "COMMIT").await {
+        match exec(&mut self.conn, "COMMIT") {
             Ok(()) => {
                 self.open = false;
                 self.queue.reset();
@@ -175,24 +172,24 @@ impl Lane {
     /// Runs the holder's part: what it queued and, if it has a savepoint, the release.
     async fn finish_unit(&mut self) -> Result<()> {
         if self.in_savepoint {
-            if let Err(e) = run_queue(&mut self.conn, &mut self.queue, "", "RELEASE unit").await {
+            if let Err(e) = run_queue(&mut self.conn, &mut self.queue, "", "RELEASE unit") {
                 // A queued insert broke a constraint: only this unit is undone. If even that fails, the
                 // transaction itself is gone, and the whole batch with it.
-                if let Err(lost) = exec(&mut self.conn, "ROLLBACK TO unit; RELEASE unit").await {
+                if let Err(lost) = exec(&mut self.conn, "ROLLBACK TO unit; RELEASE unit") {
                     let message = format!("the write transaction was lost: {lost}");
                     self.abandon_batch(&message).await;
-                    return Err(StoreError::Unavailable(message));
+                    return Err(StoreError::unavailable_from(message, lost));
                 }
                 return Err(e);
             }
             return Ok(());
         }
-        match run_queue_undoable(&mut self.conn, &mut self.queue).await {
+        match run_queue_undoable(&mut self.conn, &mut self.queue) {
             Ok(outcome) => outcome,
             Err(lost) => {
                 let message = format!("the write transaction was lost: {lost}");
                 self.abandon_batch(&message).await;
-                Err(StoreError::Unavailable(message))
+                Err(StoreError::unavailable_from(message, lost))
             }
         }
     }
@@ -262,10 +259,36 @@ impl Writers {
     /// Copies the whole WAL into the database file and empties it, so that the file alone is the database
     /// (a stopped server's data can be copied as one file). For shutdown, after [`Writers::flush`] and once
     /// no reader is left; a failure only leaves the WAL for the next start to replay.
+    ///
+    /// The checkpoint thread is stopped first: SQLite lets one connection checkpoint at a time and answers
+    /// another with "busy" at once. A reader that is still finishing can hold the checkpoint back too, so a
+    /// busy answer is retried for up to [`FINAL_CHECKPOINT_WAIT`].
     pub async fn checkpoint_fully(&self) {
         let lane = self.lane.lock().await;
-        if let Err(e) = lane.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
-            tracing::warn!(error = %e, "final WAL checkpoint failed; the next start replays the WAL");
+        let checkpoints = lane.checkpoints.clone();
+        if tokio::task::spawn_blocking(move || checkpoints.stop()).await.is_err() {
+            tracing::warn!("stopping the WAL checkpoint thread failed");
+        }
+        let deadline = tokio::time::Instant::now() + FINAL_CHECKPOINT_WAIT;
+        loop {
+            // One row: (1 if the checkpoint could not finish, WAL frames, frames copied).
+            let outcome = lane
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+            let busy = match outcome {
+                Ok(0) => return,
+                Ok(_) => "the WAL is in use".to_owned(),
+                Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => e.to_string(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "final WAL checkpoint failed; the next start replays the WAL");
+                    return;
+                }
+            };
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(error = %busy, "final WAL checkpoint stayed busy; the next start replays the WAL");
+                return;
+            }
+            tokio::time::sleep(FINAL_CHECKPOINT_RETRY).await;
         }
     }
 }
@@ -280,35 +303,98 @@ impl Unit {
     fn lane(&mut self) -> Result<&mut Lane> {
         self.lane
             .as_deref_mut()
-            .ok_or_else(|| StoreError::Internal("a unit used after it finished".into()))
+            .ok_or_else(|| StoreError::internal("a unit used after it finished"))
     }
-}
 
-#[async_trait::async_trait]
-impl Conn for Unit {
-    async fn db(&mut self) -> Result<&mut DbConn> {
+    /// The connection, after every statement this unit queued has run: whatever asks for it sees this
+    /// unit's own writes.
+    fn db(&mut self) -> Result<&mut DbConn> {
         let lane = self.lane()?;
         if !lane.in_savepoint {
             // From here on this unit's statements are undone by its savepoint: they include what it queued.
             // (Should the SAVEPOINT itself fail, rolling back to it fails too, and the batch is abandoned.)
             lane.in_savepoint = true;
-            run_queue(&mut lane.conn, &mut lane.queue, "SAVEPOINT unit", "").await?;
+            run_queue(&mut lane.conn, &mut lane.queue, "SAVEPOINT unit", "")?;
         } else if !lane.queue.is_empty() {
-            run_queue(&mut lane.conn, &mut lane.queue, "", "").await?;
+            run_queue(&mut lane.conn, &mut lane.queue, "", "")?;
         }
         Ok(&mut lane.conn)
     }
 
-    fn queue(&mut self) -> Option<&mut WriteQueue> {
-        self.lane.as_deref_mut().map(|lane| &mut lane.queue)
+    /// Runs `sql` with `values`: queued under `tag` after the statements before it while the queue numbers
+    /// rows, otherwise at once.
+    fn queue_or_run(&mut self, tag: Option<RowId>, sql: String, values: Vec<Value>) -> Result<()> {
+        let lane = self.lane()?;
+        if lane.queue.is_numbering() {
+            lane.queue.push(sql, values, None, tag);
+            if lane.queue.is_full() {
+                self.db()?;
+            }
+            return Ok(());
+        }
+        conn::execute(self.db()?, &sql, &values).map(drop)
     }
 }
 
-#[async_trait::async_trait]
-impl Finish for Unit {
-    async fn finish(mut self) -> Result<()> {
+impl Connection for Unit {
+    async fn execute(&mut self, sql: Sql, params: &[Value]) -> Result<u64> {
+        conn::execute(self.db()?, sql.as_str(), params)
+    }
+
+    async fn fetch_optional<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Option<T>> {
+        conn::fetch_optional(self.db()?, sql.as_str(), params, map)
+    }
+
+    async fn fetch_all<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Vec<T>> {
+        conn::fetch_all(self.db()?, sql.as_str(), params, map)
+    }
+}
+
+impl Dialect for Unit {
+    const FOR_UPDATE: &'static str = dialect::FOR_UPDATE;
+
+    fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
+        dialect::push_ticket_terms(query, terms, internal);
+    }
+
+    async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {
+        dialect::search(self.db()?, request)
+    }
+}
+
+impl Transaction for Unit {
+    async fn insert(&mut self, row: NewRow) -> Result<i64> {
+        let row = match self.lane()?.queue.insert(row) {
+            Ok(id) => {
+                if self.lane()?.queue.is_full() {
+                    self.db()?;
+                }
+                return Ok(id);
+            }
+            Err(row) => row,
+        };
+        let sql = format!("{} RETURNING id", row.insert_sql(false));
+        conn::fetch_optional(self.db()?, &sql, &row.values, |r| store_sql::RowExt::get(r, "id"))?
+            .ok_or_else(|| StoreError::internal("an insert returned no id"))
+    }
+
+    async fn index_new_ticket(&mut self, id: i64, title: &str) -> Result<()> {
+        let (tag, sql, values) = dialect::index_new_ticket(id, title);
+        self.queue_or_run(Some(tag), sql.to_owned(), values)
+    }
+
+    async fn index_new_reply(&mut self, ticket_id: i64, message: &str, internal: bool) -> Result<()> {
+        let lane = self.lane()?;
+        if dialect::append_to_queued_ticket(&mut lane.queue, ticket_id, message, internal) {
+            return Ok(());
+        }
+        let (sql, values) = dialect::index_new_reply(ticket_id, message, internal);
+        self.queue_or_run(None, sql, values)
+    }
+
+    async fn commit(mut self) -> Result<()> {
         let Some(mut lane) = self.lane.take() else {
-            return Err(StoreError::Internal("unit finished twice".into()));
+            return Err(StoreError::internal("unit finished twice"));
         };
         let finished = lane.finish_unit().await;
         lane.in_savepoint = false;
@@ -323,8 +409,8 @@ impl Finish for Unit {
         self.writers.commit_wanted.notify_one();
         match committed.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => Err(StoreError::Unavailable(message)),
-            Err(_) => Err(StoreError::Unavailable("the writer stopped before committing".into())),
+            Ok(Err(message)) => Err(StoreError::unavailable(message)),
+            Err(_) => Err(StoreError::unavailable("the writer stopped before committing")),
         }
     }
 }

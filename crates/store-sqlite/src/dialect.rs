@@ -1,8 +1,9 @@
 //! What SQLite does differently: no row locks (the single writer serialises), FTS5 for search.
-use crate::db::{self, QueryBuilder};
-use crate::sql::{Conn, Value, amend_queued, map_err, queue_or_run, search_row};
-use crate::{Db, DbConn};
+use crate::conn;
+use crate::queue::{RowId, WriteQueue};
+use rusqlite::Connection;
 use store::{Result, SearchKind, SearchRequest, SearchRow};
+use store_sql::{QueryBuilder, Value, search_hit, search_rows};
 
 /// SQLite has no row locks; `BEGIN IMMEDIATE` on the one writer already excludes other writers.
 pub const FOR_UPDATE: &str = "";
@@ -28,10 +29,10 @@ pub fn fts_query(terms: &[String], columns: Option<&str>) -> String {
         .join(" ")
 }
 
-pub fn push_ticket_terms(q: &mut QueryBuilder<Db>, terms: &[String], internal: bool) {
+pub fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal: bool) {
     let columns = if internal { None } else { Some("title body") };
     q.push(" AND t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ")
-        .push_bind(fts_query(terms, columns))
+        .bind(fts_query(terms, columns))
         .push(")");
 }
 
@@ -66,35 +67,44 @@ fn ranked_sql(fts: &str, weights: &str, table: &str, title: &str, text: &str, fi
 
 const TICKET_FTS: &str = "ticket_fts";
 
-/// Queues the full-text row of a new ticket (title; messages are appended as they are inserted).
-pub async fn index_new_ticket<C: Conn>(conn: &mut C, id: i64, title: &str) -> Result<()> {
+/// The full-text row of a new ticket (title; messages are appended as they are inserted), to be queued
+/// under the returned tag.
+pub fn index_new_ticket(id: i64, title: &str) -> (RowId, &'static str, Vec<Value>) {
     let values = vec![Value::from(id), Value::from(title), Value::from(""), Value::from("")];
-    let text = "INSERT INTO ticket_fts (rowid, title, body, notes) VALUES ($1, $2, $3, $4)".to_owned();
-    queue_or_run(conn, Some((TICKET_FTS, id)), text, values).await
+    let sql = "INSERT INTO ticket_fts (rowid, title, body, notes) VALUES ($1, $2, $3, $4)";
+    ((TICKET_FTS, id), sql, values)
 }
 
-/// Adds a new message to its ticket's full-text row: public messages to `body`, internal notes to `notes`,
-/// each after a line break, as the edit triggers rebuild them.
-pub async fn index_new_reply<C: Conn>(conn: &mut C, ticket_id: i64, message: &str, internal: bool) -> Result<()> {
-    let (column, offset) = if internal { ("notes", 3) } else { ("body", 2) };
-    let appended = amend_queued(conn, (TICKET_FTS, ticket_id), offset, |value| {
+/// Public messages go to `body`, internal notes to `notes`: the column and its value's offset in the
+/// statement of [`index_new_ticket`].
+fn message_column(internal: bool) -> (&'static str, usize) {
+    if internal { ("notes", 3) } else { ("body", 2) }
+}
+
+/// Adds a new message to its ticket's full-text row if that row is still queued; false if it is not.
+pub fn append_to_queued_ticket(queue: &mut WriteQueue, ticket_id: i64, message: &str, internal: bool) -> bool {
+    let (_, offset) = message_column(internal);
+    queue.amend((TICKET_FTS, ticket_id), offset, |value| {
         if let Value::Text(Some(text)) = value {
             text.push('\n');
             text.push_str(message);
         }
-    });
-    if appended {
-        return Ok(());
-    }
-    let text = format!("UPDATE ticket_fts SET {column} = {column} || char(10) || $1 WHERE rowid = $2");
-    queue_or_run(conn, None, text, vec![Value::from(message), Value::from(ticket_id)]).await
+    })
+}
+
+/// Adds a new message to its ticket's full-text row when that row is already written, after a line break,
+/// as the edit triggers rebuild them.
+pub fn index_new_reply(ticket_id: i64, message: &str, internal: bool) -> (String, Vec<Value>) {
+    let (column, _) = message_column(internal);
+    let sql = format!("UPDATE ticket_fts SET {column} = {column} || char(10) || $1 WHERE rowid = $2");
+    (sql, vec![Value::from(message), Value::from(ticket_id)])
 }
 
 /// End users found by search: not deleted, and neither is their customer.
 const LIVE_END_USER: &str = "AND e.deleted_at IS NULL \
      AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id AND c.deleted_at IS NULL)";
 
-pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
+pub fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
     let person = |fts: &str| format!("{fts}.name || ' ' || {fts}.email || ' ' || {fts}.phone");
     for kind in &r.kinds {
@@ -140,16 +150,13 @@ pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>>
                 fts_query(&r.terms, None),
             ),
         };
-        let rows = db::query(db::AssertSqlSafe(sql))
-            .bind(query)
-            .bind(i64::from(r.limit))
-            .bind(r.customer_scope)
-            .fetch_all(&mut *c)
-            .await
-            .map_err(map_err)?;
-        for row in &rows {
-            out.push(search_row(*kind, row)?);
-        }
+        let params = [
+            Value::from(query),
+            Value::from(i64::from(r.limit)),
+            Value::from(r.customer_scope),
+        ];
+        let hits = conn::fetch_all(c, &sql, &params, search_hit)?;
+        out.extend(search_rows(*kind, hits));
     }
     Ok(out)
 }

@@ -10,16 +10,16 @@ use store::dump::{Cell, Column, Kind, Loader, Snapshot, TABLES, Table, insert_sq
 use store::{Result, StoreError};
 
 fn failed(what: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |e| StoreError::Internal(format!("{what}: {e}"))
+    move |e| StoreError::internal_from(what.to_owned(), e)
 }
 
 /// A read transaction over the database at `url`, which must exist (a running server may keep writing:
 /// the snapshot does not see its later commits).
 pub fn snapshot(url: &str) -> Result<Box<dyn Snapshot>> {
     let path = file_path(url)
-        .ok_or_else(|| StoreError::Unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?;
+        .ok_or_else(|| StoreError::unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?;
     if !path.exists() {
-        return Err(StoreError::Unavailable(format!(
+        return Err(StoreError::unavailable(format!(
             "there is no database at {}",
             path.display()
         )));
@@ -69,7 +69,7 @@ impl Snapshot for SqliteSnapshot {
 /// A stored value as the copy carries it (booleans are integers in SQLite).
 fn cell(value: ValueRef<'_>, column: &Column, table: &Table) -> Result<Cell> {
     let wrong = || {
-        StoreError::Internal(format!(
+        StoreError::internal(format!(
             "{}.{} holds {:?}, which is not a {:?}",
             table.name,
             column.name,
@@ -92,18 +92,16 @@ fn cell(value: ValueRef<'_>, column: &Column, table: &Table) -> Result<Cell> {
 /// that holds any of ferrodesk's rows. No server may use the file meanwhile.
 pub async fn loader(url: &str) -> Result<Box<dyn Loader>> {
     let path = file_path(url)
-        .ok_or_else(|| StoreError::Unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?;
+        .ok_or_else(|| StoreError::unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?;
     // Private directory and file: the copy holds password and token hashes.
     crate::files::prepare(path)?;
     let mut conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)
         .map_err(failed("cannot open the database"))?;
     // Leaving WAL mode needs the only connection to the file: a running server makes this fail.
     conn.execute_batch("PRAGMA journal_mode = TRUNCATE").map_err(|e| {
-        StoreError::Unavailable(format!(
-            "cannot take the database for a restore (is a server running on it?): {e}"
-        ))
+        StoreError::unavailable_from("cannot take the database for a restore (is a server running on it?)", e)
     })?;
-    crate::migrate::run(&mut conn).map_err(|e| StoreError::Unavailable(format!("cannot migrate the database: {e}")))?;
+    crate::migrate::run(&mut conn).map_err(|e| StoreError::unavailable_from("cannot migrate the database", e))?;
     conn.execute_batch("PRAGMA cache_size = -262144; BEGIN IMMEDIATE")
         .map_err(failed("cannot begin the restore"))?;
     for table in TABLES {
@@ -112,7 +110,9 @@ pub async fn loader(url: &str) -> Result<Box<dyn Loader>> {
             .query_row(&sql, [], |r| r.get(0))
             .map_err(failed(&format!("cannot read {}", table.name)))?;
         if any {
-            return Err(StoreError::Conflict(format!(
+            // Not a condition of the moment, but nothing a retry fixes either: the operator must pick an
+            // empty database.
+            return Err(StoreError::unavailable(format!(
                 "the database is not empty ({} has rows): restore only into an empty database",
                 table.name
             )));
@@ -129,7 +129,7 @@ impl SqliteLoader {
     fn conn(&mut self) -> Result<&mut Connection> {
         self.conn
             .as_mut()
-            .ok_or_else(|| StoreError::Internal("the restore has finished".into()))
+            .ok_or_else(|| StoreError::internal("the restore has finished"))
     }
 }
 
@@ -158,7 +158,7 @@ impl Loader for SqliteLoader {
                     bind(&mut stmt, index, cell).map_err(failed(&what))?;
                 }
             }
-            stmt.raw_execute().map_err(crate::db::map_err)?;
+            stmt.raw_execute().map_err(crate::conn::map_err)?;
         }
         Ok(())
     }
@@ -167,12 +167,12 @@ impl Loader for SqliteLoader {
         let conn = self
             .conn
             .take()
-            .ok_or_else(|| StoreError::Internal("the restore has finished".into()))?;
+            .ok_or_else(|| StoreError::internal("the restore has finished"))?;
         // New tickets and replies are indexed by the statements that insert them, not by triggers
         // (migration 0003), so a load indexes them here, once per ticket.
         conn.execute_batch(REBUILD_TICKET_SEARCH)
             .map_err(failed("cannot rebuild the ticket search index"))?;
-        conn.execute_batch("COMMIT").map_err(crate::db::map_err)?;
+        conn.execute_batch("COMMIT").map_err(crate::conn::map_err)?;
         conn.execute_batch("PRAGMA journal_mode = WAL")
             .map_err(failed("cannot return the database to WAL mode"))?;
         Ok(())

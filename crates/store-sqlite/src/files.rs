@@ -18,7 +18,7 @@ pub fn prepare(path: &Path) -> Result<()> {
         && !dir.exists()
     {
         private_dir(dir)
-            .map_err(|e| StoreError::Unavailable(format!("cannot create directory {}: {e}", dir.display())))?;
+            .map_err(|e| StoreError::unavailable_from(format!("cannot create directory {}", dir.display()), e))?;
     }
     match create_private_file(path) {
         Ok(()) => Ok(()),
@@ -26,10 +26,10 @@ pub fn prepare(path: &Path) -> Result<()> {
             warn_if_exposed(path);
             Ok(())
         }
-        Err(e) => Err(StoreError::Unavailable(format!(
-            "cannot create {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(StoreError::unavailable_from(
+            format!("cannot create {}", path.display()),
+            e,
+        )),
     }
 }
 

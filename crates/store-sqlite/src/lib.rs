@@ -6,7 +6,7 @@
 //! it instead of failing with `SQLITE_BUSY` half-way through a transaction. Concurrent writes share commits
 //! (see [`batch`]); WAL checkpoints run on a thread of their own ([`checkpoint`]).
 //!
-//! Statements run on the calling task's thread through rusqlite ([`db`]): a point read or an insert on warm
+//! Statements run on the calling task's thread through rusqlite ([`conn`]): a point read or an insert on warm
 //! pages takes microseconds, less than handing it to another thread would. A slow query (a search of a
 //! common word over millions of tickets) occupies its runtime worker for its milliseconds, like any CPU work.
 
@@ -15,35 +15,18 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use store::{Reader, Result, Store, StoreError, Writer};
+use store::{Reader, Result, SearchRequest, SearchRow, Store, StoreError, Writer};
+use store_sql::{Dialect, QueryBuilder, RowMap, Sql, SqlConn, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
-type Db = db::Sqlite;
-type DbConn = Connection;
-type DbRow = db::DbRow;
-
-mod db;
-mod sql {
-    include!("../../store/sql/shared.rs");
-    include!("../../store/sql/queue.rs");
-
-    #[async_trait::async_trait]
-    impl Conn for crate::ReadConn {
-        async fn db(&mut self) -> Result<&mut DbConn> {
-            self.conn
-                .as_mut()
-                .ok_or_else(|| StoreError::Internal("a read connection used after it was returned".into()))
-        }
-    }
-}
-use sql::SqlConn;
 
 mod batch;
 mod checkpoint;
+mod conn;
 mod dialect;
 pub mod dump;
 pub mod files;
 mod migrate;
+mod queue;
 
 /// How many read connections may be open; reads run beside the one writer.
 const READERS: usize = 8;
@@ -76,16 +59,16 @@ impl SqliteStore {
     /// (`sqlite://path/to.db` or `sqlite:path`; an in-memory database cannot be shared by the connections).
     pub async fn open(url: &str) -> Result<Self> {
         if url.contains(":memory:") || url.contains("mode=memory") {
-            return Err(StoreError::Unavailable(
-                "an in-memory SQLite database cannot be shared by the reader and writer connections; use a file".into(),
+            return Err(StoreError::unavailable(
+                "an in-memory SQLite database cannot be shared by the reader and writer connections; use a file",
             ));
         }
         let path = file_path(url)
-            .ok_or_else(|| StoreError::Unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?
+            .ok_or_else(|| StoreError::unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?
             .to_path_buf();
         files::prepare(&path)?;
         let cannot_open =
-            |e: rusqlite::Error| StoreError::Unavailable(format!("cannot open SQLite database {url:?}: {e}"));
+            |e: rusqlite::Error| StoreError::unavailable_from(format!("cannot open SQLite database {url:?}"), e);
         let mut write =
             connect(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE).map_err(cannot_open)?;
         // WAL: readers never wait for the writer. NORMAL: a commit survives a crash of the process.
@@ -93,7 +76,7 @@ impl SqliteStore {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
             .map_err(cannot_open)?;
         migrate::run(&mut write)
-            .map_err(|e| StoreError::Unavailable(format!("cannot migrate SQLite database {url:?}: {e}")))?;
+            .map_err(|e| StoreError::unavailable_from(format!("cannot migrate SQLite database {url:?}"), e))?;
         // Checkpoints run beside the writer, not inside its commits (see `checkpoint`).
         write
             .execute_batch("PRAGMA wal_autocheckpoint = 0")
@@ -102,7 +85,7 @@ impl SqliteStore {
             .map_err(cannot_open)
             .and_then(|conn| {
                 checkpoint::Checkpoints::start(conn)
-                    .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}")))
+                    .map_err(|e| StoreError::unavailable_from("cannot start the checkpoint thread", e))
             })?;
         let readers = Arc::new(Readers {
             path,
@@ -130,12 +113,12 @@ impl Readers {
         // Bounded, as a pool's acquire is: a reader held too long somewhere is a 503, not a hang.
         let permit = tokio::time::timeout(READER_WAIT, self.permits.clone().acquire_owned())
             .await
-            .map_err(|_| StoreError::Unavailable("no read connection became free in time".into()))?
-            .map_err(|_| StoreError::Unavailable("the store is closed".into()))?;
+            .map_err(|_| StoreError::unavailable("no read connection became free in time"))?
+            .map_err(|_| StoreError::unavailable("the store is closed"))?;
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match idle {
             Some(conn) => conn,
-            None => connect(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(db::map_err)?,
+            None => connect(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(conn::map_err)?,
         };
         Ok(ReadConn {
             conn: Some(conn),
@@ -150,6 +133,40 @@ pub struct ReadConn {
     conn: Option<Connection>,
     readers: Arc<Readers>,
     _permit: OwnedSemaphorePermit,
+}
+
+impl ReadConn {
+    fn db(&self) -> Result<&Connection> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| StoreError::internal("a read connection used after it was returned"))
+    }
+}
+
+impl store_sql::Connection for ReadConn {
+    async fn execute(&mut self, sql: Sql, params: &[Value]) -> Result<u64> {
+        conn::execute(self.db()?, sql.as_str(), params)
+    }
+
+    async fn fetch_optional<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Option<T>> {
+        conn::fetch_optional(self.db()?, sql.as_str(), params, map)
+    }
+
+    async fn fetch_all<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Vec<T>> {
+        conn::fetch_all(self.db()?, sql.as_str(), params, map)
+    }
+}
+
+impl Dialect for ReadConn {
+    const FOR_UPDATE: &'static str = dialect::FOR_UPDATE;
+
+    fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
+        dialect::push_ticket_terms(query, terms, internal);
+    }
+
+    async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {
+        dialect::search(self.db()?, request)
+    }
 }
 
 impl Drop for ReadConn {
@@ -180,16 +197,8 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        let mut conn = self.readers.acquire().await?;
-        let c = conn
-            .conn
-            .as_mut()
-            .ok_or_else(|| StoreError::Internal("no read connection".into()))?;
-        db::query("SELECT 1 FROM sqlite_schema LIMIT 1")
-            .execute(c)
-            .await
-            .map_err(db::map_err)
-            .map(drop)
+        let conn = self.readers.acquire().await?;
+        conn::execute(conn.db()?, "SELECT 1 FROM sqlite_schema LIMIT 1", &[]).map(drop)
     }
 
     fn backend(&self) -> &'static str {

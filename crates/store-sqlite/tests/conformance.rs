@@ -1,11 +1,14 @@
-//! The storage conformance suite on SQLite: every check on a fresh database file in a temporary directory.
+//! The storage conformance suite on SQLite, one test per check, each on a fresh database file in a
+//! temporary directory.
 
 use ferrodesk_store_sqlite::SqliteStore;
+use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use store::Store;
+use store::conformance::{Check, checks, run_check};
 
 /// A directory for this run's databases, removed (with their WAL and shared-memory files) when dropped,
 /// also when a check fails.
@@ -26,17 +29,33 @@ impl Drop for TempDir {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance() {
-    let dir = TempDir::new();
-    let next = AtomicUsize::new(0);
-    store::conformance::run_all(|| {
-        let path = dir.0.join(format!("check-{}.db", next.fetch_add(1, Ordering::Relaxed)));
-        async move {
-            let url = format!("sqlite://{}", path.display());
-            let store = SqliteStore::open(&url).await.expect("open a fresh SQLite database");
-            Arc::new(store) as Arc<dyn Store>
-        }
+fn run(check: Check, dir: &TempDir) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let url = format!("sqlite://{}", dir.0.join(format!("{}.db", check.name)).display());
+        let store = SqliteStore::open(&url)
+            .await
+            .map_err(|e| format!("open a fresh SQLite database: {e}"))?;
+        run_check(check, Arc::new(store) as Arc<dyn Store>)
+            .await
+            .map_err(Failed::from)
     })
-    .await;
+}
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let dir = Arc::new(TempDir::new());
+    let trials = checks()
+        .into_iter()
+        .map(|check| {
+            let dir = Arc::clone(&dir);
+            Trial::test(check.name, move || run(check, &dir))
+        })
+        .collect();
+    let outcome = libtest_mimic::run(&args, trials);
+    drop(dir);
+    outcome.exit_code()
 }

@@ -192,7 +192,7 @@ async fn a_queued_insert_that_fails_at_commit_undoes_only_its_unit() {
                     (entity, w.commit().await)
                 }
                 // Dropped without commit: its queued event is never written.
-                5 => (entity, Err(store::StoreError::Internal("dropped".into()))),
+                5 => (entity, Err(store::StoreError::internal("dropped"))),
                 _ => (entity, w.commit().await),
             }
         });

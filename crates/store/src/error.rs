@@ -1,18 +1,151 @@
+//! The storage error: what can go wrong below the use cases, with broken constraints named by type.
+use std::fmt;
 use thiserror::Error;
 
-/// What can go wrong below the use cases. Backends map their driver errors onto these.
+/// Any error a driver reports, kept as the source of an [`StoreError::Internal`] or
+/// [`StoreError::Unavailable`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What can go wrong below the use cases. Each backend maps its driver's errors onto these once (constraint
+/// names included), so use cases match on variants, never on message text.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    /// A uniqueness rule was broken; the string names the constraint (e.g. `staff.email`).
+    /// A uniqueness rule was broken.
     #[error("unique constraint violated: {0}")]
-    Conflict(String),
+    Unique(UniqueKey),
     /// A row refers to one that does not exist (or one still referred to was deleted).
     #[error("reference constraint violated: {0}")]
-    Reference(String),
+    Reference(ForeignKey),
     /// The database cannot be reached or is restarting; the request may be retried.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error("database unavailable: {message}")]
+    Unavailable {
+        message: String,
+        #[source]
+        source: Option<BoxError>,
+    },
     /// A row could not be decoded, or the database answered something unexpected.
-    #[error("storage error: {0}")]
-    Internal(String),
+    #[error("storage error: {message}")]
+    Internal {
+        message: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl StoreError {
+    /// [`StoreError::Unavailable`] without an underlying error.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// [`StoreError::Unavailable`] caused by `source`.
+    pub fn unavailable_from(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Unavailable {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// [`StoreError::Internal`] without an underlying error.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// [`StoreError::Internal`] caused by `source`.
+    pub fn internal_from(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Internal {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+}
+
+/// The unique keys of the schema: which one a write broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UniqueKey {
+    /// `staff.email`
+    StaffEmail,
+    /// `brands.slug`
+    BrandSlug,
+    /// `departments.slug`
+    DepartmentSlug,
+    /// `customers.external_id`
+    CustomerExternalId,
+    /// `end_users.email`, unique per customer among live end users (`end_users_customer_email`)
+    EndUserEmail,
+    /// `api_tokens.secret_hash`
+    TokenSecret,
+    /// A row's id (a primary key).
+    Id,
+    /// A key this build does not know by name (the backend's name for it).
+    Other(String),
+}
+
+impl fmt::Display for UniqueKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::StaffEmail => "staff.email",
+            Self::BrandSlug => "brands.slug",
+            Self::DepartmentSlug => "departments.slug",
+            Self::CustomerExternalId => "customers.external_id",
+            Self::EndUserEmail => "end_users.email",
+            Self::TokenSecret => "api_tokens.secret_hash",
+            Self::Id => "id",
+            Self::Other(name) => name,
+        })
+    }
+}
+
+/// The foreign keys of the schema: which reference a write broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForeignKey {
+    /// `departments.brand_id`
+    DepartmentBrand,
+    /// `end_users.customer_id`
+    EndUserCustomer,
+    /// `api_tokens.end_user_id`
+    TokenEndUser,
+    /// `api_tokens.created_by`
+    TokenCreator,
+    /// `tickets.did`
+    TicketDepartment,
+    /// `tickets.user_id`
+    TicketEndUser,
+    /// `tickets.customer_id`
+    TicketCustomer,
+    /// `tickets.assigned`
+    TicketAssignee,
+    /// `tickets.assigned_by`
+    TicketAssigner,
+    /// `replies.ticket_id`
+    ReplyTicket,
+    /// SQLite reports only that *a* foreign key failed, never which one.
+    Unnamed,
+    /// A key this build does not know by name (the backend's name for it).
+    Other(String),
+}
+
+impl fmt::Display for ForeignKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::DepartmentBrand => "departments.brand_id",
+            Self::EndUserCustomer => "end_users.customer_id",
+            Self::TokenEndUser => "api_tokens.end_user_id",
+            Self::TokenCreator => "api_tokens.created_by",
+            Self::TicketDepartment => "tickets.did",
+            Self::TicketEndUser => "tickets.user_id",
+            Self::TicketCustomer => "tickets.customer_id",
+            Self::TicketAssignee => "tickets.assigned",
+            Self::TicketAssigner => "tickets.assigned_by",
+            Self::ReplyTicket => "replies.ticket_id",
+            Self::Unnamed => "a foreign key",
+            Self::Other(name) => name,
+        })
+    }
 }

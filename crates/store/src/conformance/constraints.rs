@@ -37,6 +37,7 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
     assert_conflict(
         w.insert_staff(&new_staff("agent@example.com", "Twin", Role::Admin), "hash")
             .await,
+        UniqueKey::StaffEmail,
         "second staff with the same email",
     );
     drop(w);
@@ -45,11 +46,16 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
         email: world.staff.email.clone(),
         ..other_staff
     };
-    assert_conflict(w.update_staff(&renamed, None).await, "staff updated to another's email");
+    assert_conflict(
+        w.update_staff(&renamed, None).await,
+        UniqueKey::StaffEmail,
+        "staff updated to another's email",
+    );
     drop(w);
     let mut w = writer(&s).await;
     assert_conflict(
         w.insert_brand(&new_brand("Acme 2", "acme")).await,
+        UniqueKey::BrandSlug,
         "second brand with the same slug",
     );
     drop(w);
@@ -57,12 +63,14 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
     assert_conflict(
         w.insert_department(&new_department(world.brand.id, "Support 2", "support", true))
             .await,
+        UniqueKey::DepartmentSlug,
         "second department with the same slug",
     );
     drop(w);
     let mut w = writer(&s).await;
     assert_conflict(
         w.insert_customer(&new_customer("Globex twin", Some("globex-1"))).await,
+        UniqueKey::CustomerExternalId,
         "second customer with the same external id",
     );
     drop(w);
@@ -77,6 +85,7 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
     };
     assert_conflict(
         w.insert_token(&token, "sha256:same").await,
+        UniqueKey::TokenSecret,
         "second token with the same secret hash",
     );
     drop(w);
@@ -138,6 +147,7 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
     assert_conflict(
         w.insert_end_user(&new_end_user(world.customer.id, "Twin", Some(&email)), None)
             .await,
+        UniqueKey::EndUserEmail,
         "second live end user with the customer's email",
     );
     drop(w);
@@ -148,6 +158,7 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
     };
     assert_conflict(
         w.update_end_user(&moved, None).await,
+        UniqueKey::EndUserEmail,
         "end user moved to a customer whose end user has the email",
     );
     drop(w);
@@ -158,6 +169,7 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
     };
     assert_conflict(
         w.update_end_user(&restored, None).await,
+        UniqueKey::EndUserEmail,
         "end user restored beside a live one with the email",
     );
     drop(w);
@@ -192,12 +204,14 @@ pub(super) async fn foreign_keys_reference(s: Arc<dyn Store>) {
     assert_reference(
         w.insert_department(&new_department(missing, "Orphan", "orphan", true))
             .await,
+        ForeignKey::DepartmentBrand,
         "department of a missing brand",
     );
     drop(w);
     let mut w = writer(&s).await;
     assert_reference(
         w.insert_end_user(&new_end_user(missing, "Orphan", None), None).await,
+        ForeignKey::EndUserCustomer,
         "end user of a missing customer",
     );
     drop(w);
@@ -213,6 +227,7 @@ pub(super) async fn foreign_keys_reference(s: Arc<dyn Store>) {
             w.commit().await
         }
         .await,
+        ForeignKey::TicketDepartment,
         "ticket in a missing department",
     );
     let w = writer(&s).await;
@@ -227,6 +242,7 @@ pub(super) async fn foreign_keys_reference(s: Arc<dyn Store>) {
             w.commit().await
         }
         .await,
+        ForeignKey::TicketAssignee,
         "ticket assigned to missing staff",
     );
     let mut w = writer(&s).await;
@@ -240,12 +256,14 @@ pub(super) async fn foreign_keys_reference(s: Arc<dyn Store>) {
     };
     assert_reference(
         w.insert_token(&token, "sha256:orphan").await,
+        ForeignKey::TokenEndUser,
         "token of a missing end user",
     );
     drop(w);
     let mut w = writer(&s).await;
     assert_reference(
         w.delete_brand(world.brand.id).await,
+        ForeignKey::DepartmentBrand,
         "deleting a brand that has departments",
     );
     drop(w);
@@ -464,6 +482,7 @@ pub(super) async fn many_writes_in_one_transaction(s: Arc<dyn Store>) {
             w.commit().await
         }
         .await,
+        ForeignKey::ReplyTicket,
         "reply to a missing ticket",
     );
 

@@ -1,16 +1,14 @@
 //! The storage conformance suite: one set of checks that every backend must pass, unchanged.
 //!
-//! A backend's integration test calls [`run_all`] with a factory that opens a fresh, empty, migrated store.
-//! Every check gets its own store, so checks never see each other's rows, and uses only the public
-//! [`Store`], [`Reader`] and [`Writer`] API. A failing check panics; the runner catches the panic, runs the
-//! remaining checks, and then panics itself, naming every check that failed.
-//!
-//! `FERRODESK_CONFORMANCE_ONLY=part,part` runs only the checks whose names contain one of the parts.
+//! A backend's `tests/conformance.rs` (a `libtest-mimic` harness) makes one test of each of [`checks`], which
+//! opens a fresh, empty, migrated store and calls [`run_check`]: checks never see each other's rows, use
+//! only the public [`Store`], [`Reader`] and [`Writer`] API, and a failure names its check
+//! (`cargo test -p <backend> --test conformance <part of a name>` runs some of them).
 
 use crate::time::{from_micros, now, to_micros};
 use crate::{
-    AssignedFilter, DeletedFilter, EventFilter, MARK_END, MARK_START, PageRequest, Reader, SearchKind, SearchRequest,
-    SearchRow, Store, StoreError, TicketFilter, TicketSort, Writer,
+    AssignedFilter, DeletedFilter, EventFilter, ForeignKey, MARK_END, MARK_START, PageRequest, Reader, SearchKind,
+    SearchRequest, SearchRow, Store, StoreError, TicketFilter, TicketSort, UniqueKey, Writer,
 };
 use domain::event::NewEvent;
 use domain::{
@@ -28,6 +26,7 @@ use std::time::Duration;
 pub type CheckFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// One named check. It panics (with an assertion message) when the store does not conform.
+#[derive(Clone, Copy)]
 pub struct Check {
     pub name: &'static str,
     pub run: fn(Arc<dyn Store>) -> CheckFuture,
@@ -83,66 +82,21 @@ pub fn checks() -> Vec<Check> {
     ]
 }
 
-/// Runs every check (or those selected by `FERRODESK_CONFORMANCE_ONLY`), each on a fresh store from `make`,
-/// and panics naming the checks that failed.
-pub async fn run_all<F, Fut>(make: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Arc<dyn Store>>,
-{
-    let only: Option<Vec<String>> = std::env::var("FERRODESK_CONFORMANCE_ONLY").ok().map(|v| {
-        v.split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect()
-    });
-    let selected = checks()
-        .into_iter()
-        .filter(|c| {
-            only.as_ref()
-                .is_none_or(|parts| parts.iter().any(|p| c.name.contains(p.as_str())))
-        })
-        .collect();
-    run_checks(make, selected).await;
-}
-
-/// Runs `checks`, each on a fresh store from `make`, and panics naming the checks that failed.
-pub async fn run_checks<F, Fut>(make: F, checks: Vec<Check>)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Arc<dyn Store>>,
-{
-    let total = checks.len();
-    let mut failed = Vec::new();
-    for check in checks {
-        let store = make().await;
-        let backend = store.backend();
-        let mut task = tokio::spawn((check.run)(Arc::clone(&store)));
-        let outcome = match tokio::time::timeout(CHECK_TIMEOUT, &mut task).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(panic_message(e)),
-            Err(_) => {
-                task.abort();
-                let _ = task.await;
-                Err(format!("timed out after {CHECK_TIMEOUT:?}"))
-            }
-        };
-        store.close().await;
-        match outcome {
-            Ok(()) => eprintln!("conformance [{backend}] {} ... ok", check.name),
-            Err(why) => {
-                eprintln!("conformance [{backend}] {} ... FAILED: {why}", check.name);
-                failed.push(format!("{}: {why}", check.name));
-            }
+/// Runs one check on `store` (a fresh, empty, migrated store), then closes the store: `Err` says why the
+/// check failed (its assertion message, or a timeout).
+pub async fn run_check(check: Check, store: Arc<dyn Store>) -> Result<(), String> {
+    let mut task = tokio::spawn((check.run)(Arc::clone(&store)));
+    let outcome = match tokio::time::timeout(CHECK_TIMEOUT, &mut task).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(panic_message(e)),
+        Err(_) => {
+            task.abort();
+            let _ = task.await;
+            Err(format!("timed out after {CHECK_TIMEOUT:?}"))
         }
-    }
-    assert!(
-        failed.is_empty(),
-        "{} of {total} conformance checks failed:\n  {}",
-        failed.len(),
-        failed.join("\n  ")
-    );
+    };
+    store.close().await;
+    outcome
 }
 
 fn panic_message(e: tokio::task::JoinError) -> String {
@@ -196,18 +150,20 @@ fn newest_first(mut v: Vec<i64>) -> Vec<i64> {
 }
 
 #[track_caller]
-fn assert_conflict<T: std::fmt::Debug>(r: crate::Result<T>, what: &str) {
+fn assert_conflict<T: std::fmt::Debug>(r: crate::Result<T>, key: UniqueKey, what: &str) {
     match r {
-        Err(StoreError::Conflict(_)) => {}
-        other => panic!("{what}: expected StoreError::Conflict, got {other:?}"),
+        Err(StoreError::Unique(broken)) if broken == key => {}
+        other => panic!("{what}: expected StoreError::Unique({key:?}), got {other:?}"),
     }
 }
 
+/// A broken foreign key must be reported as such, named where the backend can name it (SQLite reports
+/// only that *a* foreign key failed: [`ForeignKey::Unnamed`]).
 #[track_caller]
-fn assert_reference<T: std::fmt::Debug>(r: crate::Result<T>, what: &str) {
+fn assert_reference<T: std::fmt::Debug>(r: crate::Result<T>, key: ForeignKey, what: &str) {
     match r {
-        Err(StoreError::Reference(_)) => {}
-        other => panic!("{what}: expected StoreError::Reference, got {other:?}"),
+        Err(StoreError::Reference(broken)) if broken == key || broken == ForeignKey::Unnamed => {}
+        other => panic!("{what}: expected StoreError::Reference({key:?}), got {other:?}"),
     }
 }
 

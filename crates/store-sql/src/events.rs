@@ -1,0 +1,114 @@
+//! The event log's SQL: one row per change, appended in the change's own transaction.
+use crate::{
+    Dialect, NewRow, QueryBuilder, RowExt, RowMap, SqlConn, Transaction, by_id, decode_err, from_json_text, json_text,
+};
+use domain::Event;
+use domain::event::{EntityType, EventAction, EventData, EventSource, NewEvent};
+use store::time::{from_micros, to_micros};
+use store::{EventFilter, EventsRead, EventsWrite, Result};
+
+const EVENT_COLS: &str = "id, timestamp, source, member_id, member_type, url, action, name, entity, entity_id, \
+     customer_id, value, old, status, created_at, updated_at";
+
+const EVENT_ROW: RowMap<Event> = |r| {
+    let source: &str = r.get("source")?;
+    let action: &str = r.get("action")?;
+    let entity: &str = r.get("entity")?;
+    Ok(Event {
+        id: r.get("id")?,
+        timestamp: from_micros(r.get("timestamp")?),
+        source: EventSource::parse(source).ok_or_else(|| decode_err("event source", source))?,
+        member_id: r.get("member_id")?,
+        member_type: r.get("member_type")?,
+        url: r.get("url")?,
+        action: EventAction::parse(action).ok_or_else(|| decode_err("event action", action))?,
+        name: r.get("name")?,
+        data: EventData {
+            entity: EntityType::parse(entity).ok_or_else(|| decode_err("event type", entity))?,
+            value: from_json_text("event value", r.get("value")?)?,
+            old: from_json_text("event old value", r.get("old")?)?,
+        },
+        entity_id: r.get("entity_id")?,
+        customer_id: r.get("customer_id")?,
+        status: r.get("status")?,
+        created_at: from_micros(r.get("created_at")?),
+        updated_at: from_micros(r.get("updated_at")?),
+    })
+};
+
+#[async_trait::async_trait]
+impl<C: Dialect> EventsRead for SqlConn<C> {
+    async fn event(&mut self, id: i64) -> Result<Option<Event>> {
+        by_id(&mut self.conn, EVENT_COLS, "events", id, EVENT_ROW).await
+    }
+
+    async fn event_list(&mut self, f: &EventFilter) -> Result<Vec<Event>> {
+        let mut q = QueryBuilder::new(format!("SELECT {EVENT_COLS} FROM events WHERE TRUE"));
+        if let Some(entity) = f.entity {
+            q.push(" AND entity = ").bind(entity);
+        }
+        if let Some(id) = f.entity_id {
+            q.push(" AND entity_id = ").bind(id);
+        }
+        if let Some(id) = f.customer_id {
+            q.push(" AND customer_id = ").bind(id);
+        }
+        if let Some(since) = f.since_micros {
+            q.push(" AND timestamp >= ").bind(since);
+        }
+        if let Some(before) = f.before_id {
+            q.push(" AND id < ").bind(before);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").bind(i64::from(f.limit));
+        let (sql, params) = q.build();
+        self.conn.fetch_all(sql, &params, EVENT_ROW).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<C: Transaction> EventsWrite for SqlConn<C> {
+    async fn insert_event(&mut self, e: &NewEvent) -> Result<Event> {
+        let now = store::time::now();
+        let at = to_micros(now);
+        let (value, old) = (json_text(&e.value)?, json_text(&e.old)?);
+        // Only the id comes back: the rest is what was written, and decoding the JSON again would cost time
+        // on every write.
+        let row = NewRow::new("events")
+            .set("timestamp", at)
+            .set("source", e.source.as_str())
+            .set("member_id", e.member_id)
+            .set("member_type", e.member_type)
+            .set("url", e.url.as_deref())
+            .set("action", e.action.as_str())
+            .set("name", e.name)
+            .set("entity", e.entity.as_str())
+            .set("entity_id", e.entity_id)
+            .set("customer_id", e.customer_id)
+            .set("value", value)
+            .set("old", old)
+            .set("status", "pending")
+            .set("created_at", at)
+            .set("updated_at", at);
+        let id = self.conn.insert(row).await?;
+        Ok(Event {
+            id,
+            timestamp: now,
+            source: e.source,
+            member_id: e.member_id,
+            member_type: e.member_type.map(str::to_owned),
+            url: e.url.clone(),
+            action: e.action,
+            name: e.name.map(str::to_owned),
+            data: EventData {
+                entity: e.entity,
+                value: e.value.clone(),
+                old: e.old.clone(),
+            },
+            entity_id: e.entity_id,
+            customer_id: e.customer_id,
+            status: "pending".into(),
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
