@@ -1,3 +1,5 @@
+//! The use cases' error type: what went wrong in terms a caller can act on (not found, invalid fields,
+//! conflicts, refusals), mapped from store errors once; the web crate turns it into problem+json.
 use domain::FieldError;
 use store::{StoreError, UniqueKey};
 use thiserror::Error;

@@ -1,3 +1,4 @@
+//! What every handler shares: the use cases, the edge's configuration and the metrics recorder.
 use app::App;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;

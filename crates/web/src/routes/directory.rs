@@ -1,3 +1,4 @@
+//! Routes of brands and departments (`/api/v1/brands`, `/api/v1/departments`).
 use super::{Answer, page};
 use crate::extract::{AdminAuth, Auth, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;

@@ -1,3 +1,4 @@
+//! Routes of the event log (`/api/v1/events`).
 use super::{Answer, page};
 use crate::extract::{AdminAuth, Id, Json, Query};
 use crate::state::AppState;

@@ -1,3 +1,4 @@
+//! Operations routes: `/healthz`, `/readyz` and `/metrics`.
 use crate::error::ApiError;
 use crate::state::AppState;
 use api_types::ErrorCode;

@@ -1,3 +1,4 @@
+//! Routes of customers and end users (`/api/v1/customers`, `/api/v1/end-users`) and their sub-resources.
 use super::{Answer, page};
 use crate::extract::{AdminAuth, Auth, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;

@@ -1,3 +1,4 @@
+//! The search route (`/api/v1/search`).
 use super::Answer;
 use crate::extract::{Auth, Json, Query};
 use crate::state::AppState;

@@ -1,3 +1,4 @@
+//! Routes of staff accounts and the caller's own identity (`/api/v1/staff`, `/api/v1/me`).
 use super::{Answer, page};
 use crate::extract::{AdminAuth, Auth, Id, Json, Meta, Query};
 use crate::state::AppState;

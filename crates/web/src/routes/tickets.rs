@@ -1,3 +1,4 @@
+//! Routes of tickets and their replies (`/api/v1/tickets`, `…/replies`, `…/read`).
 use super::{Answer, page};
 use crate::extract::{AdminAuth, Auth, Id, Ids, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;

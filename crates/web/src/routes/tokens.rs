@@ -1,3 +1,4 @@
+//! Routes of API tokens (`/api/v1/tokens`).
 use super::{Answer, page};
 use crate::extract::{AdminAuth, Id, Json, Meta, Query};
 use crate::state::AppState;
