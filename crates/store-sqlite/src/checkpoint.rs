@@ -1,36 +1,141 @@
-//! WAL checkpoints on a thread of their own.
+//! WAL checkpoints: a thread of their own copies the WAL into the database, and the writer empties it when
+//! it grows past a bound.
 //!
 //! By default SQLite checkpoints inside the commit that pushes the WAL past 1,000 pages: that commit copies
 //! the WAL into the database file and syncs it, while every other writer waits for the one writer
-//! connection. So the writer's automatic checkpoints are off, and this thread, on a connection of its own,
-//! runs a `PASSIVE` checkpoint (which neither waits for nor blocks readers and the writer) after commits,
-//! at most once per [`INTERVAL`].
+//! connection. So the writer's automatic checkpoints are off, and a thread, on a connection of its own, runs
+//! a `PASSIVE` checkpoint (which neither waits for nor blocks readers and the writer) after commits, at most
+//! once per [`INTERVAL`].
+//!
+//! A passive checkpoint copies pages but never starts the WAL over: only a writer does, and only when every
+//! page has been copied and no reader still reads from the WAL. Under sustained writes with readers beside
+//! them that moment never comes, and the WAL grows without end (8 GB while a million tickets were seeded).
+//! So after a commit, when the WAL file is larger than [`WalBound::limit_bytes`], the writer itself runs a
+//! `TRUNCATE` checkpoint between two batches: no write is in flight then, the thread has copied most
+//! pages already, and the checkpoint waits only for readers still on an older snapshot, and for at most
+//! [`WalBound::reader_wait`]. If they outlast that (a long export holds one snapshot), the writer goes on
+//! and tries again only once the WAL has grown by another limit, so a long reader costs the writer a short
+//! wait now and then, not one per commit.
 use rusqlite::Connection;
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
-/// Shortest time between two checkpoints: the WAL grows by at most what the writer commits in it.
+/// Shortest time between two passive checkpoints: the WAL grows by at most what the writer commits in it.
 const INTERVAL: Duration = Duration::from_millis(100);
 
-/// Tells the checkpoint thread that there are commits to copy. Dropping every handle ends the thread.
-#[derive(Clone)]
-pub struct Checkpoints(SyncSender<()>);
+/// How large the WAL may grow, and how long emptying it may hold up the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalBound {
+    /// WAL file size, in bytes, past which the writer empties the WAL after its next commit. It is also
+    /// the `journal_size_limit`: the size a WAL file is cut back to when SQLite starts it over by itself.
+    pub limit_bytes: u64,
+    /// Longest time the writer waits for readers on an older snapshot when it empties the WAL.
+    pub reader_wait: Duration,
+}
+
+impl Default for WalBound {
+    /// 64 MB: well under the 256 MB the WAL may reach, with room for what a burst commits before the next
+    /// check, and small enough that emptying it copies little the checkpoint thread has not copied yet.
+    /// 200 ms: longer than the slowest read of the benchmark (tens of ms), short enough not to stall writes.
+    fn default() -> Self {
+        Self {
+            limit_bytes: 64 * 1024 * 1024,
+            reader_wait: Duration::from_millis(200),
+        }
+    }
+}
+
+/// Applies the bound to the writer connection: no checkpoints inside commits, and the WAL file cut back to
+/// the limit whenever SQLite starts it over.
+pub fn configure_writer(writer: &Connection, bound: &WalBound) -> rusqlite::Result<()> {
+    let limit = i64::try_from(bound.limit_bytes).unwrap_or(i64::MAX);
+    writer.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
+    // The pragma answers with the limit it set; `query_row` reads that answer.
+    writer.query_row(&format!("PRAGMA journal_size_limit = {limit}"), [], |_| Ok(()))
+}
+
+/// The checkpoint thread's signal and the writer's side of the bound. Dropping it ends the thread.
+pub struct Checkpoints {
+    signal: SyncSender<()>,
+    /// The `-wal` file beside the database.
+    wal: PathBuf,
+    bound: WalBound,
+    /// The WAL size above which the writer next tries to empty it: the limit, or, after readers kept it
+    /// from doing so, a limit above the size it had then.
+    retry_above: u64,
+}
+
+/// How an attempt to empty the WAL ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Emptying {
+    Done,
+    /// The checkpoint thread was copying at that moment: the next commit tries again.
+    CheckpointerBusy,
+    /// Readers on an older snapshot outlasted [`WalBound::reader_wait`].
+    ReadersBusy,
+}
 
 impl Checkpoints {
     /// Starts the thread on `conn` (a read-write connection to the database).
-    pub fn start(conn: Connection) -> std::io::Result<Self> {
+    pub fn start(conn: Connection, bound: WalBound) -> std::io::Result<Self> {
+        let wal = PathBuf::from(format!("{}-wal", conn.path().unwrap_or_default()));
         // Capacity 1: a pending signal already says "there is something to copy".
-        let (tx, rx) = sync_channel(1);
+        let (signal, rx) = sync_channel(1);
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || run(&conn, &rx))?;
-        Ok(Self(tx))
+        Ok(Self {
+            signal,
+            wal,
+            bound,
+            retry_above: bound.limit_bytes,
+        })
     }
 
-    /// Called after each commit; never blocks.
-    pub fn committed(&self) {
-        let _ = self.0.try_send(());
+    /// Called by the writer after each commit, between two batches: wakes the checkpoint thread, and if
+    /// the WAL has grown past the bound, empties it on `writer` (see the module's text).
+    pub fn committed(&mut self, writer: &Connection) {
+        let _ = self.signal.try_send(());
+        // One `stat` per commit; a WAL that cannot be measured is left to the checkpoint thread.
+        let Ok(size) = std::fs::metadata(&self.wal).map(|m| m.len()) else {
+            return;
+        };
+        if size <= self.retry_above {
+            if size <= self.bound.limit_bytes {
+                self.retry_above = self.bound.limit_bytes;
+            }
+            return;
+        }
+        match empty_wal(writer, self.bound.reader_wait) {
+            Ok(Emptying::Done) => self.retry_above = self.bound.limit_bytes,
+            Ok(Emptying::CheckpointerBusy) => {}
+            Ok(Emptying::ReadersBusy) => {
+                tracing::debug!(wal_bytes = size, "readers kept the WAL from being emptied; it is tried again later");
+                self.retry_above = size.saturating_add(self.bound.limit_bytes);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, wal_bytes = size, "emptying the WAL failed; it is tried again later");
+                self.retry_above = size.saturating_add(self.bound.limit_bytes);
+            }
+        }
     }
+}
+
+/// A `TRUNCATE` checkpoint on the writer, waiting at most `reader_wait` for readers.
+fn empty_wal(writer: &Connection, reader_wait: Duration) -> rusqlite::Result<Emptying> {
+    writer.busy_timeout(reader_wait)?;
+    // (busy, frames in the WAL, frames copied); busy with -1 frames: another checkpoint held the lock, which
+    // SQLite reports at once, without waiting.
+    let outcome = writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+    });
+    writer.busy_timeout(crate::BUSY_TIMEOUT)?;
+    Ok(match outcome? {
+        (0, _) => Emptying::Done,
+        (_, -1) => Emptying::CheckpointerBusy,
+        _ => Emptying::ReadersBusy,
+    })
 }
 
 fn run(conn: &Connection, commits: &Receiver<()>) {
