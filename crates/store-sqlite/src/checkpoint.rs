@@ -111,7 +111,10 @@ impl Checkpoints {
             Ok(Emptying::Done) => self.retry_above = self.bound.limit_bytes,
             Ok(Emptying::CheckpointerBusy) => {}
             Ok(Emptying::ReadersBusy) => {
-                tracing::debug!(wal_bytes = size, "readers kept the WAL from being emptied; it is tried again later");
+                tracing::debug!(
+                    wal_bytes = size,
+                    "readers kept the WAL from being emptied; it is tried again later"
+                );
                 self.retry_above = size.saturating_add(self.bound.limit_bytes);
             }
             Err(e) => {

@@ -82,7 +82,10 @@ async fn the_wal_stays_bounded_under_sustained_writes_with_and_without_readers()
     let (store, dir) = open("readers").await;
     // Some 3 MB of commits, twelve times the bound, with nobody reading.
     let alone = write_brands(&store, &dir, "alone", 500).await;
-    assert!(alone <= 2 * LIMIT, "without readers the WAL reached {alone} bytes (bound {LIMIT})");
+    assert!(
+        alone <= 2 * LIMIT,
+        "without readers the WAL reached {alone} bytes (bound {LIMIT})"
+    );
 
     // The same with readers coming and going all the time beside the writer.
     let stop = Arc::new(AtomicBool::new(false));
@@ -148,8 +151,14 @@ async fn a_reader_holding_a_snapshot_holds_the_wal_back_without_stalling_the_wri
     // Once the reader lets go, the next attempt (at most another bound of WAL later) empties it.
     let after = write_brands(&store, &dir, "after", 100).await;
     let last = wal_size(&dir);
-    assert!(last <= 2 * LIMIT, "the WAL stayed at {last} bytes after the reader let go");
-    assert!(after <= held_peak + 2 * LIMIT, "the WAL went on growing to {after} bytes");
+    assert!(
+        last <= 2 * LIMIT,
+        "the WAL stayed at {last} bytes after the reader let go"
+    );
+    assert!(
+        after <= held_peak + 2 * LIMIT,
+        "the WAL went on growing to {after} bytes"
+    );
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -65,7 +65,6 @@ async fn fill(s: &TestServer) -> String {
                 &NewReply {
                     message: "internal: customer is on the old plan".into(),
                     internal: Some(true),
-                    ..Default::default()
                 },
             )
             .await
