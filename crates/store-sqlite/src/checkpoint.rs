@@ -13,12 +13,14 @@
 //! So after a commit, when the WAL file is larger than [`WalBound::limit_bytes`], the writer itself runs a
 //! `TRUNCATE` checkpoint between two batches: no write is in flight then, the thread has copied most
 //! pages already, and the checkpoint waits only for readers still on an older snapshot, and for at most
-//! [`WalBound::reader_wait`]. If they outlast that (a long export holds one snapshot), the writer goes on
+//! [`WalBound::reader_wait`]. (If the thread is copying just then, the writer tries again after its next
+//! commit, and waits for the copy only once the WAL has outgrown the bound twice.) If they outlast that (a long export holds one snapshot), the writer goes on
 //! and tries again only once the WAL has grown by another limit, so a long reader costs the writer a short
 //! wait now and then, not one per commit.
 use rusqlite::Connection;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 /// Shortest time between two passive checkpoints: the WAL grows by at most what the writer commits in it.
@@ -64,13 +66,16 @@ pub struct Checkpoints {
     /// The WAL size above which the writer next tries to empty it: the limit, or, after readers kept it
     /// from doing so, a limit above the size it had then.
     retry_above: u64,
+    /// Held while a checkpoint runs, by the thread or the writer: SQLite lets only one run at a time and
+    /// refuses a second at once instead of waiting, so the writer waits here when it must.
+    running: Arc<Mutex<()>>,
 }
 
 /// How an attempt to empty the WAL ended.
 #[derive(Debug, PartialEq, Eq)]
 enum Emptying {
     Done,
-    /// The checkpoint thread was copying at that moment: the next commit tries again.
+    /// Another checkpoint (of another process) was running at that moment: the next commit tries again.
     CheckpointerBusy,
     /// Readers on an older snapshot outlasted [`WalBound::reader_wait`].
     ReadersBusy,
@@ -82,14 +87,17 @@ impl Checkpoints {
         let wal = PathBuf::from(format!("{}-wal", conn.path().unwrap_or_default()));
         // Capacity 1: a pending signal already says "there is something to copy".
         let (signal, rx) = sync_channel(1);
-        std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || run(&conn, &rx))?;
+        let running = Arc::new(Mutex::new(()));
+        std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn({
+            let running = running.clone();
+            move || run(&conn, &rx, &running)
+        })?;
         Ok(Self {
             signal,
             wal,
             bound,
             retry_above: bound.limit_bytes,
+            running,
         })
     }
 
@@ -107,7 +115,22 @@ impl Checkpoints {
             }
             return;
         }
-        match empty_wal(writer, self.bound.reader_wait) {
+        // While the thread copies pages, the writer goes on and tries again after its next commit; but once
+        // the WAL has grown by another bound meanwhile (writes outrun the copy), it waits for the copy to
+        // end, which also holds back the writes that would grow the WAL further.
+        let overdue = size > self.retry_above.saturating_add(self.bound.limit_bytes);
+        let running = if overdue {
+            self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        } else {
+            match self.running.try_lock() {
+                Ok(running) => running,
+                Err(TryLockError::WouldBlock) => return,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            }
+        };
+        let emptied = empty_wal(writer, self.bound.reader_wait);
+        drop(running);
+        match emptied {
             Ok(Emptying::Done) => self.retry_above = self.bound.limit_bytes,
             Ok(Emptying::CheckpointerBusy) => {}
             Ok(Emptying::ReadersBusy) => {
@@ -141,17 +164,18 @@ fn empty_wal(writer: &Connection, reader_wait: Duration) -> rusqlite::Result<Emp
     })
 }
 
-fn run(conn: &Connection, commits: &Receiver<()>) {
+fn run(conn: &Connection, commits: &Receiver<()>, running: &Mutex<()>) {
     // `recv` returns at once if commits came in during the pause, and fails once the store is closed.
     while commits.recv().is_ok() {
-        checkpoint(conn);
+        checkpoint(conn, running);
         std::thread::sleep(INTERVAL);
     }
     // Copy what is left, so the WAL does not outlive the store.
-    checkpoint(conn);
+    checkpoint(conn, running);
 }
 
-fn checkpoint(conn: &Connection) {
+fn checkpoint(conn: &Connection, running: &Mutex<()>) {
+    let _running: MutexGuard<'_, ()> = running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
         tracing::warn!(error = %e, "WAL checkpoint failed; it is retried after the next commit");
     }
