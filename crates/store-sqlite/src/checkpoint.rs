@@ -37,8 +37,9 @@ pub struct WalBound {
 }
 
 impl Default for WalBound {
-    /// 64 MB: well under the 256 MB the WAL may reach, with room for what a burst commits before the next
-    /// check, and small enough that emptying it copies little the checkpoint thread has not copied yet.
+    /// 64 MB: the WAL reaches at most twice that and one batch (the writer waits for a running copy only
+    /// past twice the bound), well under the 256 MB it may reach; and emptying it copies little the
+    /// checkpoint thread has not copied yet.
     /// 200 ms: longer than the slowest read of the benchmark (tens of ms), short enough not to stall writes.
     fn default() -> Self {
         Self {
