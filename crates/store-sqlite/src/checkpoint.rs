@@ -11,12 +11,17 @@
 //! page has been copied and no reader still reads from the WAL. Under sustained writes with readers beside
 //! them that moment never comes, and the WAL grows without end (8 GB while a million tickets were seeded).
 //! So after a commit, when the WAL file is larger than [`WalBound::limit_bytes`], the writer itself runs a
-//! `TRUNCATE` checkpoint between two batches: no write is in flight then, the thread has copied most
-//! pages already, and the checkpoint waits only for readers still on an older snapshot, and for at most
-//! [`WalBound::reader_wait`]. (If the thread is copying just then, the writer tries again after its next
-//! commit, and waits for the copy only once the WAL has outgrown the bound twice.) If they outlast that (a long export holds one snapshot), the writer goes on
-//! and tries again only once the WAL has grown by another limit, so a long reader costs the writer a short
-//! wait now and then, not one per commit.
+//! `RESTART` checkpoint between two batches: no write is in flight then, and the thread has copied most
+//! pages already. The next commit writes the WAL from its beginning again and, by `journal_size_limit`,
+//! cuts the file back to the bound (its blocks are reused, not freed and allocated again as after a
+//! `TRUNCATE` checkpoint).
+//!
+//! - If the thread is copying just then, the writer tries again after its next commit, and waits for the
+//!   copy only once the WAL has outgrown the bound twice (SQLite refuses a second checkpoint at once).
+//! - The checkpoint waits for readers still on an older snapshot, for at most [`WalBound::reader_wait`].
+//!   If they outlast that (a long export holds one snapshot), the writer goes on and tries again only once
+//!   the WAL has grown by another bound, so a long reader costs the writer a short wait now and then, not
+//!   one per commit.
 use rusqlite::Connection;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -149,12 +154,12 @@ impl Checkpoints {
     }
 }
 
-/// A `TRUNCATE` checkpoint on the writer, waiting at most `reader_wait` for readers.
+/// A `RESTART` checkpoint on the writer, waiting at most `reader_wait` for readers.
 fn empty_wal(writer: &Connection, reader_wait: Duration) -> rusqlite::Result<Emptying> {
     writer.busy_timeout(reader_wait)?;
     // (busy, frames in the WAL, frames copied); busy with -1 frames: another checkpoint held the lock, which
     // SQLite reports at once, without waiting.
-    let outcome = writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+    let outcome = writer.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
     });
     writer.busy_timeout(crate::BUSY_TIMEOUT)?;
