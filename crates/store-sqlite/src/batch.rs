@@ -160,10 +160,11 @@ impl Lane {
             Ok(()) => {
                 self.open = false;
                 self.queue.reset();
-                self.checkpoints.committed();
                 for waiter in self.waiting.drain(..) {
                     let _ = waiter.send(Ok(()));
                 }
+                // After the answers: emptying an overgrown WAL holds up the next batch, not this one.
+                self.checkpoints.committed(&self.conn);
             }
             Err(e) => self.abandon_batch(&format!("commit failed: {e}")).await,
         }
@@ -265,8 +266,8 @@ impl Writers {
     /// busy answer is retried for up to [`FINAL_CHECKPOINT_WAIT`].
     pub async fn checkpoint_fully(&self) {
         let lane = self.lane.lock().await;
-        let checkpoints = lane.checkpoints.clone();
-        if tokio::task::spawn_blocking(move || checkpoints.stop()).await.is_err() {
+        let thread = lane.checkpoints.thread();
+        if tokio::task::spawn_blocking(move || thread.stop()).await.is_err() {
             tracing::warn!("stopping the WAL checkpoint thread failed");
         }
         let deadline = tokio::time::Instant::now() + FINAL_CHECKPOINT_WAIT;

@@ -4,7 +4,8 @@
 //! a crash of the process; only a power loss may drop the last commits), foreign keys on, a busy timeout,
 //! and exactly one writer connection whose transactions start with `BEGIN IMMEDIATE`, so writers queue for
 //! it instead of failing with `SQLITE_BUSY` half-way through a transaction. Concurrent writes share commits
-//! (see [`batch`]); WAL checkpoints run on a thread of their own ([`checkpoint`]).
+//! (see [`batch`]); WAL checkpoints run on a thread of their own, and the writer keeps the WAL under a bound
+//! ([`checkpoint`]).
 //!
 //! Statements run on the calling task's thread through rusqlite ([`conn`]): a point read or an insert on warm
 //! pages takes microseconds, less than handing it to another thread would. A slow query (a search of a
@@ -22,6 +23,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 mod batch;
 mod checkpoint;
 mod conn;
+pub use checkpoint::WalBound;
 mod dialect;
 pub mod dump;
 pub mod files;
@@ -58,6 +60,11 @@ impl SqliteStore {
     /// Opens (creating the file and its directory if needed) and migrates the database at `url`
     /// (`sqlite://path/to.db` or `sqlite:path`; an in-memory database cannot be shared by the connections).
     pub async fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, WalBound::default()).await
+    }
+
+    /// [`SqliteStore::open`] with the WAL kept under `wal` instead of the default bound.
+    pub async fn open_with(url: &str, wal: WalBound) -> Result<Self> {
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Err(StoreError::unavailable(
                 "an in-memory SQLite database cannot be shared by the reader and writer connections; use a file",
@@ -78,13 +85,11 @@ impl SqliteStore {
         migrate::run(&mut write)
             .map_err(|e| StoreError::unavailable_from(format!("cannot migrate SQLite database {url:?}"), e))?;
         // Checkpoints run beside the writer, not inside its commits (see `checkpoint`).
-        write
-            .execute_batch("PRAGMA wal_autocheckpoint = 0")
-            .map_err(cannot_open)?;
+        checkpoint::configure_writer(&write, &wal).map_err(cannot_open)?;
         let checkpoints = connect(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)
             .map_err(cannot_open)
             .and_then(|conn| {
-                checkpoint::Checkpoints::start(conn)
+                checkpoint::Checkpoints::start(conn, wal)
                     .map_err(|e| StoreError::unavailable_from("cannot start the checkpoint thread", e))
             })?;
         let readers = Arc::new(Readers {

@@ -24,12 +24,14 @@ mod queries;
 mod report;
 mod server;
 mod text;
+mod wal;
 
 use load::*;
 use queries::*;
 use report::*;
 use server::*;
 use text::*;
+use wal::*;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -231,11 +233,19 @@ impl Bench {
             );
             text.document_frequency
         } else {
+            let watch = WalWatch::start(&self.url);
             let fixture = self.load_phases().await?;
-            self.seed(fixture, &vocab).await?
+            self.report.wal_peak_load = watch.map(WalWatch::finish);
+            let watch = WalWatch::start(&self.url);
+            let frequencies = self.seed(fixture, &vocab).await?;
+            self.report.wal_peak_seed = watch.map(WalWatch::finish);
+            frequencies
         };
         self.flush_and_warm().await?;
-        self.search_phases(vocab, &frequencies).await
+        let watch = WalWatch::start(&self.url);
+        let searched = self.search_phases(vocab, &frequencies).await;
+        self.report.wal_peak_seeded = watch.map(WalWatch::finish);
+        searched
     }
 
     /// Start-to-ready and idle memory, then the HTTP phases on a small database.

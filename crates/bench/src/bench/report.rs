@@ -28,6 +28,11 @@ pub(super) struct Report {
     pub(super) get_seeded: Option<Stats>,
     pub(super) list_seeded: Option<Stats>,
     pub(super) create_seeded: Option<Stats>,
+    /// Largest size of the SQLite WAL file while the load phases ran, while seeding, and while the phases
+    /// on the seeded database ran.
+    pub(super) wal_peak_load: Option<u64>,
+    pub(super) wal_peak_seed: Option<u64>,
+    pub(super) wal_peak_seeded: Option<u64>,
 }
 
 pub(super) fn verdict(ok: bool) -> &'static str {
@@ -239,6 +244,17 @@ impl Report {
                 } else {
                     judged(&mut lines, text, "", None);
                 }
+            }
+        }
+        let wal_limit = 256.0 * MB;
+        for (label, value) in [
+            ("WAL peak during the load phases", self.wal_peak_load),
+            ("WAL peak while seeding", self.wal_peak_seed),
+            ("WAL peak during the phases on the seeded db", self.wal_peak_seeded),
+        ] {
+            if let Some(v) = value {
+                let text = format!("{label}: {:.1} MB", v as f64 / MB);
+                judged(&mut lines, text, "(target ≤256 MB)", Some(v as f64 <= wal_limit));
             }
         }
         let ready_limit = Duration::from_millis(200);
