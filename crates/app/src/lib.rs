@@ -78,7 +78,7 @@ pub(crate) struct Change<'a> {
 pub(crate) struct Subject(pub EntityType, pub i64, pub Option<i64>);
 
 impl Change<'_> {
-    pub fn event(
+    pub(crate) fn event(
         &self,
         action: EventAction,
         Subject(entity, entity_id, customer_id): Subject,
@@ -112,12 +112,12 @@ pub(crate) fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 pub(crate) struct Fields(Vec<FieldError>);
 
 impl Fields {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+    pub(crate) fn add(&mut self, field: &str, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 
     /// Keeps the parsed value, or records the field's error.
-    pub fn check<T>(&mut self, field: &str, parsed: Result<T, &str>) -> Option<T> {
+    pub(crate) fn check<T>(&mut self, field: &str, parsed: Result<T, &str>) -> Option<T> {
         match parsed {
             Ok(v) => Some(v),
             Err(e) => {
@@ -127,7 +127,7 @@ impl Fields {
         }
     }
 
-    pub fn finish(self) -> AppResult<()> {
+    pub(crate) fn finish(self) -> AppResult<()> {
         if self.0.is_empty() {
             Ok(())
         } else {

@@ -8,7 +8,7 @@ use store::{MARK_END, MARK_START, SearchKind, SearchRequest};
 const EXCERPT_WORDS: usize = 24;
 
 /// HTML-escapes a snippet and turns the store's match markers into `<mark>` tags.
-pub fn highlight(snippet: &str) -> String {
+pub(crate) fn highlight(snippet: &str) -> String {
     let mut out = String::with_capacity(snippet.len() + 16);
     for c in snippet.chars() {
         match c {

@@ -36,7 +36,7 @@ fn check_role(fields: &mut Fields, role: Role) {
 }
 
 impl App {
-    pub async fn me(&self, p: &Principal) -> AppResult<Me> {
+    pub fn me(&self, p: &Principal) -> AppResult<Me> {
         let (kind, id, customer_id) = match p {
             Principal::Staff { id, .. } => ("staff", *id, None),
             Principal::Integration { token_id, .. } => ("token", *token_id, None),

@@ -4,11 +4,11 @@ use sqlx::PgConnection as DbConn;
 use store::{Result, SearchKind, SearchRequest, SearchRow};
 use store_sql::{QueryBuilder, Value};
 
-pub const FOR_UPDATE: &str = " FOR UPDATE";
+pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
 
 /// Connection exceptions (class 08), shutdowns and "cannot connect now" (57P01–57P03), too many
 /// connections (53300): the server is restarting or overloaded, so the request may be retried.
-pub fn is_unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
+pub(crate) fn is_unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
     e.code()
         .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300")
 }
@@ -44,7 +44,7 @@ fn visible(internal: bool) -> &'static str {
     }
 }
 
-pub fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal: bool) {
+pub(crate) fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal: bool) {
     let terms = ts_terms(terms);
     q.push(" AND t.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('ferrodesk_search', ")
         .bind(Value::from(terms.clone()))
@@ -64,7 +64,7 @@ const RANKED_MATCHES: i64 = 500;
 /// Longest text handed back per hit for its excerpt.
 const TEXT_CHARS: i64 = 65_536;
 
-pub async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
+pub(crate) async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
     for kind in &r.kinds {
         if *kind == SearchKind::Ticket {

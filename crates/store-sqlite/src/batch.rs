@@ -28,7 +28,7 @@ use store_sql::{Connection, Dialect, NewRow, QueryBuilder, RowMap, Sql, Transact
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
 /// The write connection and the state of the batch on it.
-pub struct Lane {
+pub(crate) struct Lane {
     conn: DbConn,
     /// A transaction is open and holds finished units.
     open: bool,
@@ -44,7 +44,7 @@ pub struct Lane {
 }
 
 /// Shared by the store and its committer task.
-pub struct Writers {
+pub(crate) struct Writers {
     lane: Arc<Mutex<Lane>>,
     commit_wanted: Notify,
 }
@@ -107,20 +107,19 @@ fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Result<Result<(
 impl Lane {
     /// Undoes an abandoned unit. If SQLite already rolled the whole transaction back (it does on some I/O
     /// errors), the finished units are lost too, and they are told so.
-    async fn tidy(&mut self) {
+    fn tidy(&mut self) {
         self.queue.clear();
         if !self.abandoned {
             return;
         }
         self.abandoned = false;
         if let Err(e) = exec(&mut self.conn, "ROLLBACK TO unit; RELEASE unit") {
-            self.abandon_batch(&format!("the write transaction was lost: {e}"))
-                .await
+            self.abandon_batch(&format!("the write transaction was lost: {e}"));
         }
     }
 
     /// Rolls the whole transaction back and tells every finished unit that it was not committed.
-    async fn abandon_batch(&mut self, message: &str) {
+    fn abandon_batch(&mut self, message: &str) {
         let _ = exec(&mut self.conn, "ROLLBACK");
         self.queue.reset();
         self.open = false;
@@ -130,7 +129,7 @@ impl Lane {
     }
 
     /// Opens the transaction and learns where new rows' ids start.
-    async fn open_batch(&mut self) -> Result<()> {
+    fn open_batch(&mut self) -> Result<()> {
         exec(&mut self.conn, "BEGIN IMMEDIATE")?;
         let highest = self.conn.query_row(
             "SELECT coalesce((SELECT max(id) FROM tickets), 0), coalesce((SELECT max(id) FROM replies), 0), \
@@ -151,8 +150,8 @@ impl Lane {
         }
     }
 
-    async fn commit_batch(&mut self) {
-        self.tidy().await;
+    fn commit_batch(&mut self) {
+        self.tidy();
         if !self.open {
             return;
         }
@@ -166,19 +165,19 @@ impl Lane {
                 // After the answers: emptying an overgrown WAL holds up the next batch, not this one.
                 self.checkpoints.committed(&self.conn);
             }
-            Err(e) => self.abandon_batch(&format!("commit failed: {e}")).await,
+            Err(e) => self.abandon_batch(&format!("commit failed: {e}")),
         }
     }
 
     /// Runs the holder's part: what it queued and, if it has a savepoint, the release.
-    async fn finish_unit(&mut self) -> Result<()> {
+    fn finish_unit(&mut self) -> Result<()> {
         if self.in_savepoint {
             if let Err(e) = run_queue(&mut self.conn, &mut self.queue, "", "RELEASE unit") {
                 // A queued insert broke a constraint: only this unit is undone. If even that fails, the
                 // transaction itself is gone, and the whole batch with it.
                 if let Err(lost) = exec(&mut self.conn, "ROLLBACK TO unit; RELEASE unit") {
                     let message = format!("the write transaction was lost: {lost}");
-                    self.abandon_batch(&message).await;
+                    self.abandon_batch(&message);
                     return Err(StoreError::unavailable_from(message, lost));
                 }
                 return Err(e);
@@ -189,7 +188,7 @@ impl Lane {
             Ok(outcome) => outcome,
             Err(lost) => {
                 let message = format!("the write transaction was lost: {lost}");
-                self.abandon_batch(&message).await;
+                self.abandon_batch(&message);
                 Err(StoreError::unavailable_from(message, lost))
             }
         }
@@ -198,7 +197,7 @@ impl Lane {
 
 impl Writers {
     /// Takes over the write connection and starts the committer task.
-    pub fn start(conn: DbConn, checkpoints: Checkpoints) -> (Arc<Writers>, tokio::task::JoinHandle<()>) {
+    pub(crate) fn start(conn: DbConn, checkpoints: Checkpoints) -> (Arc<Writers>, tokio::task::JoinHandle<()>) {
         let writers = Arc::new(Writers {
             lane: Arc::new(Mutex::new(Lane {
                 conn,
@@ -226,7 +225,7 @@ impl Writers {
                     }
                     let mut lane = writers.lane.lock().await;
                     last_batch = lane.waiting.len();
-                    lane.commit_batch().await;
+                    lane.commit_batch();
                 }
             })
         };
@@ -234,11 +233,11 @@ impl Writers {
     }
 
     /// A unit of work on the connection, in the open batch.
-    pub async fn begin(self: &Arc<Self>) -> Result<Unit> {
+    pub(crate) async fn begin(self: &Arc<Self>) -> Result<Unit> {
         let mut lane = self.lane.clone().lock_owned().await;
-        lane.tidy().await;
+        lane.tidy();
         if !lane.open
-            && let Err(e) = lane.open_batch().await
+            && let Err(e) = lane.open_batch()
         {
             // Nothing of this unit exists yet; let the committer settle the batch.
             drop(lane);
@@ -253,8 +252,8 @@ impl Writers {
     }
 
     /// Commits whatever is pending, for shutdown.
-    pub async fn flush(&self) {
-        self.lane.lock().await.commit_batch().await;
+    pub(crate) async fn flush(&self) {
+        self.lane.lock().await.commit_batch();
     }
 
     /// Copies the whole WAL into the database file and empties it, so that the file alone is the database
@@ -264,7 +263,7 @@ impl Writers {
     /// The checkpoint thread is stopped first: SQLite lets one connection checkpoint at a time and answers
     /// another with "busy" at once. A reader that is still finishing can hold the checkpoint back too, so a
     /// busy answer is retried for up to [`FINAL_CHECKPOINT_WAIT`].
-    pub async fn checkpoint_fully(&self) {
+    pub(crate) async fn checkpoint_fully(&self) {
         let lane = self.lane.lock().await;
         let thread = lane.checkpoints.thread();
         if tokio::task::spawn_blocking(move || thread.stop()).await.is_err() {
@@ -295,7 +294,7 @@ impl Writers {
 }
 
 /// One writer's turn on the connection.
-pub struct Unit {
+pub(crate) struct Unit {
     lane: Option<OwnedMutexGuard<Lane>>,
     writers: Arc<Writers>,
 }
@@ -397,7 +396,7 @@ impl Transaction for Unit {
         let Some(mut lane) = self.lane.take() else {
             return Err(StoreError::internal("unit finished twice"));
         };
-        let finished = lane.finish_unit().await;
+        let finished = lane.finish_unit();
         lane.in_savepoint = false;
         if let Err(e) = finished {
             drop(lane);

@@ -61,7 +61,7 @@ impl Default for WalBound {
 
 /// Applies the bound to the writer connection: no checkpoints inside commits, and the WAL file cut back to
 /// the limit whenever SQLite starts it over.
-pub fn configure_writer(writer: &Connection, bound: &WalBound) -> rusqlite::Result<()> {
+pub(crate) fn configure_writer(writer: &Connection, bound: &WalBound) -> rusqlite::Result<()> {
     let limit = i64::try_from(bound.limit_bytes).unwrap_or(i64::MAX);
     writer.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
     // The pragma answers with the limit it set; `query_row` reads that answer.
@@ -78,7 +78,7 @@ enum Signal {
 
 /// Ends the checkpoint thread and waits for it (for shutdown); cloned out of the writer's [`Checkpoints`].
 #[derive(Clone)]
-pub struct ThreadStop {
+pub(crate) struct ThreadStop {
     signal: SyncSender<Signal>,
     thread: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
@@ -86,7 +86,7 @@ pub struct ThreadStop {
 impl ThreadStop {
     /// Once this returns, no checkpoint of the thread is running and its connection is closed. Blocks for
     /// up to one [`INTERVAL`] and a checkpoint; a second call returns at once.
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) else {
             return;
         };
@@ -99,7 +99,7 @@ impl ThreadStop {
 }
 
 /// The checkpoint thread's signal and the writer's side of the bound. Dropping it ends the thread.
-pub struct Checkpoints {
+pub(crate) struct Checkpoints {
     signal: SyncSender<Signal>,
     thread: ThreadStop,
     /// The `-wal` file beside the database.
@@ -125,7 +125,7 @@ enum Emptying {
 
 impl Checkpoints {
     /// Starts the thread on `conn` (a read-write connection to the database).
-    pub fn start(conn: Connection, bound: WalBound) -> std::io::Result<Self> {
+    pub(crate) fn start(conn: Connection, bound: WalBound) -> std::io::Result<Self> {
         let wal = PathBuf::from(format!("{}-wal", conn.path().unwrap_or_default()));
         // Capacity 1: a pending signal already says "there is something to copy".
         let (signal, rx) = sync_channel(1);
@@ -148,13 +148,13 @@ impl Checkpoints {
     }
 
     /// A handle that ends the checkpoint thread (see [`ThreadStop::stop`]).
-    pub fn thread(&self) -> ThreadStop {
+    pub(crate) fn thread(&self) -> ThreadStop {
         self.thread.clone()
     }
 
     /// Called by the writer after each commit, between two batches: wakes the checkpoint thread, and if
     /// the WAL has grown past the bound, empties it on `writer` (see the module's text).
-    pub fn committed(&mut self, writer: &Connection) {
+    pub(crate) fn committed(&mut self, writer: &Connection) {
         let _ = self.signal.try_send(Signal::Committed);
         // One `stat` per commit; a WAL that cannot be measured is left to the checkpoint thread.
         let Ok(size) = std::fs::metadata(&self.wal).map(|m| m.len()) else {

@@ -16,7 +16,7 @@ use store_sql::{Row, RowMap, Value};
 
 /// Maps a driver error onto the store's error, never panicking. Busy, locked, I/O, full and cannot-open
 /// errors are conditions of the moment, not bugs; a broken unique key is named by its columns.
-pub fn map_err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     use rusqlite::ffi::{SQLITE_CONSTRAINT_FOREIGNKEY, SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE};
     let rusqlite::Error::SqliteFailure(failure, message) = &e else {
@@ -88,7 +88,7 @@ fn prepare<'c>(c: &'c Connection, sql: &str, params: &[Value]) -> rusqlite::Resu
 }
 
 /// Runs a statement to its end (rows it returns are read and dropped); how many rows it changed.
-pub fn execute(c: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
+pub(crate) fn execute(c: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
     let run = || {
         let mut stmt = prepare(c, sql, params)?;
         let mut rows = stmt.raw_query();
@@ -123,7 +123,7 @@ fn query<T>(
 }
 
 /// Every row of a query, mapped.
-pub fn fetch_all<T>(c: &Connection, sql: &str, params: &[Value], map: RowMap<T>) -> Result<Vec<T>> {
+pub(crate) fn fetch_all<T>(c: &Connection, sql: &str, params: &[Value], map: RowMap<T>) -> Result<Vec<T>> {
     let mut out = Vec::new();
     query(c, sql, params, map, |row| {
         out.push(row);
@@ -133,7 +133,7 @@ pub fn fetch_all<T>(c: &Connection, sql: &str, params: &[Value], map: RowMap<T>)
 }
 
 /// The first row of a query, mapped.
-pub fn fetch_optional<T>(c: &Connection, sql: &str, params: &[Value], map: RowMap<T>) -> Result<Option<T>> {
+pub(crate) fn fetch_optional<T>(c: &Connection, sql: &str, params: &[Value], map: RowMap<T>) -> Result<Option<T>> {
     let mut out = None;
     query(c, sql, params, map, |row| {
         out = Some(row);

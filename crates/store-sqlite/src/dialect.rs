@@ -6,13 +6,13 @@ use store::{Result, SearchKind, SearchRequest, SearchRow};
 use store_sql::{QueryBuilder, Value, search_hit, search_rows};
 
 /// SQLite has no row locks; `BEGIN IMMEDIATE` on the one writer already excludes other writers.
-pub const FOR_UPDATE: &str = "";
+pub(crate) const FOR_UPDATE: &str = "";
 
 /// An FTS5 query that matches every term as a literal word (quotes doubled, so no operator injection),
 /// the last one also as a prefix (`"print"*`) when it is long enough (`domain::last_term_is_prefix`),
 /// limited to `columns` when given. Case and accents are folded by the tables' tokenizer
 /// (`unicode61 remove_diacritics 2`), for the query as for the text.
-pub fn fts_query(terms: &[String], columns: Option<&str>) -> String {
+pub(crate) fn fts_query(terms: &[String], columns: Option<&str>) -> String {
     let prefix = domain::last_term_is_prefix(terms);
     terms
         .iter()
@@ -29,7 +29,7 @@ pub fn fts_query(terms: &[String], columns: Option<&str>) -> String {
         .join(" ")
 }
 
-pub fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal: bool) {
+pub(crate) fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal: bool) {
     let columns = if internal { None } else { Some("title body") };
     q.push(" AND t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ")
         .bind(fts_query(terms, columns))
@@ -39,7 +39,7 @@ pub fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal: bool)
 /// How many of the newest matches are ranked. Ranking costs a lookup per match, so ranking every match of
 /// a common word among millions of messages would take seconds; the best of the newest matches is what a
 /// help desk wants to see anyway (documented in docs/architecture.md).
-pub const RANKED_MATCHES: i64 = 500;
+pub(crate) const RANKED_MATCHES: i64 = 500;
 
 /// Longest text handed back per hit for its excerpt.
 const TEXT_CHARS: i64 = 65_536;
@@ -69,7 +69,7 @@ const TICKET_FTS: &str = "ticket_fts";
 
 /// The full-text row of a new ticket (title; messages are appended as they are inserted), to be queued
 /// under the returned tag.
-pub fn index_new_ticket(id: i64, title: &str) -> (RowId, &'static str, Vec<Value>) {
+pub(crate) fn index_new_ticket(id: i64, title: &str) -> (RowId, &'static str, Vec<Value>) {
     let values = vec![Value::from(id), Value::from(title), Value::from(""), Value::from("")];
     let sql = "INSERT INTO ticket_fts (rowid, title, body, notes) VALUES ($1, $2, $3, $4)";
     ((TICKET_FTS, id), sql, values)
@@ -82,7 +82,7 @@ fn message_column(internal: bool) -> (&'static str, usize) {
 }
 
 /// Adds a new message to its ticket's full-text row if that row is still queued; false if it is not.
-pub fn append_to_queued_ticket(queue: &mut WriteQueue, ticket_id: i64, message: &str, internal: bool) -> bool {
+pub(crate) fn append_to_queued_ticket(queue: &mut WriteQueue, ticket_id: i64, message: &str, internal: bool) -> bool {
     let (_, offset) = message_column(internal);
     queue.amend((TICKET_FTS, ticket_id), offset, |value| {
         if let Value::Text(Some(text)) = value {
@@ -94,7 +94,7 @@ pub fn append_to_queued_ticket(queue: &mut WriteQueue, ticket_id: i64, message: 
 
 /// Adds a new message to its ticket's full-text row when that row is already written, after a line break,
 /// as the edit triggers rebuild them.
-pub fn index_new_reply(ticket_id: i64, message: &str, internal: bool) -> (String, Vec<Value>) {
+pub(crate) fn index_new_reply(ticket_id: i64, message: &str, internal: bool) -> (String, Vec<Value>) {
     let (column, _) = message_column(internal);
     let sql = format!("UPDATE ticket_fts SET {column} = {column} || char(10) || $1 WHERE rowid = $2");
     (sql, vec![Value::from(message), Value::from(ticket_id)])
@@ -104,7 +104,7 @@ pub fn index_new_reply(ticket_id: i64, message: &str, internal: bool) -> (String
 const LIVE_END_USER: &str = "AND e.deleted_at IS NULL \
      AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id AND c.deleted_at IS NULL)";
 
-pub fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>> {
+pub(crate) fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
     let person = |fts: &str| format!("{fts}.name || ' ' || {fts}.email || ' ' || {fts}.phone");
     for kind in &r.kinds {

@@ -90,6 +90,10 @@ fn cell(value: ValueRef<'_>, column: &Column, table: &Table) -> Result<Cell> {
 
 /// Creates and migrates the database at `url` if needed, and starts loading into it; refuses a database
 /// that holds any of ferrodesk's rows. No server may use the file meanwhile.
+#[allow(
+    clippy::unused_async,
+    reason = "starts a load like the PostgreSQL loader, so callers treat both backends alike"
+)]
 pub async fn loader(url: &str) -> Result<Box<dyn Loader>> {
     let path = file_path(url)
         .ok_or_else(|| StoreError::unavailable(format!("bad SQLite URL {url:?}: expected sqlite://path/to.db")))?;

@@ -64,6 +64,10 @@ impl SqliteStore {
     }
 
     /// [`SqliteStore::open`] with the WAL kept under `wal` instead of the default bound.
+    #[allow(
+        clippy::unused_async,
+        reason = "opens like PostgresStore::open, so callers treat both backends alike"
+    )]
     pub async fn open_with(url: &str, wal: WalBound) -> Result<Self> {
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Err(StoreError::unavailable(

@@ -44,7 +44,7 @@ const MIGRATIONS: &[Migration] = &[
 ];
 
 /// Applies the migrations `conn` has not had yet.
-pub fn run(conn: &mut Connection) -> Result<(), String> {
+pub(crate) fn run(conn: &mut Connection) -> Result<(), String> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
             version BIGINT PRIMARY KEY,

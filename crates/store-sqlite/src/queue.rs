@@ -18,16 +18,16 @@ const NUMBERED: [&str; 3] = ["tickets", "replies", "events"];
 /// ticket's full-text row takes its first message before it is written ([`WriteQueue::amend`]). Every insert
 /// into a numbered table must go through the queue while ids are known, or two would get the same id.
 #[derive(Default)]
-pub struct WriteQueue {
+pub(crate) struct WriteQueue {
     statements: Vec<Queued>,
     next_ids: Option<[i64; 3]>,
 }
 
 /// A row, or a statement about one: its table and id.
-pub type RowId = (&'static str, i64);
+pub(crate) type RowId = (&'static str, i64);
 
 /// A held-back statement. Its values stay unbound, so that it can still be amended.
-pub struct Queued {
+pub(crate) struct Queued {
     pub sql: String,
     pub values: Vec<Value>,
     /// The row it adds, if it inserts a numbered row: what deleting undoes.
@@ -42,40 +42,40 @@ impl WriteQueue {
 
     /// The highest id now in each numbered table (ticket, reply, event), read inside the writer's
     /// transaction; new rows get the following ones.
-    pub fn number_from(&mut self, highest: [i64; 3]) {
+    pub(crate) fn number_from(&mut self, highest: [i64; 3]) {
         self.next_ids = Some(highest.map(|id| id + 1));
     }
 
     /// Forgets the ids (a transaction ended, so another process may write) and any queued statement.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.next_ids = None;
         self.clear();
     }
 
     /// Drops queued statements that have not run (their unit is being rolled back).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.statements.clear();
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.statements.is_empty()
     }
 
     /// Whether the queue numbers new rows now (a transaction is open).
-    pub fn is_numbering(&self) -> bool {
+    pub(crate) fn is_numbering(&self) -> bool {
         self.next_ids.is_some()
     }
 
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.statements.len() >= Self::MAX_STATEMENTS
     }
 
-    pub fn push(&mut self, sql: String, values: Vec<Value>, row: Option<RowId>, tag: Option<RowId>) {
+    pub(crate) fn push(&mut self, sql: String, values: Vec<Value>, row: Option<RowId>, tag: Option<RowId>) {
         self.statements.push(Queued { sql, values, row, tag });
     }
 
     /// Changes value `offset` of the queued statement tagged `tag`, if it has not run yet.
-    pub fn amend(&mut self, tag: RowId, offset: usize, change: impl FnOnce(&mut Value)) -> bool {
+    pub(crate) fn amend(&mut self, tag: RowId, offset: usize, change: impl FnOnce(&mut Value)) -> bool {
         let Some(queued) = self.statements.iter_mut().rev().find(|q| q.tag == Some(tag)) else {
             return false;
         };
@@ -99,7 +99,7 @@ impl WriteQueue {
 
     /// Queues the insert of `row` with an id of its own and returns the id, if this queue numbers the rows
     /// of its table now; otherwise hands `row` back, to be inserted at once.
-    pub fn insert(&mut self, row: NewRow) -> Result<i64, NewRow> {
+    pub(crate) fn insert(&mut self, row: NewRow) -> Result<i64, NewRow> {
         let Some(id) = self.take_id(row.table) else {
             return Err(row);
         };
@@ -112,7 +112,7 @@ impl WriteQueue {
     }
 
     /// The queued statements, in order; the queue is left empty.
-    pub fn drain(&mut self) -> std::vec::Drain<'_, Queued> {
+    pub(crate) fn drain(&mut self) -> std::vec::Drain<'_, Queued> {
         self.statements.drain(..)
     }
 }

@@ -76,7 +76,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub fn problem_response(problem: Problem) -> Response {
+pub(crate) fn problem_response(problem: Problem) -> Response {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     let mut response = (status, body).into_response();
@@ -95,10 +95,10 @@ pub fn problem_response(problem: Problem) -> Response {
 }
 
 /// Unknown routes.
-pub async fn not_found() -> ApiError {
+pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found()
 }
 
-pub async fn method_not_allowed() -> ApiError {
+pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept this method")
 }

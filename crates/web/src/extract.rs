@@ -15,7 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 
 /// A JSON body. Syntax errors are 400 `bad_request`; wrong types, missing or unknown members are 422
 /// `validation_failed` naming the field; bodies over the limit are 413 `payload_too_large`.
-pub struct Json<T>(pub T);
+pub(crate) struct Json<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = ApiError;
@@ -59,7 +59,7 @@ fn refuse_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
     }
 }
 
-pub fn body_rejection(r: BytesRejection) -> ApiError {
+pub(crate) fn body_rejection(r: BytesRejection) -> ApiError {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(ErrorCode::PayloadTooLarge, "the request body is larger than 1 MiB")
     } else {
@@ -68,7 +68,7 @@ pub fn body_rejection(r: BytesRejection) -> ApiError {
 }
 
 /// Parses JSON, reporting where in the document a value did not fit.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => match de.end() {
@@ -109,7 +109,7 @@ fn unknown_field(message: &str) -> Option<String> {
 }
 
 /// A query string; bad values are 422 naming the parameter.
-pub struct Query<T>(pub T);
+pub(crate) struct Query<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
@@ -138,7 +138,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 }
 
 /// A numeric path id; anything else cannot name a resource, so it is 404.
-pub struct Id(pub i64);
+pub(crate) struct Id(pub i64);
 
 impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;
@@ -156,7 +156,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
 }
 
 /// Two numeric path ids (`/tickets/{id}/replies/{rid}`).
-pub struct Ids(pub i64, pub i64);
+pub(crate) struct Ids(pub i64, pub i64);
 
 impl<S: Send + Sync> FromRequestParts<S> for Ids {
     type Rejection = ApiError;
@@ -174,7 +174,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
 }
 
 /// The authenticated principal of an API request (`Authorization: Bearer <token>`).
-pub struct Auth(pub Principal);
+pub(crate) struct Auth(pub Principal);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
@@ -194,7 +194,7 @@ impl FromRequestParts<AppState> for Auth {
 
 /// The principal of a route only admins may use. Any other principal gets 404 here, before the body is
 /// read, so a refused request cannot learn the route's fields from a validation answer (SPEC §2).
-pub struct AdminAuth(pub Principal);
+pub(crate) struct AdminAuth(pub Principal);
 
 impl FromRequestParts<AppState> for AdminAuth {
     type Rejection = ApiError;
@@ -211,7 +211,7 @@ impl FromRequestParts<AppState> for AdminAuth {
 
 /// The principal of a route only staff (admins and agents) may use; end users get 404 before the body is
 /// read, as with [`AdminAuth`].
-pub struct StaffAuth(pub Principal);
+pub(crate) struct StaffAuth(pub Principal);
 
 impl FromRequestParts<AppState> for StaffAuth {
     type Rejection = ApiError;
@@ -227,7 +227,7 @@ impl FromRequestParts<AppState> for StaffAuth {
 }
 
 /// Where the request came from, for the event log and reply `ip`.
-pub struct Meta(pub RequestMeta);
+pub(crate) struct Meta(pub RequestMeta);
 
 impl FromRequestParts<AppState> for Meta {
     type Rejection = ApiError;

@@ -47,7 +47,7 @@ pub fn recorder() -> PrometheusHandle {
         .clone()
 }
 
-pub async fn track(req: Request, next: Next) -> Response {
+pub(crate) async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let route = req
         .extensions()

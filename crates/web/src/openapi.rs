@@ -23,6 +23,6 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn base() -> utoipa::openapi::OpenApi {
+pub(crate) fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }

@@ -34,7 +34,7 @@ use text::*;
 use wal::*;
 
 #[derive(Args, Debug)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// Tickets to seed through the store (each with an opening message and 3 replies) before the search phase.
     #[arg(long, default_value_t = 1_000_000)]
     tickets: u64,
@@ -76,7 +76,7 @@ const MB: f64 = 1024.0 * 1024.0;
 // ---------------------------------------------------------------- entry point
 
 /// Runs every phase against `server` (the `ferrodesk` binary), on `database_url` or a scratch SQLite file.
-pub async fn run(args: BenchArgs, server: PathBuf, database_url: Option<String>) -> anyhow::Result<()> {
+pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<String>) -> anyhow::Result<()> {
     if args.concurrency == 0 || args.search_concurrency == 0 || args.seconds == 0 || args.batch == 0 {
         bail!("--concurrency, --search-concurrency, --seconds and --batch must be at least 1");
     }

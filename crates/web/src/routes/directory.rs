@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 
 #[utoipa::path(post, path = "/api/v1/brands", tag = "brands", request_body = NewBrand,
     responses((status = 201, body = Brand), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_brand(
+pub(crate) async fn create_brand(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,
@@ -18,7 +18,7 @@ pub async fn create_brand(
 }
 
 #[utoipa::path(get, path = "/api/v1/brands", tag = "brands", params(ListQuery), responses((status = 200, body = Page<Brand>)))]
-pub async fn list_brands(
+pub(crate) async fn list_brands(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Query(q): Query<ListQuery>,
@@ -28,13 +28,13 @@ pub async fn list_brands(
 
 #[utoipa::path(get, path = "/api/v1/brands/{id}", tag = "brands", params(("id" = i64, Path)),
     responses((status = 200, body = Brand), (status = 404, body = Problem)))]
-pub async fn get_brand(State(s): State<AppState>, StaffAuth(p): StaffAuth, Id(id): Id) -> Answer<Json<Brand>> {
+pub(crate) async fn get_brand(State(s): State<AppState>, StaffAuth(p): StaffAuth, Id(id): Id) -> Answer<Json<Brand>> {
     Ok(Json(s.app.get_brand(&p, id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/brands/{id}", tag = "brands", params(("id" = i64, Path)), request_body = BrandPatch,
     responses((status = 200, body = Brand), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_brand(
+pub(crate) async fn update_brand(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,
@@ -46,7 +46,7 @@ pub async fn update_brand(
 
 #[utoipa::path(delete, path = "/api/v1/brands/{id}", tag = "brands", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn delete_brand(
+pub(crate) async fn delete_brand(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,
@@ -58,7 +58,7 @@ pub async fn delete_brand(
 
 #[utoipa::path(post, path = "/api/v1/departments", tag = "departments", request_body = NewDepartment,
     responses((status = 201, body = Department), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_department(
+pub(crate) async fn create_department(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,
@@ -68,7 +68,7 @@ pub async fn create_department(
 }
 
 #[utoipa::path(get, path = "/api/v1/departments", tag = "departments", params(ListQuery), responses((status = 200, body = Page<Department>)))]
-pub async fn list_departments(
+pub(crate) async fn list_departments(
     State(s): State<AppState>,
     Auth(p): Auth,
     Query(q): Query<ListQuery>,
@@ -78,13 +78,13 @@ pub async fn list_departments(
 
 #[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "departments", params(("id" = i64, Path)),
     responses((status = 200, body = Department), (status = 404, body = Problem)))]
-pub async fn get_department(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<Department>> {
+pub(crate) async fn get_department(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<Department>> {
     Ok(Json(s.app.get_department(&p, id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "departments", params(("id" = i64, Path)), request_body = DepartmentPatch,
     responses((status = 200, body = Department), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_department(
+pub(crate) async fn update_department(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,
@@ -96,7 +96,7 @@ pub async fn update_department(
 
 #[utoipa::path(delete, path = "/api/v1/departments/{id}", tag = "departments", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn delete_department(
+pub(crate) async fn delete_department(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,

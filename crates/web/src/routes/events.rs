@@ -7,7 +7,7 @@ use axum::extract::State;
 
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventQuery),
     responses((status = 200, body = Page<Event>), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(
+pub(crate) async fn list(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Query(q): Query<EventQuery>,
@@ -17,6 +17,6 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = i64, Path)),
     responses((status = 200, body = Event), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id) -> Answer<Json<Event>> {
+pub(crate) async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id) -> Answer<Json<Event>> {
     Ok(Json(s.app.get_event(&p, id).await?))
 }

@@ -7,12 +7,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 /// The process is alive.
-pub async fn healthz() -> &'static str {
+pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
 /// The database answers.
-pub async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
+pub(crate) async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
     s.app.store().ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::new(ErrorCode::ServiceUnavailable, "the database is unreachable")
@@ -21,7 +21,7 @@ pub async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError>
 }
 
 /// Prometheus text format.
-pub async fn metrics(State(s): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
     let mut response = s.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,12 +1,12 @@
 //! Handlers of the native API, one module per area. Each is thin: extract, call one use case, answer.
-pub mod directory;
-pub mod events;
-pub mod health;
-pub mod people;
-pub mod search;
-pub mod staff;
-pub mod tickets;
-pub mod tokens;
+pub(crate) mod directory;
+pub(crate) mod events;
+pub(crate) mod health;
+pub(crate) mod people;
+pub(crate) mod search;
+pub(crate) mod staff;
+pub(crate) mod tickets;
+pub(crate) mod tokens;
 
 use api_types::Page;
 use app::Paged;

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = NewCustomer,
     responses((status = 201, body = Customer), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_customer(
+pub(crate) async fn create_customer(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Meta(m): Meta,
@@ -21,7 +21,7 @@ pub async fn create_customer(
 }
 
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListQuery), responses((status = 200, body = Page<Customer>)))]
-pub async fn list_customers(
+pub(crate) async fn list_customers(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Query(q): Query<ListQuery>,
@@ -31,13 +31,13 @@ pub async fn list_customers(
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path)),
     responses((status = 200, body = Customer), (status = 404, body = Problem)))]
-pub async fn get_customer(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<Customer>> {
+pub(crate) async fn get_customer(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<Customer>> {
     Ok(Json(s.app.get_customer(&p, id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path)), request_body = CustomerPatch,
     responses((status = 200, body = Customer), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_customer(
+pub(crate) async fn update_customer(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Meta(m): Meta,
@@ -50,7 +50,7 @@ pub async fn update_customer(
 /// Soft delete: the customer vanishes from lists and searches until restored. Answers the deleted record.
 #[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path)),
     responses((status = 200, body = Customer), (status = 404, body = Problem)))]
-pub async fn delete_customer(
+pub(crate) async fn delete_customer(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Meta(m): Meta,
@@ -61,7 +61,7 @@ pub async fn delete_customer(
 
 #[utoipa::path(post, path = "/api/v1/customers/{id}/restore", tag = "customers", params(("id" = i64, Path)),
     responses((status = 200, body = Customer), (status = 404, body = Problem)))]
-pub async fn restore_customer(
+pub(crate) async fn restore_customer(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Meta(m): Meta,
@@ -72,7 +72,7 @@ pub async fn restore_customer(
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}/events", tag = "events", params(("id" = i64, Path), EventQuery),
     responses((status = 200, body = Page<Event>), (status = 404, body = Problem)))]
-pub async fn customer_events(
+pub(crate) async fn customer_events(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Id(id): Id,
@@ -83,7 +83,7 @@ pub async fn customer_events(
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}/end-users", tag = "customers", params(("id" = i64, Path), ListQuery),
     responses((status = 200, body = Page<EndUser>), (status = 404, body = Problem)))]
-pub async fn customer_end_users(
+pub(crate) async fn customer_end_users(
     State(s): State<AppState>,
     Auth(p): Auth,
     Id(id): Id,
@@ -96,7 +96,7 @@ pub async fn customer_end_users(
 
 #[utoipa::path(post, path = "/api/v1/end-users", tag = "end users", request_body = NewEndUser,
     responses((status = 201, body = EndUser), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_end_user(
+pub(crate) async fn create_end_user(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Meta(m): Meta,
@@ -106,7 +106,7 @@ pub async fn create_end_user(
 }
 
 #[utoipa::path(get, path = "/api/v1/end-users", tag = "end users", params(ListQuery), responses((status = 200, body = Page<EndUser>)))]
-pub async fn list_end_users(
+pub(crate) async fn list_end_users(
     State(s): State<AppState>,
     Auth(p): Auth,
     Query(q): Query<ListQuery>,
@@ -116,7 +116,7 @@ pub async fn list_end_users(
 
 #[utoipa::path(get, path = "/api/v1/end-users/{id}", tag = "end users", params(("id" = i64, Path)),
     responses((status = 200, body = EndUser), (status = 404, body = Problem)))]
-pub async fn get_end_user(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<EndUser>> {
+pub(crate) async fn get_end_user(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<EndUser>> {
     Ok(Json(s.app.get_end_user(&p, id).await?))
 }
 
@@ -125,7 +125,7 @@ pub async fn get_end_user(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) 
 #[utoipa::path(patch, path = "/api/v1/end-users/{id}", tag = "end users", params(("id" = i64, Path)), request_body = EndUserPatch,
     responses((status = 200, body = EndUser), (status = 404, body = Problem), (status = 422, body = Problem),
         (status = 429, description = "too many password changes; see Retry-After", body = Problem)))]
-pub async fn update_end_user(
+pub(crate) async fn update_end_user(
     State(s): State<AppState>,
     Auth(p): Auth,
     Meta(m): Meta,
@@ -137,7 +137,7 @@ pub async fn update_end_user(
 
 #[utoipa::path(delete, path = "/api/v1/end-users/{id}", tag = "end users", params(("id" = i64, Path)),
     responses((status = 200, body = EndUser), (status = 404, body = Problem)))]
-pub async fn delete_end_user(
+pub(crate) async fn delete_end_user(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Meta(m): Meta,
@@ -148,7 +148,7 @@ pub async fn delete_end_user(
 
 #[utoipa::path(post, path = "/api/v1/end-users/{id}/restore", tag = "end users", params(("id" = i64, Path)),
     responses((status = 200, body = EndUser), (status = 404, body = Problem)))]
-pub async fn restore_end_user(
+pub(crate) async fn restore_end_user(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Meta(m): Meta,
@@ -160,7 +160,7 @@ pub async fn restore_end_user(
 /// The tokens acting as this end user, without their secrets (admin).
 #[utoipa::path(get, path = "/api/v1/end-users/{id}/tokens", tag = "end users", params(("id" = i64, Path), ListQuery),
     responses((status = 200, body = Page<ApiToken>), (status = 404, body = Problem)))]
-pub async fn list_end_user_tokens(
+pub(crate) async fn list_end_user_tokens(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Id(id): Id,
@@ -172,14 +172,14 @@ pub async fn list_end_user_tokens(
 /// Body of `POST /api/v1/end-users/{id}/tokens`.
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EndUserTokenRequest {
+pub(crate) struct EndUserTokenRequest {
     pub name: Option<String>,
 }
 
 /// Creates an API token acting as this end user (admin).
 #[utoipa::path(post, path = "/api/v1/end-users/{id}/tokens", tag = "end users", params(("id" = i64, Path)),
     request_body = EndUserTokenRequest, responses((status = 201, body = CreatedToken), (status = 404, body = Problem)))]
-pub async fn create_end_user_token(
+pub(crate) async fn create_end_user_token(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,

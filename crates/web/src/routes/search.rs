@@ -7,7 +7,7 @@ use axum::extract::State;
 
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchQuery),
     responses((status = 200, body = SearchResults), (status = 422, body = Problem)))]
-pub async fn search(
+pub(crate) async fn search(
     State(s): State<AppState>,
     Auth(p): Auth,
     Query(q): Query<SearchQuery>,

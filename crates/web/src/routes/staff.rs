@@ -7,13 +7,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "staff", responses((status = 200, body = Me), (status = 401, body = Problem)))]
-pub async fn me(State(s): State<AppState>, Auth(p): Auth) -> Answer<Json<Me>> {
-    Ok(Json(s.app.me(&p).await?))
+pub(crate) async fn me(State(s): State<AppState>, Auth(p): Auth) -> Answer<Json<Me>> {
+    Ok(Json(s.app.me(&p)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/staff", tag = "staff", request_body = NewStaff,
     responses((status = 201, body = Staff), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(
+pub(crate) async fn create(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,
@@ -23,7 +23,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/staff", tag = "staff", params(ListQuery), responses((status = 200, body = Page<Staff>)))]
-pub async fn list(
+pub(crate) async fn list(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Query(q): Query<ListQuery>,
@@ -33,7 +33,7 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = i64, Path)),
     responses((status = 200, body = Staff), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id) -> Answer<Json<Staff>> {
+pub(crate) async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id) -> Answer<Json<Staff>> {
     Ok(Json(s.app.get_staff(&p, id).await?))
 }
 
@@ -41,7 +41,7 @@ pub async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id)
 #[utoipa::path(patch, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = i64, Path)), request_body = StaffPatch,
     responses((status = 200, body = Staff), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
         (status = 429, description = "too many password changes; see Retry-After", body = Problem)))]
-pub async fn update(
+pub(crate) async fn update(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,
@@ -53,7 +53,7 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn delete(
+pub(crate) async fn delete(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,

@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 
 /// `?include=replies` on a single ticket.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-pub struct Include {
+pub(crate) struct Include {
     pub include: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = NewTicket,
     responses((status = 201, body = Ticket), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(
+pub(crate) async fn create(
     State(s): State<AppState>,
     Auth(p): Auth,
     Meta(m): Meta,
@@ -25,7 +25,7 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(TicketQuery),
     responses((status = 200, body = Page<Ticket>), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(
+pub(crate) async fn list(
     State(s): State<AppState>,
     Auth(p): Auth,
     Query(q): Query<TicketQuery>,
@@ -35,7 +35,7 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path), Include),
     responses((status = 200, body = Ticket), (status = 404, body = Problem)))]
-pub async fn get(
+pub(crate) async fn get(
     State(s): State<AppState>,
     Auth(p): Auth,
     Id(id): Id,
@@ -50,7 +50,7 @@ pub async fn get(
 
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path)), request_body = TicketPatch,
     responses((status = 200, body = Ticket), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update(
+pub(crate) async fn update(
     State(s): State<AppState>,
     Auth(p): Auth,
     Meta(m): Meta,
@@ -62,7 +62,7 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(
+pub(crate) async fn delete(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,
@@ -75,7 +75,7 @@ pub async fn delete(
 /// A ticket's replies, oldest first, a page at a time (`limit`, `cursor`).
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/replies", tag = "tickets", params(("id" = i64, Path), ListQuery),
     responses((status = 200, body = Page<Reply>), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn replies(
+pub(crate) async fn replies(
     State(s): State<AppState>,
     Auth(p): Auth,
     Id(id): Id,
@@ -86,7 +86,7 @@ pub async fn replies(
 
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/replies", tag = "tickets", params(("id" = i64, Path)), request_body = NewReply,
     responses((status = 201, body = Reply), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn reply(
+pub(crate) async fn reply(
     State(s): State<AppState>,
     Auth(p): Auth,
     Meta(m): Meta,
@@ -102,7 +102,7 @@ pub async fn reply(
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}/replies/{rid}", tag = "tickets",
     params(("id" = i64, Path), ("rid" = i64, Path)), request_body = ReplyPatch,
     responses((status = 200, body = Reply), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_reply(
+pub(crate) async fn update_reply(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Meta(m): Meta,
@@ -114,7 +114,7 @@ pub async fn update_reply(
 
 #[utoipa::path(delete, path = "/api/v1/tickets/{id}/replies/{rid}", tag = "tickets",
     params(("id" = i64, Path), ("rid" = i64, Path)), responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete_reply(
+pub(crate) async fn delete_reply(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Meta(m): Meta,
@@ -126,6 +126,6 @@ pub async fn delete_reply(
 
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/read", tag = "tickets", params(("id" = i64, Path)),
     responses((status = 200, body = Ticket), (status = 404, body = Problem)))]
-pub async fn read(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id) -> Answer<Json<Ticket>> {
+pub(crate) async fn read(State(s): State<AppState>, Auth(p): Auth, Meta(m): Meta, Id(id): Id) -> Answer<Json<Ticket>> {
     Ok(Json(s.app.mark_ticket_read(&p, &m, id).await?))
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 /// Creates a token; the answer's `token` is the secret and is never shown again.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = CreatedToken), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(
+pub(crate) async fn create(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,
@@ -19,7 +19,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(ListQuery), responses((status = 200, body = Page<ApiToken>)))]
-pub async fn list(
+pub(crate) async fn list(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Query(q): Query<ListQuery>,
@@ -30,7 +30,7 @@ pub async fn list(
 /// Revokes a token at once.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(
+pub(crate) async fn delete(
     State(s): State<AppState>,
     AdminAuth(p): AdminAuth,
     Meta(m): Meta,
