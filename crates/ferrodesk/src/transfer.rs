@@ -10,12 +10,14 @@ use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
-use store::dump::{Cell, Column, Loader, Snapshot, TABLES, Table};
+use store::dump::{
+    Cell, Column, End, Header, Line, Loader, Snapshot, TABLES, Table, TableStart, parse_line, row_cells,
+};
 
 /// The name a file of this format declares in its header.
 pub const FORMAT: &str = "ferrodesk-export";
@@ -26,29 +28,6 @@ pub const VERSION: u32 = 1;
 const PAGE: u32 = 5000;
 /// Rows handed to the loader at once.
 const LOAD_BATCH: usize = 5000;
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Header {
-    format: String,
-    version: u32,
-    /// The backend the copy was taken from (information only).
-    source: String,
-    ferrodesk_version: String,
-    created_at: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct TableStart {
-    table: String,
-    columns: Vec<String>,
-    rows: u64,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct End {
-    end: bool,
-    rows: u64,
-}
 
 /// What a copy held, per table.
 #[derive(Debug, Default)]
@@ -192,8 +171,10 @@ pub async fn restore(mut loader: Box<dyn Loader>, path: &Path) -> anyhow::Result
 
     let (n, first) = lines.next().context("the file is empty")?;
     let first = first.with_context(|| format!("{}: not a gzip file of ferrodesk's export", at(n)))?;
-    let header: Header =
-        serde_json::from_str(&first).with_context(|| format!("{}: not the header of a ferrodesk export", at(n)))?;
+    let header = match parse_line(&first) {
+        Ok(Line::Header(header)) => header,
+        _ => bail!("{}: not the header of a ferrodesk export", at(n)),
+    };
     if header.format != FORMAT {
         bail!("{}: format {:?} is not {FORMAT:?}", at(n), header.format);
     }
@@ -214,40 +195,32 @@ pub async fn restore(mut loader: Box<dyn Loader>, path: &Path) -> anyhow::Result
         if ended.is_some() {
             bail!("{}: data after the end line", at(n));
         }
-        if line.starts_with('[') {
-            let s = section
-                .as_mut()
-                .with_context(|| format!("{}: a row before any table", at(n)))?;
-            let values: Vec<serde_json::Value> =
-                serde_json::from_str(&line).with_context(|| format!("{}: not a JSON array", at(n)))?;
-            if values.len() != s.columns.len() {
-                bail!("{}: {} values for {} columns", at(n), values.len(), s.columns.len());
+        match parse_line(&line).map_err(|e| anyhow::anyhow!("{}: {e}", at(n)))? {
+            Line::Row(values) => {
+                let s = section
+                    .as_mut()
+                    .with_context(|| format!("{}: a row before any table", at(n)))?;
+                let row =
+                    row_cells(&values, &s.columns).map_err(|e| anyhow::anyhow!("{}: {}: {e}", at(n), s.table.name))?;
+                batch.push(row);
+                s.read += 1;
+                if batch.len() >= LOAD_BATCH {
+                    load(loader.as_mut(), s, &mut batch).await?;
+                }
             }
-            let row = values
-                .iter()
-                .zip(&s.columns)
-                .map(|(v, c)| Cell::from_json(v, c))
-                .collect::<Result<Vec<Cell>, String>>()
-                .map_err(|e| anyhow::anyhow!("{}: {}.{e}", at(n), s.table.name))?;
-            batch.push(row);
-            s.read += 1;
-            if batch.len() >= LOAD_BATCH {
-                load(loader.as_mut(), s, &mut batch).await?;
+            Line::Table(start) => {
+                if let Some(s) = section.take() {
+                    finish_section(loader.as_mut(), s, &mut batch, &mut summary).await?;
+                }
+                section = Some(open_section(&start, &summary).map_err(|e| anyhow::anyhow!("{}: {e}", at(n)))?);
             }
-            continue;
-        }
-        if let Some(s) = section.take() {
-            finish_section(loader.as_mut(), s, &mut batch, &mut summary).await?;
-        }
-        let value: serde_json::Value =
-            serde_json::from_str(&line).with_context(|| format!("{}: not a JSON line", at(n)))?;
-        if value.get("end").is_some() {
-            let end: End = serde_json::from_value(value).with_context(|| format!("{}: bad end line", at(n)))?;
-            ended = Some(end.rows);
-        } else {
-            let start: TableStart =
-                serde_json::from_value(value).with_context(|| format!("{}: bad table line", at(n)))?;
-            section = Some(open_section(&start, &summary).map_err(|e| anyhow::anyhow!("{}: {e}", at(n)))?);
+            Line::End(end) => {
+                if let Some(s) = section.take() {
+                    finish_section(loader.as_mut(), s, &mut batch, &mut summary).await?;
+                }
+                ended = Some(end.rows);
+            }
+            Line::Header(_) => bail!("{}: a second header", at(n)),
         }
     }
     if let Some(s) = section.take() {
@@ -265,27 +238,9 @@ pub async fn restore(mut loader: Box<dyn Loader>, path: &Path) -> anyhow::Result
 }
 
 fn open_section(start: &TableStart, done: &Summary) -> Result<Section, String> {
-    let table = Table::named(&start.table).ok_or_else(|| {
-        format!(
-            "unknown table {:?} (a copy from a newer ferrodesk? use that version to restore)",
-            start.table
-        )
-    })?;
+    let (table, columns) = start.resolve()?;
     if done.tables.contains_key(table.name) {
         return Err(format!("table {} appears twice", table.name));
-    }
-    let mut columns = Vec::with_capacity(start.columns.len());
-    for name in &start.columns {
-        let column = table
-            .column(name)
-            .ok_or_else(|| format!("unknown column {}.{name} (a copy from a newer ferrodesk?)", table.name))?;
-        if columns.iter().any(|c: &&Column| c.name == column.name) {
-            return Err(format!("column {}.{name} appears twice", table.name));
-        }
-        columns.push(column);
-    }
-    if !columns.iter().any(|c| c.name == "id") {
-        return Err(format!("table {} has no id column", table.name));
     }
     Ok(Section {
         table,

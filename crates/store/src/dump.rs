@@ -8,6 +8,7 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 /// How a column's values are carried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,6 +275,102 @@ fn kind_name(kind: Kind) -> &'static str {
     }
 }
 
+/// The first line of an export file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: String,
+    pub version: u32,
+    /// The backend the copy was taken from (information only).
+    pub source: String,
+    pub ferrodesk_version: String,
+    pub created_at: String,
+}
+
+/// The line that starts a table's rows in an export file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableStart {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub rows: u64,
+}
+
+impl TableStart {
+    /// The table and the columns this line names, in its order; an unknown table or column, a column
+    /// named twice, or no `id` is refused.
+    pub fn resolve(&self) -> Result<(&'static Table, Vec<&'static Column>), String> {
+        let table = Table::named(&self.table).ok_or_else(|| {
+            format!(
+                "unknown table {:?} (a copy from a newer ferrodesk? use that version to restore)",
+                self.table
+            )
+        })?;
+        let mut columns: Vec<&'static Column> = Vec::with_capacity(self.columns.len());
+        for name in &self.columns {
+            let column = table
+                .column(name)
+                .ok_or_else(|| format!("unknown column {}.{name} (a copy from a newer ferrodesk?)", table.name))?;
+            if columns.iter().any(|c| c.name == column.name) {
+                return Err(format!("column {}.{name} appears twice", table.name));
+            }
+            columns.push(column);
+        }
+        if !columns.iter().any(|c| c.name == "id") {
+            return Err(format!("table {} has no id column", table.name));
+        }
+        Ok((table, columns))
+    }
+}
+
+/// The last line of an export file: without it the file is truncated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct End {
+    pub end: bool,
+    pub rows: u64,
+}
+
+/// One line of an export file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    Header(Header),
+    Table(TableStart),
+    Row(Vec<serde_json::Value>),
+    End(End),
+}
+
+/// Reads one line of an export file (docs/export-format.md): a row is a JSON array, every other line an
+/// object, told apart by its members.
+pub fn parse_line(text: &str) -> Result<Line, String> {
+    if text.starts_with('[') {
+        return serde_json::from_str(text)
+            .map(Line::Row)
+            .map_err(|e| format!("not a JSON array: {e}"));
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not a JSON line: {e}"))?;
+    let kind = if value.get("end").is_some() {
+        "end"
+    } else if value.get("table").is_some() {
+        "table"
+    } else if value.get("format").is_some() {
+        "header"
+    } else {
+        return Err("neither a row nor a header, table or end line".into());
+    };
+    let bad = |e: serde_json::Error| format!("bad {kind} line: {e}");
+    match kind {
+        "end" => serde_json::from_value(value).map(Line::End).map_err(bad),
+        "table" => serde_json::from_value(value).map(Line::Table).map_err(bad),
+        _ => serde_json::from_value(value).map(Line::Header).map_err(bad),
+    }
+}
+
+/// A row's values as cells of `columns`, refusing a wrong count or a value of the wrong kind.
+pub fn row_cells(values: &[serde_json::Value], columns: &[&Column]) -> Result<Vec<Cell>, String> {
+    if values.len() != columns.len() {
+        return Err(format!("{} values for {} columns", values.len(), columns.len()));
+    }
+    values.iter().zip(columns).map(|(v, c)| Cell::from_json(v, c)).collect()
+}
+
 /// `SELECT <columns> FROM <table> WHERE id > $1 ORDER BY id LIMIT $2`: one page of a copy.
 pub fn select_page_sql(table: &Table) -> String {
     let columns: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
@@ -355,6 +452,39 @@ mod tests {
             assert_eq!(names.len(), table.columns.len(), "{}", table.name);
             assert!(table.columns.len() * INSERT_BATCH < 32_766, "{}", table.name);
         }
+    }
+
+    #[test]
+    fn lines_are_told_apart_and_checked() {
+        assert!(matches!(parse_line("[1, \"x\", null]"), Ok(Line::Row(v)) if v.len() == 3));
+        assert_eq!(
+            parse_line(r#"{"end": true, "rows": 3}"#),
+            Ok(Line::End(End { end: true, rows: 3 }))
+        );
+        let Ok(Line::Table(start)) = parse_line(r#"{"table": "brands", "columns": ["id", "name"], "rows": 2}"#) else {
+            panic!("a table line");
+        };
+        let (table, columns) = start.resolve().expect("known table");
+        assert_eq!((table.name, columns.len()), ("brands", 2));
+        assert!(matches!(parse_line(r#"{"format": "ferrodesk-export"}"#), Err(e) if e.starts_with("bad header")));
+        assert!(parse_line("{}").is_err());
+        assert!(parse_line("[1, ").is_err());
+        for (table, columns) in [
+            ("nope", vec!["id"]),
+            ("brands", vec!["id", "nope"]),
+            ("brands", vec!["id", "id"]),
+            ("brands", vec!["name"]),
+        ] {
+            let start = TableStart {
+                table: table.into(),
+                columns: columns.into_iter().map(str::to_owned).collect(),
+                rows: 0,
+            };
+            assert!(start.resolve().is_err(), "{start:?}");
+        }
+        let id = int("id");
+        assert!(row_cells(&[serde_json::json!(1), serde_json::json!(2)], &[&id]).is_err());
+        assert_eq!(row_cells(&[serde_json::json!(1)], &[&id]), Ok(vec![Cell::Int(1)]));
     }
 
     #[test]
