@@ -6,10 +6,14 @@
 //! runs a `PASSIVE` checkpoint (which neither waits for nor blocks readers and the writer) after commits,
 //! at most once per [`INTERVAL`].
 //!
+//! The thread opens its connection itself, and again whenever it is read-only (the files were not writable
+//! when it was opened): a checkpoint on a read-only connection can never succeed.
+//!
 //! At shutdown the thread is stopped and joined ([`Checkpoints::stop`]) before the final `TRUNCATE`
 //! checkpoint: only one connection can checkpoint at a time, and SQLite answers a second one with "busy"
 //! at once, without waiting, so a final checkpoint that met a running `PASSIVE` one left the WAL behind.
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -34,13 +38,13 @@ pub struct Checkpoints {
 }
 
 impl Checkpoints {
-    /// Starts the thread on `conn` (a read-write connection to the database).
-    pub fn start(conn: Connection) -> std::io::Result<Self> {
+    /// Starts the thread for the database at `path`.
+    pub fn start(path: PathBuf) -> std::io::Result<Self> {
         // Capacity 1: a pending signal already says "there is something to copy".
         let (signals, rx) = sync_channel(1);
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || run(&conn, &rx))?;
+            .spawn(move || run(&path, &rx))?;
         Ok(Self {
             signals,
             thread: Arc::new(Mutex::new(Some(thread))),
@@ -67,17 +71,34 @@ impl Checkpoints {
     }
 }
 
-fn run(conn: &Connection, signals: &Receiver<Signal>) {
+fn run(path: &Path, signals: &Receiver<Signal>) {
+    let mut conn = None;
     // `recv` returns at once if commits came in during the pause.
     while let Ok(Signal::Committed) = signals.recv() {
-        checkpoint(conn);
+        checkpoint(path, &mut conn);
         std::thread::sleep(INTERVAL);
     }
     // Stopped: the store's final checkpoint copies what is left.
 }
 
-fn checkpoint(conn: &Connection) {
-    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+/// Checkpoints on `conn`, opening it first if there is none or it is read-only.
+fn checkpoint(path: &Path, conn: &mut Option<Connection>) {
+    let usable = conn
+        .as_ref()
+        .is_some_and(|c| c.is_readonly(rusqlite::MAIN_DB).is_ok_and(|ro| !ro));
+    if !usable {
+        *conn = None;
+        match crate::connect_writable(path, OpenFlags::empty()) {
+            Ok(opened) => *conn = Some(opened),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open the database for WAL checkpoints; retried after the next commit");
+                return;
+            }
+        }
+    }
+    if let Some(conn) = conn
+        && let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+    {
         tracing::warn!(error = %e, "WAL checkpoint failed; it is retried after the next commit");
     }
 }
@@ -94,7 +115,7 @@ mod tests {
         writer
             .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);")
             .expect("write");
-        let checkpoints = Checkpoints::start(Connection::open(&path).expect("open")).expect("start");
+        let checkpoints = Checkpoints::start(path.clone()).expect("start");
         checkpoints.committed();
         checkpoints.stop();
         checkpoints.stop();
