@@ -256,11 +256,7 @@ impl Lane {
 
 impl Writers {
     /// Takes over the write connection and starts the committer task.
-    pub fn start(
-        conn: DbConn,
-        path: PathBuf,
-        checkpoints: Checkpoints,
-    ) -> (Arc<Writers>, tokio::task::JoinHandle<()>) {
+    pub fn start(conn: DbConn, path: PathBuf, checkpoints: Checkpoints) -> (Arc<Writers>, tokio::task::JoinHandle<()>) {
         let writers = Arc::new(Writers {
             lane: Arc::new(Mutex::new(Lane {
                 conn,

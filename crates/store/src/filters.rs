@@ -47,9 +47,7 @@ pub enum AssignedFilter {
 
 /// The orders a ticket list can have. Every order ends with the id, so pages are stable. The wire names
 /// (`sort=`) are derived by strum: `to_string` is the canonical name, `serialize` an accepted alias.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantArray)]
 pub enum TicketSort {
     /// Newest first (the default).
     #[strum(to_string = "-id", serialize = "-ctime")]
@@ -130,17 +128,7 @@ pub struct EventFilter {
 
 /// What a search looks in. The name is the hit's `kind` on the wire (snake case, derived by strum); `types=`
 /// also accepts the plural and the old `endusers` spelling.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString, strum::IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "snake_case")]
 pub enum SearchKind {
     #[strum(to_string = "ticket", serialize = "tickets")]

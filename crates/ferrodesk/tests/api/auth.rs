@@ -486,7 +486,11 @@ async fn current_password_is_checked_against_the_end_users_own_hash() {
         client.update_end_user(mine.id, &change("other-customer-pass")).await,
         ErrorCode::ValidationFailed,
     );
-    assert_eq!(fields(&p), ["current_password"], "the other end user's password is not mine");
+    assert_eq!(
+        fields(&p),
+        ["current_password"],
+        "the other end user's password is not mine"
+    );
     let changed = client
         .update_end_user(mine.id, &change("my-own-password-1"))
         .await

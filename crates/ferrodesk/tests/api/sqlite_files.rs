@@ -266,7 +266,10 @@ async fn read_only_database_files_are_503_and_recover_without_a_restart() {
     // A database with some data, written by a first run.
     let (mut child, url) = spawn_unprivileged(&db);
     assert!(
-        eventually(Duration::from_secs(20), || async { status_of(format!("{url}/readyz")).await == 200 }).await,
+        eventually(Duration::from_secs(20), || async {
+            status_of(format!("{url}/readyz")).await == 200
+        })
+        .await,
         "the first start never became ready"
     );
     let admin = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
@@ -284,15 +287,19 @@ async fn read_only_database_files_are_503_and_recover_without_a_restart() {
     set_database_mode(&db, 0o400);
     let (mut child, url) = spawn_unprivileged(&db);
     assert!(
-        eventually(Duration::from_secs(20), || async { status_of(format!("{url}/healthz")).await == 200 }).await,
+        eventually(Duration::from_secs(20), || async {
+            status_of(format!("{url}/healthz")).await == 200
+        })
+        .await,
         "the server starts on a read-only database"
     );
     let admin = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
-    assert_eq!(status_of(format!("{url}/readyz")).await, 503, "not ready while it cannot write");
     assert_eq!(
-        admin.customer(first.id).await.expect("reads still work").name,
-        "Before"
+        status_of(format!("{url}/readyz")).await,
+        503,
+        "not ready while it cannot write"
     );
+    assert_eq!(admin.customer(first.id).await.expect("reads still work").name, "Before");
     let refused = http
         .post(format!("{url}/api/v1/customers"))
         .bearer_auth(ADMIN_TOKEN)
@@ -317,7 +324,10 @@ async fn read_only_database_files_are_503_and_recover_without_a_restart() {
     // Writable again: ready and writing within seconds, the same process.
     set_database_mode(&db, 0o600);
     assert!(
-        eventually(Duration::from_secs(5), || async { status_of(format!("{url}/readyz")).await == 200 }).await,
+        eventually(Duration::from_secs(5), || async {
+            status_of(format!("{url}/readyz")).await == 200
+        })
+        .await,
         "/readyz recovers"
     );
     let after = admin

@@ -937,7 +937,9 @@ async fn concurrent_tickets_for_one_new_requester_share_one_end_user() {
     assert_eq!(tickets.len(), 20);
     let requester = tickets[0].user_id;
     assert!(
-        tickets.iter().all(|t| t.user_id == requester && t.customer_id == customer.id),
+        tickets
+            .iter()
+            .all(|t| t.user_id == requester && t.customer_id == customer.id),
         "one requester for all: {:?}",
         tickets.iter().map(|t| t.user_id).collect::<Vec<_>>()
     );

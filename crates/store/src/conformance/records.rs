@@ -899,11 +899,17 @@ pub(super) async fn end_user_password_hash_by_id(s: Arc<dyn Store>) {
         .await
         .expect("insert customer");
     let first = w
-        .insert_end_user(&new_end_user(world.customer.id, "Sam", Some("sam@example.com")), Some("$argon2id$first"))
+        .insert_end_user(
+            &new_end_user(world.customer.id, "Sam", Some("sam@example.com")),
+            Some("$argon2id$first"),
+        )
         .await
         .expect("insert end user");
     let second = w
-        .insert_end_user(&new_end_user(other.id, "Sam", Some("sam@example.com")), Some("$argon2id$second"))
+        .insert_end_user(
+            &new_end_user(other.id, "Sam", Some("sam@example.com")),
+            Some("$argon2id$second"),
+        )
         .await
         .expect("insert end user");
     let without = w
