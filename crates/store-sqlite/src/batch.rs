@@ -135,9 +135,7 @@ impl Lane {
             Err(e) if conn::is_read_only(&e) => return Err(read_only()),
             Err(e) => return Err(map_err(e)),
         };
-        crate::writer_settings(&fresh).map_err(map_err)?;
-        crate::migrate::run(&mut fresh)
-            .map_err(|e| StoreError::unavailable_from("cannot migrate the reopened SQLite database", e))?;
+        crate::ready_writer(&mut fresh)?;
         self.conn = fresh;
         self.reopen = false;
         tracing::info!("the SQLite database is writable again; the writer connection was reopened");

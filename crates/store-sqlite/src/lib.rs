@@ -67,11 +67,16 @@ fn connect_writable(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connectio
     Ok(conn)
 }
 
-/// The writer connection's own settings: WAL (readers never wait for the writer), NORMAL (a commit
-/// survives a crash of the process), and no automatic checkpoints (they run beside the writer, not inside
-/// its commits: see `checkpoint`).
-fn writer_settings(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;")
+/// Readies a writer connection, at start and when it is opened again: WAL (readers never wait for the
+/// writer), NORMAL (a commit survives a crash of the process), the migrations (which still checkpoint
+/// themselves, before the checkpoint thread has commits to follow), then no automatic checkpoints: they
+/// run beside the writer, not inside its commits (see `checkpoint`).
+fn ready_writer(conn: &mut Connection) -> Result<()> {
+    let failed = |e: rusqlite::Error| StoreError::unavailable_from("cannot set up the SQLite writer connection", e);
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        .map_err(failed)?;
+    migrate::run(conn).map_err(|e| StoreError::unavailable_from("cannot migrate the SQLite database", e))?;
+    conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(failed)
 }
 
 impl SqliteStore {
@@ -99,9 +104,7 @@ impl SqliteStore {
                 "the SQLite database is read-only: writes are refused (503) until it is writable again"
             );
         } else {
-            writer_settings(&write).map_err(cannot_open)?;
-            migrate::run(&mut write)
-                .map_err(|e| StoreError::unavailable_from(format!("cannot migrate SQLite database {url:?}"), e))?;
+            ready_writer(&mut write)?;
         }
         let checkpoints = checkpoint::Checkpoints::start(path.clone())
             .map_err(|e| StoreError::unavailable_from("cannot start the checkpoint thread", e))?;
