@@ -108,7 +108,7 @@ pub(crate) fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 }
 
 /// Collects field errors so that one answer names every bad field.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Fields(Vec<FieldError>);
 
 impl Fields {

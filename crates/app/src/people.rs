@@ -453,15 +453,8 @@ impl App {
                 "is required to change your password",
             ));
         };
-        // Credentials are looked up by email, as a login does; they must be this end user's own.
-        let hash = match &user.email {
-            Some(email) => db
-                .end_user_credentials(email)
-                .await?
-                .filter(|c| c.end_user.id == id)
-                .and_then(|c| c.password_hash),
-            None => None,
-        };
+        // By id, not by email: another customer's end user may share the email (and have a password).
+        let hash = db.end_user_password_hash(id).await?;
         drop(db);
         let matches = match hash {
             Some(hash) => verify_password(current.to_owned(), hash).await,

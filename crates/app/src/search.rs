@@ -34,16 +34,11 @@ impl App {
         }
         let mut kinds = Vec::new();
         for t in q.types.as_deref().unwrap_or("tickets,customers,end_users").split(',') {
-            let kind = match t.trim() {
-                "tickets" | "ticket" => SearchKind::Ticket,
-                "customers" | "customer" => SearchKind::Customer,
-                "end_users" | "end_user" | "endusers" => SearchKind::EndUser,
-                _ => {
-                    return Err(AppError::field(
-                        "types",
-                        "must be a comma list of tickets, customers, end_users",
-                    ));
-                }
+            let Some(kind) = SearchKind::parse(t.trim()) else {
+                return Err(AppError::field(
+                    "types",
+                    "must be a comma list of tickets, customers, end_users",
+                ));
             };
             if !kinds.contains(&kind) {
                 kinds.push(kind);

@@ -8,7 +8,7 @@ use domain::{
     Title, search_terms,
 };
 use store::time::{now, to_micros};
-use store::{AssignedFilter, Reader, TicketFilter, TicketSort, Writer};
+use store::{AssignedFilter, Reader, StoreError, TicketFilter, TicketSort, UniqueKey, Writer};
 
 /// Longest message accepted; the request body limit (1 MiB) is the outer bound.
 const MAX_MESSAGE_BYTES: usize = 512 * 1024;
@@ -207,6 +207,28 @@ async fn write_opened_ticket(
     Ok(ticket)
 }
 
+/// Why resolving a new ticket's requester failed: a refusal to answer with, or a lost race to create the
+/// same new end user (another request inserted it after this one looked), which is worth one retry.
+enum RequesterError {
+    Refused(AppError),
+    EmailTaken,
+}
+
+impl From<AppError> for RequesterError {
+    fn from(e: AppError) -> Self {
+        Self::Refused(e)
+    }
+}
+
+impl From<StoreError> for RequesterError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unique(UniqueKey::EndUserEmail) => Self::EmailTaken,
+            other => Self::Refused(other.into()),
+        }
+    }
+}
+
 impl App {
     /// Opens a ticket; its message becomes the first reply.
     pub async fn create_ticket(&self, p: &Principal, meta: &RequestMeta, mut input: NewTicket) -> AppResult<Ticket> {
@@ -223,8 +245,22 @@ impl App {
         drop(db);
 
         let change = Change { principal: p, meta };
-        let mut tx = self.store().write().await?;
-        let requester = self.requester(&mut *tx, &change, &input, named, email, fields).await?;
+        // A concurrent request may create the same new requester between the lookup and the insert. The
+        // loser's transaction is spoiled (PostgreSQL aborts it on the unique violation), so it retries once
+        // on a fresh one, whose lookup finds the end user that won.
+        let mut retried = false;
+        let (tx, requester) = loop {
+            let mut tx = self.store().write().await?;
+            let resolved = self
+                .requester(&mut *tx, &change, &input, named.clone(), email.clone(), fields.clone())
+                .await;
+            match resolved {
+                Ok(requester) => break (tx, requester),
+                Err(RequesterError::EmailTaken) if !retried => retried = true,
+                Err(RequesterError::EmailTaken) => return Err(StoreError::Unique(UniqueKey::EndUserEmail).into()),
+                Err(RequesterError::Refused(e)) => return Err(e),
+            }
+        };
         let at = now();
         let message = std::mem::take(&mut input.message);
         let ticket = opened_ticket(p, side, department.id, &requester, title, input, at);
@@ -241,7 +277,7 @@ impl App {
         named: Option<EndUser>,
         email: Option<Email>,
         mut fields: Fields,
-    ) -> AppResult<EndUser> {
+    ) -> Result<EndUser, RequesterError> {
         let requester = match named {
             Some(user) => Some(user),
             None if side(change.principal) == Side::Staff && input.user_id.is_none() => {
@@ -251,7 +287,7 @@ impl App {
             None => None,
         };
         fields.finish()?;
-        requester.ok_or_else(|| AppError::field("user_id", "no such end user"))
+        requester.ok_or_else(|| AppError::field("user_id", "no such end user").into())
     }
 
     /// Staff without a `user_id` name the requester by `customer_id` + `email`: the customer's end user with
@@ -263,7 +299,7 @@ impl App {
         input: &NewTicket,
         email: Option<Email>,
         fields: &mut Fields,
-    ) -> AppResult<Option<EndUser>> {
+    ) -> Result<Option<EndUser>, RequesterError> {
         let (Some(customer_id), Some(email)) = (input.customer_id, email) else {
             fields.add("user_id", "give user_id, or customer_id and email of the requester");
             return Ok(None);

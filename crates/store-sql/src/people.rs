@@ -171,6 +171,13 @@ impl<C: Dialect> PeopleRead for SqlConn<C> {
         self.conn.fetch_optional(sql.into(), &[Value::from(email)], map).await
     }
 
+    async fn end_user_password_hash(&mut self, id: i64) -> Result<Option<String>> {
+        let map: RowMap<Option<String>> = |r| r.get("password_hash");
+        let sql = "SELECT password_hash FROM end_users WHERE id = $1";
+        let hash = self.conn.fetch_optional(sql.into(), &[Value::from(id)], map).await?;
+        Ok(hash.flatten())
+    }
+
     async fn end_user_by_email(&mut self, customer_id: i64, email: &str) -> Result<Option<EndUser>> {
         let sql = format!(
             "SELECT {END_USER_COLS} FROM end_users WHERE customer_id = $1 AND email = $2 AND deleted_at IS NULL \

@@ -17,11 +17,17 @@
 //! - A unit that does anything else opens `SAVEPOINT unit` with its first statement and releases it when
 //!   it finishes. Dropped without committing (an error, a cancelled request), it leaves a mark, and whoever
 //!   takes the connection next rolls it back before anything else, so other units never see it.
+//!
+//! The connection is opened again when it cannot write: SQLite silently opens a read-write connection
+//! read-only when the file is not writable, and such a connection stays read-only after the cause is gone.
+//! So before a batch opens (and for readiness), a read-only connection, or one whose write failed as
+//! read-only, is replaced by a fresh one; while that one cannot write either, writes are 503.
 use crate::checkpoint::Checkpoints;
 use crate::conn::{self, map_err};
 use crate::dialect;
 use crate::queue::{Queued, RowId, WriteQueue};
 use rusqlite::Connection as DbConn;
+use std::path::PathBuf;
 use std::sync::Arc;
 use store::{Result, SearchRequest, SearchRow, StoreError};
 use store_sql::{Connection, Dialect, NewRow, QueryBuilder, RowMap, Sql, Transaction, Value};
@@ -30,6 +36,11 @@ use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 /// The write connection and the state of the batch on it.
 pub(crate) struct Lane {
     conn: DbConn,
+    /// The database file, to open the connection again.
+    path: PathBuf,
+    /// A statement failed because the files could not be written: open the connection again before the
+    /// next batch (a file system remounted read-only leaves the connection unable to write).
+    reopen: bool,
     /// A transaction is open and holds finished units.
     open: bool,
     /// The current holder has opened `SAVEPOINT unit`.
@@ -59,6 +70,11 @@ const FINAL_CHECKPOINT_RETRY: std::time::Duration = std::time::Duration::from_mi
 
 fn exec(conn: &mut DbConn, statements: &'static str) -> Result<()> {
     conn.execute_batch(statements).map_err(map_err)
+}
+
+/// The refusal of a write while the database files cannot be written.
+fn read_only() -> StoreError {
+    StoreError::unavailable("the database is read-only (file permissions or a read-only file system)")
 }
 
 /// Runs one queued statement; the row it added, if any.
@@ -105,6 +121,40 @@ fn run_queue_undoable(c: &mut DbConn, queue: &mut WriteQueue) -> Result<Result<(
 }
 
 impl Lane {
+    /// Makes sure the connection can write, opening it again if it cannot (only between batches). `Err`
+    /// while the files still cannot be written.
+    fn ensure_writable(&mut self) -> Result<()> {
+        if self.open {
+            return Ok(());
+        }
+        if !self.reopen && !self.conn.is_readonly(rusqlite::MAIN_DB).map_err(map_err)? {
+            return Ok(());
+        }
+        let mut fresh = match crate::connect_writable(&self.path, rusqlite::OpenFlags::empty()) {
+            Ok(fresh) => fresh,
+            Err(e) if conn::is_read_only(&e) => return Err(read_only()),
+            Err(e) => return Err(map_err(e)),
+        };
+        crate::ready_writer(&mut fresh, &self.checkpoints.bound())?;
+        self.conn = fresh;
+        self.reopen = false;
+        tracing::info!("the SQLite database is writable again; the writer connection was reopened");
+        Ok(())
+    }
+
+    /// Notes a failed write: one that failed as read-only, or on an I/O error (a file system remounted
+    /// read-only answers either), asks for a fresh connection.
+    fn failed(&mut self, e: &StoreError) {
+        if std::error::Error::source(e)
+            .and_then(|s| s.downcast_ref::<rusqlite::Error>())
+            .is_some_and(|e| {
+                conn::is_read_only(e) || e.sqlite_error_code() == Some(rusqlite::ErrorCode::SystemIoFailure)
+            })
+        {
+            self.reopen = true;
+        }
+    }
+
     /// Undoes an abandoned unit. If SQLite already rolled the whole transaction back (it does on some I/O
     /// errors), the finished units are lost too, and they are told so.
     fn tidy(&mut self) {
@@ -130,7 +180,11 @@ impl Lane {
 
     /// Opens the transaction and learns where new rows' ids start.
     fn open_batch(&mut self) -> Result<()> {
-        exec(&mut self.conn, "BEGIN IMMEDIATE")?;
+        self.ensure_writable()?;
+        if let Err(e) = exec(&mut self.conn, "BEGIN IMMEDIATE") {
+            self.failed(&e);
+            return Err(e);
+        }
         let highest = self.conn.query_row(
             "SELECT coalesce((SELECT max(id) FROM tickets), 0), coalesce((SELECT max(id) FROM replies), 0), \
              coalesce((SELECT max(id) FROM events), 0)",
@@ -165,7 +219,10 @@ impl Lane {
                 // After the answers: emptying an overgrown WAL holds up the next batch, not this one.
                 self.checkpoints.committed(&self.conn);
             }
-            Err(e) => self.abandon_batch(&format!("commit failed: {e}")),
+            Err(e) => {
+                self.failed(&e);
+                self.abandon_batch(&format!("commit failed: {e}"));
+            }
         }
     }
 
@@ -197,10 +254,16 @@ impl Lane {
 
 impl Writers {
     /// Takes over the write connection and starts the committer task.
-    pub(crate) fn start(conn: DbConn, checkpoints: Checkpoints) -> (Arc<Writers>, tokio::task::JoinHandle<()>) {
+    pub(crate) fn start(
+        conn: DbConn,
+        path: PathBuf,
+        checkpoints: Checkpoints,
+    ) -> (Arc<Writers>, tokio::task::JoinHandle<()>) {
         let writers = Arc::new(Writers {
             lane: Arc::new(Mutex::new(Lane {
                 conn,
+                path,
+                reopen: false,
                 open: false,
                 in_savepoint: false,
                 abandoned: false,
@@ -249,6 +312,26 @@ impl Writers {
             lane: Some(lane),
             writers: self.clone(),
         })
+    }
+
+    /// Whether the writer can write now (for readiness), opening its connection again if it could not.
+    /// Between batches it takes and releases the write lock: a connection that is not read-only itself
+    /// can still fail to write when the WAL or its index file is not writable.
+    pub(crate) async fn check_writable(&self) -> Result<()> {
+        let mut lane = self.lane.lock().await;
+        lane.ensure_writable()?;
+        if lane.open {
+            return Ok(());
+        }
+        match exec(&mut lane.conn, "BEGIN IMMEDIATE; ROLLBACK") {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // A failed BEGIN leaves no transaction; a failed ROLLBACK has nothing left to undo.
+                let _ = lane.conn.execute_batch("ROLLBACK");
+                lane.failed(&e);
+                Err(e)
+            }
+        }
     }
 
     /// Commits whatever is pending, for shutdown.

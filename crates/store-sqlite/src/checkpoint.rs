@@ -23,11 +23,14 @@
 //!   the WAL has grown by another bound, so a long reader costs the writer a short wait now and then, not
 //!   one per commit.
 //!
+//! The thread opens its connection itself, and again whenever it is read-only (the files were not writable
+//! when it was opened): a checkpoint on a read-only connection can never succeed.
+//!
 //! At shutdown the thread is stopped and joined ([`ThreadStop::stop`]) before the final `TRUNCATE`
 //! checkpoint: only one connection can checkpoint at a time, and SQLite answers a second one with "busy"
 //! at once, without waiting, so a final checkpoint that met a running `PASSIVE` one left the WAL behind.
-use rusqlite::Connection;
-use std::path::PathBuf;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::thread::JoinHandle;
@@ -124,15 +127,17 @@ enum Emptying {
 }
 
 impl Checkpoints {
-    /// Starts the thread on `conn` (a read-write connection to the database).
-    pub(crate) fn start(conn: Connection, bound: WalBound) -> std::io::Result<Self> {
-        let wal = PathBuf::from(format!("{}-wal", conn.path().unwrap_or_default()));
+    /// Starts the thread for the database at `path`.
+    pub(crate) fn start(path: PathBuf, bound: WalBound) -> std::io::Result<Self> {
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let wal = PathBuf::from(wal);
         // Capacity 1: a pending signal already says "there is something to copy".
         let (signal, rx) = sync_channel(1);
         let running = Arc::new(Mutex::new(()));
         let thread = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn({
             let running = running.clone();
-            move || run(&conn, &rx, &running)
+            move || run(&path, &rx, &running)
         })?;
         Ok(Self {
             thread: ThreadStop {
@@ -145,6 +150,11 @@ impl Checkpoints {
             retry_above: bound.limit_bytes,
             running,
         })
+    }
+
+    /// The bound this writer keeps the WAL under.
+    pub(crate) fn bound(&self) -> WalBound {
+        self.bound
     }
 
     /// A handle that ends the checkpoint thread (see [`ThreadStop::stop`]).
@@ -215,18 +225,36 @@ fn empty_wal(writer: &Connection, reader_wait: Duration) -> rusqlite::Result<Emp
     })
 }
 
-fn run(conn: &Connection, signals: &Receiver<Signal>, running: &Mutex<()>) {
+fn run(path: &Path, signals: &Receiver<Signal>, running: &Mutex<()>) {
+    let mut conn = None;
     // `recv` returns at once if commits came in during the pause.
     while let Ok(Signal::Committed) = signals.recv() {
-        checkpoint(conn, running);
+        checkpoint(path, &mut conn, running);
         std::thread::sleep(INTERVAL);
     }
     // Stopped, or the store dropped: the store's final checkpoint copies what is left.
 }
 
-fn checkpoint(conn: &Connection, running: &Mutex<()>) {
+/// Checkpoints on `conn`, opening it first if there is none or it is read-only (the files were not
+/// writable when it was opened): a checkpoint on a read-only connection can never succeed.
+fn checkpoint(path: &Path, conn: &mut Option<Connection>, running: &Mutex<()>) {
+    let usable = conn
+        .as_ref()
+        .is_some_and(|c| c.is_readonly(rusqlite::MAIN_DB).is_ok_and(|ro| !ro));
+    if !usable {
+        *conn = None;
+        match crate::connect_writable(path, OpenFlags::empty()) {
+            Ok(opened) => *conn = Some(opened),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open the database for WAL checkpoints; retried after the next commit");
+                return;
+            }
+        }
+    }
     let _running: MutexGuard<'_, ()> = running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+    if let Some(conn) = conn
+        && let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+    {
         tracing::warn!(error = %e, "WAL checkpoint failed; it is retried after the next commit");
     }
 }
@@ -243,8 +271,7 @@ mod tests {
         writer
             .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);")
             .expect("write");
-        let mut checkpoints =
-            Checkpoints::start(Connection::open(&path).expect("open"), WalBound::default()).expect("start");
+        let mut checkpoints = Checkpoints::start(path, WalBound::default()).expect("start");
         checkpoints.committed(&writer);
         checkpoints.thread().stop();
         checkpoints.thread().stop();

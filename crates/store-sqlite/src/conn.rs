@@ -14,8 +14,10 @@ use std::cell::Cell;
 use store::{ForeignKey, Result, StoreError, UniqueKey};
 use store_sql::{Row, RowMap, Value};
 
-/// Maps a driver error onto the store's error, never panicking. Busy, locked, I/O, full and cannot-open
-/// errors are conditions of the moment, not bugs; a broken unique key is named by its columns.
+/// Maps a driver error onto the store's error, never panicking. Busy, locked, I/O, full, cannot-open and
+/// read-only errors are conditions of the moment, not bugs (a read-only file or file system is fixed by
+/// the operator, and the writer reopens then: see [`crate::batch`]); a broken unique key is named by its
+/// columns.
 pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     use rusqlite::ffi::{SQLITE_CONSTRAINT_FOREIGNKEY, SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE};
@@ -32,11 +34,19 @@ pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
             | ErrorCode::DatabaseLocked
             | ErrorCode::SystemIoFailure
             | ErrorCode::DiskFull
-            | ErrorCode::CannotOpen,
+            | ErrorCode::CannotOpen
+            | ErrorCode::ReadOnly,
             _,
         ) => StoreError::unavailable_from("SQLite cannot take the statement now", e),
         _ => StoreError::internal_from("SQLite failed", e),
     }
+}
+
+/// Whether the error says the connection cannot write to the files (SQLite opens a read-write connection
+/// read-only when the file is not writable; a file system remounted read-only fails writes the same way).
+/// Such a connection never recovers by itself: it has to be opened again.
+pub(crate) fn is_read_only(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly)
 }
 
 /// The key a `UNIQUE constraint failed: table.column, …` message names.

@@ -56,6 +56,31 @@ fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Opens a connection for writing: `Err` (read-only) when SQLite could open the file for reading only,
+/// which it does silently when the file, its directory or the file system is not writable.
+fn connect_writable(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = connect(path, flags | OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+            Some(format!("{} is not writable", path.display())),
+        ));
+    }
+    Ok(conn)
+}
+
+/// Readies a writer connection, at start and when it is opened again: WAL (readers never wait for the
+/// writer), NORMAL (a commit survives a crash of the process), the migrations (which still checkpoint
+/// themselves, before the checkpoint thread has commits to follow), then no automatic checkpoints: they
+/// run beside the writer, not inside its commits (see `checkpoint`).
+fn ready_writer(conn: &mut Connection, wal: &WalBound) -> Result<()> {
+    let failed = |e: rusqlite::Error| StoreError::unavailable_from("cannot set up the SQLite writer connection", e);
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        .map_err(failed)?;
+    migrate::run(conn).map_err(|e| StoreError::unavailable_from("cannot migrate the SQLite database", e))?;
+    checkpoint::configure_writer(conn, wal).map_err(failed)
+}
+
 impl SqliteStore {
     /// Opens (creating the file and its directory if needed) and migrates the database at `url`
     /// (`sqlite://path/to.db` or `sqlite:path`; an in-memory database cannot be shared by the connections).
@@ -80,28 +105,27 @@ impl SqliteStore {
         files::prepare(&path)?;
         let cannot_open =
             |e: rusqlite::Error| StoreError::unavailable_from(format!("cannot open SQLite database {url:?}"), e);
+        // A database that exists but is read-only (file permissions, a read-only mount) still starts, for
+        // reads: writes are 503 and /readyz fails until it is writable again, when the writer reopens.
         let mut write =
             connect(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE).map_err(cannot_open)?;
-        // WAL: readers never wait for the writer. NORMAL: a commit survives a crash of the process.
-        write
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
-            .map_err(cannot_open)?;
-        migrate::run(&mut write)
-            .map_err(|e| StoreError::unavailable_from(format!("cannot migrate SQLite database {url:?}"), e))?;
-        // Checkpoints run beside the writer, not inside its commits (see `checkpoint`).
-        checkpoint::configure_writer(&write, &wal).map_err(cannot_open)?;
-        let checkpoints = connect(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .map_err(cannot_open)
-            .and_then(|conn| {
-                checkpoint::Checkpoints::start(conn, wal)
-                    .map_err(|e| StoreError::unavailable_from("cannot start the checkpoint thread", e))
-            })?;
+        if write.is_readonly(rusqlite::MAIN_DB).map_err(cannot_open)? {
+            tracing::warn!(
+                path = %path.display(),
+                "the SQLite database is read-only: writes are refused (503) until it is writable again"
+            );
+        } else {
+            ready_writer(&mut write, &wal)?;
+        }
+        let checkpoints = checkpoint::Checkpoints::start(path.clone(), wal)
+            .map_err(|e| StoreError::unavailable_from("cannot start the checkpoint thread", e))?;
+        let path_for_writer = path.clone();
         let readers = Arc::new(Readers {
             path,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(READERS)),
         });
-        let (writers, committer) = batch::Writers::start(write, checkpoints);
+        let (writers, committer) = batch::Writers::start(write, path_for_writer, checkpoints);
         Ok(Self {
             readers,
             writers,
@@ -205,9 +229,12 @@ impl Store for SqliteStore {
         Ok(Box::new(SqlConn::new(self.writers.begin().await?)))
     }
 
+    /// Ready when a reader can read and the writer can write (reopening it if it could not before).
     async fn ping(&self) -> Result<()> {
         let conn = self.readers.acquire().await?;
-        conn::execute(conn.db()?, "SELECT 1 FROM sqlite_schema LIMIT 1", &[]).map(drop)
+        conn::execute(conn.db()?, "SELECT 1 FROM sqlite_schema LIMIT 1", &[])?;
+        drop(conn);
+        self.writers.check_writable().await
     }
 
     fn backend(&self) -> &'static str {

@@ -45,29 +45,34 @@ pub enum AssignedFilter {
     Staff(i64),
 }
 
-/// The orders a ticket list can have. Every order ends with the id, so pages are stable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The orders a ticket list can have. Every order ends with the id, so pages are stable. The wire names
+/// (`sort=`) are derived by strum: `to_string` is the canonical name, `serialize` an accepted alias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantArray)]
 pub enum TicketSort {
     /// Newest first (the default).
+    #[strum(to_string = "-id", serialize = "-ctime")]
     IdDesc,
+    #[strum(to_string = "id", serialize = "ctime")]
     IdAsc,
+    #[strum(to_string = "-lastreply")]
     LastReplyDesc,
+    #[strum(to_string = "lastreply")]
     LastReplyAsc,
+    #[strum(to_string = "-priority")]
     PriorityDesc,
+    #[strum(to_string = "priority")]
     PriorityAsc,
 }
 
 impl TicketSort {
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        Ok(match s {
-            "-id" | "-ctime" => Self::IdDesc,
-            "id" | "ctime" => Self::IdAsc,
-            "-lastreply" => Self::LastReplyDesc,
-            "lastreply" => Self::LastReplyAsc,
-            "-priority" => Self::PriorityDesc,
-            "priority" => Self::PriorityAsc,
-            _ => return Err("must be one of id, ctime, lastreply, priority, each optionally prefixed with -"),
-        })
+        s.parse()
+            .map_err(|_| "must be one of id, ctime, lastreply, priority, each optionally prefixed with -")
+    }
+
+    /// The canonical wire name (`-id`, `lastreply`, …).
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 
     pub fn descending(self) -> bool {
@@ -121,20 +126,27 @@ pub struct EventFilter {
     pub before_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a search looks in. The name is the hit's `kind` on the wire (snake case, derived by strum); `types=`
+/// also accepts the plural and the old `endusers` spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum SearchKind {
+    #[strum(to_string = "ticket", serialize = "tickets")]
     Ticket,
+    #[strum(to_string = "customer", serialize = "customers")]
     Customer,
+    #[strum(to_string = "end_user", serialize = "end_users", serialize = "endusers")]
     EndUser,
 }
 
 impl SearchKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ticket => "ticket",
-            Self::Customer => "customer",
-            Self::EndUser => "end_user",
-        }
+        self.into()
+    }
+
+    /// One of the names `types=` accepts (singular, plural, or `endusers`).
+    pub fn parse(s: &str) -> Option<Self> {
+        s.parse().ok()
     }
 }
 
@@ -161,3 +173,43 @@ pub struct SearchRow {
 }
 
 pub use domain::{MARK_END, MARK_START};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::VariantArray;
+
+    #[test]
+    fn ticket_sort_wire_names_are_unchanged() {
+        let names: Vec<_> = TicketSort::VARIANTS.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["-id", "id", "-lastreply", "lastreply", "-priority", "priority"]);
+        for &sort in TicketSort::VARIANTS {
+            assert_eq!(TicketSort::parse(sort.as_str()), Ok(sort));
+        }
+        assert_eq!(TicketSort::parse("-ctime"), Ok(TicketSort::IdDesc));
+        assert_eq!(TicketSort::parse("ctime"), Ok(TicketSort::IdAsc));
+        assert!(TicketSort::parse("").is_err());
+        assert!(TicketSort::parse("--id").is_err());
+        assert!(TicketSort::parse("ID").is_err());
+        assert!(TicketSort::IdDesc.descending() && !TicketSort::IdAsc.descending());
+    }
+
+    #[test]
+    fn search_kind_wire_names_are_unchanged() {
+        let names: Vec<_> = SearchKind::VARIANTS.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["ticket", "customer", "end_user"]);
+        for (alias, kind) in [
+            ("ticket", SearchKind::Ticket),
+            ("tickets", SearchKind::Ticket),
+            ("customer", SearchKind::Customer),
+            ("customers", SearchKind::Customer),
+            ("end_user", SearchKind::EndUser),
+            ("end_users", SearchKind::EndUser),
+            ("endusers", SearchKind::EndUser),
+        ] {
+            assert_eq!(SearchKind::parse(alias), Some(kind), "{alias}");
+        }
+        assert_eq!(SearchKind::parse("EndUser"), None);
+        assert_eq!(SearchKind::parse(""), None);
+    }
+}

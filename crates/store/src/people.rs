@@ -38,6 +38,10 @@ pub trait PeopleRead: Send {
     /// An end user, including a soft-deleted one (check `deleted_at`).
     async fn end_user(&mut self, id: i64) -> Result<Option<EndUser>>;
     async fn end_user_credentials(&mut self, email: &str) -> Result<Option<EndUserCredentials>>;
+    /// One end user's password hash, by id (`None` when they have none or do not exist): proving a
+    /// current password must not go through the email lookup, which another customer's end user with
+    /// the same email may win.
+    async fn end_user_password_hash(&mut self, id: i64) -> Result<Option<String>>;
     async fn end_user_by_email(&mut self, customer_id: i64, email: &str) -> Result<Option<EndUser>>;
     /// End users, of one customer or of all; those of a soft-deleted customer count as deleted.
     async fn end_user_list(

@@ -441,6 +441,64 @@ async fn end_users_prove_their_current_password() {
     s.shutdown().await;
 }
 
+/// The current password is checked against the end user's own hash, even when another customer's end user
+/// (created earlier, so the login's email lookup finds them first) has the same email and a password.
+#[tokio::test]
+async fn current_password_is_checked_against_the_end_users_own_hash() {
+    let s = TestServer::start().await;
+    let email = format!("{}@example.com", unique("shared").to_lowercase());
+    let mut people = Vec::new();
+    for password in ["other-customer-pass", "my-own-password-1"] {
+        let customer = s
+            .admin
+            .create_customer(&NewCustomer {
+                name: unique("Acme"),
+                ..Default::default()
+            })
+            .await
+            .expect("customer");
+        let end_user = s
+            .admin
+            .create_end_user(&NewEndUser {
+                customer_id: customer.id,
+                name: "Sam Same".into(),
+                email: Some(email.clone()),
+                password: Some(password.into()),
+                ..Default::default()
+            })
+            .await
+            .expect("end user");
+        people.push(end_user);
+    }
+    let mine = &people[1];
+    let token = s
+        .admin
+        .create_end_user_token(mine.id, None)
+        .await
+        .expect("end user token");
+    let client = s.client(&token.token);
+    let change = |current: &str| EndUserPatch {
+        password: Some(Some("my-new-password-2".into())),
+        current_password: Some(current.into()),
+        ..Default::default()
+    };
+    let p = assert_code(
+        client.update_end_user(mine.id, &change("other-customer-pass")).await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(
+        fields(&p),
+        ["current_password"],
+        "the other end user's password is not mine"
+    );
+    let changed = client
+        .update_end_user(mine.id, &change("my-own-password-1"))
+        .await
+        .expect("my own current password is accepted");
+    assert!(changed.has_password);
+    s.shutdown().await;
+}
+
 /// Password changes are rate-limited per principal: past the limit, 429 `rate_limited` with Retry-After.
 #[tokio::test]
 async fn password_changes_are_rate_limited_per_principal() {

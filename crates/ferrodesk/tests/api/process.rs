@@ -576,7 +576,7 @@ async fn postgres_restart_under_load() {
     s.shutdown().await;
 }
 
-fn running_as_root() -> bool {
+pub(crate) fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

@@ -1,5 +1,5 @@
 //! The SQLite database on disk: private files and directories, and `ferrodesk backup` of a running server.
-use crate::process::{department_and_requester, ferrodesk, signal, spawn_server};
+use crate::process::{department_and_requester, ferrodesk, free_port, running_as_root, signal, spawn_server};
 use crate::*;
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
@@ -191,4 +191,154 @@ async fn backup_on_postgres_points_to_pg_dump() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pg_dump"), "{err}");
     assert!(!file.exists());
+}
+
+/// Sets the mode of the database file and its WAL and index files (those that exist).
+fn set_database_mode(db: &Path, mode: u32) {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = Path::new(&format!("{}{suffix}", db.display())).to_path_buf();
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode))
+                .unwrap_or_else(|e| panic!("chmod {}: {e}", file.display()));
+        }
+    }
+}
+
+/// `ferrodesk serve` on `db`, as an unprivileged user when the tests run as root (root writes to files
+/// whatever their mode, so a read-only file would not be read-only to it).
+fn spawn_unprivileged(db: &Path) -> (std::process::Child, String) {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let url = format!("sqlite://{}", db.display());
+    let mut cmd = if running_as_root() {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "nobody", "--", env!("CARGO_BIN_EXE_ferrodesk")]);
+        c
+    } else {
+        ferrodesk(&[])
+    };
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("FERRODESK_")) {
+        cmd.env_remove(k);
+    }
+    cmd.args(["serve", "--listen", &listen, "--database-url", &url])
+        .env("RUST_LOG", "warn")
+        .env("FERRODESK_ADMIN_TOKEN", ADMIN_TOKEN)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    (cmd.spawn().expect("spawn ferrodesk"), format!("http://{listen}"))
+}
+
+/// Polls `check` every 50 ms until it holds or `within` passes; whether it held.
+async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Database files that are read-only when the server starts: it serves reads, refuses writes with 503
+/// `service_unavailable` and Retry-After, and `/readyz` fails; once the files are writable again it
+/// writes and is ready within seconds, without a restart.
+#[tokio::test]
+async fn read_only_database_files_are_503_and_recover_without_a_restart() {
+    let dir = temp_dir();
+    let db = dir.path().join("ferrodesk.db");
+    if running_as_root() {
+        let status = std::process::Command::new("chown")
+            .args(["nobody", &dir.path().display().to_string()])
+            .status()
+            .expect("chown");
+        assert!(status.success(), "chown the test directory to nobody");
+    }
+    let http = reqwest::Client::new();
+    let status_of = |url: String| {
+        let http = http.clone();
+        async move { http.get(url).send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+    };
+
+    // A database with some data, written by a first run.
+    let (mut child, url) = spawn_unprivileged(&db);
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            status_of(format!("{url}/readyz")).await == 200
+        })
+        .await,
+        "the first start never became ready"
+    );
+    let admin = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
+    let first = admin
+        .create_customer(&NewCustomer {
+            name: "Before".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("write on a writable database");
+    signal(&child, "-TERM");
+    child.wait().expect("first run stops");
+
+    // Read-only at start.
+    set_database_mode(&db, 0o400);
+    let (mut child, url) = spawn_unprivileged(&db);
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            status_of(format!("{url}/healthz")).await == 200
+        })
+        .await,
+        "the server starts on a read-only database"
+    );
+    let admin = ferrodesk_client::Client::new(&url, ADMIN_TOKEN).expect("client");
+    assert_eq!(
+        status_of(format!("{url}/readyz")).await,
+        503,
+        "not ready while it cannot write"
+    );
+    assert_eq!(admin.customer(first.id).await.expect("reads still work").name, "Before");
+    let refused = http
+        .post(format!("{url}/api/v1/customers"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&serde_json::json!({ "name": "While read-only" }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status().as_u16(), 503);
+    assert!(refused.headers().contains_key("retry-after"), "503 says when to retry");
+    let problem: serde_json::Value = refused.json().await.expect("problem+json");
+    assert_eq!(problem["code"], "service_unavailable", "{problem}");
+    assert_code(
+        admin
+            .create_customer(&NewCustomer {
+                name: "Still read-only".into(),
+                ..Default::default()
+            })
+            .await,
+        ErrorCode::ServiceUnavailable,
+    );
+
+    // Writable again: ready and writing within seconds, the same process.
+    set_database_mode(&db, 0o600);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            status_of(format!("{url}/readyz")).await == 200
+        })
+        .await,
+        "/readyz recovers"
+    );
+    let after = admin
+        .create_customer(&NewCustomer {
+            name: "After".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("writes recover without a restart");
+    assert_eq!(admin.customer(after.id).await.expect("read back").name, "After");
+    assert!(child.try_wait().expect("try_wait").is_none(), "never restarted");
+    signal(&child, "-TERM");
+    child.wait().expect("stops");
 }

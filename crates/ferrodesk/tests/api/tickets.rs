@@ -904,3 +904,51 @@ async fn replies_page_with_limit_and_cursor() {
     assert_eq!(fields(&p), ["cursor"]);
     s.shutdown().await;
 }
+
+/// Staff opening tickets for the same new requester (customer + email) at once all succeed: the requests
+/// that lose the race to create the end user use the one that won.
+#[tokio::test]
+async fn concurrent_tickets_for_one_new_requester_share_one_end_user() {
+    let s = TestServer::start().await;
+    let dept = s.department().await;
+    let customer = s
+        .admin
+        .create_customer(&NewCustomer {
+            name: unique("Racing"),
+            ..Default::default()
+        })
+        .await
+        .expect("customer");
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let admin = s.admin.clone();
+        let body = NewTicket {
+            customer_id: Some(customer.id),
+            email: Some("first.time@racing.example".into()),
+            name: Some("First Time".into()),
+            ..new_ticket(dept.id, &format!("phoned in {i}"))
+        };
+        tasks.spawn(async move { admin.create_ticket(&body).await });
+    }
+    let mut tickets = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        tickets.push(done.expect("task").expect("every create succeeds"));
+    }
+    assert_eq!(tickets.len(), 20);
+    let requester = tickets[0].user_id;
+    assert!(
+        tickets
+            .iter()
+            .all(|t| t.user_id == requester && t.customer_id == customer.id),
+        "one requester for all: {:?}",
+        tickets.iter().map(|t| t.user_id).collect::<Vec<_>>()
+    );
+    let end_users = s
+        .admin
+        .customer_end_users(customer.id, &ListQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(end_users.data.iter().map(|u| u.id).collect::<Vec<_>>(), [requester]);
+    assert_eq!(end_users.data[0].email.as_deref(), Some("first.time@racing.example"));
+    s.shutdown().await;
+}

@@ -51,6 +51,7 @@ pub fn checks() -> Vec<Check> {
         department_round_trip,
         customer_round_trip,
         end_user_round_trip,
+        end_user_password_hash_by_id,
         ticket_round_trip,
         reply_round_trip,
         delete_ticket_removes_replies,

@@ -888,3 +888,63 @@ pub(super) async fn event_round_trip(s: Arc<dyn Store>) {
     assert_eq!(r.event(e1.id).await.expect("event"), Some(e1));
     assert_eq!(r.event(e2.id).await.expect("event"), Some(e2));
 }
+
+/// Each end user's own hash, even when another customer's end user with the same email has a password too
+/// (the email lookup of a login would find only one of them).
+pub(super) async fn end_user_password_hash_by_id(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let mut w = writer(&s).await;
+    let other = w
+        .insert_customer(&new_customer("Other", None))
+        .await
+        .expect("insert customer");
+    let first = w
+        .insert_end_user(
+            &new_end_user(world.customer.id, "Sam", Some("sam@example.com")),
+            Some("$argon2id$first"),
+        )
+        .await
+        .expect("insert end user");
+    let second = w
+        .insert_end_user(
+            &new_end_user(other.id, "Sam", Some("sam@example.com")),
+            Some("$argon2id$second"),
+        )
+        .await
+        .expect("insert end user");
+    let without = w
+        .insert_end_user(&new_end_user(other.id, "Nopass", Some("nopass@example.com")), None)
+        .await
+        .expect("insert end user");
+    w.commit().await.expect("commit");
+
+    let mut r = reader(&s).await;
+    assert_eq!(
+        r.end_user_password_hash(first.id).await.expect("hash").as_deref(),
+        Some("$argon2id$first")
+    );
+    assert_eq!(
+        r.end_user_password_hash(second.id).await.expect("hash").as_deref(),
+        Some("$argon2id$second"),
+        "the second end user with the same email reads their own hash"
+    );
+    assert_eq!(r.end_user_password_hash(without.id).await.expect("hash"), None);
+    assert_eq!(r.end_user_password_hash(i64::MAX).await.expect("hash"), None);
+    drop(r);
+
+    // A changed password is what the next read returns.
+    let mut w = writer(&s).await;
+    w.update_end_user(&second, Some(Some("$argon2id$changed")))
+        .await
+        .expect("set password");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert_eq!(
+        r.end_user_password_hash(second.id).await.expect("hash").as_deref(),
+        Some("$argon2id$changed")
+    );
+    assert_eq!(
+        r.end_user_password_hash(first.id).await.expect("hash").as_deref(),
+        Some("$argon2id$first")
+    );
+}
