@@ -112,11 +112,29 @@ pub async fn loader(url: &str) -> Result<Box<dyn Loader>> {
     for table in INDEXED {
         run(&mut conn, format!("ALTER TABLE {table} DISABLE TRIGGER USER")).await?;
     }
-    Ok(Box::new(PgLoader { conn: Some(conn) }))
+    // The search index is built once at the end, as migrations build it: filling an indexed GIN table row
+    // by row merges its pending list over and over (it took longer than loading every row). Its definition
+    // is read from the catalogue, so the index comes back exactly as the migrations made it.
+    let search_indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
+         WHERE i.indrelid = 'ticket_search'::regclass AND NOT i.indisprimary",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .map_err(crate::map_err)?;
+    for (name, _) in &search_indexes {
+        run(&mut conn, format!("DROP INDEX {name}")).await?;
+    }
+    Ok(Box::new(PgLoader {
+        conn: Some(conn),
+        search_indexes,
+    }))
 }
 
 struct PgLoader {
     conn: Option<PgConnection>,
+    /// The search table's indexes (name, definition), dropped while loading and made again at the end.
+    search_indexes: Vec<(String, String)>,
 }
 
 /// Binds a cell as its column's type, so that a null is typed too.
@@ -161,6 +179,11 @@ impl Loader for PgLoader {
             "INSERT INTO ticket_search (ticket_id, doc) SELECT id, ticket_search_document(id) FROM tickets".into(),
         )
         .await?;
+        run(&mut conn, "SET LOCAL maintenance_work_mem = '256MB'".into()).await?;
+        for (_, definition) in std::mem::take(&mut self.search_indexes) {
+            run(&mut conn, definition).await?;
+        }
+        run(&mut conn, "ANALYZE ticket_search".into()).await?;
         for table in INDEXED {
             run(&mut conn, format!("ALTER TABLE {table} ENABLE TRIGGER USER")).await?;
         }
