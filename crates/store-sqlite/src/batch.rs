@@ -23,7 +23,8 @@ use crate::dialect;
 use crate::queue::{Queued, RowId, WriteQueue};
 use rusqlite::Connection as DbConn;
 use std::sync::Arc;
-use store::{Result, SearchRequest, SearchRow, StoreError};
+use domain::Ticket;
+use store::{Result, SearchRequest, SearchRow, StoreError, TicketFilter};
 use store_sql::{Connection, Dialect, NewRow, QueryBuilder, RowMap, Sql, Transaction, Value};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
@@ -355,6 +356,10 @@ impl Dialect for Unit {
 
     fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
         dialect::push_ticket_terms(query, terms, internal);
+    }
+
+    async fn ticket_list_matching(&mut self, filter: &TicketFilter) -> Result<Vec<Ticket>> {
+        dialect::ticket_list_matching(self.db()?, filter)
     }
 
     async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {

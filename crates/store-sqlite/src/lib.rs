@@ -15,7 +15,8 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use store::{Reader, Result, SearchRequest, SearchRow, Store, StoreError, Writer};
+use domain::Ticket;
+use store::{Reader, Result, SearchRequest, SearchRow, Store, StoreError, TicketFilter, Writer};
 use store_sql::{Dialect, QueryBuilder, RowMap, Sql, SqlConn, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -162,6 +163,10 @@ impl Dialect for ReadConn {
 
     fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
         dialect::push_ticket_terms(query, terms, internal);
+    }
+
+    async fn ticket_list_matching(&mut self, filter: &TicketFilter) -> Result<Vec<Ticket>> {
+        dialect::ticket_list_matching(self.db()?, filter)
     }
 
     async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {
