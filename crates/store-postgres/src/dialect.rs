@@ -236,10 +236,7 @@ async fn list_among<C: DerefMut<Target = DbConn> + Send>(
     if ids.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
-    let ids = format!(
-        "{{{}}}",
-        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-    );
+    let ids = format!("{{{}}}", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
     let (sql, params) = ticket_list_query_over(
         f,
         u32::try_from(limit).unwrap_or(u32::MAX),
@@ -337,12 +334,7 @@ pub async fn ticket_list_matching<C: DerefMut<Target = DbConn> + Send>(
             start = to;
             start - first
         };
-        window = next_window(
-            (limit - out.len()) as i64,
-            out.len() as i64,
-            scanned.max(1),
-            window,
-        );
+        window = next_window((limit - out.len()) as i64, out.len() as i64, scanned.max(1), window);
     }
     Ok(out)
 }

@@ -4,6 +4,7 @@
 //! with `FOR UPDATE SKIP LOCKED`, so each job runs once however many nodes there are.
 
 use async_trait::async_trait;
+use domain::Ticket;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Arguments as _, PgConnection, PgPool, Postgres, Row as _};
@@ -11,10 +12,7 @@ use std::borrow::Cow;
 use std::ops::DerefMut;
 use std::str::FromStr;
 use std::time::Duration;
-use domain::Ticket;
-use store::{
-    ForeignKey, Reader, Result, SearchRequest, SearchRow, Store, StoreError, TicketFilter, UniqueKey, Writer,
-};
+use store::{ForeignKey, Reader, Result, SearchRequest, SearchRow, Store, StoreError, TicketFilter, UniqueKey, Writer};
 use store_sql::{Connection, Dialect, NewRow, QueryBuilder, Row, RowMap, Sql, SqlConn, Transaction, Value};
 
 mod dialect;

@@ -4,9 +4,9 @@
 //! read through [`Row`] (one typed accessor, [`RowExt::get`], whose errors are [`StoreError`]s). The
 //! futures are not boxed: the shared code is generic over the connection, so each backend's statements
 //! compile to direct calls.
+use domain::Ticket;
 use std::borrow::Cow;
 use std::future::Future;
-use domain::Ticket;
 use store::{Result, SearchRequest, SearchRow, StoreError, TicketFilter};
 
 /// SQL text: a literal, or text built at run time from literals (values are always bound, never spliced in).

@@ -1,8 +1,8 @@
 //! What SQLite does differently: no row locks (the single writer serialises), FTS5 for search.
 use crate::conn;
 use crate::queue::{RowId, WriteQueue};
-use rusqlite::Connection;
 use domain::Ticket;
+use rusqlite::Connection;
 use store::{Result, SearchKind, SearchRequest, SearchRow, TicketFilter};
 use store_sql::tickets::{TICKET_ROW, ticket_list_query_over};
 use store_sql::{QueryBuilder, Value, search_hit, search_rows};

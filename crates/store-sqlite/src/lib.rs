@@ -11,11 +11,11 @@
 //! common word over millions of tickets) occupies its runtime worker for its milliseconds, like any CPU work.
 
 use async_trait::async_trait;
+use domain::Ticket;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use domain::Ticket;
 use store::{Reader, Result, SearchRequest, SearchRow, Store, StoreError, TicketFilter, Writer};
 use store_sql::{Dialect, QueryBuilder, RowMap, Sql, SqlConn, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};

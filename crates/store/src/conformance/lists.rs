@@ -848,7 +848,10 @@ pub(super) async fn ticket_list_terms(s: Arc<dyn Store>) {
 pub(super) async fn ticket_list_terms_many_matches(s: Arc<dyn Store>) {
     let world = world(&s).await;
     let mut w = writer(&s).await;
-    let other = w.insert_customer(&new_customer("Initech", None)).await.expect("customer");
+    let other = w
+        .insert_customer(&new_customer("Initech", None))
+        .await
+        .expect("customer");
     let other_user = w
         .insert_end_user(&new_end_user(other.id, "Peter", None), None)
         .await
@@ -881,7 +884,10 @@ pub(super) async fn ticket_list_terms_many_matches(s: Arc<dyn Store>) {
         .collect();
     insert_replies(
         &s,
-        noted.iter().map(|&id| new_reply(id, "a quokka was seen nearby", true)).collect(),
+        noted
+            .iter()
+            .map(|&id| new_reply(id, "a quokka was seen nearby", true))
+            .collect(),
     )
     .await;
     let expected = |keep: &dyn Fn(&Ticket) -> bool| -> Vec<i64> {
@@ -895,7 +901,10 @@ pub(super) async fn ticket_list_terms_many_matches(s: Arc<dyn Store>) {
     };
 
     let mut r = reader(&s).await;
-    let first = r.ticket_list(&quokka(PageRequest::first(50))).await.expect("ticket_list q=");
+    let first = r
+        .ticket_list(&quokka(PageRequest::first(50)))
+        .await
+        .expect("ticket_list q=");
     let newest = expected(&in_title);
     assert!(newest.len() > 1_500, "more matches than any backend reads at once");
     assert_eq!(ids(&first), newest[..50], "the first page holds the newest matches");
