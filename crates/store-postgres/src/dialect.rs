@@ -221,30 +221,45 @@ async fn matching_ids(
     Ok(ids)
 }
 
-/// The tickets of the list `f` among `ids`, in the list's order, at most `limit`.
+/// The fewest match ids whose tickets one query reads; at least twice what the page still needs.
+const LIST_CHUNK: usize = 100;
+
+/// The tickets of the list `f` among `ids`, in the list's order, at most `limit`. The ids are taken in the
+/// list's order a chunk at a time (sized by what the page still needs), so a window holding hundreds of
+/// matches of a common word costs the rows of about a page, not of every match in it.
 async fn list_among<C: DerefMut<Target = DbConn> + Send>(
     c: &mut PgConn<C>,
     f: &TicketFilter,
-    ids: &[i64],
+    mut ids: Vec<i64>,
     limit: usize,
 ) -> Result<Vec<Ticket>> {
-    if ids.is_empty() || limit == 0 {
-        return Ok(Vec::new());
+    if f.sort.descending() {
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+    } else {
+        ids.sort_unstable();
     }
-    let ids = format!("{{{}}}", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
-    let (sql, params) = ticket_list_query_over(
-        f,
-        u32::try_from(limit).unwrap_or(u32::MAX),
-        |q| {
-            q.push("tickets t");
-        },
-        "t.id",
-        |q| {
-            q.push(" AND t.id = ANY(CAST(").bind(ids).push(" AS bigint[]))");
-        },
-    )
-    .build();
-    c.fetch_all(sql, &params, TICKET_ROW).await
+    let mut out: Vec<Ticket> = Vec::new();
+    let mut rest = ids.as_slice();
+    while !rest.is_empty() && out.len() < limit {
+        let needed = limit - out.len();
+        let (chunk, after) = rest.split_at(rest.len().min(LIST_CHUNK.max(2 * needed)));
+        rest = after;
+        let chunk = format!("{{{}}}", chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        let (sql, params) = ticket_list_query_over(
+            f,
+            u32::try_from(needed).unwrap_or(u32::MAX),
+            |q| {
+                q.push("tickets t");
+            },
+            "t.id",
+            |q| {
+                q.push(" AND t.id = ANY(CAST(").bind(chunk).push(" AS bigint[]))");
+            },
+        )
+        .build();
+        out.extend(c.fetch_all(sql, &params, TICKET_ROW).await?);
+    }
+    Ok(out)
 }
 
 /// The bounded plan of a ticket list with terms in id order. The GIN index yields matches in no order, and
@@ -287,7 +302,7 @@ pub async fn ticket_list_matching<C: DerefMut<Target = DbConn> + Send>(
         .await?;
         if all.len() as i64 <= FEW_MATCHES {
             all.retain(|id| (start..end).contains(id));
-            return list_among(c, f, &all, limit).await;
+            return list_among(c, f, all, limit).await;
         }
     }
     let block = 1_i64 << FINEST_BLOCK;
@@ -309,7 +324,7 @@ pub async fn ticket_list_matching<C: DerefMut<Target = DbConn> + Send>(
         };
         let (from, to) = (lo.max(start), hi.min(end));
         let ids = matching_ids(&mut c.0, &terms, Some(&markers), f.search_internal, from..to, i64::MAX).await?;
-        let rows = list_among(c, f, &ids, limit - out.len()).await?;
+        let rows = list_among(c, f, ids, limit - out.len()).await?;
         out.extend(rows);
         let scanned = if descending {
             end = from;
