@@ -1,8 +1,11 @@
 //! What PostgreSQL does differently: row locks, and full-text search with tsvector/GIN.
-use crate::map_err;
+use crate::{PgConn, map_err};
+use domain::Ticket;
 use sqlx::PgConnection as DbConn;
-use store::{Result, SearchKind, SearchRequest, SearchRow};
-use store_sql::{QueryBuilder, Value};
+use std::ops::DerefMut;
+use store::{Result, SearchKind, SearchRequest, SearchRow, TicketFilter};
+use store_sql::tickets::{TICKET_ROW, ticket_list_query_over};
+use store_sql::{Connection as _, QueryBuilder, Value};
 
 pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
 
@@ -161,6 +164,178 @@ async fn expected_matches(c: &mut DbConn, terms: &str) -> Result<i64> {
         .pointer("/0/Plan/Plan Rows")
         .and_then(serde_json::Value::as_f64)
         .map_or(i64::MAX, |rows| rows as i64))
+}
+
+/// The estimate of [`expected_matches`] for `terms` narrowed by the marker lexeme `scope`.
+async fn expected_scoped_matches(c: &mut DbConn, terms: &str, scope: Option<&str>) -> Result<i64> {
+    let Some(scope) = scope else {
+        return expected_matches(c, terms).await;
+    };
+    let plan: serde_json::Value = sqlx::query_scalar(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM ticket_search \
+         WHERE doc @@ (to_tsquery('ferrodesk_search', $1) && $2::tsquery)",
+    )
+    .bind(terms)
+    .bind(scope)
+    .fetch_one(&mut *c)
+    .await
+    .map_err(map_err)?;
+    Ok(plan
+        .pointer("/0/Plan/Plan Rows")
+        .and_then(serde_json::Value::as_f64)
+        .map_or(i64::MAX, |rows| rows as i64))
+}
+
+/// The ids of tickets matching `terms` (narrowed by the marker lexemes `markers` when given) that lie in
+/// `range`, in no order; `limit` bounds the rows read. The range is applied here rather than in the query:
+/// a bound on `ticket_id` invites the planner to walk the primary key reading every row's document, while
+/// the terms (and markers) alone are answered by the GIN index, as in the search.
+async fn matching_ids(
+    c: &mut DbConn,
+    terms: &str,
+    markers: Option<&str>,
+    internal: bool,
+    range: std::ops::Range<i64>,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    let visible = if internal {
+        ""
+    } else {
+        " AND ts_filter(doc, '{a,b}') @@ to_tsquery('ferrodesk_search', $1)"
+    };
+    // Without markers `$2` is NULL and asks nothing of the index.
+    let narrowed = if markers.is_some() {
+        "(to_tsquery('ferrodesk_search', $1) && $2::tsquery)"
+    } else {
+        "to_tsquery('ferrodesk_search', $1) AND $2::text IS NULL"
+    };
+    let sql = format!("SELECT ticket_id FROM ticket_search WHERE doc @@ {narrowed}{visible} LIMIT $3");
+    let mut ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(terms)
+        .bind(markers)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(map_err)?;
+    ids.retain(|id| range.contains(id));
+    Ok(ids)
+}
+
+/// The fewest match ids whose tickets one query reads; at least twice what the page still needs.
+const LIST_CHUNK: usize = 100;
+
+/// The tickets of the list `f` among `ids`, in the list's order, at most `limit`. The ids are taken in the
+/// list's order a chunk at a time (sized by what the page still needs), so a window holding hundreds of
+/// matches of a common word costs the rows of about a page, not of every match in it.
+async fn list_among<C: DerefMut<Target = DbConn> + Send>(
+    c: &mut PgConn<C>,
+    f: &TicketFilter,
+    mut ids: Vec<i64>,
+    limit: usize,
+) -> Result<Vec<Ticket>> {
+    if f.sort.descending() {
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+    } else {
+        ids.sort_unstable();
+    }
+    let mut out: Vec<Ticket> = Vec::new();
+    let mut rest = ids.as_slice();
+    while !rest.is_empty() && out.len() < limit {
+        let needed = limit - out.len();
+        let (chunk, after) = rest.split_at(rest.len().min(LIST_CHUNK.max(2 * needed)));
+        rest = after;
+        let chunk = format!("{{{}}}", chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        let (sql, params) = ticket_list_query_over(
+            f,
+            u32::try_from(needed).unwrap_or(u32::MAX),
+            |q| {
+                q.push("tickets t");
+            },
+            "t.id",
+            |q| {
+                q.push(" AND t.id = ANY(CAST(").bind(chunk).push(" AS bigint[]))");
+            },
+        )
+        .build();
+        out.extend(c.fetch_all(sql, &params, TICKET_ROW).await?);
+    }
+    Ok(out)
+}
+
+/// The bounded plan of a ticket list with terms in id order. The GIN index yields matches in no order, and
+/// the planner, asked for `ORDER BY id LIMIT n` with a term filter, walks the tickets' primary key testing
+/// every ticket (all million of them for a rare word). So, as the search does, the list first asks the
+/// index for the ids of matches — all of them at once when the statistics expect few, otherwise in
+/// windows of ids from the newest (or, ascending, the oldest) end, named by the block markers and sized by
+/// the density seen — and then reads those tickets with the list's filters, until the page is full. A
+/// customer's list is narrowed by the customer's marker in the index as well.
+pub(crate) async fn ticket_list_matching<C: DerefMut<Target = DbConn> + Send>(
+    c: &mut PgConn<C>,
+    f: &TicketFilter,
+) -> Result<Vec<Ticket>> {
+    let terms = ts_terms(&f.terms);
+    let scope = f.customer_id.map(|id| format!("'~u{id}'"));
+    let descending = f.sort.descending();
+    let limit = f.page.limit as usize;
+    let newest: Option<i64> = sqlx::query_scalar("SELECT max(ticket_id) FROM ticket_search")
+        .fetch_one(&mut *c.0)
+        .await
+        .map_err(map_err)?;
+    let Some(newest) = newest else {
+        return Ok(Vec::new());
+    };
+    // The ids still to be listed: `start..end`.
+    let (mut start, mut end) = match (&f.page.after, descending) {
+        (Some(after), true) => (0, after.id.min(newest + 1)),
+        (Some(after), false) => (after.id.saturating_add(1), newest + 1),
+        (None, _) => (0, newest + 1),
+    };
+    if expected_scoped_matches(&mut c.0, &terms, scope.as_deref()).await? <= FEW_MATCHES {
+        let mut all = matching_ids(
+            &mut c.0,
+            &terms,
+            scope.as_deref(),
+            f.search_internal,
+            0..i64::MAX,
+            FEW_MATCHES + 1,
+        )
+        .await?;
+        if all.len() as i64 <= FEW_MATCHES {
+            all.retain(|id| (start..end).contains(id));
+            return list_among(c, f, all, limit).await;
+        }
+    }
+    let block = 1_i64 << FINEST_BLOCK;
+    let mut window = FIRST_WINDOW_BLOCKS * block;
+    let first = if descending { end } else { start };
+    let mut out: Vec<Ticket> = Vec::with_capacity(limit);
+    while start < end && out.len() < limit {
+        // The window's ids, `lo..hi`: whole finest blocks at the end the list reads from.
+        let (lo, hi) = if descending {
+            let hi = (end + block - 1) / block * block;
+            ((hi - window).max(0), hi)
+        } else {
+            let lo = start / block * block;
+            (lo, lo.saturating_add(window))
+        };
+        let markers = match &scope {
+            Some(scope) => format!("{scope} & ({})", block_cover(lo, hi)),
+            None => block_cover(lo, hi),
+        };
+        let (from, to) = (lo.max(start), hi.min(end));
+        let ids = matching_ids(&mut c.0, &terms, Some(&markers), f.search_internal, from..to, i64::MAX).await?;
+        let rows = list_among(c, f, ids, limit - out.len()).await?;
+        out.extend(rows);
+        let scanned = if descending {
+            end = from;
+            first - end
+        } else {
+            start = to;
+            start - first
+        };
+        window = next_window((limit - out.len()) as i64, out.len() as i64, scanned.max(1), window);
+    }
+    Ok(out)
 }
 
 /// Tickets: the newest `RANKED_MATCHES` matches. If there are few matches in all they are read at once;

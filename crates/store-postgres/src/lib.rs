@@ -4,6 +4,7 @@
 //! with `FOR UPDATE SKIP LOCKED`, so each job runs once however many nodes there are.
 
 use async_trait::async_trait;
+use domain::Ticket;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Arguments as _, PgConnection, PgPool, Postgres, Row as _};
@@ -11,7 +12,7 @@ use std::borrow::Cow;
 use std::ops::DerefMut;
 use std::str::FromStr;
 use std::time::Duration;
-use store::{ForeignKey, Reader, Result, SearchRequest, SearchRow, Store, StoreError, UniqueKey, Writer};
+use store::{ForeignKey, Reader, Result, SearchRequest, SearchRow, Store, StoreError, TicketFilter, UniqueKey, Writer};
 use store_sql::{Connection, Dialect, NewRow, QueryBuilder, Row, RowMap, Sql, SqlConn, Transaction, Value};
 
 mod dialect;
@@ -152,6 +153,10 @@ impl<C: DerefMut<Target = PgConnection> + Send> Dialect for PgConn<C> {
 
     fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
         dialect::push_ticket_terms(query, terms, internal);
+    }
+
+    async fn ticket_list_matching(&mut self, filter: &TicketFilter) -> Result<Vec<Ticket>> {
+        dialect::ticket_list_matching(self, filter).await
     }
 
     async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {

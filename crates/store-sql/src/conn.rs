@@ -4,9 +4,10 @@
 //! read through [`Row`] (one typed accessor, [`RowExt::get`], whose errors are [`StoreError`]s). The
 //! futures are not boxed: the shared code is generic over the connection, so each backend's statements
 //! compile to direct calls.
+use domain::Ticket;
 use std::borrow::Cow;
 use std::future::Future;
-use store::{Result, SearchRequest, SearchRow, StoreError};
+use store::{Result, SearchRequest, SearchRow, StoreError, TicketFilter};
 
 /// SQL text: a literal, or text built at run time from literals (values are always bound, never spliced in).
 #[derive(Debug, Clone)]
@@ -206,6 +207,11 @@ pub trait Dialect: Connection {
     /// Narrows a ticket list (`tickets t`) to tickets matching every term (`AND …`); `internal`: internal
     /// notes count.
     fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool);
+
+    /// The ticket list of `filter`, which has terms and is sorted by id: the matches in that order, read
+    /// from the full-text index newest (or oldest) first and stopping at the page, with the list's other
+    /// filters and cursor applied on the way.
+    fn ticket_list_matching(&mut self, filter: &TicketFilter) -> impl Future<Output = Result<Vec<Ticket>>> + Send;
 
     /// A full-text search of tickets, customers and end users.
     fn search(&mut self, request: &SearchRequest) -> impl Future<Output = Result<Vec<SearchRow>>> + Send;

@@ -13,7 +13,8 @@ const TICKET_COLS: &str = "t.id, t.did, t.user_id, t.customer_id, t.status, t.lo
      t.ctime, t.lastreply, t.read_by_customer, t.read_by_staff, t.service, t.assigned, t.assigned_by, \
      t.custom_fields, t.redeemed, t.account_key, t.updated_at";
 
-const TICKET_ROW: RowMap<Ticket> = |r| {
+/// Reads a ticket selected with the list's columns.
+pub const TICKET_ROW: RowMap<Ticket> = |r| {
     let status: &str = r.get("status")?;
     let priority: i64 = r.get("priority")?;
     Ok(Ticket {
@@ -57,9 +58,38 @@ const REPLY_ROW: RowMap<Reply> = |r| {
     })
 };
 
-/// The ticket list's query: its filters, the dialect's term filter, keyset paging in the requested order.
+/// The ticket list's query over `tickets t`: its filters, the dialect's term filter, keyset paging in the
+/// requested order.
 fn ticket_list_query<C: Dialect>(f: &TicketFilter) -> QueryBuilder {
-    let mut q = QueryBuilder::new(format!("SELECT {TICKET_COLS} FROM tickets t WHERE TRUE"));
+    ticket_list_query_over(
+        f,
+        f.page.limit,
+        |q| {
+            q.push("tickets t");
+        },
+        "t.id",
+        |q| {
+            if !f.terms.is_empty() {
+                C::push_ticket_terms(q, &f.terms, f.search_internal);
+            }
+        },
+    )
+}
+
+/// The ticket list's query with its rows read from what `source` pushes (it joins `tickets t`), ordered and
+/// paged by the column `id` (equal to `t.id`) when the sort is by id, narrowed by what `terms` pushes
+/// (`AND …`), at most `limit` rows. A dialect's bounded plan for terms drives the list from its full-text
+/// index this way; the list's own filters and cursor are the same for every plan.
+pub fn ticket_list_query_over(
+    f: &TicketFilter,
+    limit: u32,
+    source: impl FnOnce(&mut QueryBuilder),
+    id: &str,
+    terms: impl FnOnce(&mut QueryBuilder),
+) -> QueryBuilder {
+    let mut q = QueryBuilder::new(format!("SELECT {TICKET_COLS} FROM "));
+    source(&mut q);
+    q.push(" WHERE TRUE");
     if !f.statuses.is_empty() {
         q.push(" AND t.status IN (")
             .bind_list(f.statuses.iter().map(|s| s.as_str()))
@@ -89,9 +119,7 @@ fn ticket_list_query<C: Dialect>(f: &TicketFilter) -> QueryBuilder {
     if let Some(locked) = f.locked {
         q.push(" AND t.locked = ").bind(locked);
     }
-    if !f.terms.is_empty() {
-        C::push_ticket_terms(&mut q, &f.terms, f.search_internal);
-    }
+    terms(&mut q);
     let desc = f.sort.descending();
     let (cmp, dir) = if desc { ("<", "DESC") } else { (">", "ASC") };
     let key_col = match f.sort {
@@ -109,16 +137,23 @@ fn ticket_list_query<C: Dialect>(f: &TicketFilter) -> QueryBuilder {
                     .push(")");
             }
             None => {
-                q.push(&format!(" AND t.id {cmp} ")).bind(after.id);
+                q.push(&format!(" AND {id} {cmp} ")).bind(after.id);
             }
         }
     }
     match key_col {
         Some(col) => q.push(&format!(" ORDER BY {col} {dir}, t.id {dir}")),
-        None => q.push(&format!(" ORDER BY t.id {dir}")),
+        None => q.push(&format!(" ORDER BY {id} {dir}")),
     };
-    q.push(" LIMIT ").bind(i64::from(f.page.limit));
+    q.push(" LIMIT ").bind(i64::from(limit));
     q
+}
+
+/// Whether a ticket list gets the dialect's bounded plan for its terms: matches in id order straight from
+/// the full-text index, stopping at the page. Other sorts (last reply, priority) need every match before
+/// the first row is known, so they keep the plain filter (documented in docs/architecture.md).
+fn bounded_terms_plan(f: &TicketFilter) -> bool {
+    !f.terms.is_empty() && matches!(f.sort, TicketSort::IdAsc | TicketSort::IdDesc)
 }
 
 #[async_trait::async_trait]
@@ -128,6 +163,9 @@ impl<C: Dialect> TicketsRead for SqlConn<C> {
     }
 
     async fn ticket_list(&mut self, f: &TicketFilter) -> Result<Vec<Ticket>> {
+        if bounded_terms_plan(f) {
+            return self.conn.ticket_list_matching(f).await;
+        }
         let (sql, params) = ticket_list_query::<C>(f).build();
         self.conn.fetch_all(sql, &params, TICKET_ROW).await
     }

@@ -29,8 +29,8 @@ use crate::queue::{Queued, RowId, WriteQueue};
 use rusqlite::Connection as DbConn;
 use std::path::PathBuf;
 use std::sync::Arc;
-use store::{Result, SearchRequest, SearchRow, StoreError};
-use store_sql::{Connection, Dialect, NewRow, QueryBuilder, RowMap, Sql, Transaction, Value};
+use store::{Result, StoreError};
+use store_sql::{NewRow, Transaction, Value};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
 /// The write connection and the state of the batch on it.
@@ -419,31 +419,7 @@ impl Unit {
     }
 }
 
-impl Connection for Unit {
-    async fn execute(&mut self, sql: Sql, params: &[Value]) -> Result<u64> {
-        conn::execute(self.db()?, sql.as_str(), params)
-    }
-
-    async fn fetch_optional<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Option<T>> {
-        conn::fetch_optional(self.db()?, sql.as_str(), params, map)
-    }
-
-    async fn fetch_all<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Vec<T>> {
-        conn::fetch_all(self.db()?, sql.as_str(), params, map)
-    }
-}
-
-impl Dialect for Unit {
-    const FOR_UPDATE: &'static str = dialect::FOR_UPDATE;
-
-    fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
-        dialect::push_ticket_terms(query, terms, internal);
-    }
-
-    async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {
-        dialect::search(self.db()?, request)
-    }
-}
+crate::conn::sqlite_connection!(Unit);
 
 impl Transaction for Unit {
     async fn insert(&mut self, row: NewRow) -> Result<i64> {

@@ -14,6 +14,57 @@ use std::cell::Cell;
 use store::{ForeignKey, Result, StoreError, UniqueKey};
 use store_sql::{Row, RowMap, Value};
 
+/// Implements the shared SQL's connection interface and the SQLite dialect for a connection type with a
+/// `db()` method that hands out the rusqlite connection (a pooled reader, or a unit on the writer that
+/// first sends what it queued): both run the very same statements.
+macro_rules! sqlite_connection {
+    ($connection:ty) => {
+        impl store_sql::Connection for $connection {
+            async fn execute(&mut self, sql: store_sql::Sql, params: &[store_sql::Value]) -> store::Result<u64> {
+                $crate::conn::execute(self.db()?, sql.as_str(), params)
+            }
+
+            async fn fetch_optional<T: Send>(
+                &mut self,
+                sql: store_sql::Sql,
+                params: &[store_sql::Value],
+                map: store_sql::RowMap<T>,
+            ) -> store::Result<Option<T>> {
+                $crate::conn::fetch_optional(self.db()?, sql.as_str(), params, map)
+            }
+
+            async fn fetch_all<T: Send>(
+                &mut self,
+                sql: store_sql::Sql,
+                params: &[store_sql::Value],
+                map: store_sql::RowMap<T>,
+            ) -> store::Result<Vec<T>> {
+                $crate::conn::fetch_all(self.db()?, sql.as_str(), params, map)
+            }
+        }
+
+        impl store_sql::Dialect for $connection {
+            const FOR_UPDATE: &'static str = $crate::dialect::FOR_UPDATE;
+
+            fn push_ticket_terms(query: &mut store_sql::QueryBuilder, terms: &[String], internal: bool) {
+                $crate::dialect::push_ticket_terms(query, terms, internal);
+            }
+
+            async fn ticket_list_matching(
+                &mut self,
+                filter: &store::TicketFilter,
+            ) -> store::Result<Vec<domain::Ticket>> {
+                $crate::dialect::ticket_list_matching(self.db()?, filter)
+            }
+
+            async fn search(&mut self, request: &store::SearchRequest) -> store::Result<Vec<store::SearchRow>> {
+                $crate::dialect::search(self.db()?, request)
+            }
+        }
+    };
+}
+pub(crate) use sqlite_connection;
+
 /// Maps a driver error onto the store's error, never panicking. Busy, locked, I/O, full, cannot-open and
 /// read-only errors are conditions of the moment, not bugs (a read-only file or file system is fixed by
 /// the operator, and the writer reopens then: see [`crate::batch`]); a broken unique key is named by its

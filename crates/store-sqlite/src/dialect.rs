@@ -1,8 +1,10 @@
 //! What SQLite does differently: no row locks (the single writer serialises), FTS5 for search.
 use crate::conn;
 use crate::queue::{RowId, WriteQueue};
+use domain::Ticket;
 use rusqlite::Connection;
-use store::{Result, SearchKind, SearchRequest, SearchRow};
+use store::{Result, SearchKind, SearchRequest, SearchRow, TicketFilter};
+use store_sql::tickets::{TICKET_ROW, ticket_list_query_over};
 use store_sql::{QueryBuilder, Value, search_hit, search_rows};
 
 /// SQLite has no row locks; `BEGIN IMMEDIATE` on the one writer already excludes other writers.
@@ -34,6 +36,27 @@ pub(crate) fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal
     q.push(" AND t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ")
         .bind(fts_query(terms, columns))
         .push(")");
+}
+
+/// The bounded plan of a ticket list with terms in id order: FTS5 yields the matches in rowid order and
+/// the join reads each one's ticket, with the list's filters, until the page is full (`CROSS JOIN` keeps
+/// the full-text table the outer loop). The `IN (…)` filter of [`push_ticket_terms`] would collect every
+/// match first: a quarter of a million rowids for a common word at a million tickets.
+pub(crate) fn ticket_list_matching(c: &Connection, f: &TicketFilter) -> Result<Vec<Ticket>> {
+    let columns = if f.search_internal { None } else { Some("title body") };
+    let (sql, params) = ticket_list_query_over(
+        f,
+        f.page.limit,
+        |q| {
+            q.push("ticket_fts CROSS JOIN tickets t ON t.id = ticket_fts.rowid");
+        },
+        "ticket_fts.rowid",
+        |q| {
+            q.push(" AND ticket_fts MATCH ").bind(fts_query(&f.terms, columns));
+        },
+    )
+    .build();
+    conn::fetch_all(c, sql.as_str(), &params, TICKET_ROW)
 }
 
 /// How many of the newest matches are ranked. Ranking costs a lookup per match, so ranking every match of

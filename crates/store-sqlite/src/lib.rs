@@ -16,8 +16,8 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use store::{Reader, Result, SearchRequest, SearchRow, Store, StoreError, Writer};
-use store_sql::{Dialect, QueryBuilder, RowMap, Sql, SqlConn, Value};
+use store::{Reader, Result, Store, StoreError, Writer};
+use store_sql::SqlConn;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 mod batch;
@@ -176,31 +176,7 @@ impl ReadConn {
     }
 }
 
-impl store_sql::Connection for ReadConn {
-    async fn execute(&mut self, sql: Sql, params: &[Value]) -> Result<u64> {
-        conn::execute(self.db()?, sql.as_str(), params)
-    }
-
-    async fn fetch_optional<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Option<T>> {
-        conn::fetch_optional(self.db()?, sql.as_str(), params, map)
-    }
-
-    async fn fetch_all<T: Send>(&mut self, sql: Sql, params: &[Value], map: RowMap<T>) -> Result<Vec<T>> {
-        conn::fetch_all(self.db()?, sql.as_str(), params, map)
-    }
-}
-
-impl Dialect for ReadConn {
-    const FOR_UPDATE: &'static str = dialect::FOR_UPDATE;
-
-    fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
-        dialect::push_ticket_terms(query, terms, internal);
-    }
-
-    async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {
-        dialect::search(self.db()?, request)
-    }
-}
+conn::sqlite_connection!(ReadConn);
 
 impl Drop for ReadConn {
     fn drop(&mut self) {

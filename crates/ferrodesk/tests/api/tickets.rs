@@ -679,34 +679,60 @@ async fn filters_sorting_and_pagination() {
     .await;
     assert_eq!(by_priority, [ids[5], ids[2], ids[4], ids[1], ids[6], ids[3], ids[0]]);
 
-    // Walk every sort order three at a time: same rows, same order, no duplicates.
-    for sort in ["-id", "id", "lastreply", "-lastreply", "priority", "-priority"] {
-        let full = list(TicketQuery {
-            sort: Some(sort.into()),
-            ..Default::default()
-        })
-        .await;
-        let mut walked = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = s
-                .admin
-                .tickets(&TicketQuery {
-                    sort: Some(sort.into()),
-                    limit: Some(3),
-                    cursor,
-                    ..Default::default()
-                })
-                .await
-                .expect("page");
-            walked.extend(page.data.iter().map(|t| t.id));
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
+    // Walk every sort order three at a time: same rows, same order, no duplicates; with a `q=` every
+    // ticket matches (the bounded plan of the id orders and the plain filter of the others page alike).
+    for q in [None, Some("ticket")] {
+        for sort in ["-id", "id", "lastreply", "-lastreply", "priority", "-priority"] {
+            let full = list(TicketQuery {
+                sort: Some(sort.into()),
+                ..Default::default()
+            })
+            .await;
+            let mut walked = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = s
+                    .admin
+                    .tickets(&TicketQuery {
+                        sort: Some(sort.into()),
+                        q: q.map(Into::into),
+                        limit: Some(3),
+                        cursor,
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("page");
+                walked.extend(page.data.iter().map(|t| t.id));
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
             }
+            assert_eq!(walked, full, "sort {sort}, q {q:?}");
         }
-        assert_eq!(walked, full, "sort {sort}");
     }
+
+    // An end user's `q=` list pages through their customer's matches only, newest first.
+    let mut walked = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = pat
+            .client
+            .tickets(&TicketQuery {
+                q: Some("ticket".into()),
+                limit: Some(3),
+                cursor,
+                ..Default::default()
+            })
+            .await
+            .expect("end user's page");
+        walked.extend(page.data.iter().map(|t| t.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(walked, [ids[6], ids[4], ids[2], ids[0]], "the end user's matches");
 
     for bad in [
         TicketQuery {

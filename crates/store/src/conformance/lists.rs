@@ -841,3 +841,112 @@ pub(super) async fn ticket_list_terms(s: Arc<dyn Store>) {
     );
     assert_eq!(term_ids(&mut r, &["printer"], false).await, vec![c, a], "after edits");
 }
+
+/// A `q=` list with more matches than a page (and than a backend reads at once, across several blocks of
+/// ids): the newest matches come first and the pages follow to the end, with the list's other filters, the
+/// oldest-first order, the customer's narrowing, and internal notes matching for staff only.
+pub(super) async fn ticket_list_terms_many_matches(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let mut w = writer(&s).await;
+    let other = w
+        .insert_customer(&new_customer("Initech", None))
+        .await
+        .expect("customer");
+    let other_user = w
+        .insert_end_user(&new_end_user(other.id, "Peter", None), None)
+        .await
+        .expect("end user");
+    w.commit().await.expect("commit");
+    let planned = (0..2_400)
+        .map(|i| {
+            let title = if i % 4 == 3 {
+                format!("Wombat burrow {i}")
+            } else {
+                format!("Quokka sighting {i}")
+            };
+            let mut t = new_ticket(&world, &title);
+            if i % 5 == 0 {
+                t.status = TicketStatus::Solved;
+            }
+            if i % 7 == 0 {
+                t.customer_id = other.id;
+                t.user_id = other_user.id;
+            }
+            t
+        })
+        .collect();
+    let tickets = insert_tickets(&s, planned).await;
+    let noted: BTreeSet<i64> = tickets
+        .iter()
+        .filter(|t| t.title.starts_with("Wombat"))
+        .step_by(10)
+        .map(|t| t.id)
+        .collect();
+    insert_replies(
+        &s,
+        noted
+            .iter()
+            .map(|&id| new_reply(id, "a quokka was seen nearby", true))
+            .collect(),
+    )
+    .await;
+    let expected = |keep: &dyn Fn(&Ticket) -> bool| -> Vec<i64> {
+        newest_first(tickets.iter().filter(|t| keep(t)).map(|t| t.id).collect())
+    };
+    let in_title = |t: &Ticket| t.title.starts_with("Quokka");
+    let quokka = |page: PageRequest| TicketFilter {
+        terms: vec!["quokka".into()],
+        page,
+        ..TicketFilter::default()
+    };
+
+    let mut r = reader(&s).await;
+    let first = r
+        .ticket_list(&quokka(PageRequest::first(50)))
+        .await
+        .expect("ticket_list q=");
+    let newest = expected(&in_title);
+    assert!(newest.len() > 1_500, "more matches than any backend reads at once");
+    assert_eq!(ids(&first), newest[..50], "the first page holds the newest matches");
+
+    let all = id_pages!(200, page => r.ticket_list(&quokka(page)).await.expect("ticket_list q="));
+    assert_eq!(all, newest, "end users' view: every title match, newest first, no note");
+
+    let staff = id_pages!(200, page => r
+        .ticket_list(&TicketFilter {
+            search_internal: true,
+            ..quokka(page)
+        })
+        .await
+        .expect("ticket_list q= for staff"));
+    assert_eq!(
+        staff,
+        expected(&|t| in_title(t) || noted.contains(&t.id)),
+        "staff also match internal notes"
+    );
+
+    let solved_oldest_first = id_pages!(100, page => r
+        .ticket_list(&TicketFilter {
+            statuses: vec![TicketStatus::Solved],
+            sort: TicketSort::IdAsc,
+            ..quokka(page)
+        })
+        .await
+        .expect("ticket_list q= status= sort=id"));
+    let mut solved = expected(&|t| in_title(t) && t.status == TicketStatus::Solved);
+    solved.reverse();
+    assert_eq!(solved_oldest_first, solved, "another filter, oldest first");
+
+    let customer = id_pages!(50, page => r
+        .ticket_list(&TicketFilter {
+            customer_id: Some(other.id),
+            ..quokka(page)
+        })
+        .await
+        .expect("ticket_list q= customer_id="));
+    assert_eq!(
+        customer,
+        expected(&|t| in_title(t) && t.customer_id == other.id),
+        "one customer's matches"
+    );
+}

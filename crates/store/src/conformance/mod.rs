@@ -70,6 +70,7 @@ pub fn checks() -> Vec<Check> {
         ticket_list_filters,
         ticket_list_sorts_and_cursors,
         ticket_list_terms,
+        ticket_list_terms_many_matches,
         search_tickets,
         search_customer_scope,
         search_people,
