@@ -174,6 +174,9 @@ impl Loader for PgLoader {
             .conn
             .take()
             .ok_or_else(|| StoreError::internal("the restore has finished"))?;
+        // Statistics first: the document of each ticket is read with its replies by index, and a table loaded
+        // in this very transaction has none yet to plan that by.
+        run(&mut conn, "ANALYZE tickets, replies".into()).await?;
         run(
             &mut conn,
             "INSERT INTO ticket_search (ticket_id, doc) SELECT id, ticket_search_document(id) FROM tickets".into(),
