@@ -17,7 +17,7 @@ use web::{AppState, WebConfig};
 /// Opens the database named by the URL (creating and migrating it).
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let url = settings.database_url.expose();
-    if url.starts_with("sqlite:") {
+    if is_sqlite(url) {
         let store = store_sqlite::SqliteStore::open(url)
             .await
             .context("cannot open the SQLite database")?;
@@ -36,7 +36,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 /// A consistent read-only snapshot of the database named by the settings, for `export`.
 pub async fn open_snapshot(settings: &Settings) -> anyhow::Result<Box<dyn store::dump::Snapshot>> {
     let url = settings.database_url.expose();
-    let snapshot = if url.starts_with("sqlite:") {
+    let snapshot = if is_sqlite(url) {
         store_sqlite::dump::snapshot(url)
     } else {
         store_postgres::dump::snapshot(url).await
@@ -47,7 +47,7 @@ pub async fn open_snapshot(settings: &Settings) -> anyhow::Result<Box<dyn store:
 /// A loader into the (empty) database named by the settings, created and migrated if needed, for `restore`.
 pub async fn open_loader(settings: &Settings) -> anyhow::Result<Box<dyn store::dump::Loader>> {
     let url = settings.database_url.expose();
-    let loader = if url.starts_with("sqlite:") {
+    let loader = if is_sqlite(url) {
         store_sqlite::dump::loader(url).await
     } else {
         store_postgres::dump::loader(url).await
@@ -55,13 +55,14 @@ pub async fn open_loader(settings: &Settings) -> anyhow::Result<Box<dyn store::d
     loader.context("cannot restore into this database")
 }
 
+/// Whether a database URL names an SQLite file (anything else is PostgreSQL; settings validate the scheme).
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
 /// The backend a database URL names.
 pub fn backend_of(url: &str) -> &'static str {
-    if url.starts_with("sqlite:") {
-        "sqlite"
-    } else {
-        "postgres"
-    }
+    if is_sqlite(url) { "sqlite" } else { "postgres" }
 }
 
 /// Creates the bootstrap accounts the settings ask for (SPEC §1).
