@@ -174,15 +174,17 @@ impl Loader for PgLoader {
             .conn
             .take()
             .ok_or_else(|| StoreError::internal("the restore has finished"))?;
-        // Statistics first: the document of each ticket is read with its replies by index, and a table loaded
-        // in this very transaction has none yet to plan that by.
+        // Statistics first: tables loaded in this very transaction have none yet to plan the rebuild by.
         run(&mut conn, "ANALYZE tickets, replies".into()).await?;
+        // Every document in one pass over the replies grouped by ticket (migration 0006); memory for that
+        // grouping and for building the index afterwards, for this transaction only.
+        run(&mut conn, "SET LOCAL work_mem = '256MB'".into()).await?;
+        run(&mut conn, "SET LOCAL maintenance_work_mem = '256MB'".into()).await?;
         run(
             &mut conn,
-            "INSERT INTO ticket_search (ticket_id, doc) SELECT id, ticket_search_document(id) FROM tickets".into(),
+            "INSERT INTO ticket_search (ticket_id, doc) SELECT ticket_id, doc FROM ticket_search_documents()".into(),
         )
         .await?;
-        run(&mut conn, "SET LOCAL maintenance_work_mem = '256MB'".into()).await?;
         for (_, definition) in std::mem::take(&mut self.search_indexes) {
             run(&mut conn, definition).await?;
         }

@@ -59,7 +59,30 @@ async fn open_and_run(check: Check, admin: &mut PgConnection, url: &str, schema:
     }
     run_check(check, Arc::new(store) as Arc<dyn Store>)
         .await
-        .map_err(Failed::from)
+        .map_err(Failed::from)?;
+    documents_built_in_one_pass_are_the_same(url).await
+}
+
+/// After every check, whatever it wrote: a restore builds all search documents in one pass
+/// (`ticket_search_documents()`, migration 0006), the triggers one ticket at a time
+/// (`ticket_search_document(id)`); both must build the same document for every ticket.
+async fn documents_built_in_one_pass_are_the_same(url: &str) -> Result<(), Failed> {
+    let mut conn = PgConnection::connect(url).await?;
+    let (tickets, built, different): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM tickets), count(*), \
+                count(*) FILTER (WHERE d.doc IS DISTINCT FROM ticket_search_document(d.ticket_id)) \
+         FROM ticket_search_documents() d",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    conn.close().await?;
+    if (built, different) != (tickets, 0) {
+        return Err(format!(
+            "one-pass search documents: {built} built for {tickets} tickets, {different} unlike the per-ticket ones"
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn run(check: Check, url: &str, schema: &str) -> Result<(), Failed> {

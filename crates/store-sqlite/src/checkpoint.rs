@@ -192,8 +192,13 @@ impl Checkpoints {
         let emptied = empty_wal(writer, self.bound.reader_wait);
         drop(running);
         match emptied {
-            Ok(Emptying::Done) => self.retry_above = self.bound.limit_bytes,
-            Ok(Emptying::CheckpointerBusy) => {}
+            Ok(Emptying::Done) => {
+                tracing::debug!(wal_bytes = size, "the WAL was emptied");
+                self.retry_above = self.bound.limit_bytes;
+            }
+            Ok(Emptying::CheckpointerBusy) => {
+                tracing::debug!(wal_bytes = size, "another checkpoint was running; the WAL is emptied later");
+            }
             Ok(Emptying::ReadersBusy) => {
                 tracing::debug!(
                     wal_bytes = size,

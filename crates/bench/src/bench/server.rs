@@ -25,7 +25,11 @@ impl ServerProcess {
         let mut child = tokio::process::Command::new(exe)
             .args(["serve", "--listen", &listen, "--database-url", url])
             .env("FERRODESK_ADMIN_TOKEN", token)
-            .env("RUST_LOG", "warn")
+            // The server's own log filter, for a look inside a run; warnings only by default.
+            .env(
+                "RUST_LOG",
+                std::env::var("FERRODESK_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .env_remove("FERRODESK_ADMIN_TOKEN_FILE")
             .env_remove("FERRODESK_ADMIN_EMAIL")
             .env_remove("FERRODESK_ADMIN_PASSWORD")
