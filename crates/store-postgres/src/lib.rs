@@ -184,6 +184,10 @@ impl Transaction for PgConn<sqlx::Transaction<'static, Postgres>> {
         Ok(())
     }
 
+    async fn index_changed_text(&mut self, _: &str) -> Result<()> {
+        Ok(())
+    }
+
     async fn commit(self) -> Result<()> {
         self.0.commit().await.map_err(map_err)
     }

@@ -235,6 +235,10 @@ pub trait Transaction: Dialect {
         internal: bool,
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// Keeps what a backend keeps beside its full-text index in step with text that replaced earlier text
+    /// (a ticket's title, a reply's message), which the index itself follows by triggers.
+    fn index_changed_text(&mut self, text: &str) -> impl Future<Output = Result<()>> + Send;
+
     /// Ends the unit of work: everything it wrote is committed when this returns `Ok`.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
 }

@@ -256,7 +256,8 @@ impl<C: Transaction> TicketsWrite for SqlConn<C> {
             Value::from(&t.account_key),
             Value::from(to_micros(t.updated_at)),
         ];
-        self.conn.execute(sql.into(), &params).await.map(drop)
+        self.conn.execute(sql.into(), &params).await?;
+        self.conn.index_changed_text(&t.title).await
     }
 
     async fn delete_ticket(&mut self, id: i64) -> Result<()> {
@@ -296,7 +297,8 @@ impl<C: Transaction> TicketsWrite for SqlConn<C> {
     async fn update_reply(&mut self, r: &Reply) -> Result<()> {
         let sql = "UPDATE replies SET message = $2, internal = $3 WHERE id = $1";
         let params = [Value::from(r.id), Value::from(&r.message), Value::from(r.internal)];
-        self.conn.execute(sql.into(), &params).await.map(drop)
+        self.conn.execute(sql.into(), &params).await?;
+        self.conn.index_changed_text(&r.message).await
     }
 
     async fn delete_reply(&mut self, id: i64) -> Result<()> {

@@ -26,6 +26,7 @@ use crate::checkpoint::Checkpoints;
 use crate::conn::{self, map_err};
 use crate::dialect;
 use crate::queue::{Queued, RowId, WriteQueue};
+use crate::vocabulary;
 use rusqlite::Connection as DbConn;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -406,6 +407,14 @@ impl Unit {
 
     /// Runs `sql` with `values`: queued under `tag` after the statements before it while the queue numbers
     /// rows, otherwise at once.
+    /// Adds the words of `text` to the search index's vocabulary (vocabulary.rs).
+    fn add_words(&mut self, text: &str) -> Result<()> {
+        match vocabulary::add_words([text]) {
+            Some((sql, values)) => self.queue_or_run(None, sql.to_owned(), values),
+            None => Ok(()),
+        }
+    }
+
     fn queue_or_run(&mut self, tag: Option<RowId>, sql: String, values: Vec<Value>) -> Result<()> {
         let lane = self.lane()?;
         if lane.queue.is_numbering() {
@@ -439,16 +448,22 @@ impl Transaction for Unit {
 
     async fn index_new_ticket(&mut self, id: i64, title: &str) -> Result<()> {
         let (tag, sql, values) = dialect::index_new_ticket(id, title);
-        self.queue_or_run(Some(tag), sql.to_owned(), values)
+        self.queue_or_run(Some(tag), sql.to_owned(), values)?;
+        self.add_words(title)
     }
 
     async fn index_new_reply(&mut self, ticket_id: i64, message: &str, internal: bool) -> Result<()> {
+        self.add_words(message)?;
         let lane = self.lane()?;
         if dialect::append_to_queued_ticket(&mut lane.queue, ticket_id, message, internal) {
             return Ok(());
         }
         let (sql, values) = dialect::index_new_reply(ticket_id, message, internal);
         self.queue_or_run(None, sql, values)
+    }
+
+    async fn index_changed_text(&mut self, text: &str) -> Result<()> {
+        self.add_words(text)
     }
 
     async fn commit(mut self) -> Result<()> {

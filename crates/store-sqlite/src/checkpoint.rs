@@ -197,7 +197,10 @@ impl Checkpoints {
                 self.retry_above = self.bound.limit_bytes;
             }
             Ok(Emptying::CheckpointerBusy) => {
-                tracing::debug!(wal_bytes = size, "another checkpoint was running; the WAL is emptied later");
+                tracing::debug!(
+                    wal_bytes = size,
+                    "another checkpoint was running; the WAL is emptied later"
+                );
             }
             Ok(Emptying::ReadersBusy) => {
                 tracing::debug!(

@@ -1,6 +1,7 @@
 //! What SQLite does differently: no row locks (the single writer serialises), FTS5 for search.
 use crate::conn;
 use crate::queue::{RowId, WriteQueue};
+use crate::vocabulary;
 use domain::Ticket;
 use rusqlite::Connection;
 use store::{Result, SearchKind, SearchRequest, SearchRow, TicketFilter};
@@ -21,21 +22,67 @@ pub(crate) fn fts_query(terms: &[String], columns: Option<&str>) -> String {
         .enumerate()
         .map(|(i, t)| {
             let star = if prefix && i + 1 == terms.len() { "*" } else { "" };
-            let phrase = format!("\"{}\"{star}", t.replace('"', "\"\""));
-            match columns {
-                Some(c) => format!("{{{c}}} : {phrase}"),
-                None => phrase,
-            }
+            in_columns(columns, &format!("{}{star}", quoted(t)))
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
+/// `word` as an FTS5 string: matched literally, never as query syntax.
+fn quoted(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', "\"\""))
+}
+
+fn in_columns(columns: Option<&str>, expression: &str) -> String {
+    match columns {
+        Some(c) => format!("{{{c}}} : {expression}"),
+        None => expression.to_owned(),
+    }
+}
+
+/// Pushes the argument of a `MATCH` on `ticket_fts` for `terms`: [`fts_query`], except that a last word
+/// which matches as a prefix is expanded through the vocabulary into the words it begins,
+/// `… AND ("print" OR "printer" OR "printers")`, by a subquery SQLite runs once (vocabulary.rs: FTS5 reads
+/// every match of a prefix query before its first). A prefix that begins more than
+/// [`vocabulary::MAX_EXPANSION`] words keeps FTS5's prefix query.
+pub(crate) fn push_ticket_match(q: &mut QueryBuilder, terms: &[String], columns: Option<&str>) {
+    let expansion = terms
+        .split_last()
+        .filter(|_| domain::last_term_is_prefix(terms))
+        .and_then(|(last, others)| Some((last, others, vocabulary::expandable(last)?)));
+    let Some((last, others, key)) = expansion else {
+        q.bind(fts_query(terms, columns));
+        return;
+    };
+    let mut open: String = others
+        .iter()
+        .map(|t| in_columns(columns, &quoted(t)) + " AND ")
+        .collect();
+    if let Some(c) = columns {
+        open.push_str(&format!("{{{c}}} : "));
+    }
+    open.push('(');
+    open.push_str(&quoted(last));
+    let most = vocabulary::MAX_EXPANSION;
+    q.push(&format!("(SELECT CASE WHEN count(*) > {most} THEN "))
+        .bind(fts_query(terms, columns))
+        .push(" ELSE ")
+        .bind(open)
+        .push(
+            " || coalesce(group_concat(' OR \"' || replace(term, '\"', '\"\"') || '\"', ''), '') || ')' END \
+             FROM (SELECT term FROM ticket_terms WHERE key < ",
+        )
+        .bind(vocabulary::key_upper_bound(&key))
+        .push(" AND key >= ")
+        .bind(key)
+        .push(&format!(" LIMIT {}))", most + 1));
+}
+
 pub(crate) fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal: bool) {
     let columns = if internal { None } else { Some("title body") };
-    q.push(" AND t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ")
-        .bind(fts_query(terms, columns))
-        .push(")");
+    q.push(" AND t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ");
+    push_ticket_match(q, terms, columns);
+    q.push(")");
 }
 
 /// The bounded plan of a ticket list with terms in id order: FTS5 yields the matches in rowid order and
@@ -52,7 +99,8 @@ pub(crate) fn ticket_list_matching(c: &Connection, f: &TicketFilter) -> Result<V
         },
         "ticket_fts.rowid",
         |q| {
-            q.push(" AND ticket_fts MATCH ").bind(fts_query(&f.terms, columns));
+            q.push(" AND ticket_fts MATCH ");
+            push_ticket_match(q, &f.terms, columns);
         },
     )
     .build();
@@ -67,18 +115,51 @@ pub(crate) const RANKED_MATCHES: i64 = 500;
 /// Longest text handed back per hit for its excerpt.
 const TEXT_CHARS: i64 = 65_536;
 
-/// One ranked search over an FTS5 table: the newest `RANKED_MATCHES` matches passing `filter`, ranked with
-/// bm25 and cut to `$2`; `text` is an expression of the hit's text (excerpts are cut by the caller).
-fn ranked_sql(fts: &str, weights: &str, table: &str, title: &str, text: &str, filter: &str) -> String {
-    format!(
-        "WITH best AS (SELECT id, score FROM (\
-             SELECT {fts}.rowid AS id, -bm25({fts}{weights}) AS score FROM {fts} JOIN {table} e ON e.id = {fts}.rowid \
-             WHERE {fts} MATCH $1 {filter} ORDER BY {fts}.rowid DESC LIMIT {RANKED_MATCHES}) \
-           ORDER BY score DESC, id DESC LIMIT $2) \
-         SELECT e.id, e.{title} AS title, substr({text}, 1, {TEXT_CHARS}) AS text, best.score \
-         FROM best JOIN {fts} ON {fts}.rowid = best.id JOIN {table} e ON e.id = best.id \
-         ORDER BY best.score DESC, e.id DESC"
-    )
+/// What one ranked search reads: its FTS5 table, its bm25 column weights, the table of its records, their
+/// title column, and an expression of a hit's text (excerpts are cut by the caller).
+struct Ranked<'a> {
+    fts: &'a str,
+    weights: &'a str,
+    table: &'a str,
+    title: &'a str,
+    text: &'a str,
+}
+
+impl Ranked<'_> {
+    /// The newest `RANKED_MATCHES` matches of what `matching` pushes (the `MATCH` argument) that pass what
+    /// `filter` pushes (`AND …` on the record `e`), ranked with bm25, the best `limit` of them.
+    fn query(
+        &self,
+        limit: i64,
+        matching: impl FnOnce(&mut QueryBuilder),
+        filter: impl FnOnce(&mut QueryBuilder),
+    ) -> QueryBuilder {
+        let Ranked {
+            fts,
+            weights,
+            table,
+            title,
+            text,
+        } = self;
+        let mut q = QueryBuilder::new(format!(
+            "WITH best AS (SELECT id, score FROM (\
+                 SELECT {fts}.rowid AS id, -bm25({fts}{weights}) AS score FROM {fts} JOIN {table} e ON e.id = {fts}.rowid \
+                 WHERE {fts} MATCH "
+        ));
+        matching(&mut q);
+        q.push(" ");
+        filter(&mut q);
+        q.push(&format!(
+            " ORDER BY {fts}.rowid DESC LIMIT {RANKED_MATCHES}) ORDER BY score DESC, id DESC LIMIT "
+        ))
+        .bind(limit)
+        .push(&format!(
+            ") SELECT e.id, e.{title} AS title, substr({text}, 1, {TEXT_CHARS}) AS text, best.score \
+             FROM best JOIN {fts} ON {fts}.rowid = best.id JOIN {table} e ON e.id = best.id \
+             ORDER BY best.score DESC, e.id DESC"
+        ));
+        q
+    }
 }
 
 // New tickets and replies are indexed by explicit statements rather than triggers (migration 0003): a
@@ -130,55 +211,75 @@ const LIVE_END_USER: &str = "AND e.deleted_at IS NULL \
 pub(crate) fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
     let person = |fts: &str| format!("{fts}.name || ' ' || {fts}.email || ' ' || {fts}.phone");
+    let limit = i64::from(r.limit);
     for kind in &r.kinds {
-        let (sql, query) = match kind {
+        let query = match kind {
             SearchKind::Ticket => {
-                let (columns, filter, text) = match r.customer_scope {
-                    Some(_) => (
-                        Some("title body"),
-                        "AND e.customer_id = $3",
-                        "ticket_fts.title || char(10) || ticket_fts.body",
-                    ),
+                let (columns, text) = match r.customer_scope {
+                    Some(_) => (Some("title body"), "ticket_fts.title || char(10) || ticket_fts.body"),
                     None => (
                         None,
-                        "",
                         "ticket_fts.title || char(10) || ticket_fts.body || char(10) || ticket_fts.notes",
                     ),
                 };
-                (
-                    ranked_sql("ticket_fts", ", 4.0, 1.0, 1.0", "tickets", "title", text, filter),
-                    fts_query(&r.terms, columns),
+                let tickets = Ranked {
+                    fts: "ticket_fts",
+                    weights: ", 4.0, 1.0, 1.0",
+                    table: "tickets",
+                    title: "title",
+                    text,
+                };
+                tickets.query(
+                    limit,
+                    |q| push_ticket_match(q, &r.terms, columns),
+                    |q| {
+                        if let Some(customer) = r.customer_scope {
+                            q.push("AND e.customer_id = ").bind(customer);
+                        }
+                    },
                 )
             }
-            SearchKind::Customer => (
-                ranked_sql(
-                    "customer_fts",
-                    "",
-                    "customers",
-                    "name",
-                    &format!("{} || ' ' || customer_fts.city", person("customer_fts")),
-                    "AND e.deleted_at IS NULL",
-                ),
-                fts_query(&r.terms, None),
-            ),
-            SearchKind::EndUser => (
-                ranked_sql(
-                    "end_user_fts",
-                    "",
-                    "end_users",
-                    "name",
-                    &person("end_user_fts"),
-                    LIVE_END_USER,
-                ),
-                fts_query(&r.terms, None),
-            ),
+            SearchKind::Customer => {
+                let text = format!("{} || ' ' || customer_fts.city", person("customer_fts"));
+                let customers = Ranked {
+                    fts: "customer_fts",
+                    weights: "",
+                    table: "customers",
+                    title: "name",
+                    text: &text,
+                };
+                customers.query(
+                    limit,
+                    |q| {
+                        q.bind(fts_query(&r.terms, None));
+                    },
+                    |q| {
+                        q.push("AND e.deleted_at IS NULL");
+                    },
+                )
+            }
+            SearchKind::EndUser => {
+                let text = person("end_user_fts");
+                let end_users = Ranked {
+                    fts: "end_user_fts",
+                    weights: "",
+                    table: "end_users",
+                    title: "name",
+                    text: &text,
+                };
+                end_users.query(
+                    limit,
+                    |q| {
+                        q.bind(fts_query(&r.terms, None));
+                    },
+                    |q| {
+                        q.push(LIVE_END_USER);
+                    },
+                )
+            }
         };
-        let params = [
-            Value::from(query),
-            Value::from(i64::from(r.limit)),
-            Value::from(r.customer_scope),
-        ];
-        let hits = conn::fetch_all(c, &sql, &params, search_hit)?;
+        let (sql, params) = query.build();
+        let hits = conn::fetch_all(c, sql.as_str(), &params, search_hit)?;
         out.extend(search_rows(*kind, hits));
     }
     Ok(out)

@@ -176,6 +176,8 @@ impl Loader for SqliteLoader {
         // (migration 0003), so a load indexes them here, once per ticket.
         conn.execute_batch(REBUILD_TICKET_SEARCH)
             .map_err(failed("cannot rebuild the ticket search index"))?;
+        conn.execute_batch(crate::vocabulary::FILL_FROM_INDEX)
+            .map_err(failed("cannot rebuild the ticket search vocabulary"))?;
         conn.execute_batch("COMMIT").map_err(crate::conn::map_err)?;
         conn.execute_batch("PRAGMA journal_mode = WAL")
             .map_err(failed("cannot return the database to WAL mode"))?;

@@ -29,6 +29,7 @@ pub mod dump;
 pub mod files;
 mod migrate;
 mod queue;
+mod vocabulary;
 
 /// How many read connections may be open; reads run beside the one writer.
 const READERS: usize = 8;

@@ -12,6 +12,9 @@ struct Migration {
     version: i64,
     description: &'static str,
     sql: &'static str,
+    /// Statements run after `sql` in the same transaction, shared with other code (so not in the file,
+    /// and not in the checksum).
+    then: Option<&'static str>,
 }
 
 /// Every file of `migrations/`, in order (a test checks that none is missing).
@@ -20,31 +23,43 @@ const MIGRATIONS: &[Migration] = &[
         version: 1,
         description: "core",
         sql: include_str!("../migrations/0001_core.sql"),
+        then: None,
     },
     Migration {
         version: 2,
         description: "search triggers on change",
         sql: include_str!("../migrations/0002_search_triggers_on_change.sql"),
+        then: None,
     },
     Migration {
         version: 3,
         description: "index new rows without triggers",
         sql: include_str!("../migrations/0003_index_new_rows_without_triggers.sql"),
+        then: None,
     },
     Migration {
         version: 4,
         description: "customer city country",
         sql: include_str!("../migrations/0004_customer_city_country.sql"),
+        then: None,
     },
     Migration {
         version: 5,
         description: "end user email unique",
         sql: include_str!("../migrations/0005_end_user_email_unique.sql"),
+        then: None,
+    },
+    Migration {
+        version: 6,
+        description: "ticket terms",
+        sql: include_str!("../migrations/0006_ticket_terms.sql"),
+        then: Some(crate::vocabulary::FILL_FROM_INDEX),
     },
 ];
 
 /// Applies the migrations `conn` has not had yet.
 pub(crate) fn run(conn: &mut Connection) -> Result<(), String> {
+    crate::vocabulary::register_key_function(conn).map_err(|e| e.to_string())?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
             version BIGINT PRIMARY KEY,
@@ -78,8 +93,10 @@ pub(crate) fn run(conn: &mut Connection) -> Result<(), String> {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| e.to_string())?;
-        tx.execute_batch(m.sql)
-            .map_err(|e| format!("migration {} ({}): {e}", m.version, m.description))?;
+        for sql in std::iter::once(m.sql).chain(m.then) {
+            tx.execute_batch(sql)
+                .map_err(|e| format!("migration {} ({}): {e}", m.version, m.description))?;
+        }
         let took = i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX);
         tx.execute(
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \

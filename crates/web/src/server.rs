@@ -142,20 +142,49 @@ impl<S: AsyncRead + Unpin> AsyncRead for ProblemBodies<S> {
     }
 }
 
+impl<S: AsyncWrite + Unpin> ProblemBodies<S> {
+    /// Takes `head` in place of writing it when it is one of hyper's own error answers: its replacement
+    /// is written instead (what is left of it by the next write, flush or shutdown), and the caller's
+    /// bytes count as written.
+    fn replaced(&mut self, cx: &mut Context<'_>, head: &[u8]) -> Option<io::Result<usize>> {
+        self.pending = problem_for_hyper_error(head)?;
+        if let Poll::Ready(Err(e)) = self.poll_drain(cx) {
+            return Some(Err(e));
+        }
+        Some(Ok(head.len()))
+    }
+}
+
 impl<S: AsyncWrite + Unpin> AsyncWrite for ProblemBodies<S> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         ready!(this.poll_drain(cx))?;
-        if let Some(replacement) = problem_for_hyper_error(buf) {
-            this.pending = replacement;
-            // The caller's bytes count as written; whatever of the replacement is left is written by the
-            // next write, flush or shutdown.
-            if let Poll::Ready(Err(e)) = this.poll_drain(cx) {
-                return Poll::Ready(Err(e));
-            }
-            return Poll::Ready(Ok(buf.len()));
+        if let Some(written) = this.replaced(cx, buf) {
+            return Poll::Ready(written);
         }
         Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    /// hyper writes an answer's head and body in one vectored write when the stream supports it (no copy
+    /// of the body into its head buffer); its own error answers are a head alone, in one slice.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        ready!(this.poll_drain(cx))?;
+        let mut slices = bufs.iter().filter(|b| !b.is_empty());
+        if let (Some(only), None) = (slices.next(), slices.next())
+            && let Some(written) = this.replaced(cx, only)
+        {
+            return Poll::Ready(written);
+        }
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -77,6 +77,7 @@ pub fn checks() -> Vec<Check> {
         search_follows_edits,
         search_many_matches,
         search_folds_accents_and_matches_prefixes,
+        prefixes_reach_every_word_they_begin,
         verbatim_text,
         event_list_filters,
         concurrent_writers,

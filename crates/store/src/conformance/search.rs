@@ -728,3 +728,89 @@ pub(super) async fn search_folds_accents_and_matches_prefixes(s: Arc<dyn Store>)
             .is_empty()
     );
 }
+
+/// The last word as a prefix reaches every word it begins, however the word came into the index: a new
+/// ticket, a reply added later, an edited title or reply; and a prefix that begins very many words.
+pub(super) async fn prefixes_reach_every_word_they_begin(s: Arc<dyn Store>) {
+    let world = world(&s).await;
+    let many: Vec<String> = (1..=80).map(|n| format!("zebra{n:03}")).collect();
+    let tickets = insert_tickets(
+        &s,
+        vec![
+            new_ticket(&world, "Cafés fermés le dimanche"),
+            new_ticket(&world, &many.join(" ")),
+            new_ticket(&world, "Plain title"),
+            new_ticket(&world, "Unrelated"),
+        ],
+    )
+    .await;
+    let (cafes, zebras, plain, unrelated) = (&tickets[0], &tickets[1], &tickets[2], &tickets[3]);
+    let replies = insert_replies(&s, vec![new_reply(unrelated.id, "nothing to see", false)]).await;
+    // A reply added to a ticket whose search row was written by an earlier transaction.
+    insert_replies(
+        &s,
+        vec![new_reply(plain.id, "Kangaroos escaped; e-mail the keeper", false)],
+    )
+    .await;
+    let zebra_reply = new_reply(zebras.id, "zebra999 and zebrafish", false);
+    insert_replies(&s, vec![zebra_reply]).await;
+
+    let mut r = reader(&s).await;
+    let cases: [(&[&str], i64); 8] = [
+        (&["cafe"], cafes.id),
+        (&["CAFÉS", "ferm"], cafes.id),
+        (&["fermé"], cafes.id),
+        (&["kanga"], plain.id),
+        (&["e-mai"], plain.id),
+        (&["zebra042"], zebras.id),
+        (&["zebra"], zebras.id),
+        (&["zebraf"], zebras.id),
+    ];
+    for (terms, want) in cases {
+        assert_eq!(
+            ids(&search(&mut r, terms, &[SearchKind::Ticket], None).await),
+            vec![want],
+            "search {terms:?}"
+        );
+        assert_eq!(term_ids(&mut r, terms, true).await, vec![want], "list {terms:?}");
+        let by_last_reply = TicketFilter {
+            sort: TicketSort::LastReplyDesc,
+            ..ticket_terms(terms, true)
+        };
+        assert_eq!(
+            ids(&r.ticket_list(&by_last_reply).await.expect("list by last reply")),
+            vec![want],
+            "list by last reply {terms:?}"
+        );
+    }
+    drop(r);
+
+    // Edited text: its new words are found by their beginnings, its old ones no more.
+    let mut w = writer(&s).await;
+    w.update_ticket(&Ticket {
+        title: "Quokka sighting".into(),
+        ..plain.clone()
+    })
+    .await
+    .expect("rename");
+    w.update_reply(&Reply {
+        message: "wombats everywhere".into(),
+        ..replies[0].clone()
+    })
+    .await
+    .expect("edit reply");
+    w.commit().await.expect("commit edits");
+    let mut r = reader(&s).await;
+    for (terms, want) in [(&["quok"][..], plain.id), (&["womb"], unrelated.id)] {
+        assert_eq!(
+            ids(&search(&mut r, terms, &[SearchKind::Ticket], None).await),
+            vec![want],
+            "{terms:?}"
+        );
+        assert_eq!(term_ids(&mut r, terms, true).await, vec![want], "list {terms:?}");
+    }
+    assert!(
+        search(&mut r, &["plai"], &[SearchKind::Ticket], None).await.is_empty(),
+        "the old title's words are gone"
+    );
+}
