@@ -52,6 +52,8 @@ pub(crate) struct Lane {
     waiting: Vec<oneshot::Sender<Result<(), String>>>,
     /// The holder's inserts not sent yet, and the ids of new rows while the transaction is open.
     queue: WriteQueue,
+    /// Words the vocabulary holds, forgotten at every rollback.
+    known_words: vocabulary::KnownWords,
     checkpoints: Checkpoints,
 }
 
@@ -164,6 +166,7 @@ impl Lane {
             return;
         }
         self.abandoned = false;
+        self.known_words.forget();
         if let Err(e) = exec(&mut self.conn, "ROLLBACK TO unit; RELEASE unit") {
             self.abandon_batch(&format!("the write transaction was lost: {e}"));
         }
@@ -172,6 +175,7 @@ impl Lane {
     /// Rolls the whole transaction back and tells every finished unit that it was not committed.
     fn abandon_batch(&mut self, message: &str) {
         let _ = exec(&mut self.conn, "ROLLBACK");
+        self.known_words.forget();
         self.queue.reset();
         self.open = false;
         for waiter in self.waiting.drain(..) {
@@ -233,6 +237,7 @@ impl Lane {
             if let Err(e) = run_queue(&mut self.conn, &mut self.queue, "", "RELEASE unit") {
                 // A queued insert broke a constraint: only this unit is undone. If even that fails, the
                 // transaction itself is gone, and the whole batch with it.
+                self.known_words.forget();
                 if let Err(lost) = exec(&mut self.conn, "ROLLBACK TO unit; RELEASE unit") {
                     let message = format!("the write transaction was lost: {lost}");
                     self.abandon_batch(&message);
@@ -270,6 +275,7 @@ impl Writers {
                 abandoned: false,
                 waiting: Vec::new(),
                 queue: WriteQueue::default(),
+                known_words: vocabulary::KnownWords::default(),
                 checkpoints,
             })),
             commit_wanted: Notify::new(),
@@ -409,10 +415,11 @@ impl Unit {
     /// rows, otherwise at once.
     /// Adds the words of `text` to the search index's vocabulary (vocabulary.rs).
     fn add_words(&mut self, text: &str) -> Result<()> {
-        match vocabulary::add_words([text]) {
-            Some((sql, values)) => self.queue_or_run(None, sql.to_owned(), values),
-            None => Ok(()),
+        let lane = self.lane()?;
+        for (sql, values) in vocabulary::add_words([text], &mut lane.known_words) {
+            self.queue_or_run(None, sql.to_owned(), values)?;
         }
+        Ok(())
     }
 
     fn queue_or_run(&mut self, tag: Option<RowId>, sql: String, values: Vec<Value>) -> Result<()> {

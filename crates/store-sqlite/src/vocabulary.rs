@@ -14,7 +14,8 @@
 //! `unicode61` tokenizer still finds the same documents (at worst as a phrase of FTS5's pieces).
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
-use std::collections::BTreeSet;
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use store_sql::Value;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -67,30 +68,86 @@ pub(crate) fn key(word: &str) -> String {
         .collect()
 }
 
-/// `(key, word)` pairs of the distinct words of `texts` worth keeping.
-fn entries<'t>(texts: impl IntoIterator<Item = &'t str>) -> BTreeSet<(String, String)> {
-    texts
+/// `(key, word)` pairs of the distinct words of `texts` worth keeping that `known` did not know yet.
+fn new_entries<'t>(texts: impl IntoIterator<Item = &'t str>, known: &mut KnownWords) -> Vec<(String, String)> {
+    let mut entries: Vec<(String, String)> = texts
         .into_iter()
         .flat_map(words)
-        .filter(|w| w.chars().count() <= MAX_WORD_CHARS)
+        .filter(|w| w.chars().count() <= MAX_WORD_CHARS && known.learn(w))
         .map(|w| (key(w), w.to_lowercase()))
-        .collect()
+        .collect();
+    entries.sort_unstable();
+    entries.dedup();
+    entries
 }
 
-/// The statement that adds the words of `texts` to the vocabulary (those already there are skipped), or
-/// `None` when there are none. One statement with one parameter, a JSON array of `[key, word]` pairs, so
-/// that it is prepared once whatever the number of words.
-pub(crate) fn add_words<'t>(texts: impl IntoIterator<Item = &'t str>) -> Option<(&'static str, Vec<Value>)> {
-    let entries = entries(texts);
-    if entries.is_empty() {
-        return None;
+/// Words the writer knows to be in the vocabulary, so that new text probes the table only for words it
+/// has not met before (a ticket's messages hold hundreds of words, and probing the table for each cost a
+/// quarter of the writer's time), and works out keys only for those. Hashes of the words as written, not
+/// the words, and a bounded number of them (forgotten all at once past [`KnownWords::CAPACITY`]); two
+/// words with the same 64-bit hash would leave the second out of the vocabulary, found whole but not by
+/// its beginning.
+///
+/// A word is marked known when its insert is queued; a rollback may undo that insert, so every rollback
+/// forgets them all ([`KnownWords::forget`]).
+#[derive(Default)]
+pub(crate) struct KnownWords {
+    hashes: HashSet<u64>,
+}
+
+impl KnownWords {
+    /// About 2 MB of hashes.
+    const CAPACITY: usize = 100_000;
+
+    /// Marks `word` known; false if it already was.
+    fn learn(&mut self, word: &str) -> bool {
+        let mut hasher = DefaultHasher::new();
+        word.hash(&mut hasher);
+        if self.hashes.len() >= Self::CAPACITY {
+            self.hashes.clear();
+        }
+        self.hashes.insert(hasher.finish())
     }
-    let pairs: Vec<[&str; 2]> = entries.iter().map(|(k, w)| [k.as_str(), w.as_str()]).collect();
-    let json = serde_json::to_string(&pairs).ok()?;
-    Some((
-        "INSERT OR IGNORE INTO ticket_terms (key, term) SELECT value ->> 0, value ->> 1 FROM json_each($1)",
-        vec![Value::from(json)],
-    ))
+
+    pub(crate) fn forget(&mut self) {
+        self.hashes.clear();
+    }
+}
+
+/// Rows per statement of [`add_words`]: one statement text, prepared once, whatever the number of words.
+const ROWS_PER_INSERT: usize = 8;
+
+/// The statements that add the words of `texts` that `known` does not know yet to the vocabulary (a word
+/// already there is skipped by the statement too).
+///
+/// Plain `VALUES` rows: an `INSERT … SELECT` (from `json_each`, say) runs in a statement savepoint, and at
+/// every savepoint FTS5 writes its pending index data out as a new segment (see dialect.rs). The last
+/// statement repeats its last row to fill its places.
+pub(crate) fn add_words<'t>(
+    texts: impl IntoIterator<Item = &'t str>,
+    known: &mut KnownWords,
+) -> Vec<(&'static str, Vec<Value>)> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let rows: Vec<String> = (0..ROWS_PER_INSERT)
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        format!(
+            "INSERT OR IGNORE INTO ticket_terms (key, term) VALUES {}",
+            rows.join(", ")
+        )
+    });
+    new_entries(texts, known)
+        .chunks(ROWS_PER_INSERT)
+        .map(|chunk| {
+            let values = (0..ROWS_PER_INSERT)
+                .flat_map(|i| {
+                    let (key, word) = &chunk[i.min(chunk.len() - 1)];
+                    [Value::from(key.as_str()), Value::from(word.as_str())]
+                })
+                .collect();
+            (SQL.as_str(), values)
+        })
+        .collect()
 }
 
 /// The prefix lookup key of a query's last word, when that word can be expanded: a single word as the
@@ -112,9 +169,10 @@ mod tests {
 
     #[test]
     fn words_are_cut_and_folded_like_the_index() {
-        let got: Vec<(String, String)> = entries(["Café-Printer, CAFÉ printer; 3D-druck Ünïcödé"])
-            .into_iter()
-            .collect();
+        let got = new_entries(
+            ["Café-Printer, CAFÉ printer; 3D-druck Ünïcödé"],
+            &mut KnownWords::default(),
+        );
         let want = [
             ("3d", "3d"),
             ("cafe", "café"),
@@ -140,16 +198,38 @@ mod tests {
 
     #[test]
     fn long_words_and_empty_texts_add_nothing() {
-        assert!(add_words(["", " -- "]).is_none());
-        assert!(add_words([&"x".repeat(MAX_WORD_CHARS + 1) as &str]).is_none());
-        let (sql, values) = add_words(["a \"quoted\" word"]).expect("words");
-        assert!(sql.contains("json_each"));
+        let known = &mut KnownWords::default();
+        assert!(add_words(["", " -- "], known).is_empty());
+        assert!(add_words([&"x".repeat(MAX_WORD_CHARS + 1) as &str], known).is_empty());
+    }
+
+    #[test]
+    fn words_go_in_statements_of_fixed_size() {
+        let known = &mut KnownWords::default();
+        let statements = add_words(["a \"Quoted\" word"], known);
+        assert_eq!(statements.len(), 1);
+        let (sql, values) = &statements[0];
+        assert_eq!(sql.matches('(').count(), 1 + ROWS_PER_INSERT, "{sql}");
+        let text = |v: &Value| match v {
+            Value::Text(Some(t)) => t.clone(),
+            other => panic!("not text: {other:?}"),
+        };
+        let pairs: Vec<String> = values.iter().map(text).collect();
+        assert_eq!(pairs.len(), 2 * ROWS_PER_INSERT);
+        assert_eq!(&pairs[..6], ["a", "a", "quoted", "quoted", "word", "word"]);
+        assert!(pairs[6..].chunks(2).all(|p| p == ["word", "word"]), "{pairs:?}");
+        let many: String = (0..20).map(|n| format!("w{n} ")).collect();
         assert_eq!(
-            values,
-            vec![Value::from(
-                r#"[["a","a"],["quoted","quoted"],["word","word"]]"#.to_owned()
-            )]
+            add_words([many.as_str()], known).len(),
+            20usize.div_ceil(ROWS_PER_INSERT)
         );
+        assert!(
+            add_words([many.as_str(), "word"], known).is_empty(),
+            "known words are skipped"
+        );
+        assert_eq!(add_words(["word new"], known).len(), 1);
+        known.forget();
+        assert_eq!(add_words(["word"], known).len(), 1, "forgotten words are added again");
     }
 
     #[test]
