@@ -212,6 +212,9 @@ async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
     let before = read_all(&source, &paths).await;
     let searched = found(&source, "café").await;
     assert!(!searched.is_empty());
+    // The last word also matches as a prefix: on SQLite through the vocabulary a restore rebuilds.
+    let prefixed = found(&source, "numer").await;
+    assert_eq!(prefixed.len(), 2, "numer finds both numero tickets");
     let first = scratch.join("first.jsonl.gz");
     export(&source.database_url, &first);
     source.shutdown().await;
@@ -224,6 +227,7 @@ async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
     let target = TestServer::start_on(target_url.clone(), None, |_| {}).await;
     assert_same(&before, &read_all(&target, &paths).await, "after the first restore");
     assert_eq!(found(&target, "café").await, searched);
+    assert_eq!(found(&target, "numer").await, prefixed);
     assert_eq!(
         found(&target, "numero").await.len(),
         2,
@@ -257,6 +261,7 @@ async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
     restore(&back_url, &second);
     let back = TestServer::start_on(back_url, None, |_| {}).await;
     assert_same(&moved, &read_all(&back, &paths).await, "after the way back");
+    assert_eq!(found(&back, "numer").await, prefixed);
     back.shutdown().await;
 }
 
