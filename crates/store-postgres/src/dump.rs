@@ -6,7 +6,7 @@ use crate::{PoolSize, PostgresStore};
 use async_trait::async_trait;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgRow};
 use sqlx::query::Query;
-use sqlx::{Connection, PgConnection, Postgres, Row};
+use sqlx::{ConnectOptions, Connection, PgConnection, Postgres, Row};
 use std::str::FromStr;
 use store::dump::{Cell, Column, Kind, Loader, Snapshot, TABLES, Table, insert_sql, select_page_sql};
 use store::{Result, Store, StoreError};
@@ -17,7 +17,10 @@ const INDEXED: [&str; 2] = ["tickets", "replies"];
 async fn connect(url: &str) -> Result<PgConnection> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| StoreError::unavailable_from("bad PostgreSQL URL", e))?
-        .application_name("ferrodesk-dump");
+        .application_name("ferrodesk-dump")
+        // A copy's statements are long by nature (the search index of a million tickets takes minutes);
+        // sqlx would warn about every one of them.
+        .disable_statement_logging();
     PgConnection::connect_with(&options)
         .await
         .map_err(|e| StoreError::unavailable_from("cannot connect to PostgreSQL", e))
