@@ -15,7 +15,7 @@
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use store_sql::Value;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -92,7 +92,9 @@ fn new_entries<'t>(texts: impl IntoIterator<Item = &'t str>, known: &mut KnownWo
 /// forgets them all ([`KnownWords::forget`]).
 #[derive(Default)]
 pub(crate) struct KnownWords {
-    hashes: HashSet<u64>,
+    hashes: HashSet<u64, foldhash::fast::RandomState>,
+    /// Seeded at random per process, so that nobody can choose a word that hides another one.
+    words: foldhash::quality::RandomState,
 }
 
 impl KnownWords {
@@ -101,12 +103,11 @@ impl KnownWords {
 
     /// Marks `word` known; false if it already was.
     fn learn(&mut self, word: &str) -> bool {
-        let mut hasher = DefaultHasher::new();
-        word.hash(&mut hasher);
+        let hash = self.words.hash_one(word);
         if self.hashes.len() >= Self::CAPACITY {
             self.hashes.clear();
         }
-        self.hashes.insert(hasher.finish())
+        self.hashes.insert(hash)
     }
 
     pub(crate) fn forget(&mut self) {
