@@ -39,11 +39,13 @@ pub(crate) fn register_key_function(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Most words one prefix is expanded into. A prefix that begins more words than this (a short one, in a
-/// large vocabulary) is left to FTS5's own prefix query, which is then the cheaper plan anyway.
+/// large vocabulary) is left to FTS5's own prefix query, the plan from before the vocabulary: an `OR` of
+/// hundreds of words would cost as much and make the statement long.
 pub(crate) const MAX_EXPANSION: usize = 64;
 
 /// Words longer than this (pasted hashes, base64) are not kept: a prefix typed by a user is not meant to
-/// complete them, and they would bloat the table. They are still found whole.
+/// complete them, and they would bloat the table. They are still found whole. (`sql/ticket_terms_fill.sql`
+/// applies the same bound.)
 pub(crate) const MAX_WORD_CHARS: usize = 128;
 
 /// Whether FTS5's `unicode61` tokenizer keeps `c` inside a word: letters and numbers (its default
