@@ -5,7 +5,7 @@ use sqlx::PgConnection as DbConn;
 use std::ops::DerefMut;
 use store::{Result, SearchKind, SearchRequest, SearchRow, TicketFilter};
 use store_sql::tickets::{TICKET_ROW, ticket_list_query_over};
-use store_sql::{Connection as _, QueryBuilder, Value};
+use store_sql::{Connection as _, QueryBuilder, Value, vocabulary};
 
 pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
 
@@ -26,7 +26,7 @@ fn ts_terms(terms: &[String]) -> String {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let quoted = format!("'{}'", t.replace('\\', "\\\\").replace('\'', "''"));
+            let quoted = quoted(t);
             if prefix && i + 1 == terms.len() {
                 quoted + ":*"
             } else {
@@ -35,6 +35,42 @@ fn ts_terms(terms: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" & ")
+}
+
+/// `word` as a `to_tsquery` literal: matched as written (folded by the configuration), never as syntax.
+fn quoted(word: &str) -> String {
+    format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// [`ts_terms`], except that a last word which matches as a prefix is expanded through the vocabulary
+/// into the words it begins, `… & ('print' | 'printer' | 'printers')` (`store_sql::vocabulary`): GIN
+/// answers `'print':*` by gathering the rows of every such word before the window of ids narrows them. A
+/// prefix that begins more than `MAX_EXPANSION` words keeps `:*`.
+async fn expanded_terms(c: &mut DbConn, terms: &[String]) -> Result<String> {
+    let expansion = terms
+        .split_last()
+        .filter(|_| domain::last_term_is_prefix(terms))
+        .and_then(|(last, others)| Some((last, others, vocabulary::expandable(last)?)));
+    let Some((last, others, key)) = expansion else {
+        return Ok(ts_terms(terms));
+    };
+    let most = vocabulary::MAX_EXPANSION;
+    let words: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT term FROM ticket_terms WHERE key >= $1 AND key < $2 LIMIT {}",
+        most + 1
+    )))
+    .bind(&key)
+    .bind(vocabulary::key_upper_bound(&key))
+    .fetch_all(&mut *c)
+    .await
+    .map_err(map_err)?;
+    if words.len() > most {
+        return Ok(ts_terms(terms));
+    }
+    let alternatives: Vec<String> = std::iter::once(last).chain(&words).map(|w| quoted(w)).collect();
+    let mut parts: Vec<String> = others.iter().map(|t| quoted(t)).collect();
+    parts.push(format!("({})", alternatives.join(" | ")));
+    Ok(parts.join(" & "))
 }
 
 /// End users never search internal notes: of the document they see only the title (weight A) and public
@@ -273,7 +309,7 @@ pub(crate) async fn ticket_list_matching<C: DerefMut<Target = DbConn> + Send>(
     c: &mut PgConn<C>,
     f: &TicketFilter,
 ) -> Result<Vec<Ticket>> {
-    let terms = ts_terms(&f.terms);
+    let terms = expanded_terms(&mut c.0, &f.terms).await?;
     let scope = f.customer_id.map(|id| format!("'~u{id}'"));
     let descending = f.sort.descending();
     let limit = f.page.limit as usize;
@@ -344,7 +380,7 @@ pub(crate) async fn ticket_list_matching<C: DerefMut<Target = DbConn> + Send>(
 /// read). They are ranked, with the text of the best `limit` for their excerpts. An end user's
 /// search is narrowed by the customer's marker instead.
 async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
-    let terms = ts_terms(&r.terms);
+    let terms = expanded_terms(c, &r.terms).await?;
     let staff = r.customer_scope.is_none();
     let candidates = format!(
         "SELECT ticket_id, ts_rank(doc, to_tsquery('ferrodesk_search', $1))::float8 AS score FROM ticket_search \

@@ -192,6 +192,8 @@ impl Loader for PgLoader {
             run(&mut conn, definition).await?;
         }
         run(&mut conn, "ANALYZE ticket_search".into()).await?;
+        // The search vocabulary from the documents just built (migration 0007).
+        run(&mut conn, "SELECT ticket_terms_fill()".into()).await?;
         for table in INDEXED {
             run(&mut conn, format!("ALTER TABLE {table} ENABLE TRIGGER USER")).await?;
         }

@@ -11,8 +11,10 @@ use sqlx::{Arguments as _, PgConnection, PgPool, Postgres, Row as _};
 use std::borrow::Cow;
 use std::ops::DerefMut;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use store::{ForeignKey, Reader, Result, SearchRequest, SearchRow, Store, StoreError, TicketFilter, UniqueKey, Writer};
+use store_sql::vocabulary::KnownWords;
 use store_sql::{Connection, Dialect, NewRow, QueryBuilder, Row, RowMap, Sql, SqlConn, Transaction, Value};
 
 mod dialect;
@@ -164,7 +166,58 @@ impl<C: DerefMut<Target = PgConnection> + Send> Dialect for PgConn<C> {
     }
 }
 
-impl Transaction for PgConn<sqlx::Transaction<'static, Postgres>> {
+/// A write transaction, with the store's memory of the words its vocabulary holds.
+pub struct PgWrite {
+    tx: sqlx::Transaction<'static, Postgres>,
+    known: Arc<Mutex<KnownWords>>,
+    /// Words this transaction added to the vocabulary: known once it commits (a rollback undoes them).
+    added: Vec<String>,
+}
+
+impl std::ops::Deref for PgWrite {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for PgWrite {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+/// Adds the words of new and changed text to the search vocabulary (`store_sql::vocabulary`).
+static ADD_WORDS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO ticket_terms (key, term) VALUES {} ON CONFLICT DO NOTHING",
+        store_sql::vocabulary::insert_rows()
+    )
+});
+
+impl PgConn<PgWrite> {
+    /// Adds the words of `text` that the store does not know to be there yet.
+    async fn add_words(&mut self, text: &str) -> Result<()> {
+        let statements = {
+            let known = self.0.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let added = &mut self.0.added;
+            store_sql::vocabulary::add_words([text], |w| {
+                let new = !known.knows(w);
+                if new {
+                    added.push(w.to_owned());
+                }
+                new
+            })
+        };
+        for values in statements {
+            self.execute(Sql::from(ADD_WORDS.as_str()), &values).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Transaction for PgConn<PgWrite> {
     async fn insert(&mut self, row: NewRow) -> Result<i64> {
         let sql = format!("{} RETURNING id", row.insert_sql(false));
         let args = arguments(&row.values)?;
@@ -174,27 +227,37 @@ impl Transaction for PgConn<sqlx::Transaction<'static, Postgres>> {
             .map_err(map_err)
     }
 
-    /// The `ticket_search` triggers index new tickets inside the inserting statement.
-    async fn index_new_ticket(&mut self, _: i64, _: &str) -> Result<()> {
-        Ok(())
+    /// The `ticket_search` triggers index new tickets inside the inserting statement; their words go to
+    /// the vocabulary.
+    async fn index_new_ticket(&mut self, _: i64, title: &str) -> Result<()> {
+        self.add_words(title).await
     }
 
-    /// The `ticket_search` triggers index new replies inside the inserting statement.
-    async fn index_new_reply(&mut self, _: i64, _: &str, _: bool) -> Result<()> {
-        Ok(())
+    /// The `ticket_search` triggers index new replies inside the inserting statement; their words go to
+    /// the vocabulary.
+    async fn index_new_reply(&mut self, _: i64, message: &str, _: bool) -> Result<()> {
+        self.add_words(message).await
     }
 
-    async fn index_changed_text(&mut self, _: &str) -> Result<()> {
-        Ok(())
+    async fn index_changed_text(&mut self, text: &str) -> Result<()> {
+        self.add_words(text).await
     }
 
     async fn commit(self) -> Result<()> {
-        self.0.commit().await.map_err(map_err)
+        let PgWrite { tx, known, added } = self.0;
+        tx.commit().await.map_err(map_err)?;
+        let mut known = known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for word in &added {
+            known.learn(word);
+        }
+        Ok(())
     }
 }
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Words this node knows the search vocabulary to hold (other nodes add theirs; inserts skip duplicates).
+    known_words: Arc<Mutex<KnownWords>>,
 }
 
 /// Pool settings: how many connections one node may hold.
@@ -228,7 +291,10 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::unavailable_from("cannot migrate PostgreSQL database", e))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            known_words: Arc::default(),
+        })
     }
 }
 
@@ -241,9 +307,11 @@ impl Store for PostgresStore {
     }
 
     async fn write(&self) -> Result<Box<dyn Writer>> {
-        Ok(Box::new(SqlConn::new(PgConn(
-            self.pool.begin().await.map_err(map_err)?,
-        ))))
+        Ok(Box::new(SqlConn::new(PgConn(PgWrite {
+            tx: self.pool.begin().await.map_err(map_err)?,
+            known: self.known_words.clone(),
+            added: Vec::new(),
+        }))))
     }
 
     async fn ping(&self) -> Result<()> {

@@ -12,6 +12,7 @@ pub mod directory;
 pub mod events;
 pub mod people;
 pub mod tickets;
+pub mod vocabulary;
 
 pub use conn::{Connection, Dialect, FromColumn, NewRow, QueryBuilder, Row, RowExt, RowMap, Sql, Transaction, Value};
 
