@@ -170,7 +170,8 @@ impl<C: DerefMut<Target = PgConnection> + Send> Dialect for PgConn<C> {
 pub struct PgWrite {
     tx: sqlx::Transaction<'static, Postgres>,
     known: Arc<Mutex<KnownWords>>,
-    /// Words this transaction added to the vocabulary: known once it commits (a rollback undoes them).
+    /// Words of this transaction's text the store did not know; added to the vocabulary at commit, and
+    /// known once it commits (a rollback undoes them).
     added: Vec<String>,
 }
 
@@ -197,23 +198,16 @@ static ADD_WORDS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 impl PgConn<PgWrite> {
-    /// Adds the words of `text` that the store does not know to be there yet.
-    async fn add_words(&mut self, text: &str) -> Result<()> {
-        let statements = {
-            let known = self.0.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let added = &mut self.0.added;
-            store_sql::vocabulary::add_words([text], |w| {
-                let new = !known.knows(w);
-                if new {
-                    added.push(w.to_owned());
-                }
-                new
-            })
-        };
-        for values in statements {
-            self.execute(Sql::from(ADD_WORDS.as_str()), &values).await?;
-        }
-        Ok(())
+    /// Notes the words of `text` that the store does not know to be in the vocabulary yet; they are added
+    /// at commit, in as few statements as the transaction needs (one round trip for most).
+    fn add_words(&mut self, text: &str) {
+        let known = self.0.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let added = &mut self.0.added;
+        added.extend(
+            store_sql::vocabulary::words_to_keep(text)
+                .filter(|w| !known.knows(w))
+                .map(str::to_owned),
+        );
     }
 }
 
@@ -228,22 +222,29 @@ impl Transaction for PgConn<PgWrite> {
     }
 
     /// The `ticket_search` triggers index new tickets inside the inserting statement; their words go to
-    /// the vocabulary.
+    /// the vocabulary at commit.
     async fn index_new_ticket(&mut self, _: i64, title: &str) -> Result<()> {
-        self.add_words(title).await
+        self.add_words(title);
+        Ok(())
     }
 
     /// The `ticket_search` triggers index new replies inside the inserting statement; their words go to
-    /// the vocabulary.
+    /// the vocabulary at commit.
     async fn index_new_reply(&mut self, _: i64, message: &str, _: bool) -> Result<()> {
-        self.add_words(message).await
+        self.add_words(message);
+        Ok(())
     }
 
     async fn index_changed_text(&mut self, text: &str) -> Result<()> {
-        self.add_words(text).await
+        self.add_words(text);
+        Ok(())
     }
 
-    async fn commit(self) -> Result<()> {
+    async fn commit(mut self) -> Result<()> {
+        let statements = store_sql::vocabulary::add_words(self.0.added.iter().map(String::as_str), |_| true);
+        for values in statements {
+            self.execute(Sql::from(ADD_WORDS.as_str()), &values).await?;
+        }
         let PgWrite { tx, known, added } = self.0;
         tx.commit().await.map_err(map_err)?;
         let mut known = known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

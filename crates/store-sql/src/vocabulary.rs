@@ -51,6 +51,11 @@ pub fn key(word: &str) -> String {
         .collect()
 }
 
+/// The words of `text` the vocabulary keeps (not longer than [`MAX_WORD_CHARS`]), as written.
+pub fn words_to_keep(text: &str) -> impl Iterator<Item = &str> {
+    words(text).filter(|w| w.chars().count() <= MAX_WORD_CHARS)
+}
+
 /// `(key, word)` pairs of the distinct words of `texts` worth keeping for which `is_new` says yes.
 fn new_entries<'t>(
     texts: impl IntoIterator<Item = &'t str>,
@@ -58,8 +63,8 @@ fn new_entries<'t>(
 ) -> Vec<(String, String)> {
     let mut entries: Vec<(String, String)> = texts
         .into_iter()
-        .flat_map(words)
-        .filter(|w| w.chars().count() <= MAX_WORD_CHARS && is_new(w))
+        .flat_map(words_to_keep)
+        .filter(|w| is_new(w))
         .map(|w| (key(w), w.to_lowercase()))
         .collect();
     entries.sort_unstable();
