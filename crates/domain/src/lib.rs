@@ -7,6 +7,7 @@ pub mod control;
 pub mod cursor;
 pub mod entities;
 pub mod event;
+pub mod filter;
 pub mod hook;
 pub mod int_bool;
 mod names;
@@ -17,6 +18,7 @@ pub mod ticket;
 pub use cursor::Cursor;
 pub use entities::{ApiToken, Brand, Customer, Department, EndUser, Staff};
 pub use event::{EntityType, Event, EventAction, EventData, EventSource};
+pub use filter::{FilterCondition, FilterError, FilterOp, parse_filter};
 pub use hook::{HookKind, HookPoint};
 pub use principal::{Principal, Role};
 pub use text::{
