@@ -47,11 +47,7 @@ fn quoted(word: &str) -> String {
 /// answers `'print':*` by gathering the rows of every such word before the window of ids narrows them. A
 /// prefix that begins more than `MAX_EXPANSION` words keeps `:*`.
 async fn expanded_terms(c: &mut DbConn, terms: &[String]) -> Result<String> {
-    let expansion = terms
-        .split_last()
-        .filter(|_| domain::last_term_is_prefix(terms))
-        .and_then(|(last, others)| Some((last, others, vocabulary::expandable(last)?)));
-    let Some((last, others, key)) = expansion else {
+    let Some(vocabulary::Expansion { last, others, key }) = vocabulary::expansion(terms) else {
         return Ok(ts_terms(terms));
     };
     let most = vocabulary::MAX_EXPANSION;
@@ -67,7 +63,10 @@ async fn expanded_terms(c: &mut DbConn, terms: &[String]) -> Result<String> {
     if words.len() > most {
         return Ok(ts_terms(terms));
     }
-    let alternatives: Vec<String> = std::iter::once(last).chain(&words).map(|w| quoted(w)).collect();
+    let alternatives: Vec<String> = std::iter::once(last)
+        .chain(words.iter().map(String::as_str))
+        .map(quoted)
+        .collect();
     let mut parts: Vec<String> = others.iter().map(|t| quoted(t)).collect();
     parts.push(format!("({})", alternatives.join(" | ")));
     Ok(parts.join(" & "))
@@ -186,36 +185,22 @@ fn next_window(needed: i64, found: i64, scanned: i64, last: i64) -> i64 {
 /// Up to this many matches in all, a search reads them all at once.
 const FEW_MATCHES: i64 = 1_000;
 
-/// How many tickets the planner expects to match, from the lexeme statistics of `ticket_search.doc`; a
-/// guess (words are assumed independent), good enough to decide what to try first.
-async fn expected_matches(c: &mut DbConn, terms: &str) -> Result<i64> {
-    let plan: serde_json::Value = sqlx::query_scalar(
-        "EXPLAIN (FORMAT JSON) SELECT 1 FROM ticket_search WHERE doc @@ to_tsquery('ferrodesk_search', $1)",
-    )
-    .bind(terms)
-    .fetch_one(&mut *c)
-    .await
-    .map_err(map_err)?;
-    Ok(plan
-        .pointer("/0/Plan/Plan Rows")
-        .and_then(serde_json::Value::as_f64)
-        .map_or(i64::MAX, |rows| rows as i64))
-}
-
-/// The estimate of [`expected_matches`] for `terms` narrowed by the marker lexeme `scope`.
-async fn expected_scoped_matches(c: &mut DbConn, terms: &str, scope: Option<&str>) -> Result<i64> {
-    let Some(scope) = scope else {
-        return expected_matches(c, terms).await;
+/// How many tickets the planner expects to match `terms` (narrowed by the marker lexeme `scope` when
+/// given), from the lexeme statistics of `ticket_search.doc`; a guess (words are assumed independent), good
+/// enough to decide what to try first.
+async fn expected_matches(c: &mut DbConn, terms: &str, scope: Option<&str>) -> Result<i64> {
+    let sql = match scope {
+        None => "EXPLAIN (FORMAT JSON) SELECT 1 FROM ticket_search WHERE doc @@ to_tsquery('ferrodesk_search', $1)",
+        Some(_) => {
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM ticket_search \
+             WHERE doc @@ (to_tsquery('ferrodesk_search', $1) && $2::tsquery)"
+        }
     };
-    let plan: serde_json::Value = sqlx::query_scalar(
-        "EXPLAIN (FORMAT JSON) SELECT 1 FROM ticket_search \
-         WHERE doc @@ (to_tsquery('ferrodesk_search', $1) && $2::tsquery)",
-    )
-    .bind(terms)
-    .bind(scope)
-    .fetch_one(&mut *c)
-    .await
-    .map_err(map_err)?;
+    let mut query = sqlx::query_scalar(sql).bind(terms);
+    if let Some(scope) = scope {
+        query = query.bind(scope);
+    }
+    let plan: serde_json::Value = query.fetch_one(&mut *c).await.map_err(map_err)?;
     Ok(plan
         .pointer("/0/Plan/Plan Rows")
         .and_then(serde_json::Value::as_f64)
@@ -326,7 +311,7 @@ pub(crate) async fn ticket_list_matching<C: DerefMut<Target = DbConn> + Send>(
         (Some(after), false) => (after.id.saturating_add(1), newest + 1),
         (None, _) => (0, newest + 1),
     };
-    if expected_scoped_matches(&mut c.0, &terms, scope.as_deref()).await? <= FEW_MATCHES {
+    if expected_matches(&mut c.0, &terms, scope.as_deref()).await? <= FEW_MATCHES {
         let mut all = matching_ids(
             &mut c.0,
             &terms,
@@ -406,7 +391,7 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
         // Few matches in all: reading them all is one index scan, where windows would repeat it. The
         // planner's estimate only decides whether to try; the LIMIT bounds what a wrong guess costs.
         let mut hi = top;
-        if expected_matches(c, &terms).await? <= FEW_MATCHES {
+        if expected_matches(c, &terms, None).await? <= FEW_MATCHES {
             let all: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT ticket_id, ts_rank(doc, to_tsquery('ferrodesk_search', $1))::float8 AS score FROM ticket_search \
                  WHERE doc @@ to_tsquery('ferrodesk_search', $1) LIMIT {}",

@@ -140,6 +140,31 @@ pub fn add_words<'t>(texts: impl IntoIterator<Item = &'t str>, is_new: impl FnMu
         .collect()
 }
 
+/// A query whose last word matches as a prefix and can be expanded through the vocabulary.
+pub struct Expansion<'t> {
+    /// The last word, as typed.
+    pub last: &'t str,
+    /// The words before it, each matched whole.
+    pub others: &'t [String],
+    /// The lookup key of `last`: the vocabulary's words with keys from here to [`key_upper_bound`] are
+    /// the words it begins.
+    pub key: String,
+}
+
+/// `terms` as an [`Expansion`], when the last word matches as a prefix (`domain::last_term_is_prefix`)
+/// and can be expanded ([`expandable`]); otherwise the backend's own prefix query applies.
+pub fn expansion(terms: &[String]) -> Option<Expansion<'_>> {
+    let (last, others) = terms.split_last()?;
+    if !domain::last_term_is_prefix(terms) {
+        return None;
+    }
+    Some(Expansion {
+        last,
+        others,
+        key: expandable(last)?,
+    })
+}
+
 /// The prefix lookup key of a query's last word, when that word can be expanded: a single word as the
 /// index cuts words, not too long. Otherwise FTS5's own prefix query is used.
 pub fn expandable(word: &str) -> Option<String> {

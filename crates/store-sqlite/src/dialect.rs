@@ -46,11 +46,7 @@ fn in_columns(columns: Option<&str>, expression: &str) -> String {
 /// every match of a prefix query before its first). A prefix that begins more than
 /// [`vocabulary::MAX_EXPANSION`] words keeps FTS5's prefix query.
 pub(crate) fn push_ticket_match(q: &mut QueryBuilder, terms: &[String], columns: Option<&str>) {
-    let expansion = terms
-        .split_last()
-        .filter(|_| domain::last_term_is_prefix(terms))
-        .and_then(|(last, others)| Some((last, others, vocabulary::expandable(last)?)));
-    let Some((last, others, key)) = expansion else {
+    let Some(vocabulary::Expansion { last, others, key }) = vocabulary::expansion(terms) else {
         q.bind(fts_query(terms, columns));
         return;
     };

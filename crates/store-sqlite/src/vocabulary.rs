@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use store_sql::Value;
-pub(crate) use store_sql::vocabulary::{KnownWords, MAX_EXPANSION, expandable, key, key_upper_bound};
+pub(crate) use store_sql::vocabulary::{Expansion, KnownWords, MAX_EXPANSION, expansion, key, key_upper_bound};
 
 /// Fills `ticket_terms` from the search index itself (after migration 0006, and after a restore).
 pub(crate) const FILL_FROM_INDEX: &str = include_str!("../sql/ticket_terms_fill.sql");
