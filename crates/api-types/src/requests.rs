@@ -264,7 +264,27 @@ body! {
     }
 }
 
-body! {
+
+macro_rules! person_body {
+    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$m])*
+        ///
+        /// Members that are not fields of the entity are its custom attribute values (SPEC §3.4), checked
+        /// against the attribute definitions; unknown names are refused.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(ToSchema))]
+        pub struct $name {
+            $($body)*
+            /// Custom attribute values by name (top-level members on the wire).
+            #[serde(flatten)]
+            #[cfg_attr(feature = "openapi", schema(ignore))]
+            pub attributes: Map<String, Value>,
+        }
+    };
+}
+
+person_body! {
+    /// `POST /api/v1/customers`.
     pub struct NewCustomer {
         pub name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -282,7 +302,8 @@ body! {
     }
 }
 
-body! {
+person_body! {
+    /// `PATCH /api/v1/customers/{id}`: only the members given change; `null` clears a value.
     pub struct CustomerPatch {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
@@ -306,14 +327,24 @@ body! {
     }
 }
 
-body! {
+person_body! {
+    /// `POST /api/v1/end-users`. Without `name`, the name is `first_name last_name`.
     pub struct NewEndUser {
         pub customer_id: i64,
-        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub first_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub last_name: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub city: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub country: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub password: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -321,16 +352,29 @@ body! {
     }
 }
 
-body! {
+person_body! {
+    /// `PATCH /api/v1/end-users/{id}`: only the members given change; `null` clears a value.
     pub struct EndUserPatch {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub first_name: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub last_name: Option<Option<String>>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
         pub email: Option<Option<String>>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
         pub phone: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub city: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub country: Option<Option<String>>,
         /// Sets (or with `null`, removes) the portal password.
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
@@ -343,6 +387,109 @@ body! {
         pub tags: Option<Vec<String>>,
     }
 }
+
+/// A boolean as clients send it: `true`/`false`, `1`/`0`, or those as strings (the TeamTools SDK's README
+/// sends `"true"`).
+pub fn loose_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    use serde::de::Error;
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(Value::Number(n)) if n.as_i64() == Some(1) => Ok(Some(true)),
+        Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(Some(false)),
+        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Ok(Some(true)),
+            "false" | "0" => Ok(Some(false)),
+            _ => Err(D::Error::custom(format!("expected true or false, got {s:?}"))),
+        },
+        Some(other) => Err(D::Error::custom(format!("expected true or false, got {other}"))),
+    }
+}
+
+/// `POST /api/v1/attributes/{entity}` and `PATCH …/{id}`: a custom attribute's definition. On a change,
+/// `name` and `type` may be repeated but not changed; `id` and `default` (the built-in flag) are ignored,
+/// as TeamTools' SDK sends them with every save.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttributeInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub id: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretty_name: Option<String>,
+    /// `text`, `number`, `boolean`, `date`, `email` or `select`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "loose_bool", skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    #[serde(default, deserialize_with = "loose_bool", skip_serializing_if = "Option::is_none")]
+    pub editable: Option<bool>,
+    #[serde(default, deserialize_with = "loose_bool", skip_serializing_if = "Option::is_none")]
+    pub searchable: Option<bool>,
+    #[serde(default, deserialize_with = "loose_bool", skip_serializing_if = "Option::is_none")]
+    pub unique: Option<bool>,
+    #[serde(default, deserialize_with = "loose_bool", skip_serializing_if = "Option::is_none")]
+    pub default: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub default_value: Option<Value>,
+    /// The allowed values of a select attribute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<String>>,
+    /// Accepted for TeamTools' SDK, which may send it; not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub validation: Option<Value>,
+}
+
+/// `GET /api/v1/customers` and `GET /api/v1/end-users`: keyword, filters, order and page. The same
+/// semantics as TeamTools' `keyword`, `filter`, `include`, `orderBy`/`orderDirection`, `limit`/`offset`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct PersonListQuery {
+    /// Page size: 1 to 500 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the page before (with the default order or `sort=id`/`-id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Rows to skip (0-based), instead of a cursor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Soft-deleted records: `only` lists just them, `include` lists them with the others; without it
+    /// they are left out. End users of a deleted customer count as deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<DeletedQuery>,
+    /// End users of one customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<i64>,
+    /// Full-text match over the searchable fields and attributes; the last word also as a prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<String>,
+    /// `field{op}value` conditions joined by `;` (ops: eq ne ct sw ew gt gte lt lte in). Repeat as
+    /// `filter[]=` for more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// Related entities to embed: comma list of paths, dots for nesting (`endusers`, `customer`, `events`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Only those with this tag (exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// A field or attribute name to order by, `-` first for descending (default `-id`: newest first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+}
+
+
+
 
 body! {
     pub struct NewStaff {

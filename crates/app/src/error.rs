@@ -58,6 +58,9 @@ fn conflict_message(key: &UniqueKey) -> &'static str {
         UniqueKey::BrandSlug | UniqueKey::DepartmentSlug => "this slug is already taken",
         UniqueKey::CustomerExternalId => "a customer with this external_id already exists",
         UniqueKey::EndUserEmail => "this customer already has an end user with this email",
+        UniqueKey::CustomerEmail => "another customer has this email",
+        UniqueKey::AttributeName => "another attribute has this name",
+        UniqueKey::AttributeValue(_) => "another record has this attribute value",
         UniqueKey::TokenSecret | UniqueKey::Id | UniqueKey::Other(_) => "this record conflicts with an existing one",
     }
 }

@@ -2,6 +2,7 @@
 //! validates the input, and performs all reads-for-update and writes, the event row included, on one store
 //! transaction. Nothing here knows about HTTP.
 
+mod attributes;
 pub mod auth;
 mod directory;
 mod error;
@@ -9,6 +10,7 @@ mod events;
 mod limits;
 mod paging;
 mod people;
+mod person_query;
 mod replies;
 mod search;
 pub mod staff;

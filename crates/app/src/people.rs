@@ -1,15 +1,17 @@
 //! Customers and end users: the basic fields tickets need (SPEC §3.4), with soft delete and restore.
 use crate::auth::{check_password, hash_password, verify_password};
+use crate::attributes::AttributeSet;
 use crate::paging::{by_id, page_request, paged};
+use crate::person_query::{conditions, keyword_terms, order};
 use crate::{
     App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json,
     require_staff,
 };
-use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, ListQuery, NewCustomer, NewEndUser};
+use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, NewCustomer, NewEndUser, PersonListQuery};
 use domain::event::{EntityType, EventAction};
-use domain::{Customer, Email, EndUser, HookPoint, Principal};
+use domain::{AttributeEntity, Customer, Email, EndUser, HookPoint, Principal};
 use store::time::now;
-use store::{DeletedFilter, StoreError, UniqueKey};
+use store::{DeletedFilter, PersonColumn, PersonField, PersonPage, PersonQuery, StoreError, UniqueKey};
 
 fn check_name(fields: &mut Fields, name: &str) -> String {
     let name = name.trim();
@@ -75,22 +77,30 @@ impl App {
         require_staff(p)?;
         let mut fields = Fields::default();
         let at = now();
-        let customer = Customer {
+        let mut customer = Customer {
             id: 0,
             name: check_name(&mut fields, &input.name),
             email: check_email(&mut fields, input.email),
             phone: check_phone(&mut fields, input.phone),
             city: check_place(&mut fields, "city", input.city),
             country: check_place(&mut fields, "country", input.country),
-            external_id: clean(input.external_id),
+            external_id: check_external_id(&mut fields, input.external_id),
             tags: check_tags(&mut fields, input.tags),
+            attributes: Default::default(),
             created_at: at,
             updated_at: at,
             deleted_at: None,
         };
-        fields.finish()?;
         let mut tx = self.store().write().await?;
-        let c = tx.insert_customer(&customer).await?;
+        let set = AttributeSet::load(&mut *tx, AttributeEntity::Customer).await?;
+        set.apply(&mut customer.attributes, input.attributes, true, &mut fields);
+        fields.finish()?;
+        let values = set.index(&customer.attributes);
+        let mut c = tx
+            .insert_customer(&customer, &values)
+            .await
+            .map_err(|e| set.explain(e, AttributeEntity::Customer))?;
+        set.visible(&mut c.attributes);
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -102,7 +112,8 @@ impl App {
                 serde_json::Value::Null,
             ),
         )
-        .await?;
+        .await
+        .map_err(|e| explain_commit(e, &set, AttributeEntity::Customer))?;
         Ok(c)
     }
 
@@ -111,7 +122,7 @@ impl App {
         if p.customer_scope().is_some_and(|c| c != id) {
             return Err(AppError::NotFound);
         }
-        let c = self
+        let mut c = self
             .store()
             .read()
             .await?
@@ -121,19 +132,46 @@ impl App {
         if c.deleted_at.is_some() && !p.is_staff() {
             return Err(AppError::NotFound);
         }
+        self.visible_customers(std::slice::from_mut(&mut c)).await?;
         Ok(c)
     }
 
-    pub async fn list_customers(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<Customer>> {
+    /// Customers by keyword, filters, tag or external id, in any order (SPEC §3.4).
+    pub async fn list_customers(
+        &self,
+        p: &Principal,
+        q: &PersonListQuery,
+        filters: &[String],
+    ) -> AppResult<Paged<Customer>> {
         require_staff(p)?;
-        let page = page_request(q.limit, q.cursor.as_deref())?;
-        let rows = self
-            .store()
-            .read()
-            .await?
-            .customer_list(deleted_filter(q.deleted), &page)
-            .await?;
-        Ok(paged(rows, &page, |c| by_id(c.id)))
+        let mut db = self.store().read().await?;
+        let set = AttributeSet::load(&mut *db, AttributeEntity::Customer).await?;
+        let query = person_query(AttributeEntity::Customer, &set, q, filters, None)?;
+        let rows = db.customer_query(&query).await?;
+        drop(db);
+        let mut page = page_of(rows, &query, |c: &Customer| c.id);
+        for c in &mut page.data {
+            set.visible(&mut c.attributes);
+        }
+        Ok(page)
+    }
+
+    /// Hides the values of deleted attributes.
+    pub(crate) async fn visible_customers(&self, rows: &mut [Customer]) -> AppResult<()> {
+        let set = AttributeSet::load(&mut *self.store().read().await?, AttributeEntity::Customer).await?;
+        for c in rows {
+            set.visible(&mut c.attributes);
+        }
+        Ok(())
+    }
+
+    /// Hides the values of deleted attributes.
+    pub(crate) async fn visible_end_users(&self, rows: &mut [EndUser]) -> AppResult<()> {
+        let set = AttributeSet::load(&mut *self.store().read().await?, AttributeEntity::EndUser).await?;
+        for u in rows {
+            set.visible(&mut u.attributes);
+        }
+        Ok(())
     }
 
     pub async fn update_customer(
@@ -150,6 +188,7 @@ impl App {
             .await?
             .filter(|c| c.deleted_at.is_none())
             .ok_or(AppError::NotFound)?;
+        let set = AttributeSet::load(&mut *tx, AttributeEntity::Customer).await?;
         let mut c = old.clone();
         let mut fields = Fields::default();
         if let Some(name) = &patch.name {
@@ -168,17 +207,24 @@ impl App {
             c.country = check_place(&mut fields, "country", country);
         }
         if let Some(ext) = patch.external_id {
-            c.external_id = clean(ext);
+            c.external_id = check_external_id(&mut fields, ext);
         }
         if patch.tags.is_some() {
             c.tags = check_tags(&mut fields, patch.tags);
         }
+        set.apply(&mut c.attributes, patch.attributes, false, &mut fields);
         fields.finish()?;
+        let mut shown_old = old.clone();
+        set.visible(&mut shown_old.attributes);
         if c == old {
-            return Ok(old);
+            return Ok(shown_old);
         }
         c.updated_at = now();
-        tx.update_customer(&c).await?;
+        let values = set.index(&c.attributes);
+        tx.update_customer(&c, Some(&values))
+            .await
+            .map_err(|e| set.explain(e, AttributeEntity::Customer))?;
+        set.visible(&mut c.attributes);
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -187,10 +233,11 @@ impl App {
                 Subject(EntityType::Customer, id, Some(id)),
                 Some(HookPoint::CustomerUpdated),
                 json(&c),
-                json(&old),
+                json(&shown_old),
             ),
         )
-        .await?;
+        .await
+        .map_err(|e| explain_commit(e, &set, AttributeEntity::Customer))?;
         Ok(c)
     }
 
@@ -206,15 +253,23 @@ impl App {
         let mut tx = self.store().write().await?;
         let old = tx.customer(id).await?.ok_or(AppError::NotFound)?;
         if old.deleted_at.is_some() == deleted {
-            return if deleted { Err(AppError::NotFound) } else { Ok(old) };
+            return if deleted {
+                Err(AppError::NotFound)
+            } else {
+                Err(AppError::Conflict("this customer is not deleted".into()))
+            };
         }
         let at = now();
-        let c = Customer {
+        let mut c = Customer {
             deleted_at: deleted.then_some(at),
             updated_at: at,
             ..old.clone()
         };
-        tx.update_customer(&c).await?;
+        tx.update_customer(&c, None).await?;
+        let set = AttributeSet::load(&mut *tx, AttributeEntity::Customer).await?;
+        set.visible(&mut c.attributes);
+        let mut old = old;
+        set.visible(&mut old.attributes);
         let (action, name) = if deleted {
             (EventAction::Deleted, HookPoint::CustomerDeleted)
         } else {
@@ -239,13 +294,28 @@ impl App {
         require_staff(p)?;
         let mut fields = Fields::default();
         let at = now();
-        let user = EndUser {
+        let first_name = check_place(&mut fields, "first_name", input.first_name);
+        let last_name = check_place(&mut fields, "last_name", input.last_name);
+        let name = match clean(input.name) {
+            Some(name) => name,
+            None => [first_name.as_deref(), last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        let mut user = EndUser {
             id: 0,
             customer_id: input.customer_id,
-            name: check_name(&mut fields, &input.name),
+            name: check_name(&mut fields, &name),
+            first_name,
+            last_name,
             email: check_email(&mut fields, input.email),
             phone: check_phone(&mut fields, input.phone),
+            city: check_place(&mut fields, "city", input.city),
+            country: check_place(&mut fields, "country", input.country),
             tags: check_tags(&mut fields, input.tags),
+            attributes: Default::default(),
             has_password: false,
             created_at: at,
             updated_at: at,
@@ -257,12 +327,14 @@ impl App {
                 fields.add("email", "is required to log in with a password");
             }
         }
-        fields.finish()?;
-        let hash = match input.password {
-            Some(pw) => Some(hash_password(pw).await?),
-            None => None,
+        let hash = match (&input.password, fields.0.is_empty()) {
+            (Some(pw), true) => Some(hash_password(pw.clone()).await?),
+            _ => None,
         };
         let mut tx = self.store().write().await?;
+        let set = AttributeSet::load(&mut *tx, AttributeEntity::EndUser).await?;
+        set.apply(&mut user.attributes, input.attributes, true, &mut fields);
+        fields.finish()?;
         if tx
             .customer(input.customer_id)
             .await?
@@ -276,7 +348,12 @@ impl App {
         {
             return Err(duplicate_email());
         }
-        let u = tx.insert_end_user(&user, hash.as_deref()).await?;
+        let values = set.index(&user.attributes);
+        let mut u = tx
+            .insert_end_user(&user, hash.as_deref(), &values)
+            .await
+            .map_err(|e| set.explain(e, AttributeEntity::EndUser))?;
+        set.visible(&mut u.attributes);
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -288,13 +365,14 @@ impl App {
                 serde_json::Value::Null,
             ),
         )
-        .await?;
+        .await
+        .map_err(|e| explain_commit(e, &set, AttributeEntity::EndUser))?;
         Ok(u)
     }
 
     /// An end user; end users may read themselves and the people of their own customer.
     pub async fn get_end_user(&self, p: &Principal, id: i64) -> AppResult<EndUser> {
-        let u = self
+        let mut u = self
             .store()
             .read()
             .await?
@@ -306,10 +384,16 @@ impl App {
         {
             return Err(AppError::NotFound);
         }
+        self.visible_end_users(std::slice::from_mut(&mut u)).await?;
         Ok(u)
     }
 
-    pub async fn list_end_users(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<EndUser>> {
+    pub async fn list_end_users(
+        &self,
+        p: &Principal,
+        q: &PersonListQuery,
+        filters: &[String],
+    ) -> AppResult<Paged<EndUser>> {
         let customer_id = match p.customer_scope() {
             Some(own) if q.customer_id.is_some_and(|c| c != own) => {
                 return Ok(Paged {
@@ -320,20 +404,20 @@ impl App {
             Some(own) => Some(own),
             None => q.customer_id,
         };
+        let mut db = self.store().read().await?;
+        let set = AttributeSet::load(&mut *db, AttributeEntity::EndUser).await?;
+        let mut query = person_query(AttributeEntity::EndUser, &set, q, filters, customer_id)?;
         // End users never see deleted people, whatever they ask for.
-        let deleted = if p.is_staff() {
-            deleted_filter(q.deleted)
-        } else {
-            DeletedFilter::Exclude
-        };
-        let page = page_request(q.limit, q.cursor.as_deref())?;
-        let rows = self
-            .store()
-            .read()
-            .await?
-            .end_user_list(customer_id, deleted, &page)
-            .await?;
-        Ok(paged(rows, &page, |u| by_id(u.id)))
+        if !p.is_staff() {
+            query.deleted = DeletedFilter::Exclude;
+        }
+        let rows = db.end_user_query(&query).await?;
+        drop(db);
+        let mut page = page_of(rows, &query, |u: &EndUser| u.id);
+        for u in &mut page.data {
+            set.visible(&mut u.attributes);
+        }
+        Ok(page)
     }
 
     /// Staff change any end user; an end user may change their own name, phone and password.
@@ -354,6 +438,9 @@ impl App {
             }
             if patch.tags.is_some() {
                 fields.add("tags", "may only be set by staff");
+            }
+            for name in patch.attributes.keys() {
+                fields.add(name, "may only be set by staff");
             }
         }
         let hash = match &patch.password {
@@ -396,9 +483,23 @@ impl App {
         if let Some(phone) = patch.phone {
             u.phone = check_phone(&mut fields, phone);
         }
+        if let Some(v) = patch.first_name {
+            u.first_name = check_place(&mut fields, "first_name", v);
+        }
+        if let Some(v) = patch.last_name {
+            u.last_name = check_place(&mut fields, "last_name", v);
+        }
+        if let Some(v) = patch.city {
+            u.city = check_place(&mut fields, "city", v);
+        }
+        if let Some(v) = patch.country {
+            u.country = check_place(&mut fields, "country", v);
+        }
         if patch.tags.is_some() {
             u.tags = check_tags(&mut fields, patch.tags);
         }
+        let set = AttributeSet::load(&mut *tx, AttributeEntity::EndUser).await?;
+        set.apply(&mut u.attributes, patch.attributes, false, &mut fields);
         if let Some(h) = &hash {
             u.has_password = h.is_some();
             if h.is_some() && u.email.is_none() {
@@ -415,11 +516,17 @@ impl App {
         {
             return Err(duplicate_email());
         }
+        let mut shown_old = old.clone();
+        set.visible(&mut shown_old.attributes);
         if u == old && hash.is_none() {
-            return Ok(old);
+            return Ok(shown_old);
         }
         u.updated_at = now();
-        tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref())).await?;
+        let values = set.index(&u.attributes);
+        tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref()), Some(&values))
+            .await
+            .map_err(|e| set.explain(e, AttributeEntity::EndUser))?;
+        set.visible(&mut u.attributes);
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -428,10 +535,11 @@ impl App {
                 Subject(EntityType::EndUser, id, Some(u.customer_id)),
                 Some(HookPoint::EndUserUpdated),
                 json(&u),
-                json(&old),
+                json(&shown_old),
             ),
         )
-        .await?;
+        .await
+        .map_err(|e| explain_commit(e, &set, AttributeEntity::EndUser))?;
         Ok(u)
     }
 
@@ -478,16 +586,24 @@ impl App {
         let mut tx = self.store().write().await?;
         let old = tx.end_user(id).await?.ok_or(AppError::NotFound)?;
         if old.deleted_at.is_some() == deleted {
-            return if deleted { Err(AppError::NotFound) } else { Ok(old) };
+            return if deleted {
+                Err(AppError::NotFound)
+            } else {
+                Err(AppError::Conflict("this end user is not deleted".into()))
+            };
         }
         let at = now();
-        let u = EndUser {
+        let mut u = EndUser {
             deleted_at: deleted.then_some(at),
             updated_at: at,
             ..old.clone()
         };
         // Restoring one whose email another live end user of the customer took meanwhile is a conflict.
-        tx.update_end_user(&u, None).await?;
+        tx.update_end_user(&u, None, None).await?;
+        let set = AttributeSet::load(&mut *tx, AttributeEntity::EndUser).await?;
+        set.visible(&mut u.attributes);
+        let mut old = old;
+        set.visible(&mut old.attributes);
         let (action, name) = if deleted {
             (EventAction::Deleted, HookPoint::EndUserDeleted)
         } else {
@@ -506,5 +622,96 @@ impl App {
         )
         .await?;
         Ok(u)
+    }
+}
+
+/// An external id: trimmed, blank is none, one line of at most 255 characters.
+fn check_external_id(fields: &mut Fields, value: Option<String>) -> Option<String> {
+    let value = clean(value)?;
+    if value.chars().count() > 255 || value.chars().any(char::is_control) {
+        fields.add("external_id", "must be one line of at most 255 characters");
+    }
+    Some(value)
+}
+
+/// A commit can report what a write broke (SQLite's writer sends some statements with the commit).
+fn explain_commit(e: AppError, _set: &AttributeSet, _entity: AttributeEntity) -> AppError {
+    e
+}
+
+/// The store query of a person list: keyword, filters, tag, external id, order and page.
+fn person_query(
+    entity: AttributeEntity,
+    set: &AttributeSet,
+    q: &PersonListQuery,
+    filters: &[String],
+    customer_id: Option<i64>,
+) -> AppResult<PersonQuery> {
+    let limit = crate::paging::checked_limit(q.limit, store::PageRequest::DEFAULT_LIMIT, store::PageRequest::MAX_LIMIT)?;
+    let mut all_filters: Vec<String> = q.filter.iter().cloned().collect();
+    all_filters.extend(filters.iter().cloned());
+    let order = match q.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(sort) => order(entity, set, sort, None, "sort")?,
+        None => store::PersonOrder::default(),
+    };
+    let by_id = order.field == PersonField::Column(PersonColumn::Id);
+    let page = match (q.offset, &q.cursor) {
+        (Some(_), Some(_)) => return Err(AppError::field("offset", "give a cursor or an offset, not both")),
+        (Some(offset), None) => PersonPage::Offset { offset, limit: limit + 1 },
+        (None, cursor) if by_id => PersonPage::Keyset(page_request(Some(limit), cursor.as_deref())?),
+        // Other orders page by offset; their cursor carries it.
+        (None, cursor) => {
+            let offset = match cursor.as_deref().filter(|c| !c.is_empty()) {
+                Some(c) => {
+                    let c = domain::Cursor::decode(c).map_err(|e| AppError::field("cursor", e))?;
+                    u64::try_from(c.key).map_err(|_| AppError::field("cursor", "is not a cursor returned by this list"))?
+                }
+                None => 0,
+            };
+            PersonPage::Offset { offset, limit: limit + 1 }
+        }
+    };
+    let mut tags = Vec::new();
+    if let Some(tag) = q.tag.as_deref() {
+        tags.push(store::PersonCondition {
+            field: PersonField::Tags,
+            op: domain::FilterOp::Eq,
+            operand: store::Operand::Text(tag.to_owned()),
+        });
+    }
+    let mut conditions = conditions(entity, set, &all_filters)?;
+    conditions.extend(tags);
+    Ok(PersonQuery {
+        entity,
+        deleted: deleted_filter(q.deleted),
+        customer_id,
+        external_id: clean(q.external_id.clone()),
+        terms: keyword_terms(q.keyword.as_deref())?,
+        conditions,
+        order,
+        page,
+    })
+}
+
+/// One page of a person list, with the cursor of the next: by id after the last row, or the next offset.
+fn page_of<T>(mut rows: Vec<T>, query: &PersonQuery, id: impl Fn(&T) -> i64) -> Paged<T> {
+    match &query.page {
+        PersonPage::Keyset(page) => paged(rows, page, |r| by_id(id(r))),
+        PersonPage::Offset { offset, limit } => {
+            let keep = (*limit - 1) as usize;
+            let more = rows.len() > keep;
+            rows.truncate(keep);
+            let next = offset + keep as u64;
+            Paged {
+                data: rows,
+                next_cursor: more.then(|| {
+                    domain::Cursor {
+                        key: i64::try_from(next).unwrap_or(i64::MAX),
+                        id: 0,
+                    }
+                    .encode()
+                }),
+            }
+        }
     }
 }

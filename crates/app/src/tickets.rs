@@ -319,23 +319,34 @@ impl App {
         let at = now();
         let name = clean(input.name.clone())
             .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or(email.as_str()).to_owned());
-        let user = tx
-            .insert_end_user(
-                &EndUser {
-                    id: 0,
-                    customer_id,
-                    name,
-                    email: Some(email.as_str().to_owned()),
-                    phone: None,
-                    tags: vec![],
-                    has_password: false,
-                    created_at: at,
-                    updated_at: at,
-                    deleted_at: None,
-                },
-                None,
-            )
-            .await?;
+        let mut user = EndUser {
+            id: 0,
+            customer_id,
+            name,
+            first_name: None,
+            last_name: None,
+            email: Some(email.as_str().to_owned()),
+            phone: None,
+            city: None,
+            country: None,
+            tags: vec![],
+            attributes: Default::default(),
+            has_password: false,
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+        };
+        // A requester made on the way is held to the end-user attributes like any other (defaults filled
+        // in; a required one without a default cannot be made this way).
+        let set = crate::attributes::AttributeSet::load(&mut *tx, domain::AttributeEntity::EndUser).await?;
+        let before = fields.clone();
+        set.apply(&mut user.attributes, Default::default(), true, fields);
+        if fields.0.len() != before.0.len() {
+            return Ok(None);
+        }
+        let values = set.index(&user.attributes);
+        let mut user = tx.insert_end_user(&user, None, &values).await?;
+        set.visible(&mut user.attributes);
         tx.insert_event(&change.event(
             EventAction::Created,
             Subject(EntityType::EndUser, user.id, Some(customer_id)),

@@ -247,6 +247,45 @@ impl Client {
         self.get_query("/api/v1/customers", q).await
     }
 
+    /// Customers by keyword, filters (`filters` are sent as repeated `filter[]=`), tag and order.
+    pub async fn find_customers(&self, q: &PersonListQuery, filters: &[&str]) -> Result<Page<Customer>> {
+        let rb = self.request(Method::GET, "/api/v1/customers").query(q);
+        Self::answer(rb.query(&filter_params(filters))).await
+    }
+
+    /// End users by keyword, filters (`filters` are sent as repeated `filter[]=`), tag and order.
+    pub async fn find_end_users(&self, q: &PersonListQuery, filters: &[&str]) -> Result<Page<EndUser>> {
+        let rb = self.request(Method::GET, "/api/v1/end-users").query(q);
+        Self::answer(rb.query(&filter_params(filters))).await
+    }
+
+    /// The attributes of `customer` or `end_user`: built-in ones first, then the custom ones.
+    pub async fn attributes(&self, entity: AttributeEntity) -> Result<Page<Attribute>> {
+        self.get(&format!("/api/v1/attributes/{}", entity.as_str())).await
+    }
+
+    pub async fn create_attribute(&self, entity: AttributeEntity, body: &AttributeInput) -> Result<Attribute> {
+        self.post(&format!("/api/v1/attributes/{}", entity.as_str()), body).await
+    }
+
+    pub async fn update_attribute(&self, entity: AttributeEntity, id: i64, body: &AttributeInput) -> Result<Attribute> {
+        self.patch(&format!("/api/v1/attributes/{}/{id}", entity.as_str()), body)
+            .await
+    }
+
+    pub async fn delete_attribute(&self, entity: AttributeEntity, id: i64) -> Result<Attribute> {
+        self.delete(&format!("/api/v1/attributes/{}/{id}", entity.as_str()))
+            .await
+    }
+
+    pub async fn restore_attribute(&self, entity: AttributeEntity, id: i64) -> Result<Attribute> {
+        self.post(
+            &format!("/api/v1/attributes/{}/{id}/restore", entity.as_str()),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
     pub async fn update_customer(&self, id: i64, body: &CustomerPatch) -> Result<Customer> {
         self.patch(&format!("/api/v1/customers/{id}"), body).await
     }
@@ -372,4 +411,9 @@ impl Client {
     pub async fn event(&self, id: i64) -> Result<Event> {
         self.get(&format!("/api/v1/events/{id}")).await
     }
+}
+
+/// `filter[]=` parameters, one per filter.
+fn filter_params<'a>(filters: &[&'a str]) -> Vec<(&'static str, &'a str)> {
+    filters.iter().map(|f| ("filter[]", *f)).collect()
 }

@@ -35,6 +35,9 @@ pub struct Department {
     pub updated_at: Timestamp,
 }
 
+/// Custom attribute values by name, in their canonical JSON form.
+pub type Attributes = std::collections::BTreeMap<String, serde_json::Value>;
+
 /// An organisation or account that end users belong to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -49,6 +52,10 @@ pub struct Customer {
     /// The customer's id in another system; lookups by it are indexed.
     pub external_id: Option<String>,
     pub tags: Vec<String>,
+    /// Custom attribute values, by attribute name: top-level members on the wire (SPEC §3.4).
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub attributes: Attributes,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
@@ -64,9 +71,17 @@ pub struct EndUser {
     pub id: i64,
     pub customer_id: i64,
     pub name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
     pub tags: Vec<String>,
+    /// Custom attribute values, by attribute name: top-level members on the wire (SPEC §3.4).
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub attributes: Attributes,
     /// Whether a portal password is set (the hash itself never leaves the store).
     pub has_password: bool,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]

@@ -42,6 +42,8 @@ pub struct FilterCondition {
     pub value: String,
     /// The items of an `{in}` list; empty for other operators.
     pub values: Vec<String>,
+    /// Where the condition starts in the filter (1-based characters), for errors about its field or value.
+    pub position: usize,
 }
 
 /// Why a filter cannot be read, and where: `position` counts characters from 1.
@@ -162,6 +164,7 @@ fn condition(chars: &[char], start: usize) -> Result<(FilterCondition, usize), F
             op,
             value,
             values,
+            position: start + 1,
         },
         next,
     ))
@@ -179,18 +182,24 @@ mod tests {
             op,
             value: value.into(),
             values: Vec::new(),
+            position: 0,
         }
+    }
+
+    /// The conditions of a filter with their positions left out, to compare with [`one`].
+    fn parsed(filter: &str) -> Result<Vec<FilterCondition>, FilterError> {
+        parse_filter(filter).map(|cs| cs.into_iter().map(|c| FilterCondition { position: 0, ..c }).collect())
     }
 
     #[test]
     fn conditions_are_read() {
-        assert_eq!(parse_filter(""), Ok(vec![]));
+        assert_eq!(parsed(""), Ok(vec![]));
         assert_eq!(
-            parse_filter("country{ct}jamaica"),
+            parsed("country{ct}jamaica"),
             Ok(vec![one("country", FilterOp::Ct, "jamaica")])
         );
         assert_eq!(
-            parse_filter("age{gte}18;name{sw}Jo hn;note{eq}a\\;b\\\\c;empty{eq}"),
+            parsed("age{gte}18;name{sw}Jo hn;note{eq}a\\;b\\\\c;empty{eq}"),
             Ok(vec![
                 one("age", FilterOp::Gte, "18"),
                 one("name", FilterOp::Sw, "Jo hn"),
@@ -249,12 +258,12 @@ mod tests {
                     } else {
                         Vec::new()
                     };
-                    Some(FilterCondition { field, op, value, values })
+                    Some(FilterCondition { field, op, value, values, position: 0 })
                 })
                 .collect();
             let text = conditions.iter().map(written).collect::<Vec<_>>().join(";");
             prop_assume!(text.len() <= MAX_FILTER_BYTES);
-            prop_assert_eq!(parse_filter(&text), Ok(conditions));
+            prop_assert_eq!(parsed(&text), Ok(conditions));
         }
 
         #[test]

@@ -3,6 +3,7 @@
 //! Types here are "parsed, not validated": a [`Priority`], [`Title`] or [`Email`] value cannot hold an
 //! invalid state, so code past the edge never re-checks them.
 
+pub mod attribute;
 pub mod control;
 pub mod cursor;
 pub mod entities;
@@ -15,8 +16,9 @@ pub mod principal;
 pub mod text;
 pub mod ticket;
 
+pub use attribute::{Attribute, AttributeEntity, AttributeType, AttributeValue};
 pub use cursor::Cursor;
-pub use entities::{ApiToken, Brand, Customer, Department, EndUser, Staff};
+pub use entities::{ApiToken, Attributes, Brand, Customer, Department, EndUser, Staff};
 pub use event::{EntityType, Event, EventAction, EventData, EventSource};
 pub use filter::{FilterCondition, FilterError, FilterOp, parse_filter};
 pub use hook::{HookKind, HookPoint};

@@ -20,7 +20,7 @@ pub(crate) fn is_unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
 /// injection), all of them required, the last also as a prefix (`:*`) when it is long enough
 /// (`domain::last_term_is_prefix`). Every query reads it with the `ferrodesk_search` configuration
 /// (migration 0005), which folds case and accents as the documents were folded.
-fn ts_terms(terms: &[String]) -> String {
+pub(crate) fn ts_terms(terms: &[String]) -> String {
     let prefix = domain::last_term_is_prefix(terms);
     terms
         .iter()
@@ -111,13 +111,17 @@ pub(crate) async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<Sear
         }
         // End users of a soft-deleted customer vanish with it.
         let (table, live, text) = if *kind == SearchKind::Customer {
-            ("customers", "e.deleted_at IS NULL", "|| ' ' || coalesce(e.city, '')")
+            (
+                "customers",
+                "e.deleted_at IS NULL",
+                "|| ' ' || coalesce(e.city, '') || ' ' || e.search_text",
+            )
         } else {
             (
                 "end_users",
                 "e.deleted_at IS NULL AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id \
                  AND c.deleted_at IS NULL)",
-                "",
+                "|| ' ' || e.search_text",
             )
         };
         let sql = format!(

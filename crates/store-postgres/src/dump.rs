@@ -194,6 +194,12 @@ impl Loader for PgLoader {
         run(&mut conn, "ANALYZE ticket_search".into()).await?;
         // The search vocabulary from the documents just built (migration 0007).
         run(&mut conn, "SELECT ticket_terms_fill()".into()).await?;
+        for sql in store::dump::DERIVED_PEOPLE_INDEXES {
+            run(&mut conn, (*sql).into()).await?;
+        }
+        for sql in REBUILD_TAGS {
+            run(&mut conn, (*sql).into()).await?;
+        }
         for table in INDEXED {
             run(&mut conn, format!("ALTER TABLE {table} ENABLE TRIGGER USER")).await?;
         }
@@ -212,3 +218,12 @@ impl Loader for PgLoader {
         conn.close().await.map_err(crate::map_err)
     }
 }
+
+/// The tag rows, indexed again from the entities' `tags` (as migration 0009 first made them).
+const REBUILD_TAGS: &[&str] = &[
+    "DELETE FROM entity_tags",
+    "INSERT INTO entity_tags (entity, tag, entity_id) SELECT DISTINCT 'customer', j.value, c.id \
+     FROM customers c, jsonb_array_elements_text(c.tags::jsonb) j",
+    "INSERT INTO entity_tags (entity, tag, entity_id) SELECT DISTINCT 'end_user', j.value, e.id \
+     FROM end_users e, jsonb_array_elements_text(e.tags::jsonb) j",
+];

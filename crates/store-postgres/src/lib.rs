@@ -53,6 +53,9 @@ fn unique_key(constraint: &str) -> UniqueKey {
         "customers_external_id_key" => UniqueKey::CustomerExternalId,
         "end_users_customer_email" => UniqueKey::EndUserEmail,
         "api_tokens_secret_hash_key" => UniqueKey::TokenSecret,
+        "customers_email" => UniqueKey::CustomerEmail,
+        "attributes_name" => UniqueKey::AttributeName,
+        "attribute_values_unique" => UniqueKey::AttributeValue(None),
         c if c.ends_with("_pkey") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
     }
@@ -86,6 +89,7 @@ fn arguments(params: &[Value]) -> Result<PgArguments> {
             Value::Int(v) => args.add(*v),
             Value::Text(v) => args.add(v.as_deref()),
             Value::Bool(v) => args.add(*v),
+            Value::Real(v) => args.add(*v),
         }
         .map_err(|e| StoreError::internal_from("cannot encode a parameter", e))?;
     }
@@ -155,6 +159,15 @@ impl<C: DerefMut<Target = PgConnection> + Send> Dialect for PgConn<C> {
 
     fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
         dialect::push_ticket_terms(query, terms, internal);
+    }
+
+    const STRING_AGG_VALUES: &'static str = "string_agg(v.value, ' ' ORDER BY v.attribute_id)";
+
+    fn push_person_terms(query: &mut QueryBuilder, _entity: domain::AttributeEntity, terms: &[String]) {
+        query
+            .push(" AND e.search @@ to_tsquery('ferrodesk_search', ")
+            .bind(dialect::ts_terms(terms))
+            .push(")");
     }
 
     async fn ticket_list_matching(&mut self, filter: &TicketFilter) -> Result<Vec<Ticket>> {

@@ -37,6 +37,7 @@ pub enum Value {
     Int(Option<i64>),
     Text(Option<String>),
     Bool(Option<bool>),
+    Real(Option<f64>),
 }
 
 impl From<i64> for Value {
@@ -52,6 +53,16 @@ impl From<Option<i64>> for Value {
 impl From<bool> for Value {
     fn from(v: bool) -> Self {
         Value::Bool(Some(v))
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Real(Some(v))
+    }
+}
+impl From<Option<f64>> for Value {
+    fn from(v: Option<f64>) -> Self {
+        Value::Real(v)
     }
 }
 impl From<Option<bool>> for Value {
@@ -212,6 +223,14 @@ pub trait Dialect: Connection {
     /// from the full-text index newest (or oldest) first and stopping at the page, with the list's other
     /// filters and cursor applied on the way.
     fn ticket_list_matching(&mut self, filter: &TicketFilter) -> impl Future<Output = Result<Vec<Ticket>>> + Send;
+
+    /// `string_agg(v.value, ' ' ORDER BY v.attribute_id)` in the database's words: the search text of an
+    /// entity's searchable values (`attribute_values v`).
+    const STRING_AGG_VALUES: &'static str;
+
+    /// Narrows a customer or end-user list (`customers e` / `end_users e`) to rows matching every keyword
+    /// term (`AND …`), the last one also as a prefix.
+    fn push_person_terms(query: &mut QueryBuilder, entity: domain::AttributeEntity, terms: &[String]);
 
     /// A full-text search of tickets, customers and end users.
     fn search(&mut self, request: &SearchRequest) -> impl Future<Output = Result<Vec<SearchRow>>> + Send;

@@ -1,11 +1,15 @@
 //! The people's SQL: staff accounts, API tokens, customers and end users.
+use crate::attributes::{search_text, write_tags, write_values};
 use crate::{
     Dialect, RowExt, RowMap, SqlConn, Transaction, Value, by_id, count_row, decode_err, from_json_text, id_page,
     json_text,
 };
-use domain::{ApiToken, Customer, EndUser, Role, Staff};
+use domain::{ApiToken, Attribute, AttributeEntity, Customer, EndUser, Role, Staff};
 use store::time::{from_micros, to_micros};
-use store::{DeletedFilter, EndUserCredentials, PageRequest, PeopleRead, PeopleWrite, Result, StaffCredentials};
+use store::{
+    DeletedFilter, EndUserCredentials, IndexedValue, PageRequest, PeopleRead, PeopleWrite, PersonQuery, Result,
+    StaffCredentials,
+};
 
 fn role(s: &str) -> Result<Role> {
     Role::parse(s).map_err(|e| decode_err("role", e))
@@ -37,10 +41,10 @@ const TOKEN_ROW: RowMap<ApiToken> = |r| {
     })
 };
 
-const CUSTOMER_COLS: &str =
-    "id, name, email, phone, city, country, external_id, tags, created_at, updated_at, deleted_at";
+pub(crate) const CUSTOMER_COLS: &str =
+    "id, name, email, phone, city, country, external_id, tags, attributes, created_at, updated_at, deleted_at";
 
-const CUSTOMER_ROW: RowMap<Customer> = |r| {
+pub(crate) const CUSTOMER_ROW: RowMap<Customer> = |r| {
     Ok(Customer {
         id: r.get("id")?,
         name: r.get("name")?,
@@ -50,23 +54,29 @@ const CUSTOMER_ROW: RowMap<Customer> = |r| {
         country: r.get("country")?,
         external_id: r.get("external_id")?,
         tags: from_json_text("customer tags", r.get("tags")?)?,
+        attributes: from_json_text("customer attributes", r.get("attributes")?)?,
         created_at: from_micros(r.get("created_at")?),
         updated_at: from_micros(r.get("updated_at")?),
         deleted_at: r.get::<Option<i64>>("deleted_at")?.map(from_micros),
     })
 };
 
-const END_USER_COLS: &str =
-    "id, customer_id, name, email, phone, tags, password_hash, created_at, updated_at, deleted_at";
+pub(crate) const END_USER_COLS: &str = "id, customer_id, name, first_name, last_name, email, phone, city, country, \
+     tags, attributes, password_hash, created_at, updated_at, deleted_at";
 
-const END_USER_ROW: RowMap<EndUser> = |r| {
+pub(crate) const END_USER_ROW: RowMap<EndUser> = |r| {
     Ok(EndUser {
         id: r.get("id")?,
         customer_id: r.get("customer_id")?,
         name: r.get("name")?,
+        first_name: r.get("first_name")?,
+        last_name: r.get("last_name")?,
         email: r.get("email")?,
         phone: r.get("phone")?,
+        city: r.get("city")?,
+        country: r.get("country")?,
         tags: from_json_text("end user tags", r.get("tags")?)?,
+        attributes: from_json_text("end user attributes", r.get("attributes")?)?,
         has_password: r.get::<Option<&str>>("password_hash")?.is_some(),
         created_at: from_micros(r.get("created_at")?),
         updated_at: from_micros(r.get("updated_at")?),
@@ -220,6 +230,53 @@ impl<C: Dialect> PeopleRead for SqlConn<C> {
         )
         .await
     }
+
+    async fn customer_query(&mut self, query: &PersonQuery) -> Result<Vec<Customer>> {
+        let (sql, params) = crate::attributes::person_query::<C>(query, CUSTOMER_COLS).build();
+        self.conn.fetch_all(sql, &params, CUSTOMER_ROW).await
+    }
+
+    async fn end_user_query(&mut self, query: &PersonQuery) -> Result<Vec<EndUser>> {
+        let (sql, params) = crate::attributes::person_query::<C>(query, END_USER_COLS).build();
+        self.conn.fetch_all(sql, &params, END_USER_ROW).await
+    }
+
+    async fn person_count(&mut self, query: &PersonQuery) -> Result<i64> {
+        let (sql, params) = crate::attributes::person_count::<C>(query).build();
+        self.conn.fetch_one(sql, &params, count_row).await
+    }
+
+    async fn customers_by_ids(&mut self, ids: &[i64]) -> Result<Vec<Customer>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = crate::QueryBuilder::new(format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id IN ("));
+        q.bind_list(ids.iter().copied()).push(")");
+        let (sql, params) = q.build();
+        self.conn.fetch_all(sql, &params, CUSTOMER_ROW).await
+    }
+
+    async fn customer_by_external_id(&mut self, external_id: &str) -> Result<Option<Customer>> {
+        let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE external_id = $1");
+        self.conn
+            .fetch_optional(sql.into(), &[Value::from(external_id)], CUSTOMER_ROW)
+            .await
+    }
+
+    async fn customer_by_email(&mut self, email: &str) -> Result<Option<Customer>> {
+        let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE email = $1");
+        self.conn
+            .fetch_optional(sql.into(), &[Value::from(email)], CUSTOMER_ROW)
+            .await
+    }
+
+    async fn attributes(&mut self, entity: AttributeEntity, with_deleted: bool) -> Result<Vec<Attribute>> {
+        crate::attributes::attributes(&mut self.conn, entity, with_deleted).await
+    }
+
+    async fn attribute(&mut self, id: i64) -> Result<Option<Attribute>> {
+        crate::attributes::attribute(&mut self.conn, id).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -288,9 +345,10 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
         self.conn.execute(sql.into(), &[Value::from(id)]).await.map(drop)
     }
 
-    async fn insert_customer(&mut self, c: &Customer) -> Result<Customer> {
+    async fn insert_customer(&mut self, c: &Customer, values: &[IndexedValue]) -> Result<Customer> {
         let sql = "INSERT INTO customers (name, email, phone, external_id, tags, created_at, updated_at, deleted_at, \
-                   city, country) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+                   city, country, attributes, search_text) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
         let params = [
             Value::from(&c.name),
             Value::from(&c.email),
@@ -302,14 +360,19 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             Value::from(c.deleted_at.map(to_micros)),
             Value::from(&c.city),
             Value::from(&c.country),
+            Value::from(json_text(&c.attributes)?),
+            Value::from(search_text(values)),
         ];
         let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
+        write_values(&mut self.conn, AttributeEntity::Customer, id, values, false).await?;
+        write_tags(&mut self.conn, AttributeEntity::Customer, id, &c.tags, false).await?;
         Ok(Customer { id, ..c.clone() })
     }
 
-    async fn update_customer(&mut self, c: &Customer) -> Result<()> {
+    async fn update_customer(&mut self, c: &Customer, values: Option<&[IndexedValue]>) -> Result<()> {
         let sql = "UPDATE customers SET name = $2, email = $3, phone = $4, external_id = $5, tags = $6, \
-                   updated_at = $7, deleted_at = $8, city = $9, country = $10 WHERE id = $1";
+                   updated_at = $7, deleted_at = $8, city = $9, country = $10, attributes = $11, \
+                   search_text = coalesce($12, search_text) WHERE id = $1";
         let params = [
             Value::from(c.id),
             Value::from(&c.name),
@@ -321,13 +384,25 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             Value::from(c.deleted_at.map(to_micros)),
             Value::from(&c.city),
             Value::from(&c.country),
+            Value::from(json_text(&c.attributes)?),
+            Value::from(values.map(search_text)),
         ];
-        self.conn.execute(sql.into(), &params).await.map(drop)
+        self.conn.execute(sql.into(), &params).await?;
+        if let Some(values) = values {
+            write_values(&mut self.conn, AttributeEntity::Customer, c.id, values, true).await?;
+        }
+        write_tags(&mut self.conn, AttributeEntity::Customer, c.id, &c.tags, true).await
     }
 
-    async fn insert_end_user(&mut self, u: &EndUser, password_hash: Option<&str>) -> Result<EndUser> {
+    async fn insert_end_user(
+        &mut self,
+        u: &EndUser,
+        password_hash: Option<&str>,
+        values: &[IndexedValue],
+    ) -> Result<EndUser> {
         let sql = "INSERT INTO end_users (customer_id, name, email, phone, tags, password_hash, created_at, \
-                   updated_at, deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+                   updated_at, deleted_at, first_name, last_name, city, country, attributes, search_text) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id";
         let params = [
             Value::from(u.customer_id),
             Value::from(&u.name),
@@ -338,8 +413,16 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             Value::from(to_micros(u.created_at)),
             Value::from(to_micros(u.updated_at)),
             Value::from(u.deleted_at.map(to_micros)),
+            Value::from(&u.first_name),
+            Value::from(&u.last_name),
+            Value::from(&u.city),
+            Value::from(&u.country),
+            Value::from(json_text(&u.attributes)?),
+            Value::from(search_text(values)),
         ];
         let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
+        write_values(&mut self.conn, AttributeEntity::EndUser, id, values, false).await?;
+        write_tags(&mut self.conn, AttributeEntity::EndUser, id, &u.tags, false).await?;
         Ok(EndUser {
             id,
             has_password: password_hash.is_some(),
@@ -347,10 +430,16 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
         })
     }
 
-    async fn update_end_user(&mut self, u: &EndUser, password_hash: Option<Option<&str>>) -> Result<()> {
+    async fn update_end_user(
+        &mut self,
+        u: &EndUser,
+        password_hash: Option<Option<&str>>,
+        values: Option<&[IndexedValue]>,
+    ) -> Result<()> {
         let sql = "UPDATE end_users SET customer_id = $2, name = $3, email = $4, phone = $5, tags = $6, \
-                   updated_at = $7, deleted_at = $8, password_hash = CASE WHEN $9 THEN $10 ELSE password_hash END \
-                   WHERE id = $1";
+                   updated_at = $7, deleted_at = $8, password_hash = CASE WHEN $9 THEN $10 ELSE password_hash END, \
+                   first_name = $11, last_name = $12, city = $13, country = $14, attributes = $15, \
+                   search_text = coalesce($16, search_text) WHERE id = $1";
         let params = [
             Value::from(u.id),
             Value::from(u.customer_id),
@@ -362,7 +451,25 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             Value::from(u.deleted_at.map(to_micros)),
             Value::from(password_hash.is_some()),
             Value::from(password_hash.flatten()),
+            Value::from(&u.first_name),
+            Value::from(&u.last_name),
+            Value::from(&u.city),
+            Value::from(&u.country),
+            Value::from(json_text(&u.attributes)?),
+            Value::from(values.map(search_text)),
         ];
-        self.conn.execute(sql.into(), &params).await.map(drop)
+        self.conn.execute(sql.into(), &params).await?;
+        if let Some(values) = values {
+            write_values(&mut self.conn, AttributeEntity::EndUser, u.id, values, true).await?;
+        }
+        write_tags(&mut self.conn, AttributeEntity::EndUser, u.id, &u.tags, true).await
+    }
+
+    async fn insert_attribute(&mut self, a: &Attribute) -> Result<Attribute> {
+        crate::attributes::insert_attribute(&mut self.conn, a).await
+    }
+
+    async fn update_attribute(&mut self, a: &Attribute, old: &Attribute) -> Result<()> {
+        crate::attributes::update_attribute::<C>(&mut self.conn, a, old).await
     }
 }

@@ -50,6 +50,16 @@ macro_rules! sqlite_connection {
                 $crate::dialect::push_ticket_terms(query, terms, internal);
             }
 
+            const STRING_AGG_VALUES: &'static str = "group_concat(v.value, ' ' ORDER BY v.attribute_id)";
+
+            fn push_person_terms(
+                query: &mut store_sql::QueryBuilder,
+                entity: domain::AttributeEntity,
+                terms: &[String],
+            ) {
+                $crate::dialect::push_person_terms(query, entity, terms);
+            }
+
             async fn ticket_list_matching(
                 &mut self,
                 filter: &store::TicketFilter,
@@ -111,6 +121,9 @@ fn unique_key(message: &str) -> UniqueKey {
         // The partial index end_users_customer_email (live end users with an email).
         "end_users.customer_id, end_users.email" => UniqueKey::EndUserEmail,
         "api_tokens.secret_hash" => UniqueKey::TokenSecret,
+        "customers.email" => UniqueKey::CustomerEmail,
+        "attributes.entity, attributes.lower(name)" | "index 'attributes_name'" => UniqueKey::AttributeName,
+        "attribute_values.attribute_id, attribute_values.unique_value" => UniqueKey::AttributeValue(None),
         c if c.ends_with(".id") || c.ends_with(".rowid") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
     }
@@ -125,7 +138,8 @@ impl ToSql for Param<'_> {
             Value::Int(Some(v)) => ValueRef::Integer(*v),
             Value::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
             Value::Bool(Some(v)) => ValueRef::Integer(i64::from(*v)),
-            Value::Int(None) | Value::Text(None) | Value::Bool(None) => ValueRef::Null,
+            Value::Real(Some(v)) => ValueRef::Real(*v),
+            Value::Int(None) | Value::Text(None) | Value::Bool(None) | Value::Real(None) => ValueRef::Null,
         }))
     }
 }

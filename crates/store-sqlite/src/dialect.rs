@@ -204,6 +204,17 @@ pub(crate) fn index_new_reply(ticket_id: i64, message: &str, internal: bool) -> 
 const LIVE_END_USER: &str = "AND e.deleted_at IS NULL \
      AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id AND c.deleted_at IS NULL)";
 
+/// Narrows a customer or end-user list (`… e`) to rows whose search document matches every term.
+pub(crate) fn push_person_terms(q: &mut QueryBuilder, entity: domain::AttributeEntity, terms: &[String]) {
+    let fts = match entity {
+        domain::AttributeEntity::Customer => "customer_fts",
+        domain::AttributeEntity::EndUser => "end_user_fts",
+    };
+    q.push(&format!(" AND e.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "))
+        .bind(fts_query(terms, None))
+        .push(")");
+}
+
 pub(crate) fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let mut out = Vec::new();
     let person = |fts: &str| format!("{fts}.name || ' ' || {fts}.email || ' ' || {fts}.phone");
@@ -236,7 +247,10 @@ pub(crate) fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>
                 )
             }
             SearchKind::Customer => {
-                let text = format!("{} || ' ' || customer_fts.city", person("customer_fts"));
+                let text = format!(
+                    "{} || ' ' || customer_fts.city || ' ' || customer_fts.attributes",
+                    person("customer_fts")
+                );
                 let customers = Ranked {
                     fts: "customer_fts",
                     weights: "",
@@ -255,7 +269,7 @@ pub(crate) fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>
                 )
             }
             SearchKind::EndUser => {
-                let text = person("end_user_fts");
+                let text = format!("{} || ' ' || end_user_fts.attributes", person("end_user_fts"));
                 let end_users = Ranked {
                     fts: "end_user_fts",
                     weights: "",

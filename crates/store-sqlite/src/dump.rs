@@ -178,12 +178,25 @@ impl Loader for SqliteLoader {
             .map_err(failed("cannot rebuild the ticket search index"))?;
         conn.execute_batch(crate::vocabulary::FILL_FROM_INDEX)
             .map_err(failed("cannot rebuild the ticket search vocabulary"))?;
+        for sql in store::dump::DERIVED_PEOPLE_INDEXES {
+            conn.execute_batch(&sql.replace("DOUBLE PRECISION", "REAL"))
+                .map_err(failed("cannot index the attribute values"))?;
+        }
+        conn.execute_batch(REBUILD_TAGS).map_err(failed("cannot index the tags"))?;
         conn.execute_batch("COMMIT").map_err(crate::conn::map_err)?;
         conn.execute_batch("PRAGMA journal_mode = WAL")
             .map_err(failed("cannot return the database to WAL mode"))?;
         Ok(())
     }
 }
+
+const REBUILD_TAGS: &str = "
+    DELETE FROM entity_tags;
+    INSERT INTO entity_tags (entity, tag, entity_id)
+        SELECT DISTINCT 'customer', j.value, c.id FROM customers c, json_each(c.tags) j;
+    INSERT INTO entity_tags (entity, tag, entity_id)
+        SELECT DISTINCT 'end_user', j.value, e.id FROM end_users e, json_each(e.tags) j;
+";
 
 // Each message after a line break, as the statements that index new replies write it.
 const REBUILD_TICKET_SEARCH: &str = "

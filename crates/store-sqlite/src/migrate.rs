@@ -55,6 +55,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0006_ticket_terms.sql"),
         then: Some(crate::vocabulary::FILL_FROM_INDEX),
     },
+    Migration {
+        version: 8,
+        description: "customer attributes",
+        sql: include_str!("../migrations/0008_customer_attributes.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet.

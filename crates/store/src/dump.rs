@@ -123,6 +123,26 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "attributes",
+        columns: &[
+            int("id"),
+            text("entity"),
+            text("name"),
+            text("pretty_name"),
+            text("type"),
+            text("description"),
+            boolean("required"),
+            boolean("editable"),
+            boolean("searchable"),
+            boolean("unique_values"),
+            text_or_null("default_value"),
+            text("options"),
+            int("created_at"),
+            int("updated_at"),
+            int_or_null("deleted_at"),
+        ],
+    },
+    Table {
         name: "customers",
         columns: &[
             int("id"),
@@ -136,6 +156,8 @@ pub static TABLES: &[Table] = &[
             int("created_at"),
             int("updated_at"),
             int_or_null("deleted_at"),
+            text("attributes"),
+            text("search_text"),
         ],
     },
     Table {
@@ -151,7 +173,19 @@ pub static TABLES: &[Table] = &[
             int("created_at"),
             int("updated_at"),
             int_or_null("deleted_at"),
+            text_or_null("first_name"),
+            text_or_null("last_name"),
+            text_or_null("city"),
+            text_or_null("country"),
+            text("attributes"),
+            text("search_text"),
         ],
+    },
+    // Custom attribute values as indexed (their `number` and `unique_value` follow from `value`, `folded`
+    // and the attribute, and are set by the loader); tags are indexed again from the entities' `tags`.
+    Table {
+        name: "attribute_values",
+        columns: &[int("id"), int("entity_id"), int("attribute_id"), text("value"), text("folded")],
     },
     Table {
         name: "api_tokens",
@@ -228,6 +262,14 @@ pub static TABLES: &[Table] = &[
             int("updated_at"),
         ],
     },
+];
+
+/// What a restore derives from the loaded rows (after every table is in): the indexed forms of attribute
+/// values that follow from their attribute, and the tag rows (the SQL is the same on both databases).
+pub const DERIVED_PEOPLE_INDEXES: &[&str] = &[
+    "UPDATE attribute_values SET number = CAST(value AS DOUBLE PRECISION) \
+     WHERE attribute_id IN (SELECT id FROM attributes WHERE type = 'number')",
+    "UPDATE attribute_values SET unique_value = folded WHERE attribute_id IN (SELECT id FROM attributes WHERE unique_values)",
 ];
 
 /// One value of a copied row.

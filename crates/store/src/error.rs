@@ -81,6 +81,12 @@ pub enum UniqueKey {
     EndUserEmail,
     /// `api_tokens.secret_hash`
     TokenSecret,
+    /// `customers.email` (`customers_email`)
+    CustomerEmail,
+    /// `attributes.name`, per entity, ignoring case (`attributes_name`)
+    AttributeName,
+    /// A unique attribute's value (`attribute_values_unique`); the attribute's id when the store knows it.
+    AttributeValue(Option<i64>),
     /// A row's id (a primary key).
     Id,
     /// A key this build does not know by name (the backend's name for it).
@@ -96,6 +102,9 @@ impl fmt::Display for UniqueKey {
             Self::CustomerExternalId => "customers.external_id",
             Self::EndUserEmail => "end_users.email",
             Self::TokenSecret => "api_tokens.secret_hash",
+            Self::CustomerEmail => "customers.email",
+            Self::AttributeName => "attributes.name",
+            Self::AttributeValue(_) => "attribute_values.unique_value",
             Self::Id => "id",
             Self::Other(name) => name,
         })

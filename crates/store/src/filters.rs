@@ -213,3 +213,146 @@ mod tests {
         assert_eq!(SearchKind::parse(""), None);
     }
 }
+
+/// A custom attribute value as the store indexes it (see the `attribute_values` table): the use case
+/// computes every form from the checked value, so both backends store the same.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedValue {
+    pub attribute_id: i64,
+    /// The value as text (what keyword search indexes when the attribute is searchable).
+    pub value: String,
+    /// Lower case, at most [`FOLDED_CHARS`] characters: what equality and text filters compare.
+    pub folded: String,
+    pub number: Option<f64>,
+    /// Whether the attribute is unique: the folded value then takes part in its unique index.
+    pub unique: bool,
+    /// Whether the attribute is searchable: the value then joins the entity's keyword-search text.
+    pub searchable: bool,
+}
+
+/// How much of a value equality and text filters (and uniqueness) compare.
+pub const FOLDED_CHARS: usize = 256;
+
+/// A built-in column of customers or end users that lists may filter and sort by. Only these names ever
+/// reach SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonColumn {
+    Id,
+    Name,
+    FirstName,
+    LastName,
+    Email,
+    Phone,
+    City,
+    Country,
+    ExternalId,
+    CustomerId,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl PersonColumn {
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Name => "name",
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::City => "city",
+            Self::Country => "country",
+            Self::ExternalId => "external_id",
+            Self::CustomerId => "customer_id",
+            Self::CreatedAt => "created_at",
+            Self::UpdatedAt => "updated_at",
+        }
+    }
+
+    /// Columns holding integers (ids, microsecond timestamps) rather than text.
+    pub fn is_integer(self) -> bool {
+        matches!(self, Self::Id | Self::CustomerId | Self::CreatedAt | Self::UpdatedAt)
+    }
+}
+
+/// What a filter condition compares.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PersonField {
+    Column(PersonColumn),
+    /// A custom attribute by id; `numeric` compares its `number` form.
+    Attribute { id: i64, numeric: bool },
+    /// The entity's tags (exact, case-sensitive).
+    Tags,
+}
+
+/// The operand of a condition, already in the compared form (folded text, numbers, microseconds).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Text(String),
+    Number(f64),
+    Integer(i64),
+    Texts(Vec<String>),
+    Numbers(Vec<f64>),
+    Integers(Vec<i64>),
+}
+
+/// One checked condition of a customer or end-user list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonCondition {
+    pub field: PersonField,
+    pub op: domain::FilterOp,
+    pub operand: Operand,
+}
+
+/// The order of a customer or end-user list; ties are broken by id in the same direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonOrder {
+    pub field: PersonField,
+    pub descending: bool,
+}
+
+impl Default for PersonOrder {
+    fn default() -> Self {
+        Self {
+            field: PersonField::Column(PersonColumn::Id),
+            descending: true,
+        }
+    }
+}
+
+/// Which page: by id cursor (id order only) or by offset (any order).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PersonPage {
+    Keyset(PageRequest),
+    Offset { offset: u64, limit: u32 },
+}
+
+/// A list of customers or end users: every narrowing a list can have, already checked by the use case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonQuery {
+    pub entity: domain::AttributeEntity,
+    pub deleted: DeletedFilter,
+    /// End users of one customer.
+    pub customer_id: Option<i64>,
+    pub external_id: Option<String>,
+    /// Keyword search terms over the searchable fields; all must match (the last also as a prefix).
+    pub terms: Vec<String>,
+    pub conditions: Vec<PersonCondition>,
+    pub order: PersonOrder,
+    pub page: PersonPage,
+}
+
+impl PersonQuery {
+    pub fn new(entity: domain::AttributeEntity, page: PersonPage) -> Self {
+        Self {
+            entity,
+            deleted: DeletedFilter::Exclude,
+            customer_id: None,
+            external_id: None,
+            terms: Vec::new(),
+            conditions: Vec::new(),
+            order: PersonOrder::default(),
+            page,
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The people aggregate's storage: staff accounts, API tokens, customers and their end users.
-use crate::{DeletedFilter, PageRequest, Result};
+use crate::{DeletedFilter, IndexedValue, PageRequest, PersonQuery, Result};
 use async_trait::async_trait;
-use domain::{ApiToken, Customer, EndUser, Role, Staff};
+use domain::{ApiToken, Attribute, AttributeEntity, Customer, EndUser, Role, Staff};
 
 /// A staff account with its password hash, for logging in.
 #[derive(Debug, Clone)]
@@ -50,6 +50,23 @@ pub trait PeopleRead: Send {
         deleted: DeletedFilter,
         page: &PageRequest,
     ) -> Result<Vec<EndUser>>;
+
+    /// Customers by every narrowing a list can have (`query.entity` is `customer`).
+    async fn customer_query(&mut self, query: &PersonQuery) -> Result<Vec<Customer>>;
+    /// End users by every narrowing a list can have (`query.entity` is `end_user`).
+    async fn end_user_query(&mut self, query: &PersonQuery) -> Result<Vec<EndUser>>;
+    /// How many rows the query matches, all pages together.
+    async fn person_count(&mut self, query: &PersonQuery) -> Result<i64>;
+    /// Customers by id, soft-deleted ones included, in no particular order (for includes).
+    async fn customers_by_ids(&mut self, ids: &[i64]) -> Result<Vec<Customer>>;
+    /// A customer by its `external_id`, soft-deleted ones included.
+    async fn customer_by_external_id(&mut self, external_id: &str) -> Result<Option<Customer>>;
+    /// A customer by its email, soft-deleted ones included.
+    async fn customer_by_email(&mut self, email: &str) -> Result<Option<Customer>>;
+
+    /// The custom attributes of an entity, oldest first; soft-deleted ones only when asked.
+    async fn attributes(&mut self, entity: AttributeEntity, with_deleted: bool) -> Result<Vec<Attribute>>;
+    async fn attribute(&mut self, id: i64) -> Result<Option<Attribute>>;
 }
 
 /// Changing staff, tokens, customers and end users, on a transaction.
@@ -65,10 +82,29 @@ pub trait PeopleWrite: Send {
     async fn insert_token(&mut self, token: &ApiToken, secret_hash: &str) -> Result<ApiToken>;
     async fn delete_token(&mut self, id: i64) -> Result<()>;
 
-    async fn insert_customer(&mut self, customer: &Customer) -> Result<Customer>;
-    /// Writes every field, `deleted_at` included (soft delete and restore are updates).
-    async fn update_customer(&mut self, customer: &Customer) -> Result<()>;
-    async fn insert_end_user(&mut self, end_user: &EndUser, password_hash: Option<&str>) -> Result<EndUser>;
-    /// `password_hash`: `None` keeps the current one, `Some(None)` removes it.
-    async fn update_end_user(&mut self, end_user: &EndUser, password_hash: Option<Option<&str>>) -> Result<()>;
+    /// Inserts a customer with its attribute values (`values`, indexed forms of `customer.attributes`)
+    /// and tags. A value that breaks its attribute's uniqueness is [`crate::UniqueKey::AttributeValue`].
+    async fn insert_customer(&mut self, customer: &Customer, values: &[IndexedValue]) -> Result<Customer>;
+    /// Writes every field, `deleted_at` included (soft delete and restore are updates), and the tags;
+    /// `values`, when given, replace the indexed attribute values.
+    async fn update_customer(&mut self, customer: &Customer, values: Option<&[IndexedValue]>) -> Result<()>;
+    async fn insert_end_user(
+        &mut self,
+        end_user: &EndUser,
+        password_hash: Option<&str>,
+        values: &[IndexedValue],
+    ) -> Result<EndUser>;
+    /// `password_hash`: `None` keeps the current one, `Some(None)` removes it; `values` as for customers.
+    async fn update_end_user(
+        &mut self,
+        end_user: &EndUser,
+        password_hash: Option<Option<&str>>,
+        values: Option<&[IndexedValue]>,
+    ) -> Result<()>;
+
+    async fn insert_attribute(&mut self, attribute: &Attribute) -> Result<Attribute>;
+    /// Writes every field of a custom attribute, `deleted_at` included. When `unique` or `searchable`
+    /// changed, the stored values follow: a unique attribute whose values repeat is
+    /// [`crate::UniqueKey::AttributeValue`], and the search text of every entity with a value is rebuilt.
+    async fn update_attribute(&mut self, attribute: &Attribute, old: &Attribute) -> Result<()>;
 }

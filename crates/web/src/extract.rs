@@ -137,6 +137,45 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// A list's query string with its filters apart: `filter=` (once or repeated) and PHP's array forms
+/// `filter[]=` / `filter[0]=` (as TeamTools' SDK sends a list) are all conditions that must hold.
+pub(crate) struct Filtered<T>(pub T, pub Vec<String>);
+
+/// Whether a query parameter name is one of the filter spellings.
+fn is_filter(name: &str) -> bool {
+    name == "filter"
+        || name
+            .strip_prefix("filter[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .is_some_and(|index| index.chars().all(|c| c.is_ascii_digit()))
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Filtered<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let (filters, rest) = {
+            let query = parts.uri.query().unwrap_or("");
+            let mut filters = Vec::new();
+            let mut rest = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+                if is_filter(&name) {
+                    filters.push(value.into_owned());
+                } else {
+                    rest.append_pair(&name, &value);
+                }
+            }
+            (filters, rest.finish())
+        };
+        let mut stripped = parts.clone();
+        stripped.uri = format!("{}?{rest}", parts.uri.path())
+            .parse()
+            .map_err(|_| ApiError::field("query", "is not a valid query string"))?;
+        let Query(q) = Query::<T>::from_request_parts(&mut stripped, state).await?;
+        Ok(Filtered(q, filters))
+    }
+}
+
 /// A numeric path id; anything else cannot name a resource, so it is 404.
 pub(crate) struct Id(pub i64);
 

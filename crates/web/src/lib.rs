@@ -55,6 +55,13 @@ pub fn router(state: AppState) -> Router {
             routes::directory::update_department,
             routes::directory::delete_department
         ))
+        .routes(routes!(routes::attributes::list, routes::attributes::create))
+        .routes(routes!(
+            routes::attributes::get,
+            routes::attributes::update,
+            routes::attributes::delete
+        ))
+        .routes(routes!(routes::attributes::restore))
         .routes(routes!(routes::people::create_customer, routes::people::list_customers))
         .routes(routes!(
             routes::people::get_customer,

@@ -31,7 +31,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
-            max_uri_length: 8 * 1024,
+            max_uri_length: 16 * 1024,
             max_header_bytes: 32 * 1024,
         }
     }

@@ -472,7 +472,7 @@ impl Bench {
         let end_user = fd
             .create_end_user(&NewEndUser {
                 customer_id: customer.id,
-                name: "Bench Requester".into(),
+                name: Some("Bench Requester".into()),
                 email: Some(format!("requester+{tag}@bench.example")),
                 ..NewEndUser::default()
             })
@@ -538,10 +538,11 @@ impl Bench {
                     country: None,
                     external_id: None,
                     tags: vec![],
+                    attributes: Default::default(),
                     created_at: at,
                     updated_at: at,
                     deleted_at: None,
-                })
+                }, &[])
                 .await?;
             for j in 0..2 {
                 let user = tx
@@ -553,12 +554,17 @@ impl Bench {
                             email: Some(format!("person{j}@customer{i}.example")),
                             phone: None,
                             tags: vec![],
+                            first_name: None,
+                            last_name: None,
+                            city: None,
+                            country: None,
+                            attributes: Default::default(),
                             has_password: false,
                             created_at: at,
                             updated_at: at,
                             deleted_at: None,
                         },
-                        None,
+                        None, &[],
                     )
                     .await?;
                 people.push((user.id, user.name, customer.id));

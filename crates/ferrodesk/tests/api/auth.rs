@@ -461,7 +461,7 @@ async fn current_password_is_checked_against_the_end_users_own_hash() {
             .admin
             .create_end_user(&NewEndUser {
                 customer_id: customer.id,
-                name: "Sam Same".into(),
+                name: Some("Sam Same".into()),
                 email: Some(email.clone()),
                 password: Some(password.into()),
                 ..Default::default()

@@ -123,7 +123,7 @@ async fn errors_of_the_http_layer_are_problems() {
     // Answered by the edge's own limits.
     let http = reqwest::Client::new();
     let r = http
-        .get(format!("{}/healthz?q={}", s.url, "a".repeat(9_000)))
+        .get(format!("{}/healthz?q={}", s.url, "a".repeat(17_000)))
         .send()
         .await
         .expect("send");

@@ -344,7 +344,7 @@ async fn events_carry_specs_hook_names() {
         .admin
         .create_end_user(&NewEndUser {
             customer_id: customer.id,
-            name: "Pat Doe".into(),
+            name: Some("Pat Doe".into()),
             email: Some(format!("{}@example.com", unique("pat").to_lowercase())),
             ..Default::default()
         })

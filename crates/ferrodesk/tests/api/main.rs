@@ -3,6 +3,7 @@
 //! Backend: SQLite (a temporary file per server) by default; PostgreSQL (a fresh schema per server) when
 //! `FERRODESK_TEST_BACKEND=postgres` and `FERRODESK_TEST_PG_URL` are set (`scripts/with-postgres` does both).
 
+mod attributes;
 mod auth;
 mod bad_input;
 mod directory;
@@ -177,7 +178,7 @@ impl TestServer {
             .admin
             .create_end_user(&NewEndUser {
                 customer_id: customer.id,
-                name: "Pat Doe".into(),
+                name: Some("Pat Doe".into()),
                 email: Some(email),
                 ..Default::default()
             })

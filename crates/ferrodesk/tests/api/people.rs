@@ -12,6 +12,7 @@ async fn customers_crud_soft_delete_restore() {
             phone: Some("+1 555 0100".into()),
             external_id: Some("crm-42".into()),
             tags: Some(vec!["vip".into(), "vip".into(), "eu".into()]),
+            attributes: Default::default(),
             ..Default::default()
         })
         .await
@@ -31,7 +32,8 @@ async fn customers_crud_soft_delete_restore() {
                 ..Default::default()
             })
             .await,
-        ErrorCode::Conflict,
+        // SPEC §3.4: a write that breaks a unique field is 422 naming it.
+        ErrorCode::ValidationFailed,
     );
     let p = assert_code(
         agent
@@ -114,7 +116,7 @@ async fn end_users_crud_and_scope() {
     let colleague = agent
         .create_end_user(&NewEndUser {
             customer_id: pat.customer.id,
-            name: "Chris".into(),
+            name: Some("Chris".into()),
             email: Some("chris@pat.example".into()),
             ..Default::default()
         })
@@ -125,7 +127,7 @@ async fn end_users_crud_and_scope() {
         agent
             .create_end_user(&NewEndUser {
                 customer_id: pat.customer.id,
-                name: "Chris 2".into(),
+                name: Some("Chris 2".into()),
                 email: Some("CHRIS@pat.example".into()),
                 ..Default::default()
             })
@@ -136,7 +138,7 @@ async fn end_users_crud_and_scope() {
         agent
             .create_end_user(&NewEndUser {
                 customer_id: 999_999,
-                name: "Nobody".into(),
+                name: Some("Nobody".into()),
                 ..Default::default()
             })
             .await,
@@ -146,7 +148,7 @@ async fn end_users_crud_and_scope() {
         agent
             .create_end_user(&NewEndUser {
                 customer_id: pat.customer.id,
-                name: "P".into(),
+                name: Some("P".into()),
                 password: Some("secret-pass".into()),
                 ..Default::default()
             })
@@ -361,7 +363,7 @@ async fn end_users_vanish_with_their_customer_and_come_back() {
     let alone = agent
         .create_end_user(&NewEndUser {
             customer_id: pat.customer.id,
-            name: "Quentin Deleted".into(),
+            name: Some("Quentin Deleted".into()),
             ..Default::default()
         })
         .await
@@ -543,7 +545,7 @@ async fn concurrent_creates_of_one_email_leave_one_end_user() {
         .expect("customer");
     let body = |name: String| NewEndUser {
         customer_id: customer.id,
-        name,
+        name: Some(name),
         email: Some("same@racing.example".into()),
         ..Default::default()
     };
@@ -644,7 +646,7 @@ async fn emails_have_one_spelling_and_must_look_like_addresses() {
     assert_eq!(customer.email.as_deref(), Some("billing@example.com"));
     let end_user = |email: &str| NewEndUser {
         customer_id: customer.id,
-        name: "Lee".into(),
+        name: Some("Lee".into()),
         email: Some(email.into()),
         ..Default::default()
     };

@@ -103,7 +103,7 @@ pub(crate) async fn department_and_requester(admin: &ferrodesk_client::Client) -
     let u = admin
         .create_end_user(&NewEndUser {
             customer_id: c.id,
-            name: "U".into(),
+            name: Some("U".into()),
             ..Default::default()
         })
         .await

@@ -9,11 +9,11 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
         .await
         .expect("insert staff");
     let free = w
-        .insert_customer(&new_customer("No id 1", None))
+        .insert_customer(&new_customer("No id 1", None), &[])
         .await
         .expect("customer without external id");
     let free2 = w
-        .insert_customer(&new_customer("No id 2", None))
+        .insert_customer(&new_customer("No id 2", None), &[])
         .await
         .expect("second customer without external id");
     w.insert_token(
@@ -69,7 +69,7 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
     drop(w);
     let mut w = writer(&s).await;
     assert_conflict(
-        w.insert_customer(&new_customer("Globex twin", Some("globex-1"))).await,
+        w.insert_customer(&new_customer("Globex twin", Some("globex-1")), &[]).await,
         UniqueKey::CustomerExternalId,
         "second customer with the same external id",
     );
@@ -118,11 +118,11 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
     let world = world(&s).await;
     let email = world.end_user.email.clone().expect("the world's end user has an email");
     let mut w = writer(&s).await;
-    let other = w.insert_customer(&new_customer("Other", None)).await.expect("customer");
+    let other = w.insert_customer(&new_customer("Other", None), &[]).await.expect("customer");
     let elsewhere = w
         .insert_end_user(
             &new_end_user(other.id, "Same email, other customer", Some(&email)),
-            None,
+            None, &[],
         )
         .await
         .expect("the same email at another customer");
@@ -132,12 +132,12 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
                 deleted_at: Some(now()),
                 ..new_end_user(world.customer.id, "Deleted twin", Some(&email))
             },
-            None,
+            None, &[],
         )
         .await
         .expect("a deleted end user may keep the email");
     for name in ["No email 1", "No email 2"] {
-        w.insert_end_user(&new_end_user(world.customer.id, name, None), None)
+        w.insert_end_user(&new_end_user(world.customer.id, name, None), None, &[])
             .await
             .expect("end users without email");
     }
@@ -145,7 +145,7 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
 
     let mut w = writer(&s).await;
     assert_conflict(
-        w.insert_end_user(&new_end_user(world.customer.id, "Twin", Some(&email)), None)
+        w.insert_end_user(&new_end_user(world.customer.id, "Twin", Some(&email)), None, &[])
             .await,
         UniqueKey::EndUserEmail,
         "second live end user with the customer's email",
@@ -157,7 +157,7 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
         ..elsewhere.clone()
     };
     assert_conflict(
-        w.update_end_user(&moved, None).await,
+        w.update_end_user(&moved, None, None).await,
         UniqueKey::EndUserEmail,
         "end user moved to a customer whose end user has the email",
     );
@@ -168,7 +168,7 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
         ..gone.clone()
     };
     assert_conflict(
-        w.update_end_user(&restored, None).await,
+        w.update_end_user(&restored, None, None).await,
         UniqueKey::EndUserEmail,
         "end user restored beside a live one with the email",
     );
@@ -181,11 +181,11 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
             deleted_at: Some(now()),
             ..world.end_user.clone()
         },
-        None,
+        None, None,
     )
     .await
     .expect("delete the live one");
-    w.update_end_user(&restored, None).await.expect("restore the twin");
+    w.update_end_user(&restored, None, None).await.expect("restore the twin");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
@@ -210,7 +210,7 @@ pub(super) async fn foreign_keys_reference(s: Arc<dyn Store>) {
     drop(w);
     let mut w = writer(&s).await;
     assert_reference(
-        w.insert_end_user(&new_end_user(missing, "Orphan", None), None).await,
+        w.insert_end_user(&new_end_user(missing, "Orphan", None), None, &[]).await,
         ForeignKey::EndUserCustomer,
         "end user of a missing customer",
     );
@@ -293,7 +293,7 @@ pub(super) async fn writer_dropped_without_commit_rolls_back(s: Arc<dyn Store>) 
         .await
         .expect("insert brand");
     let customer = w
-        .insert_customer(&new_customer("Phantom", None))
+        .insert_customer(&new_customer("Phantom", None), &[])
         .await
         .expect("insert customer");
     let ticket = w

@@ -52,7 +52,7 @@ pub(super) async fn customer_list_pages(s: Arc<dyn Store>) {
         if i % 3 == 1 {
             c.deleted_at = Some(now());
         }
-        let c = w.insert_customer(&c).await.expect("insert customer");
+        let c = w.insert_customer(&c, &[]).await.expect("insert customer");
         if c.deleted_at.is_some() {
             deleted.push(c.id);
         } else {
@@ -82,7 +82,7 @@ pub(super) async fn customer_list_pages(s: Arc<dyn Store>) {
     let mut w = writer(&s).await;
     let mut c = w.customer(live[0]).await.expect("customer").expect("live customer");
     c.deleted_at = Some(now());
-    w.update_customer(&c).await.expect("soft delete");
+    w.update_customer(&c, None).await.expect("soft delete");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
@@ -110,9 +110,9 @@ pub(super) async fn customer_list_pages(s: Arc<dyn Store>) {
 
 pub(super) async fn end_user_list_pages(s: Arc<dyn Store>) {
     let mut w = writer(&s).await;
-    let c1 = w.insert_customer(&new_customer("One", None)).await.expect("customer");
-    let c2 = w.insert_customer(&new_customer("Two", None)).await.expect("customer");
-    let c3 = w.insert_customer(&new_customer("Three", None)).await.expect("customer");
+    let c1 = w.insert_customer(&new_customer("One", None), &[]).await.expect("customer");
+    let c2 = w.insert_customer(&new_customer("Two", None), &[]).await.expect("customer");
+    let c3 = w.insert_customer(&new_customer("Three", None), &[]).await.expect("customer");
     let mut users: Vec<EndUser> = Vec::new();
     for i in 0..11 {
         let customer = [c1.id, c2.id, c3.id][i % 3];
@@ -120,12 +120,12 @@ pub(super) async fn end_user_list_pages(s: Arc<dyn Store>) {
         if i == 4 || i == 5 || i == 8 {
             u.deleted_at = Some(now());
         }
-        users.push(w.insert_end_user(&u, None).await.expect("end user"));
+        users.push(w.insert_end_user(&u, None, &[]).await.expect("end user"));
     }
     // The third customer is soft-deleted: its end users count as deleted, without changing their own rows.
     let mut gone = c3.clone();
     gone.deleted_at = Some(now());
-    w.update_customer(&gone).await.expect("soft delete customer");
+    w.update_customer(&gone, None).await.expect("soft delete customer");
     w.commit().await.expect("commit");
     let deleted = |u: &EndUser| u.deleted_at.is_some() || u.customer_id == c3.id;
     let expect = |customer: Option<i64>, filter: DeletedFilter| {
@@ -173,7 +173,7 @@ pub(super) async fn end_user_list_pages(s: Arc<dyn Store>) {
     w.update_customer(&Customer {
         deleted_at: None,
         ..gone
-    })
+    }, None)
     .await
     .expect("restore customer");
     w.commit().await.expect("commit");
@@ -295,15 +295,15 @@ pub(super) async fn ticket_world(s: &Arc<dyn Store>) -> TicketWorld {
         .await
         .expect("department");
     let customer_2 = w
-        .insert_customer(&new_customer("Initech", None))
+        .insert_customer(&new_customer("Initech", None), &[])
         .await
         .expect("customer");
     let user_2 = w
-        .insert_end_user(&new_end_user(customer_2.id, "Peter", None), None)
+        .insert_end_user(&new_end_user(customer_2.id, "Peter", None), None, &[])
         .await
         .expect("end user");
     let user_3 = w
-        .insert_end_user(&new_end_user(world.customer.id, "Lisa", None), None)
+        .insert_end_user(&new_end_user(world.customer.id, "Lisa", None), None, &[])
         .await
         .expect("end user");
     let staff_2 = w
@@ -665,9 +665,9 @@ pub(super) async fn ticket_list_sorts_and_cursors(s: Arc<dyn Store>) {
 pub(super) async fn ticket_list_terms(s: Arc<dyn Store>) {
     let world = world(&s).await;
     let mut w = writer(&s).await;
-    let other = w.insert_customer(&new_customer("Other", None)).await.expect("customer");
+    let other = w.insert_customer(&new_customer("Other", None), &[]).await.expect("customer");
     let other_user = w
-        .insert_end_user(&new_end_user(other.id, "Otto", None), None)
+        .insert_end_user(&new_end_user(other.id, "Otto", None), None, &[])
         .await
         .expect("end user");
     w.commit().await.expect("commit");
@@ -849,11 +849,11 @@ pub(super) async fn ticket_list_terms_many_matches(s: Arc<dyn Store>) {
     let world = world(&s).await;
     let mut w = writer(&s).await;
     let other = w
-        .insert_customer(&new_customer("Initech", None))
+        .insert_customer(&new_customer("Initech", None), &[])
         .await
         .expect("customer");
     let other_user = w
-        .insert_end_user(&new_end_user(other.id, "Peter", None), None)
+        .insert_end_user(&new_end_user(other.id, "Peter", None), None, &[])
         .await
         .expect("end user");
     w.commit().await.expect("commit");

@@ -246,6 +246,7 @@ fn new_customer(name: &str, external_id: Option<&str>) -> Customer {
         country: None,
         external_id: external_id.map(str::to_owned),
         tags: vec![],
+        attributes: Default::default(),
         created_at: now,
         updated_at: now,
         deleted_at: None,
@@ -261,6 +262,11 @@ fn new_end_user(customer_id: i64, name: &str, email: Option<&str>) -> EndUser {
         email: email.map(str::to_owned),
         phone: None,
         tags: vec![],
+        first_name: None,
+        last_name: None,
+        city: None,
+        country: None,
+        attributes: Default::default(),
         has_password: false,
         created_at: now,
         updated_at: now,
@@ -342,11 +348,11 @@ async fn world(s: &Arc<dyn Store>) -> World {
         .await
         .expect("insert department");
     let customer = w
-        .insert_customer(&new_customer("Globex", Some("globex-1")))
+        .insert_customer(&new_customer("Globex", Some("globex-1")), &[])
         .await
         .expect("insert customer");
     let end_user = w
-        .insert_end_user(&new_end_user(customer.id, "Homer", Some("homer@example.com")), None)
+        .insert_end_user(&new_end_user(customer.id, "Homer", Some("homer@example.com")), None, &[])
         .await
         .expect("insert end user");
     let staff = w

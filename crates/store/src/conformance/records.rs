@@ -359,14 +359,15 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
         city: Some("München".into()),
         country: Some("Germany".into()),
         tags: vec!["vip".into(), "münchen".into(), "".into()],
+        attributes: Default::default(),
         created_at: created,
         updated_at: at(created, 3),
         ..new_customer("Initech", Some("crm-42"))
     };
     let bare = new_customer("Bare", None);
     let mut w = writer(&s).await;
-    let full = w.insert_customer(&full).await.expect("insert customer");
-    let bare = w.insert_customer(&bare).await.expect("insert customer");
+    let full = w.insert_customer(&full, &[]).await.expect("insert customer");
+    let bare = w.insert_customer(&bare, &[]).await.expect("insert customer");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(r.customer(full.id).await.expect("customer"), Some(full.clone()));
@@ -382,6 +383,7 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
         country: None,
         external_id: Some("crm-43".into()),
         tags: vec!["former".into()],
+        attributes: Default::default(),
         updated_at: deleted_at,
         deleted_at: Some(deleted_at),
         ..full.clone()
@@ -392,11 +394,12 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
         country: Some("Brazil".into()),
         external_id: Some("crm-44".into()),
         tags: vec!["a".into(), "b".into()],
+        attributes: Default::default(),
         ..bare.clone()
     };
     let mut w = writer(&s).await;
-    w.update_customer(&changed).await.expect("update customer");
-    w.update_customer(&filled).await.expect("update customer");
+    w.update_customer(&changed, None).await.expect("update customer");
+    w.update_customer(&filled, None).await.expect("update customer");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
@@ -426,7 +429,7 @@ pub(super) async fn customer_round_trip(s: Arc<dyn Store>) {
         ..changed
     };
     let mut w = writer(&s).await;
-    w.update_customer(&restored).await.expect("restore customer");
+    w.update_customer(&restored, None).await.expect("restore customer");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(r.customer(full.id).await.expect("customer"), Some(restored));
@@ -442,23 +445,28 @@ pub(super) async fn end_user_round_trip(s: Arc<dyn Store>) {
     let world = world(&s).await;
     let mut w = writer(&s).await;
     let other = w
-        .insert_customer(&new_customer("Other", None))
+        .insert_customer(&new_customer("Other", None), &[])
         .await
         .expect("insert customer");
     let created = now();
     let with_password = EndUser {
         phone: Some("+1 555 0101".into()),
         tags: vec!["owner".into()],
+        first_name: None,
+        last_name: None,
+        city: None,
+        country: None,
+        attributes: Default::default(),
         created_at: created,
         updated_at: at(created, 9),
         ..new_end_user(world.customer.id, "Marge", Some("marge@example.com"))
     };
     let marge = w
-        .insert_end_user(&with_password, Some("$argon2id$marge"))
+        .insert_end_user(&with_password, Some("$argon2id$marge"), &[])
         .await
         .expect("insert end user");
     let bart = w
-        .insert_end_user(&new_end_user(world.customer.id, "Bart", Some("bart@example.com")), None)
+        .insert_end_user(&new_end_user(world.customer.id, "Bart", Some("bart@example.com")), None, &[])
         .await
         .expect("insert end user");
     w.commit().await.expect("commit");
@@ -517,12 +525,17 @@ pub(super) async fn end_user_round_trip(s: Arc<dyn Store>) {
         email: Some("marjorie@example.com".into()),
         phone: None,
         tags: vec![],
+        first_name: None,
+        last_name: None,
+        city: None,
+        country: None,
+        attributes: Default::default(),
         updated_at: at(now(), 21),
         ..marge.clone()
     };
     let mut w = writer(&s).await;
-    w.update_end_user(&moved, None).await.expect("update end user");
-    w.update_end_user(&bart, Some(Some("$argon2id$bart")))
+    w.update_end_user(&moved, None, None).await.expect("update end user");
+    w.update_end_user(&bart, Some(Some("$argon2id$bart")), None)
         .await
         .expect("set password");
     w.commit().await.expect("commit");
@@ -548,13 +561,13 @@ pub(super) async fn end_user_round_trip(s: Arc<dyn Store>) {
     drop(r);
 
     let mut w = writer(&s).await;
-    w.update_end_user(&moved, Some(None)).await.expect("remove password");
+    w.update_end_user(&moved, Some(None), None).await.expect("remove password");
     let gone = EndUser {
         deleted_at: Some(at(now(), 1)),
         has_password: true,
         ..bart.clone()
     };
-    w.update_end_user(&gone, None).await.expect("soft-delete end user");
+    w.update_end_user(&gone, None, None).await.expect("soft-delete end user");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     let read = r.end_user(marge.id).await.expect("end_user").expect("marge");
@@ -592,11 +605,11 @@ pub(super) async fn ticket_round_trip(s: Arc<dyn Store>) {
         .await
         .expect("insert department");
     let customer2 = w
-        .insert_customer(&new_customer("Initech", None))
+        .insert_customer(&new_customer("Initech", None), &[])
         .await
         .expect("insert customer");
     let user2 = w
-        .insert_end_user(&new_end_user(customer2.id, "Peter", None), None)
+        .insert_end_user(&new_end_user(customer2.id, "Peter", None), None, &[])
         .await
         .expect("insert end user");
     let staff2 = w
@@ -895,25 +908,25 @@ pub(super) async fn end_user_password_hash_by_id(s: Arc<dyn Store>) {
     let world = world(&s).await;
     let mut w = writer(&s).await;
     let other = w
-        .insert_customer(&new_customer("Other", None))
+        .insert_customer(&new_customer("Other", None), &[])
         .await
         .expect("insert customer");
     let first = w
         .insert_end_user(
             &new_end_user(world.customer.id, "Sam", Some("sam@example.com")),
-            Some("$argon2id$first"),
+            Some("$argon2id$first"), &[],
         )
         .await
         .expect("insert end user");
     let second = w
         .insert_end_user(
             &new_end_user(other.id, "Sam", Some("sam@example.com")),
-            Some("$argon2id$second"),
+            Some("$argon2id$second"), &[],
         )
         .await
         .expect("insert end user");
     let without = w
-        .insert_end_user(&new_end_user(other.id, "Nopass", Some("nopass@example.com")), None)
+        .insert_end_user(&new_end_user(other.id, "Nopass", Some("nopass@example.com")), None, &[])
         .await
         .expect("insert end user");
     w.commit().await.expect("commit");
@@ -934,7 +947,7 @@ pub(super) async fn end_user_password_hash_by_id(s: Arc<dyn Store>) {
 
     // A changed password is what the next read returns.
     let mut w = writer(&s).await;
-    w.update_end_user(&second, Some(Some("$argon2id$changed")))
+    w.update_end_user(&second, Some(Some("$argon2id$changed")), None)
         .await
         .expect("set password");
     w.commit().await.expect("commit");

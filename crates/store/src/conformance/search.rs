@@ -87,9 +87,9 @@ pub(super) async fn search_tickets(s: Arc<dyn Store>) {
 pub(super) async fn search_customer_scope(s: Arc<dyn Store>) {
     let world = world(&s).await;
     let mut w = writer(&s).await;
-    let other = w.insert_customer(&new_customer("Other", None)).await.expect("customer");
+    let other = w.insert_customer(&new_customer("Other", None), &[]).await.expect("customer");
     let other_user = w
-        .insert_end_user(&new_end_user(other.id, "Otto", None), None)
+        .insert_end_user(&new_end_user(other.id, "Otto", None), None, &[])
         .await
         .expect("end user");
     w.commit().await.expect("commit");
@@ -179,23 +179,23 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
         .insert_customer(&Customer {
             email: Some("info@zi.example".into()),
             ..new_customer("Zephyr Industries", None)
-        })
+        }, &[])
         .await
         .expect("customer");
     let zl = w
-        .insert_customer(&new_customer("Zephyr Labs", None))
+        .insert_customer(&new_customer("Zephyr Labs", None), &[])
         .await
         .expect("customer");
     let oc = w
-        .insert_customer(&new_customer("Other Corp", None))
+        .insert_customer(&new_customer("Other Corp", None), &[])
         .await
         .expect("customer");
     let zj = w
-        .insert_end_user(&new_end_user(oc.id, "Zephyr Jones", None), None)
+        .insert_end_user(&new_end_user(oc.id, "Zephyr Jones", None), None, &[])
         .await
         .expect("end user");
     let al = w
-        .insert_end_user(&new_end_user(zi.id, "Alice Smith", None), None)
+        .insert_end_user(&new_end_user(zi.id, "Alice Smith", None), None, &[])
         .await
         .expect("end user");
     let gone = w
@@ -204,7 +204,7 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
                 deleted_at: Some(now()),
                 ..new_end_user(zl.id, "Zephyr Gone", None)
             },
-            None,
+            None, &[],
         )
         .await
         .expect("end user");
@@ -251,13 +251,13 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
     w.update_customer(&Customer {
         deleted_at: Some(now()),
         ..zl.clone()
-    })
+    }, None)
     .await
     .expect("soft delete");
     w.update_customer(&Customer {
         name: "Zephyr Holdings".into(),
         ..oc.clone()
-    })
+    }, None)
     .await
     .expect("rename");
     w.commit().await.expect("commit");
@@ -283,7 +283,7 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
     drop(r);
 
     let mut w = writer(&s).await;
-    w.update_customer(&zl).await.expect("restore");
+    w.update_customer(&zl, None).await.expect("restore");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
@@ -298,7 +298,7 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
     w.update_customer(&Customer {
         deleted_at: Some(now()),
         ..zi.clone()
-    })
+    }, None)
     .await
     .expect("soft delete");
     w.commit().await.expect("commit");
@@ -311,7 +311,7 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
     );
     drop(r);
     let mut w = writer(&s).await;
-    w.update_customer(&zi).await.expect("restore");
+    w.update_customer(&zi, None).await.expect("restore");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
@@ -346,12 +346,13 @@ pub(super) async fn verbatim_text(s: Arc<dyn Store>) {
     let customer = w
         .insert_customer(&Customer {
             tags: vec![SQL.into(), MIXED.into()],
+            attributes: Default::default(),
             ..new_customer(RUSSIAN, Some(SQL))
-        })
+        }, &[])
         .await
         .expect("customer");
     let user = w
-        .insert_end_user(&new_end_user(customer.id, JAPANESE, Some("ユーザー@example.com")), None)
+        .insert_end_user(&new_end_user(customer.id, JAPANESE, Some("ユーザー@example.com")), None, &[])
         .await
         .expect("end user");
     let staff = w
@@ -636,11 +637,11 @@ pub(super) async fn search_folds_accents_and_matches_prefixes(s: Arc<dyn Store>)
     .await;
     let mut w = writer(&s).await;
     let creme = w
-        .insert_customer(&new_customer("Crème Brûlée Ltd", None))
+        .insert_customer(&new_customer("Crème Brûlée Ltd", None), &[])
         .await
         .expect("customer");
     let zoe = w
-        .insert_end_user(&new_end_user(creme.id, "Zoë Müller", None), None)
+        .insert_end_user(&new_end_user(creme.id, "Zoë Müller", None), None, &[])
         .await
         .expect("end user");
     w.commit().await.expect("commit");

@@ -1,4 +1,5 @@
 //! Handlers of the native API, one module per area. Each is thin: extract, call one use case, answer.
+pub(crate) mod attributes;
 pub(crate) mod directory;
 pub(crate) mod events;
 pub(crate) mod health;

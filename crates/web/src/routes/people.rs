@@ -1,10 +1,10 @@
 //! Routes of customers and end users (`/api/v1/customers`, `/api/v1/end-users`) and their sub-resources.
 use super::{Answer, page};
-use crate::extract::{AdminAuth, Auth, Id, Json, Meta, Query, StaffAuth};
+use crate::extract::{AdminAuth, Auth, Filtered, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{
     ApiToken, CreatedToken, Customer, CustomerPatch, EndUser, EndUserPatch, Event, EventQuery, ListQuery, NewCustomer,
-    NewEndUser, NewToken, Page, Problem, Role,
+    NewEndUser, NewToken, Page, PersonListQuery, Problem, Role,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,13 +20,16 @@ pub(crate) async fn create_customer(
     Ok((StatusCode::CREATED, Json(s.app.create_customer(&p, &m, body).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListQuery), responses((status = 200, body = Page<Customer>)))]
+/// Customers by `keyword`, `filter` (also repeated, or as `filter[]`), `tag`, `external_id`, in the order of
+/// `sort`; a malformed filter is 422 naming the character where it went wrong.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(PersonListQuery),
+    responses((status = 200, body = Page<Customer>), (status = 422, body = Problem)))]
 pub(crate) async fn list_customers(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
-    Query(q): Query<ListQuery>,
+    Filtered(q, filters): Filtered<PersonListQuery>,
 ) -> Answer<Json<Page<Customer>>> {
-    Ok(Json(page(s.app.list_customers(&p, &q).await?)))
+    Ok(Json(page(s.app.list_customers(&p, &q, &filters).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path)),
@@ -81,17 +84,17 @@ pub(crate) async fn customer_events(
     Ok(Json(page(s.app.list_customer_events(&p, id, &q).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/customers/{id}/end-users", tag = "customers", params(("id" = i64, Path), ListQuery),
+#[utoipa::path(get, path = "/api/v1/customers/{id}/end-users", tag = "customers", params(("id" = i64, Path), PersonListQuery),
     responses((status = 200, body = Page<EndUser>), (status = 404, body = Problem)))]
 pub(crate) async fn customer_end_users(
     State(s): State<AppState>,
     Auth(p): Auth,
     Id(id): Id,
-    Query(mut q): Query<ListQuery>,
+    Filtered(mut q, filters): Filtered<PersonListQuery>,
 ) -> Answer<Json<Page<EndUser>>> {
     s.app.get_customer(&p, id).await?;
     q.customer_id = Some(id);
-    Ok(Json(page(s.app.list_end_users(&p, &q).await?)))
+    Ok(Json(page(s.app.list_end_users(&p, &q, &filters).await?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/end-users", tag = "end users", request_body = NewEndUser,
@@ -105,13 +108,15 @@ pub(crate) async fn create_end_user(
     Ok((StatusCode::CREATED, Json(s.app.create_end_user(&p, &m, body).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/end-users", tag = "end users", params(ListQuery), responses((status = 200, body = Page<EndUser>)))]
+/// End users by `keyword`, `filter`, `tag`, `customer_id`, in the order of `sort` (as customers).
+#[utoipa::path(get, path = "/api/v1/end-users", tag = "end users", params(PersonListQuery),
+    responses((status = 200, body = Page<EndUser>), (status = 422, body = Problem)))]
 pub(crate) async fn list_end_users(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Query(q): Query<ListQuery>,
+    Filtered(q, filters): Filtered<PersonListQuery>,
 ) -> Answer<Json<Page<EndUser>>> {
-    Ok(Json(page(s.app.list_end_users(&p, &q).await?)))
+    Ok(Json(page(s.app.list_end_users(&p, &q, &filters).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/end-users/{id}", tag = "end users", params(("id" = i64, Path)),

@@ -1,0 +1,434 @@
+//! Custom attributes' SQL: their definitions, the indexed copies of their values and of tags, and the list
+//! query of customers and end users (filters, keyword, order, pages) that runs on those indexes.
+use crate::{Connection, Dialect, QueryBuilder, RowExt, RowMap, Value, from_json_text, json_text};
+use domain::filter::FilterOp;
+use domain::{Attribute, AttributeEntity, AttributeType};
+use store::time::{from_micros, to_micros};
+use store::{
+    DeletedFilter, IndexedValue, Operand, PersonCondition, PersonField, PersonPage, PersonQuery, Result, StoreError,
+    UniqueKey,
+};
+
+const ATTRIBUTE_COLS: &str = "id, entity, name, pretty_name, type, description, required, editable, searchable, \
+     unique_values, default_value, options, created_at, updated_at, deleted_at";
+
+const ATTRIBUTE_ROW: RowMap<Attribute> = |r| {
+    let entity: &str = r.get("entity")?;
+    let kind: &str = r.get("type")?;
+    let default_value: Option<&str> = r.get("default_value")?;
+    Ok(Attribute {
+        id: Some(r.get("id")?),
+        entity: AttributeEntity::parse(entity)
+            .ok_or_else(|| StoreError::internal(format!("unknown attribute entity {entity:?}")))?,
+        name: r.get("name")?,
+        pretty_name: r.get("pretty_name")?,
+        kind: AttributeType::parse(kind).map_err(|e| StoreError::internal(format!("attribute type {kind:?}: {e}")))?,
+        description: r.get("description")?,
+        required: r.get("required")?,
+        editable: r.get("editable")?,
+        searchable: r.get("searchable")?,
+        unique: r.get("unique_values")?,
+        default: false,
+        default_value: default_value
+            .map(|v| from_json_text("attribute default", v))
+            .transpose()?,
+        options: from_json_text("attribute options", r.get("options")?)?,
+        created_at: Some(from_micros(r.get("created_at")?)),
+        updated_at: Some(from_micros(r.get("updated_at")?)),
+        deleted_at: r.get::<Option<i64>>("deleted_at")?.map(from_micros),
+    })
+};
+
+pub(crate) async fn attributes<C: Connection>(
+    c: &mut C,
+    entity: AttributeEntity,
+    with_deleted: bool,
+) -> Result<Vec<Attribute>> {
+    let sql = format!(
+        "SELECT {ATTRIBUTE_COLS} FROM attributes WHERE entity = $1 AND ($2 OR deleted_at IS NULL) ORDER BY id"
+    );
+    c.fetch_all(
+        sql.into(),
+        &[Value::from(entity.as_str()), Value::from(with_deleted)],
+        ATTRIBUTE_ROW,
+    )
+    .await
+}
+
+pub(crate) async fn attribute<C: Connection>(c: &mut C, id: i64) -> Result<Option<Attribute>> {
+    let sql = format!("SELECT {ATTRIBUTE_COLS} FROM attributes WHERE id = $1");
+    c.fetch_optional(sql.into(), &[Value::from(id)], ATTRIBUTE_ROW).await
+}
+
+fn attribute_params(a: &Attribute) -> Result<Vec<Value>> {
+    let default_value = a.default_value.as_ref().map(json_text).transpose()?;
+    Ok(vec![
+        Value::from(a.entity.as_str()),
+        Value::from(&a.name),
+        Value::from(&a.pretty_name),
+        Value::from(a.kind.as_str()),
+        Value::from(&a.description),
+        Value::from(a.required),
+        Value::from(a.editable),
+        Value::from(a.searchable),
+        Value::from(a.unique),
+        Value::from(default_value),
+        Value::from(json_text(&a.options)?),
+        Value::from(a.created_at.map(to_micros)),
+        Value::from(a.updated_at.map(to_micros)),
+        Value::from(a.deleted_at.map(to_micros)),
+    ])
+}
+
+pub(crate) async fn insert_attribute<C: Connection>(c: &mut C, a: &Attribute) -> Result<Attribute> {
+    let sql = "INSERT INTO attributes (entity, name, pretty_name, type, description, required, editable, \
+               searchable, unique_values, default_value, options, created_at, updated_at, deleted_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id";
+    let id = c.fetch_one(sql.into(), &attribute_params(a)?, |r| r.get("id")).await?;
+    Ok(Attribute {
+        id: Some(id),
+        ..a.clone()
+    })
+}
+
+pub(crate) async fn update_attribute<C: Dialect>(c: &mut C, a: &Attribute, old: &Attribute) -> Result<()> {
+    let id = a
+        .id
+        .ok_or_else(|| StoreError::internal("a built-in attribute cannot be stored"))?;
+    let sql = "UPDATE attributes SET entity = $1, name = $2, pretty_name = $3, type = $4, description = $5, \
+               required = $6, editable = $7, searchable = $8, unique_values = $9, default_value = $10, options = $11, \
+               created_at = $12, updated_at = $13, deleted_at = $14 WHERE id = $15";
+    let mut params = attribute_params(a)?;
+    params.push(Value::from(id));
+    c.execute(sql.into(), &params).await?;
+    if a.unique != old.unique {
+        let sql = "UPDATE attribute_values SET unique_value = CASE WHEN $2 THEN folded END WHERE attribute_id = $1";
+        c.execute(sql.into(), &[Value::from(id), Value::from(a.unique)])
+            .await
+            .map_err(|e| with_attribute(e, id))?;
+    }
+    let live = |x: &Attribute| x.searchable && x.deleted_at.is_none();
+    if live(a) != live(old) {
+        let table = table(a.entity);
+        // The same text the store writes with each entity (see `search_text`), built from the rows.
+        let sql = format!(
+            "UPDATE {table} SET search_text = coalesce((SELECT {agg} FROM attribute_values v \
+             JOIN attributes a ON a.id = v.attribute_id \
+             WHERE v.entity_id = {table}.id AND a.entity = $2 AND a.searchable AND a.deleted_at IS NULL), '') \
+             WHERE id IN (SELECT entity_id FROM attribute_values WHERE attribute_id = $1)",
+            agg = C::STRING_AGG_VALUES,
+        );
+        c.execute(sql.into(), &[Value::from(id), Value::from(a.entity.as_str())])
+            .await?;
+    }
+    Ok(())
+}
+
+fn table(entity: AttributeEntity) -> &'static str {
+    match entity {
+        AttributeEntity::Customer => "customers",
+        AttributeEntity::EndUser => "end_users",
+    }
+}
+
+/// A broken attribute-value uniqueness, named with the attribute it was written for.
+fn with_attribute(e: StoreError, attribute_id: i64) -> StoreError {
+    match e {
+        StoreError::Unique(UniqueKey::AttributeValue(None)) => {
+            StoreError::Unique(UniqueKey::AttributeValue(Some(attribute_id)))
+        }
+        other => other,
+    }
+}
+
+/// The keyword-search text of an entity: its searchable values, in attribute order.
+pub(crate) fn search_text(values: &[IndexedValue]) -> String {
+    let mut sorted: Vec<&IndexedValue> = values.iter().filter(|v| v.searchable).collect();
+    sorted.sort_by_key(|v| v.attribute_id);
+    sorted
+        .iter()
+        .map(|v| v.value.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Writes an entity's indexed values, replacing the ones it had (`replace`), one statement per value so
+/// that a broken uniqueness names its attribute.
+pub(crate) async fn write_values<C: Connection>(
+    c: &mut C,
+    entity: AttributeEntity,
+    entity_id: i64,
+    values: &[IndexedValue],
+    replace: bool,
+) -> Result<()> {
+    if replace {
+        remove_other_values(c, entity, entity_id, values).await?;
+    }
+    for v in values {
+        let sql = if replace {
+            "INSERT INTO attribute_values (entity_id, attribute_id, value, folded, number, unique_value) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (entity_id, attribute_id) DO UPDATE SET \
+             value = excluded.value, folded = excluded.folded, number = excluded.number, \
+             unique_value = excluded.unique_value"
+        } else {
+            "INSERT INTO attribute_values (entity_id, attribute_id, value, folded, number, unique_value) \
+             VALUES ($1, $2, $3, $4, $5, $6)"
+        };
+        let params = [
+            Value::from(entity_id),
+            Value::from(v.attribute_id),
+            Value::from(&v.value),
+            Value::from(&v.folded),
+            Value::from(v.number),
+            Value::from(v.unique.then(|| v.folded.clone())),
+        ];
+        c.execute(sql.into(), &params)
+            .await
+            .map_err(|e| with_attribute(e, v.attribute_id))?;
+    }
+    Ok(())
+}
+
+/// Removes an entity's indexed values of the attributes `keep` does not name, among `entity`'s.
+async fn remove_other_values<C: Connection>(
+    c: &mut C,
+    entity: AttributeEntity,
+    entity_id: i64,
+    keep: &[IndexedValue],
+) -> Result<()> {
+    let mut q = QueryBuilder::new("DELETE FROM attribute_values WHERE entity_id = ");
+    q.bind(entity_id)
+        .push(" AND attribute_id IN (SELECT id FROM attributes WHERE entity = ")
+        .bind(entity.as_str())
+        .push(")");
+    if !keep.is_empty() {
+        q.push(" AND attribute_id NOT IN (")
+            .bind_list(keep.iter().map(|v| v.attribute_id))
+            .push(")");
+    }
+    let (sql, params) = q.build();
+    c.execute(sql, &params).await.map(drop)
+}
+
+/// Writes an entity's tags as rows, replacing the ones it had (`replace`).
+pub(crate) async fn write_tags<C: Connection>(
+    c: &mut C,
+    entity: AttributeEntity,
+    entity_id: i64,
+    tags: &[String],
+    replace: bool,
+) -> Result<()> {
+    if replace {
+        let sql = "DELETE FROM entity_tags WHERE entity = $1 AND entity_id = $2";
+        c.execute(sql.into(), &[Value::from(entity.as_str()), Value::from(entity_id)])
+            .await?;
+    }
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::new("INSERT INTO entity_tags (entity, tag, entity_id) VALUES ");
+    for (i, tag) in tags.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push("(")
+            .bind(entity.as_str())
+            .push(", ")
+            .bind(tag.as_str())
+            .push(", ")
+            .bind(entity_id)
+            .push(")");
+    }
+    let (sql, params) = q.build();
+    c.execute(sql, &params).await.map(drop)
+}
+
+/// `WHERE …` of a person list (without order and page), over `<table> e`.
+fn push_conditions<C: Dialect>(q: &mut QueryBuilder, query: &PersonQuery) {
+    let entity = query.entity.as_str();
+    let end_users = query.entity == AttributeEntity::EndUser;
+    // End users of a soft-deleted customer count as deleted with it.
+    match (query.deleted, end_users) {
+        (DeletedFilter::Exclude, false) => {
+            q.push(" AND e.deleted_at IS NULL");
+        }
+        (DeletedFilter::Exclude, true) => {
+            q.push(
+                " AND e.deleted_at IS NULL AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id \
+                 AND c.deleted_at IS NULL)",
+            );
+        }
+        (DeletedFilter::Only, false) => {
+            q.push(" AND e.deleted_at IS NOT NULL");
+        }
+        (DeletedFilter::Only, true) => {
+            q.push(
+                " AND (e.deleted_at IS NOT NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id \
+                 AND c.deleted_at IS NOT NULL))",
+            );
+        }
+        (DeletedFilter::Include, _) => {}
+    }
+    if let Some(customer_id) = query.customer_id {
+        q.push(" AND e.customer_id = ").bind(customer_id);
+    }
+    if let Some(external_id) = &query.external_id {
+        q.push(" AND e.external_id = ").bind(external_id.as_str());
+    }
+    if !query.terms.is_empty() {
+        C::push_person_terms(q, query.entity, &query.terms);
+    }
+    for condition in &query.conditions {
+        push_condition(q, entity, condition);
+    }
+}
+
+/// `op` as SQL, with the operand bound; text operands of `ct`/`sw`/`ew` become `LIKE` patterns.
+fn push_comparison(q: &mut QueryBuilder, expr: &str, op: FilterOp, operand: &Operand) {
+    let like = |q: &mut QueryBuilder, before: &str, text: &str, after: &str| {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        q.push(&format!("{expr} LIKE "))
+            .bind(format!("{before}{escaped}{after}"))
+            .push(" ESCAPE '\\'");
+    };
+    let symbol = match op {
+        FilterOp::Eq => "=",
+        FilterOp::Ne => "<>",
+        FilterOp::Gt => ">",
+        FilterOp::Gte => ">=",
+        FilterOp::Lt => "<",
+        FilterOp::Lte => "<=",
+        FilterOp::Ct | FilterOp::Sw | FilterOp::Ew | FilterOp::In => "",
+    };
+    match (op, operand) {
+        (FilterOp::Ct, Operand::Text(t)) => like(q, "%", t, "%"),
+        (FilterOp::Sw, Operand::Text(t)) => like(q, "", t, "%"),
+        (FilterOp::Ew, Operand::Text(t)) => like(q, "%", t, ""),
+        (_, Operand::Texts(list)) => {
+            q.push(&format!("{expr} IN ("))
+                .bind_list(list.iter().map(String::as_str))
+                .push(")");
+        }
+        (_, Operand::Numbers(list)) => {
+            q.push(&format!("{expr} IN ("))
+                .bind_list(list.iter().copied())
+                .push(")");
+        }
+        (_, Operand::Integers(list)) => {
+            q.push(&format!("{expr} IN ("))
+                .bind_list(list.iter().copied())
+                .push(")");
+        }
+        (_, Operand::Text(t)) => {
+            q.push(&format!("{expr} {symbol} ")).bind(t.as_str());
+        }
+        (_, Operand::Number(n)) => {
+            q.push(&format!("{expr} {symbol} ")).bind(*n);
+        }
+        (_, Operand::Integer(n)) => {
+            q.push(&format!("{expr} {symbol} ")).bind(*n);
+        }
+    }
+}
+
+fn push_condition(q: &mut QueryBuilder, entity: &str, c: &PersonCondition) {
+    // `ne` is "not equal to", so a missing value counts as different: it negates the equality.
+    let (negate, op) = match c.op {
+        FilterOp::Ne => (true, FilterOp::Eq),
+        op => (false, op),
+    };
+    match &c.field {
+        PersonField::Column(column) => {
+            let col = column.sql();
+            let expr = if column.is_integer() {
+                format!("e.{col}")
+            } else {
+                format!("lower(e.{col})")
+            };
+            if negate {
+                q.push(&format!(" AND (e.{col} IS NULL OR NOT ("));
+                push_comparison(q, &expr, op, &c.operand);
+                q.push("))");
+            } else {
+                q.push(" AND ");
+                push_comparison(q, &expr, op, &c.operand);
+            }
+        }
+        PersonField::Attribute { id, numeric } => {
+            let expr = if *numeric { "v.number" } else { "v.folded" };
+            q.push(if negate { " AND e.id NOT IN" } else { " AND e.id IN" })
+                .push(" (SELECT v.entity_id FROM attribute_values v WHERE v.attribute_id = ")
+                .bind(*id)
+                .push(" AND ");
+            push_comparison(q, expr, op, &c.operand);
+            q.push(")");
+        }
+        PersonField::Tags => {
+            q.push(if negate { " AND e.id NOT IN" } else { " AND e.id IN" })
+                .push(" (SELECT t.entity_id FROM entity_tags t WHERE t.entity = ")
+                .bind(entity)
+                .push(" AND ");
+            push_comparison(q, "t.tag", op, &c.operand);
+            q.push(")");
+        }
+    }
+}
+
+/// The list query of customers or end users, selecting `cols`.
+pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str) -> QueryBuilder {
+    let table = table(query.entity);
+    let cols: Vec<String> = cols.split(',').map(|c| format!("e.{}", c.trim())).collect();
+    let mut q = QueryBuilder::new(format!("SELECT {} FROM {table} e", cols.join(", ")));
+    let order_attribute = match &query.order.field {
+        PersonField::Attribute { id, numeric } => Some((*id, *numeric)),
+        _ => None,
+    };
+    if let Some((id, _)) = order_attribute {
+        q.push(" LEFT JOIN attribute_values o ON o.entity_id = e.id AND o.attribute_id = ")
+            .bind(id);
+    }
+    q.push(" WHERE TRUE");
+    push_conditions::<C>(&mut q, query);
+    let desc = query.order.descending;
+    let dir = if desc { "DESC" } else { "ASC" };
+    if let PersonPage::Keyset(page) = &query.page
+        && let Some(after) = &page.after
+    {
+        q.push(if desc { " AND e.id < " } else { " AND e.id > " })
+            .bind(after.id);
+    }
+    // Missing values sort last in both directions, on both databases.
+    let key = match &query.order.field {
+        PersonField::Attribute { numeric: true, .. } => Some("o.number".to_owned()),
+        PersonField::Attribute { numeric: false, .. } => Some("o.folded".to_owned()),
+        PersonField::Column(c) if c.is_integer() => (c.sql() != "id").then(|| format!("e.{}", c.sql())),
+        PersonField::Column(c) => Some(format!("lower(e.{})", c.sql())),
+        PersonField::Tags => None,
+    };
+    match key {
+        Some(key) => q.push(&format!(" ORDER BY ({key} IS NULL), {key} {dir}, e.id {dir}")),
+        None => q.push(&format!(" ORDER BY e.id {dir}")),
+    };
+    match &query.page {
+        PersonPage::Keyset(page) => {
+            q.push(" LIMIT ").bind(i64::from(page.limit));
+        }
+        PersonPage::Offset { offset, limit } => {
+            q.push(" LIMIT ")
+                .bind(i64::from(*limit))
+                .push(" OFFSET ")
+                .bind(i64::try_from(*offset).unwrap_or(i64::MAX));
+        }
+    }
+    q
+}
+
+/// How many rows a list query matches.
+pub(crate) fn person_count<C: Dialect>(query: &PersonQuery) -> QueryBuilder {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT count(*) AS count FROM {} e WHERE TRUE",
+        table(query.entity)
+    ));
+    push_conditions::<C>(&mut q, query);
+    q
+}
