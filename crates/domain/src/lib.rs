@@ -10,6 +10,7 @@ pub mod entities;
 pub mod event;
 pub mod filter;
 pub mod hook;
+pub mod include;
 pub mod int_bool;
 mod names;
 pub mod principal;
@@ -22,6 +23,10 @@ pub use entities::{ApiToken, Attributes, Brand, Customer, Department, EndUser, S
 pub use event::{EntityType, Event, EventAction, EventData, EventSource};
 pub use filter::{FilterCondition, FilterError, FilterOp, parse_filter};
 pub use hook::{HookKind, HookPoint};
+pub use include::{
+    Cardinality, EntityKind, IncludeError, IncludeResolveError, IncludeTree, Relation, ResolvedInclude, parse_includes,
+    relation, relation_names, resolve_includes,
+};
 pub use principal::{Principal, Role};
 pub use text::{
     Email, FieldError, MARK_END, MARK_START, PREFIX_MIN_CHARS, Slug, Title, excerpt, last_term_is_prefix, search_terms,
