@@ -8,7 +8,8 @@ mod requests;
 
 pub use domain::event::{EntityType, Event, EventAction, EventData, EventSource};
 pub use domain::{
-    ApiToken, Attribute, AttributeEntity, AttributeType, Brand, Customer, Department, EndUser, FieldError, Priority, Reply, Role, Staff, Ticket, TicketStatus,
+    ApiToken, Attribute, AttributeEntity, AttributeType, Brand, Customer, Department, EndUser, FieldError, Priority,
+    Reply, Role, Staff, Ticket, TicketStatus,
 };
 pub use problem::{ErrorCode, Problem};
 pub use requests::*;

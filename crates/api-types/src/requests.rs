@@ -264,7 +264,6 @@ body! {
     }
 }
 
-
 macro_rules! person_body {
     ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
         $(#[$m])*
@@ -487,9 +486,6 @@ pub struct PersonListQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<String>,
 }
-
-
-
 
 body! {
     pub struct NewStaff {

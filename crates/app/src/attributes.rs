@@ -58,7 +58,13 @@ impl AttributeSet {
     /// Applies the attribute members of a create (`creating`) or update to `values`: unknown names,
     /// wrong types, missing required values and changes to non-editable attributes are field errors;
     /// a create fills in defaults.
-    pub(crate) fn apply(&self, values: &mut Attributes, input: Map<String, Value>, creating: bool, fields: &mut Fields) {
+    pub(crate) fn apply(
+        &self,
+        values: &mut Attributes,
+        input: Map<String, Value>,
+        creating: bool,
+        fields: &mut Fields,
+    ) {
         let mut given_names = Vec::new();
         for (name, given) in input {
             if READ_ONLY.contains(&name.as_str()) {
@@ -178,7 +184,10 @@ fn field_errors(errors: Vec<(&'static str, String)>) -> AppError {
     for (field, message) in errors {
         fields.add(field, message);
     }
-    fields.finish().err().unwrap_or(AppError::Internal("no field errors".into()))
+    fields
+        .finish()
+        .err()
+        .unwrap_or(AppError::Internal("no field errors".into()))
 }
 
 impl App {
@@ -252,7 +261,10 @@ impl App {
             .filter(|a| a.entity == entity && a.deleted_at.is_none())
             .ok_or(AppError::NotFound)?;
         let a = attribute::change_attribute(&old, draft(input), now()).map_err(field_errors)?;
-        if a == (Attribute { updated_at: a.updated_at, ..old.clone() }) {
+        if a == (Attribute {
+            updated_at: a.updated_at,
+            ..old.clone()
+        }) {
             return Ok(old);
         }
         tx.update_attribute(&a, &old).await.map_err(|e| match e {
@@ -307,7 +319,11 @@ impl App {
         commit_with_event(
             tx,
             change.event(
-                if deleted { EventAction::Deleted } else { EventAction::Restored },
+                if deleted {
+                    EventAction::Deleted
+                } else {
+                    EventAction::Restored
+                },
                 Subject(EntityType::Attribute, id, None),
                 None,
                 json(&a),

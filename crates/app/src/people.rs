@@ -1,6 +1,6 @@
 //! Customers and end users: the basic fields tickets need (SPEC §3.4), with soft delete and restore.
-use crate::auth::{check_password, hash_password, verify_password};
 use crate::attributes::AttributeSet;
+use crate::auth::{check_password, hash_password, verify_password};
 use crate::paging::{by_id, page_request, paged};
 use crate::person_query::{conditions, keyword_terms, order};
 use crate::{
@@ -647,7 +647,11 @@ fn person_query(
     filters: &[String],
     customer_id: Option<i64>,
 ) -> AppResult<PersonQuery> {
-    let limit = crate::paging::checked_limit(q.limit, store::PageRequest::DEFAULT_LIMIT, store::PageRequest::MAX_LIMIT)?;
+    let limit = crate::paging::checked_limit(
+        q.limit,
+        store::PageRequest::DEFAULT_LIMIT,
+        store::PageRequest::MAX_LIMIT,
+    )?;
     let mut all_filters: Vec<String> = q.filter.iter().cloned().collect();
     all_filters.extend(filters.iter().cloned());
     let order = match q.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -657,18 +661,25 @@ fn person_query(
     let by_id = order.field == PersonField::Column(PersonColumn::Id);
     let page = match (q.offset, &q.cursor) {
         (Some(_), Some(_)) => return Err(AppError::field("offset", "give a cursor or an offset, not both")),
-        (Some(offset), None) => PersonPage::Offset { offset, limit: limit + 1 },
+        (Some(offset), None) => PersonPage::Offset {
+            offset,
+            limit: limit + 1,
+        },
         (None, cursor) if by_id => PersonPage::Keyset(page_request(Some(limit), cursor.as_deref())?),
         // Other orders page by offset; their cursor carries it.
         (None, cursor) => {
             let offset = match cursor.as_deref().filter(|c| !c.is_empty()) {
                 Some(c) => {
                     let c = domain::Cursor::decode(c).map_err(|e| AppError::field("cursor", e))?;
-                    u64::try_from(c.key).map_err(|_| AppError::field("cursor", "is not a cursor returned by this list"))?
+                    u64::try_from(c.key)
+                        .map_err(|_| AppError::field("cursor", "is not a cursor returned by this list"))?
                 }
                 None => 0,
             };
-            PersonPage::Offset { offset, limit: limit + 1 }
+            PersonPage::Offset {
+                offset,
+                limit: limit + 1,
+            }
         }
     };
     let mut tags = Vec::new();

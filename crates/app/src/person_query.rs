@@ -57,7 +57,9 @@ fn target(entity: AttributeEntity, set: &AttributeSet, name: &str) -> Option<Tar
 fn instant(value: &str) -> Option<i64> {
     let value = value.trim();
     let ts: jiff::Timestamp = match value.parse::<jiff::civil::Date>() {
-        Ok(d) if value.len() == 10 => jiff::tz::Offset::UTC.to_timestamp(d.to_datetime(jiff::civil::Time::midnight())).ok()?,
+        Ok(d) if value.len() == 10 => jiff::tz::Offset::UTC
+            .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+            .ok()?,
         _ => value.parse().ok()?,
     };
     Some(store::time::to_micros(ts))
@@ -109,14 +111,25 @@ fn condition(c: &FilterCondition, target: Target) -> Result<PersonCondition, Str
             let operand = if matches!(col, PersonColumn::CreatedAt | PersonColumn::UpdatedAt) {
                 operand(c, instant, Operand::Integer, Operand::Integers, "a date or timestamp")?
             } else {
-                operand(c, |v| v.trim().parse().ok(), Operand::Integer, Operand::Integers, "an id")?
+                operand(
+                    c,
+                    |v| v.trim().parse().ok(),
+                    Operand::Integer,
+                    Operand::Integers,
+                    "an id",
+                )?
             };
             (PersonField::Column(col), operand)
         }
         Target::Column(col) => (PersonField::Column(col), texts(c, |v| Some(folded(v)), "text")?),
         Target::Attribute { id, kind } => {
             if textual_op && !kind.is_textual() {
-                return Err(format!("{{{}}} applies to text; {} is a {}", c.op, c.field, kind.as_str()));
+                return Err(format!(
+                    "{{{}}} applies to text; {} is a {}",
+                    c.op,
+                    c.field,
+                    kind.as_str()
+                ));
             }
             if !kind.is_ordered() && matches!(c.op, Gt | Gte | Lt | Lte) {
                 return Err(format!("{{{}}} does not apply to a boolean", c.op));
@@ -157,9 +170,9 @@ pub(crate) fn conditions(
     for filter in filters {
         let parsed = parse_filter(filter).map_err(|e| AppError::field("filter", e.to_string()))?;
         for c in parsed {
-            let at = |message: String| AppError::field("filter", format!("filter: {message} at character {}", c.position));
-            let target = target(entity, set, &c.field)
-                .ok_or_else(|| at(format!("unknown field {:?}", c.field)))?;
+            let at =
+                |message: String| AppError::field("filter", format!("filter: {message} at character {}", c.position));
+            let target = target(entity, set, &c.field).ok_or_else(|| at(format!("unknown field {:?}", c.field)))?;
             out.push(condition(&c, target).map_err(at)?);
         }
     }
@@ -186,7 +199,10 @@ pub(crate) fn order(
             numeric: kind == AttributeType::Number,
         },
         Some(Target::Tags) | None => {
-            return Err(AppError::field(param, format!("cannot order by {name:?}: not a field or attribute")));
+            return Err(AppError::field(
+                param,
+                format!("cannot order by {name:?}: not a field or attribute"),
+            ));
         }
     };
     Ok(PersonOrder {

@@ -265,7 +265,8 @@ impl Client {
     }
 
     pub async fn create_attribute(&self, entity: AttributeEntity, body: &AttributeInput) -> Result<Attribute> {
-        self.post(&format!("/api/v1/attributes/{}", entity.as_str()), body).await
+        self.post(&format!("/api/v1/attributes/{}", entity.as_str()), body)
+            .await
     }
 
     pub async fn update_attribute(&self, entity: AttributeEntity, id: i64, body: &AttributeInput) -> Result<Attribute> {

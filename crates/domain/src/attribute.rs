@@ -16,9 +16,7 @@ const MAX_OPTION_CHARS: usize = 200;
 pub const MAX_NAME_CHARS: usize = 64;
 
 /// Which entity an attribute belongs to; also the path segment `/api/v1/attributes/{customer|end_user}`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumString, strum::IntoStaticStr,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumString, strum::IntoStaticStr)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -265,10 +263,9 @@ impl Attribute {
                 AttributeValue::Number(n.filter(|n| n.is_finite()).ok_or("must be a number")?)
             }
             AttributeType::Boolean => AttributeValue::Boolean(parse_boolean(value).ok_or("must be true or false")?),
-            AttributeType::Date => AttributeValue::Date(
-                text.and_then(parse_date)
-                    .ok_or("must be a date such as 2026-12-01")?,
-            ),
+            AttributeType::Date => {
+                AttributeValue::Date(text.and_then(parse_date).ok_or("must be a date such as 2026-12-01")?)
+            }
             AttributeType::Email => {
                 let s = text.ok_or("must be an email address such as name@example.com")?;
                 AttributeValue::Email(Email::parse(s)?.as_str().to_owned())
@@ -369,7 +366,10 @@ pub fn new_attribute(
             format!("must be letters, digits and _ (starting with a letter), at most {MAX_NAME_CHARS} characters"),
         ));
     } else if !name_is_free(entity, &name) {
-        errors.push(("name", format!("\"{name}\" is a built-in member of {}", entity.as_str())));
+        errors.push((
+            "name",
+            format!("\"{name}\" is a built-in member of {}", entity.as_str()),
+        ));
     }
     let kind = match d.kind.as_deref().map(str::trim) {
         None | Some("") => {
@@ -574,8 +574,14 @@ mod tests {
     fn values_take_their_canonical_form() {
         let n = attr(AttributeType::Number);
         assert_eq!(n.check_value(&json!("42")), Ok(Some(AttributeValue::Number(42.0))));
-        assert_eq!(n.check_value(&json!(1.5)).map(|v| v.map(|v| v.to_json())), Ok(Some(json!(1.5))));
-        assert_eq!(n.check_value(&json!(7)).map(|v| v.map(|v| v.to_json())), Ok(Some(json!(7))));
+        assert_eq!(
+            n.check_value(&json!(1.5)).map(|v| v.map(|v| v.to_json())),
+            Ok(Some(json!(1.5)))
+        );
+        assert_eq!(
+            n.check_value(&json!(7)).map(|v| v.map(|v| v.to_json())),
+            Ok(Some(json!(7)))
+        );
         assert!(n.check_value(&json!("forty")).is_err());
         assert!(n.check_value(&json!("NaN")).is_err());
         assert!(n.check_value(&json!("inf")).is_err());
@@ -584,7 +590,10 @@ mod tests {
         assert_eq!(b.check_value(&json!(0)), Ok(Some(AttributeValue::Boolean(false))));
         assert!(b.check_value(&json!("maybe")).is_err());
         let d = attr(AttributeType::Date);
-        assert_eq!(d.check_value(&json!("2026-02-03")), Ok(Some(AttributeValue::Date("2026-02-03".into()))));
+        assert_eq!(
+            d.check_value(&json!("2026-02-03")),
+            Ok(Some(AttributeValue::Date("2026-02-03".into())))
+        );
         assert_eq!(
             d.check_value(&json!("2026-02-03T23:30:00Z")),
             Ok(Some(AttributeValue::Date("2026-02-03".into())))
@@ -598,8 +607,14 @@ mod tests {
         );
         assert!(e.check_value(&json!("not-an-address")).is_err());
         let s = attr(AttributeType::Select);
-        assert_eq!(s.check_value(&json!("gold")), Ok(Some(AttributeValue::Select("gold".into()))));
-        assert_eq!(s.check_value(&json!("bronze")), Err("must be one of: gold, silver".into()));
+        assert_eq!(
+            s.check_value(&json!("gold")),
+            Ok(Some(AttributeValue::Select("gold".into())))
+        );
+        assert_eq!(
+            s.check_value(&json!("bronze")),
+            Err("must be one of: gold, silver".into())
+        );
         let t = attr(AttributeType::Text);
         assert_eq!(t.check_value(&json!(null)), Ok(None));
         assert_eq!(t.check_value(&json!("")), Ok(None));

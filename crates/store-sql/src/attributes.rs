@@ -44,9 +44,8 @@ pub(crate) async fn attributes<C: Connection>(
     entity: AttributeEntity,
     with_deleted: bool,
 ) -> Result<Vec<Attribute>> {
-    let sql = format!(
-        "SELECT {ATTRIBUTE_COLS} FROM attributes WHERE entity = $1 AND ($2 OR deleted_at IS NULL) ORDER BY id"
-    );
+    let sql =
+        format!("SELECT {ATTRIBUTE_COLS} FROM attributes WHERE entity = $1 AND ($2 OR deleted_at IS NULL) ORDER BY id");
     c.fetch_all(
         sql.into(),
         &[Value::from(entity.as_str()), Value::from(with_deleted)],
@@ -92,9 +91,8 @@ pub(crate) async fn insert_attribute<C: Connection>(c: &mut C, a: &Attribute) ->
 }
 
 pub(crate) async fn update_attribute<C: Dialect>(c: &mut C, a: &Attribute, old: &Attribute) -> Result<()> {
-    let id = a
-        .id
-        .ok_or_else(|| StoreError::internal("a built-in attribute cannot be stored"))?;
+    let id =
+        a.id.ok_or_else(|| StoreError::internal("a built-in attribute cannot be stored"))?;
     let sql = "UPDATE attributes SET entity = $1, name = $2, pretty_name = $3, type = $4, description = $5, \
                required = $6, editable = $7, searchable = $8, unique_values = $9, default_value = $10, options = $11, \
                created_at = $12, updated_at = $13, deleted_at = $14 WHERE id = $15";
@@ -145,11 +143,7 @@ fn with_attribute(e: StoreError, attribute_id: i64) -> StoreError {
 pub(crate) fn search_text(values: &[IndexedValue]) -> String {
     let mut sorted: Vec<&IndexedValue> = values.iter().filter(|v| v.searchable).collect();
     sorted.sort_by_key(|v| v.attribute_id);
-    sorted
-        .iter()
-        .map(|v| v.value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+    sorted.iter().map(|v| v.value.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 /// Writes an entity's indexed values, replacing the ones it had (`replace`), one statement per value so

@@ -182,7 +182,8 @@ impl Loader for SqliteLoader {
             conn.execute_batch(&sql.replace("DOUBLE PRECISION", "REAL"))
                 .map_err(failed("cannot index the attribute values"))?;
         }
-        conn.execute_batch(REBUILD_TAGS).map_err(failed("cannot index the tags"))?;
+        conn.execute_batch(REBUILD_TAGS)
+            .map_err(failed("cannot index the tags"))?;
         conn.execute_batch("COMMIT").map_err(crate::conn::map_err)?;
         conn.execute_batch("PRAGMA journal_mode = WAL")
             .map_err(failed("cannot return the database to WAL mode"))?;

@@ -185,7 +185,13 @@ pub static TABLES: &[Table] = &[
     // and the attribute, and are set by the loader); tags are indexed again from the entities' `tags`.
     Table {
         name: "attribute_values",
-        columns: &[int("id"), int("entity_id"), int("attribute_id"), text("value"), text("folded")],
+        columns: &[
+            int("id"),
+            int("entity_id"),
+            int("attribute_id"),
+            text("value"),
+            text("folded"),
+        ],
     },
     Table {
         name: "api_tokens",

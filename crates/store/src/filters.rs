@@ -280,7 +280,10 @@ impl PersonColumn {
 pub enum PersonField {
     Column(PersonColumn),
     /// A custom attribute by id; `numeric` compares its `number` form.
-    Attribute { id: i64, numeric: bool },
+    Attribute {
+        id: i64,
+        numeric: bool,
+    },
     /// The entity's tags (exact, case-sensitive).
     Tags,
 }

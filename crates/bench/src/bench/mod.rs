@@ -529,20 +529,23 @@ impl Bench {
         let mut rng = Rng::new(0xc0ff_ee00);
         for i in 0..CUSTOMERS {
             let customer = tx
-                .insert_customer(&Customer {
-                    id: 0,
-                    name: format!("{} {}", capitalized(vocab.word(vocab.sample(&mut rng))), "Ltd"),
-                    email: Some(format!("accounts{i}@customer{i}.example")),
-                    phone: None,
-                    city: None,
-                    country: None,
-                    external_id: None,
-                    tags: vec![],
-                    attributes: Default::default(),
-                    created_at: at,
-                    updated_at: at,
-                    deleted_at: None,
-                }, &[])
+                .insert_customer(
+                    &Customer {
+                        id: 0,
+                        name: format!("{} {}", capitalized(vocab.word(vocab.sample(&mut rng))), "Ltd"),
+                        email: Some(format!("accounts{i}@customer{i}.example")),
+                        phone: None,
+                        city: None,
+                        country: None,
+                        external_id: None,
+                        tags: vec![],
+                        attributes: Default::default(),
+                        created_at: at,
+                        updated_at: at,
+                        deleted_at: None,
+                    },
+                    &[],
+                )
                 .await?;
             for j in 0..2 {
                 let user = tx
@@ -564,7 +567,8 @@ impl Bench {
                             updated_at: at,
                             deleted_at: None,
                         },
-                        None, &[],
+                        None,
+                        &[],
                     )
                     .await?;
                 people.push((user.id, user.name, customer.id));

@@ -23,7 +23,7 @@ fn customer(name: &str, values: &[(&str, Value)]) -> NewCustomer {
     }
 }
 
-async fn names(page: Result<Page<Customer>, ferrodesk_client::Error>) -> Vec<String> {
+fn names(page: Result<Page<Customer>, ferrodesk_client::Error>) -> Vec<String> {
     page.expect("list").data.into_iter().map(|c| c.name).collect()
 }
 
@@ -32,11 +32,18 @@ async fn definitions_list_builtins_and_are_admin_only() {
     let s = TestServer::start().await;
     let agent = s.agent().await;
     let list = agent.attributes(AttributeEntity::Customer).await.expect("list");
-    let builtins: Vec<&str> = list.data.iter().filter(|a| a.default).map(|a| a.name.as_str()).collect();
+    let builtins: Vec<&str> = list
+        .data
+        .iter()
+        .filter(|a| a.default)
+        .map(|a| a.name.as_str())
+        .collect();
     assert_eq!(builtins, ["name", "email", "phone", "city", "country", "external_id"]);
     // An agent may read them but not define one (404, never 403).
     assert_code(
-        agent.create_attribute(AttributeEntity::Customer, &attr("plan", "text")).await,
+        agent
+            .create_attribute(AttributeEntity::Customer, &attr("plan", "text"))
+            .await,
         ErrorCode::NotFound,
     );
     let plan = s
@@ -58,19 +65,30 @@ async fn definitions_list_builtins_and_are_admin_only() {
         (AttributeType::Select, true, false, Some(json!("silver")))
     );
     let raw = serde_json::to_value(&plan).expect("json");
-    for member in ["prettyName", "defaultValue", "searchable", "unique", "editable", "options"] {
+    for member in [
+        "prettyName",
+        "defaultValue",
+        "searchable",
+        "unique",
+        "editable",
+        "options",
+    ] {
         assert!(raw.get(member).is_some(), "{member} in {raw}");
     }
     // Names are taken: built-in ones, and (ignoring case) custom ones.
     for name in ["email", "PLAN", "tags"] {
         let p = assert_code(
-            s.admin.create_attribute(AttributeEntity::Customer, &attr(name, "text")).await,
+            s.admin
+                .create_attribute(AttributeEntity::Customer, &attr(name, "text"))
+                .await,
             ErrorCode::ValidationFailed,
         );
         assert_eq!(fields(&p), ["name"], "{name}");
     }
     let p = assert_code(
-        s.admin.create_attribute(AttributeEntity::Customer, &attr("colour", "rgb")).await,
+        s.admin
+            .create_attribute(AttributeEntity::Customer, &attr("colour", "rgb"))
+            .await,
         ErrorCode::ValidationFailed,
     );
     assert_eq!(fields(&p), ["type"]);
@@ -97,7 +115,9 @@ async fn definitions_list_builtins_and_are_admin_only() {
     assert_eq!(changed.pretty_name, "Service plan");
     // An end-user attribute is not a customer one.
     assert_code(
-        s.admin.delete_attribute(AttributeEntity::EndUser, plan.id.expect("id")).await,
+        s.admin
+            .delete_attribute(AttributeEntity::EndUser, plan.id.expect("id"))
+            .await,
         ErrorCode::NotFound,
     );
 }
@@ -123,7 +143,9 @@ async fn every_write_follows_type_required_editable() {
             ..attr("origin", "text")
         },
     ] {
-        a.create_attribute(AttributeEntity::Customer, &input).await.expect("attribute");
+        a.create_attribute(AttributeEntity::Customer, &input)
+            .await
+            .expect("attribute");
     }
     // Missing required, and every wrong type at once, each named.
     let p = assert_code(
@@ -196,14 +218,23 @@ async fn every_write_follows_type_required_editable() {
     );
     assert_eq!(fields(&p), ["origin"]);
     let u = a
-        .update_customer(c.id, &patch(&[("origin", json!("import")), ("seats", json!(13)), ("plan", Value::Null)]))
+        .update_customer(
+            c.id,
+            &patch(&[("origin", json!("import")), ("seats", json!(13)), ("plan", Value::Null)]),
+        )
         .await
         .expect("update");
-    assert_eq!((u.attributes.get("seats"), u.attributes.get("plan")), (Some(&json!(13)), None));
+    assert_eq!(
+        (u.attributes.get("seats"), u.attributes.get("plan")),
+        (Some(&json!(13)), None)
+    );
     // Read-only members sent back as read are ignored.
     let mut whole = serde_json::to_value(&u).expect("json");
     whole["name"] = json!("Acme Corp");
-    let back: Customer = a.patch(&format!("/api/v1/customers/{}", c.id), &whole).await.expect("round trip");
+    let back: Customer = a
+        .patch(&format!("/api/v1/customers/{}", c.id), &whole)
+        .await
+        .expect("round trip");
     assert_eq!(back.name, "Acme Corp");
 }
 
@@ -227,14 +258,18 @@ async fn unique_values_hold_under_concurrent_writes() {
         .expect("first");
     // Compared without case.
     let p = assert_code(
-        s.admin.create_customer(&customer("Second", &[("vat_id", json!("de123"))])).await,
+        s.admin
+            .create_customer(&customer("Second", &[("vat_id", json!("de123"))]))
+            .await,
         ErrorCode::ValidationFailed,
     );
     assert_eq!(fields(&p), ["vat_id"]);
     // A deleted customer keeps its value: a restore never collides.
     s.admin.delete_customer(first.id).await.expect("delete");
     assert_code(
-        s.admin.create_customer(&customer("Third", &[("vat_id", json!("DE123"))])).await,
+        s.admin
+            .create_customer(&customer("Third", &[("vat_id", json!("DE123"))]))
+            .await,
         ErrorCode::ValidationFailed,
     );
     s.admin.restore_customer(first.id).await.expect("restore");
@@ -330,14 +365,25 @@ async fn keyword_filters_order_and_tags() {
         .expect("attribute");
     for (name, country, industry, seats, renewal, tags) in [
         ("Jamaica Rum", "Jamaica", "Distillery", 5, "2027-01-01", vec!["vip"]),
-        ("Berlin Bikes", "Germany", "Bicycles", 50, "2026-06-30", vec!["eu", "vip"]),
+        (
+            "Berlin Bikes",
+            "Germany",
+            "Bicycles",
+            50,
+            "2026-06-30",
+            vec!["eu", "vip"],
+        ),
         ("Hamburg Harbour", "Germany", "Logistics", 500, "2028-03-15", vec!["eu"]),
     ] {
         a.create_customer(&NewCustomer {
             name: name.into(),
             country: Some(country.into()),
             tags: Some(tags.into_iter().map(String::from).collect()),
-            attributes: with(&[("industry", json!(industry)), ("seats", json!(seats)), ("renewal", json!(renewal))]),
+            attributes: with(&[
+                ("industry", json!(industry)),
+                ("seats", json!(seats)),
+                ("renewal", json!(renewal)),
+            ]),
             ..Default::default()
         })
         .await
@@ -349,10 +395,13 @@ async fn keyword_filters_order_and_tags() {
         keyword: Some(keyword.into()),
         ..q()
     };
-    assert_eq!(names(a.find_customers(&found("logistics"), &[]).await).await, ["Hamburg Harbour"]);
-    assert_eq!(names(a.find_customers(&found("BICYC"), &[]).await).await, ["Berlin Bikes"]);
+    assert_eq!(
+        names(a.find_customers(&found("logistics"), &[]).await),
+        ["Hamburg Harbour"]
+    );
+    assert_eq!(names(a.find_customers(&found("BICYC"), &[]).await), ["Berlin Bikes"]);
     // Not searchable: seats are not matched by keyword.
-    assert!(names(a.find_customers(&found("500"), &[]).await).await.is_empty());
+    assert!(names(a.find_customers(&found("500"), &[]).await).is_empty());
     // Turning searchable off takes the attribute out of keyword search.
     a.update_attribute(
         AttributeEntity::Customer,
@@ -364,22 +413,43 @@ async fn keyword_filters_order_and_tags() {
     )
     .await
     .expect("update");
-    assert!(names(a.find_customers(&found("logistics"), &[]).await).await.is_empty());
+    assert!(names(a.find_customers(&found("logistics"), &[]).await).is_empty());
 
     // Filters: the TeamTools example, numbers, dates, lists, combined (`;` and repeated).
     let all = q();
     let filtered = |f: &'static [&'static str]| a.find_customers(&all, f);
-    assert_eq!(names(filtered(&["country{ct}jamaica"]).await).await, ["Jamaica Rum"]);
-    assert_eq!(names(filtered(&["seats{gte}50"]).await).await, ["Hamburg Harbour", "Berlin Bikes"]);
-    assert_eq!(names(filtered(&["seats{gt}5;country{eq}germany"]).await).await, ["Hamburg Harbour", "Berlin Bikes"]);
-    assert_eq!(names(filtered(&["seats{gt}5", "renewal{lt}2027-01-01"]).await).await, ["Berlin Bikes"]);
-    assert_eq!(names(filtered(&["seats{in}5,500"]).await).await, ["Hamburg Harbour", "Jamaica Rum"]);
-    assert_eq!(names(filtered(&["name{sw}ber"]).await).await, ["Berlin Bikes"]);
-    assert_eq!(names(filtered(&["name{ew}RUM"]).await).await, ["Jamaica Rum"]);
-    assert_eq!(names(filtered(&["country{ne}germany"]).await).await, ["Jamaica Rum"]);
-    assert_eq!(names(filtered(&["tags{eq}vip"]).await).await, ["Berlin Bikes", "Jamaica Rum"]);
+    assert_eq!(names(filtered(&["country{ct}jamaica"]).await), ["Jamaica Rum"]);
     assert_eq!(
-        names(a.find_customers(&PersonListQuery { tag: Some("eu".into()), ..q() }, &[]).await).await,
+        names(filtered(&["seats{gte}50"]).await),
+        ["Hamburg Harbour", "Berlin Bikes"]
+    );
+    assert_eq!(
+        names(filtered(&["seats{gt}5;country{eq}germany"]).await),
+        ["Hamburg Harbour", "Berlin Bikes"]
+    );
+    assert_eq!(
+        names(filtered(&["seats{gt}5", "renewal{lt}2027-01-01"]).await),
+        ["Berlin Bikes"]
+    );
+    assert_eq!(
+        names(filtered(&["seats{in}5,500"]).await),
+        ["Hamburg Harbour", "Jamaica Rum"]
+    );
+    assert_eq!(names(filtered(&["name{sw}ber"]).await), ["Berlin Bikes"]);
+    assert_eq!(names(filtered(&["name{ew}RUM"]).await), ["Jamaica Rum"]);
+    assert_eq!(names(filtered(&["country{ne}germany"]).await), ["Jamaica Rum"]);
+    assert_eq!(names(filtered(&["tags{eq}vip"]).await), ["Berlin Bikes", "Jamaica Rum"]);
+    assert_eq!(
+        names(
+            a.find_customers(
+                &PersonListQuery {
+                    tag: Some("eu".into()),
+                    ..q()
+                },
+                &[]
+            )
+            .await
+        ),
         ["Hamburg Harbour", "Berlin Bikes"]
     );
     // Order by an attribute or a field, and offset pages.
@@ -398,8 +468,11 @@ async fn keyword_filters_order_and_tags() {
         cursor: page.next_cursor.clone(),
         ..ordered("-seats", None)
     };
-    assert_eq!(names(a.find_customers(&next, &[]).await).await, ["Jamaica Rum"]);
-    assert_eq!(names(a.find_customers(&ordered("name", Some(1)), &[]).await).await, ["Hamburg Harbour", "Jamaica Rum"]);
+    assert_eq!(names(a.find_customers(&next, &[]).await), ["Jamaica Rum"]);
+    assert_eq!(
+        names(a.find_customers(&ordered("name", Some(1)), &[]).await),
+        ["Hamburg Harbour", "Jamaica Rum"]
+    );
 
     // Bad filters are 422 naming `filter` and the position, never a 500.
     for (filter, position) in [
@@ -410,10 +483,7 @@ async fn keyword_filters_order_and_tags() {
         ("seats{gt}many", "character 1"),
         ("tags{gt}a", "character 1"),
     ] {
-        let p = assert_code(
-            a.find_customers(&q(), &[filter]).await,
-            ErrorCode::ValidationFailed,
-        );
+        let p = assert_code(a.find_customers(&q(), &[filter]).await, ErrorCode::ValidationFailed);
         assert_eq!(fields(&p), ["filter"], "{filter}");
         let message = &p.errors[0].message;
         assert!(message.contains(position), "{filter}: {message}");
@@ -421,7 +491,10 @@ async fn keyword_filters_order_and_tags() {
     let long = format!("name{{eq}}{}", "x".repeat(10 * 1024));
     let p = assert_code(a.find_customers(&q(), &[&long]).await, ErrorCode::ValidationFailed);
     assert_eq!(fields(&p), ["filter"]);
-    assert_code(a.find_customers(&ordered("tags", None), &[]).await, ErrorCode::ValidationFailed);
+    assert_code(
+        a.find_customers(&ordered("tags", None), &[]).await,
+        ErrorCode::ValidationFailed,
+    );
 }
 
 #[tokio::test]
@@ -455,8 +528,13 @@ async fn deleted_attributes_and_customers_vanish_and_come_back_whole() {
         a.create_customer(&customer("New", &[("tier", json!("B"))])).await,
         ErrorCode::ValidationFailed,
     );
-    a.restore_attribute(AttributeEntity::Customer, id).await.expect("restore");
-    assert_eq!(a.customer(c.id).await.expect("get").attributes.get("tier"), Some(&json!("A")));
+    a.restore_attribute(AttributeEntity::Customer, id)
+        .await
+        .expect("restore");
+    assert_eq!(
+        a.customer(c.id).await.expect("get").attributes.get("tier"),
+        Some(&json!("A"))
+    );
 
     // A deleted customer vanishes from filters, tags and keyword search, and comes back whole.
     let by_tag = PersonListQuery {
@@ -464,13 +542,13 @@ async fn deleted_attributes_and_customers_vanish_and_come_back_whole() {
         ..Default::default()
     };
     a.delete_customer(c.id).await.expect("delete");
-    assert!(names(a.find_customers(&by_tag, &["tier{eq}a"]).await).await.is_empty());
+    assert!(names(a.find_customers(&by_tag, &["tier{eq}a"]).await).is_empty());
     // Restoring one that is not deleted, or that does not exist.
     let restored = a.restore_customer(c.id).await.expect("restore");
     assert_eq!(restored.attributes.get("tier"), Some(&json!("A")));
     assert_code(a.restore_customer(c.id).await, ErrorCode::Conflict);
     assert_code(a.restore_customer(999_999).await, ErrorCode::NotFound);
-    assert_eq!(names(a.find_customers(&by_tag, &["tier{eq}a"]).await).await, ["Kept"]);
+    assert_eq!(names(a.find_customers(&by_tag, &["tier{eq}a"]).await), ["Kept"]);
 }
 
 #[tokio::test]
@@ -504,7 +582,8 @@ async fn end_users_have_first_and_last_names_and_attributes() {
     );
     // `customer_id{eq}` without a number is refused, naming the filter.
     let p = assert_code(
-        a.find_end_users(&PersonListQuery::default(), &["customer_id{eq}"]).await,
+        a.find_end_users(&PersonListQuery::default(), &["customer_id{eq}"])
+            .await,
         ErrorCode::ValidationFailed,
     );
     assert_eq!(fields(&p), ["filter"]);

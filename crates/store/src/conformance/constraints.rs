@@ -69,7 +69,8 @@ pub(super) async fn unique_constraints_conflict(s: Arc<dyn Store>) {
     drop(w);
     let mut w = writer(&s).await;
     assert_conflict(
-        w.insert_customer(&new_customer("Globex twin", Some("globex-1")), &[]).await,
+        w.insert_customer(&new_customer("Globex twin", Some("globex-1")), &[])
+            .await,
         UniqueKey::CustomerExternalId,
         "second customer with the same external id",
     );
@@ -118,11 +119,15 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
     let world = world(&s).await;
     let email = world.end_user.email.clone().expect("the world's end user has an email");
     let mut w = writer(&s).await;
-    let other = w.insert_customer(&new_customer("Other", None), &[]).await.expect("customer");
+    let other = w
+        .insert_customer(&new_customer("Other", None), &[])
+        .await
+        .expect("customer");
     let elsewhere = w
         .insert_end_user(
             &new_end_user(other.id, "Same email, other customer", Some(&email)),
-            None, &[],
+            None,
+            &[],
         )
         .await
         .expect("the same email at another customer");
@@ -132,7 +137,8 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
                 deleted_at: Some(now()),
                 ..new_end_user(world.customer.id, "Deleted twin", Some(&email))
             },
-            None, &[],
+            None,
+            &[],
         )
         .await
         .expect("a deleted end user may keep the email");
@@ -181,11 +187,14 @@ pub(super) async fn end_user_email_unique_among_live(s: Arc<dyn Store>) {
             deleted_at: Some(now()),
             ..world.end_user.clone()
         },
-        None, None,
+        None,
+        None,
     )
     .await
     .expect("delete the live one");
-    w.update_end_user(&restored, None, None).await.expect("restore the twin");
+    w.update_end_user(&restored, None, None)
+        .await
+        .expect("restore the twin");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
@@ -210,7 +219,8 @@ pub(super) async fn foreign_keys_reference(s: Arc<dyn Store>) {
     drop(w);
     let mut w = writer(&s).await;
     assert_reference(
-        w.insert_end_user(&new_end_user(missing, "Orphan", None), None, &[]).await,
+        w.insert_end_user(&new_end_user(missing, "Orphan", None), None, &[])
+            .await,
         ForeignKey::EndUserCustomer,
         "end user of a missing customer",
     );

@@ -110,9 +110,18 @@ pub(super) async fn customer_list_pages(s: Arc<dyn Store>) {
 
 pub(super) async fn end_user_list_pages(s: Arc<dyn Store>) {
     let mut w = writer(&s).await;
-    let c1 = w.insert_customer(&new_customer("One", None), &[]).await.expect("customer");
-    let c2 = w.insert_customer(&new_customer("Two", None), &[]).await.expect("customer");
-    let c3 = w.insert_customer(&new_customer("Three", None), &[]).await.expect("customer");
+    let c1 = w
+        .insert_customer(&new_customer("One", None), &[])
+        .await
+        .expect("customer");
+    let c2 = w
+        .insert_customer(&new_customer("Two", None), &[])
+        .await
+        .expect("customer");
+    let c3 = w
+        .insert_customer(&new_customer("Three", None), &[])
+        .await
+        .expect("customer");
     let mut users: Vec<EndUser> = Vec::new();
     for i in 0..11 {
         let customer = [c1.id, c2.id, c3.id][i % 3];
@@ -170,10 +179,13 @@ pub(super) async fn end_user_list_pages(s: Arc<dyn Store>) {
 
     // Restoring the customer brings its end users back as they were: the one deleted on its own stays so.
     let mut w = writer(&s).await;
-    w.update_customer(&Customer {
-        deleted_at: None,
-        ..gone
-    }, None)
+    w.update_customer(
+        &Customer {
+            deleted_at: None,
+            ..gone
+        },
+        None,
+    )
     .await
     .expect("restore customer");
     w.commit().await.expect("commit");
@@ -665,7 +677,10 @@ pub(super) async fn ticket_list_sorts_and_cursors(s: Arc<dyn Store>) {
 pub(super) async fn ticket_list_terms(s: Arc<dyn Store>) {
     let world = world(&s).await;
     let mut w = writer(&s).await;
-    let other = w.insert_customer(&new_customer("Other", None), &[]).await.expect("customer");
+    let other = w
+        .insert_customer(&new_customer("Other", None), &[])
+        .await
+        .expect("customer");
     let other_user = w
         .insert_end_user(&new_end_user(other.id, "Otto", None), None, &[])
         .await

@@ -352,7 +352,11 @@ async fn world(s: &Arc<dyn Store>) -> World {
         .await
         .expect("insert customer");
     let end_user = w
-        .insert_end_user(&new_end_user(customer.id, "Homer", Some("homer@example.com")), None, &[])
+        .insert_end_user(
+            &new_end_user(customer.id, "Homer", Some("homer@example.com")),
+            None,
+            &[],
+        )
         .await
         .expect("insert end user");
     let staff = w

@@ -466,7 +466,11 @@ pub(super) async fn end_user_round_trip(s: Arc<dyn Store>) {
         .await
         .expect("insert end user");
     let bart = w
-        .insert_end_user(&new_end_user(world.customer.id, "Bart", Some("bart@example.com")), None, &[])
+        .insert_end_user(
+            &new_end_user(world.customer.id, "Bart", Some("bart@example.com")),
+            None,
+            &[],
+        )
         .await
         .expect("insert end user");
     w.commit().await.expect("commit");
@@ -561,13 +565,17 @@ pub(super) async fn end_user_round_trip(s: Arc<dyn Store>) {
     drop(r);
 
     let mut w = writer(&s).await;
-    w.update_end_user(&moved, Some(None), None).await.expect("remove password");
+    w.update_end_user(&moved, Some(None), None)
+        .await
+        .expect("remove password");
     let gone = EndUser {
         deleted_at: Some(at(now(), 1)),
         has_password: true,
         ..bart.clone()
     };
-    w.update_end_user(&gone, None, None).await.expect("soft-delete end user");
+    w.update_end_user(&gone, None, None)
+        .await
+        .expect("soft-delete end user");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     let read = r.end_user(marge.id).await.expect("end_user").expect("marge");
@@ -914,14 +922,16 @@ pub(super) async fn end_user_password_hash_by_id(s: Arc<dyn Store>) {
     let first = w
         .insert_end_user(
             &new_end_user(world.customer.id, "Sam", Some("sam@example.com")),
-            Some("$argon2id$first"), &[],
+            Some("$argon2id$first"),
+            &[],
         )
         .await
         .expect("insert end user");
     let second = w
         .insert_end_user(
             &new_end_user(other.id, "Sam", Some("sam@example.com")),
-            Some("$argon2id$second"), &[],
+            Some("$argon2id$second"),
+            &[],
         )
         .await
         .expect("insert end user");

@@ -87,7 +87,10 @@ pub(super) async fn search_tickets(s: Arc<dyn Store>) {
 pub(super) async fn search_customer_scope(s: Arc<dyn Store>) {
     let world = world(&s).await;
     let mut w = writer(&s).await;
-    let other = w.insert_customer(&new_customer("Other", None), &[]).await.expect("customer");
+    let other = w
+        .insert_customer(&new_customer("Other", None), &[])
+        .await
+        .expect("customer");
     let other_user = w
         .insert_end_user(&new_end_user(other.id, "Otto", None), None, &[])
         .await
@@ -176,10 +179,13 @@ pub(super) async fn search_customer_scope(s: Arc<dyn Store>) {
 pub(super) async fn search_people(s: Arc<dyn Store>) {
     let mut w = writer(&s).await;
     let zi = w
-        .insert_customer(&Customer {
-            email: Some("info@zi.example".into()),
-            ..new_customer("Zephyr Industries", None)
-        }, &[])
+        .insert_customer(
+            &Customer {
+                email: Some("info@zi.example".into()),
+                ..new_customer("Zephyr Industries", None)
+            },
+            &[],
+        )
         .await
         .expect("customer");
     let zl = w
@@ -204,7 +210,8 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
                 deleted_at: Some(now()),
                 ..new_end_user(zl.id, "Zephyr Gone", None)
             },
-            None, &[],
+            None,
+            &[],
         )
         .await
         .expect("end user");
@@ -248,16 +255,22 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
 
     // Soft delete (through update_customer) hides a customer; restoring and renaming show in search.
     let mut w = writer(&s).await;
-    w.update_customer(&Customer {
-        deleted_at: Some(now()),
-        ..zl.clone()
-    }, None)
+    w.update_customer(
+        &Customer {
+            deleted_at: Some(now()),
+            ..zl.clone()
+        },
+        None,
+    )
     .await
     .expect("soft delete");
-    w.update_customer(&Customer {
-        name: "Zephyr Holdings".into(),
-        ..oc.clone()
-    }, None)
+    w.update_customer(
+        &Customer {
+            name: "Zephyr Holdings".into(),
+            ..oc.clone()
+        },
+        None,
+    )
     .await
     .expect("rename");
     w.commit().await.expect("commit");
@@ -295,10 +308,13 @@ pub(super) async fn search_people(s: Arc<dyn Store>) {
 
     // End users vanish with their customer and come back with it.
     let mut w = writer(&s).await;
-    w.update_customer(&Customer {
-        deleted_at: Some(now()),
-        ..zi.clone()
-    }, None)
+    w.update_customer(
+        &Customer {
+            deleted_at: Some(now()),
+            ..zi.clone()
+        },
+        None,
+    )
     .await
     .expect("soft delete");
     w.commit().await.expect("commit");
@@ -344,15 +360,22 @@ pub(super) async fn verbatim_text(s: Arc<dyn Store>) {
         .await
         .expect("department");
     let customer = w
-        .insert_customer(&Customer {
-            tags: vec![SQL.into(), MIXED.into()],
-            attributes: Default::default(),
-            ..new_customer(RUSSIAN, Some(SQL))
-        }, &[])
+        .insert_customer(
+            &Customer {
+                tags: vec![SQL.into(), MIXED.into()],
+                attributes: Default::default(),
+                ..new_customer(RUSSIAN, Some(SQL))
+            },
+            &[],
+        )
         .await
         .expect("customer");
     let user = w
-        .insert_end_user(&new_end_user(customer.id, JAPANESE, Some("ユーザー@example.com")), None, &[])
+        .insert_end_user(
+            &new_end_user(customer.id, JAPANESE, Some("ユーザー@example.com")),
+            None,
+            &[],
+        )
         .await
         .expect("end user");
     let staff = w

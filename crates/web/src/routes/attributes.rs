@@ -70,7 +70,10 @@ pub(crate) async fn create(
     Entity(entity): Entity,
     Json(body): Json<AttributeInput>,
 ) -> Answer<(StatusCode, Json<Attribute>)> {
-    Ok((StatusCode::CREATED, Json(s.app.create_attribute(&p, &m, entity, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_attribute(&p, &m, entity, body).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/attributes/{entity}/{id}", tag = "attributes",
