@@ -387,6 +387,16 @@ person_body! {
     }
 }
 
+body! {
+    /// `PUT /api/v1/customers/{id}/end-users`: moves the listed end users (all when the list is empty or
+    /// absent) of this customer to `new_customer_id`.
+    pub struct MigrateEndUsers {
+        pub new_customer_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub end_user_ids: Option<Vec<i64>>,
+    }
+}
+
 /// A boolean as clients send it: `true`/`false`, `1`/`0`, or those as strings (the TeamTools SDK's README
 /// sends `"true"`).
 pub fn loose_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {

@@ -7,7 +7,7 @@ use crate::{
     App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json,
     require_staff,
 };
-use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, NewCustomer, NewEndUser, PersonListQuery};
+use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, MigrateEndUsers, NewCustomer, NewEndUser, PersonListQuery};
 use domain::event::{EntityType, EventAction};
 use domain::{AttributeEntity, Customer, Email, EndUser, HookPoint, Principal};
 use store::time::now;
@@ -368,6 +368,85 @@ impl App {
         .await
         .map_err(|e| explain_commit(e, &set, AttributeEntity::EndUser))?;
         Ok(u)
+    }
+
+    /// Moves end users of customer `from` to another customer, in one transaction: the listed ones (each
+    /// must be a live end user of `from`), or all of them when none are listed. The target must be a live
+    /// customer other than `from`; an end user whose email the target's people already have is refused.
+    pub async fn migrate_end_users(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        from: i64,
+        input: MigrateEndUsers,
+    ) -> AppResult<Vec<EndUser>> {
+        require_staff(p)?;
+        let mut tx = self.store().write().await?;
+        tx.customer(from)
+            .await?
+            .filter(|c| c.deleted_at.is_none())
+            .ok_or(AppError::NotFound)?;
+        let target = input.new_customer_id;
+        if target == from {
+            return Err(AppError::field("new_customer_id", "is the customer they belong to"));
+        }
+        match tx.customer(target).await? {
+            Some(c) if c.deleted_at.is_none() => {}
+            Some(_) => return Err(AppError::field("new_customer_id", "this customer is deleted")),
+            None => return Err(AppError::field("new_customer_id", "no such customer")),
+        }
+        let people = tx.end_users_of(&[from]).await?;
+        let wanted = input.end_user_ids.unwrap_or_default();
+        let moving: Vec<EndUser> = if wanted.is_empty() {
+            people
+        } else {
+            let missing: Vec<String> = wanted
+                .iter()
+                .filter(|id| !people.iter().any(|u| u.id == **id))
+                .map(i64::to_string)
+                .collect();
+            if !missing.is_empty() {
+                return Err(AppError::field(
+                    "end_user_ids",
+                    format!("not end users of customer {from}: {}", missing.join(", ")),
+                ));
+            }
+            people.into_iter().filter(|u| wanted.contains(&u.id)).collect()
+        };
+        let set = AttributeSet::load(&mut *tx, AttributeEntity::EndUser).await?;
+        let at = now();
+        let change = Change { principal: p, meta };
+        let mut moved = Vec::with_capacity(moving.len());
+        for old in moving {
+            if let Some(email) = &old.email
+                && tx.end_user_by_email(target, email).await?.is_some()
+            {
+                return Err(AppError::field(
+                    "end_user_ids",
+                    format!("end user {} has an email that customer {target} already has", old.id),
+                ));
+            }
+            let mut u = EndUser {
+                customer_id: target,
+                updated_at: at,
+                ..old.clone()
+            };
+            tx.update_end_user(&u, None, None).await?;
+            set.visible(&mut u.attributes);
+            let mut shown_old = old;
+            set.visible(&mut shown_old.attributes);
+            tx.insert_event(&change.event(
+                EventAction::Updated,
+                Subject(EntityType::EndUser, u.id, Some(target)),
+                Some(HookPoint::EndUserUpdated),
+                json(&u),
+                json(&shown_old),
+            ))
+            .await?;
+            moved.push(u);
+        }
+        tx.commit().await?;
+        Ok(moved)
     }
 
     /// An end user; end users may read themselves and the people of their own customer.

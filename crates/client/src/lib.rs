@@ -308,6 +308,11 @@ impl Client {
         self.get_query(&format!("/api/v1/customers/{id}/end-users"), q).await
     }
 
+    /// Moves end users of customer `id` to another customer; answers the moved ones.
+    pub async fn migrate_end_users(&self, id: i64, body: &MigrateEndUsers) -> Result<Page<EndUser>> {
+        self.put(&format!("/api/v1/customers/{id}/end-users"), body).await
+    }
+
     pub async fn create_end_user(&self, body: &NewEndUser) -> Result<EndUser> {
         self.post("/api/v1/end-users", body).await
     }

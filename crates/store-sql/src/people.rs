@@ -246,6 +246,18 @@ impl<C: Dialect> PeopleRead for SqlConn<C> {
         self.conn.fetch_one(sql, &params, count_row).await
     }
 
+    async fn end_users_of(&mut self, customer_ids: &[i64]) -> Result<Vec<EndUser>> {
+        if customer_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = crate::QueryBuilder::new(format!(
+            "SELECT {END_USER_COLS} FROM end_users WHERE deleted_at IS NULL AND customer_id IN ("
+        ));
+        q.bind_list(customer_ids.iter().copied()).push(") ORDER BY id");
+        let (sql, params) = q.build();
+        self.conn.fetch_all(sql, &params, END_USER_ROW).await
+    }
+
     async fn customers_by_ids(&mut self, ids: &[i64]) -> Result<Vec<Customer>> {
         if ids.is_empty() {
             return Ok(Vec::new());

@@ -57,6 +57,8 @@ pub trait PeopleRead: Send {
     async fn end_user_query(&mut self, query: &PersonQuery) -> Result<Vec<EndUser>>;
     /// How many rows the query matches, all pages together.
     async fn person_count(&mut self, query: &PersonQuery) -> Result<i64>;
+    /// The live end users of these customers, by id (for includes and migrations).
+    async fn end_users_of(&mut self, customer_ids: &[i64]) -> Result<Vec<EndUser>>;
     /// Customers by id, soft-deleted ones included, in no particular order (for includes).
     async fn customers_by_ids(&mut self, ids: &[i64]) -> Result<Vec<Customer>>;
     /// A customer by its `external_id`, soft-deleted ones included.

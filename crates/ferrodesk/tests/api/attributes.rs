@@ -610,3 +610,68 @@ async fn end_users_have_first_and_last_names_and_attributes() {
     );
     assert_eq!(fields(&p), ["unknown"]);
 }
+
+#[tokio::test]
+async fn end_users_migrate_to_another_customer() {
+    let s = TestServer::start().await;
+    let a = &s.admin;
+    let from = a.create_customer(&customer("Old Co", &[])).await.expect("from");
+    let to = a.create_customer(&customer("New Co", &[])).await.expect("to");
+    let gone = a.create_customer(&customer("Gone Co", &[])).await.expect("gone");
+    a.delete_customer(gone.id).await.expect("delete");
+    let mut people = Vec::new();
+    for name in ["Ann", "Bob", "Cy"] {
+        let u = a
+            .create_end_user(&NewEndUser {
+                customer_id: from.id,
+                name: Some(name.into()),
+                email: Some(format!("{}@old.example", name.to_lowercase())),
+                ..Default::default()
+            })
+            .await
+            .expect("end user");
+        people.push(u.id);
+    }
+    let migrate = |target: i64, ids: Vec<i64>| MigrateEndUsers {
+        new_customer_id: target,
+        end_user_ids: Some(ids),
+    };
+    // To a deleted customer, or naming someone else's end user: 422, nothing moves.
+    let p = assert_code(
+        a.migrate_end_users(from.id, &migrate(gone.id, vec![])).await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["new_customer_id"]);
+    let stranger = a
+        .create_end_user(&NewEndUser {
+            customer_id: to.id,
+            name: Some("Stranger".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("stranger");
+    let p = assert_code(
+        a.migrate_end_users(from.id, &migrate(to.id, vec![people[0], stranger.id])).await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["end_user_ids"]);
+    assert_eq!(a.end_user(people[0]).await.expect("ann").customer_id, from.id);
+    // Listed ids, then all the rest.
+    let moved = a.migrate_end_users(from.id, &migrate(to.id, vec![people[0]])).await.expect("one");
+    assert_eq!(moved.data.iter().map(|u| (u.id, u.customer_id)).collect::<Vec<_>>(), [(people[0], to.id)]);
+    let moved = a.migrate_end_users(from.id, &migrate(to.id, vec![])).await.expect("all");
+    assert_eq!(moved.data.len(), 2);
+    let left = a
+        .customer_end_users(from.id, &ListQuery::default())
+        .await
+        .expect("left");
+    assert!(left.data.is_empty());
+    // Each move is an event in the customer's history.
+    let events = a.events(&EventQuery::default()).await.expect("events");
+    let moves = events
+        .data
+        .iter()
+        .filter(|e| e.name.as_deref() == Some("EndUserUpdated"))
+        .count();
+    assert_eq!(moves, 3);
+}

@@ -3,7 +3,7 @@ use super::{Answer, page};
 use crate::extract::{AdminAuth, Auth, Filtered, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{
-    ApiToken, CreatedToken, Customer, CustomerPatch, EndUser, EndUserPatch, Event, EventQuery, ListQuery, NewCustomer,
+    ApiToken, CreatedToken, Customer, CustomerPatch, EndUser, EndUserPatch, Event, EventQuery, ListQuery, MigrateEndUsers, NewCustomer,
     NewEndUser, NewToken, Page, PersonListQuery, Problem, Role,
 };
 use axum::extract::State;
@@ -95,6 +95,24 @@ pub(crate) async fn customer_end_users(
     s.app.get_customer(&p, id).await?;
     q.customer_id = Some(id);
     Ok(Json(page(s.app.list_end_users(&p, &q, &filters).await?)))
+}
+
+/// Moves the listed end users (all, when `end_user_ids` is empty or absent) to another customer; answers
+/// the moved end users.
+#[utoipa::path(put, path = "/api/v1/customers/{id}/end-users", tag = "customers", params(("id" = i64, Path)),
+    request_body = MigrateEndUsers,
+    responses((status = 200, body = Page<EndUser>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn migrate_end_users(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<MigrateEndUsers>,
+) -> Answer<Json<Page<EndUser>>> {
+    Ok(Json(Page {
+        data: s.app.migrate_end_users(&p, &m, id, body).await?,
+        next_cursor: None,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/end-users", tag = "end users", request_body = NewEndUser,
