@@ -11,6 +11,7 @@ pub mod filter;
 pub mod hook;
 pub mod int_bool;
 mod names;
+pub mod oauth;
 pub mod principal;
 pub mod text;
 pub mod ticket;
@@ -20,7 +21,8 @@ pub use entities::{ApiToken, Brand, Customer, Department, EndUser, Staff};
 pub use event::{EntityType, Event, EventAction, EventData, EventSource};
 pub use filter::{FilterCondition, FilterError, FilterOp, parse_filter};
 pub use hook::{HookKind, HookPoint};
-pub use principal::{Principal, Role};
+pub use oauth::OauthClient;
+pub use principal::{IntegrationKind, Principal, Role};
 pub use text::{
     Email, FieldError, MARK_END, MARK_START, PREFIX_MIN_CHARS, Slug, Title, excerpt, last_term_is_prefix, search_terms,
 };

@@ -55,6 +55,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0006_ticket_terms.sql"),
         then: Some(crate::vocabulary::FILL_FROM_INDEX),
     },
+    Migration {
+        version: 7,
+        description: "oauth clients",
+        sql: include_str!("../migrations/0007_oauth_clients.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet.
