@@ -653,3 +653,42 @@ async fn export_and_restore_carry_clients_and_their_tokens() {
     assert!(newer.id > c.id, "ids go on after the restored ones");
     target.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_oauth_routes() {
+    let s = TestServer::start().await;
+    let spec: Value = s.anonymous().get("/api/openapi.json").await.expect("openapi");
+    for (path, method) in [
+        ("/api/v1/oauth-clients", "post"),
+        ("/api/v1/oauth-clients", "get"),
+        ("/api/v1/oauth-clients/{id}", "get"),
+        ("/api/v1/oauth-clients/{id}", "delete"),
+        ("/oauth/token", "post"),
+    ] {
+        assert!(
+            spec["paths"][path].get(method).is_some(),
+            "{method} {path} is documented"
+        );
+    }
+    let token = &spec["paths"]["/oauth/token"]["post"];
+    let content = &token["requestBody"]["content"];
+    assert!(
+        content.get("application/x-www-form-urlencoded").is_some() && content.get("application/json").is_some(),
+        "{token}"
+    );
+    assert_eq!(
+        token["security"],
+        json!([{}]),
+        "the token endpoint needs no bearer token"
+    );
+    for schema in [
+        "CreatedOauthClient",
+        "OauthClient",
+        "AccessToken",
+        "OauthError",
+        "OauthTokenRequest",
+    ] {
+        assert!(spec["components"]["schemas"].get(schema).is_some(), "{schema}");
+    }
+    s.shutdown().await;
+}
