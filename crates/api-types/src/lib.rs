@@ -3,14 +3,17 @@
 //! Entities are the domain's own types (their serde shape *is* the wire shape); this crate adds the request
 //! bodies, list envelopes and the problem+json error.
 
+mod oauth;
 mod problem;
 mod requests;
 
+pub use domain::OauthClient;
 pub use domain::event::{EntityType, Event, EventAction, EventData, EventSource};
 pub use domain::{
     ApiToken, Attribute, AttributeEntity, AttributeType, Brand, Customer, Department, EndUser, FieldError, Priority,
     Reply, Role, Staff, Ticket, TicketStatus,
 };
+pub use oauth::*;
 pub use problem::{ErrorCode, Problem};
 pub use requests::*;
 

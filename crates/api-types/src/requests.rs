@@ -544,7 +544,7 @@ pub struct CreatedToken {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Me {
-    /// `staff`, `token` or `end_user`.
+    /// `staff`, `token`, `oauth_client` or `end_user`.
     pub kind: String,
     pub id: i64,
     pub role: Role,

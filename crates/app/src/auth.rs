@@ -7,7 +7,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
-use domain::{Principal, Role};
+use domain::{IntegrationKind, Principal, Role};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
@@ -119,22 +119,28 @@ pub fn check_password(password: &str) -> Result<(), &'static str> {
 }
 
 impl App {
-    /// Resolves a bearer token to its principal. Unknown or revoked tokens, and end-user tokens whose person
-    /// or customer was deleted, are unauthenticated.
+    /// Resolves a bearer token (an API token, or an OAuth access token) to its principal. Unknown, revoked
+    /// or expired tokens, and end-user tokens whose person or customer was deleted, are unauthenticated.
     pub async fn authenticate_token(&self, secret: &str) -> AppResult<Principal> {
         if secret.is_empty() || secret.len() > MAX_TOKEN_BYTES {
             return Err(AppError::Unauthenticated);
         }
         let mut db = self.store().read().await?;
-        let token = db
-            .token_by_hash(&token_hash(secret))
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let hash = token_hash(secret);
+        // OAuth access tokens carry their own prefix; a bootstrap API token may happen to start with it
+        // too, so one that is no access token is still looked up among API tokens.
+        if secret.starts_with(crate::oauth::ACCESS_TOKEN_PREFIX)
+            && let Some(principal) = self.oauth_principal(db.as_mut(), &hash).await?
+        {
+            return Ok(principal);
+        }
+        let token = db.token_by_hash(&hash).await?.ok_or(AppError::Unauthenticated)?;
         match token.role {
             Role::Admin | Role::Agent => Ok(Principal::Integration {
                 token_id: token.id,
                 role: token.role,
                 name: token.name,
+                kind: IntegrationKind::ApiToken,
             }),
             Role::EndUser => {
                 let user_id = token.end_user_id.ok_or(AppError::Unauthenticated)?;

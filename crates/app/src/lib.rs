@@ -8,6 +8,7 @@ mod directory;
 mod error;
 mod events;
 mod limits;
+pub mod oauth;
 mod paging;
 mod people;
 mod person_query;
@@ -43,6 +44,8 @@ pub const PASSWORD_CHANGES_PER_MINUTE: u32 = 10;
 pub struct App {
     store: Arc<dyn Store>,
     password_changes: Arc<limits::RateLimiter>,
+    /// How long an OAuth access token works.
+    oauth_token_ttl: std::time::Duration,
 }
 
 impl App {
@@ -53,7 +56,20 @@ impl App {
                 PASSWORD_CHANGES_PER_MINUTE,
                 std::time::Duration::from_secs(60),
             )),
+            oauth_token_ttl: oauth::DEFAULT_ACCESS_TOKEN_TTL,
         }
+    }
+
+    /// The same application, issuing OAuth access tokens that work for `ttl` (at least a second, at most
+    /// [`oauth::MAX_ACCESS_TOKEN_TTL`]).
+    pub fn with_oauth_token_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.oauth_token_ttl = ttl.clamp(std::time::Duration::from_secs(1), oauth::MAX_ACCESS_TOKEN_TTL);
+        self
+    }
+
+    /// How long an OAuth access token issued now works.
+    pub fn oauth_token_ttl(&self) -> std::time::Duration {
+        self.oauth_token_ttl
     }
 
     /// Counts a password change made by `p`, or refuses it (429) past the per-minute limit.

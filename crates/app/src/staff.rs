@@ -39,7 +39,7 @@ impl App {
     pub fn me(&self, p: &Principal) -> AppResult<Me> {
         let (kind, id, customer_id) = match p {
             Principal::Staff { id, .. } => ("staff", *id, None),
-            Principal::Integration { token_id, .. } => ("token", *token_id, None),
+            Principal::Integration { token_id, kind, .. } => (kind.as_str(), *token_id, None),
             Principal::EndUser { id, customer_id, .. } => ("end_user", *id, Some(*customer_id)),
             Principal::System => return Err(AppError::Unauthenticated),
         };

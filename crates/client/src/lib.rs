@@ -6,6 +6,10 @@
 //! let tickets = fd.tickets(&Default::default()).await?;
 //! # Ok(()) }
 //! ```
+mod oauth;
+
+pub use oauth::TokenRequestStyle;
+
 use api_types::*;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -20,6 +24,9 @@ pub enum Error {
     Api(Problem),
     #[error("unexpected answer {status}: {body}")]
     Unexpected { status: u16, body: String },
+    /// A token endpoint's refusal in its own shape (RFC 6749 §5.2, or TeamTools' `{"error": {…}}`).
+    #[error("token request refused ({status}): {body}")]
+    Token { status: u16, body: serde_json::Value },
     #[error("transport: {0}")]
     Transport(#[from] reqwest::Error),
     #[error("bad base URL: {0}")]

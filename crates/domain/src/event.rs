@@ -76,6 +76,8 @@ pub enum EntityType {
     EndUser,
     Staff,
     Token,
+    /// An OAuth 2.0 client (client credentials), beside API tokens.
+    OauthClient,
     Attribute,
     Subscription,
     Invoice,

@@ -13,6 +13,7 @@ pub mod hook;
 pub mod include;
 pub mod int_bool;
 mod names;
+pub mod oauth;
 pub mod principal;
 pub mod text;
 pub mod ticket;
@@ -27,7 +28,8 @@ pub use include::{
     Cardinality, EntityKind, IncludeError, IncludeResolveError, IncludeTree, Relation, ResolvedInclude, parse_includes,
     relation, relation_names, resolve_includes,
 };
-pub use principal::{Principal, Role};
+pub use oauth::OauthClient;
+pub use principal::{IntegrationKind, Principal, Role};
 pub use text::{
     Email, FieldError, MARK_END, MARK_START, PREFIX_MIN_CHARS, Slug, Title, excerpt, last_term_is_prefix, search_terms,
 };

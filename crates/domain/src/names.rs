@@ -63,7 +63,7 @@ mod tests {
             EventAction::VARIANTS.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
             ["created", "updated", "deleted", "restored"]
         );
-        // SPEC §3.5's entity types (plus `staff`, which the staff routes log).
+        // SPEC §3.5's entity types (plus `staff`, which the staff routes log, and `oauth_client`).
         assert_eq!(
             EntityType::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
             [
@@ -75,6 +75,7 @@ mod tests {
                 "end_user",
                 "staff",
                 "token",
+                "oauth_client",
                 "attribute",
                 "subscription",
                 "invoice",

@@ -47,13 +47,38 @@ impl Role {
     }
 }
 
+/// The credential an integration principal presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegrationKind {
+    /// An API token (`/api/v1/tokens`); the principal's `token_id` is the token's id.
+    ApiToken,
+    /// An access token issued to an OAuth client; the principal's `token_id` is the client's id.
+    OauthClient,
+}
+
+impl IntegrationKind {
+    /// The name of the kind in `/api/v1/me` (`kind`) and in the event log (`memberType`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrationKind::ApiToken => "token",
+            IntegrationKind::OauthClient => "oauth_client",
+        }
+    }
+}
+
 /// The acting party of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     /// A person with a staff account (web session, or JSON-RPC session).
     Staff { id: i64, role: Role, name: String },
-    /// An API token or OAuth client with a staff role, not tied to a person.
-    Integration { token_id: i64, role: Role, name: String },
+    /// An API token or OAuth client with a staff role, not tied to a person. `token_id` is the id of the
+    /// API token or of the OAuth client, as `kind` says.
+    Integration {
+        token_id: i64,
+        role: Role,
+        name: String,
+        kind: IntegrationKind,
+    },
     /// A person of a customer: sees only that customer's data.
     EndUser { id: i64, customer_id: i64, name: String },
     /// Background work: scheduled jobs, migrations, bootstrap.
@@ -98,7 +123,7 @@ impl Principal {
     pub fn member(&self) -> (Option<i64>, Option<&'static str>) {
         match self {
             Principal::Staff { id, .. } => (Some(*id), Some("staff")),
-            Principal::Integration { token_id, .. } => (Some(*token_id), Some("token")),
+            Principal::Integration { token_id, kind, .. } => (Some(*token_id), Some(kind.as_str())),
             Principal::EndUser { id, .. } => (Some(*id), Some("end_user")),
             Principal::System => (None, None),
         }

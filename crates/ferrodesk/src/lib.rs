@@ -116,7 +116,7 @@ impl Server {
         settings.check_bootstrap()?;
         let trusted_proxies = settings.trusted_proxy_networks()?;
         let store = open_store(settings).await?;
-        let app = App::new(store.clone());
+        let app = App::new(store.clone()).with_oauth_token_ttl(Duration::from_secs(settings.oauth_token_ttl));
         let bootstrap = bootstrap(&app, settings).await?;
         let listener = TcpListener::bind(&settings.listen)
             .await

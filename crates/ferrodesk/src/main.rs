@@ -43,6 +43,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage OAuth clients (client credentials for integrations and the TeamTools SDK).
+    #[command(subcommand)]
+    OauthClient(OauthClientCommand),
     /// Copy a SQLite database, also while a server uses it, into a new file (readable by its owner only).
     /// On PostgreSQL, use pg_dump.
     Backup {
@@ -69,6 +72,9 @@ struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
+    /// Seconds an OAuth access token works after it is issued (default 2592000, 30 days).
+    #[arg(long, value_name = "SECONDS")]
+    oauth_token_ttl: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -103,6 +109,21 @@ enum TokenCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum OauthClientCommand {
+    /// Create an OAuth client and print its id, client_id, client_secret (shown only this once) and salt.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// admin or agent
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// The salt TeamTools signs activity events with; random when not given.
+        #[arg(long)]
+        salt: Option<String>,
+    },
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -116,13 +137,14 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let listen = match &cli.command {
-        Command::Serve(a) => a.listen.clone(),
-        _ => None,
+    let (listen, oauth_token_ttl) = match &cli.command {
+        Command::Serve(a) => (a.listen.clone(), a.oauth_token_ttl),
+        _ => (None, None),
     };
     let overrides = Overrides {
         listen,
         database_url: cli.database_url.as_deref().map(Into::into),
+        oauth_token_ttl,
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     init_tracing(&settings);
@@ -214,6 +236,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             store.close().await;
             println!("{}", token.token);
+            Ok(())
+        }
+        Command::OauthClient(OauthClientCommand::Create { name, role, salt }) => {
+            let role = parse_role(&role)?;
+            if !role.is_staff() {
+                bail!("--role must be admin or agent");
+            }
+            let (app, store) = cli_app(&settings).await?;
+            let client = app
+                .create_oauth_client(
+                    &domain::Principal::System,
+                    &cli_meta(),
+                    api_types::NewOauthClient {
+                        name,
+                        role: Some(role),
+                        salt,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            store.close().await;
+            println!("id:            {}", client.id);
+            println!("client_id:     {}", client.client_id);
+            println!("client_secret: {}", client.client_secret);
+            println!("salt:          {}", client.salt);
+            println!("The client secret is shown only this once.");
             Ok(())
         }
     }

@@ -82,6 +82,8 @@ pub struct Settings {
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
     pub admin_token: Option<Secret>,
+    /// Seconds an OAuth access token works after it is issued (default 30 days).
+    pub oauth_token_ttl: u64,
 }
 
 impl Default for Settings {
@@ -100,6 +102,7 @@ impl Default for Settings {
             admin_email: None,
             admin_password: None,
             admin_token: None,
+            oauth_token_ttl: app::oauth::DEFAULT_ACCESS_TOKEN_TTL.as_secs(),
         }
     }
 }
@@ -113,6 +116,7 @@ fn serialize_database_url<S: serde::Serializer>(url: &Secret, serializer: S) -> 
 pub struct Overrides {
     pub listen: Option<String>,
     pub database_url: Option<Secret>,
+    pub oauth_token_ttl: Option<u64>,
 }
 
 /// Keys whose values are secret: masked by `ferrodesk config`, readable from `*_FILE`.
@@ -194,6 +198,7 @@ impl Settings {
             "database_url",
             overrides.database_url.as_ref().map(|url| url.expose().to_owned()),
         )?;
+        builder = builder.set_override_option("oauth_token_ttl", overrides.oauth_token_ttl)?;
         let settings: Settings = builder.build()?.try_deserialize().context("invalid configuration")?;
         settings.validate()?;
         Ok(settings)
@@ -208,6 +213,10 @@ impl Settings {
             bail!("log_format must be text or json");
         }
         self.trusted_proxy_networks()?;
+        let max_ttl = app::oauth::MAX_ACCESS_TOKEN_TTL.as_secs();
+        if !(1..=max_ttl).contains(&self.oauth_token_ttl) {
+            bail!("oauth_token_ttl must be between 1 and {max_ttl} seconds");
+        }
         Ok(())
     }
 
@@ -308,7 +317,7 @@ mod tests {
         );
         let flags = Overrides {
             listen: Some("127.0.0.1:3333".into()),
-            database_url: None,
+            ..Overrides::default()
         };
         let s = Settings::load_from(Some(&file), &flags, e).expect("load");
         assert_eq!(s.listen, "127.0.0.1:3333");
@@ -357,8 +366,8 @@ mod tests {
         // The command-line flag still wins over the environment for the database URL.
         let e = env(&[("FERRODESK_DATABASE_URL", "postgres://env/fd")]);
         let flags = Overrides {
-            listen: None,
             database_url: Some("sqlite://flag.db".into()),
+            ..Overrides::default()
         };
         let s = Settings::load_from(None, &flags, e).expect("load");
         assert_eq!(s.database_url.expose(), "sqlite://flag.db");
@@ -393,6 +402,26 @@ mod tests {
         let short = env(&[("FERRODESK_ADMIN_TOKEN", "fifteen chars!!")]);
         let s = Settings::load_from(None, &Overrides::default(), short).expect("load");
         assert!(format!("{:#}", s.check_bootstrap().expect_err("short")).contains("at least 16"));
+    }
+
+    #[test]
+    fn oauth_token_ttl_from_env_and_flag_within_bounds() {
+        let s = Settings::load_from(None, &Overrides::default(), env(&[])).expect("load");
+        assert_eq!(s.oauth_token_ttl, 30 * 24 * 60 * 60, "30 days by default");
+        let e = env(&[("FERRODESK_OAUTH_TOKEN_TTL", "3600")]);
+        let s = Settings::load_from(None, &Overrides::default(), e.clone()).expect("load");
+        assert_eq!(s.oauth_token_ttl, 3600);
+        let flag = Overrides {
+            oauth_token_ttl: Some(60),
+            ..Overrides::default()
+        };
+        assert_eq!(Settings::load_from(None, &flag, e).expect("load").oauth_token_ttl, 60);
+        assert!(s.masked_toml().expect("toml").contains("oauth_token_ttl = 3600"));
+        for bad in ["0", "-5", "315360001", "soon"] {
+            let e = env(&[("FERRODESK_OAUTH_TOKEN_TTL", bad)]);
+            let err = Settings::load_from(None, &Overrides::default(), e).expect_err(bad);
+            assert!(format!("{err:#}").contains("oauth_token_ttl"), "{bad}: {err:#}");
+        }
     }
 
     #[test]

@@ -2,15 +2,16 @@
 //!
 //! Both databases accept `$N` placeholders and store the same column types (ids as 64-bit integers,
 //! timestamps as integer microseconds, JSON as text, booleans as booleans), so the queries of each
-//! aggregate live once, in a module of their own ([`directory`], [`people`], [`tickets`], [`events`]),
-//! over the small [`Connection`] interface that `store-sqlite` (rusqlite) and `store-postgres` (sqlx)
-//! implement. What truly differs (row locks, full-text search, how new rows reach the search index, how an
+//! aggregate live once, in a module of their own ([`directory`], [`people`], [`tickets`], [`events`],
+//! [`oauth`]), over the small [`Connection`] interface that `store-sqlite` (rusqlite) and `store-postgres`
+//! (sqlx) implement. What truly differs (row locks, full-text search, how new rows reach the search index, how an
 //! insert learns its id) is the [`Dialect`] and [`Transaction`] traits, never an `if sqlite`.
 
 mod attributes;
 mod conn;
 pub mod directory;
 pub mod events;
+pub mod oauth;
 pub mod people;
 pub mod tickets;
 pub mod vocabulary;

@@ -56,6 +56,12 @@ const MIGRATIONS: &[Migration] = &[
         then: Some(crate::vocabulary::FILL_FROM_INDEX),
     },
     Migration {
+        version: 7,
+        description: "oauth clients",
+        sql: include_str!("../migrations/0007_oauth_clients.sql"),
+        then: None,
+    },
+    Migration {
         version: 8,
         description: "customer attributes",
         sql: include_str!("../migrations/0008_customer_attributes.sql"),

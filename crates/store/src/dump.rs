@@ -206,6 +206,30 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "oauth_clients",
+        columns: &[
+            int("id"),
+            text("name"),
+            text("role"),
+            text("client_id"),
+            text("secret_hash"),
+            text("salt"),
+            int_or_null("created_by"),
+            int("created_at"),
+        ],
+    },
+    // Access tokens are carried too, so integrations keep working after a move without logging in again.
+    Table {
+        name: "oauth_access_tokens",
+        columns: &[
+            int("id"),
+            int("client_id"),
+            text("token_hash"),
+            int("created_at"),
+            int("expires_at"),
+        ],
+    },
+    Table {
         name: "tickets",
         columns: &[
             int("id"),

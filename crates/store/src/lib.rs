@@ -6,7 +6,8 @@
 //! `Writer`, which is what makes "one request, one transaction" and the outbox hold.
 //!
 //! Both are made of one narrow trait pair per aggregate ([`DirectoryRead`]/[`DirectoryWrite`],
-//! [`PeopleRead`]/[`PeopleWrite`], [`TicketsRead`]/[`TicketsWrite`], [`EventsRead`]/[`EventsWrite`]), each in
+//! [`PeopleRead`]/[`PeopleWrite`], [`TicketsRead`]/[`TicketsWrite`], [`EventsRead`]/[`EventsWrite`],
+//! [`OauthRead`]/[`OauthWrite`]), each in
 //! a module of its own; a capability that adds an aggregate adds a module and names its traits in
 //! [`Reader`] and [`Writer`].
 
@@ -15,6 +16,7 @@ pub mod dump;
 mod error;
 mod events;
 mod filters;
+mod oauth;
 mod people;
 mod tickets;
 pub mod time;
@@ -26,6 +28,7 @@ pub use directory::{DirectoryRead, DirectoryWrite};
 pub use error::{BoxError, ForeignKey, StoreError, UniqueKey};
 pub use events::{EventsRead, EventsWrite};
 pub use filters::*;
+pub use oauth::{OauthGrant, OauthRead, OauthWrite};
 pub use people::{EndUserCredentials, PeopleRead, PeopleWrite, StaffCredentials};
 pub use tickets::{TicketsRead, TicketsWrite};
 
@@ -51,9 +54,9 @@ pub trait Store: Send + Sync + 'static {
 
 /// Reads, available on both kinds of connection: every aggregate's read trait. A capability that adds an
 /// aggregate adds its trait here (and in [`Writer`]), in a module of its own.
-pub trait Reader: DirectoryRead + PeopleRead + TicketsRead + EventsRead + Send {}
+pub trait Reader: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + Send {}
 
-impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + Send + ?Sized> Reader for T {}
+impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + Send + ?Sized> Reader for T {}
 
 /// Writes, on a transaction: every aggregate's write trait, and the commit. Inserts take a record whose `id`
 /// is ignored and return it as stored.
@@ -62,6 +65,6 @@ impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + Send + ?Sized> R
 /// statement (SQLite's one writer does, to save a round trip each): a constraint such an insert breaks is
 /// then reported by that next call or by `commit`, and the transaction fails as a whole either way.
 #[async_trait]
-pub trait Writer: Reader + DirectoryWrite + PeopleWrite + TicketsWrite + EventsWrite {
+pub trait Writer: Reader + DirectoryWrite + PeopleWrite + TicketsWrite + EventsWrite + OauthWrite {
     async fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -91,6 +91,9 @@ pub fn router(state: AppState) -> Router {
         ))
         .routes(routes!(routes::tokens::create, routes::tokens::list))
         .routes(routes!(routes::tokens::delete))
+        .routes(routes!(routes::oauth::create, routes::oauth::list))
+        .routes(routes!(routes::oauth::get, routes::oauth::delete))
+        .routes(routes!(routes::oauth::token))
         .routes(routes!(routes::events::list))
         .routes(routes!(routes::events::get))
         .routes(routes!(routes::search::search))
@@ -100,6 +103,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = config.body_limit;
     Router::new()
         .merge(api)
+        .merge(routes::teamtools::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", spec))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))

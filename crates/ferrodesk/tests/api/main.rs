@@ -10,6 +10,7 @@ mod directory;
 mod edge;
 mod events;
 mod nodes;
+mod oauth;
 mod ops;
 mod people;
 mod process;

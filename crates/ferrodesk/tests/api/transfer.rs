@@ -9,7 +9,7 @@ use std::process::Command;
 const BIN: &str = env!("CARGO_BIN_EXE_ferrodesk");
 
 /// Runs the binary on `database_url`; returns whether it succeeded and what it printed.
-fn cli(args: &[&str], database_url: &str) -> (bool, String) {
+pub(crate) fn cli(args: &[&str], database_url: &str) -> (bool, String) {
     let mut c = Command::new(BIN);
     c.args(args).args(["--database-url", database_url]);
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("FERRODESK_")) {
@@ -24,13 +24,13 @@ fn cli(args: &[&str], database_url: &str) -> (bool, String) {
     (out.status.success(), text)
 }
 
-fn export(database_url: &str, file: &Path) {
+pub(crate) fn export(database_url: &str, file: &Path) {
     let (ok, out) = cli(&["export", &file.to_string_lossy()], database_url);
     assert!(ok, "export failed: {out}");
     assert!(out.contains("exported"), "{out}");
 }
 
-fn restore(database_url: &str, file: &Path) {
+pub(crate) fn restore(database_url: &str, file: &Path) {
     let (ok, out) = cli(&["restore", &file.to_string_lossy()], database_url);
     assert!(ok, "restore failed: {out}");
     assert!(out.contains("restored"), "{out}");
@@ -196,7 +196,7 @@ fn assert_same(before: &[(String, Value)], after: &[(String, Value)], what: &str
     }
 }
 
-fn sqlite_url(dir: &Path) -> String {
+pub(crate) fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}/ferrodesk.db", dir.display())
 }
 

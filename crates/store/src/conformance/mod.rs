@@ -82,6 +82,8 @@ pub fn checks() -> Vec<Check> {
         event_list_filters,
         concurrent_writers,
         admin_count_holds_the_admins,
+        oauth_client_round_trip,
+        oauth_tokens_expire_and_end_with_their_client,
     ]
 }
 
@@ -138,6 +140,7 @@ macro_rules! has_id {
 has_id!(
     Staff, ApiToken, Brand, Department, Customer, EndUser, Ticket, Reply, Event, SearchRow
 );
+has_id!(domain::OauthClient);
 
 fn ids<T: HasId>(rows: &[T]) -> Vec<i64> {
     rows.iter().map(HasId::id).collect()
@@ -463,11 +466,13 @@ fn assert_marked(row: &SearchRow, word: &str) {
 mod constraints;
 mod events;
 mod lists;
+mod oauth;
 mod records;
 mod search;
 
 use constraints::*;
 use events::*;
 use lists::*;
+use oauth::*;
 use records::*;
 use search::*;

@@ -3,9 +3,11 @@ pub(crate) mod attributes;
 pub(crate) mod directory;
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod oauth;
 pub(crate) mod people;
 pub(crate) mod search;
 pub(crate) mod staff;
+pub(crate) mod teamtools;
 pub(crate) mod tickets;
 pub(crate) mod tokens;
 
