@@ -2,6 +2,7 @@
 //! validates the input, and performs all reads-for-update and writes, the event row included, on one store
 //! transaction. Nothing here knows about HTTP.
 
+mod activity;
 mod attributes;
 pub mod auth;
 mod directory;
@@ -18,8 +19,10 @@ pub mod staff;
 mod tickets;
 mod tokens;
 
+pub use activity::{ACTIVITY_LIMIT, NewActivity, event_key};
 pub use error::{AppError, AppResult};
 pub use paging::Paged;
+pub use people::{BulkError, BulkRow};
 
 use domain::event::{EntityType, EventAction, EventSource, NewEvent};
 use domain::{FieldError, HookPoint, Principal};

@@ -75,45 +75,10 @@ fn check_tags(fields: &mut Fields, tags: Option<Vec<String>>) -> Vec<String> {
 impl App {
     pub async fn create_customer(&self, p: &Principal, meta: &RequestMeta, input: NewCustomer) -> AppResult<Customer> {
         require_staff(p)?;
-        let mut fields = Fields::default();
-        let at = now();
-        let mut customer = Customer {
-            id: 0,
-            name: check_name(&mut fields, &input.name),
-            email: check_email(&mut fields, input.email),
-            phone: check_phone(&mut fields, input.phone),
-            city: check_place(&mut fields, "city", input.city),
-            country: check_place(&mut fields, "country", input.country),
-            external_id: check_external_id(&mut fields, input.external_id),
-            tags: check_tags(&mut fields, input.tags),
-            attributes: Default::default(),
-            created_at: at,
-            updated_at: at,
-            deleted_at: None,
-        };
         let mut tx = self.store().write().await?;
         let set = AttributeSet::load(&mut *tx, AttributeEntity::Customer).await?;
-        set.apply(&mut customer.attributes, input.attributes, true, &mut fields);
-        fields.finish()?;
-        let values = set.index(&customer.attributes);
-        let mut c = tx
-            .insert_customer(&customer, &values)
-            .await
-            .map_err(|e| set.explain(e, AttributeEntity::Customer))?;
-        set.visible(&mut c.attributes);
-        let change = Change { principal: p, meta };
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Created,
-                Subject(EntityType::Customer, c.id, Some(c.id)),
-                Some(HookPoint::CustomerCreated),
-                json(&c),
-                serde_json::Value::Null,
-            ),
-        )
-        .await
-        .map_err(|e| explain_commit(e, &set, AttributeEntity::Customer))?;
+        let c = insert_customer(&mut *tx, &set, &Change { principal: p, meta }, input).await?;
+        tx.commit().await?;
         Ok(c)
     }
 
@@ -183,62 +148,43 @@ impl App {
     ) -> AppResult<Customer> {
         require_staff(p)?;
         let mut tx = self.store().write().await?;
-        let old = tx
-            .customer(id)
-            .await?
-            .filter(|c| c.deleted_at.is_none())
-            .ok_or(AppError::NotFound)?;
         let set = AttributeSet::load(&mut *tx, AttributeEntity::Customer).await?;
-        let mut c = old.clone();
-        let mut fields = Fields::default();
-        if let Some(name) = &patch.name {
-            c.name = check_name(&mut fields, name);
+        let (c, changed) = change_customer(&mut *tx, &set, &Change { principal: p, meta }, id, patch).await?;
+        if changed {
+            tx.commit().await?;
         }
-        if let Some(email) = patch.email {
-            c.email = check_email(&mut fields, email);
-        }
-        if let Some(phone) = patch.phone {
-            c.phone = check_phone(&mut fields, phone);
-        }
-        if let Some(city) = patch.city {
-            c.city = check_place(&mut fields, "city", city);
-        }
-        if let Some(country) = patch.country {
-            c.country = check_place(&mut fields, "country", country);
-        }
-        if let Some(ext) = patch.external_id {
-            c.external_id = check_external_id(&mut fields, ext);
-        }
-        if patch.tags.is_some() {
-            c.tags = check_tags(&mut fields, patch.tags);
-        }
-        set.apply(&mut c.attributes, patch.attributes, false, &mut fields);
-        fields.finish()?;
-        let mut shown_old = old.clone();
-        set.visible(&mut shown_old.attributes);
-        if c == old {
-            return Ok(shown_old);
-        }
-        c.updated_at = now();
-        let values = set.index(&c.attributes);
-        tx.update_customer(&c, Some(&values))
-            .await
-            .map_err(|e| set.explain(e, AttributeEntity::Customer))?;
-        set.visible(&mut c.attributes);
-        let change = Change { principal: p, meta };
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Updated,
-                Subject(EntityType::Customer, id, Some(id)),
-                Some(HookPoint::CustomerUpdated),
-                json(&c),
-                json(&shown_old),
-            ),
-        )
-        .await
-        .map_err(|e| explain_commit(e, &set, AttributeEntity::Customer))?;
         Ok(c)
+    }
+
+    /// Creates (rows without `id`) and updates (rows with one) customers in one transaction: all or nothing.
+    /// The first row that fails is reported with its index (0-based), and nothing is written: after a
+    /// failed statement PostgreSQL takes no more in that transaction, so later rows are not tried.
+    pub async fn bulk_customers(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        rows: Vec<BulkRow<NewCustomer, CustomerPatch>>,
+    ) -> Result<Vec<Customer>, BulkError> {
+        require_staff(p).map_err(BulkError::Refused)?;
+        let mut tx = self.store().write().await.map_err(|e| BulkError::Refused(e.into()))?;
+        let set = AttributeSet::load(&mut *tx, AttributeEntity::Customer)
+            .await
+            .map_err(BulkError::Refused)?;
+        let change = Change { principal: p, meta };
+        let mut done = Vec::with_capacity(rows.len());
+        for (row, input) in rows.into_iter().enumerate() {
+            let result = match input {
+                BulkRow::Create(new) => insert_customer(&mut *tx, &set, &change, new).await,
+                BulkRow::Update(id, patch) => change_customer(&mut *tx, &set, &change, id, patch).await.map(|(c, _)| c),
+            };
+            match result {
+                Ok(c) => done.push(c),
+                Err(e @ (AppError::Unavailable(_) | AppError::Internal(_))) => return Err(BulkError::Refused(e)),
+                Err(e) => return Err(BulkError::Row(row, e)),
+            }
+        }
+        tx.commit().await.map_err(|e| BulkError::Refused(e.into()))?;
+        Ok(done)
     }
 
     /// Soft delete (`restore = false`) or restore (`true`).
@@ -292,82 +238,56 @@ impl App {
 
     pub async fn create_end_user(&self, p: &Principal, meta: &RequestMeta, input: NewEndUser) -> AppResult<EndUser> {
         require_staff(p)?;
-        let mut fields = Fields::default();
-        let at = now();
-        let first_name = check_place(&mut fields, "first_name", input.first_name);
-        let last_name = check_place(&mut fields, "last_name", input.last_name);
-        let name = match clean(input.name) {
-            Some(name) => name,
-            None => [first_name.as_deref(), last_name.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" "),
-        };
-        let mut user = EndUser {
-            id: 0,
-            customer_id: input.customer_id,
-            name: check_name(&mut fields, &name),
-            first_name,
-            last_name,
-            email: check_email(&mut fields, input.email),
-            phone: check_phone(&mut fields, input.phone),
-            city: check_place(&mut fields, "city", input.city),
-            country: check_place(&mut fields, "country", input.country),
-            tags: check_tags(&mut fields, input.tags),
-            attributes: Default::default(),
-            has_password: false,
-            created_at: at,
-            updated_at: at,
-            deleted_at: None,
-        };
-        if let Some(pw) = &input.password {
-            fields.check("password", check_password(pw));
-            if user.email.is_none() {
-                fields.add("email", "is required to log in with a password");
+        let hash = match &input.password {
+            Some(pw) => {
+                check_password(pw).map_err(|e| AppError::field("password", e))?;
+                Some(hash_password(pw.clone()).await?)
             }
-        }
-        let hash = match (&input.password, fields.0.is_empty()) {
-            (Some(pw), true) => Some(hash_password(pw.clone()).await?),
-            _ => None,
+            None => None,
         };
         let mut tx = self.store().write().await?;
         let set = AttributeSet::load(&mut *tx, AttributeEntity::EndUser).await?;
-        set.apply(&mut user.attributes, input.attributes, true, &mut fields);
-        fields.finish()?;
-        if tx
-            .customer(input.customer_id)
-            .await?
-            .filter(|c| c.deleted_at.is_none())
-            .is_none()
-        {
-            return Err(AppError::field("customer_id", "no such customer"));
-        }
-        if let Some(email) = &user.email
-            && tx.end_user_by_email(input.customer_id, email).await?.is_some()
-        {
-            return Err(duplicate_email());
-        }
-        let values = set.index(&user.attributes);
-        let mut u = tx
-            .insert_end_user(&user, hash.as_deref(), &values)
-            .await
-            .map_err(|e| set.explain(e, AttributeEntity::EndUser))?;
-        set.visible(&mut u.attributes);
-        let change = Change { principal: p, meta };
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Created,
-                Subject(EntityType::EndUser, u.id, Some(u.customer_id)),
-                Some(HookPoint::EndUserCreated),
-                json(&u),
-                serde_json::Value::Null,
-            ),
-        )
-        .await
-        .map_err(|e| explain_commit(e, &set, AttributeEntity::EndUser))?;
+        let u = insert_end_user(&mut *tx, &set, &Change { principal: p, meta }, input, hash).await?;
+        tx.commit().await?;
         Ok(u)
+    }
+
+    /// Creates and updates end users in one transaction, as [`App::bulk_customers`] does customers.
+    /// Passwords are set one end user at a time (each costs an argon2 hash), not in bulk.
+    pub async fn bulk_end_users(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        rows: Vec<BulkRow<NewEndUser, EndUserPatch>>,
+    ) -> Result<Vec<EndUser>, BulkError> {
+        require_staff(p).map_err(BulkError::Refused)?;
+        let mut tx = self.store().write().await.map_err(|e| BulkError::Refused(e.into()))?;
+        let set = AttributeSet::load(&mut *tx, AttributeEntity::EndUser)
+            .await
+            .map_err(BulkError::Refused)?;
+        let change = Change { principal: p, meta };
+        let mut done = Vec::with_capacity(rows.len());
+        for (row, input) in rows.into_iter().enumerate() {
+            let result = match input {
+                BulkRow::Create(new) if new.password.is_some() => {
+                    Err(AppError::field("password", "set passwords one end user at a time"))
+                }
+                BulkRow::Create(new) => insert_end_user(&mut *tx, &set, &change, new, None).await,
+                BulkRow::Update(_, patch) if patch.password.is_some() => {
+                    Err(AppError::field("password", "set passwords one end user at a time"))
+                }
+                BulkRow::Update(id, patch) => change_end_user(&mut *tx, &set, &change, id, patch, None)
+                    .await
+                    .map(|(u, _)| u),
+            };
+            match result {
+                Ok(u) => done.push(u),
+                Err(e @ (AppError::Unavailable(_) | AppError::Internal(_))) => return Err(BulkError::Refused(e)),
+                Err(e) => return Err(BulkError::Row(row, e)),
+            }
+        }
+        tx.commit().await.map_err(|e| BulkError::Refused(e.into()))?;
+        Ok(done)
     }
 
     /// Moves end users of customer `from` to another customer, in one transaction: the listed ones (each
@@ -546,79 +466,11 @@ impl App {
             None => None,
         };
         let mut tx = self.store().write().await?;
-        let old = tx
-            .end_user(id)
-            .await?
-            .filter(|u| u.deleted_at.is_none())
-            .ok_or(AppError::NotFound)?;
-        let mut u = old.clone();
-        let mut fields = Fields::default();
-        if let Some(name) = &patch.name {
-            u.name = check_name(&mut fields, name);
-        }
-        if let Some(email) = patch.email {
-            u.email = check_email(&mut fields, email);
-        }
-        if let Some(phone) = patch.phone {
-            u.phone = check_phone(&mut fields, phone);
-        }
-        if let Some(v) = patch.first_name {
-            u.first_name = check_place(&mut fields, "first_name", v);
-        }
-        if let Some(v) = patch.last_name {
-            u.last_name = check_place(&mut fields, "last_name", v);
-        }
-        if let Some(v) = patch.city {
-            u.city = check_place(&mut fields, "city", v);
-        }
-        if let Some(v) = patch.country {
-            u.country = check_place(&mut fields, "country", v);
-        }
-        if patch.tags.is_some() {
-            u.tags = check_tags(&mut fields, patch.tags);
-        }
         let set = AttributeSet::load(&mut *tx, AttributeEntity::EndUser).await?;
-        set.apply(&mut u.attributes, patch.attributes, false, &mut fields);
-        if let Some(h) = &hash {
-            u.has_password = h.is_some();
-            if h.is_some() && u.email.is_none() {
-                fields.add("email", "is required to log in with a password");
-            }
+        let (u, changed) = change_end_user(&mut *tx, &set, &Change { principal: p, meta }, id, patch, hash).await?;
+        if changed {
+            tx.commit().await?;
         }
-        fields.finish()?;
-        if u.email != old.email
-            && let Some(email) = &u.email
-            && tx
-                .end_user_by_email(u.customer_id, email)
-                .await?
-                .is_some_and(|other| other.id != id)
-        {
-            return Err(duplicate_email());
-        }
-        let mut shown_old = old.clone();
-        set.visible(&mut shown_old.attributes);
-        if u == old && hash.is_none() {
-            return Ok(shown_old);
-        }
-        u.updated_at = now();
-        let values = set.index(&u.attributes);
-        tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref()), Some(&values))
-            .await
-            .map_err(|e| set.explain(e, AttributeEntity::EndUser))?;
-        set.visible(&mut u.attributes);
-        let change = Change { principal: p, meta };
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Updated,
-                Subject(EntityType::EndUser, id, Some(u.customer_id)),
-                Some(HookPoint::EndUserUpdated),
-                json(&u),
-                json(&shown_old),
-            ),
-        )
-        .await
-        .map_err(|e| explain_commit(e, &set, AttributeEntity::EndUser))?;
         Ok(u)
     }
 
@@ -713,11 +565,6 @@ fn check_external_id(fields: &mut Fields, value: Option<String>) -> Option<Strin
     Some(value)
 }
 
-/// A commit can report what a write broke (SQLite's writer sends some statements with the commit).
-fn explain_commit(e: AppError, _set: &AttributeSet, _entity: AttributeEntity) -> AppError {
-    e
-}
-
 /// The store query of a person list: keyword, filters, tag, external id, order and page.
 fn person_query(
     entity: AttributeEntity,
@@ -804,4 +651,272 @@ fn page_of<T>(mut rows: Vec<T>, query: &PersonQuery, id: impl Fn(&T) -> i64) -> 
             }
         }
     }
+}
+
+/// One row of a bulk write: a new record, or a change to the record with this id.
+#[derive(Debug, Clone)]
+pub enum BulkRow<N, P> {
+    Create(N),
+    Update(i64, P),
+}
+
+/// Why a bulk write stored nothing: the whole request was refused, or this row (0-based) failed.
+#[derive(Debug)]
+pub enum BulkError {
+    Refused(AppError),
+    Row(usize, AppError),
+}
+
+/// Inserts a customer (with its event) on `tx`.
+async fn insert_customer(
+    tx: &mut dyn store::Writer,
+    set: &AttributeSet,
+    change: &Change<'_>,
+    input: NewCustomer,
+) -> AppResult<Customer> {
+    let mut fields = Fields::default();
+    let at = now();
+    let mut customer = Customer {
+        id: 0,
+        name: check_name(&mut fields, &input.name),
+        email: check_email(&mut fields, input.email),
+        phone: check_phone(&mut fields, input.phone),
+        city: check_place(&mut fields, "city", input.city),
+        country: check_place(&mut fields, "country", input.country),
+        external_id: check_external_id(&mut fields, input.external_id),
+        tags: check_tags(&mut fields, input.tags),
+        attributes: Default::default(),
+        created_at: at,
+        updated_at: at,
+        deleted_at: None,
+    };
+    set.apply(&mut customer.attributes, input.attributes, true, &mut fields);
+    fields.finish()?;
+    let values = set.index(&customer.attributes);
+    let mut c = tx
+        .insert_customer(&customer, &values)
+        .await
+        .map_err(|e| set.explain(e, AttributeEntity::Customer))?;
+    set.visible(&mut c.attributes);
+    tx.insert_event(&change.event(
+        EventAction::Created,
+        Subject(EntityType::Customer, c.id, Some(c.id)),
+        Some(HookPoint::CustomerCreated),
+        json(&c),
+        serde_json::Value::Null,
+    ))
+    .await?;
+    Ok(c)
+}
+
+/// Applies a change to a live customer (with its event) on `tx`; `false` when nothing changed.
+async fn change_customer(
+    tx: &mut dyn store::Writer,
+    set: &AttributeSet,
+    change: &Change<'_>,
+    id: i64,
+    patch: CustomerPatch,
+) -> AppResult<(Customer, bool)> {
+    let old = tx
+        .customer(id)
+        .await?
+        .filter(|c| c.deleted_at.is_none())
+        .ok_or(AppError::NotFound)?;
+    let mut c = old.clone();
+    let mut fields = Fields::default();
+    if let Some(name) = &patch.name {
+        c.name = check_name(&mut fields, name);
+    }
+    if let Some(email) = patch.email {
+        c.email = check_email(&mut fields, email);
+    }
+    if let Some(phone) = patch.phone {
+        c.phone = check_phone(&mut fields, phone);
+    }
+    if let Some(city) = patch.city {
+        c.city = check_place(&mut fields, "city", city);
+    }
+    if let Some(country) = patch.country {
+        c.country = check_place(&mut fields, "country", country);
+    }
+    if let Some(ext) = patch.external_id {
+        c.external_id = check_external_id(&mut fields, ext);
+    }
+    if patch.tags.is_some() {
+        c.tags = check_tags(&mut fields, patch.tags);
+    }
+    set.apply(&mut c.attributes, patch.attributes, false, &mut fields);
+    fields.finish()?;
+    let mut shown_old = old.clone();
+    set.visible(&mut shown_old.attributes);
+    if c == old {
+        return Ok((shown_old, false));
+    }
+    c.updated_at = now();
+    let values = set.index(&c.attributes);
+    tx.update_customer(&c, Some(&values))
+        .await
+        .map_err(|e| set.explain(e, AttributeEntity::Customer))?;
+    set.visible(&mut c.attributes);
+    tx.insert_event(&change.event(
+        EventAction::Updated,
+        Subject(EntityType::Customer, id, Some(id)),
+        Some(HookPoint::CustomerUpdated),
+        json(&c),
+        json(&shown_old),
+    ))
+    .await?;
+    Ok((c, true))
+}
+
+/// Inserts an end user (with its event) on `tx`; `hash` is the portal password's hash, already made.
+async fn insert_end_user(
+    tx: &mut dyn store::Writer,
+    set: &AttributeSet,
+    change: &Change<'_>,
+    input: NewEndUser,
+    hash: Option<String>,
+) -> AppResult<EndUser> {
+    let mut fields = Fields::default();
+    let at = now();
+    let first_name = check_place(&mut fields, "first_name", input.first_name);
+    let last_name = check_place(&mut fields, "last_name", input.last_name);
+    let name = match clean(input.name) {
+        Some(name) => name,
+        None => [first_name.as_deref(), last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let mut user = EndUser {
+        id: 0,
+        customer_id: input.customer_id,
+        name: check_name(&mut fields, &name),
+        first_name,
+        last_name,
+        email: check_email(&mut fields, input.email),
+        phone: check_phone(&mut fields, input.phone),
+        city: check_place(&mut fields, "city", input.city),
+        country: check_place(&mut fields, "country", input.country),
+        tags: check_tags(&mut fields, input.tags),
+        attributes: Default::default(),
+        has_password: false,
+        created_at: at,
+        updated_at: at,
+        deleted_at: None,
+    };
+    if hash.is_some() && user.email.is_none() {
+        fields.add("email", "is required to log in with a password");
+    }
+    set.apply(&mut user.attributes, input.attributes, true, &mut fields);
+    fields.finish()?;
+    if tx
+        .customer(input.customer_id)
+        .await?
+        .filter(|c| c.deleted_at.is_none())
+        .is_none()
+    {
+        return Err(AppError::field("customer_id", "no such customer"));
+    }
+    if let Some(email) = &user.email
+        && tx.end_user_by_email(input.customer_id, email).await?.is_some()
+    {
+        return Err(duplicate_email());
+    }
+    let values = set.index(&user.attributes);
+    let mut u = tx
+        .insert_end_user(&user, hash.as_deref(), &values)
+        .await
+        .map_err(|e| set.explain(e, AttributeEntity::EndUser))?;
+    set.visible(&mut u.attributes);
+    tx.insert_event(&change.event(
+        EventAction::Created,
+        Subject(EntityType::EndUser, u.id, Some(u.customer_id)),
+        Some(HookPoint::EndUserCreated),
+        json(&u),
+        serde_json::Value::Null,
+    ))
+    .await?;
+    Ok(u)
+}
+
+/// Applies a change to a live end user (with its event) on `tx`; `hash`: `Some` sets (or with `None`
+/// inside, removes) the portal password. `false` when nothing changed.
+async fn change_end_user(
+    tx: &mut dyn store::Writer,
+    set: &AttributeSet,
+    change: &Change<'_>,
+    id: i64,
+    patch: EndUserPatch,
+    hash: Option<Option<String>>,
+) -> AppResult<(EndUser, bool)> {
+    let old = tx
+        .end_user(id)
+        .await?
+        .filter(|u| u.deleted_at.is_none())
+        .ok_or(AppError::NotFound)?;
+    let mut u = old.clone();
+    let mut fields = Fields::default();
+    if let Some(name) = &patch.name {
+        u.name = check_name(&mut fields, name);
+    }
+    if let Some(email) = patch.email {
+        u.email = check_email(&mut fields, email);
+    }
+    if let Some(phone) = patch.phone {
+        u.phone = check_phone(&mut fields, phone);
+    }
+    if let Some(v) = patch.first_name {
+        u.first_name = check_place(&mut fields, "first_name", v);
+    }
+    if let Some(v) = patch.last_name {
+        u.last_name = check_place(&mut fields, "last_name", v);
+    }
+    if let Some(v) = patch.city {
+        u.city = check_place(&mut fields, "city", v);
+    }
+    if let Some(v) = patch.country {
+        u.country = check_place(&mut fields, "country", v);
+    }
+    if patch.tags.is_some() {
+        u.tags = check_tags(&mut fields, patch.tags);
+    }
+    set.apply(&mut u.attributes, patch.attributes, false, &mut fields);
+    if let Some(h) = &hash {
+        u.has_password = h.is_some();
+        if h.is_some() && u.email.is_none() {
+            fields.add("email", "is required to log in with a password");
+        }
+    }
+    fields.finish()?;
+    if u.email != old.email
+        && let Some(email) = &u.email
+        && tx
+            .end_user_by_email(u.customer_id, email)
+            .await?
+            .is_some_and(|other| other.id != id)
+    {
+        return Err(duplicate_email());
+    }
+    let mut shown_old = old.clone();
+    set.visible(&mut shown_old.attributes);
+    if u == old && hash.is_none() {
+        return Ok((shown_old, false));
+    }
+    u.updated_at = now();
+    let values = set.index(&u.attributes);
+    tx.update_end_user(&u, hash.as_ref().map(|h| h.as_deref()), Some(&values))
+        .await
+        .map_err(|e| set.explain(e, AttributeEntity::EndUser))?;
+    set.visible(&mut u.attributes);
+    tx.insert_event(&change.event(
+        EventAction::Updated,
+        Subject(EntityType::EndUser, id, Some(u.customer_id)),
+        Some(HookPoint::EndUserUpdated),
+        json(&u),
+        json(&shown_old),
+    ))
+    .await?;
+    Ok((u, true))
 }

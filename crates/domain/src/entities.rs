@@ -119,3 +119,19 @@ pub struct ApiToken {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
+
+/// Something an end user did, as an integration reports it (TeamTools' `Event`): a name, how many times,
+/// and free metadata. Not a change record (those are [`crate::Event`]s of the event log).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActivityEvent {
+    pub id: i64,
+    pub end_user_id: i64,
+    pub customer_id: i64,
+    pub name: String,
+    pub counter: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub metadata: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub timestamp: Timestamp,
+}

@@ -20,7 +20,7 @@ pub mod ticket;
 
 pub use attribute::{Attribute, AttributeEntity, AttributeType, AttributeValue};
 pub use cursor::Cursor;
-pub use entities::{ApiToken, Attributes, Brand, Customer, Department, EndUser, Staff};
+pub use entities::{ActivityEvent, ApiToken, Attributes, Brand, Customer, Department, EndUser, Staff};
 pub use event::{EntityType, Event, EventAction, EventData, EventSource};
 pub use filter::{FilterCondition, FilterError, FilterOp, parse_filter};
 pub use hook::{HookKind, HookPoint};

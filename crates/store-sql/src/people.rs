@@ -4,7 +4,7 @@ use crate::{
     Dialect, RowExt, RowMap, SqlConn, Transaction, Value, by_id, count_row, decode_err, from_json_text, id_page,
     json_text,
 };
-use domain::{ApiToken, Attribute, AttributeEntity, Customer, EndUser, Role, Staff};
+use domain::{ActivityEvent, ApiToken, Attribute, AttributeEntity, Customer, EndUser, Role, Staff};
 use store::time::{from_micros, to_micros};
 use store::{
     DeletedFilter, EndUserCredentials, IndexedValue, PageRequest, PeopleRead, PeopleWrite, PersonQuery, Result,
@@ -81,6 +81,20 @@ pub(crate) const END_USER_ROW: RowMap<EndUser> = |r| {
         created_at: from_micros(r.get("created_at")?),
         updated_at: from_micros(r.get("updated_at")?),
         deleted_at: r.get::<Option<i64>>("deleted_at")?.map(from_micros),
+    })
+};
+
+const ACTIVITY_COLS: &str = "id, end_user_id, customer_id, name, counter, metadata, timestamp";
+
+const ACTIVITY_ROW: RowMap<ActivityEvent> = |r| {
+    Ok(ActivityEvent {
+        id: r.get("id")?,
+        end_user_id: r.get("end_user_id")?,
+        customer_id: r.get("customer_id")?,
+        name: r.get("name")?,
+        counter: r.get("counter")?,
+        metadata: from_json_text("activity metadata", r.get("metadata")?)?,
+        timestamp: from_micros(r.get("timestamp")?),
     })
 };
 
@@ -289,6 +303,35 @@ impl<C: Dialect> PeopleRead for SqlConn<C> {
     async fn attribute(&mut self, id: i64) -> Result<Option<Attribute>> {
         crate::attributes::attribute(&mut self.conn, id).await
     }
+
+    async fn activity_event(&mut self, id: i64) -> Result<Option<ActivityEvent>> {
+        by_id(&mut self.conn, ACTIVITY_COLS, "activity_events", id, ACTIVITY_ROW).await
+    }
+
+    async fn activity_events(
+        &mut self,
+        end_user_ids: &[i64],
+        customer_ids: &[i64],
+        limit: u32,
+    ) -> Result<Vec<ActivityEvent>> {
+        if end_user_ids.is_empty() && customer_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = crate::QueryBuilder::new(format!("SELECT {ACTIVITY_COLS} FROM activity_events WHERE FALSE"));
+        if !end_user_ids.is_empty() {
+            q.push(" OR end_user_id IN (")
+                .bind_list(end_user_ids.iter().copied())
+                .push(")");
+        }
+        if !customer_ids.is_empty() {
+            q.push(" OR customer_id IN (")
+                .bind_list(customer_ids.iter().copied())
+                .push(")");
+        }
+        q.push(" ORDER BY id DESC LIMIT ").bind(i64::from(limit));
+        let (sql, params) = q.build();
+        self.conn.fetch_all(sql, &params, ACTIVITY_ROW).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -475,6 +518,22 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             write_values(&mut self.conn, AttributeEntity::EndUser, u.id, values, true).await?;
         }
         write_tags(&mut self.conn, AttributeEntity::EndUser, u.id, &u.tags, true).await
+    }
+
+    async fn insert_activity_event(&mut self, e: &ActivityEvent) -> Result<ActivityEvent> {
+        let sql = "INSERT INTO activity_events (end_user_id, customer_id, name, counter, metadata, timestamp, \
+                   created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+        let params = [
+            Value::from(e.end_user_id),
+            Value::from(e.customer_id),
+            Value::from(&e.name),
+            Value::from(e.counter),
+            Value::from(json_text(&e.metadata)?),
+            Value::from(to_micros(e.timestamp)),
+            Value::from(to_micros(store::time::now())),
+        ];
+        let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
+        Ok(ActivityEvent { id, ..e.clone() })
     }
 
     async fn insert_attribute(&mut self, a: &Attribute) -> Result<Attribute> {

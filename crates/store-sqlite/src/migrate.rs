@@ -67,6 +67,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0008_customer_attributes.sql"),
         then: None,
     },
+    Migration {
+        version: 9,
+        description: "activity events",
+        sql: include_str!("../migrations/0009_activity_events.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet.

@@ -181,6 +181,19 @@ pub static TABLES: &[Table] = &[
             text("search_text"),
         ],
     },
+    Table {
+        name: "activity_events",
+        columns: &[
+            int("id"),
+            int("end_user_id"),
+            int("customer_id"),
+            text("name"),
+            int("counter"),
+            text("metadata"),
+            int("timestamp"),
+            int("created_at"),
+        ],
+    },
     // Custom attribute values as indexed (their `number` and `unique_value` follow from `value`, `folded`
     // and the attribute, and are set by the loader); tags are indexed again from the entities' `tags`.
     Table {

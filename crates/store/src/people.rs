@@ -1,7 +1,7 @@
 //! The people aggregate's storage: staff accounts, API tokens, customers and their end users.
 use crate::{DeletedFilter, IndexedValue, PageRequest, PersonQuery, Result};
 use async_trait::async_trait;
-use domain::{ApiToken, Attribute, AttributeEntity, Customer, EndUser, Role, Staff};
+use domain::{ActivityEvent, ApiToken, Attribute, AttributeEntity, Customer, EndUser, Role, Staff};
 
 /// A staff account with its password hash, for logging in.
 #[derive(Debug, Clone)]
@@ -69,6 +69,15 @@ pub trait PeopleRead: Send {
     /// The custom attributes of an entity, oldest first; soft-deleted ones only when asked.
     async fn attributes(&mut self, entity: AttributeEntity, with_deleted: bool) -> Result<Vec<Attribute>>;
     async fn attribute(&mut self, id: i64) -> Result<Option<Attribute>>;
+
+    async fn activity_event(&mut self, id: i64) -> Result<Option<ActivityEvent>>;
+    /// The newest activity events (at most `limit`) of these end users, or of these customers' end users.
+    async fn activity_events(
+        &mut self,
+        end_user_ids: &[i64],
+        customer_ids: &[i64],
+        limit: u32,
+    ) -> Result<Vec<ActivityEvent>>;
 }
 
 /// Changing staff, tokens, customers and end users, on a transaction.
@@ -109,4 +118,6 @@ pub trait PeopleWrite: Send {
     /// changed, the stored values follow: a unique attribute whose values repeat is
     /// [`crate::UniqueKey::AttributeValue`], and the search text of every entity with a value is rebuilt.
     async fn update_attribute(&mut self, attribute: &Attribute, old: &Attribute) -> Result<()>;
+
+    async fn insert_activity_event(&mut self, event: &ActivityEvent) -> Result<ActivityEvent>;
 }
