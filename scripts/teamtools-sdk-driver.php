@@ -812,14 +812,21 @@ check('EndUser::getByID include=events embeds the events', function () use ($eid
 check('WebEvent::getByID returns the change record of a customer creation', function () use ($cid) {
     $customerId = need($cid('b'));
     $found = null;
-    foreach (WebEvent::getAll(['orderBy' => 'id', 'orderDirection' => 'desc', 'limit' => 200]) as $webEvent) {
-        $data = $webEvent->data;
-        if (prop($data, 'type') === 'customer' && prop(prop($data, 'value'), 'id') === $customerId && $webEvent->action === 'created') {
-            $found = $webEvent;
+    // Newest first, page by page (limit/offset), until the creation record turns up.
+    for ($offset = 0; $found === null && $offset < 5000; $offset += 500) {
+        $page = iterator_to_array(WebEvent::getAll(['orderBy' => 'id', 'orderDirection' => 'desc', 'limit' => 500, 'offset' => $offset]), false);
+        foreach ($page as $webEvent) {
+            $data = $webEvent->data;
+            if (prop($data, 'type') === 'customer' && prop(prop($data, 'value'), 'id') === $customerId && $webEvent->action === 'created') {
+                $found = $webEvent;
+                break;
+            }
+        }
+        if (count($page) < 500) {
             break;
         }
     }
-    expect($found !== null, "a webevent {action: created, data.type: customer, data.value.id: $customerId} among the latest 200", 'none');
+    expect($found !== null, "a webevent {action: created, data.type: customer, data.value.id: $customerId} among the latest 5000", 'none');
     $webEvent = WebEvent::getByID($found->id);
     expect($webEvent instanceof WebEvent, 'a WebEvent', get_debug_type($webEvent));
     expect_fields(['id' => $found->id, 'action' => 'created', 'source' => 'API'], $webEvent, 'webevent');
@@ -854,12 +861,27 @@ check('Customer::getAll and getByTag with include=users', function () use ($cid,
     expect_ids([$eid(1), $eid(2)], prop($tagged[0] ?? null, 'users') ?? [], 'getByTag: users of a');
 });
 
-check('EndUser::getByID include=customer.users nests two levels', function () use ($cid, $eid) {
-    $endUser = EndUser::getByID(need($eid(3)), 'customer.users');
+check('Customer::getByID include=users.events nests two levels', function () use ($cid, $eid, $eventId) {
+    $customer = Customer::getByID(need($cid('a')), 'users.events');
+    expect_instances(EndUser::class, $customer->users, 'users');
+    $events = [];
+    foreach ($customer->users as $user) {
+        if ($user->id === need($eid(1))) {
+            $events = prop($user, 'events') ?? [];
+        }
+    }
+    expect_instances(Event::class, $events, 'users[].events');
+    expect_ids([need($eventId(1)), need($eventId(2))], $events, 'users[].events');
+});
+
+check('EndUser::getByID include=customer.users (back to end users) → TTBadArgumentsException naming the cycle', function () use ($eid) {
+    expect_bad_arguments(fn () => EndUser::getByIDRaw(need($eid(3)), 'customer.users'), 'cycle');
+});
+
+check('EndUser::getByID include=customer embeds the customer', function () use ($cid, $eid) {
+    $endUser = EndUser::getByID(need($eid(3)), 'customer');
     expect($endUser->customer instanceof Customer, 'customer: a Customer', show($endUser->customer));
     expect_equal(need($cid('b')), $endUser->customer->id, 'customer.id');
-    expect_instances(EndUser::class, prop($endUser->customer, 'users') ?? [], 'customer.users');
-    expect_ids([$eid(3)], prop($endUser->customer, 'users') ?? [], 'customer.users');
 });
 
 check('getByIDRaw include of an unknown relation → TTBadArgumentsException naming it', function () use ($cid) {

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     RateLimited,
     BackendUnavailable,
     ServiceUnavailable,
+    /// A route that is reserved for a capability this version does not have yet.
+    NotImplemented,
     Internal,
 }
 
@@ -42,6 +44,7 @@ impl ErrorCode {
             Self::RateLimited => 429,
             Self::BackendUnavailable => 502,
             Self::ServiceUnavailable => 503,
+            Self::NotImplemented => 501,
             Self::Internal => 500,
         }
     }
@@ -64,6 +67,7 @@ impl ErrorCode {
             Self::RateLimited => "Too many requests",
             Self::BackendUnavailable => "Customer backend unavailable",
             Self::ServiceUnavailable => "Service unavailable",
+            Self::NotImplemented => "Not implemented",
             Self::Internal => "Internal error",
         }
     }

@@ -45,7 +45,10 @@ impl App {
             Some(t) => match parse_time(t) {
                 Some(ts) => ts,
                 None => {
-                    fields.add("timestamp", "must be a time such as 2026-12-01 10:00:00 or an RFC 3339 timestamp");
+                    fields.add(
+                        "timestamp",
+                        "must be a time such as 2026-12-01 10:00:00 or an RFC 3339 timestamp",
+                    );
                     now()
                 }
             },

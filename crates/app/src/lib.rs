@@ -13,6 +13,7 @@ pub mod oauth;
 mod paging;
 mod people;
 mod person_query;
+mod related;
 mod replies;
 mod search;
 pub mod staff;
@@ -23,6 +24,7 @@ pub use activity::{ACTIVITY_LIMIT, NewActivity, event_key};
 pub use error::{AppError, AppResult};
 pub use paging::Paged;
 pub use people::{BulkError, BulkRow};
+pub use related::INCLUDED_EVENTS;
 
 use domain::event::{EntityType, EventAction, EventSource, NewEvent};
 use domain::{FieldError, HookPoint, Principal};

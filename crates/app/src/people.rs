@@ -121,6 +121,83 @@ impl App {
         Ok(page)
     }
 
+    /// How many customers or end users a list query matches, all pages together (TeamTools' `total`).
+    pub async fn count_people(
+        &self,
+        p: &Principal,
+        entity: AttributeEntity,
+        q: &PersonListQuery,
+        filters: &[String],
+    ) -> AppResult<i64> {
+        require_staff(p)?;
+        let mut db = self.store().read().await?;
+        let set = AttributeSet::load(&mut *db, entity).await?;
+        let query = person_query(entity, &set, q, filters, q.customer_id)?;
+        Ok(db.person_count(&query).await?)
+    }
+
+    /// Restores several soft-deleted customers or end users in one transaction (TeamTools' `restoreAll`):
+    /// each id must name a deleted record, or nothing is restored.
+    pub async fn restore_people(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        entity: AttributeEntity,
+        ids: &[i64],
+    ) -> AppResult<Vec<i64>> {
+        require_staff(p)?;
+        let mut tx = self.store().write().await?;
+        let change = Change { principal: p, meta };
+        let at = now();
+        for &id in ids {
+            let what = match entity {
+                AttributeEntity::Customer => "customer",
+                AttributeEntity::EndUser => "end user",
+            };
+            let not_deleted = || AppError::Conflict(format!("{what} {id} is not deleted"));
+            match entity {
+                AttributeEntity::Customer => {
+                    let old = tx.customer(id).await?.ok_or(AppError::NotFound)?;
+                    old.deleted_at.ok_or_else(not_deleted)?;
+                    let c = Customer {
+                        deleted_at: None,
+                        updated_at: at,
+                        ..old.clone()
+                    };
+                    tx.update_customer(&c, None).await?;
+                    tx.insert_event(&change.event(
+                        EventAction::Restored,
+                        Subject(EntityType::Customer, id, Some(id)),
+                        Some(HookPoint::CustomerRestored),
+                        json(&c),
+                        json(&old),
+                    ))
+                    .await?;
+                }
+                AttributeEntity::EndUser => {
+                    let old = tx.end_user(id).await?.ok_or(AppError::NotFound)?;
+                    old.deleted_at.ok_or_else(not_deleted)?;
+                    let u = EndUser {
+                        deleted_at: None,
+                        updated_at: at,
+                        ..old.clone()
+                    };
+                    tx.update_end_user(&u, None, None).await?;
+                    tx.insert_event(&change.event(
+                        EventAction::Restored,
+                        Subject(EntityType::EndUser, id, Some(u.customer_id)),
+                        Some(HookPoint::EndUserRestored),
+                        json(&u),
+                        json(&old),
+                    ))
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(ids.to_vec())
+    }
+
     /// Hides the values of deleted attributes.
     pub(crate) async fn visible_customers(&self, rows: &mut [Customer]) -> AppResult<()> {
         let set = AttributeSet::load(&mut *self.store().read().await?, AttributeEntity::Customer).await?;
@@ -175,7 +252,9 @@ impl App {
         for (row, input) in rows.into_iter().enumerate() {
             let result = match input {
                 BulkRow::Create(new) => insert_customer(&mut *tx, &set, &change, new).await,
-                BulkRow::Update(id, patch) => change_customer(&mut *tx, &set, &change, id, patch).await.map(|(c, _)| c),
+                BulkRow::Update(id, patch) => change_customer(&mut *tx, &set, &change, id, patch)
+                    .await
+                    .map(|(c, _)| c),
             };
             match result {
                 Ok(c) => done.push(c),

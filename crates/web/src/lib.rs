@@ -70,7 +70,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .routes(routes!(routes::people::restore_customer))
         .routes(routes!(routes::people::customer_events))
-        .routes(routes!(routes::people::customer_end_users, routes::people::migrate_end_users))
+        .routes(routes!(
+            routes::people::customer_end_users,
+            routes::people::migrate_end_users
+        ))
         .routes(routes!(routes::people::create_end_user, routes::people::list_end_users))
         .routes(routes!(
             routes::people::get_end_user,

@@ -651,15 +651,25 @@ async fn end_users_migrate_to_another_customer() {
         .await
         .expect("stranger");
     let p = assert_code(
-        a.migrate_end_users(from.id, &migrate(to.id, vec![people[0], stranger.id])).await,
+        a.migrate_end_users(from.id, &migrate(to.id, vec![people[0], stranger.id]))
+            .await,
         ErrorCode::ValidationFailed,
     );
     assert_eq!(fields(&p), ["end_user_ids"]);
     assert_eq!(a.end_user(people[0]).await.expect("ann").customer_id, from.id);
     // Listed ids, then all the rest.
-    let moved = a.migrate_end_users(from.id, &migrate(to.id, vec![people[0]])).await.expect("one");
-    assert_eq!(moved.data.iter().map(|u| (u.id, u.customer_id)).collect::<Vec<_>>(), [(people[0], to.id)]);
-    let moved = a.migrate_end_users(from.id, &migrate(to.id, vec![])).await.expect("all");
+    let moved = a
+        .migrate_end_users(from.id, &migrate(to.id, vec![people[0]]))
+        .await
+        .expect("one");
+    assert_eq!(
+        moved.data.iter().map(|u| (u.id, u.customer_id)).collect::<Vec<_>>(),
+        [(people[0], to.id)]
+    );
+    let moved = a
+        .migrate_end_users(from.id, &migrate(to.id, vec![]))
+        .await
+        .expect("all");
     assert_eq!(moved.data.len(), 2);
     let left = a
         .customer_end_users(from.id, &ListQuery::default())

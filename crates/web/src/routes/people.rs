@@ -1,13 +1,16 @@
 //! Routes of customers and end users (`/api/v1/customers`, `/api/v1/end-users`) and their sub-resources.
+use super::embed::{self, NATIVE, Node};
 use super::{Answer, page};
 use crate::extract::{AdminAuth, Auth, Filtered, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{
-    ApiToken, CreatedToken, Customer, CustomerPatch, EndUser, EndUserPatch, Event, EventQuery, ListQuery, MigrateEndUsers, NewCustomer,
-    NewEndUser, NewToken, Page, PersonListQuery, Problem, Role,
+    ApiToken, CreatedToken, Customer, CustomerPatch, EndUser, EndUserPatch, Event, EventQuery, ListQuery,
+    MigrateEndUsers, NewCustomer, NewEndUser, NewToken, Page, PersonListQuery, Problem, Role,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
+use domain::include::EntityKind;
+use serde_json::Value;
 
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = NewCustomer,
     responses((status = 201, body = Customer), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -28,14 +31,42 @@ pub(crate) async fn list_customers(
     State(s): State<AppState>,
     StaffAuth(p): StaffAuth,
     Filtered(q, filters): Filtered<PersonListQuery>,
-) -> Answer<Json<Page<Customer>>> {
-    Ok(Json(page(s.app.list_customers(&p, &q, &filters).await?)))
+) -> Answer<Json<Value>> {
+    let includes = embed::includes(EntityKind::Customer, q.include.as_deref())?;
+    let found = page(s.app.list_customers(&p, &q, &filters).await?);
+    let mut nodes: Vec<Node> = found.data.iter().map(|c| Node::customer(c, &NATIVE)).collect();
+    embed::embed(&s.app, &p, &NATIVE, EntityKind::Customer, &mut nodes, &includes).await?;
+    Ok(Json(nodes_page(nodes, found.next_cursor)))
 }
 
-#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path)),
+/// A page of embedded records, in the list shape.
+fn nodes_page(nodes: Vec<Node>, next_cursor: Option<String>) -> Value {
+    let data: Vec<Value> = nodes.into_iter().map(|n| Value::Object(n.members)).collect();
+    serde_json::json!({ "data": data, "next_cursor": next_cursor })
+}
+
+/// `?include=` of a single record.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub(crate) struct IncludeQuery {
+    /// Related records to embed: comma list of paths, dots for nesting (customers: `endusers`, `events`;
+    /// end users: `customer`, `events`).
+    pub include: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path), IncludeQuery),
     responses((status = 200, body = Customer), (status = 404, body = Problem)))]
-pub(crate) async fn get_customer(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<Customer>> {
-    Ok(Json(s.app.get_customer(&p, id).await?))
+pub(crate) async fn get_customer(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    Query(q): Query<IncludeQuery>,
+) -> Answer<Json<Value>> {
+    let includes = embed::includes(EntityKind::Customer, q.include.as_deref())?;
+    let c = s.app.get_customer(&p, id).await?;
+    let mut nodes = [Node::customer(&c, &NATIVE)];
+    embed::embed(&s.app, &p, &NATIVE, EntityKind::Customer, &mut nodes, &includes).await?;
+    let [node] = nodes;
+    Ok(Json(Value::Object(node.members)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path)), request_body = CustomerPatch,
@@ -133,14 +164,28 @@ pub(crate) async fn list_end_users(
     State(s): State<AppState>,
     Auth(p): Auth,
     Filtered(q, filters): Filtered<PersonListQuery>,
-) -> Answer<Json<Page<EndUser>>> {
-    Ok(Json(page(s.app.list_end_users(&p, &q, &filters).await?)))
+) -> Answer<Json<Value>> {
+    let includes = embed::includes(EntityKind::EndUser, q.include.as_deref())?;
+    let found = page(s.app.list_end_users(&p, &q, &filters).await?);
+    let mut nodes: Vec<Node> = found.data.iter().map(|u| Node::end_user(u, &NATIVE)).collect();
+    embed::embed(&s.app, &p, &NATIVE, EntityKind::EndUser, &mut nodes, &includes).await?;
+    Ok(Json(nodes_page(nodes, found.next_cursor)))
 }
 
-#[utoipa::path(get, path = "/api/v1/end-users/{id}", tag = "end users", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/end-users/{id}", tag = "end users", params(("id" = i64, Path), IncludeQuery),
     responses((status = 200, body = EndUser), (status = 404, body = Problem)))]
-pub(crate) async fn get_end_user(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<EndUser>> {
-    Ok(Json(s.app.get_end_user(&p, id).await?))
+pub(crate) async fn get_end_user(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    Query(q): Query<IncludeQuery>,
+) -> Answer<Json<Value>> {
+    let includes = embed::includes(EntityKind::EndUser, q.include.as_deref())?;
+    let u = s.app.get_end_user(&p, id).await?;
+    let mut nodes = [Node::end_user(&u, &NATIVE)];
+    embed::embed(&s.app, &p, &NATIVE, EntityKind::EndUser, &mut nodes, &includes).await?;
+    let [node] = nodes;
+    Ok(Json(Value::Object(node.members)))
 }
 
 /// Staff change any end user; an end user changes their own name, phone and password (with

@@ -4,6 +4,10 @@
 //! answers with and without a trailing slash and never redirects (Guzzle would turn a redirected POST
 //! into a GET). Errors are TeamTools' body `{"error": {"message", "code"}}`, which the SDK turns into
 //! `TTBadArgumentsException` (4xx) or `TTServerException` (5xx).
+mod call;
+mod people;
+mod render;
+
 use super::oauth::{no_store, token_request};
 use crate::error::ApiError;
 use crate::extract::body_rejection;
@@ -12,27 +16,153 @@ use api_types::ErrorCode;
 use app::oauth::TokenError;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{MethodRouter, any, get, post, put};
+use domain::AttributeEntity;
 use domain::oauth::TokenRefusal;
 use serde_json::json;
 
 /// The TeamTools routes, each with and without a trailing slash.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+    let mut r = Router::new()
         .route("/teamtools/access_token", post(access_token))
-        .route("/teamtools/access_token/", post(access_token))
+        .route("/teamtools/access_token/", post(access_token));
+    for (collection, entity) in [
+        ("customers", AttributeEntity::Customer),
+        ("endusers", AttributeEntity::EndUser),
+    ] {
+        let base = format!("/teamtools/{collection}");
+        r = both(
+            r,
+            &base,
+            get(move |s, c| people::list(s, entity, c)).post(move |s, c| people::create(s, entity, c)),
+        );
+        r = both(
+            r,
+            &format!("{base}/attributes"),
+            get(move |s, c| people::attributes(s, entity, c)).post(move |s, c| people::create_attribute(s, entity, c)),
+        );
+        r = both(
+            r,
+            &format!("{base}/attributes/{{id}}"),
+            put(move |s, Path(id): Path<String>, c| people::update_attribute(s, entity, id, c))
+                .delete(move |s, Path(id): Path<String>, c| people::delete_attribute(s, entity, id, c)),
+        );
+        r = both(
+            r,
+            &format!("{base}/tag/{{tag}}"),
+            get(move |s, Path(tag): Path<String>, c| people::by_tag(s, entity, tag, c)),
+        );
+        r = both(r, &format!("{base}/bulk"), post(move |s, c| people::bulk(s, entity, c)));
+        r = both(
+            r,
+            &format!("{base}/restore"),
+            put(move |s, c| people::restore_all(s, entity, c)),
+        );
+        r = both(
+            r,
+            &format!("{base}/{{id}}"),
+            get(move |s, Path(id): Path<String>, c| people::get(s, entity, id, c))
+                .put(move |s, Path(id): Path<String>, c| people::update(s, entity, id, c))
+                .delete(move |s, Path(id): Path<String>, c| people::set_deleted(s, entity, id, true, c)),
+        );
+        r = both(
+            r,
+            &format!("{base}/{{id}}/restore"),
+            put(move |s, Path(id): Path<String>, c| people::set_deleted(s, entity, id, false, c)),
+        );
+        r = both(
+            r,
+            &format!("{base}/{{id}}/events"),
+            get(move |s, Path(id): Path<String>, c| people::activity_of(s, entity, id, c)),
+        );
+    }
+    r = both(
+        r,
+        "/teamtools/customers/{id}/endusers",
+        get(|s, Path(id): Path<String>, c| people::customer_end_users(s, id, c))
+            .put(|s, Path(id): Path<String>, c| people::migrate(s, id, c)),
+    );
+    r = both(r, "/teamtools/events", post(people::record_activity));
+    r = both(
+        r,
+        "/teamtools/events/{id}",
+        get(|s, Path(id): Path<String>, c| people::activity_event(s, id, c)),
+    );
+    r = both(r, "/teamtools/webevents", get(people::web_events));
+    r = both(
+        r,
+        "/teamtools/webevents/{id}",
+        get(|s, Path(id): Path<String>, c| people::web_event(s, id, c)),
+    );
+    // Subscriptions on customers and the billing collections come with billing; their routes answer so.
+    for action in ["subscribe", "unsubscribe", "subscription"] {
+        r = both(
+            r,
+            &format!("/teamtools/customers/{{id}}/{action}"),
+            any(billing_not_yet),
+        );
+    }
+    for collection in [
+        "features",
+        "groups",
+        "packages",
+        "plans",
+        "subscriptions",
+        "invoices",
+        "payments",
+        "refunds",
+    ] {
+        r = both(r, &format!("/teamtools/{collection}"), any(billing_not_yet));
+        r = both(r, &format!("/teamtools/{collection}/{{*rest}}"), any(billing_not_yet));
+    }
+    for collection in ["coupons", "stripe"] {
+        r = both(r, &format!("/teamtools/{collection}"), any(out_of_scope));
+        r = both(r, &format!("/teamtools/{collection}/{{*rest}}"), any(out_of_scope));
+    }
+    r
 }
 
-/// A TeamTools error answer: `{"error": {"message": …, "code": …}}` with the status.
+/// Registers `route` at `path` and at `path/` (the SDK creates with a trailing slash; Guzzle would turn a
+/// redirected POST into a GET, so both are served as they are).
+fn both(router: Router<AppState>, path: &str, route: MethodRouter<AppState>) -> Router<AppState> {
+    if path.contains("{*") {
+        return router.route(path, route);
+    }
+    router.route(path, route.clone()).route(&format!("{path}/"), route)
+}
+
+async fn billing_not_yet() -> TeamToolsError {
+    TeamToolsError::new(
+        ErrorCode::NotImplemented,
+        "billing (features, groups, packages, plans, subscriptions, invoices, payments, refunds) is not \
+         available in this version of ferrodesk",
+    )
+}
+
+async fn out_of_scope() -> TeamToolsError {
+    TeamToolsError::new(
+        ErrorCode::NotFound,
+        "coupons and the Stripe forwarder are not part of ferrodesk",
+    )
+}
+
+/// The answer of a TeamTools handler.
+pub(crate) type Answer = Result<axum::Json<serde_json::Value>, TeamToolsError>;
+
+/// A TeamTools error answer: `{"error": {"message": …, "code": …, "errors": {field: [messages]}, "row": n}}`
+/// with the status (`errors` for invalid fields, `row` for the failed row of a bulk save).
 #[derive(Debug)]
 pub(crate) struct TeamToolsError {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub message: String,
+    pub errors: Vec<api_types::FieldError>,
+    pub row: Option<usize>,
 }
 
 impl TeamToolsError {
@@ -41,19 +171,52 @@ impl TeamToolsError {
             status: StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             code,
             message: message.into(),
+            errors: Vec::new(),
+            row: None,
+        }
+    }
+
+    /// 422 naming one field.
+    pub(crate) fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::from(ApiError::field(field, message))
+    }
+
+    /// The same error, as the failure of row `row` (0-based) of a bulk save.
+    pub(crate) fn in_row(mut self, row: usize) -> Self {
+        self.message = format!("row {row}: {}", self.message);
+        self.row = Some(row);
+        self
+    }
+}
+
+/// Any native failure (already logged by its conversion, internals never shown) in TeamTools' shape. The
+/// message names the invalid fields, since the SDK shows only `error.message`.
+impl From<ApiError> for TeamToolsError {
+    fn from(e: ApiError) -> Self {
+        let problem = e.0;
+        let message = if problem.errors.is_empty() {
+            problem.detail.unwrap_or(problem.title)
+        } else {
+            problem
+                .errors
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        Self {
+            status: StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: problem.code,
+            message,
+            errors: problem.errors,
+            row: None,
         }
     }
 }
 
-/// Any native failure (already logged by its conversion, internals never shown) in TeamTools' shape.
-impl From<ApiError> for TeamToolsError {
-    fn from(e: ApiError) -> Self {
-        let problem = e.0;
-        Self {
-            status: StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            code: problem.code,
-            message: problem.detail.unwrap_or(problem.title),
-        }
+impl From<app::AppError> for TeamToolsError {
+    fn from(e: app::AppError) -> Self {
+        Self::from(ApiError::from(e))
     }
 }
 
@@ -68,8 +231,23 @@ impl From<TokenRefusal> for TeamToolsError {
 
 impl IntoResponse for TeamToolsError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "message": self.message, "code": self.code } });
-        (self.status, axum::Json(body)).into_response()
+        let mut error = json!({ "message": self.message, "code": self.code });
+        if !self.errors.is_empty() {
+            let mut fields = serde_json::Map::new();
+            for f in self.errors {
+                let entry = fields
+                    .entry(f.field)
+                    .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                if let serde_json::Value::Array(list) = entry {
+                    list.push(serde_json::Value::String(f.message));
+                }
+            }
+            error["errors"] = serde_json::Value::Object(fields);
+        }
+        if let Some(row) = self.row {
+            error["row"] = row.into();
+        }
+        (self.status, axum::Json(json!({ "error": error }))).into_response()
     }
 }
 
