@@ -16,6 +16,7 @@ mod people;
 mod process;
 mod search;
 mod sqlite_files;
+mod teamtools;
 mod tickets;
 mod transfer;
 
