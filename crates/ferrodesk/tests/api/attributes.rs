@@ -685,3 +685,68 @@ async fn end_users_migrate_to_another_customer() {
         .count();
     assert_eq!(moves, 3);
 }
+
+#[tokio::test]
+async fn includes_embed_related_records() {
+    let s = TestServer::start().await;
+    let a = &s.admin;
+    let c = a.create_customer(&customer("Embed Co", &[])).await.expect("customer");
+    let gone = a.create_customer(&customer("Gone Co", &[])).await.expect("customer");
+    let u = a
+        .create_end_user(&NewEndUser {
+            customer_id: c.id,
+            name: Some("Ida".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("end user");
+    let left = a
+        .create_end_user(&NewEndUser {
+            customer_id: c.id,
+            name: Some("Left".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("end user");
+    a.delete_end_user(left.id).await.expect("delete");
+    let one: Value = a
+        .get(&format!("/api/v1/customers/{}?include=endusers.events,events", c.id))
+        .await
+        .expect("include");
+    // Deleted people are never included; nesting embeds at each level.
+    let people = one["endusers"].as_array().expect("endusers");
+    assert_eq!(
+        people.iter().map(|p| p["id"].clone()).collect::<Vec<_>>(),
+        [json!(u.id)]
+    );
+    assert!(people[0]["events"].as_array().is_some_and(|e| !e.is_empty()), "{one}");
+    assert!(one["events"].as_array().is_some_and(|e| !e.is_empty()), "{one}");
+    // A to-one relation is an object; lists embed per row.
+    let person: Value = a
+        .get(&format!("/api/v1/end-users/{}?include=customer", u.id))
+        .await
+        .expect("include");
+    assert_eq!(person["customer"]["name"], json!("Embed Co"));
+    let page: Value = a
+        .get(&format!("/api/v1/customers?include=users&filter=name{{eq}}embed%20co"))
+        .await
+        .expect("list include");
+    assert_eq!(page["data"][0]["users"][0]["name"], json!("Ida"), "{page}");
+    // A deleted customer is not included either.
+    a.delete_customer(gone.id).await.expect("delete");
+    // Unknown relations and cycles are 422 naming include.
+    for bad in [
+        "nosuch",
+        "endusers.customer",
+        "endusers..events",
+        "a,",
+        "endusers.events.x",
+    ] {
+        let p = assert_code(
+            a.get::<Value>(&format!("/api/v1/customers/{}?include={bad}", c.id))
+                .await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(fields(&p), ["include"], "{bad}");
+    }
+}

@@ -328,6 +328,23 @@ async fn the_sdks_customer_requests() {
     assert_eq!(status, 200);
     assert_eq!(one["data"]["data"]["type"], json!("end_user"), "{one}");
 
+    // Members (staff) and teams (departments), read-only.
+    s.admin
+        .create_staff(&NewStaff {
+            email: "agent@example.com".into(),
+            name: "Agent Smith".into(),
+            role: Role::Agent,
+            password: "correct horse battery staple".into(),
+        })
+        .await
+        .expect("staff");
+    let (status, members) = sdk.get("members", &[]).await;
+    assert_eq!(status, 200);
+    assert!(members["data"].as_array().is_some_and(|m| !m.is_empty()), "{members}");
+    let department = s.department().await;
+    let (status, team) = sdk.get(&format!("teams/{}", department.id), &[]).await;
+    assert_eq!((status, team["data"]["name"].clone()), (200, json!(department.name)));
+
     // Billing routes are reserved; coupons are out of scope.
     assert_eq!(sdk.get("plans", &[]).await.0, 501);
     assert_eq!(

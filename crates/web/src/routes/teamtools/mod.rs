@@ -99,6 +99,19 @@ pub(crate) fn router() -> Router<AppState> {
         "/teamtools/webevents/{id}",
         get(|s, Path(id): Path<String>, c| people::web_event(s, id, c)),
     );
+    // Staff and departments, read-only (§13: members and teams).
+    r = both(r, "/teamtools/members", get(people::members));
+    r = both(
+        r,
+        "/teamtools/members/{id}",
+        get(|s, Path(id): Path<String>, c| people::member(s, id, c)),
+    );
+    r = both(r, "/teamtools/teams", get(people::teams));
+    r = both(
+        r,
+        "/teamtools/teams/{id}",
+        get(|s, Path(id): Path<String>, c| people::team(s, id, c)),
+    );
     // Subscriptions on customers and the billing collections come with billing; their routes answer so.
     for action in ["subscribe", "unsubscribe", "subscription"] {
         r = both(

@@ -530,3 +530,68 @@ pub(crate) async fn web_event(s: State<AppState>, id: String, call: Call) -> Ans
     let id = path_id(&id)?;
     Ok(data(render::web_event(&s.app.get_event(&call.principal, id).await?)))
 }
+
+/// Every page of a native list, up to `cap` rows (members and teams are small tables).
+async fn all_pages<T, F, Fut>(cap: usize, mut page: F) -> Result<Vec<T>, TeamToolsError>
+where
+    F: FnMut(api_types::ListQuery) -> Fut,
+    Fut: std::future::Future<Output = Result<app::Paged<T>, app::AppError>>,
+{
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let q = api_types::ListQuery {
+            limit: Some(500),
+            cursor: cursor.take(),
+            ..api_types::ListQuery::default()
+        };
+        let found = page(q).await?;
+        out.extend(found.data);
+        match found.next_cursor {
+            Some(next) if out.len() < cap => cursor = Some(next),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// `GET members`: the staff accounts, read-only (admins, as `/api/v1/staff`).
+pub(crate) async fn members(s: State<AppState>, call: Call) -> Answer {
+    let staff = all_pages(10_000, |q| {
+        let app = s.app.clone();
+        let p = call.principal.clone();
+        async move { app.list_staff(&p, &q).await }
+    })
+    .await?;
+    Ok(data(
+        staff
+            .iter()
+            .map(|m| Value::Object(render::member(m)))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+pub(crate) async fn member(s: State<AppState>, id: String, call: Call) -> Answer {
+    let id = path_id(&id)?;
+    Ok(data(render::member(&s.app.get_staff(&call.principal, id).await?)))
+}
+
+/// `GET teams`: the departments, read-only.
+pub(crate) async fn teams(s: State<AppState>, call: Call) -> Answer {
+    let departments = all_pages(10_000, |q| {
+        let app = s.app.clone();
+        let p = call.principal.clone();
+        async move { app.list_departments(&p, &q).await }
+    })
+    .await?;
+    Ok(data(
+        departments
+            .iter()
+            .map(|d| Value::Object(render::team(d)))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+pub(crate) async fn team(s: State<AppState>, id: String, call: Call) -> Answer {
+    let id = path_id(&id)?;
+    Ok(data(render::team(&s.app.get_department(&call.principal, id).await?)))
+}

@@ -2,7 +2,7 @@
 //! `YYYY-MM-DD HH:MM:SS` UTC, custom attributes as top-level members; and TeamTools' field names read back
 //! into the native ones.
 use crate::routes::embed::Style;
-use domain::{ActivityEvent, Attribute, Customer, EndUser, Event, Timestamp};
+use domain::{ActivityEvent, Attribute, Customer, Department, EndUser, Event, Staff, Timestamp};
 use serde_json::{Map, Value, json};
 
 /// The TeamTools shapes for `include=`.
@@ -161,6 +161,32 @@ pub(crate) fn web_event(e: &Event) -> Map<String, Value> {
         "status": e.status,
         "created_at": php_datetime(e.created_at),
         "updated_at": php_datetime(e.updated_at),
+    }))
+}
+
+/// A staff account as TeamTools' `Member` (read-only).
+pub(crate) fn member(m: &Staff) -> Map<String, Value> {
+    into_map(json!({
+        "id": id(m.id),
+        "name": m.name,
+        "email": m.email,
+        "role": m.role.as_str(),
+        "created_at": time(m.created_at),
+        "updated_at": time(m.updated_at),
+    }))
+}
+
+/// A department as TeamTools' `Team` (read-only).
+pub(crate) fn team(d: &Department) -> Map<String, Value> {
+    into_map(json!({
+        "id": id(d.id),
+        "name": d.name,
+        "slug": d.slug,
+        "description": d.description,
+        "brandId": id(d.brand_id),
+        "public": d.public,
+        "created_at": time(d.created_at),
+        "updated_at": time(d.updated_at),
     }))
 }
 
