@@ -295,47 +295,39 @@ pub(crate) async fn bulk(s: State<AppState>, entity: AttributeEntity, call: Call
     let Some(Value::Array(rows)) = call.body.get("data") else {
         return Err(TeamToolsError::field("data", "must be a list of records"));
     };
-    let fail = |row: usize, e: TeamToolsError| e.in_row(row);
     let p = &call.principal;
     let results: Vec<Value> = match entity {
-        AttributeEntity::Customer => {
-            let mut input = Vec::with_capacity(rows.len());
-            for (row, item) in rows.iter().enumerate() {
-                let Value::Object(fields) = item else {
-                    return Err(fail(row, TeamToolsError::field("data", "each row must be an object")));
-                };
-                let id = fields.get("id").and_then(parse_id);
-                let native = person_fields(fields.clone()).map_err(|e| fail(row, e))?;
-                input.push(match id {
-                    Some(id) => BulkRow::Update(id, read::<CustomerPatch>(native).map_err(|e| fail(row, e))?),
-                    None => BulkRow::Create(read::<NewCustomer>(native).map_err(|e| fail(row, e))?),
-                });
-            }
-            bulk_answer(s.app.bulk_customers(p, &call.meta, input).await)?
-                .iter()
-                .map(|c| Value::Object(render::customer(c)))
-                .collect()
-        }
-        AttributeEntity::EndUser => {
-            let mut input = Vec::with_capacity(rows.len());
-            for (row, item) in rows.iter().enumerate() {
-                let Value::Object(fields) = item else {
-                    return Err(fail(row, TeamToolsError::field("data", "each row must be an object")));
-                };
-                let id = fields.get("id").and_then(parse_id);
-                let native = person_fields(fields.clone()).map_err(|e| fail(row, e))?;
-                input.push(match id {
-                    Some(id) => BulkRow::Update(id, read::<EndUserPatch>(native).map_err(|e| fail(row, e))?),
-                    None => BulkRow::Create(read::<NewEndUser>(native).map_err(|e| fail(row, e))?),
-                });
-            }
-            bulk_answer(s.app.bulk_end_users(p, &call.meta, input).await)?
-                .iter()
-                .map(|u| Value::Object(render::end_user(u)))
-                .collect()
-        }
+        AttributeEntity::Customer => bulk_answer(s.app.bulk_customers(p, &call.meta, bulk_rows(rows)?).await)?
+            .iter()
+            .map(|c| Value::Object(render::customer(c)))
+            .collect(),
+        AttributeEntity::EndUser => bulk_answer(s.app.bulk_end_users(p, &call.meta, bulk_rows(rows)?).await)?
+            .iter()
+            .map(|u| Value::Object(render::end_user(u)))
+            .collect(),
     };
     Ok(data(results))
+}
+
+/// The rows of a bulk save as native inputs: with an `id`, a change; without, a new record.
+fn bulk_rows<N, P>(rows: &[Value]) -> Result<Vec<BulkRow<N, P>>, TeamToolsError>
+where
+    N: serde::de::DeserializeOwned,
+    P: serde::de::DeserializeOwned,
+{
+    let mut input = Vec::with_capacity(rows.len());
+    for (row, item) in rows.iter().enumerate() {
+        let Value::Object(fields) = item else {
+            return Err(TeamToolsError::field("data", "each row must be an object").in_row(row));
+        };
+        let id = fields.get("id").and_then(parse_id);
+        let native = person_fields(fields.clone()).map_err(|e| e.in_row(row))?;
+        input.push(match id {
+            Some(id) => BulkRow::Update(id, read::<P>(native).map_err(|e| e.in_row(row))?),
+            None => BulkRow::Create(read::<N>(native).map_err(|e| e.in_row(row))?),
+        });
+    }
+    Ok(input)
 }
 
 fn bulk_answer<T>(result: Result<Vec<T>, BulkError>) -> Result<Vec<T>, TeamToolsError> {
