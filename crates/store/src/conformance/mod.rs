@@ -82,6 +82,21 @@ pub fn checks() -> Vec<Check> {
         event_list_filters,
         concurrent_writers,
         admin_count_holds_the_admins,
+        attribute_definitions,
+        attribute_values_written_with_people,
+        attribute_unique_values,
+        attribute_unique_turned_on,
+        attribute_searchable_switch,
+        person_query_text_attribute,
+        person_query_number_and_date_attributes,
+        person_query_columns,
+        person_query_like_wildcards_are_literal,
+        person_query_non_ascii_text,
+        person_query_tags,
+        person_query_combined,
+        person_query_order_and_pages,
+        person_query_deleted,
+        customer_lookups,
     ]
 }
 
@@ -460,12 +475,14 @@ fn assert_marked(row: &SearchRow, word: &str) {
 }
 
 // The checks, after the helper macros above (macros are in scope only below their definition).
+mod attributes;
 mod constraints;
 mod events;
 mod lists;
 mod records;
 mod search;
 
+use attributes::*;
 use constraints::*;
 use events::*;
 use lists::*;
