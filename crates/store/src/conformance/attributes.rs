@@ -863,6 +863,44 @@ pub(super) async fn attribute_unique_turned_on(s: Arc<dyn Store>) {
     );
 }
 
+/// Writers racing for one unique value: exactly one commits, every other one is told which attribute's
+/// value was taken (on PostgreSQL the losers wait for the winner's commit, then fail).
+pub(super) async fn attribute_unique_under_concurrent_writers(s: Arc<dyn Store>) {
+    let defs = define(
+        &s,
+        vec![Attribute {
+            unique: true,
+            ..new_attribute(AttributeEntity::Customer, "vat", AttributeType::Text)
+        }],
+    )
+    .await;
+    let vat = attribute_id(&defs[0]);
+    let racers: Vec<_> = (0..10)
+        .map(|n| {
+            let s = Arc::clone(&s);
+            let defs = defs.clone();
+            let value = if n % 2 == 0 { "FR-RACE" } else { "fr-race" };
+            tokio::spawn(async move {
+                let mut w = writer(&s).await;
+                add_customer(&mut w, &defs, new_customer(&format!("Racer {n}"), None), &[("vat", json!(value))])
+                    .await?;
+                w.commit().await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for racer in racers {
+        match racer.await.expect("racer task") {
+            Ok(()) => won += 1,
+            Err(StoreError::Unique(UniqueKey::AttributeValue(Some(id)))) if id == vat => {}
+            Err(other) => panic!("a racer that lost must be told the vat was taken, got {other:?}"),
+        }
+    }
+    assert_eq!(won, 1, "exactly one writer wins");
+    let mut r = reader(&s).await;
+    assert_eq!(listed(&mut r, &query(AttributeEntity::Customer, vec![])).await.len(), 1);
+}
+
 pub(super) async fn attribute_searchable_switch(s: Arc<dyn Store>) {
     use AttributeEntity::{Customer as C, EndUser as U};
     let defs = define(
@@ -929,6 +967,46 @@ pub(super) async fn attribute_searchable_switch(s: Arc<dyn Store>) {
     let hits = search(&mut r, &["logistics"], &[SearchKind::Customer], None).await;
     assert_eq!(ids(&hits), vec![x.id], "the ranked search sees the attribute too");
     drop(r);
+
+    // Keyword search folds case and accents in attribute values as in names, and follows a changed value.
+    let mut w = writer(&s).await;
+    let x = set_customer_values(
+        &mut w,
+        &[industry_on.clone(), role_on.clone()],
+        &x,
+        &[("industry", json!("Zanzibar Logistics, Café Zürich"))],
+    )
+    .await
+    .expect("new value");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert_eq!(keyword(&mut r, C, &["cafe", "ZURICH"]).await, BTreeSet::from([x.id]));
+    assert_eq!(keyword(&mut r, C, &["café"]).await, BTreeSet::from([x.id]));
+    drop(r);
+    let mut w = writer(&s).await;
+    let x = set_customer_values(
+        &mut w,
+        &[industry_on.clone(), role_on.clone()],
+        &x,
+        &[("industry", json!("Maritime"))],
+    )
+    .await
+    .expect("new value");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert!(keyword(&mut r, C, &["logistics"]).await.is_empty(), "the old value");
+    assert_eq!(keyword(&mut r, C, &["maritime"]).await, BTreeSet::from([x.id]));
+    drop(r);
+    let mut w = writer(&s).await;
+    let x = set_customer_values(
+        &mut w,
+        &[industry_on.clone(), role_on.clone()],
+        &x,
+        &[("industry", json!("Zanzibar Logistics"))],
+    )
+    .await
+    .expect("the first value again");
+    w.commit().await.expect("commit");
 
     // Values written while searchable are found; a keyword query narrows with conditions too.
     let searchable_defs = [industry_on.clone(), role_on.clone()];

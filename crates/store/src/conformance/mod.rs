@@ -86,6 +86,7 @@ pub fn checks() -> Vec<Check> {
         attribute_values_written_with_people,
         attribute_unique_values,
         attribute_unique_turned_on,
+        attribute_unique_under_concurrent_writers,
         attribute_searchable_switch,
         person_query_text_attribute,
         person_query_number_and_date_attributes,
