@@ -374,7 +374,9 @@ pub(super) async fn attribute_definitions(s: Arc<dyn Store>) {
     };
     let mut w = writer(&s).await;
     w.update_attribute(&changed, &plan).await.expect("update attribute");
-    w.update_attribute(&deleted, &seats).await.expect("soft-delete attribute");
+    w.update_attribute(&deleted, &seats)
+        .await
+        .expect("soft-delete attribute");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
@@ -408,7 +410,9 @@ pub(super) async fn attribute_definitions(s: Arc<dyn Store>) {
         ..deleted.clone()
     };
     let mut w = writer(&s).await;
-    w.update_attribute(&restored, &deleted).await.expect("restore attribute");
+    w.update_attribute(&restored, &deleted)
+        .await
+        .expect("restore attribute");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
@@ -564,13 +568,18 @@ pub(super) async fn attribute_values_written_with_people(s: Arc<dyn Store>) {
     w.update_end_user(&ada_again, None, Some(&index(user_defs, &ada_again.attributes)))
         .await
         .expect("end user values");
-    w.update_customer(&retagged, Some(&[])).await.expect("customer without values");
+    w.update_customer(&retagged, Some(&[]))
+        .await
+        .expect("customer without values");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
         listed(
             &mut r,
-            &query(U, vec![condition(attribute_field(user_code), FilterOp::Eq, text("green"))])
+            &query(
+                U,
+                vec![condition(attribute_field(user_code), FilterOp::Eq, text("green"))]
+            )
         )
         .await,
         vec![ada.id],
@@ -579,7 +588,10 @@ pub(super) async fn attribute_values_written_with_people(s: Arc<dyn Store>) {
     assert!(
         listed(
             &mut r,
-            &query(C, vec![condition(attribute_field(seats), FilterOp::Eq, Operand::Number(40.0))])
+            &query(
+                C,
+                vec![condition(attribute_field(seats), FilterOp::Eq, Operand::Number(40.0))]
+            )
         )
         .await
         .is_empty()
@@ -616,11 +628,7 @@ pub(super) async fn attribute_unique_values(s: Arc<dyn Store>) {
         &mut w,
         customer_defs,
         new_customer("First", None),
-        &[
-            ("vat", json!("DE-123")),
-            ("note", json!("same")),
-            ("number", json!(7)),
-        ],
+        &[("vat", json!("DE-123")), ("note", json!("same")), ("number", json!(7))],
     )
     .await
     .expect("first");
@@ -720,7 +728,13 @@ pub(super) async fn attribute_unique_values(s: Arc<dyn Store>) {
     w.commit().await.expect("commit");
     let mut w = writer(&s).await;
     assert_conflict(
-        add_customer(&mut w, customer_defs, new_customer("After", None), &[("vat", json!("DE-123"))]).await,
+        add_customer(
+            &mut w,
+            customer_defs,
+            new_customer("After", None),
+            &[("vat", json!("DE-123"))],
+        )
+        .await,
         key(vat),
         "the value of a soft-deleted customer",
     );
@@ -766,7 +780,10 @@ pub(super) async fn attribute_unique_values(s: Arc<dyn Store>) {
             &mut r,
             &PersonQuery {
                 deleted: DeletedFilter::Include,
-                ..query(C, vec![condition(attribute_field(&defs[0]), FilterOp::Eq, text("de-123"))])
+                ..query(
+                    C,
+                    vec![condition(attribute_field(&defs[0]), FilterOp::Eq, text("de-123"))]
+                )
             }
         )
         .await,
@@ -830,7 +847,13 @@ pub(super) async fn attribute_unique_turned_on(s: Arc<dyn Store>) {
     let unique_defs = [unique.clone()];
     let mut w = writer(&s).await;
     assert_conflict(
-        add_customer(&mut w, &unique_defs, new_customer("E", None), &[("segment", json!("SMB"))]).await,
+        add_customer(
+            &mut w,
+            &unique_defs,
+            new_customer("E", None),
+            &[("segment", json!("SMB"))],
+        )
+        .await,
         UniqueKey::AttributeValue(Some(attribute_id(&segment))),
         "a repeated value once unique",
     );
@@ -844,9 +867,14 @@ pub(super) async fn attribute_unique_turned_on(s: Arc<dyn Store>) {
     };
     let mut w = writer(&s).await;
     w.update_attribute(&plain, &unique).await.expect("unique turned off");
-    add_customer(&mut w, &[plain.clone()], new_customer("F", None), &[("segment", json!("SMB"))])
-        .await
-        .expect("a repeated value once not unique");
+    add_customer(
+        &mut w,
+        std::slice::from_ref(&plain),
+        new_customer("F", None),
+        &[("segment", json!("SMB"))],
+    )
+    .await
+    .expect("a repeated value once not unique");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(
@@ -882,8 +910,13 @@ pub(super) async fn attribute_unique_under_concurrent_writers(s: Arc<dyn Store>)
             let value = if n % 2 == 0 { "FR-RACE" } else { "fr-race" };
             tokio::spawn(async move {
                 let mut w = writer(&s).await;
-                add_customer(&mut w, &defs, new_customer(&format!("Racer {n}"), None), &[("vat", json!(value))])
-                    .await?;
+                add_customer(
+                    &mut w,
+                    &defs,
+                    new_customer(&format!("Racer {n}"), None),
+                    &[("vat", json!(value))],
+                )
+                .await?;
                 w.commit().await
             })
         })
@@ -935,7 +968,10 @@ pub(super) async fn attribute_searchable_switch(s: Arc<dyn Store>) {
     w.commit().await.expect("commit");
 
     let mut r = reader(&s).await;
-    assert!(keyword(&mut r, C, &["logistics"]).await.is_empty(), "not searchable yet");
+    assert!(
+        keyword(&mut r, C, &["logistics"]).await.is_empty(),
+        "not searchable yet"
+    );
     assert_eq!(keyword(&mut r, C, &["zanzibar"]).await, BTreeSet::from([y.id]));
     assert!(keyword(&mut r, U, &["quartermaster"]).await.is_empty());
     drop(r);
@@ -947,7 +983,9 @@ pub(super) async fn attribute_searchable_switch(s: Arc<dyn Store>) {
     };
     let (industry_on, role_on) = (switch(&industry, true), switch(&role, true));
     let mut w = writer(&s).await;
-    w.update_attribute(&industry_on, &industry).await.expect("searchable on");
+    w.update_attribute(&industry_on, &industry)
+        .await
+        .expect("searchable on");
     w.update_attribute(&role_on, &role).await.expect("searchable on");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
@@ -957,7 +995,11 @@ pub(super) async fn attribute_searchable_switch(s: Arc<dyn Store>) {
         "existing values are found once searchable"
     );
     assert_eq!(keyword(&mut r, C, &["zanzibar"]).await, BTreeSet::from([x.id, y.id]));
-    assert_eq!(keyword(&mut r, C, &["LOGIST"]).await, BTreeSet::from([x.id]), "a prefix");
+    assert_eq!(
+        keyword(&mut r, C, &["LOGIST"]).await,
+        BTreeSet::from([x.id]),
+        "a prefix"
+    );
     assert_eq!(
         keyword(&mut r, C, &["zanzibar", "logistics"]).await,
         BTreeSet::from([x.id]),
@@ -1042,14 +1084,21 @@ pub(super) async fn attribute_searchable_switch(s: Arc<dyn Store>) {
         ..industry_on.clone()
     };
     let mut w = writer(&s).await;
-    w.update_attribute(&industry_gone, &industry_on).await.expect("delete attribute");
+    w.update_attribute(&industry_gone, &industry_on)
+        .await
+        .expect("delete attribute");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
-    assert!(keyword(&mut r, C, &["logistics"]).await.is_empty(), "a deleted attribute");
+    assert!(
+        keyword(&mut r, C, &["logistics"]).await.is_empty(),
+        "a deleted attribute"
+    );
     assert_eq!(keyword(&mut r, C, &["zanzibar"]).await, BTreeSet::from([y.id]));
     drop(r);
     let mut w = writer(&s).await;
-    w.update_attribute(&industry_on, &industry_gone).await.expect("restore attribute");
+    w.update_attribute(&industry_on, &industry_gone)
+        .await
+        .expect("restore attribute");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
     assert_eq!(keyword(&mut r, C, &["logistics"]).await, BTreeSet::from([x.id, z.id]));
@@ -1057,7 +1106,9 @@ pub(super) async fn attribute_searchable_switch(s: Arc<dyn Store>) {
 
     // Searchable off again: only the built-in fields are searched.
     let mut w = writer(&s).await;
-    w.update_attribute(&industry, &industry_on).await.expect("searchable off");
+    w.update_attribute(&industry, &industry_on)
+        .await
+        .expect("searchable off");
     w.update_attribute(&role, &role_on).await.expect("searchable off");
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
@@ -1100,7 +1151,10 @@ pub(super) async fn person_query_text_attribute(s: Arc<dyn Store>) {
             (FilterOp::Eq, text("delta"), vec![]),
         ] {
             assert_eq!(
-                among(&all, where_one(&mut r, entity, field.clone(), op, operand.clone()).await),
+                among(
+                    &all,
+                    where_one(&mut r, entity, field.clone(), op, operand.clone()).await
+                ),
                 pick(&all, &expected),
                 "{} code {{{op}}} {operand:?}",
                 entity.as_str()
@@ -1145,7 +1199,10 @@ pub(super) async fn person_query_number_and_date_attributes(s: Arc<dyn Store>) {
             (FilterOp::In, Operand::Numbers(vec![9.0, 100.0, 7.0]), vec![0, 2]),
         ] {
             assert_eq!(
-                among(&all, where_one(&mut r, entity, field.clone(), op, operand.clone()).await),
+                among(
+                    &all,
+                    where_one(&mut r, entity, field.clone(), op, operand.clone()).await
+                ),
                 pick(&all, &expected),
                 "{} seats {{{op}}} {operand:?}",
                 entity.as_str()
@@ -1177,7 +1234,10 @@ pub(super) async fn person_query_number_and_date_attributes(s: Arc<dyn Store>) {
             (FilterOp::Ew, text("-31"), vec![0, 1]),
         ] {
             assert_eq!(
-                among(&all, where_one(&mut r, entity, field.clone(), op, operand.clone()).await),
+                among(
+                    &all,
+                    where_one(&mut r, entity, field.clone(), op, operand.clone()).await
+                ),
                 pick(&all, &expected),
                 "{} renewal {{{op}}} {operand:?}",
                 entity.as_str()
@@ -1196,7 +1256,10 @@ pub(super) async fn person_query_number_and_date_attributes(s: Arc<dyn Store>) {
             (FilterOp::In, texts(&["true", "false"]), vec![0, 1, 2]),
         ] {
             assert_eq!(
-                among(&all, where_one(&mut r, entity, field.clone(), op, operand.clone()).await),
+                among(
+                    &all,
+                    where_one(&mut r, entity, field.clone(), op, operand.clone()).await
+                ),
                 pick(&all, &expected),
                 "{} active {{{op}}} {operand:?}",
                 entity.as_str()
@@ -1209,8 +1272,15 @@ pub(super) async fn person_query_columns(s: Arc<dyn Store>) {
     use AttributeEntity::{Customer as C, EndUser as U};
     use PersonColumn as Col;
     let base = now();
-    let rows: [(&str, Option<&str>, Option<&str>, Option<&str>, Option<&str>); 4] = [
-        ("Acme Corp", Some("ops@acme.example"), Some("Berlin"), Some("DE"), Some("CRM-7")),
+    // name, email, city, country, external_id
+    let rows = [
+        (
+            "Acme Corp",
+            Some("ops@acme.example"),
+            Some("Berlin"),
+            Some("DE"),
+            Some("CRM-7"),
+        ),
         ("acme labs", None, Some("berlin"), None, None),
         ("Beta Ltd", Some("hello@beta.example"), None, Some("FR"), Some("crm-8")),
         ("Zenith", Some("z@zenith.example"), Some("Paris"), Some("FR"), None),
@@ -1276,7 +1346,12 @@ pub(super) async fn person_query_columns(s: Arc<dyn Store>) {
         (col(Col::Name), FilterOp::Gte, text("beta ltd"), vec![2, 3]),
         (col(Col::Name), FilterOp::Lt, text("b"), vec![0, 1]),
         (col(Col::Name), FilterOp::Lte, text("acme labs"), vec![0, 1]),
-        (col(Col::Name), FilterOp::In, texts(&["zenith", "beta ltd", "x"]), vec![2, 3]),
+        (
+            col(Col::Name),
+            FilterOp::In,
+            texts(&["zenith", "beta ltd", "x"]),
+            vec![2, 3],
+        ),
         (col(Col::Email), FilterOp::Ew, text("@beta.example"), vec![2]),
         // `ne` counts a record without a value as different.
         (col(Col::Email), FilterOp::Ne, text("z@zenith.example"), vec![0, 1, 2]),
@@ -1289,9 +1364,19 @@ pub(super) async fn person_query_columns(s: Arc<dyn Store>) {
         (col(Col::ExternalId), FilterOp::Sw, text("crm-"), vec![0, 2]),
         (col(Col::ExternalId), FilterOp::Ne, text("crm-7"), vec![1, 2, 3]),
         (col(Col::Id), FilterOp::Eq, Operand::Integer(customers[2]), vec![2]),
-        (col(Col::Id), FilterOp::Ne, Operand::Integer(customers[2]), vec![0, 1, 3]),
+        (
+            col(Col::Id),
+            FilterOp::Ne,
+            Operand::Integer(customers[2]),
+            vec![0, 1, 3],
+        ),
         (col(Col::Id), FilterOp::Gt, Operand::Integer(customers[1]), vec![2, 3]),
-        (col(Col::Id), FilterOp::Gte, Operand::Integer(customers[1]), vec![1, 2, 3]),
+        (
+            col(Col::Id),
+            FilterOp::Gte,
+            Operand::Integer(customers[1]),
+            vec![1, 2, 3],
+        ),
         (col(Col::Id), FilterOp::Lt, Operand::Integer(customers[1]), vec![0]),
         (col(Col::Id), FilterOp::Lte, Operand::Integer(customers[1]), vec![0, 1]),
         (
@@ -1300,7 +1385,12 @@ pub(super) async fn person_query_columns(s: Arc<dyn Store>) {
             Operand::Integers(vec![customers[0], customers[3], 9_999_999]),
             vec![0, 3],
         ),
-        (col(Col::CreatedAt), FilterOp::Gte, Operand::Integer(created(2)), vec![2, 3]),
+        (
+            col(Col::CreatedAt),
+            FilterOp::Gte,
+            Operand::Integer(created(2)),
+            vec![2, 3],
+        ),
         (col(Col::CreatedAt), FilterOp::Lt, Operand::Integer(created(1)), vec![0]),
         (col(Col::CreatedAt), FilterOp::Eq, Operand::Integer(created(3)), vec![3]),
         (
@@ -1324,8 +1414,18 @@ pub(super) async fn person_query_columns(s: Arc<dyn Store>) {
         (col(Col::City), FilterOp::Eq, text("london"), vec![0]),
         (col(Col::Country), FilterOp::Ne, text("us"), vec![0, 1]),
         (col(Col::Name), FilterOp::Ew, text(" 2"), vec![2]),
-        (col(Col::CustomerId), FilterOp::Eq, Operand::Integer(customers[0]), vec![0, 1]),
-        (col(Col::CustomerId), FilterOp::Ne, Operand::Integer(customers[0]), vec![2]),
+        (
+            col(Col::CustomerId),
+            FilterOp::Eq,
+            Operand::Integer(customers[0]),
+            vec![0, 1],
+        ),
+        (
+            col(Col::CustomerId),
+            FilterOp::Ne,
+            Operand::Integer(customers[0]),
+            vec![2],
+        ),
         (
             col(Col::CustomerId),
             FilterOp::In,
@@ -1348,7 +1448,15 @@ pub(super) async fn person_query_like_wildcards_are_literal(s: Arc<dyn Store>) {
         vec![new_attribute(AttributeEntity::Customer, "label", AttributeType::Text)],
     )
     .await;
-    let words = ["100%", "100 percent", "a_b", "axb", "back\\slash", "backslash", "50%_off\\"];
+    let words = [
+        "100%",
+        "100 percent",
+        "a_b",
+        "axb",
+        "back\\slash",
+        "backslash",
+        "50%_off\\",
+    ];
     let mut w = writer(&s).await;
     let mut people = Vec::new();
     for word in words {
@@ -1442,7 +1550,10 @@ pub(super) async fn person_query_non_ascii_text(s: Arc<dyn Store>) {
         for (op, operand) in cases {
             let expected = text_model(&values, op, &operand);
             assert_eq!(
-                among(&all, where_one(&mut r, entity, field.clone(), op, operand.clone()).await),
+                among(
+                    &all,
+                    where_one(&mut r, entity, field.clone(), op, operand.clone()).await
+                ),
                 expected,
                 "{} word {{{op}}} {operand:?}",
                 entity.as_str()
@@ -1688,7 +1799,11 @@ pub(super) async fn person_query_combined(s: Arc<dyn Store>) {
         customer_id: Some(customers[3]),
         ..query(U, vec![condition(level.clone(), FilterOp::Gte, Operand::Number(3.0))])
     };
-    assert_eq!(matched(&mut r, &q).await, pick(&users, &[2, 3]), "one customer's end users");
+    assert_eq!(
+        matched(&mut r, &q).await,
+        pick(&users, &[2, 3]),
+        "one customer's end users"
+    );
     let q = query(
         U,
         vec![
@@ -1831,10 +1946,7 @@ pub(super) async fn person_query_order_and_pages(s: Arc<dyn Store>) {
             limit: 2,
             after: Some(Cursor { key: 0, id: people[3] }),
         }),
-        ..query(
-            C,
-            vec![condition(seats.clone(), FilterOp::Gte, Operand::Number(0.0))],
-        )
+        ..query(C, vec![condition(seats.clone(), FilterOp::Gte, Operand::Number(0.0))])
     };
     assert_eq!(
         listed(&mut r, &after_third).await,
@@ -1997,5 +2109,10 @@ pub(super) async fn customer_lookups(s: Arc<dyn Store>) {
         "every customer asked for, soft-deleted ones too, once each"
     );
     assert!(r.customers_by_ids(&[]).await.expect("customers_by_ids").is_empty());
-    assert!(r.customers_by_ids(&[9_999_999]).await.expect("customers_by_ids").is_empty());
+    assert!(
+        r.customers_by_ids(&[9_999_999])
+            .await
+            .expect("customers_by_ids")
+            .is_empty()
+    );
 }
