@@ -1008,6 +1008,10 @@ pub(super) async fn attribute_searchable_switch(s: Arc<dyn Store>) {
     assert_eq!(keyword(&mut r, U, &["quartermaster"]).await, BTreeSet::from([u.id]));
     let hits = search(&mut r, &["logistics"], &[SearchKind::Customer], None).await;
     assert_eq!(ids(&hits), vec![x.id], "the ranked search sees the attribute too");
+    assert_marked(&hits[0], "logistics");
+    let hits = search(&mut r, &["quartermaster"], &[SearchKind::EndUser], None).await;
+    assert_eq!(ids(&hits), vec![u.id], "and an end user's");
+    assert_marked(&hits[0], "quartermaster");
     drop(r);
 
     // Keyword search folds case and accents in attribute values as in names, and follows a changed value.
@@ -1834,19 +1838,19 @@ pub(super) async fn person_query_order_and_pages(s: Arc<dyn Store>) {
     )
     .await;
     let base = now();
-    let rows: [(&str, Option<f64>, Option<&str>); 8] = [
-        ("delta", Some(9.0), Some("b")),
-        ("Alpha", Some(50.0), None),
-        ("charlie", Some(500.0), Some("A")),
-        ("bravo", None, Some("c")),
-        ("Echo", Some(50.0), Some("b")),
-        ("foxtrot", Some(-1.0), None),
-        ("golf", None, Some("B")),
-        ("hotel", Some(1e3), Some("a")),
+    let rows: [(&str, Option<f64>, Option<&str>, Option<&str>); 8] = [
+        ("delta", Some(9.0), Some("b"), Some("Oslo")),
+        ("Alpha", Some(50.0), None, None),
+        ("charlie", Some(500.0), Some("A"), Some("bergen")),
+        ("bravo", None, Some("c"), Some("Aalborg")),
+        ("Echo", Some(50.0), Some("b"), None),
+        ("foxtrot", Some(-1.0), None, Some("oslo")),
+        ("golf", None, Some("B"), Some("Bergen")),
+        ("hotel", Some(1e3), Some("a"), None),
     ];
     let mut w = writer(&s).await;
     let mut people = Vec::new();
-    for (n, (name, seats, tier)) in rows.iter().enumerate() {
+    for (n, (name, seats, tier, city)) in rows.iter().enumerate() {
         let mut pairs = Vec::new();
         if let Some(n) = seats {
             pairs.push(("seats", json!(n)));
@@ -1860,6 +1864,7 @@ pub(super) async fn person_query_order_and_pages(s: Arc<dyn Store>) {
             &mut w,
             &defs,
             Customer {
+                city: city.map(str::to_owned),
                 created_at: created,
                 updated_at: created,
                 ..new_customer(name, None)
@@ -1884,6 +1889,9 @@ pub(super) async fn person_query_order_and_pages(s: Arc<dyn Store>) {
         (by(tier.clone(), true), vec![3, 6, 4, 0, 7, 2, 5, 1]),
         (by(col(PersonColumn::Name), false), vec![1, 3, 2, 0, 4, 5, 6, 7]),
         (by(col(PersonColumn::Name), true), vec![7, 6, 5, 4, 0, 2, 3, 1]),
+        // A built-in column without a value sorts last too.
+        (by(col(PersonColumn::City), false), vec![3, 2, 6, 0, 5, 1, 4, 7]),
+        (by(col(PersonColumn::City), true), vec![5, 0, 6, 2, 3, 7, 4, 1]),
         (by(col(PersonColumn::CreatedAt), false), vec![7, 6, 5, 4, 3, 2, 1, 0]),
         (by(col(PersonColumn::CreatedAt), true), vec![0, 1, 2, 3, 4, 5, 6, 7]),
         (by(col(PersonColumn::Id), false), vec![0, 1, 2, 3, 4, 5, 6, 7]),
@@ -1953,6 +1961,51 @@ pub(super) async fn person_query_order_and_pages(s: Arc<dyn Store>) {
         vec![people[2], people[1]],
         "a keyset page after a cursor, filtered"
     );
+    drop(r);
+
+    // End users the same way: by an attribute and by a column, missing values last.
+    let level = define(
+        &s,
+        vec![new_attribute(AttributeEntity::EndUser, "level", AttributeType::Number)],
+    )
+    .await;
+    let mut w = writer(&s).await;
+    let mut users = Vec::new();
+    for (first, level_value) in [
+        (Some("Zoe"), Some(10)),
+        (None, Some(2)),
+        (Some("adam"), None),
+        (Some("Bea"), Some(10)),
+    ] {
+        let pairs: Vec<(&str, Value)> = level_value.iter().map(|l| ("level", json!(l))).collect();
+        let u = add_end_user(
+            &mut w,
+            &level,
+            EndUser {
+                first_name: first.map(str::to_owned),
+                ..new_end_user(people[0], "User", None)
+            },
+            &pairs,
+        )
+        .await
+        .expect("end user");
+        users.push(u.id);
+    }
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    for (order, expected) in [
+        (by(attribute_field(&level[0]), false), vec![1, 0, 3, 2]),
+        (by(attribute_field(&level[0]), true), vec![3, 0, 1, 2]),
+        (by(col(PersonColumn::FirstName), false), vec![2, 3, 0, 1]),
+        (by(col(PersonColumn::FirstName), true), vec![0, 3, 2, 1]),
+    ] {
+        let q = PersonQuery {
+            order: order.clone(),
+            ..query(AttributeEntity::EndUser, vec![])
+        };
+        let expected: Vec<i64> = expected.iter().map(|&i| users[i]).collect();
+        assert_eq!(listed(&mut r, &q).await, expected, "end users ordered by {order:?}");
+    }
 }
 
 pub(super) async fn person_query_deleted(s: Arc<dyn Store>) {
