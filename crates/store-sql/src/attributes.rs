@@ -139,6 +139,46 @@ fn with_attribute(e: StoreError, attribute_id: i64) -> StoreError {
     }
 }
 
+/// `values` with `unique` and `searchable` as their attributes are defined now, held so until the
+/// transaction ends. A use case reads the definitions without a lock; where writers run concurrently, an
+/// admin may meanwhile make an attribute unique or searchable (or delete it), and a write trusting what
+/// the use case read would slip a repeated value past the unique index, or leave a value out of keyword
+/// search, for good. Locking the definitions (`FOR SHARE`) makes such a change wait for this transaction
+/// (its re-indexing then sees these values), or makes this write wait for the change and follow it.
+/// Where writers take turns ([`Dialect::FOR_SHARE`] is empty), the definitions a unit read cannot have
+/// changed, and the values are taken as given.
+pub(crate) async fn as_defined<C: Dialect>(c: &mut C, values: &[IndexedValue]) -> Result<Vec<IndexedValue>> {
+    if values.is_empty() || C::FOR_SHARE.is_empty() {
+        return Ok(values.to_vec());
+    }
+    let mut q = QueryBuilder::new("SELECT id, unique_values, searchable, deleted_at FROM attributes WHERE id IN (");
+    q.bind_list(values.iter().map(|v| v.attribute_id))
+        .push(") ORDER BY id")
+        .push(C::FOR_SHARE);
+    let (sql, params) = q.build();
+    let map: RowMap<(i64, bool, bool)> = |r| {
+        let live = r.get::<Option<i64>>("deleted_at")?.is_none();
+        Ok((
+            r.get("id")?,
+            r.get("unique_values")?,
+            r.get::<bool>("searchable")? && live,
+        ))
+    };
+    let defined = c.fetch_all(sql, &params, map).await?;
+    Ok(values
+        .iter()
+        .map(|v| match defined.iter().find(|(id, _, _)| *id == v.attribute_id) {
+            Some(&(_, unique, searchable)) => IndexedValue {
+                unique,
+                searchable,
+                ..v.clone()
+            },
+            // An unknown attribute: its insert fails on the foreign key, as without this lookup.
+            None => v.clone(),
+        })
+        .collect())
+}
+
 /// The keyword-search text of an entity: its searchable values, in attribute order.
 pub(crate) fn search_text(values: &[IndexedValue]) -> String {
     let mut sorted: Vec<&IndexedValue> = values.iter().filter(|v| v.searchable).collect();

@@ -83,7 +83,9 @@ pub trait PeopleWrite: Send {
     async fn delete_token(&mut self, id: i64) -> Result<()>;
 
     /// Inserts a customer with its attribute values (`values`, indexed forms of `customer.attributes`)
-    /// and tags. A value that breaks its attribute's uniqueness is [`crate::UniqueKey::AttributeValue`].
+    /// and tags. A value that breaks its attribute's uniqueness is [`crate::UniqueKey::AttributeValue`],
+    /// also when the attribute was made unique by a transaction that committed after the caller read the
+    /// definitions (the values follow the definitions as they stand; a change to one waits for this write).
     async fn insert_customer(&mut self, customer: &Customer, values: &[IndexedValue]) -> Result<Customer>;
     /// Writes every field, `deleted_at` included (soft delete and restore are updates), and the tags;
     /// `values`, when given, replace the indexed attribute values.

@@ -934,6 +934,142 @@ pub(super) async fn attribute_unique_under_concurrent_writers(s: Arc<dyn Store>)
     assert_eq!(listed(&mut r, &query(AttributeEntity::Customer, vec![])).await.len(), 1);
 }
 
+/// A definition made unique while another writer, which read the definitions before, writes a value that
+/// repeats: one of the two must fail, so that a unique attribute never holds a repeated value. (Where
+/// writers run concurrently, the change commits first; where they take turns, it waits for the write.)
+pub(super) async fn attribute_unique_turned_on_during_a_write(s: Arc<dyn Store>) {
+    let defs = define(
+        &s,
+        vec![new_attribute(AttributeEntity::Customer, "segment", AttributeType::Text)],
+    )
+    .await;
+    let segment = defs[0].clone();
+    let id = attribute_id(&segment);
+    let mut w = writer(&s).await;
+    add_customer(&mut w, &defs, new_customer("First", None), &[("segment", json!("smb"))])
+        .await
+        .expect("customer");
+    w.commit().await.expect("commit");
+
+    // The late writer reads the definitions first, as a use case does.
+    let mut late = writer(&s).await;
+    let seen = late
+        .attributes(AttributeEntity::Customer, true)
+        .await
+        .expect("attributes");
+    assert_eq!(seen, defs, "the definitions before the change");
+    let unique = Attribute {
+        unique: true,
+        updated_at: Some(now()),
+        ..segment.clone()
+    };
+    let mut change = {
+        let s = Arc::clone(&s);
+        let (unique, segment) = (unique.clone(), segment.clone());
+        tokio::spawn(async move {
+            let mut w = writer(&s).await;
+            w.update_attribute(&unique, &segment).await?;
+            w.commit().await
+        })
+    };
+    let changed_first = tokio::time::timeout(Duration::from_millis(500), &mut change).await.ok();
+    let wrote = match add_customer(
+        &mut late,
+        &seen,
+        new_customer("Second", None),
+        &[("segment", json!("SMB"))],
+    )
+    .await
+    {
+        Ok(_) => late.commit().await,
+        Err(e) => {
+            drop(late);
+            Err(e)
+        }
+    };
+    let changed = match changed_first {
+        Some(outcome) => outcome.expect("change task"),
+        None => change.await.expect("change task"),
+    };
+    match (&changed, &wrote) {
+        (Ok(()), Err(StoreError::Unique(UniqueKey::AttributeValue(Some(key)))))
+        | (Err(StoreError::Unique(UniqueKey::AttributeValue(Some(key)))), Ok(())) => {
+            assert_eq!(*key, id, "the conflict names the attribute");
+        }
+        _ => panic!("exactly one of the change ({changed:?}) and the write ({wrote:?}) must fail as a conflict"),
+    }
+    let mut r = reader(&s).await;
+    let stored = r.attribute(id).await.expect("attribute").expect("the attribute");
+    let holders = where_one(
+        &mut r,
+        AttributeEntity::Customer,
+        attribute_field(&segment),
+        FilterOp::Eq,
+        text("smb"),
+    )
+    .await;
+    assert!(
+        !(stored.unique && holders.len() > 1),
+        "a unique attribute holds a repeated value: {holders:?}"
+    );
+}
+
+/// A definition made searchable while another writer, which read the definitions before, writes a value:
+/// keyword search finds the value afterwards, whichever order the two commit in.
+pub(super) async fn attribute_searchable_switched_during_a_write(s: Arc<dyn Store>) {
+    let defs = define(
+        &s,
+        vec![new_attribute(
+            AttributeEntity::Customer,
+            "industry",
+            AttributeType::Text,
+        )],
+    )
+    .await;
+    let industry = defs[0].clone();
+    let mut late = writer(&s).await;
+    let seen = late
+        .attributes(AttributeEntity::Customer, true)
+        .await
+        .expect("attributes");
+    assert_eq!(seen, defs, "the definitions before the change");
+    let searchable = Attribute {
+        searchable: true,
+        updated_at: Some(now()),
+        ..industry.clone()
+    };
+    let mut change = {
+        let s = Arc::clone(&s);
+        let (searchable, industry) = (searchable.clone(), industry.clone());
+        tokio::spawn(async move {
+            let mut w = writer(&s).await;
+            w.update_attribute(&searchable, &industry).await?;
+            w.commit().await
+        })
+    };
+    let changed_first = tokio::time::timeout(Duration::from_millis(500), &mut change).await.ok();
+    let customer = add_customer(
+        &mut late,
+        &seen,
+        new_customer("Harbour Ltd", None),
+        &[("industry", json!("Logistics"))],
+    )
+    .await
+    .expect("customer");
+    late.commit().await.expect("commit");
+    match changed_first {
+        Some(outcome) => outcome.expect("change task"),
+        None => change.await.expect("change task"),
+    }
+    .expect("the change");
+    let mut r = reader(&s).await;
+    assert_eq!(
+        keyword(&mut r, AttributeEntity::Customer, &["logistics"]).await,
+        BTreeSet::from([customer.id]),
+        "a value written while its attribute became searchable is found"
+    );
+}
+
 pub(super) async fn attribute_searchable_switch(s: Arc<dyn Store>) {
     use AttributeEntity::{Customer as C, EndUser as U};
     let defs = define(
