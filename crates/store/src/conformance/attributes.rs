@@ -1974,7 +1974,8 @@ pub(super) async fn person_query_order_and_pages(s: Arc<dyn Store>) {
     )
     .await;
     let base = now();
-    let rows: [(&str, Option<f64>, Option<&str>, Option<&str>); 8] = [
+    // name, seats, tier, city
+    let rows = [
         ("delta", Some(9.0), Some("b"), Some("Oslo")),
         ("Alpha", Some(50.0), None, None),
         ("charlie", Some(500.0), Some("A"), Some("bergen")),
