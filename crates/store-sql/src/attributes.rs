@@ -93,20 +93,35 @@ pub(crate) async fn insert_attribute<C: Connection>(c: &mut C, a: &Attribute) ->
 pub(crate) async fn update_attribute<C: Dialect>(c: &mut C, a: &Attribute, old: &Attribute) -> Result<()> {
     let id =
         a.id.ok_or_else(|| StoreError::internal("a built-in attribute cannot be stored"))?;
+    // What changes is judged against the definition as stored, locked until the commit: `old` is what
+    // the caller read, which a concurrent change of the same attribute may have overtaken (the stored
+    // values must follow the definition this write leaves, whatever came between).
+    let sql = format!(
+        "SELECT unique_values, searchable, deleted_at FROM attributes WHERE id = $1{}",
+        C::FOR_UPDATE
+    );
+    let map: RowMap<(bool, bool)> = |r| {
+        let live = r.get::<Option<i64>>("deleted_at")?.is_none();
+        Ok((r.get("unique_values")?, r.get::<bool>("searchable")? && live))
+    };
+    let live = |x: &Attribute| x.searchable && x.deleted_at.is_none();
+    let (was_unique, was_searchable) = c
+        .fetch_optional(sql.into(), &[Value::from(id)], map)
+        .await?
+        .unwrap_or((old.unique, live(old)));
     let sql = "UPDATE attributes SET entity = $1, name = $2, pretty_name = $3, type = $4, description = $5, \
                required = $6, editable = $7, searchable = $8, unique_values = $9, default_value = $10, options = $11, \
                created_at = $12, updated_at = $13, deleted_at = $14 WHERE id = $15";
     let mut params = attribute_params(a)?;
     params.push(Value::from(id));
     c.execute(sql.into(), &params).await?;
-    if a.unique != old.unique {
+    if a.unique != was_unique {
         let sql = "UPDATE attribute_values SET unique_value = CASE WHEN $2 THEN folded END WHERE attribute_id = $1";
         c.execute(sql.into(), &[Value::from(id), Value::from(a.unique)])
             .await
             .map_err(|e| with_attribute(e, id))?;
     }
-    let live = |x: &Attribute| x.searchable && x.deleted_at.is_none();
-    if live(a) != live(old) {
+    if live(a) != was_searchable {
         let table = table(a.entity);
         // The same text the store writes with each entity (see `search_text`), built from the rows.
         let sql = format!(

@@ -108,5 +108,7 @@ pub trait PeopleWrite: Send {
     /// Writes every field of a custom attribute, `deleted_at` included. When `unique` or `searchable`
     /// changed, the stored values follow: a unique attribute whose values repeat is
     /// [`crate::UniqueKey::AttributeValue`], and the search text of every entity with a value is rebuilt.
+    /// What changed is judged against the definition as stored (`old` is what the caller read, which a
+    /// concurrent change may have overtaken), which stays locked until the commit.
     async fn update_attribute(&mut self, attribute: &Attribute, old: &Attribute) -> Result<()>;
 }

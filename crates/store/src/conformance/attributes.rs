@@ -1070,6 +1070,81 @@ pub(super) async fn attribute_searchable_switched_during_a_write(s: Arc<dyn Stor
     );
 }
 
+/// `update_attribute` judges what changed against the definition as stored, not against the caller's
+/// `old`, which a concurrent change of the same attribute may have overtaken: the stored values follow the
+/// definition the write leaves.
+pub(super) async fn attribute_change_follows_the_stored_definition(s: Arc<dyn Store>) {
+    let defs = define(
+        &s,
+        vec![
+            new_attribute(AttributeEntity::Customer, "vat", AttributeType::Text),
+            Attribute {
+                searchable: true,
+                ..new_attribute(AttributeEntity::Customer, "industry", AttributeType::Text)
+            },
+        ],
+    )
+    .await;
+    let (vat, industry) = (defs[0].clone(), defs[1].clone());
+    let mut w = writer(&s).await;
+    add_customer(
+        &mut w,
+        &defs,
+        new_customer("First", None),
+        &[("vat", json!("X-1")), ("industry", json!("Logistics"))],
+    )
+    .await
+    .expect("customer");
+    w.commit().await.expect("commit");
+
+    // The caller read `vat` as unique (it was, until another change made it not) and renames it.
+    let read_as_unique = Attribute {
+        unique: true,
+        ..vat.clone()
+    };
+    let renamed = Attribute {
+        pretty_name: "VAT id".into(),
+        updated_at: Some(now()),
+        ..read_as_unique.clone()
+    };
+    // The caller read `industry` as not searchable (another change made it so, then undid that).
+    let read_as_plain = Attribute {
+        searchable: false,
+        ..industry.clone()
+    };
+    let described = Attribute {
+        description: "what they do".into(),
+        updated_at: Some(now()),
+        ..read_as_plain.clone()
+    };
+    let mut w = writer(&s).await;
+    w.update_attribute(&renamed, &read_as_unique).await.expect("update");
+    w.update_attribute(&described, &read_as_plain).await.expect("update");
+    w.commit().await.expect("commit");
+
+    let now_defined = [renamed.clone(), described.clone()];
+    let mut w = writer(&s).await;
+    assert_conflict(
+        add_customer(
+            &mut w,
+            &now_defined,
+            new_customer("Second", None),
+            &[("vat", json!("x-1"))],
+        )
+        .await,
+        UniqueKey::AttributeValue(Some(attribute_id(&vat))),
+        "a value repeating one stored before the attribute became unique",
+    );
+    drop(w);
+    let mut r = reader(&s).await;
+    assert!(
+        keyword(&mut r, AttributeEntity::Customer, &["logistics"])
+            .await
+            .is_empty(),
+        "a value of an attribute no longer searchable is still found"
+    );
+}
+
 pub(super) async fn attribute_searchable_switch(s: Arc<dyn Store>) {
     use AttributeEntity::{Customer as C, EndUser as U};
     let defs = define(

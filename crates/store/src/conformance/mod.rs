@@ -90,6 +90,7 @@ pub fn checks() -> Vec<Check> {
         attribute_unique_turned_on_during_a_write,
         attribute_searchable_switch,
         attribute_searchable_switched_during_a_write,
+        attribute_change_follows_the_stored_definition,
         person_query_text_attribute,
         person_query_number_and_date_attributes,
         person_query_columns,
