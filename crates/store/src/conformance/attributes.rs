@@ -1016,7 +1016,7 @@ pub(super) async fn attribute_unique_turned_on_during_a_write(s: Arc<dyn Store>)
 
 /// A definition made searchable while another writer, which read the definitions before, writes a value:
 /// keyword search finds the value afterwards, whichever order the two commit in.
-pub(super) async fn attribute_searchable_switched_during_a_write(s: Arc<dyn Store>) {
+pub(super) async fn searchable_switched_during_a_write(s: Arc<dyn Store>) {
     let defs = define(
         &s,
         vec![new_attribute(
@@ -1073,7 +1073,7 @@ pub(super) async fn attribute_searchable_switched_during_a_write(s: Arc<dyn Stor
 /// `update_attribute` judges what changed against the definition as stored, not against the caller's
 /// `old`, which a concurrent change of the same attribute may have overtaken: the stored values follow the
 /// definition the write leaves.
-pub(super) async fn attribute_change_follows_the_stored_definition(s: Arc<dyn Store>) {
+pub(super) async fn attribute_change_follows_stored_row(s: Arc<dyn Store>) {
     let defs = define(
         &s,
         vec![
