@@ -41,7 +41,7 @@ macro_rules! checks {
     };
 }
 
-/// Every check of the suite, in the order they run. A check's name stays within 40 characters: the
+/// Every check of the suite, in the order they run. A check's name stays within 43 characters: the
 /// PostgreSQL harness names a schema after it (`t_<pid>_<ms>_<name>`, at most 63 bytes).
 pub fn checks() -> Vec<Check> {
     checks![
