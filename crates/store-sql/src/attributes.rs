@@ -155,15 +155,15 @@ fn with_attribute(e: StoreError, attribute_id: i64) -> StoreError {
 }
 
 /// `values` with `unique` and `searchable` as their attributes are defined now, held so until the
-/// transaction ends. A use case reads the definitions without a lock; where writers run concurrently, an
-/// admin may meanwhile make an attribute unique or searchable (or delete it), and a write trusting what
-/// the use case read would slip a repeated value past the unique index, or leave a value out of keyword
-/// search, for good. Locking the definitions (`FOR SHARE`) makes such a change wait for this transaction
-/// (its re-indexing then sees these values), or makes this write wait for the change and follow it.
-/// Where writers take turns ([`Dialect::FOR_SHARE`] is empty), the definitions a unit read cannot have
-/// changed, and the values are taken as given.
+/// transaction ends. A use case reads the definitions before it writes (where writers run concurrently,
+/// without a lock; or from a reader, before its turn to write): an admin may meanwhile have made an
+/// attribute unique or searchable, or deleted it, and a write trusting what the use case read would slip a
+/// repeated value past the unique index, or leave a value out of keyword search, for good. Read here with
+/// the write, and locked where writers run concurrently ([`Dialect::FOR_SHARE`]), a change of a
+/// definition either waits for this write (its re-indexing then sees these values) or is waited for and
+/// followed.
 pub(crate) async fn as_defined<C: Dialect>(c: &mut C, values: &[IndexedValue]) -> Result<Vec<IndexedValue>> {
-    if values.is_empty() || C::FOR_SHARE.is_empty() {
+    if values.is_empty() {
         return Ok(values.to_vec());
     }
     let mut q = QueryBuilder::new("SELECT id, unique_values, searchable, deleted_at FROM attributes WHERE id IN (");

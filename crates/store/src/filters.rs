@@ -225,8 +225,8 @@ pub struct IndexedValue {
     pub folded: String,
     pub number: Option<f64>,
     /// Whether the attribute is unique: the folded value then takes part in its unique index. (This and
-    /// `searchable` are the definition as the use case read it; a store whose writers run concurrently
-    /// follows the definition as it stands when the value is written, and holds it until the commit.)
+    /// `searchable` are the definition as the use case read it; the store follows the definition as it
+    /// stands when the value is written, and holds it until the commit.)
     pub unique: bool,
     /// Whether the attribute is searchable (and not deleted): the value then joins the entity's
     /// keyword-search text.

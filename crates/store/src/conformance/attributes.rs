@@ -891,6 +891,108 @@ pub(super) async fn attribute_unique_turned_on(s: Arc<dyn Store>) {
     );
 }
 
+/// The store indexes values by their attributes' definitions as stored, whatever a caller that read them
+/// earlier says (`IndexedValue::unique` and `searchable` are what it read).
+pub(super) async fn values_follow_stored_definitions(s: Arc<dyn Store>) {
+    let defs = define(
+        &s,
+        vec![
+            Attribute {
+                unique: true,
+                ..new_attribute(AttributeEntity::Customer, "vat", AttributeType::Text)
+            },
+            Attribute {
+                searchable: true,
+                ..new_attribute(AttributeEntity::Customer, "industry", AttributeType::Text)
+            },
+            new_attribute(AttributeEntity::Customer, "note", AttributeType::Text),
+        ],
+    )
+    .await;
+    // What a caller that read the definitions before they changed would pass: nothing unique or searchable,
+    // and `note` searchable.
+    let read_before: Vec<Attribute> = defs
+        .iter()
+        .map(|a| Attribute {
+            unique: false,
+            searchable: a.name == "note",
+            ..a.clone()
+        })
+        .collect();
+    let mut w = writer(&s).await;
+    let first = add_customer(
+        &mut w,
+        &read_before,
+        new_customer("First", None),
+        &[
+            ("vat", json!("X-1")),
+            ("industry", json!("Logistics")),
+            ("note", json!("Confidential")),
+        ],
+    )
+    .await
+    .expect("customer");
+    w.commit().await.expect("commit");
+    let mut w = writer(&s).await;
+    assert_conflict(
+        add_customer(
+            &mut w,
+            &read_before,
+            new_customer("Second", None),
+            &[("vat", json!("x-1"))],
+        )
+        .await,
+        UniqueKey::AttributeValue(Some(attribute_id(&defs[0]))),
+        "a repeated value of a unique attribute, passed as not unique",
+    );
+    drop(w);
+    let mut r = reader(&s).await;
+    assert_eq!(
+        keyword(&mut r, AttributeEntity::Customer, &["logistics"]).await,
+        BTreeSet::from([first.id]),
+        "a searchable attribute's value, passed as not searchable"
+    );
+    assert!(
+        keyword(&mut r, AttributeEntity::Customer, &["confidential"])
+            .await
+            .is_empty(),
+        "a value of an attribute that is not searchable, passed as searchable"
+    );
+    drop(r);
+    // The same on an update.
+    let mut w = writer(&s).await;
+    let first = set_customer_values(
+        &mut w,
+        &read_before,
+        &first,
+        &[("industry", json!("Maritime")), ("note", json!("Secret"))],
+    )
+    .await
+    .expect("update");
+    let second = add_customer(&mut w, &defs, new_customer("Second", None), &[])
+        .await
+        .expect("customer");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert_eq!(
+        keyword(&mut r, AttributeEntity::Customer, &["maritime"]).await,
+        BTreeSet::from([first.id])
+    );
+    assert!(keyword(&mut r, AttributeEntity::Customer, &["secret"]).await.is_empty());
+    drop(r);
+    let mut w = writer(&s).await;
+    set_customer_values(&mut w, &read_before, &first, &[("vat", json!("Y-2"))])
+        .await
+        .expect("update");
+    w.commit().await.expect("commit");
+    let mut w = writer(&s).await;
+    assert_conflict(
+        set_customer_values(&mut w, &read_before, &second, &[("vat", json!("y-2"))]).await,
+        UniqueKey::AttributeValue(Some(attribute_id(&defs[0]))),
+        "an update to a value of a unique attribute another record holds, passed as not unique",
+    );
+}
+
 /// Writers racing for one unique value: exactly one commits, every other one is told which attribute's
 /// value was taken (on PostgreSQL the losers wait for the winner's commit, then fail).
 pub(super) async fn attribute_unique_under_concurrent_writers(s: Arc<dyn Store>) {

@@ -87,6 +87,7 @@ pub fn checks() -> Vec<Check> {
         attribute_values_written_with_people,
         attribute_unique_values,
         attribute_unique_turned_on,
+        values_follow_stored_definitions,
         attribute_unique_under_concurrent_writers,
         attribute_unique_turned_on_during_a_write,
         attribute_searchable_switch,
