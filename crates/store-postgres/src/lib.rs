@@ -156,6 +156,7 @@ impl<C: DerefMut<Target = PgConnection> + Send> Connection for PgConn<C> {
 
 impl<C: DerefMut<Target = PgConnection> + Send> Dialect for PgConn<C> {
     const FOR_UPDATE: &'static str = dialect::FOR_UPDATE;
+    const FOR_SHARE: &'static str = " FOR SHARE";
 
     fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
         dialect::push_ticket_terms(query, terms, internal);

@@ -93,20 +93,35 @@ pub(crate) async fn insert_attribute<C: Connection>(c: &mut C, a: &Attribute) ->
 pub(crate) async fn update_attribute<C: Dialect>(c: &mut C, a: &Attribute, old: &Attribute) -> Result<()> {
     let id =
         a.id.ok_or_else(|| StoreError::internal("a built-in attribute cannot be stored"))?;
+    // What changes is judged against the definition as stored, locked until the commit: `old` is what
+    // the caller read, which a concurrent change of the same attribute may have overtaken (the stored
+    // values must follow the definition this write leaves, whatever came between).
+    let sql = format!(
+        "SELECT unique_values, searchable, deleted_at FROM attributes WHERE id = $1{}",
+        C::FOR_UPDATE
+    );
+    let map: RowMap<(bool, bool)> = |r| {
+        let live = r.get::<Option<i64>>("deleted_at")?.is_none();
+        Ok((r.get("unique_values")?, r.get::<bool>("searchable")? && live))
+    };
+    let live = |x: &Attribute| x.searchable && x.deleted_at.is_none();
+    let (was_unique, was_searchable) = c
+        .fetch_optional(sql.into(), &[Value::from(id)], map)
+        .await?
+        .unwrap_or((old.unique, live(old)));
     let sql = "UPDATE attributes SET entity = $1, name = $2, pretty_name = $3, type = $4, description = $5, \
                required = $6, editable = $7, searchable = $8, unique_values = $9, default_value = $10, options = $11, \
                created_at = $12, updated_at = $13, deleted_at = $14 WHERE id = $15";
     let mut params = attribute_params(a)?;
     params.push(Value::from(id));
     c.execute(sql.into(), &params).await?;
-    if a.unique != old.unique {
+    if a.unique != was_unique {
         let sql = "UPDATE attribute_values SET unique_value = CASE WHEN $2 THEN folded END WHERE attribute_id = $1";
         c.execute(sql.into(), &[Value::from(id), Value::from(a.unique)])
             .await
             .map_err(|e| with_attribute(e, id))?;
     }
-    let live = |x: &Attribute| x.searchable && x.deleted_at.is_none();
-    if live(a) != live(old) {
+    if live(a) != was_searchable {
         let table = table(a.entity);
         // The same text the store writes with each entity (see `search_text`), built from the rows.
         let sql = format!(
@@ -137,6 +152,46 @@ fn with_attribute(e: StoreError, attribute_id: i64) -> StoreError {
         }
         other => other,
     }
+}
+
+/// `values` with `unique` and `searchable` as their attributes are defined now, held so until the
+/// transaction ends. A use case reads the definitions before it writes (where writers run concurrently,
+/// without a lock; or from a reader, before its turn to write): an admin may meanwhile have made an
+/// attribute unique or searchable, or deleted it, and a write trusting what the use case read would slip a
+/// repeated value past the unique index, or leave a value out of keyword search, for good. Read here with
+/// the write, and locked where writers run concurrently ([`Dialect::FOR_SHARE`]), a change of a
+/// definition either waits for this write (its re-indexing then sees these values) or is waited for and
+/// followed.
+pub(crate) async fn as_defined<C: Dialect>(c: &mut C, values: &[IndexedValue]) -> Result<Vec<IndexedValue>> {
+    if values.is_empty() {
+        return Ok(values.to_vec());
+    }
+    let mut q = QueryBuilder::new("SELECT id, unique_values, searchable, deleted_at FROM attributes WHERE id IN (");
+    q.bind_list(values.iter().map(|v| v.attribute_id))
+        .push(") ORDER BY id")
+        .push(C::FOR_SHARE);
+    let (sql, params) = q.build();
+    let map: RowMap<(i64, bool, bool)> = |r| {
+        let live = r.get::<Option<i64>>("deleted_at")?.is_none();
+        Ok((
+            r.get("id")?,
+            r.get("unique_values")?,
+            r.get::<bool>("searchable")? && live,
+        ))
+    };
+    let defined = c.fetch_all(sql, &params, map).await?;
+    Ok(values
+        .iter()
+        .map(|v| match defined.iter().find(|(id, _, _)| *id == v.attribute_id) {
+            Some(&(_, unique, searchable)) => IndexedValue {
+                unique,
+                searchable,
+                ..v.clone()
+            },
+            // An unknown attribute: its insert fails on the foreign key, as without this lookup.
+            None => v.clone(),
+        })
+        .collect())
 }
 
 /// The keyword-search text of an entity: its searchable values, in attribute order.

@@ -215,6 +215,11 @@ pub trait Dialect: Connection {
     /// Appended to a `SELECT` that reads rows for update: a row lock where the database has them.
     const FOR_UPDATE: &'static str;
 
+    /// Appended to a `SELECT` that reads rows which must not change until the transaction ends: a shared
+    /// row lock where writers run concurrently, empty where they take turns (nothing can change between a
+    /// unit's reads and its writes there).
+    const FOR_SHARE: &'static str;
+
     /// Narrows a ticket list (`tickets t`) to tickets matching every term (`AND …`); `internal`: internal
     /// notes count.
     fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool);

@@ -1,5 +1,5 @@
 //! The people's SQL: staff accounts, API tokens, customers and end users.
-use crate::attributes::{search_text, write_tags, write_values};
+use crate::attributes::{as_defined, search_text, write_tags, write_values};
 use crate::{
     Dialect, RowExt, RowMap, SqlConn, Transaction, Value, by_id, count_row, decode_err, from_json_text, id_page,
     json_text,
@@ -401,6 +401,7 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
     }
 
     async fn insert_customer(&mut self, c: &Customer, values: &[IndexedValue]) -> Result<Customer> {
+        let values = &as_defined(&mut self.conn, values).await?;
         let sql = "INSERT INTO customers (name, email, phone, external_id, tags, created_at, updated_at, deleted_at, \
                    city, country, attributes, search_text) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
@@ -425,6 +426,11 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
     }
 
     async fn update_customer(&mut self, c: &Customer, values: Option<&[IndexedValue]>) -> Result<()> {
+        let values = match values {
+            Some(v) => Some(as_defined(&mut self.conn, v).await?),
+            None => None,
+        };
+        let values = values.as_deref();
         let sql = "UPDATE customers SET name = $2, email = $3, phone = $4, external_id = $5, tags = $6, \
                    updated_at = $7, deleted_at = $8, city = $9, country = $10, attributes = $11, \
                    search_text = coalesce($12, search_text) WHERE id = $1";
@@ -455,6 +461,7 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
         password_hash: Option<&str>,
         values: &[IndexedValue],
     ) -> Result<EndUser> {
+        let values = &as_defined(&mut self.conn, values).await?;
         let sql = "INSERT INTO end_users (customer_id, name, email, phone, tags, password_hash, created_at, \
                    updated_at, deleted_at, first_name, last_name, city, country, attributes, search_text) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id";
@@ -491,6 +498,11 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
         password_hash: Option<Option<&str>>,
         values: Option<&[IndexedValue]>,
     ) -> Result<()> {
+        let values = match values {
+            Some(v) => Some(as_defined(&mut self.conn, v).await?),
+            None => None,
+        };
+        let values = values.as_deref();
         let sql = "UPDATE end_users SET customer_id = $2, name = $3, email = $4, phone = $5, tags = $6, \
                    updated_at = $7, deleted_at = $8, password_hash = CASE WHEN $9 THEN $10 ELSE password_hash END, \
                    first_name = $11, last_name = $12, city = $13, country = $14, attributes = $15, \

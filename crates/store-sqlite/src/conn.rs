@@ -45,6 +45,7 @@ macro_rules! sqlite_connection {
 
         impl store_sql::Dialect for $connection {
             const FOR_UPDATE: &'static str = $crate::dialect::FOR_UPDATE;
+            const FOR_SHARE: &'static str = "";
 
             fn push_ticket_terms(query: &mut store_sql::QueryBuilder, terms: &[String], internal: bool) {
                 $crate::dialect::push_ticket_terms(query, terms, internal);

@@ -94,7 +94,9 @@ pub trait PeopleWrite: Send {
     async fn delete_token(&mut self, id: i64) -> Result<()>;
 
     /// Inserts a customer with its attribute values (`values`, indexed forms of `customer.attributes`)
-    /// and tags. A value that breaks its attribute's uniqueness is [`crate::UniqueKey::AttributeValue`].
+    /// and tags. A value that breaks its attribute's uniqueness is [`crate::UniqueKey::AttributeValue`],
+    /// also when the attribute was made unique by a transaction that committed after the caller read the
+    /// definitions (the values follow the definitions as they stand; a change to one waits for this write).
     async fn insert_customer(&mut self, customer: &Customer, values: &[IndexedValue]) -> Result<Customer>;
     /// Writes every field, `deleted_at` included (soft delete and restore are updates), and the tags;
     /// `values`, when given, replace the indexed attribute values.
@@ -117,6 +119,8 @@ pub trait PeopleWrite: Send {
     /// Writes every field of a custom attribute, `deleted_at` included. When `unique` or `searchable`
     /// changed, the stored values follow: a unique attribute whose values repeat is
     /// [`crate::UniqueKey::AttributeValue`], and the search text of every entity with a value is rebuilt.
+    /// What changed is judged against the definition as stored (`old` is what the caller read, which a
+    /// concurrent change may have overtaken), which stays locked until the commit.
     async fn update_attribute(&mut self, attribute: &Attribute, old: &Attribute) -> Result<()>;
 
     async fn insert_activity_event(&mut self, event: &ActivityEvent) -> Result<ActivityEvent>;

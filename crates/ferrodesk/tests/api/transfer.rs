@@ -2,7 +2,7 @@
 //! moves to the other backend (PostgreSQL when the suite runs on it) and back, and every read answers the
 //! same body afterwards.
 use crate::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
 
@@ -104,12 +104,212 @@ async fn fill(s: &TestServer) -> String {
         .delete_customer(gone.customer.id)
         .await
         .expect("delete customer");
+    fill_customer_database(s).await;
     let token = s
         .admin
         .create_end_user_token(person.end_user.id, Some("portal"))
         .await
         .expect("token");
     token.token
+}
+
+fn attribute(name: &str, kind: &str) -> AttributeInput {
+    AttributeInput {
+        name: Some(name.into()),
+        kind: Some(kind.into()),
+        ..Default::default()
+    }
+}
+
+fn values(pairs: &[(&str, Value)]) -> serde_json::Map<String, Value> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+}
+
+/// Custom attributes of every kind (searchable, unique, a soft-deleted one that keeps its values), their
+/// values, tags, and end users with first and last names: what the list queries of [`customer_lists`] read.
+async fn fill_customer_database(s: &TestServer) {
+    let a = &s.admin;
+    for input in [
+        AttributeInput {
+            searchable: Some(true),
+            ..attribute("industry", "text")
+        },
+        attribute("seats", "number"),
+        attribute("renewal", "date"),
+        AttributeInput {
+            unique: Some(true),
+            ..attribute("vat", "text")
+        },
+        AttributeInput {
+            options: Some(vec!["gold".into(), "silver".into()]),
+            ..attribute("plan", "select")
+        },
+        attribute("legacy", "text"),
+    ] {
+        a.create_attribute(AttributeEntity::Customer, &input)
+            .await
+            .expect("customer attribute");
+    }
+    for input in [
+        AttributeInput {
+            searchable: Some(true),
+            ..attribute("role_title", "text")
+        },
+        attribute("level", "number"),
+    ] {
+        a.create_attribute(AttributeEntity::EndUser, &input)
+            .await
+            .expect("end-user attribute");
+    }
+    // 9 < 10 < 100 as numbers, where their text sorts "10" < "100" < "9".
+    let mut customers = Vec::new();
+    for (name, seats, industry, renewal, vat, tags) in [
+        ("Jamaica Rum", 9, "Distillery", "2027-01-01", "JM-1", vec!["vip"]),
+        ("Berlin Bikes", 10, "Bicycles", "2026-06-30", "DE-2", vec!["eu", "vip"]),
+        ("Hamburg Harbour", 100, "Logistics", "2028-03-15", "DE-3", vec!["eu"]),
+    ] {
+        let c = a
+            .create_customer(&NewCustomer {
+                name: name.into(),
+                tags: Some(tags.into_iter().map(String::from).collect()),
+                attributes: values(&[
+                    ("seats", json!(seats)),
+                    ("industry", json!(industry)),
+                    ("renewal", json!(renewal)),
+                    ("vat", json!(vat)),
+                    ("plan", json!("gold")),
+                    ("legacy", json!(format!("old-{vat}"))),
+                ]),
+                ..Default::default()
+            })
+            .await
+            .expect("customer with attributes");
+        customers.push(c);
+    }
+    for (customer, first, last, role_title, level) in [
+        (&customers[1], "Ada", "Lovelace", "Analyst", 3),
+        (&customers[2], "Grace", "Hopper", "Rear Admiral", 10),
+    ] {
+        a.create_end_user(&NewEndUser {
+            customer_id: customer.id,
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            attributes: values(&[("role_title", json!(role_title)), ("level", json!(level))]),
+            ..Default::default()
+        })
+        .await
+        .expect("end user with attributes");
+    }
+    // A deleted attribute hides its values; they stay stored for its restore.
+    let legacy = a
+        .attributes(AttributeEntity::Customer)
+        .await
+        .expect("attributes")
+        .data
+        .into_iter()
+        .find(|x| x.name == "legacy")
+        .and_then(|x| x.id)
+        .expect("legacy attribute");
+    a.delete_attribute(AttributeEntity::Customer, legacy)
+        .await
+        .expect("delete attribute");
+}
+
+/// One list request: `GET /api/v1/{list}?{query}`, and the names it must list first.
+struct ListCheck {
+    list: &'static str,
+    query: &'static [(&'static str, &'static str)],
+    first: &'static [&'static str],
+}
+
+const fn check(
+    list: &'static str,
+    query: &'static [(&'static str, &'static str)],
+    first: &'static [&'static str],
+) -> ListCheck {
+    ListCheck { list, query, first }
+}
+
+/// The list queries over attributes, tags, names and keywords that must answer alike on every backend,
+/// with the names each must list first (checked on the source, so the comparison is not vacuous).
+const CUSTOMER_LISTS: &[ListCheck] = &[
+    check(
+        "customers",
+        &[("filter", "seats{gt}9"), ("sort", "seats")],
+        &["Berlin Bikes", "Hamburg Harbour"],
+    ),
+    check(
+        "customers",
+        &[("sort", "-seats")],
+        &["Hamburg Harbour", "Berlin Bikes", "Jamaica Rum"],
+    ),
+    check(
+        "customers",
+        &[("filter", "seats{in}9,100")],
+        &["Hamburg Harbour", "Jamaica Rum"],
+    ),
+    check(
+        "customers",
+        &[("filter", "renewal{lt}2027-06-01"), ("sort", "renewal")],
+        &["Berlin Bikes", "Jamaica Rum"],
+    ),
+    check("customers", &[("filter", "vat{eq}de-2")], &["Berlin Bikes"]),
+    check("customers", &[("filter", "industry{sw}BI")], &["Berlin Bikes"]),
+    check("customers", &[("tag", "eu")], &["Hamburg Harbour", "Berlin Bikes"]),
+    check(
+        "customers",
+        &[("filter", "tags{ne}vip;plan{eq}gold")],
+        &["Hamburg Harbour"],
+    ),
+    check("customers", &[("keyword", "logistics")], &["Hamburg Harbour"]),
+    check("customers", &[("keyword", "distill")], &["Jamaica Rum"]),
+    check("end-users", &[("keyword", "analyst")], &["Ada Lovelace"]),
+    check("end-users", &[("keyword", "admiral hopper")], &["Grace Hopper"]),
+    check("end-users", &[("filter", "last_name{eq}LOVELACE")], &["Ada Lovelace"]),
+    check("end-users", &[("filter", "first_name{sw}gra")], &["Grace Hopper"]),
+    check("end-users", &[("filter", "level{gte}5")], &["Grace Hopper"]),
+    check("end-users", &[("sort", "-level")], &["Grace Hopper", "Ada Lovelace"]),
+];
+
+/// Every list of [`CUSTOMER_LISTS`]: its body, after checking the names it lists first.
+async fn customer_lists(s: &TestServer, what: &str) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for ListCheck { list, query, first } in CUSTOMER_LISTS {
+        let path = format!("/api/v1/{list}");
+        let body: Value = s
+            .admin
+            .get_query(&path, query)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: GET {path} {query:?}: {e}"));
+        let names: Vec<&str> = body["data"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        assert!(
+            names.starts_with(first),
+            "{what}: GET {path} {query:?} lists {names:?}, not first {first:?}"
+        );
+        out.push((format!("{path} {query:?}"), body));
+    }
+    out
+}
+
+/// What the database itself holds after a copy: unique attribute values are still unique, and the values
+/// of a deleted attribute come back with it.
+async fn customer_database_holds(s: &TestServer, what: &str) {
+    let p = assert_code(
+        s.admin
+            .create_customer(&NewCustomer {
+                name: "Copycat".into(),
+                attributes: values(&[("vat", json!("de-2"))]),
+                ..Default::default()
+            })
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["vat"], "{what}: a unique value is still taken");
 }
 
 /// The paths whose bodies must survive a copy.
@@ -125,6 +325,8 @@ async fn paths(s: &TestServer) -> Vec<String> {
         "/api/v1/tickets?limit=500",
         "/api/v1/tickets?limit=500&sort=lastreply",
         "/api/v1/events?limit=500",
+        "/api/v1/attributes/customer",
+        "/api/v1/attributes/end_user",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -210,6 +412,7 @@ async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
     let end_user_token = fill(&source).await;
     let paths = paths(&source).await;
     let before = read_all(&source, &paths).await;
+    let lists = customer_lists(&source, "on the source").await;
     let searched = found(&source, "café").await;
     assert!(!searched.is_empty());
     // The last word also matches as a prefix: on SQLite through the vocabulary a restore rebuilds.
@@ -226,6 +429,12 @@ async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
     assert!(!ok && out.contains("not empty"), "a second restore is refused: {out}");
     let target = TestServer::start_on(target_url.clone(), None, |_| {}).await;
     assert_same(&before, &read_all(&target, &paths).await, "after the first restore");
+    assert_same(
+        &lists,
+        &customer_lists(&target, "after the first restore").await,
+        "after the first restore",
+    );
+    customer_database_holds(&target, "after the first restore").await;
     assert_eq!(found(&target, "café").await, searched);
     assert_eq!(found(&target, "numer").await, prefixed);
     assert_eq!(
@@ -252,6 +461,7 @@ async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
     assert!(t.id > newest, "ids go on after the restored ones");
     let paths = crate::transfer::paths(&target).await;
     let moved = read_all(&target, &paths).await;
+    let lists_moved = customer_lists(&target, "after new records").await;
     let second = scratch.join("second.jsonl.gz");
     export(&target.database_url, &second);
     target.shutdown().await;
@@ -261,7 +471,48 @@ async fn export_and_restore_move_every_record_to_the_other_backend_and_back() {
     restore(&back_url, &second);
     let back = TestServer::start_on(back_url, None, |_| {}).await;
     assert_same(&moved, &read_all(&back, &paths).await, "after the way back");
+    assert_same(
+        &lists_moved,
+        &customer_lists(&back, "after the way back").await,
+        "after the way back",
+    );
+    customer_database_holds(&back, "after the way back").await;
     assert_eq!(found(&back, "numer").await, prefixed);
+    // The values of the attribute deleted before the copies come back with its restore.
+    // (Deleted attributes are not shown, not even by id: restoring every id that is not listed finds it.)
+    let live: Vec<i64> = back
+        .admin
+        .attributes(AttributeEntity::Customer)
+        .await
+        .expect("attributes")
+        .data
+        .iter()
+        .filter_map(|a| a.id)
+        .collect();
+    assert_eq!(live.len(), 5, "the live custom attributes: {live:?}");
+    let mut restored = Vec::new();
+    for id in (1..=20).filter(|id| !live.contains(id)) {
+        if let Ok(a) = back.admin.restore_attribute(AttributeEntity::Customer, id).await {
+            restored.push(a.name);
+        }
+    }
+    assert_eq!(restored, ["legacy"], "the deleted attribute was copied as deleted");
+    let body: Value = back
+        .admin
+        .get_query("/api/v1/customers", &[("filter", "legacy{sw}OLD-DE")])
+        .await
+        .expect("customers");
+    let restored: Vec<(&str, &str)> = body["data"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap_or(""), c["legacy"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        restored,
+        [("Hamburg Harbour", "old-DE-3"), ("Berlin Bikes", "old-DE-2")],
+        "values of a deleted attribute survive two copies"
+    );
     back.shutdown().await;
 }
 

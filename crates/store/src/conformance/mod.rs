@@ -41,7 +41,8 @@ macro_rules! checks {
     };
 }
 
-/// Every check of the suite, in the order they run.
+/// Every check of the suite, in the order they run. A check's name stays within 43 characters: the
+/// PostgreSQL harness names a schema after it (`t_<pid>_<ms>_<name>`, at most 63 bytes).
 pub fn checks() -> Vec<Check> {
     checks![
         fresh_store_is_empty,
@@ -84,6 +85,26 @@ pub fn checks() -> Vec<Check> {
         admin_count_holds_the_admins,
         oauth_client_round_trip,
         oauth_tokens_expire_and_end_with_their_client,
+        attribute_definitions,
+        attribute_values_written_with_people,
+        attribute_unique_values,
+        attribute_unique_turned_on,
+        values_follow_stored_definitions,
+        attribute_unique_under_concurrent_writers,
+        attribute_unique_turned_on_during_a_write,
+        attribute_searchable_switch,
+        searchable_switched_during_a_write,
+        attribute_change_follows_stored_row,
+        person_query_text_attribute,
+        person_query_number_and_date_attributes,
+        person_query_columns,
+        person_query_like_wildcards_are_literal,
+        person_query_non_ascii_text,
+        person_query_tags,
+        person_query_combined,
+        person_query_order_and_pages,
+        person_query_deleted,
+        customer_lookups,
     ]
 }
 
@@ -463,6 +484,7 @@ fn assert_marked(row: &SearchRow, word: &str) {
 }
 
 // The checks, after the helper macros above (macros are in scope only below their definition).
+mod attributes;
 mod constraints;
 mod events;
 mod lists;
@@ -470,6 +492,7 @@ mod oauth;
 mod records;
 mod search;
 
+use attributes::*;
 use constraints::*;
 use events::*;
 use lists::*;
