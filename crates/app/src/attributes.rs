@@ -306,7 +306,11 @@ impl App {
             .filter(|a| a.entity == entity)
             .ok_or(AppError::NotFound)?;
         if old.deleted_at.is_some() == deleted {
-            return if deleted { Err(AppError::NotFound) } else { Ok(old) };
+            return if deleted {
+                Err(AppError::NotFound)
+            } else {
+                Err(AppError::Conflict(format!("attribute {} is not deleted", old.name)))
+            };
         }
         let at = now();
         let a = Attribute {

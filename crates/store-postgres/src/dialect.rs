@@ -12,8 +12,10 @@ pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
 /// Connection exceptions (class 08), shutdowns and "cannot connect now" (57P01–57P03), too many
 /// connections (53300): the server is restarting or overloaded, so the request may be retried.
 pub(crate) fn is_unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
+    // Connection failures, shutdowns, too many connections, and a deadlock or serialization failure
+    // (40P01, 40001): PostgreSQL undid the transaction, and the same request may simply be sent again.
     e.code()
-        .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300")
+        .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300" || c == "40P01" || c == "40001")
 }
 
 /// The terms as `to_tsquery` input: each a quoted literal (quotes and backslashes escaped, so no operator

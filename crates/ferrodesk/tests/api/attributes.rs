@@ -535,6 +535,11 @@ async fn deleted_attributes_and_customers_vanish_and_come_back_whole() {
         a.customer(c.id).await.expect("get").attributes.get("tier"),
         Some(&json!("A"))
     );
+    // Restoring one that is not deleted is a conflict, as for customers.
+    assert_code(
+        a.restore_attribute(AttributeEntity::Customer, id).await,
+        ErrorCode::Conflict,
+    );
 
     // A deleted customer vanishes from filters, tags and keyword search, and comes back whole.
     let by_tag = PersonListQuery {

@@ -105,6 +105,7 @@ pub fn checks() -> Vec<Check> {
         person_query_order_and_pages,
         person_query_deleted,
         customer_lookups,
+        activity_events_by_person,
     ]
 }
 
@@ -484,6 +485,7 @@ fn assert_marked(row: &SearchRow, word: &str) {
 }
 
 // The checks, after the helper macros above (macros are in scope only below their definition).
+mod activity;
 mod attributes;
 mod constraints;
 mod events;
@@ -492,6 +494,7 @@ mod oauth;
 mod records;
 mod search;
 
+use activity::*;
 use attributes::*;
 use constraints::*;
 use events::*;
