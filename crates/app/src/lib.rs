@@ -7,6 +7,7 @@ pub mod auth;
 mod directory;
 mod error;
 mod events;
+pub mod import;
 mod limits;
 mod paging;
 mod people;
