@@ -363,14 +363,12 @@ impl App {
                 Err(errors) => outcomes.push(RowOutcome::Failed(errors)),
                 Ok(prepared) => {
                     import.claim(&prepared.claims, row.line);
-                    let outcome = write(&mut *tx, &set, change, prepared.write)
-                        .await
-                        .map_err(|e| refused(e))?;
+                    let outcome = write(&mut *tx, &set, change, prepared.write).await.map_err(refused)?;
                     outcomes.push(outcome);
                 }
             }
         }
-        tx.commit().await.map_err(|e| refused(e))?;
+        tx.commit().await.map_err(refused)?;
         Ok(outcomes)
     }
 
