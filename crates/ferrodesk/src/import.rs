@@ -137,10 +137,19 @@ pub async fn import(app: &App, meta: &RequestMeta, entity: AttributeEntity, path
         .await
         .map_err(|e| match e {
             AppError::Validation(problems) => {
-                let lines: Vec<String> = problems
+                let mut lines: Vec<String> = problems
                     .iter()
                     .map(|p| format!("  {}: {}", p.field, p.message))
                     .collect();
+                if let [only] = header.as_slice()
+                    && only.contains([';', '\t'])
+                {
+                    lines.push(
+                        "  (the header is one column: is the file separated by semicolons or tabs? ferrodesk \
+                         reads comma-separated files)"
+                            .into(),
+                    );
+                }
                 anyhow::anyhow!(
                     "{} line {header_line}: the header (the first line, naming the columns) cannot be imported; \
                      nothing was imported:\n{}",

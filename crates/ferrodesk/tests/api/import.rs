@@ -386,7 +386,11 @@ async fn a_byte_order_mark_is_fine_and_latin1_rows_fail_with_their_line() {
 async fn a_bad_header_stops_before_anything_is_stored() {
     let s = TestServer::start().await;
     define(&s, AttributeEntity::Customer, attr("plan", "text")).await;
-    let cases: [(&str, &[&str]); 7] = [
+    let cases: [(&str, &[&str]); 8] = [
+        (
+            "name;email\nAcme;a@b.example\n",
+            &["is the file separated by semicolons or tabs? ferrodesk reads comma-separated files"],
+        ),
         ("", &["is empty: its first line must be a header naming the columns"]),
         ("\n\n", &["is empty"]),
         (
