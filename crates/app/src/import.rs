@@ -178,6 +178,8 @@ impl Import {
 struct RowValues {
     fields: HashMap<ImportField, String>,
     attributes: Map<String, Value>,
+    /// End users: the column that names the customer, whether or not this row's cell is empty.
+    customer_column: Option<ImportField>,
 }
 
 impl RowValues {
@@ -191,6 +193,11 @@ impl RowValues {
         }
         let mut values = Self::default();
         for (column, cell) in columns.iter().zip(cells) {
+            if let ImportColumn::Field(f) = column
+                && f.names_customer()
+            {
+                values.customer_column = Some(*f);
+            }
             if cell.trim().is_empty() {
                 continue;
             }
@@ -652,15 +659,10 @@ async fn prepare_end_user(
 /// The live customer an end-user row names (by id, external_id or email), or the field's error.
 async fn customer_of(tx: &mut dyn Writer, values: &RowValues, fields: &mut Fields) -> AppResult<Option<i64>> {
     use ImportField as F;
-    // The header has exactly one of these columns; its cell may be empty.
-    let Some((field, cell)) = [F::CustomerId, F::CustomerExternalId, F::CustomerEmail]
-        .into_iter()
-        .find_map(|f| Some((f, values.field(f)?)))
-    else {
-        fields.add(
-            "customer",
-            "is required: the customer_id, customer_external_id or customer_email of the end user's customer",
-        );
+    // The header has one such column (checked at the start).
+    let field = values.customer_column.unwrap_or(F::CustomerId);
+    let Some(cell) = values.field(field) else {
+        fields.add(field.as_str(), "is required: the customer the end user belongs to");
         return Ok(None);
     };
     let cell = cell.trim();

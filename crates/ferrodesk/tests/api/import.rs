@@ -524,13 +524,18 @@ async fn end_users_join_their_customer_and_rerun_by_email() {
     let run = import(&s, by_email.as_bytes(), true);
     assert_eq!(run.code, 0, "{run:?}");
     let by_id = format!(
-        "customerId,name,email\n{},Linus,linus@two.example\nabc,Nobody,\n",
+        "customerId,name,email\n{},Linus,linus@two.example\nabc,Nobody,\n,Nobody Either,\n",
         c2.id
     );
     let run = import(&s, by_id.as_bytes(), true);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr.contains("line 3: customer_id: must be a customer id"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("line 4: customer_id: is required: the customer the end user belongs to"),
         "{run:?}"
     );
     let mut two: Vec<String> = s
