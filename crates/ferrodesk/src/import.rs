@@ -85,7 +85,8 @@ fn decode(record: &csv::ByteRecord, header: &[String]) -> Result<Vec<String>, St
 fn progress(total: u64) -> ProgressBar {
     // Drawn only on a terminal: in a pipe or a log only the failures and the summary are printed.
     let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {bytes}/{total_bytes}, {per_sec}, {eta} left")
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:>12} [{bar:40}] {bytes}/{total_bytes}, {bytes_per_sec}, {eta} left")
     {
         bar.set_style(style.progress_chars("=> "));
     }
@@ -200,6 +201,7 @@ pub async fn import(app: &App, meta: &RequestMeta, entity: AttributeEntity, path
                 }
             }
             batch.clear();
+            bar.set_message(format!("{} rows", summary.rows()));
         }
         if !more {
             break;
