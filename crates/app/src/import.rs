@@ -12,7 +12,7 @@ use domain::{AttributeEntity, Customer, Email, EndUser, FieldError, HookPoint, P
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 use store::time::now;
-use store::{StoreError, Writer};
+use store::{StoreError, UniqueKey, Writer};
 
 /// A built-in field that a column of the file can fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -399,6 +399,11 @@ impl App {
                 Ok(outcome)
             }
             Err(e @ StoreError::Unavailable { .. }) => Err(e.into()),
+            // Another writer gave the customer an end user with this email since the row was checked.
+            Err(StoreError::Unique(UniqueKey::EndUserEmail)) => Ok(RowOutcome::Failed(vec![FieldError::new(
+                "email",
+                "must be unique: this customer already has an end user with this email",
+            )])),
             Err(e) => Ok(RowOutcome::Failed(match set.explain(e, import.entity) {
                 AppError::Validation(errors) => errors,
                 AppError::Conflict(message) => vec![FieldError::new("row", message)],
