@@ -8,6 +8,7 @@ pub mod auth;
 mod directory;
 mod error;
 mod events;
+pub mod import;
 mod limits;
 pub mod oauth;
 mod paging;

@@ -13,7 +13,7 @@ use domain::{AttributeEntity, Customer, Email, EndUser, HookPoint, Principal};
 use store::time::now;
 use store::{DeletedFilter, PersonColumn, PersonField, PersonPage, PersonQuery, StoreError, UniqueKey};
 
-fn check_name(fields: &mut Fields, name: &str) -> String {
+pub(crate) fn check_name(fields: &mut Fields, name: &str) -> String {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 255 {
         fields.add("name", "must be 1 to 255 characters");
@@ -21,11 +21,11 @@ fn check_name(fields: &mut Fields, name: &str) -> String {
     name.to_owned()
 }
 
-fn check_email(fields: &mut Fields, email: Option<String>) -> Option<String> {
+pub(crate) fn check_email(fields: &mut Fields, email: Option<String>) -> Option<String> {
     clean(email).and_then(|e| fields.check("email", Email::parse(&e)).map(String::from))
 }
 
-fn check_phone(fields: &mut Fields, phone: Option<String>) -> Option<String> {
+pub(crate) fn check_phone(fields: &mut Fields, phone: Option<String>) -> Option<String> {
     let phone = clean(phone)?;
     if phone.chars().count() > 50 {
         fields.add("phone", "must be at most 50 characters");
@@ -49,7 +49,7 @@ fn deleted_filter(q: Option<DeletedQuery>) -> DeletedFilter {
 }
 
 /// An optional place name (`city`, `country`): trimmed, empty means none, at most 100 characters.
-fn check_place(fields: &mut Fields, field: &str, value: Option<String>) -> Option<String> {
+pub(crate) fn check_place(fields: &mut Fields, field: &str, value: Option<String>) -> Option<String> {
     let value = clean(value)?;
     if value.chars().count() > 100 {
         fields.add(field, "must be at most 100 characters");
@@ -57,7 +57,19 @@ fn check_place(fields: &mut Fields, field: &str, value: Option<String>) -> Optio
     Some(value)
 }
 
-fn check_tags(fields: &mut Fields, tags: Option<Vec<String>>) -> Vec<String> {
+/// An end user's name: the one given, or else `first_name last_name`.
+pub(crate) fn end_user_name(name: Option<String>, first_name: Option<&str>, last_name: Option<&str>) -> String {
+    match clean(name) {
+        Some(name) => name,
+        None => [first_name, last_name]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+pub(crate) fn check_tags(fields: &mut Fields, tags: Option<Vec<String>>) -> Vec<String> {
     let mut out: Vec<String> = tags
         .unwrap_or_default()
         .into_iter()
@@ -636,7 +648,7 @@ impl App {
 }
 
 /// An external id: trimmed, blank is none, one line of at most 255 characters.
-fn check_external_id(fields: &mut Fields, value: Option<String>) -> Option<String> {
+pub(crate) fn check_external_id(fields: &mut Fields, value: Option<String>) -> Option<String> {
     let value = clean(value)?;
     if value.chars().count() > 255 || value.chars().any(char::is_control) {
         fields.add("external_id", "must be one line of at most 255 characters");
@@ -860,14 +872,7 @@ async fn insert_end_user(
     let at = now();
     let first_name = check_place(&mut fields, "first_name", input.first_name);
     let last_name = check_place(&mut fields, "last_name", input.last_name);
-    let name = match clean(input.name) {
-        Some(name) => name,
-        None => [first_name.as_deref(), last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
+    let name = end_user_name(input.name, first_name.as_deref(), last_name.as_deref());
     let mut user = EndUser {
         id: 0,
         customer_id: input.customer_id,

@@ -1,4 +1,5 @@
 //! Wiring of the ferrodesk binary, as a library so that tests start the very same server.
+pub mod import;
 pub mod settings;
 pub mod transfer;
 

@@ -4,11 +4,12 @@ use anyhow::{Context, bail};
 use app::App;
 use app::staff::Bootstrap;
 use clap::{Args, Parser, Subcommand};
-use domain::Role;
 use domain::event::EventSource;
+use domain::{AttributeEntity, Role};
 use ferrodesk::Server;
 use ferrodesk::settings::{Overrides, Settings};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tracing_subscriber::EnvFilter;
 
@@ -64,6 +65,34 @@ enum Command {
     Restore {
         /// A file written by `ferrodesk export`.
         file: PathBuf,
+    },
+    /// Import records from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Create or update customers (or, with --end-users, end users) from a CSV file, by the same rules as
+    /// the API. The header row names the columns: built-in fields (customers: name, email, phone, city,
+    /// country, external_id, tags; end users: customer_id, customer_external_id or customer_email, and
+    /// name, first_name, last_name, email, phone, city, country, tags) and custom attributes. A row whose
+    /// external_id or email matches a customer (for end users: whose email matches one of the customer's
+    /// end users) updates it; others are created. Failed rows are reported with their line number.
+    #[command(
+        after_help = "Exit status: 0 when every row was stored (created, updated or unchanged), 1 when \
+                            some rows failed (the others are stored), 2 when nothing could be imported \
+                            (unreadable or empty file, bad header, database not reachable).
+
+Details: docs/customers.md, \"Importing from CSV\"."
+    )]
+    Customers {
+        /// The CSV file: UTF-8 (a byte order mark is fine), comma-separated, a header row first.
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// Import end users (people of customers) instead of customers.
+        #[arg(long)]
+        end_users: bool,
     },
 }
 
@@ -125,18 +154,23 @@ enum OauthClientCommand {
 }
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An import that cannot run at all exits 2: 1 means "some rows failed" there.
+    let failure = match cli.command {
+        Command::Import(_) => ExitCode::from(2),
+        _ => ExitCode::FAILURE,
+    };
     match run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            failure
         }
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let (listen, oauth_token_ttl) = match &cli.command {
         Command::Serve(a) => (a.listen.clone(), a.oauth_token_ttl),
         _ => (None, None),
@@ -148,7 +182,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     init_tracing(&settings);
-    match cli.command {
+    let done = match cli.command {
+        Command::Import(ImportCommand::Customers { file, end_users }) => {
+            return import_customers(&settings, &file, end_users).await;
+        }
         Command::Serve(_) => serve(settings).await,
         Command::Migrate => {
             let store = ferrodesk::open_store(&settings).await?;
@@ -264,7 +301,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("The client secret is shown only this once.");
             Ok(())
         }
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
+}
+
+/// `ferrodesk import customers FILE.csv [--end-users]`: exit 0 when every row was stored, 1 when some failed.
+async fn import_customers(settings: &Settings, file: &Path, end_users: bool) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let entity = if end_users {
+        AttributeEntity::EndUser
+    } else {
+        AttributeEntity::Customer
+    };
+    let (app, store) = cli_app(settings).await?;
+    let meta = app::RequestMeta {
+        source: Some(EventSource::System),
+        url: Some(if end_users {
+            "cli: import customers --end-users".into()
+        } else {
+            "cli: import customers".into()
+        }),
+        ip: None,
+    };
+    let result = ferrodesk::import::import(&app, &meta, entity, file).await;
+    store.close().await;
+    let summary = result?;
+    println!(
+        "imported {}: {summary} in {:.1} s",
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if summary.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// `ferrodesk backup FILE`: SQLite's online backup into a new private file; PostgreSQL has pg_dump for this.

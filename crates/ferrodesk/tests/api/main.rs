@@ -9,6 +9,7 @@ mod bad_input;
 mod directory;
 mod edge;
 mod events;
+mod import;
 mod nodes;
 mod oauth;
 mod ops;
