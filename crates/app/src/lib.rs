@@ -21,6 +21,7 @@ mod tickets;
 mod tokens;
 
 pub use activity::{ACTIVITY_LIMIT, NewActivity, event_key};
+pub use attributes::indexed_values;
 pub use error::{AppError, AppResult};
 pub use paging::Paged;
 pub use people::{BulkError, BulkRow};
