@@ -237,8 +237,84 @@ pub(crate) async fn write_tags<C: Connection>(
     c.execute(sql, &params).await.map(drop)
 }
 
-/// `WHERE …` of a person list (without order and page), over `<table> e`.
-fn push_conditions<C: Dialect>(q: &mut QueryBuilder, query: &PersonQuery) {
+/// How an attribute or tag condition narrows a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Narrowing {
+    /// `e.id IN (SELECT entity_id …)`: the index yields every matching id first. Cheap when few match;
+    /// when many do, it materialises them all before the page's `ORDER BY id LIMIT` can stop.
+    Driving,
+    /// `EXISTS (SELECT … WHERE entity_id = e.id …)`: one probe of the `(entity_id, attribute_id)` key per
+    /// row the list reads in id order, so a page of a common value stops after its first rows; a rare value
+    /// would read every row.
+    Probe,
+}
+
+/// The most index entries a plan's bounded count reads: below it a condition drives the list, at or above
+/// it the conditions probe rows in id order. Driving costs about as many lookups as matches, probing
+/// about `page / share of matches` rows; at 1,000,000 rows and pages of 50 they break even near 7,000
+/// (docs/benchmarks.md, "Customer database").
+pub(crate) const DRIVING_BOUND: i64 = 5_000;
+
+/// Chooses per attribute or tag condition of a list in id order whether it drives or probes
+/// ([`Narrowing`]): the condition with the fewest matches drives when a bounded count finds fewer than
+/// [`DRIVING_BOUND`], every other one probes. Lists in another order need every match anyway and keep
+/// driving conditions.
+pub(crate) async fn person_plan<C: Connection>(c: &mut C, query: &PersonQuery) -> Result<Vec<Narrowing>> {
+    let mut plan = vec![Narrowing::Driving; query.conditions.len()];
+    if !matches!(query.order.field, PersonField::Column(store::PersonColumn::Id)) {
+        return Ok(plan);
+    }
+    let mut fewest: Option<(usize, i64)> = None;
+    for (i, condition) in query.conditions.iter().enumerate() {
+        if matches!(condition.field, PersonField::Column(_)) {
+            continue;
+        }
+        plan[i] = Narrowing::Probe;
+        if let Some(count) = bounded_count(query.entity, condition) {
+            let (sql, params) = count.build();
+            let n: i64 = c.fetch_one(sql, &params, |r| r.get("count")).await?;
+            if n < DRIVING_BOUND && fewest.is_none_or(|(_, m)| n < m) {
+                fewest = Some((i, n));
+            }
+        }
+    }
+    if let Some((i, _)) = fewest {
+        plan[i] = Narrowing::Driving;
+    }
+    Ok(plan)
+}
+
+/// How many index entries match `c`, counting at most [`DRIVING_BOUND`]: for conditions an index range
+/// answers (equality, lists, order comparisons; not negations, nor `ct`/`sw`/`ew`, which read the whole
+/// attribute).
+fn bounded_count(entity: AttributeEntity, c: &PersonCondition) -> Option<QueryBuilder> {
+    if matches!(c.op, FilterOp::Ne | FilterOp::Ct | FilterOp::Sw | FilterOp::Ew) {
+        return None;
+    }
+    let mut q = QueryBuilder::new("SELECT count(*) AS count FROM (SELECT 1 FROM ");
+    match &c.field {
+        PersonField::Attribute { id, numeric } => {
+            q.push("attribute_values v WHERE v.attribute_id = ")
+                .bind(*id)
+                .push(" AND ");
+            push_comparison(&mut q, if *numeric { "v.number" } else { "v.folded" }, c.op, &c.operand);
+        }
+        PersonField::Tags => {
+            q.push("entity_tags t WHERE t.entity = ")
+                .bind(entity.as_str())
+                .push(" AND ");
+            push_comparison(&mut q, "t.tag", c.op, &c.operand);
+        }
+        PersonField::Column(_) => return None,
+    }
+    q.push(" LIMIT ").bind(DRIVING_BOUND).push(") bounded");
+    Some(q)
+}
+
+/// `WHERE …` of a person list (without order and page), over `<table> e`; `plan` says how each condition
+/// narrows it (one entry per condition).
+/// `streaming`: the list reads the dialect's [`Dialect::person_terms_table`].
+fn push_conditions<C: Dialect>(q: &mut QueryBuilder, query: &PersonQuery, plan: &[Narrowing], streaming: bool) {
     let entity = query.entity.as_str();
     let end_users = query.entity == AttributeEntity::EndUser;
     // End users of a soft-deleted customer count as deleted with it.
@@ -270,10 +346,10 @@ fn push_conditions<C: Dialect>(q: &mut QueryBuilder, query: &PersonQuery) {
         q.push(" AND e.external_id = ").bind(external_id.as_str());
     }
     if !query.terms.is_empty() {
-        C::push_person_terms(q, query.entity, &query.terms);
+        C::push_person_terms(q, query.entity, &query.terms, streaming);
     }
-    for condition in &query.conditions {
-        push_condition(q, entity, condition);
+    for (i, condition) in query.conditions.iter().enumerate() {
+        push_condition(q, entity, condition, plan.get(i).copied().unwrap_or(Narrowing::Driving));
     }
 }
 
@@ -325,7 +401,7 @@ fn push_comparison(q: &mut QueryBuilder, expr: &str, op: FilterOp, operand: &Ope
     }
 }
 
-fn push_condition(q: &mut QueryBuilder, entity: &str, c: &PersonCondition) {
+fn push_condition(q: &mut QueryBuilder, entity: &str, c: &PersonCondition, narrowing: Narrowing) {
     // `ne` is "not equal to", so a missing value counts as different: it negates the equality.
     let (negate, op) = match c.op {
         FilterOp::Ne => (true, FilterOp::Eq),
@@ -350,29 +426,50 @@ fn push_condition(q: &mut QueryBuilder, entity: &str, c: &PersonCondition) {
         }
         PersonField::Attribute { id, numeric } => {
             let expr = if *numeric { "v.number" } else { "v.folded" };
-            q.push(if negate { " AND e.id NOT IN" } else { " AND e.id IN" })
-                .push(" (SELECT v.entity_id FROM attribute_values v WHERE v.attribute_id = ")
-                .bind(*id)
-                .push(" AND ");
+            match narrowing {
+                Narrowing::Driving => q
+                    .push(if negate { " AND e.id NOT IN" } else { " AND e.id IN" })
+                    .push(" (SELECT v.entity_id FROM attribute_values v WHERE v.attribute_id = "),
+                Narrowing::Probe => q
+                    .push(if negate { " AND NOT EXISTS" } else { " AND EXISTS" })
+                    .push(" (SELECT 1 FROM attribute_values v WHERE v.entity_id = e.id AND v.attribute_id = "),
+            };
+            q.bind(*id).push(" AND ");
             push_comparison(q, expr, op, &c.operand);
             q.push(")");
         }
         PersonField::Tags => {
-            q.push(if negate { " AND e.id NOT IN" } else { " AND e.id IN" })
-                .push(" (SELECT t.entity_id FROM entity_tags t WHERE t.entity = ")
-                .bind(entity)
-                .push(" AND ");
+            match narrowing {
+                Narrowing::Driving => q
+                    .push(if negate { " AND e.id NOT IN" } else { " AND e.id IN" })
+                    .push(" (SELECT t.entity_id FROM entity_tags t WHERE t.entity = "),
+                Narrowing::Probe => q
+                    .push(if negate { " AND NOT EXISTS" } else { " AND EXISTS" })
+                    .push(" (SELECT 1 FROM entity_tags t WHERE t.entity_id = e.id AND t.entity = "),
+            };
+            q.bind(entity).push(" AND ");
             push_comparison(q, "t.tag", op, &c.operand);
             q.push(")");
         }
     }
 }
 
-/// The list query of customers or end users, selecting `cols`.
-pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str) -> QueryBuilder {
+/// The list query of customers or end users, selecting `cols`, with the conditions narrowing as `plan` says
+/// ([`person_plan`]).
+pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str, plan: &[Narrowing]) -> QueryBuilder {
     let table = table(query.entity);
     let cols: Vec<String> = cols.split(',').map(|c| format!("e.{}", c.trim())).collect();
-    let mut q = QueryBuilder::new(format!("SELECT {} FROM {table} e", cols.join(", ")));
+    // In id order, the matches of keyword terms stream from a full-text table that has that order.
+    let stream = match &query.order.field {
+        PersonField::Column(store::PersonColumn::Id) if !query.terms.is_empty() => C::person_terms_table(query.entity),
+        _ => None,
+    };
+    let source = match stream {
+        Some(fts) => format!("{fts} CROSS JOIN {table} e ON e.id = {fts}.rowid"),
+        None => format!("{table} e"),
+    };
+    let id = stream.map_or_else(|| "e.id".to_owned(), |fts| format!("{fts}.rowid"));
+    let mut q = QueryBuilder::new(format!("SELECT {} FROM {source}", cols.join(", ")));
     let order_attribute = match &query.order.field {
         PersonField::Attribute { id, numeric } => Some((*id, *numeric)),
         _ => None,
@@ -382,13 +479,13 @@ pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str) -> Query
             .bind(id);
     }
     q.push(" WHERE TRUE");
-    push_conditions::<C>(&mut q, query);
+    push_conditions::<C>(&mut q, query, plan, stream.is_some());
     let desc = query.order.descending;
     let dir = if desc { "DESC" } else { "ASC" };
     if let PersonPage::Keyset(page) = &query.page
         && let Some(after) = &page.after
     {
-        q.push(if desc { " AND e.id < " } else { " AND e.id > " })
+        q.push(&format!(" AND {id} {} ", if desc { "<" } else { ">" }))
             .bind(after.id);
     }
     // Missing values sort last in both directions, on both databases.
@@ -401,7 +498,7 @@ pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str) -> Query
     };
     match key {
         Some(key) => q.push(&format!(" ORDER BY ({key} IS NULL), {key} {dir}, e.id {dir}")),
-        None => q.push(&format!(" ORDER BY e.id {dir}")),
+        None => q.push(&format!(" ORDER BY {id} {dir}")),
     };
     match &query.page {
         PersonPage::Keyset(page) => {
@@ -417,12 +514,14 @@ pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str) -> Query
     q
 }
 
-/// How many rows a list query matches.
+/// How many rows a list query matches: every match is read, so the conditions drive (the smallest set
+/// first, as the database's planner picks it).
 pub(crate) fn person_count<C: Dialect>(query: &PersonQuery) -> QueryBuilder {
     let mut q = QueryBuilder::new(format!(
         "SELECT count(*) AS count FROM {} e WHERE TRUE",
         table(query.entity)
     ));
-    push_conditions::<C>(&mut q, query);
+    let plan = vec![Narrowing::Driving; query.conditions.len()];
+    push_conditions::<C>(&mut q, query, &plan, false);
     q
 }

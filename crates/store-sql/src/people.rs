@@ -246,12 +246,14 @@ impl<C: Dialect> PeopleRead for SqlConn<C> {
     }
 
     async fn customer_query(&mut self, query: &PersonQuery) -> Result<Vec<Customer>> {
-        let (sql, params) = crate::attributes::person_query::<C>(query, CUSTOMER_COLS).build();
+        let plan = crate::attributes::person_plan(&mut self.conn, query).await?;
+        let (sql, params) = crate::attributes::person_query::<C>(query, CUSTOMER_COLS, &plan).build();
         self.conn.fetch_all(sql, &params, CUSTOMER_ROW).await
     }
 
     async fn end_user_query(&mut self, query: &PersonQuery) -> Result<Vec<EndUser>> {
-        let (sql, params) = crate::attributes::person_query::<C>(query, END_USER_COLS).build();
+        let plan = crate::attributes::person_plan(&mut self.conn, query).await?;
+        let (sql, params) = crate::attributes::person_query::<C>(query, END_USER_COLS, &plan).build();
         self.conn.fetch_all(sql, &params, END_USER_ROW).await
     }
 
