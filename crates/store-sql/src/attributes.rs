@@ -243,7 +243,7 @@ pub(crate) enum Narrowing {
     /// `e.id IN (SELECT entity_id …)`: the index yields every matching id first. Cheap when few match;
     /// when many do, it materialises them all before the page's `ORDER BY id LIMIT` can stop.
     Driving,
-    /// `EXISTS (SELECT … WHERE entity_id = e.id …)`: one probe of the `(entity_id, attribute_id)` key per
+    /// `(SELECT 1 … WHERE entity_id = e.id … LIMIT 1) IS NOT NULL`: one probe of the `(entity_id, attribute_id)` key per
     /// row the list reads in id order, so a page of a common value stops after its first rows; a rare value
     /// would read every row.
     Probe,
@@ -255,11 +255,15 @@ pub(crate) enum Narrowing {
 /// (docs/benchmarks.md, "Customer database").
 pub(crate) const DRIVING_BOUND: i64 = 5_000;
 
+/// The same for a bounded count of matches ([`person_count_bounded`]), which reads up to its bound of
+/// matches rather than a page: probing pays off only when matches are dense.
+pub(crate) const COUNT_DRIVING_BOUND: i64 = 50_000;
+
 /// Chooses per attribute or tag condition of a list in id order whether it drives or probes
 /// ([`Narrowing`]): the condition with the fewest matches drives when a bounded count finds fewer than
 /// [`DRIVING_BOUND`], every other one probes. Lists in another order need every match anyway and keep
 /// driving conditions.
-pub(crate) async fn person_plan<C: Connection>(c: &mut C, query: &PersonQuery) -> Result<Vec<Narrowing>> {
+pub(crate) async fn person_plan<C: Connection>(c: &mut C, query: &PersonQuery, bound: i64) -> Result<Vec<Narrowing>> {
     let mut plan = vec![Narrowing::Driving; query.conditions.len()];
     if !matches!(query.order.field, PersonField::Column(store::PersonColumn::Id)) {
         return Ok(plan);
@@ -270,10 +274,10 @@ pub(crate) async fn person_plan<C: Connection>(c: &mut C, query: &PersonQuery) -
             continue;
         }
         plan[i] = Narrowing::Probe;
-        if let Some(count) = bounded_count(query.entity, condition) {
+        if let Some(count) = bounded_count(query.entity, condition, bound) {
             let (sql, params) = count.build();
             let n: i64 = c.fetch_one(sql, &params, |r| r.get("count")).await?;
-            if n < DRIVING_BOUND && fewest.is_none_or(|(_, m)| n < m) {
+            if n < bound && fewest.is_none_or(|(_, m)| n < m) {
                 fewest = Some((i, n));
             }
         }
@@ -284,10 +288,10 @@ pub(crate) async fn person_plan<C: Connection>(c: &mut C, query: &PersonQuery) -
     Ok(plan)
 }
 
-/// How many index entries match `c`, counting at most [`DRIVING_BOUND`]: for conditions an index range
+/// How many index entries match `c`, counting at most `bound`: for conditions an index range
 /// answers (equality, lists, order comparisons; not negations, nor `ct`/`sw`/`ew`, which read the whole
 /// attribute).
-fn bounded_count(entity: AttributeEntity, c: &PersonCondition) -> Option<QueryBuilder> {
+fn bounded_count(entity: AttributeEntity, c: &PersonCondition, bound: i64) -> Option<QueryBuilder> {
     if matches!(c.op, FilterOp::Ne | FilterOp::Ct | FilterOp::Sw | FilterOp::Ew) {
         return None;
     }
@@ -307,7 +311,7 @@ fn bounded_count(entity: AttributeEntity, c: &PersonCondition) -> Option<QueryBu
         }
         PersonField::Column(_) => return None,
     }
-    q.push(" LIMIT ").bind(DRIVING_BOUND).push(") bounded");
+    q.push(" LIMIT ").bind(bound).push(") bounded");
     Some(q)
 }
 
@@ -426,39 +430,75 @@ fn push_condition(q: &mut QueryBuilder, entity: &str, c: &PersonCondition, narro
         }
         PersonField::Attribute { id, numeric } => {
             let expr = if *numeric { "v.number" } else { "v.folded" };
-            match narrowing {
-                Narrowing::Driving => q
-                    .push(if negate { " AND e.id NOT IN" } else { " AND e.id IN" })
-                    .push(" (SELECT v.entity_id FROM attribute_values v WHERE v.attribute_id = "),
-                Narrowing::Probe => q
-                    .push(if negate { " AND NOT EXISTS" } else { " AND EXISTS" })
-                    .push(" (SELECT 1 FROM attribute_values v WHERE v.entity_id = e.id AND v.attribute_id = "),
-            };
-            q.bind(*id).push(" AND ");
+            let close = open_narrowing(
+                q,
+                narrowing,
+                negate,
+                "v.entity_id FROM attribute_values v WHERE",
+                "attribute_values v WHERE v.entity_id = e.id AND",
+            );
+            q.push(" v.attribute_id = ").bind(*id).push(" AND ");
             push_comparison(q, expr, op, &c.operand);
-            q.push(")");
+            q.push(close);
         }
         PersonField::Tags => {
-            match narrowing {
-                Narrowing::Driving => q
-                    .push(if negate { " AND e.id NOT IN" } else { " AND e.id IN" })
-                    .push(" (SELECT t.entity_id FROM entity_tags t WHERE t.entity = "),
-                Narrowing::Probe => q
-                    .push(if negate { " AND NOT EXISTS" } else { " AND EXISTS" })
-                    .push(" (SELECT 1 FROM entity_tags t WHERE t.entity_id = e.id AND t.entity = "),
-            };
-            q.bind(entity).push(" AND ");
+            let close = open_narrowing(
+                q,
+                narrowing,
+                negate,
+                "t.entity_id FROM entity_tags t WHERE",
+                "entity_tags t WHERE t.entity_id = e.id AND",
+            );
+            q.push(" t.entity = ").bind(entity).push(" AND ");
             push_comparison(q, "t.tag", op, &c.operand);
-            q.push(")");
+            q.push(close);
         }
     }
 }
 
-/// The list query of customers or end users, selecting `cols`, with the conditions narrowing as `plan` says
-/// ([`person_plan`]).
-pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str, plan: &[Narrowing]) -> QueryBuilder {
+/// Opens an indexed condition as `narrowing` says, over `driving` (`… FROM … WHERE`, selecting the ids) or
+/// `probing` (`… FROM … WHERE <key> = e.id AND`), and returns what closes it. A probe is a scalar subquery
+/// with `LIMIT 1`, not `EXISTS`: the databases turn an `EXISTS` into a join of their choosing (SQLite's
+/// newer planner joined every value in range, then sorted: 2 s for `seats{gte}100` at 1M), while a scalar
+/// subquery stays a lookup of the `(entity_id, attribute_id)` key per row read in id order.
+fn open_narrowing(
+    q: &mut QueryBuilder,
+    narrowing: Narrowing,
+    negate: bool,
+    driving: &str,
+    probing: &str,
+) -> &'static str {
+    match narrowing {
+        Narrowing::Driving => {
+            q.push(if negate {
+                " AND e.id NOT IN (SELECT "
+            } else {
+                " AND e.id IN (SELECT "
+            })
+            .push(driving);
+            ")"
+        }
+        Narrowing::Probe => {
+            q.push(" AND (SELECT 1 FROM ").push(probing);
+            if negate {
+                " LIMIT 1) IS NULL"
+            } else {
+                " LIMIT 1) IS NOT NULL"
+            }
+        }
+    }
+}
+
+/// `SELECT <cols> FROM … WHERE …` of a list (without cursor, order and page), with the conditions
+/// narrowing as `plan` says, and the full-text table it streams from, if any.
+/// `prefix` opens the statement (an outer query around it).
+fn person_select<C: Dialect>(
+    prefix: &str,
+    query: &PersonQuery,
+    cols: &str,
+    plan: &[Narrowing],
+) -> (QueryBuilder, Option<&'static str>) {
     let table = table(query.entity);
-    let cols: Vec<String> = cols.split(',').map(|c| format!("e.{}", c.trim())).collect();
     // In id order, the matches of keyword terms stream from a full-text table that has that order.
     let stream = match &query.order.field {
         PersonField::Column(store::PersonColumn::Id) if !query.terms.is_empty() => C::person_terms_table(query.entity),
@@ -468,8 +508,7 @@ pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str, plan: &[
         Some(fts) => format!("{fts} CROSS JOIN {table} e ON e.id = {fts}.rowid"),
         None => format!("{table} e"),
     };
-    let id = stream.map_or_else(|| "e.id".to_owned(), |fts| format!("{fts}.rowid"));
-    let mut q = QueryBuilder::new(format!("SELECT {} FROM {source}", cols.join(", ")));
+    let mut q = QueryBuilder::new(format!("{prefix}SELECT {cols} FROM {source}"));
     let order_attribute = match &query.order.field {
         PersonField::Attribute { id, numeric } => Some((*id, *numeric)),
         _ => None,
@@ -480,6 +519,23 @@ pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str, plan: &[
     }
     q.push(" WHERE TRUE");
     push_conditions::<C>(&mut q, query, plan, stream.is_some());
+    (q, stream)
+}
+
+/// How many rows a list matches, counting at most `bound`: the rows stream as the list's do (`plan`), so a
+/// common value stops after `bound` matches instead of reading every one.
+pub(crate) fn person_count_bounded<C: Dialect>(query: &PersonQuery, plan: &[Narrowing], bound: i64) -> QueryBuilder {
+    let (mut q, _) = person_select::<C>("SELECT count(*) AS count FROM (", query, "1", plan);
+    q.push(" LIMIT ").bind(bound).push(") matches");
+    q
+}
+
+/// The list query of customers or end users, selecting `cols`, with the conditions narrowing as `plan` says
+/// ([`person_plan`]).
+pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str, plan: &[Narrowing]) -> QueryBuilder {
+    let cols: Vec<String> = cols.split(',').map(|c| format!("e.{}", c.trim())).collect();
+    let (mut q, stream) = person_select::<C>("", query, &cols.join(", "), plan);
+    let id = stream.map_or_else(|| "e.id".to_owned(), |fts| format!("{fts}.rowid"));
     let desc = query.order.descending;
     let dir = if desc { "DESC" } else { "ASC" };
     if let PersonPage::Keyset(page) = &query.page
