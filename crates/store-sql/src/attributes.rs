@@ -243,9 +243,9 @@ pub(crate) enum Narrowing {
     /// `e.id IN (SELECT entity_id …)`: the index yields every matching id first. Cheap when few match;
     /// when many do, it materialises them all before the page's `ORDER BY id LIMIT` can stop.
     Driving,
-    /// `(SELECT 1 … WHERE entity_id = e.id … LIMIT 1) IS NOT NULL`: one probe of the `(entity_id, attribute_id)` key per
-    /// row the list reads in id order, so a page of a common value stops after its first rows; a rare value
-    /// would read every row.
+    /// `(SELECT 1 … WHERE entity_id = e.id … LIMIT 1) IS NOT NULL`: one probe of the `(entity_id,
+    /// attribute_id)` key per row the list reads in id order, so a page of a common value stops after its
+    /// first rows; a rare value would read every row.
     Probe,
 }
 
@@ -261,8 +261,8 @@ pub(crate) const COUNT_DRIVING_BOUND: i64 = 50_000;
 
 /// Chooses per attribute or tag condition of a list in id order whether it drives or probes
 /// ([`Narrowing`]): the condition with the fewest matches drives when a bounded count finds fewer than
-/// [`DRIVING_BOUND`], every other one probes. Lists in another order need every match anyway and keep
-/// driving conditions.
+/// `bound` ([`DRIVING_BOUND`] for a page, [`COUNT_DRIVING_BOUND`] for a bounded count), every other one
+/// probes. Lists in another order need every match anyway and keep driving conditions.
 pub(crate) async fn person_plan<C: Connection>(c: &mut C, query: &PersonQuery, bound: i64) -> Result<Vec<Narrowing>> {
     let mut plan = vec![Narrowing::Driving; query.conditions.len()];
     if !matches!(query.order.field, PersonField::Column(store::PersonColumn::Id)) {
