@@ -29,6 +29,27 @@ fn entity_type_name(entity: AttributeEntity) -> &'static str {
     }
 }
 
+/// The indexed forms (`attribute_values` rows) of an entity's `values` under the definitions `all` (live and
+/// deleted ones): every write computes them here, and so does the benchmark's seeding, which writes
+/// through the store directly.
+pub fn indexed_values(all: &[Attribute], values: &Attributes) -> Vec<IndexedValue> {
+    all.iter()
+        .filter_map(|def| {
+            let id = def.id?;
+            let value = def.check_value(values.get(&def.name)?).ok()??;
+            let folded: String = value.folded().chars().take(FOLDED_CHARS).collect();
+            Some(IndexedValue {
+                attribute_id: id,
+                value: value.text(),
+                folded,
+                number: value.number(),
+                unique: def.unique,
+                searchable: def.searchable && def.deleted_at.is_none(),
+            })
+        })
+        .collect()
+}
+
 /// Every attribute definition of one entity kind, as read at the start of a use case.
 pub(crate) struct AttributeSet {
     /// Live and soft-deleted custom attributes (values of deleted ones stay indexed, for their restore).
@@ -121,22 +142,7 @@ impl AttributeSet {
 
     /// The indexed forms of an entity's values, for every attribute that has one (deleted attributes too).
     pub(crate) fn index(&self, values: &Attributes) -> Vec<IndexedValue> {
-        self.all
-            .iter()
-            .filter_map(|def| {
-                let id = def.id?;
-                let value = def.check_value(values.get(&def.name)?).ok()??;
-                let folded: String = value.folded().chars().take(FOLDED_CHARS).collect();
-                Some(IndexedValue {
-                    attribute_id: id,
-                    value: value.text(),
-                    folded,
-                    number: value.number(),
-                    unique: def.unique,
-                    searchable: def.searchable && def.deleted_at.is_none(),
-                })
-            })
-            .collect()
+        indexed_values(&self.all, values)
     }
 
     /// The values a client sees: those of live attributes.

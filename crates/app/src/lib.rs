@@ -22,9 +22,10 @@ mod tickets;
 mod tokens;
 
 pub use activity::{ACTIVITY_LIMIT, NewActivity, event_key};
+pub use attributes::indexed_values;
 pub use error::{AppError, AppResult};
 pub use paging::Paged;
-pub use people::{BulkError, BulkRow};
+pub use people::{BulkError, BulkRow, COUNT_BOUND};
 pub use related::INCLUDED_EVENTS;
 
 use domain::event::{EntityType, EventAction, EventSource, NewEvent};

@@ -164,7 +164,12 @@ impl<C: DerefMut<Target = PgConnection> + Send> Dialect for PgConn<C> {
 
     const STRING_AGG_VALUES: &'static str = "string_agg(v.value, ' ' ORDER BY v.attribute_id)";
 
-    fn push_person_terms(query: &mut QueryBuilder, _entity: domain::AttributeEntity, terms: &[String]) {
+    fn person_terms_table(_entity: domain::AttributeEntity) -> Option<&'static str> {
+        // GIN has no order: the planner chooses between the index's matches and the id order itself.
+        None
+    }
+
+    fn push_person_terms(query: &mut QueryBuilder, _entity: domain::AttributeEntity, terms: &[String], _: bool) {
         query
             .push(" AND e.search @@ to_tsquery('ferrodesk_search', ")
             .bind(dialect::ts_terms(terms))

@@ -292,8 +292,88 @@ pub(crate) async fn write_tags<C: Connection>(
     c.execute(sql, &params).await.map(drop)
 }
 
-/// `WHERE …` of a person list (without order and page), over `<table> e`.
-fn push_conditions<C: Dialect>(q: &mut QueryBuilder, query: &PersonQuery) {
+/// How an attribute or tag condition narrows a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Narrowing {
+    /// `e.id IN (SELECT entity_id …)`: the index yields every matching id first. Cheap when few match;
+    /// when many do, it materialises them all before the page's `ORDER BY id LIMIT` can stop.
+    Driving,
+    /// `(SELECT 1 … WHERE entity_id = e.id … LIMIT 1) IS NOT NULL`: one probe of the `(entity_id,
+    /// attribute_id)` key per row the list reads in id order, so a page of a common value stops after its
+    /// first rows; a rare value would read every row.
+    Probe,
+}
+
+/// The most index entries a plan's bounded count reads: below it a condition drives the list, at or above
+/// it the conditions probe rows in id order. Driving costs about as many lookups as matches, probing
+/// about `page / share of matches` rows; at 1,000,000 rows and pages of 50 they break even near 7,000
+/// (docs/benchmarks.md, "Customer database").
+pub(crate) const DRIVING_BOUND: i64 = 5_000;
+
+/// The same for a bounded count of matches ([`person_count_bounded`]), which reads up to its bound of
+/// matches rather than a page: probing pays off only when matches are dense.
+pub(crate) const COUNT_DRIVING_BOUND: i64 = 50_000;
+
+/// Chooses per attribute or tag condition of a list in id order whether it drives or probes
+/// ([`Narrowing`]): the condition with the fewest matches drives when a bounded count finds fewer than
+/// `bound` ([`DRIVING_BOUND`] for a page, [`COUNT_DRIVING_BOUND`] for a bounded count), every other one
+/// probes. Lists in another order need every match anyway and keep driving conditions.
+pub(crate) async fn person_plan<C: Connection>(c: &mut C, query: &PersonQuery, bound: i64) -> Result<Vec<Narrowing>> {
+    let mut plan = vec![Narrowing::Driving; query.conditions.len()];
+    if !matches!(query.order.field, PersonField::Column(store::PersonColumn::Id)) {
+        return Ok(plan);
+    }
+    let mut fewest: Option<(usize, i64)> = None;
+    for (i, condition) in query.conditions.iter().enumerate() {
+        if matches!(condition.field, PersonField::Column(_)) {
+            continue;
+        }
+        plan[i] = Narrowing::Probe;
+        if let Some(count) = bounded_count(query.entity, condition, bound) {
+            let (sql, params) = count.build();
+            let n: i64 = c.fetch_one(sql, &params, |r| r.get("count")).await?;
+            if n < bound && fewest.is_none_or(|(_, m)| n < m) {
+                fewest = Some((i, n));
+            }
+        }
+    }
+    if let Some((i, _)) = fewest {
+        plan[i] = Narrowing::Driving;
+    }
+    Ok(plan)
+}
+
+/// How many index entries match `c`, counting at most `bound`: for conditions an index range
+/// answers (equality, lists, order comparisons; not negations, nor `ct`/`sw`/`ew`, which read the whole
+/// attribute).
+fn bounded_count(entity: AttributeEntity, c: &PersonCondition, bound: i64) -> Option<QueryBuilder> {
+    if matches!(c.op, FilterOp::Ne | FilterOp::Ct | FilterOp::Sw | FilterOp::Ew) {
+        return None;
+    }
+    let mut q = QueryBuilder::new("SELECT count(*) AS count FROM (SELECT 1 FROM ");
+    match &c.field {
+        PersonField::Attribute { id, numeric } => {
+            q.push("attribute_values v WHERE v.attribute_id = ")
+                .bind(*id)
+                .push(" AND ");
+            push_comparison(&mut q, if *numeric { "v.number" } else { "v.folded" }, c.op, &c.operand);
+        }
+        PersonField::Tags => {
+            q.push("entity_tags t WHERE t.entity = ")
+                .bind(entity.as_str())
+                .push(" AND ");
+            push_comparison(&mut q, "t.tag", c.op, &c.operand);
+        }
+        PersonField::Column(_) => return None,
+    }
+    q.push(" LIMIT ").bind(bound).push(") bounded");
+    Some(q)
+}
+
+/// `WHERE …` of a person list (without order and page), over `<table> e`; `plan` says how each condition
+/// narrows it (one entry per condition).
+/// `streaming`: the list reads the dialect's [`Dialect::person_terms_table`].
+fn push_conditions<C: Dialect>(q: &mut QueryBuilder, query: &PersonQuery, plan: &[Narrowing], streaming: bool) {
     let entity = query.entity.as_str();
     let end_users = query.entity == AttributeEntity::EndUser;
     // End users of a soft-deleted customer count as deleted with it.
@@ -325,10 +405,10 @@ fn push_conditions<C: Dialect>(q: &mut QueryBuilder, query: &PersonQuery) {
         q.push(" AND e.external_id = ").bind(external_id.as_str());
     }
     if !query.terms.is_empty() {
-        C::push_person_terms(q, query.entity, &query.terms);
+        C::push_person_terms(q, query.entity, &query.terms, streaming);
     }
-    for condition in &query.conditions {
-        push_condition(q, entity, condition);
+    for (i, condition) in query.conditions.iter().enumerate() {
+        push_condition(q, entity, condition, plan.get(i).copied().unwrap_or(Narrowing::Driving));
     }
 }
 
@@ -380,7 +460,7 @@ fn push_comparison(q: &mut QueryBuilder, expr: &str, op: FilterOp, operand: &Ope
     }
 }
 
-fn push_condition(q: &mut QueryBuilder, entity: &str, c: &PersonCondition) {
+fn push_condition(q: &mut QueryBuilder, entity: &str, c: &PersonCondition, narrowing: Narrowing) {
     // `ne` is "not equal to", so a missing value counts as different: it negates the equality.
     let (negate, op) = match c.op {
         FilterOp::Ne => (true, FilterOp::Eq),
@@ -405,29 +485,85 @@ fn push_condition(q: &mut QueryBuilder, entity: &str, c: &PersonCondition) {
         }
         PersonField::Attribute { id, numeric } => {
             let expr = if *numeric { "v.number" } else { "v.folded" };
-            q.push(if negate { " AND e.id NOT IN" } else { " AND e.id IN" })
-                .push(" (SELECT v.entity_id FROM attribute_values v WHERE v.attribute_id = ")
-                .bind(*id)
-                .push(" AND ");
+            let close = open_narrowing(
+                q,
+                narrowing,
+                negate,
+                "v.entity_id FROM attribute_values v WHERE",
+                "attribute_values v WHERE v.entity_id = e.id AND",
+            );
+            q.push(" v.attribute_id = ").bind(*id).push(" AND ");
             push_comparison(q, expr, op, &c.operand);
-            q.push(")");
+            q.push(close);
         }
         PersonField::Tags => {
-            q.push(if negate { " AND e.id NOT IN" } else { " AND e.id IN" })
-                .push(" (SELECT t.entity_id FROM entity_tags t WHERE t.entity = ")
-                .bind(entity)
-                .push(" AND ");
+            let close = open_narrowing(
+                q,
+                narrowing,
+                negate,
+                "t.entity_id FROM entity_tags t WHERE",
+                "entity_tags t WHERE t.entity_id = e.id AND",
+            );
+            q.push(" t.entity = ").bind(entity).push(" AND ");
             push_comparison(q, "t.tag", op, &c.operand);
-            q.push(")");
+            q.push(close);
         }
     }
 }
 
-/// The list query of customers or end users, selecting `cols`.
-pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str) -> QueryBuilder {
+/// Opens an indexed condition as `narrowing` says, over `driving` (`… FROM … WHERE`, selecting the ids) or
+/// `probing` (`… FROM … WHERE <key> = e.id AND`), and returns what closes it. A probe is a scalar subquery
+/// with `LIMIT 1`, not `EXISTS`: the databases turn an `EXISTS` into a join of their choosing (SQLite's
+/// newer planner joined every value in range, then sorted: 2 s for `seats{gte}100` at 1M), while a scalar
+/// subquery stays a lookup of the `(entity_id, attribute_id)` key per row read in id order.
+fn open_narrowing(
+    q: &mut QueryBuilder,
+    narrowing: Narrowing,
+    negate: bool,
+    driving: &str,
+    probing: &str,
+) -> &'static str {
+    match narrowing {
+        Narrowing::Driving => {
+            q.push(if negate {
+                " AND e.id NOT IN (SELECT "
+            } else {
+                " AND e.id IN (SELECT "
+            })
+            .push(driving);
+            ")"
+        }
+        Narrowing::Probe => {
+            q.push(" AND (SELECT 1 FROM ").push(probing);
+            if negate {
+                " LIMIT 1) IS NULL"
+            } else {
+                " LIMIT 1) IS NOT NULL"
+            }
+        }
+    }
+}
+
+/// `SELECT <cols> FROM … WHERE …` of a list (without cursor, order and page), with the conditions
+/// narrowing as `plan` says, and the full-text table it streams from, if any.
+/// `prefix` opens the statement (an outer query around it).
+fn person_select<C: Dialect>(
+    prefix: &str,
+    query: &PersonQuery,
+    cols: &str,
+    plan: &[Narrowing],
+) -> (QueryBuilder, Option<&'static str>) {
     let table = table(query.entity);
-    let cols: Vec<String> = cols.split(',').map(|c| format!("e.{}", c.trim())).collect();
-    let mut q = QueryBuilder::new(format!("SELECT {} FROM {table} e", cols.join(", ")));
+    // In id order, the matches of keyword terms stream from a full-text table that has that order.
+    let stream = match &query.order.field {
+        PersonField::Column(store::PersonColumn::Id) if !query.terms.is_empty() => C::person_terms_table(query.entity),
+        _ => None,
+    };
+    let source = match stream {
+        Some(fts) => format!("{fts} CROSS JOIN {table} e ON e.id = {fts}.rowid"),
+        None => format!("{table} e"),
+    };
+    let mut q = QueryBuilder::new(format!("{prefix}SELECT {cols} FROM {source}"));
     let order_attribute = match &query.order.field {
         PersonField::Attribute { id, numeric } => Some((*id, *numeric)),
         _ => None,
@@ -437,13 +573,30 @@ pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str) -> Query
             .bind(id);
     }
     q.push(" WHERE TRUE");
-    push_conditions::<C>(&mut q, query);
+    push_conditions::<C>(&mut q, query, plan, stream.is_some());
+    (q, stream)
+}
+
+/// How many rows a list matches, counting at most `bound`: the rows stream as the list's do (`plan`), so a
+/// common value stops after `bound` matches instead of reading every one.
+pub(crate) fn person_count_bounded<C: Dialect>(query: &PersonQuery, plan: &[Narrowing], bound: i64) -> QueryBuilder {
+    let (mut q, _) = person_select::<C>("SELECT count(*) AS count FROM (", query, "1", plan);
+    q.push(" LIMIT ").bind(bound).push(") matches");
+    q
+}
+
+/// The list query of customers or end users, selecting `cols`, with the conditions narrowing as `plan` says
+/// ([`person_plan`]).
+pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str, plan: &[Narrowing]) -> QueryBuilder {
+    let cols: Vec<String> = cols.split(',').map(|c| format!("e.{}", c.trim())).collect();
+    let (mut q, stream) = person_select::<C>("", query, &cols.join(", "), plan);
+    let id = stream.map_or_else(|| "e.id".to_owned(), |fts| format!("{fts}.rowid"));
     let desc = query.order.descending;
     let dir = if desc { "DESC" } else { "ASC" };
     if let PersonPage::Keyset(page) = &query.page
         && let Some(after) = &page.after
     {
-        q.push(if desc { " AND e.id < " } else { " AND e.id > " })
+        q.push(&format!(" AND {id} {} ", if desc { "<" } else { ">" }))
             .bind(after.id);
     }
     // Missing values sort last in both directions, on both databases.
@@ -456,7 +609,7 @@ pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str) -> Query
     };
     match key {
         Some(key) => q.push(&format!(" ORDER BY ({key} IS NULL), {key} {dir}, e.id {dir}")),
-        None => q.push(&format!(" ORDER BY e.id {dir}")),
+        None => q.push(&format!(" ORDER BY {id} {dir}")),
     };
     match &query.page {
         PersonPage::Keyset(page) => {
@@ -472,12 +625,14 @@ pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str) -> Query
     q
 }
 
-/// How many rows a list query matches.
+/// How many rows a list query matches: every match is read, so the conditions drive (the smallest set
+/// first, as the database's planner picks it).
 pub(crate) fn person_count<C: Dialect>(query: &PersonQuery) -> QueryBuilder {
     let mut q = QueryBuilder::new(format!(
         "SELECT count(*) AS count FROM {} e WHERE TRUE",
         table(query.entity)
     ));
-    push_conditions::<C>(&mut q, query);
+    let plan = vec![Narrowing::Driving; query.conditions.len()];
+    push_conditions::<C>(&mut q, query, &plan, false);
     q
 }

@@ -234,8 +234,14 @@ pub trait Dialect: Connection {
     const STRING_AGG_VALUES: &'static str;
 
     /// Narrows a customer or end-user list (`customers e` / `end_users e`) to rows matching every keyword
-    /// term (`AND …`), the last one also as a prefix.
-    fn push_person_terms(query: &mut QueryBuilder, entity: domain::AttributeEntity, terms: &[String]);
+    /// term (`AND …`), the last one also as a prefix. `streaming`: the list reads
+    /// [`Dialect::person_terms_table`] joined to `e`, and the terms narrow that table's rows.
+    fn push_person_terms(query: &mut QueryBuilder, entity: domain::AttributeEntity, terms: &[String], streaming: bool);
+
+    /// A full-text table that yields a customer's or end user's matches in id order (its rowid), where the
+    /// database has one: a list in id order with terms then reads it joined to the records, newest (or
+    /// oldest) first, and stops at the page instead of collecting every match of a common word first.
+    fn person_terms_table(entity: domain::AttributeEntity) -> Option<&'static str>;
 
     /// A full-text search of tickets, customers and end users.
     fn search(&mut self, request: &SearchRequest) -> impl Future<Output = Result<Vec<SearchRow>>> + Send;

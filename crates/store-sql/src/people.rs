@@ -246,13 +246,22 @@ impl<C: Dialect> PeopleRead for SqlConn<C> {
     }
 
     async fn customer_query(&mut self, query: &PersonQuery) -> Result<Vec<Customer>> {
-        let (sql, params) = crate::attributes::person_query::<C>(query, CUSTOMER_COLS).build();
+        let plan = crate::attributes::person_plan(&mut self.conn, query, crate::attributes::DRIVING_BOUND).await?;
+        let (sql, params) = crate::attributes::person_query::<C>(query, CUSTOMER_COLS, &plan).build();
         self.conn.fetch_all(sql, &params, CUSTOMER_ROW).await
     }
 
     async fn end_user_query(&mut self, query: &PersonQuery) -> Result<Vec<EndUser>> {
-        let (sql, params) = crate::attributes::person_query::<C>(query, END_USER_COLS).build();
+        let plan = crate::attributes::person_plan(&mut self.conn, query, crate::attributes::DRIVING_BOUND).await?;
+        let (sql, params) = crate::attributes::person_query::<C>(query, END_USER_COLS, &plan).build();
         self.conn.fetch_all(sql, &params, END_USER_ROW).await
+    }
+
+    async fn person_count_bounded(&mut self, query: &PersonQuery, bound: i64) -> Result<i64> {
+        let plan =
+            crate::attributes::person_plan(&mut self.conn, query, crate::attributes::COUNT_DRIVING_BOUND).await?;
+        let (sql, params) = crate::attributes::person_count_bounded::<C>(query, &plan, bound).build();
+        self.conn.fetch_one(sql, &params, count_row).await
     }
 
     async fn person_count(&mut self, query: &PersonQuery) -> Result<i64> {

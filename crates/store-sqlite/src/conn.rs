@@ -57,8 +57,13 @@ macro_rules! sqlite_connection {
                 query: &mut store_sql::QueryBuilder,
                 entity: domain::AttributeEntity,
                 terms: &[String],
+                streaming: bool,
             ) {
-                $crate::dialect::push_person_terms(query, entity, terms);
+                $crate::dialect::push_person_terms(query, entity, terms, streaming);
+            }
+
+            fn person_terms_table(entity: domain::AttributeEntity) -> Option<&'static str> {
+                Some($crate::dialect::person_fts(entity))
             }
 
             async fn ticket_list_matching(

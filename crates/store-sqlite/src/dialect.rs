@@ -204,15 +204,31 @@ pub(crate) fn index_new_reply(ticket_id: i64, message: &str, internal: bool) -> 
 const LIVE_END_USER: &str = "AND e.deleted_at IS NULL \
      AND EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id AND c.deleted_at IS NULL)";
 
-/// Narrows a customer or end-user list (`… e`) to rows whose search document matches every term.
-pub(crate) fn push_person_terms(q: &mut QueryBuilder, entity: domain::AttributeEntity, terms: &[String]) {
-    let fts = match entity {
+/// The FTS5 table of customers' or end users' search documents (rowid = the record's id).
+pub(crate) fn person_fts(entity: domain::AttributeEntity) -> &'static str {
+    match entity {
         domain::AttributeEntity::Customer => "customer_fts",
         domain::AttributeEntity::EndUser => "end_user_fts",
-    };
-    q.push(&format!(" AND e.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "))
-        .bind(fts_query(terms, None))
-        .push(")");
+    }
+}
+
+/// Narrows a customer or end-user list (`… e`) to rows whose search document matches every term: on the
+/// FTS5 table the list reads (`streaming`: FTS5 yields matches in rowid order, so a page stops early), or
+/// by the set of matching ids.
+pub(crate) fn push_person_terms(
+    q: &mut QueryBuilder,
+    entity: domain::AttributeEntity,
+    terms: &[String],
+    streaming: bool,
+) {
+    let fts = person_fts(entity);
+    if streaming {
+        q.push(&format!(" AND {fts} MATCH ")).bind(fts_query(terms, None));
+    } else {
+        q.push(&format!(" AND e.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "))
+            .bind(fts_query(terms, None))
+            .push(")");
+    }
 }
 
 pub(crate) fn search(c: &Connection, r: &SearchRequest) -> Result<Vec<SearchRow>> {

@@ -57,6 +57,9 @@ pub trait PeopleRead: Send {
     async fn end_user_query(&mut self, query: &PersonQuery) -> Result<Vec<EndUser>>;
     /// How many rows the query matches, all pages together.
     async fn person_count(&mut self, query: &PersonQuery) -> Result<i64>;
+    /// How many rows the query matches, counting at most `bound` (so `bound` means "at least that many"):
+    /// a count that stays cheap when a common value matches most of a million rows.
+    async fn person_count_bounded(&mut self, query: &PersonQuery, bound: i64) -> Result<i64>;
     /// The live end users of these customers, by id (for includes and migrations).
     async fn end_users_of(&mut self, customer_ids: &[i64]) -> Result<Vec<EndUser>>;
     /// Customers by id, soft-deleted ones included, in no particular order (for includes).

@@ -9,7 +9,7 @@
 //! message and three replies) straight through the store, restarts the server on the now large database
 //! and measures full-text search (`/api/v1/search`) and the ticket list's `q=` filter.
 use anyhow::{Context, bail};
-use api_types::{NewBrand, NewCustomer, NewDepartment, NewEndUser, NewTicket, TicketQuery};
+use api_types::{AttributeInput, NewBrand, NewCustomer, NewDepartment, NewEndUser, NewTicket, TicketQuery};
 use clap::Args;
 use domain::{Customer, EndUser, Priority, Reply, Ticket, TicketStatus};
 use ferrodesk::settings::Settings;
@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::process::Child;
 
+mod customers;
 mod load;
 mod queries;
 mod report;
@@ -26,6 +27,7 @@ mod server;
 mod text;
 mod wal;
 
+use customers::CustomerReport;
 use load::*;
 use queries::*;
 use report::*;
@@ -63,6 +65,14 @@ pub(crate) struct BenchArgs {
     /// Run even if the database already holds tickets (the bench adds a million of them).
     #[arg(long)]
     allow_existing: bool,
+    /// The customer-database benchmark instead of the ticket one: define the bench's custom attributes,
+    /// seed N customers through the store (or reuse those an earlier run seeded into --database-url), then
+    /// measure keyword and filter queries of the customer lists.
+    #[arg(long, value_name = "N")]
+    customers: Option<u64>,
+    /// Concurrent requests in the customer query phases.
+    #[arg(long, default_value_t = 4)]
+    query_concurrency: usize,
 }
 
 /// Words in the generated vocabulary; their frequencies follow Zipf's law (exponent 1).
@@ -77,8 +87,13 @@ const MB: f64 = 1024.0 * 1024.0;
 
 /// Runs every phase against `server` (the `ferrodesk` binary), on `database_url` or a scratch SQLite file.
 pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<String>) -> anyhow::Result<()> {
-    if args.concurrency == 0 || args.search_concurrency == 0 || args.seconds == 0 || args.batch == 0 {
-        bail!("--concurrency, --search-concurrency, --seconds and --batch must be at least 1");
+    if args.concurrency == 0
+        || args.search_concurrency == 0
+        || args.query_concurrency == 0
+        || args.seconds == 0
+        || args.batch == 0
+    {
+        bail!("--concurrency, --search-concurrency, --query-concurrency, --seconds and --batch must be at least 1");
     }
     if args.search_only && database_url.is_none() {
         bail!("--search-only needs --database-url: the database seeded by an earlier run");
@@ -107,8 +122,14 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
         }
     };
     let mut bench = Bench::new(args, server, url)?;
+    let customers = bench.args.customers;
     let outcome = tokio::select! {
-        outcome = bench.run() => outcome,
+        outcome = async {
+            match customers {
+                Some(n) => bench.run_customers(n).await,
+                None => bench.run().await,
+            }
+        } => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
     };
     // Whatever happened, no server outlives the bench (dropping a child kills it as well).
@@ -123,7 +144,11 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
         }
     }
     // The figures measured so far, also when a later phase failed.
-    bench.report.print();
+    if customers.is_some() {
+        bench.customers.print(bench.backend, bench.args.seconds);
+    } else {
+        bench.report.print();
+    }
     outcome
 }
 
@@ -136,6 +161,7 @@ struct Bench {
     http: reqwest::Client,
     server: Option<ServerProcess>,
     report: Report,
+    customers: CustomerReport,
 }
 
 /// What the setup phase created over the API.
@@ -155,7 +181,12 @@ impl Bench {
         let http = reqwest::Client::builder()
             .no_proxy()
             .tcp_nodelay(true)
-            .pool_max_idle_per_host(args.concurrency.max(args.search_concurrency) * 2)
+            .pool_max_idle_per_host(
+                args.concurrency
+                    .max(args.search_concurrency)
+                    .max(args.query_concurrency)
+                    * 2,
+            )
             .timeout(Duration::from_secs(60))
             .build()
             .context("cannot build the HTTP client")?;
@@ -176,6 +207,7 @@ impl Bench {
             http,
             server: None,
             report,
+            customers: CustomerReport::default(),
         })
     }
 

@@ -367,3 +367,65 @@ fn ferrodesk_app_key(end_user_id: &str, salt: &str) -> String {
     let id: i64 = end_user_id.parse().expect("id");
     app::event_key(id, salt)
 }
+
+/// `meta.pagination.total` counts up to `app::COUNT_BOUND` matches; past it, it is "at least", yet never
+/// ends the pages early: one more than a full page reaches, and exact on the last page.
+#[tokio::test]
+async fn totals_past_the_count_bound_never_end_the_pages_early() {
+    let s = TestServer::start().await;
+    let sdk = Sdk::connect(&s, "pepper").await;
+    let bound = app::COUNT_BOUND as usize;
+    let many = bound + 7;
+    for chunk in (0..many).collect::<Vec<_>>().chunks(250) {
+        let rows: Vec<Value> = chunk
+            .iter()
+            .map(|i| json!({"name": format!("Counted {i}"), "tags": ["counted"]}))
+            .collect();
+        let (status, saved) = sdk.post("customers/bulk", json!({ "data": rows })).await;
+        assert_eq!(status, 200, "{saved}");
+    }
+    let total = |page: &Value| page["meta"]["pagination"]["total"].as_u64().expect("total");
+    let count = |page: &Value| page["data"].as_array().expect("data").len();
+
+    let (status, first) = sdk
+        .get("customers", &[("filter", "tags{eq}counted"), ("limit", "500")])
+        .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        (count(&first), total(&first)),
+        (500, bound as u64),
+        "at least the bound"
+    );
+    let (_, full) = sdk
+        .get(
+            "customers",
+            &[
+                ("filter", "tags{eq}counted"),
+                ("limit", "500"),
+                ("offset", &bound.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(count(&full), 7);
+    assert_eq!(total(&full), many as u64, "the last page's total is exact");
+    let (_, beyond) = sdk
+        .get(
+            "customers",
+            &[
+                ("keyword", "counted"),
+                ("limit", "3"),
+                ("offset", &(bound + 1).to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(count(&beyond), 3);
+    assert_eq!(
+        total(&beyond),
+        (bound + 1 + 3 + 1) as u64,
+        "one more than a full page reaches"
+    );
+    let (_, few) = sdk
+        .get("customers", &[("keyword", "counted 1006"), ("limit", "5")])
+        .await;
+    assert_eq!(total(&few), 1, "below the bound the total is exact: {few}");
+}

@@ -141,7 +141,15 @@ fn values(nodes: Vec<Node>) -> Vec<Value> {
 pub(crate) async fn list(s: State<AppState>, entity: AttributeEntity, call: Call) -> Answer {
     let (q, limit, offset) = list_query(&call)?;
     let found = values(rows(&s, &call, entity, &q).await?);
-    let total = s.app.count_people(&call.principal, entity, &q, &filters(&call)).await?;
+    let counted = s.app.count_people(&call.principal, entity, &q, &filters(&call)).await?;
+    // The count stops at its bound; past it, `total` is at least one more than this page reaches while
+    // the page is full, so a client that pages until `total` reads on to the real end, where it is exact.
+    let reached = offset.saturating_add(found.len() as u64);
+    let total = if counted >= app::COUNT_BOUND {
+        (counted as u64).max(reached + u64::from(found.len() as u64 == u64::from(limit)))
+    } else {
+        counted as u64
+    };
     Ok(Json(json!({
         "data": found,
         "meta": {"pagination": {"total": total, "count": found.len(), "limit": limit, "offset": offset}},
