@@ -84,7 +84,7 @@ const NOT_IMPORTABLE: &[&str] = &[
 /// TeamTools (`externalId`) spelling.
 pub fn builtin_field(entity: AttributeEntity, header: &str) -> Option<ImportField> {
     use ImportField as F;
-    let lower = header.trim().to_ascii_lowercase();
+    let lower = domain::attribute::native_member_name(header.trim()).to_ascii_lowercase();
     let common = match lower.as_str() {
         "name" => Some(F::Name),
         "email" => Some(F::Email),
@@ -95,10 +95,10 @@ pub fn builtin_field(entity: AttributeEntity, header: &str) -> Option<ImportFiel
         _ => None,
     };
     common.or(match (entity, lower.as_str()) {
-        (AttributeEntity::Customer, "external_id" | "externalid") => Some(F::ExternalId),
-        (AttributeEntity::EndUser, "first_name" | "firstname") => Some(F::FirstName),
-        (AttributeEntity::EndUser, "last_name" | "lastname") => Some(F::LastName),
-        (AttributeEntity::EndUser, "customer_id" | "customerid") => Some(F::CustomerId),
+        (AttributeEntity::Customer, "external_id") => Some(F::ExternalId),
+        (AttributeEntity::EndUser, "first_name") => Some(F::FirstName),
+        (AttributeEntity::EndUser, "last_name") => Some(F::LastName),
+        (AttributeEntity::EndUser, "customer_id") => Some(F::CustomerId),
         (AttributeEntity::EndUser, "customer_external_id" | "customerexternalid") => Some(F::CustomerExternalId),
         (AttributeEntity::EndUser, "customer_email" | "customeremail") => Some(F::CustomerEmail),
         _ => None,

@@ -18,6 +18,7 @@ enum Target {
 /// The built-in column a name means, in the native (`external_id`) or TeamTools (`externalId`) spelling.
 fn column(entity: AttributeEntity, name: &str) -> Option<PersonColumn> {
     use PersonColumn as C;
+    let name = domain::attribute::native_member_name(name);
     let common = match name {
         "id" => Some(C::Id),
         "name" => Some(C::Name),
@@ -25,15 +26,15 @@ fn column(entity: AttributeEntity, name: &str) -> Option<PersonColumn> {
         "phone" => Some(C::Phone),
         "city" => Some(C::City),
         "country" => Some(C::Country),
-        "created_at" | "createdAt" | "joinDate" => Some(C::CreatedAt),
-        "updated_at" | "updatedAt" => Some(C::UpdatedAt),
+        "created_at" | "joinDate" => Some(C::CreatedAt),
+        "updated_at" => Some(C::UpdatedAt),
         _ => None,
     };
     common.or(match (entity, name) {
-        (AttributeEntity::Customer, "external_id" | "externalId") => Some(C::ExternalId),
-        (AttributeEntity::EndUser, "first_name" | "firstName") => Some(C::FirstName),
-        (AttributeEntity::EndUser, "last_name" | "lastName") => Some(C::LastName),
-        (AttributeEntity::EndUser, "customer_id" | "customerId") => Some(C::CustomerId),
+        (AttributeEntity::Customer, "external_id") => Some(C::ExternalId),
+        (AttributeEntity::EndUser, "first_name") => Some(C::FirstName),
+        (AttributeEntity::EndUser, "last_name") => Some(C::LastName),
+        (AttributeEntity::EndUser, "customer_id") => Some(C::CustomerId),
         _ => None,
     })
 }

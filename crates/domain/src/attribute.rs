@@ -302,6 +302,35 @@ pub struct AttributeDraft {
     pub options: Option<Vec<String>>,
 }
 
+/// TeamTools' spellings of built-in members, and the native names they mean.
+const TEAMTOOLS_SPELLINGS: &[(&str, &str)] = &[
+    ("firstName", "first_name"),
+    ("lastName", "last_name"),
+    ("externalId", "external_id"),
+    ("customerId", "customer_id"),
+    ("createdAt", "created_at"),
+    ("updatedAt", "updated_at"),
+];
+
+/// The native name of a built-in member given in TeamTools' spelling (`externalId` → `external_id`,
+/// ignoring case); any other name as it is. One table for the TeamTools API's bodies, list filters and
+/// orders, and CSV headers.
+pub fn native_member_name(name: &str) -> &str {
+    TEAMTOOLS_SPELLINGS
+        .iter()
+        .find(|(teamtools, _)| teamtools.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, native)| native)
+}
+
+/// The TeamTools spelling of a built-in member's native name (`external_id` → `externalId`); any other name
+/// as it is.
+pub fn teamtools_member_name(name: &str) -> &str {
+    TEAMTOOLS_SPELLINGS
+        .iter()
+        .find(|(_, native)| *native == name)
+        .map_or(name, |(teamtools, _)| teamtools)
+}
+
 /// Members of customers and end users that are not attributes and that no attribute may be named
 /// (compared ignoring case, in both the native and the TeamTools spelling).
 const RESERVED_NAMES: &[&str] = &[
@@ -660,6 +689,15 @@ mod tests {
         .expect_err("type is immutable");
         let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, ["type", "defaultValue"]);
+    }
+
+    #[test]
+    fn teamtools_spellings_name_native_members() {
+        assert_eq!(native_member_name("externalId"), "external_id");
+        assert_eq!(native_member_name("FIRSTNAME"), "first_name");
+        assert_eq!(native_member_name("plan"), "plan");
+        assert_eq!(teamtools_member_name("last_name"), "lastName");
+        assert_eq!(teamtools_member_name("plan"), "plan");
     }
 
     #[test]

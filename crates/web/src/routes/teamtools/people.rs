@@ -554,20 +554,20 @@ where
     }
 }
 
+/// A read-only collection: every page of a native list, in TeamTools' shape.
+async fn listed<T, F, Fut>(page: F, render: fn(&T) -> Map<String, Value>) -> Answer
+where
+    F: FnMut(api_types::ListQuery) -> Fut,
+    Fut: std::future::Future<Output = Result<app::Paged<T>, app::AppError>>,
+{
+    let rows = all_pages(10_000, page).await?;
+    Ok(data(rows.iter().map(|r| Value::Object(render(r))).collect::<Vec<_>>()))
+}
+
 /// `GET members`: the staff accounts, read-only (admins, as `/api/v1/staff`).
 pub(crate) async fn members(s: State<AppState>, call: Call) -> Answer {
-    let staff = all_pages(10_000, |q| {
-        let app = s.app.clone();
-        let p = call.principal.clone();
-        async move { app.list_staff(&p, &q).await }
-    })
-    .await?;
-    Ok(data(
-        staff
-            .iter()
-            .map(|m| Value::Object(render::member(m)))
-            .collect::<Vec<_>>(),
-    ))
+    let (app, p) = (&s.app, &call.principal);
+    listed(|q| async move { app.list_staff(p, &q).await }, render::member).await
 }
 
 pub(crate) async fn member(s: State<AppState>, id: String, call: Call) -> Answer {
@@ -577,18 +577,8 @@ pub(crate) async fn member(s: State<AppState>, id: String, call: Call) -> Answer
 
 /// `GET teams`: the departments, read-only.
 pub(crate) async fn teams(s: State<AppState>, call: Call) -> Answer {
-    let departments = all_pages(10_000, |q| {
-        let app = s.app.clone();
-        let p = call.principal.clone();
-        async move { app.list_departments(&p, &q).await }
-    })
-    .await?;
-    Ok(data(
-        departments
-            .iter()
-            .map(|d| Value::Object(render::team(d)))
-            .collect::<Vec<_>>(),
-    ))
+    let (app, p) = (&s.app, &call.principal);
+    listed(|q| async move { app.list_departments(p, &q).await }, render::team).await
 }
 
 pub(crate) async fn team(s: State<AppState>, id: String, call: Call) -> Answer {

@@ -2,6 +2,7 @@
 //! `YYYY-MM-DD HH:MM:SS` UTC, custom attributes as top-level members; and TeamTools' field names read back
 //! into the native ones.
 use crate::routes::embed::Style;
+use domain::attribute::{native_member_name, teamtools_member_name};
 use domain::{ActivityEvent, Attribute, Customer, Department, EndUser, Event, Staff, Timestamp};
 use serde_json::{Map, Value, json};
 
@@ -81,20 +82,10 @@ pub(crate) fn end_user(u: &EndUser) -> Map<String, Value> {
     with_attributes(into_map(map), &u.attributes)
 }
 
-/// A built-in attribute's name as TeamTools spells it.
-fn teamtools_name(name: &str) -> &str {
-    match name {
-        "first_name" => "firstName",
-        "last_name" => "lastName",
-        "external_id" => "externalId",
-        other => other,
-    }
-}
-
 pub(crate) fn attribute(a: &Attribute) -> Map<String, Value> {
     into_map(json!({
         "id": a.id.map(id),
-        "name": if a.default { teamtools_name(&a.name) } else { a.name.as_str() },
+        "name": if a.default { teamtools_member_name(&a.name) } else { a.name.as_str() },
         "prettyName": a.pretty_name,
         "type": a.kind.as_str(),
         "description": a.description,
@@ -197,14 +188,6 @@ fn into_map(v: Value) -> Map<String, Value> {
     }
 }
 
-/// TeamTools' member names of people, and the native names they mean.
-const RENAMES: &[(&str, &str)] = &[
-    ("firstName", "first_name"),
-    ("lastName", "last_name"),
-    ("customerId", "customer_id"),
-    ("externalId", "external_id"),
-];
-
 /// Members a client may send back as it read them, which are not written.
 const READ_ONLY: &[&str] = &[
     "id",
@@ -228,9 +211,14 @@ pub(crate) fn native_fields(mut body: Map<String, Value>) -> Result<Map<String, 
             "subscriptions are not available in this version of ferrodesk".into(),
         ));
     }
-    for (from, to) in RENAMES {
-        if let Some(v) = body.remove(*from) {
-            body.insert((*to).into(), v);
+    let spelled: Vec<String> = body
+        .keys()
+        .filter(|k| native_member_name(k) != k.as_str())
+        .cloned()
+        .collect();
+    for teamtools in spelled {
+        if let Some(v) = body.remove(&teamtools) {
+            body.insert(native_member_name(&teamtools).to_owned(), v);
         }
     }
     if let Some(v) = body.get_mut("customer_id")
