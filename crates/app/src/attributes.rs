@@ -43,8 +43,6 @@ pub fn indexed_values(all: &[Attribute], values: &Attributes) -> Vec<IndexedValu
                 value: value.text(),
                 folded,
                 number: value.number(),
-                unique: def.unique,
-                searchable: def.searchable && def.deleted_at.is_none(),
             })
         })
         .collect()

@@ -467,9 +467,8 @@ async fn prepare(
 fn attribute_claims(set: &AttributeSet, values: &domain::Attributes) -> Vec<(Claim, String)> {
     set.index(values)
         .into_iter()
-        .filter(|v| v.unique)
         .filter_map(|v| {
-            let def = set.live().find(|a| a.id == Some(v.attribute_id))?;
+            let def = set.live().find(|a| a.id == Some(v.attribute_id) && a.unique)?;
             Some((Claim::Attribute(v.attribute_id, v.folded), def.name.clone()))
         })
         .collect()

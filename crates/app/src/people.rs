@@ -3,10 +3,7 @@ use crate::attributes::AttributeSet;
 use crate::auth::{check_password, hash_password, verify_password};
 use crate::paging::{by_id, page_request, paged};
 use crate::person_query::{conditions, keyword_terms, order};
-use crate::{
-    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json,
-    require_staff,
-};
+use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, json, require_staff};
 use api_types::{CustomerPatch, DeletedQuery, EndUserPatch, MigrateEndUsers, NewCustomer, NewEndUser, PersonListQuery};
 use domain::event::{EntityType, EventAction};
 use domain::{AttributeEntity, Customer, Email, EndUser, HookPoint, Principal};
@@ -165,50 +162,15 @@ impl App {
     ) -> AppResult<Vec<i64>> {
         require_staff(p)?;
         let mut tx = self.store().write().await?;
+        let set = AttributeSet::load(&mut *tx, entity).await?;
         let change = Change { principal: p, meta };
-        let at = now();
         for &id in ids {
-            let what = match entity {
-                AttributeEntity::Customer => "customer",
-                AttributeEntity::EndUser => "end user",
-            };
-            let not_deleted = || AppError::Conflict(format!("{what} {id} is not deleted"));
             match entity {
                 AttributeEntity::Customer => {
-                    let old = tx.customer(id).await?.ok_or(AppError::NotFound)?;
-                    old.deleted_at.ok_or_else(not_deleted)?;
-                    let c = Customer {
-                        deleted_at: None,
-                        updated_at: at,
-                        ..old.clone()
-                    };
-                    tx.update_customer(&c, None).await?;
-                    tx.insert_event(&change.event(
-                        EventAction::Restored,
-                        Subject(EntityType::Customer, id, Some(id)),
-                        Some(HookPoint::CustomerRestored),
-                        json(&c),
-                        json(&old),
-                    ))
-                    .await?;
+                    mark_customer_deleted(&mut *tx, &set, &change, id, false).await?;
                 }
                 AttributeEntity::EndUser => {
-                    let old = tx.end_user(id).await?.ok_or(AppError::NotFound)?;
-                    old.deleted_at.ok_or_else(not_deleted)?;
-                    let u = EndUser {
-                        deleted_at: None,
-                        updated_at: at,
-                        ..old.clone()
-                    };
-                    tx.update_end_user(&u, None, None).await?;
-                    tx.insert_event(&change.event(
-                        EventAction::Restored,
-                        Subject(EntityType::EndUser, id, Some(u.customer_id)),
-                        Some(HookPoint::EndUserRestored),
-                        json(&u),
-                        json(&old),
-                    ))
-                    .await?;
+                    mark_end_user_deleted(&mut *tx, &set, &change, id, false).await?;
                 }
             }
         }
@@ -294,42 +256,9 @@ impl App {
     ) -> AppResult<Customer> {
         require_staff(p)?;
         let mut tx = self.store().write().await?;
-        let old = tx.customer(id).await?.ok_or(AppError::NotFound)?;
-        if old.deleted_at.is_some() == deleted {
-            return if deleted {
-                Err(AppError::NotFound)
-            } else {
-                Err(AppError::Conflict("this customer is not deleted".into()))
-            };
-        }
-        let at = now();
-        let mut c = Customer {
-            deleted_at: deleted.then_some(at),
-            updated_at: at,
-            ..old.clone()
-        };
-        tx.update_customer(&c, None).await?;
         let set = AttributeSet::load(&mut *tx, AttributeEntity::Customer).await?;
-        set.visible(&mut c.attributes);
-        let mut old = old;
-        set.visible(&mut old.attributes);
-        let (action, name) = if deleted {
-            (EventAction::Deleted, HookPoint::CustomerDeleted)
-        } else {
-            (EventAction::Restored, HookPoint::CustomerRestored)
-        };
-        let change = Change { principal: p, meta };
-        commit_with_event(
-            tx,
-            change.event(
-                action,
-                Subject(EntityType::Customer, id, Some(id)),
-                Some(name),
-                json(&c),
-                json(&old),
-            ),
-        )
-        .await?;
+        let c = mark_customer_deleted(&mut *tx, &set, &Change { principal: p, meta }, id, deleted).await?;
+        tx.commit().await?;
         Ok(c)
     }
 
@@ -612,45 +541,90 @@ impl App {
     ) -> AppResult<EndUser> {
         require_staff(p)?;
         let mut tx = self.store().write().await?;
-        let old = tx.end_user(id).await?.ok_or(AppError::NotFound)?;
-        if old.deleted_at.is_some() == deleted {
-            return if deleted {
-                Err(AppError::NotFound)
-            } else {
-                Err(AppError::Conflict("this end user is not deleted".into()))
-            };
-        }
-        let at = now();
-        let mut u = EndUser {
-            deleted_at: deleted.then_some(at),
-            updated_at: at,
-            ..old.clone()
-        };
-        // Restoring one whose email another live end user of the customer took meanwhile is a conflict.
-        tx.update_end_user(&u, None, None).await?;
         let set = AttributeSet::load(&mut *tx, AttributeEntity::EndUser).await?;
-        set.visible(&mut u.attributes);
-        let mut old = old;
-        set.visible(&mut old.attributes);
-        let (action, name) = if deleted {
-            (EventAction::Deleted, HookPoint::EndUserDeleted)
-        } else {
-            (EventAction::Restored, HookPoint::EndUserRestored)
-        };
-        let change = Change { principal: p, meta };
-        commit_with_event(
-            tx,
-            change.event(
-                action,
-                Subject(EntityType::EndUser, id, Some(u.customer_id)),
-                Some(name),
-                json(&u),
-                json(&old),
-            ),
-        )
-        .await?;
+        let u = mark_end_user_deleted(&mut *tx, &set, &Change { principal: p, meta }, id, deleted).await?;
+        tx.commit().await?;
         Ok(u)
     }
+}
+
+/// Soft-deletes (`deleted`) or restores a customer, with its event, on `tx`. Deleting a deleted one is
+/// 404; restoring a live one is 409.
+async fn mark_customer_deleted(
+    tx: &mut dyn store::Writer,
+    set: &AttributeSet,
+    change: &Change<'_>,
+    id: i64,
+    deleted: bool,
+) -> AppResult<Customer> {
+    let mut old = tx.customer(id).await?.ok_or(AppError::NotFound)?;
+    if old.deleted_at.is_some() == deleted {
+        return Err(if deleted {
+            AppError::NotFound
+        } else {
+            AppError::Conflict(format!("customer {id} is not deleted"))
+        });
+    }
+    let at = now();
+    let mut c = Customer {
+        deleted_at: deleted.then_some(at),
+        updated_at: at,
+        ..old.clone()
+    };
+    tx.update_customer(&c, None).await?;
+    set.visible(&mut c.attributes);
+    set.visible(&mut old.attributes);
+    let (action, name) = if deleted {
+        (EventAction::Deleted, HookPoint::CustomerDeleted)
+    } else {
+        (EventAction::Restored, HookPoint::CustomerRestored)
+    };
+    tx.insert_event(&change.event(
+        action,
+        Subject(EntityType::Customer, id, Some(id)),
+        Some(name),
+        json(&c),
+        json(&old),
+    ))
+    .await?;
+    Ok(c)
+}
+
+/// Soft-deletes (`deleted`) or restores an end user, with its event, on `tx`, as for customers. Restoring
+/// one whose email another live end user of the customer took meanwhile is a conflict (the unique index).
+async fn mark_end_user_deleted(
+    tx: &mut dyn store::Writer,
+    set: &AttributeSet,
+    change: &Change<'_>,
+    id: i64,
+    deleted: bool,
+) -> AppResult<EndUser> {
+    let mut old = tx.end_user(id).await?.ok_or(AppError::NotFound)?;
+    if old.deleted_at.is_some() == deleted {
+        return Err(if deleted {
+            AppError::NotFound
+        } else {
+            AppError::Conflict(format!("end user {id} is not deleted"))
+        });
+    }
+    let at = now();
+    let mut u = EndUser {
+        deleted_at: deleted.then_some(at),
+        updated_at: at,
+        ..old.clone()
+    };
+    tx.update_end_user(&u, None, None).await?;
+    set.visible(&mut u.attributes);
+    set.visible(&mut old.attributes);
+    let (action, name) = if deleted {
+        (EventAction::Deleted, HookPoint::EndUserDeleted)
+    } else {
+        (EventAction::Restored, HookPoint::EndUserRestored)
+    };
+    let subject = Subject(EntityType::EndUser, id, Some(u.customer_id));
+    tx.insert_event(&change.event(action, subject, Some(name), json(&u), json(&old)))
+        .await?;
+    Ok(u)
 }
 
 /// An external id: trimmed, blank is none, one line of at most 255 characters.

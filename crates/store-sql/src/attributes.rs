@@ -154,6 +154,14 @@ fn with_attribute(e: StoreError, attribute_id: i64) -> StoreError {
     }
 }
 
+/// A value with what its attribute's definition says of it now: whether its folded form takes part in the
+/// unique index, and whether it joins the entity's keyword-search text (searchable and not deleted).
+pub(crate) struct Defined {
+    value: IndexedValue,
+    unique: bool,
+    searchable: bool,
+}
+
 /// `values` with `unique` and `searchable` as their attributes are defined now, held so until the
 /// transaction ends. A use case reads the definitions before it writes (where writers run concurrently,
 /// without a lock; or from a reader, before its turn to write): an admin may meanwhile have made an
@@ -162,9 +170,9 @@ fn with_attribute(e: StoreError, attribute_id: i64) -> StoreError {
 /// the write, and locked where writers run concurrently ([`Dialect::FOR_SHARE`]), a change of a
 /// definition either waits for this write (its re-indexing then sees these values) or is waited for and
 /// followed.
-pub(crate) async fn as_defined<C: Dialect>(c: &mut C, values: &[IndexedValue]) -> Result<Vec<IndexedValue>> {
+pub(crate) async fn as_defined<C: Dialect>(c: &mut C, values: &[IndexedValue]) -> Result<Vec<Defined>> {
     if values.is_empty() {
-        return Ok(values.to_vec());
+        return Ok(Vec::new());
     }
     let mut q = QueryBuilder::new("SELECT id, unique_values, searchable, deleted_at FROM attributes WHERE id IN (");
     q.bind_list(values.iter().map(|v| v.attribute_id))
@@ -182,21 +190,24 @@ pub(crate) async fn as_defined<C: Dialect>(c: &mut C, values: &[IndexedValue]) -
     let defined = c.fetch_all(sql, &params, map).await?;
     Ok(values
         .iter()
-        .map(|v| match defined.iter().find(|(id, _, _)| *id == v.attribute_id) {
-            Some(&(_, unique, searchable)) => IndexedValue {
+        .map(|v| {
+            // An unknown attribute: neither; its insert fails on the foreign key.
+            let (unique, searchable) = defined
+                .iter()
+                .find(|(id, _, _)| *id == v.attribute_id)
+                .map_or((false, false), |&(_, unique, searchable)| (unique, searchable));
+            Defined {
+                value: v.clone(),
                 unique,
                 searchable,
-                ..v.clone()
-            },
-            // An unknown attribute: its insert fails on the foreign key, as without this lookup.
-            None => v.clone(),
+            }
         })
         .collect())
 }
 
 /// The keyword-search text of an entity: its searchable values, in attribute order.
-pub(crate) fn search_text(values: &[IndexedValue]) -> String {
-    let mut sorted: Vec<&IndexedValue> = values.iter().filter(|v| v.searchable).collect();
+pub(crate) fn search_text(values: &[Defined]) -> String {
+    let mut sorted: Vec<&IndexedValue> = values.iter().filter(|d| d.searchable).map(|d| &d.value).collect();
     sorted.sort_by_key(|v| v.attribute_id);
     sorted.iter().map(|v| v.value.as_str()).collect::<Vec<_>>().join(" ")
 }
@@ -207,13 +218,13 @@ pub(crate) async fn write_values<C: Connection>(
     c: &mut C,
     entity: AttributeEntity,
     entity_id: i64,
-    values: &[IndexedValue],
+    values: &[Defined],
     replace: bool,
 ) -> Result<()> {
     if replace {
         remove_other_values(c, entity, entity_id, values).await?;
     }
-    for v in values {
+    for Defined { value: v, unique, .. } in values {
         let sql = if replace {
             "INSERT INTO attribute_values (entity_id, attribute_id, value, folded, number, unique_value) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (entity_id, attribute_id) DO UPDATE SET \
@@ -229,7 +240,7 @@ pub(crate) async fn write_values<C: Connection>(
             Value::from(&v.value),
             Value::from(&v.folded),
             Value::from(v.number),
-            Value::from(v.unique.then(|| v.folded.clone())),
+            Value::from(unique.then(|| v.folded.clone())),
         ];
         c.execute(sql.into(), &params)
             .await
@@ -243,7 +254,7 @@ async fn remove_other_values<C: Connection>(
     c: &mut C,
     entity: AttributeEntity,
     entity_id: i64,
-    keep: &[IndexedValue],
+    keep: &[Defined],
 ) -> Result<()> {
     let mut q = QueryBuilder::new("DELETE FROM attribute_values WHERE entity_id = ");
     q.bind(entity_id)
@@ -252,7 +263,7 @@ async fn remove_other_values<C: Connection>(
         .push(")");
     if !keep.is_empty() {
         q.push(" AND attribute_id NOT IN (")
-            .bind_list(keep.iter().map(|v| v.attribute_id))
+            .bind_list(keep.iter().map(|d| d.value.attribute_id))
             .push(")");
     }
     let (sql, params) = q.build();

@@ -224,13 +224,6 @@ pub struct IndexedValue {
     /// Lower case, at most [`FOLDED_CHARS`] characters: what equality and text filters compare.
     pub folded: String,
     pub number: Option<f64>,
-    /// Whether the attribute is unique: the folded value then takes part in its unique index. (This and
-    /// `searchable` are the definition as the use case read it; the store follows the definition as it
-    /// stands when the value is written, and holds it until the commit.)
-    pub unique: bool,
-    /// Whether the attribute is searchable (and not deleted): the value then joins the entity's
-    /// keyword-search text.
-    pub searchable: bool,
 }
 
 /// How much of a value equality and text filters (and uniqueness) compare.

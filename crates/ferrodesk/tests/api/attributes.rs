@@ -330,6 +330,14 @@ async fn unique_values_hold_under_concurrent_writes() {
         })
         .await
         .expect("customer");
+    // SPEC §3.4: lists take `external_id=`.
+    let found: Value = s
+        .admin
+        .get("/api/v1/customers?external_id=crm-1")
+        .await
+        .expect("by external id");
+    assert_eq!(found["data"].as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found["data"][0]["name"], json!("Mail"));
     let p = assert_code(
         s.admin
             .create_customer(&NewCustomer {
