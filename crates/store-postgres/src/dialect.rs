@@ -1,4 +1,6 @@
 //! What PostgreSQL does differently: row locks, and full-text search with tsvector/GIN.
+use crate::people::PersonMatch;
+use crate::windows::IdWindows;
 use crate::{PgConn, map_err};
 use domain::Ticket;
 use sqlx::PgConnection as DbConn;
@@ -40,7 +42,7 @@ pub(crate) fn ts_terms(terms: &[String]) -> String {
 }
 
 /// `word` as a `to_tsquery` literal: matched as written (folded by the configuration), never as syntax.
-fn quoted(word: &str) -> String {
+pub(crate) fn quoted(word: &str) -> String {
     format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''"))
 }
 
@@ -126,18 +128,26 @@ pub(crate) async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<Sear
                 "|| ' ' || e.search_text",
             )
         };
+        let terms = PersonMatch::new(&r.terms);
+        let params = terms.params();
         let sql = format!(
             "SELECT e.id, e.name AS title, e.name || ' ' || coalesce(e.email, '') || ' ' || coalesce(e.phone, '') \
              {text} AS text, h.score \
              FROM (SELECT id, score FROM \
-                     (SELECT e.id, ts_rank(e.search, q)::float8 AS score FROM {table} e, to_tsquery('ferrodesk_search', $1) q \
-                      WHERE e.search @@ q AND {live} \
+                     (SELECT e.id, ts_rank(person_search_index(e.search, e.id), q.q)::float8 AS score \
+                      FROM {table} e, (SELECT {query} AS q) q \
+                      WHERE person_search_index(e.search, e.id) @@ q.q AND {live} \
                       ORDER BY e.id DESC LIMIT {RANKED_MATCHES}) newest \
-                   ORDER BY score DESC, id DESC LIMIT $2) h \
-             JOIN {table} e ON e.id = h.id ORDER BY h.score DESC, e.id DESC"
+                   ORDER BY score DESC, id DESC LIMIT ${limit}) h \
+             JOIN {table} e ON e.id = h.id ORDER BY h.score DESC, e.id DESC",
+            query = terms.query_sql(1, None),
+            limit = params.len() + 1,
         );
-        let hits: Vec<(i64, String, String, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(ts_terms(&r.terms))
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for p in params {
+            query = query.bind(p);
+        }
+        let hits: Vec<(i64, String, String, f64)> = query
             .bind(i64::from(r.limit))
             .fetch_all(&mut *c)
             .await
@@ -147,49 +157,8 @@ pub(crate) async fn search(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<Sear
     Ok(out)
 }
 
-/// The smallest block of ticket ids a marker lexeme names (see migration 0002): 2^11 ids.
-const FINEST_BLOCK: u32 = 11;
-/// The first window of a search, in finest blocks: a word in a quarter of all tickets yields about 500
-/// rows in it.
-const FIRST_WINDOW_BLOCKS: i64 = 1;
-/// How much wider a window may be than the one before.
-const GROWTH: i64 = 4;
-/// Marker lexeme prefixes by block size (bits), largest first.
-const BLOCKS: [(u32, &str); 3] = [(17, "~c"), (14, "~m"), (FINEST_BLOCK, "~f")];
-
-/// The marker lexemes covering ticket ids `lo..hi` (both multiples of the finest block), ORed: the fewest
-/// blocks, largest where they fit.
-fn block_cover(mut lo: i64, hi: i64) -> String {
-    let mut markers = Vec::new();
-    while lo < hi {
-        let (bits, prefix) = BLOCKS
-            .iter()
-            .copied()
-            .find(|&(bits, _)| lo % (1 << bits) == 0 && lo + (1 << bits) <= hi)
-            .unwrap_or(BLOCKS[BLOCKS.len() - 1]);
-        markers.push(format!("'{prefix}{}'", lo >> bits));
-        lo += 1 << bits;
-    }
-    markers.join(" | ")
-}
-
-/// How many ids the next window of a ticket search covers: enough for the `needed` matches still missing at
-/// the density seen so far (`found` in `scanned` ids), with a margin, since every match in the window costs a
-/// row read; at most `GROWTH` times the last window, since the newest tickets need not be typical of older
-/// ones. Whole finest blocks, at least one.
-fn next_window(needed: i64, found: i64, scanned: i64, last: i64) -> i64 {
-    let block = 1_i64 << FINEST_BLOCK;
-    let seen = if found == 0 {
-        i64::MAX
-    } else {
-        needed.saturating_mul(scanned) / found * 5 / 4
-    };
-    let wanted = seen.min(last.saturating_mul(GROWTH));
-    ((wanted + block - 1) / block).max(1).saturating_mul(block)
-}
-
 /// Up to this many matches in all, a search reads them all at once.
-const FEW_MATCHES: i64 = 1_000;
+pub(crate) const FEW_MATCHES: i64 = 1_000;
 
 /// How many tickets the planner expects to match `terms` (narrowed by the marker lexeme `scope` when
 /// given), from the lexeme statistics of `ticket_search.doc`; a guess (words are assumed independent), good
@@ -207,10 +176,15 @@ async fn expected_matches(c: &mut DbConn, terms: &str, scope: Option<&str>) -> R
         query = query.bind(scope);
     }
     let plan: serde_json::Value = query.fetch_one(&mut *c).await.map_err(map_err)?;
-    Ok(plan
-        .pointer("/0/Plan/Plan Rows")
+    Ok(planned_rows(&plan))
+}
+
+/// The rows an `EXPLAIN (FORMAT JSON)` expects its statement to yield; a guess, good enough to decide what
+/// to try first.
+pub(crate) fn planned_rows(plan: &serde_json::Value) -> i64 {
+    plan.pointer("/0/Plan/Plan Rows")
         .and_then(serde_json::Value::as_f64)
-        .map_or(i64::MAX, |rows| rows as i64))
+        .map_or(i64::MAX, |rows| rows as i64)
 }
 
 /// The ids of tickets matching `terms` (narrowed by the marker lexemes `markers` when given) that lie in
@@ -312,7 +286,7 @@ pub(crate) async fn ticket_list_matching<C: DerefMut<Target = DbConn> + Send>(
         return Ok(Vec::new());
     };
     // The ids still to be listed: `start..end`.
-    let (mut start, mut end) = match (&f.page.after, descending) {
+    let (start, end) = match (&f.page.after, descending) {
         (Some(after), true) => (0, after.id.min(newest + 1)),
         (Some(after), false) => (after.id.saturating_add(1), newest + 1),
         (None, _) => (0, newest + 1),
@@ -332,35 +306,19 @@ pub(crate) async fn ticket_list_matching<C: DerefMut<Target = DbConn> + Send>(
             return list_among(c, f, all, limit).await;
         }
     }
-    let block = 1_i64 << FINEST_BLOCK;
-    let mut window = FIRST_WINDOW_BLOCKS * block;
-    let first = if descending { end } else { start };
+    let mut walk = IdWindows::new(start..end, descending);
     let mut out: Vec<Ticket> = Vec::with_capacity(limit);
-    while start < end && out.len() < limit {
-        // The window's ids, `lo..hi`: whole finest blocks at the end the list reads from.
-        let (lo, hi) = if descending {
-            let hi = (end + block - 1) / block * block;
-            ((hi - window).max(0), hi)
-        } else {
-            let lo = start / block * block;
-            (lo, lo.saturating_add(window))
-        };
+    while out.len() < limit
+        && let Some((cover, ids)) = walk.next_window()
+    {
         let markers = match &scope {
-            Some(scope) => format!("{scope} & ({})", block_cover(lo, hi)),
-            None => block_cover(lo, hi),
+            Some(scope) => format!("{scope} & ({cover})"),
+            None => cover,
         };
-        let (from, to) = (lo.max(start), hi.min(end));
-        let ids = matching_ids(&mut c.0, &terms, Some(&markers), f.search_internal, from..to, i64::MAX).await?;
+        let ids = matching_ids(&mut c.0, &terms, Some(&markers), f.search_internal, ids, i64::MAX).await?;
         let rows = list_among(c, f, ids, limit - out.len()).await?;
         out.extend(rows);
-        let scanned = if descending {
-            end = from;
-            first - end
-        } else {
-            start = to;
-            start - first
-        };
-        window = next_window((limit - out.len()) as i64, out.len() as i64, scanned.max(1), window);
+        walk.resize((limit - out.len()) as i64, out.len() as i64);
     }
     Ok(out)
 }
@@ -392,11 +350,10 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
             .fetch_one(&mut *c)
             .await
             .map_err(map_err)?;
-        let block = 1_i64 << FINEST_BLOCK;
-        let top = newest.map_or(0, |id| (id / block + 1) * block);
+        let top = newest.map_or(0, |id| id + 1);
         // Few matches in all: reading them all is one index scan, where windows would repeat it. The
         // planner's estimate only decides whether to try; the LIMIT bounds what a wrong guess costs.
-        let mut hi = top;
+        let mut walk = IdWindows::new(0..top, true);
         if expected_matches(c, &terms, None).await? <= FEW_MATCHES {
             let all: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT ticket_id, ts_rank(doc, to_tsquery('ferrodesk_search', $1))::float8 AS score FROM ticket_search \
@@ -410,26 +367,20 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
             if all.len() as i64 <= FEW_MATCHES {
                 matches = all;
                 matches.sort_by_key(|m| std::cmp::Reverse(m.0));
-                hi = 0;
+                walk = IdWindows::new(0..0, true);
             }
         }
-        let mut window = FIRST_WINDOW_BLOCKS * block;
-        while hi > 0 && matches.len() < RANKED_MATCHES as usize {
-            let lo = (hi - window).max(0);
+        while matches.len() < RANKED_MATCHES as usize
+            && let Some((cover, _)) = walk.next_window()
+        {
             let found: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(candidates.clone()))
                 .bind(&terms)
-                .bind(block_cover(lo, hi))
+                .bind(cover)
                 .fetch_all(&mut *c)
                 .await
                 .map_err(map_err)?;
             matches.extend(found);
-            hi = lo;
-            window = next_window(
-                RANKED_MATCHES - matches.len() as i64,
-                matches.len() as i64,
-                top - hi,
-                window,
-            );
+            walk.resize(RANKED_MATCHES - matches.len() as i64, matches.len() as i64);
         }
         matches.truncate(RANKED_MATCHES as usize);
     }
@@ -483,36 +434,5 @@ mod tests {
             ts_terms(&terms(&["it's", "a\\b", "!x|y&z"])),
             "'it''s' & 'a\\\\b' & '!x|y&z':*"
         );
-    }
-
-    #[test]
-    fn block_cover_uses_the_largest_blocks_that_fit() {
-        assert_eq!(block_cover(0, 2048), "'~f0'");
-        assert_eq!(block_cover(2048, 6144), "'~f1' | '~f2'");
-        assert_eq!(block_cover(0, 1 << 17), "'~c0'");
-        assert_eq!(block_cover(1 << 17, 3 << 17), "'~c1' | '~c2'");
-        assert_eq!(
-            block_cover((1 << 14) - 2048, (1 << 17) + (1 << 14) + 2048),
-            "'~f7' | '~m1' | '~m2' | '~m3' | '~m4' | '~m5' | '~m6' | '~m7' | '~m8' | '~f72'"
-        );
-        assert_eq!(block_cover(4096, 4096), "");
-    }
-
-    #[test]
-    fn windows_follow_the_density_seen() {
-        let block = 1 << FINEST_BLOCK;
-        assert_eq!(
-            next_window(500, 0, block, block),
-            GROWTH * block,
-            "nothing found: GROWTH times wider"
-        );
-        // 100 matches in 8 blocks: 400 more need about 32 blocks, plus a quarter.
-        assert_eq!(next_window(400, 100, 8 * block, 16 * block), 40 * block);
-        assert_eq!(
-            next_window(400, 100, 8 * block, 4 * block),
-            4 * GROWTH * block,
-            "at most GROWTH times wider"
-        );
-        assert_eq!(next_window(1, 1000, block, block), block, "at least one block");
     }
 }

@@ -115,12 +115,14 @@ pub async fn loader(url: &str) -> Result<Box<dyn Loader>> {
     for table in INDEXED {
         run(&mut conn, format!("ALTER TABLE {table} DISABLE TRIGGER USER")).await?;
     }
-    // The search index is built once at the end, as migrations build it: filling an indexed GIN table row
-    // by row merges its pending list over and over (it took longer than loading every row). Its definition
-    // is read from the catalogue, so the index comes back exactly as the migrations made it.
+    // The search indexes are built once at the end, as migrations build them: filling an indexed GIN table
+    // row by row merges its pending list over and over (it took longer than loading every row). Their
+    // definitions are read from the catalogue, so they come back exactly as the migrations made them.
     let search_indexes: Vec<(String, String)> = sqlx::query_as(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
-         WHERE i.indrelid = 'ticket_search'::regclass AND NOT i.indisprimary",
+         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam \
+         WHERE i.indrelid IN ('ticket_search'::regclass, 'customers'::regclass, 'end_users'::regclass) \
+         AND am.amname = 'gin'",
     )
     .fetch_all(&mut conn)
     .await
@@ -136,7 +138,7 @@ pub async fn loader(url: &str) -> Result<Box<dyn Loader>> {
 
 struct PgLoader {
     conn: Option<PgConnection>,
-    /// The search table's indexes (name, definition), dropped while loading and made again at the end.
+    /// The GIN search indexes (name, definition), dropped while loading and made again at the end.
     search_indexes: Vec<(String, String)>,
 }
 
@@ -194,6 +196,9 @@ impl Loader for PgLoader {
         run(&mut conn, "ANALYZE ticket_search".into()).await?;
         // The search vocabulary from the documents just built (migration 0007).
         run(&mut conn, "SELECT ticket_terms_fill()".into()).await?;
+        // Keyword lists of people choose their plan by the statistics of the search index expressions
+        // (migration 0011), which only ANALYZE gathers.
+        run(&mut conn, "ANALYZE customers, end_users".into()).await?;
         for sql in store::dump::DERIVED_PEOPLE_INDEXES {
             run(&mut conn, (*sql).into()).await?;
         }

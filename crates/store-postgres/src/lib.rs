@@ -19,6 +19,8 @@ use store_sql::{Connection, Dialect, NewRow, QueryBuilder, Row, RowMap, Sql, Sql
 
 mod dialect;
 pub mod dump;
+mod people;
+mod windows;
 
 /// Maps a driver error onto the store's error, naming broken constraints and never panicking.
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
@@ -170,14 +172,20 @@ impl<C: DerefMut<Target = PgConnection> + Send> Dialect for PgConn<C> {
     }
 
     fn push_person_terms(query: &mut QueryBuilder, _entity: domain::AttributeEntity, terms: &[String], _: bool) {
-        query
-            .push(" AND e.search @@ to_tsquery('ferrodesk_search', ")
-            .bind(dialect::ts_terms(terms))
-            .push(")");
+        people::PersonMatch::new(terms).push(query, "e");
     }
 
     async fn ticket_list_matching(&mut self, filter: &TicketFilter) -> Result<Vec<Ticket>> {
         dialect::ticket_list_matching(self, filter).await
+    }
+
+    async fn person_list_matching<T: Send>(
+        &mut self,
+        query: &store::PersonQuery,
+        cols: &str,
+        map: RowMap<T>,
+    ) -> Result<Option<Vec<T>>> {
+        people::person_list_matching(self, query, cols, map).await
     }
 
     async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {

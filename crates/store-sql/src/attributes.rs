@@ -564,6 +564,17 @@ fn person_select<C: Dialect>(
     cols: &str,
     plan: &[Narrowing],
 ) -> (QueryBuilder, Option<&'static str>) {
+    person_select_among::<C>(prefix, query, cols, plan, None)
+}
+
+/// [`person_select`], narrowed to the rows `among` when given.
+fn person_select_among<C: Dialect>(
+    prefix: &str,
+    query: &PersonQuery,
+    cols: &str,
+    plan: &[Narrowing],
+    among: Option<&[i64]>,
+) -> (QueryBuilder, Option<&'static str>) {
     let table = table(query.entity);
     // In id order, the matches of keyword terms stream from a full-text table that has that order.
     let stream = match &query.order.field {
@@ -584,6 +595,9 @@ fn person_select<C: Dialect>(
             .bind(id);
     }
     q.push(" WHERE TRUE");
+    if let Some(ids) = among {
+        q.push(" AND e.id IN (").bind_list(ids.iter().copied()).push(")");
+    }
     push_conditions::<C>(&mut q, query, plan, stream.is_some());
     (q, stream)
 }
@@ -599,8 +613,34 @@ pub(crate) fn person_count_bounded<C: Dialect>(query: &PersonQuery, plan: &[Narr
 /// The list query of customers or end users, selecting `cols`, with the conditions narrowing as `plan` says
 /// ([`person_plan`]).
 pub(crate) fn person_query<C: Dialect>(query: &PersonQuery, cols: &str, plan: &[Narrowing]) -> QueryBuilder {
+    person_query_over::<C>(query, cols, plan, None)
+}
+
+/// The rows of the list `query` among `ids`, which are known to match its keyword terms: every other
+/// condition, the order and the cursor apply as in the list itself, and at most `limit` rows come back (the
+/// list's own page is ignored). A dialect whose full-text index yields matches in no order
+/// ([`Dialect::person_list_matching`]) finds the ids of the matches first and reads the page through this.
+pub fn person_query_among<C: Dialect>(query: &PersonQuery, cols: &str, ids: &[i64], limit: u32) -> QueryBuilder {
+    let mut among = query.clone();
+    among.terms.clear();
+    if let PersonPage::Keyset(page) = &mut among.page {
+        page.limit = limit;
+    } else {
+        among.page = PersonPage::Keyset(store::PageRequest { limit, after: None });
+    }
+    // Few rows are read, each probing its attribute and tag conditions.
+    let plan = vec![Narrowing::Probe; among.conditions.len()];
+    person_query_over::<C>(&among, cols, &plan, Some(ids))
+}
+
+fn person_query_over<C: Dialect>(
+    query: &PersonQuery,
+    cols: &str,
+    plan: &[Narrowing],
+    among: Option<&[i64]>,
+) -> QueryBuilder {
     let cols: Vec<String> = cols.split(',').map(|c| format!("e.{}", c.trim())).collect();
-    let (mut q, stream) = person_select::<C>("", query, &cols.join(", "), plan);
+    let (mut q, stream) = person_select_among::<C>("", query, &cols.join(", "), plan, among);
     let id = stream.map_or_else(|| "e.id".to_owned(), |fts| format!("{fts}.rowid"));
     let desc = query.order.descending;
     let dir = if desc { "DESC" } else { "ASC" };

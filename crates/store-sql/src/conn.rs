@@ -243,6 +243,21 @@ pub trait Dialect: Connection {
     /// oldest) first, and stops at the page instead of collecting every match of a common word first.
     fn person_terms_table(entity: domain::AttributeEntity) -> Option<&'static str>;
 
+    /// A customer or end-user list with keyword terms, where the dialect's full-text index yields matches in
+    /// no order: the dialect finds the ids of the matches itself (in windows of ids from the end the list
+    /// reads first, say) and reads the page among them with [`crate::person_query_among`]. `None`: the
+    /// list's one query reads the terms (the default, right where [`Dialect::person_terms_table`] streams
+    /// them in id order, or for lists the dialect leaves to the planner).
+    fn person_list_matching<T: Send>(
+        &mut self,
+        query: &store::PersonQuery,
+        cols: &str,
+        map: RowMap<T>,
+    ) -> impl Future<Output = Result<Option<Vec<T>>>> + Send {
+        let _ = (query, cols, map);
+        async { Ok(None) }
+    }
+
     /// A full-text search of tickets, customers and end users.
     fn search(&mut self, request: &SearchRequest) -> impl Future<Output = Result<Vec<SearchRow>>> + Send;
 }
@@ -348,6 +363,19 @@ impl QueryBuilder {
             self.bind(value);
         }
         self
+    }
+
+    /// Appends SQL text that names its values by number itself, from `$n` where `n` is
+    /// [`QueryBuilder::next_param`] before this call, and binds them in that order.
+    pub fn push_numbered(&mut self, sql: &str, values: impl IntoIterator<Item = Value>) -> &mut Self {
+        self.sql.push_str(sql);
+        self.params.extend(values);
+        self
+    }
+
+    /// The number of the next value bound (`$n`).
+    pub fn next_param(&self) -> usize {
+        self.params.len() + 1
     }
 
     /// The statement and its values.

@@ -16,6 +16,7 @@ pub mod people;
 pub mod tickets;
 pub mod vocabulary;
 
+pub use attributes::person_query_among;
 pub use conn::{Connection, Dialect, FromColumn, NewRow, QueryBuilder, Row, RowExt, RowMap, Sql, Transaction, Value};
 
 use store::{Result, SearchKind, SearchRow, StoreError};

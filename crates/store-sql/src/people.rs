@@ -246,12 +246,26 @@ impl<C: Dialect> PeopleRead for SqlConn<C> {
     }
 
     async fn customer_query(&mut self, query: &PersonQuery) -> Result<Vec<Customer>> {
+        if let Some(rows) = self
+            .conn
+            .person_list_matching(query, CUSTOMER_COLS, CUSTOMER_ROW)
+            .await?
+        {
+            return Ok(rows);
+        }
         let plan = crate::attributes::person_plan(&mut self.conn, query, crate::attributes::DRIVING_BOUND).await?;
         let (sql, params) = crate::attributes::person_query::<C>(query, CUSTOMER_COLS, &plan).build();
         self.conn.fetch_all(sql, &params, CUSTOMER_ROW).await
     }
 
     async fn end_user_query(&mut self, query: &PersonQuery) -> Result<Vec<EndUser>> {
+        if let Some(rows) = self
+            .conn
+            .person_list_matching(query, END_USER_COLS, END_USER_ROW)
+            .await?
+        {
+            return Ok(rows);
+        }
         let plan = crate::attributes::person_plan(&mut self.conn, query, crate::attributes::DRIVING_BOUND).await?;
         let (sql, params) = crate::attributes::person_query::<C>(query, END_USER_COLS, &plan).build();
         self.conn.fetch_all(sql, &params, END_USER_ROW).await

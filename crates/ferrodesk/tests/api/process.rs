@@ -22,15 +22,66 @@ pub(crate) fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// A running `ferrodesk serve` whose output is read as it is written: a server that logs more than a pipe
+/// holds (64 KB, soon reached at `RUST_LOG=debug`) would otherwise block on its next log line until the
+/// test reads the pipe, which it does only after the server has stopped.
+pub(crate) struct Server {
+    child: Child,
+    stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl Server {
+    fn new(mut child: Child) -> Self {
+        fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> Option<std::thread::JoinHandle<Vec<u8>>> {
+            pipe.map(|mut pipe| {
+                std::thread::spawn(move || {
+                    let mut out = Vec::new();
+                    let _ = pipe.read_to_end(&mut out);
+                    out
+                })
+            })
+        }
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        Self { child, stdout, stderr }
+    }
+
+    /// Waits for the server to exit and returns its status and everything it wrote.
+    pub(crate) fn wait_with_output(mut self) -> std::io::Result<std::process::Output> {
+        let status = self.child.wait()?;
+        let collect = |h: Option<std::thread::JoinHandle<Vec<u8>>>| h.and_then(|h| h.join().ok()).unwrap_or_default();
+        Ok(std::process::Output {
+            status,
+            stdout: collect(self.stdout.take()),
+            stderr: collect(self.stderr.take()),
+        })
+    }
+}
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+
+    fn deref(&self) -> &Child {
+        &self.child
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
 /// Starts `ferrodesk serve` and waits until `/readyz` answers.
-pub(crate) async fn spawn_server(database_url: &str, env: &[(&str, &str)]) -> (Child, String) {
+pub(crate) async fn spawn_server(database_url: &str, env: &[(&str, &str)]) -> (Server, String) {
     let (mut child, url) = spawn_unready(database_url, env);
     wait_ready(&mut child, &url).await;
     (child, url)
 }
 
 /// Starts `ferrodesk serve` without waiting for it.
-pub(crate) fn spawn_unready(database_url: &str, env: &[(&str, &str)]) -> (Child, String) {
+pub(crate) fn spawn_unready(database_url: &str, env: &[(&str, &str)]) -> (Server, String) {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut cmd = ferrodesk(&["serve", "--listen", &listen, "--database-url", database_url]);
@@ -38,11 +89,11 @@ pub(crate) fn spawn_unready(database_url: &str, env: &[(&str, &str)]) -> (Child,
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let child = cmd.spawn().expect("spawn ferrodesk");
-    (child, format!("http://{listen}"))
+    (Server::new(child), format!("http://{listen}"))
 }
 
 /// Waits until the server answers `/readyz`; panics with its error output if it exits or takes too long.
-pub(crate) async fn wait_ready(child: &mut Child, url: &str) {
+pub(crate) async fn wait_ready(child: &mut Server, url: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let http = reqwest::Client::new();
     while Instant::now() < deadline {
@@ -55,11 +106,11 @@ pub(crate) async fn wait_ready(child: &mut Child, url: &str) {
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            if let Some(mut stderr) = child.stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
-            }
-            panic!("the server exited before it was ready ({status}): {err}");
+            let err = child.stderr.take().and_then(|h| h.join().ok()).unwrap_or_default();
+            panic!(
+                "the server exited before it was ready ({status}): {}",
+                String::from_utf8_lossy(&err)
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -104,6 +104,8 @@ pub fn checks() -> Vec<Check> {
         person_query_combined,
         person_query_order_and_pages,
         person_query_deleted,
+        person_keyword_many_matches,
+        person_keyword_punctuation,
         customer_lookups,
         activity_events_by_person,
     ]
