@@ -61,6 +61,7 @@ fn conflict_message(key: &UniqueKey) -> &'static str {
         UniqueKey::CustomerEmail => "another customer has this email",
         UniqueKey::AttributeName => "another attribute has this name",
         UniqueKey::AttributeValue(_) => "another record has this attribute value",
+        UniqueKey::FeatureKey => "another feature has this unique key",
         UniqueKey::TokenSecret | UniqueKey::Id | UniqueKey::Other(_) => "this record conflicts with an existing one",
     }
 }

@@ -58,6 +58,7 @@ fn unique_key(constraint: &str) -> UniqueKey {
         "customers_email" => UniqueKey::CustomerEmail,
         "attributes_name" => UniqueKey::AttributeName,
         "attribute_values_unique" => UniqueKey::AttributeValue(None),
+        "features_unique_key_key" => UniqueKey::FeatureKey,
         c if c.ends_with("_pkey") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
     }

@@ -130,6 +130,7 @@ fn unique_key(message: &str) -> UniqueKey {
         "customers.email" => UniqueKey::CustomerEmail,
         "attributes.entity, attributes.lower(name)" | "index 'attributes_name'" => UniqueKey::AttributeName,
         "attribute_values.attribute_id, attribute_values.unique_value" => UniqueKey::AttributeValue(None),
+        "features.unique_key" => UniqueKey::FeatureKey,
         c if c.ends_with(".id") || c.ends_with(".rowid") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
     }

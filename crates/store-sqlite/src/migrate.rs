@@ -73,6 +73,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0009_activity_events.sql"),
         then: None,
     },
+    Migration {
+        version: 10,
+        description: "billing catalogue",
+        sql: include_str!("../migrations/0010_billing_catalogue.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet.

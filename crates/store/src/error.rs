@@ -87,6 +87,8 @@ pub enum UniqueKey {
     AttributeName,
     /// A unique attribute's value (`attribute_values_unique`); the attribute's id when the store knows it.
     AttributeValue(Option<i64>),
+    /// `features.unique_key`
+    FeatureKey,
     /// A row's id (a primary key).
     Id,
     /// A key this build does not know by name (the backend's name for it).
@@ -105,6 +107,7 @@ impl fmt::Display for UniqueKey {
             Self::CustomerEmail => "customers.email",
             Self::AttributeName => "attributes.name",
             Self::AttributeValue(_) => "attribute_values.unique_value",
+            Self::FeatureKey => "features.unique_key",
             Self::Id => "id",
             Self::Other(name) => name,
         })

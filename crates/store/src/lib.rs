@@ -7,10 +7,11 @@
 //!
 //! Both are made of one narrow trait pair per aggregate ([`DirectoryRead`]/[`DirectoryWrite`],
 //! [`PeopleRead`]/[`PeopleWrite`], [`TicketsRead`]/[`TicketsWrite`], [`EventsRead`]/[`EventsWrite`],
-//! [`OauthRead`]/[`OauthWrite`]), each in
+//! [`OauthRead`]/[`OauthWrite`], [`BillingRead`]/[`BillingWrite`]), each in
 //! a module of its own; a capability that adds an aggregate adds a module and names its traits in
 //! [`Reader`] and [`Writer`].
 
+mod billing;
 mod directory;
 pub mod dump;
 mod error;
@@ -24,6 +25,7 @@ pub mod time;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use billing::{BillingRead, BillingWrite};
 pub use directory::{DirectoryRead, DirectoryWrite};
 pub use error::{BoxError, ForeignKey, StoreError, UniqueKey};
 pub use events::{EventsRead, EventsWrite};
@@ -54,9 +56,9 @@ pub trait Store: Send + Sync + 'static {
 
 /// Reads, available on both kinds of connection: every aggregate's read trait. A capability that adds an
 /// aggregate adds its trait here (and in [`Writer`]), in a module of its own.
-pub trait Reader: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + Send {}
+pub trait Reader: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + BillingRead + Send {}
 
-impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + Send + ?Sized> Reader for T {}
+impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + BillingRead + Send + ?Sized> Reader for T {}
 
 /// Writes, on a transaction: every aggregate's write trait, and the commit. Inserts take a record whose `id`
 /// is ignored and return it as stored.
@@ -65,6 +67,8 @@ impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + Send
 /// statement (SQLite's one writer does, to save a round trip each): a constraint such an insert breaks is
 /// then reported by that next call or by `commit`, and the transaction fails as a whole either way.
 #[async_trait]
-pub trait Writer: Reader + DirectoryWrite + PeopleWrite + TicketsWrite + EventsWrite + OauthWrite {
+pub trait Writer:
+    Reader + DirectoryWrite + PeopleWrite + TicketsWrite + EventsWrite + OauthWrite + BillingWrite
+{
     async fn commit(self: Box<Self>) -> Result<()>;
 }

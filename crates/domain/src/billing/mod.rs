@@ -1,10 +1,12 @@
 //! Billing rules that need no I/O (SPEC §5): money and currencies, plan pricing, billing periods, and the
 //! arithmetic of invoices, payments and refunds.
+pub mod catalogue;
 pub mod ledger;
 pub mod money;
 pub mod period;
 pub mod pricing;
 
+pub use catalogue::{Feature, Group, Package, PackageFeature, Plan, PlanUnit};
 pub use ledger::{InvoiceStatus, LedgerError, PaymentEffect};
 pub use money::{Currency, MAX_MINOR_UNITS, Money, MoneyError};
 pub use period::{Cycle, Interval, PeriodError};

@@ -108,6 +108,7 @@ pub fn checks() -> Vec<Check> {
         person_keyword_punctuation,
         customer_lookups,
         activity_events_by_person,
+        billing_catalogue_round_trip,
     ]
 }
 
@@ -165,6 +166,12 @@ has_id!(
     Staff, ApiToken, Brand, Department, Customer, EndUser, Ticket, Reply, Event, SearchRow
 );
 has_id!(domain::OauthClient);
+has_id!(
+    domain::billing::Feature,
+    domain::billing::Group,
+    domain::billing::Package,
+    domain::billing::Plan
+);
 
 fn ids<T: HasId>(rows: &[T]) -> Vec<i64> {
     rows.iter().map(HasId::id).collect()
@@ -489,6 +496,7 @@ fn assert_marked(row: &SearchRow, word: &str) {
 // The checks, after the helper macros above (macros are in scope only below their definition).
 mod activity;
 mod attributes;
+mod billing;
 mod constraints;
 mod events;
 mod lists;
@@ -498,6 +506,7 @@ mod search;
 
 use activity::*;
 use attributes::*;
+use billing::*;
 use constraints::*;
 use events::*;
 use lists::*;

@@ -1,0 +1,512 @@
+//! The billing aggregate's SQL: the catalogue of features, groups, packages and plans.
+use crate::{
+    Connection, Dialect, QueryBuilder, RowExt, RowMap, SqlConn, Transaction, Value, by_id, decode_err, from_json_text,
+    json_text,
+};
+use domain::billing::{
+    Currency, Cycle, Feature, Group, Interval, Package, PackageFeature, Plan, PlanUnit, Pricing, Tier,
+};
+use std::collections::BTreeMap;
+use store::time::{from_micros, to_micros};
+use store::{BillingRead, BillingWrite, DeletedFilter, PageRequest, Result};
+
+const FEATURE_COLS: &str = "id, name, description, unique_key, created_at, updated_at, deleted_at";
+
+const FEATURE_ROW: RowMap<Feature> = |r| {
+    Ok(Feature {
+        id: r.get("id")?,
+        name: r.get("name")?,
+        description: r.get("description")?,
+        unique_key: r.get("unique_key")?,
+        dependency_ids: Vec::new(),
+        created_at: from_micros(r.get("created_at")?),
+        updated_at: from_micros(r.get("updated_at")?),
+        deleted_at: r.get::<Option<i64>>("deleted_at")?.map(from_micros),
+    })
+};
+
+const GROUP_COLS: &str = "id, name, is_default, default_package_id, created_at, updated_at";
+
+const GROUP_ROW: RowMap<Group> = |r| {
+    Ok(Group {
+        id: r.get("id")?,
+        name: r.get("name")?,
+        default: r.get("is_default")?,
+        default_package_id: r.get("default_package_id")?,
+        created_at: from_micros(r.get("created_at")?),
+        updated_at: from_micros(r.get("updated_at")?),
+    })
+};
+
+const PACKAGE_COLS: &str = "id, group_id, name, description, is_default, created_at, updated_at, deleted_at";
+
+const PACKAGE_ROW: RowMap<Package> = |r| {
+    Ok(Package {
+        id: r.get("id")?,
+        group_id: r.get("group_id")?,
+        name: r.get("name")?,
+        description: r.get("description")?,
+        default: r.get("is_default")?,
+        features: Vec::new(),
+        created_at: from_micros(r.get("created_at")?),
+        updated_at: from_micros(r.get("updated_at")?),
+        deleted_at: r.get::<Option<i64>>("deleted_at")?.map(from_micros),
+    })
+};
+
+const PLAN_COLS: &str = "id, package_id, name, description, currency, cycle, interval_count, trial_days, initial_fee, \
+                         pricing, amount, tier_mode, tiers, unit, created_at, updated_at, deleted_at";
+
+const PLAN_ROW: RowMap<Plan> = |r| {
+    let parse = |what: &str, e: <Interval as std::str::FromStr>::Err| decode_err(what, e);
+    let interval: Interval = r.get::<&str>("cycle")?.parse().map_err(|e| parse("cycle", e))?;
+    let count = u32::try_from(r.get::<i64>("interval_count")?).map_err(|e| decode_err("interval_count", e))?;
+    let pricing = match r.get::<&str>("pricing")? {
+        "flat" => Pricing::Flat {
+            amount: r.get::<Option<i64>>("amount")?.unwrap_or(0),
+        },
+        "unit" => Pricing::Unit {
+            amount: r.get::<Option<i64>>("amount")?.unwrap_or(0),
+        },
+        _ => Pricing::Tiered {
+            mode: r
+                .get::<Option<&str>>("tier_mode")?
+                .unwrap_or("graduated")
+                .parse()
+                .map_err(|e| parse("tier_mode", e))?,
+            tiers: from_json_text::<Vec<Tier>>("tiers", r.get::<Option<&str>>("tiers")?.unwrap_or("[]"))?,
+        },
+    };
+    Ok(Plan {
+        id: r.get("id")?,
+        package_id: r.get("package_id")?,
+        name: r.get("name")?,
+        description: r.get("description")?,
+        currency: Currency::parse(r.get("currency")?).map_err(|e| decode_err("currency", e))?,
+        cycle: Cycle::new(interval, count).map_err(|e| decode_err("interval_count", e))?,
+        trial_days: u32::try_from(r.get::<i64>("trial_days")?).map_err(|e| decode_err("trial_days", e))?,
+        initial_fee: r.get("initial_fee")?,
+        pricing,
+        unit: r.get::<&str>("unit")?.parse().map_err(|e| parse("unit", e))?,
+        created_at: from_micros(r.get("created_at")?),
+        updated_at: from_micros(r.get("updated_at")?),
+        deleted_at: r.get::<Option<i64>>("deleted_at")?.map(from_micros),
+    })
+};
+
+/// `AND deleted_at …` for a list.
+fn deleted_condition(deleted: DeletedFilter) -> &'static str {
+    match deleted {
+        DeletedFilter::Exclude => " AND deleted_at IS NULL",
+        DeletedFilter::Only => " AND deleted_at IS NOT NULL",
+        DeletedFilter::Include => "",
+    }
+}
+
+/// An oldest-first keyset page of `table`, narrowed by `condition` (`AND …`, with its values in `params`).
+async fn page_of<C: Connection, T: Send>(
+    c: &mut C,
+    cols: &str,
+    table: &str,
+    condition: &str,
+    params: Vec<Value>,
+    page: &PageRequest,
+    map: RowMap<T>,
+) -> Result<Vec<T>> {
+    let after = page.after.as_ref().map_or(0, |a| a.id);
+    let mut q = QueryBuilder::new(format!("SELECT {cols} FROM {table} WHERE id > "));
+    q.bind(after);
+    q.push_numbered(condition, params);
+    q.push(" ORDER BY id LIMIT ").bind(i64::from(page.limit));
+    let (sql, params) = q.build();
+    c.fetch_all(sql, &params, map).await
+}
+
+/// The rows of a link table (`owner, other[, extra]`) whose owner is among `owners`, by owner.
+async fn links<C: Connection, T: Send>(
+    c: &mut C,
+    sql_head: &str,
+    owners: &[i64],
+    map: RowMap<(i64, T)>,
+) -> Result<BTreeMap<i64, Vec<T>>> {
+    let mut out: BTreeMap<i64, Vec<T>> = BTreeMap::new();
+    if owners.is_empty() {
+        return Ok(out);
+    }
+    let mut q = QueryBuilder::new(sql_head.to_owned());
+    q.push(" IN (")
+        .bind_list(owners.iter().copied())
+        .push(") ORDER BY 1, 2");
+    let (sql, params) = q.build();
+    for (owner, item) in c.fetch_all(sql, &params, map).await? {
+        out.entry(owner).or_default().push(item);
+    }
+    Ok(out)
+}
+
+async fn with_dependencies<C: Connection>(c: &mut C, mut features: Vec<Feature>) -> Result<Vec<Feature>> {
+    let ids: Vec<i64> = features.iter().map(|f| f.id).collect();
+    let mut deps = links(
+        c,
+        "SELECT feature_id, dependency_id FROM feature_dependencies WHERE feature_id",
+        &ids,
+        |r| Ok((r.get("feature_id")?, r.get("dependency_id")?)),
+    )
+    .await?;
+    for f in &mut features {
+        f.dependency_ids = deps.remove(&f.id).unwrap_or_default();
+    }
+    Ok(features)
+}
+
+async fn with_features<C: Connection>(c: &mut C, mut packages: Vec<Package>) -> Result<Vec<Package>> {
+    let ids: Vec<i64> = packages.iter().map(|p| p.id).collect();
+    let mut features = links(
+        c,
+        "SELECT package_id, feature_id, quantity FROM package_features WHERE package_id",
+        &ids,
+        |r| {
+            Ok((
+                r.get("package_id")?,
+                PackageFeature {
+                    feature_id: r.get("feature_id")?,
+                    quantity: r.get("quantity")?,
+                },
+            ))
+        },
+    )
+    .await?;
+    for p in &mut packages {
+        p.features = features.remove(&p.id).unwrap_or_default();
+    }
+    Ok(packages)
+}
+
+#[async_trait::async_trait]
+impl<C: Dialect> BillingRead for SqlConn<C> {
+    async fn feature(&mut self, id: i64) -> Result<Option<Feature>> {
+        let found = by_id(&mut self.conn, FEATURE_COLS, "features", id, FEATURE_ROW).await?;
+        Ok(with_dependencies(&mut self.conn, found.into_iter().collect())
+            .await?
+            .pop())
+    }
+
+    async fn feature_list(&mut self, deleted: DeletedFilter, page: &PageRequest) -> Result<Vec<Feature>> {
+        let cond = deleted_condition(deleted);
+        let rows = page_of(
+            &mut self.conn,
+            FEATURE_COLS,
+            "features",
+            cond,
+            vec![],
+            page,
+            FEATURE_ROW,
+        )
+        .await?;
+        with_dependencies(&mut self.conn, rows).await
+    }
+
+    async fn feature_requirements(&mut self) -> Result<BTreeMap<i64, Vec<i64>>> {
+        let sql = "SELECT feature_id, dependency_id FROM feature_dependencies ORDER BY 1, 2";
+        let rows: Vec<(i64, i64)> = self
+            .conn
+            .fetch_all(sql.into(), &[], |r| Ok((r.get("feature_id")?, r.get("dependency_id")?)))
+            .await?;
+        let mut out: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for (feature, dependency) in rows {
+            out.entry(feature).or_default().push(dependency);
+        }
+        Ok(out)
+    }
+
+    async fn group(&mut self, id: i64) -> Result<Option<Group>> {
+        by_id(&mut self.conn, GROUP_COLS, "billing_groups", id, GROUP_ROW).await
+    }
+
+    async fn group_list(&mut self, page: &PageRequest) -> Result<Vec<Group>> {
+        page_of(
+            &mut self.conn,
+            GROUP_COLS,
+            "billing_groups",
+            "",
+            vec![],
+            page,
+            GROUP_ROW,
+        )
+        .await
+    }
+
+    async fn default_group(&mut self) -> Result<Option<Group>> {
+        let sql = format!("SELECT {GROUP_COLS} FROM billing_groups WHERE is_default");
+        self.conn.fetch_optional(sql.into(), &[], GROUP_ROW).await
+    }
+
+    async fn package(&mut self, id: i64) -> Result<Option<Package>> {
+        let found = by_id(&mut self.conn, PACKAGE_COLS, "packages", id, PACKAGE_ROW).await?;
+        Ok(with_features(&mut self.conn, found.into_iter().collect()).await?.pop())
+    }
+
+    async fn package_list(
+        &mut self,
+        group_id: Option<i64>,
+        deleted: DeletedFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<Package>> {
+        let (cond, params) = owner_condition("group_id", group_id, deleted);
+        let rows = page_of(
+            &mut self.conn,
+            PACKAGE_COLS,
+            "packages",
+            &cond,
+            params,
+            page,
+            PACKAGE_ROW,
+        )
+        .await?;
+        with_features(&mut self.conn, rows).await
+    }
+
+    async fn plan(&mut self, id: i64) -> Result<Option<Plan>> {
+        by_id(&mut self.conn, PLAN_COLS, "plans", id, PLAN_ROW).await
+    }
+
+    async fn plan_list(
+        &mut self,
+        package_id: Option<i64>,
+        deleted: DeletedFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<Plan>> {
+        let (cond, params) = owner_condition("package_id", package_id, deleted);
+        page_of(&mut self.conn, PLAN_COLS, "plans", &cond, params, page, PLAN_ROW).await
+    }
+}
+
+/// `AND <column> = $2` when an owner is given ([`page_of`] binds its cursor as `$1`), and the deleted
+/// condition.
+fn owner_condition(column: &str, owner: Option<i64>, deleted: DeletedFilter) -> (String, Vec<Value>) {
+    match owner {
+        Some(id) => (
+            format!(" AND {column} = $2{}", deleted_condition(deleted)),
+            vec![Value::from(id)],
+        ),
+        None => (deleted_condition(deleted).to_owned(), vec![]),
+    }
+}
+
+/// The plan's pricing as its columns: `pricing, amount, tier_mode, tiers`.
+fn pricing_values(p: &Pricing) -> Result<[Value; 4]> {
+    Ok(match p {
+        Pricing::Flat { amount } => [
+            Value::from("flat"),
+            Value::from(*amount),
+            Value::from(None::<&str>),
+            Value::from(None::<&str>),
+        ],
+        Pricing::Unit { amount } => [
+            Value::from("unit"),
+            Value::from(*amount),
+            Value::from(None::<&str>),
+            Value::from(None::<&str>),
+        ],
+        Pricing::Tiered { mode, tiers } => [
+            Value::from("tier"),
+            Value::from(None::<i64>),
+            Value::from(<&'static str>::from(*mode)),
+            Value::from(json_text(tiers)?),
+        ],
+    })
+}
+
+fn unit_text(u: PlanUnit) -> &'static str {
+    u.into()
+}
+
+async fn write_dependencies<C: Connection>(c: &mut C, feature: i64, dependencies: &[i64], replace: bool) -> Result<()> {
+    if replace {
+        let sql = "DELETE FROM feature_dependencies WHERE feature_id = $1";
+        c.execute(sql.into(), &[Value::from(feature)]).await?;
+    }
+    let mut sorted = dependencies.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for d in sorted {
+        let sql = "INSERT INTO feature_dependencies (feature_id, dependency_id) VALUES ($1, $2)";
+        c.execute(sql.into(), &[Value::from(feature), Value::from(d)]).await?;
+    }
+    Ok(())
+}
+
+async fn write_package_features<C: Connection>(
+    c: &mut C,
+    package: i64,
+    features: &[PackageFeature],
+    replace: bool,
+) -> Result<()> {
+    if replace {
+        let sql = "DELETE FROM package_features WHERE package_id = $1";
+        c.execute(sql.into(), &[Value::from(package)]).await?;
+    }
+    let mut sorted = features.to_vec();
+    sorted.sort_unstable_by_key(|f| f.feature_id);
+    sorted.dedup_by_key(|f| f.feature_id);
+    for f in sorted {
+        let sql = "INSERT INTO package_features (package_id, feature_id, quantity) VALUES ($1, $2, $3)";
+        c.execute(
+            sql.into(),
+            &[Value::from(package), Value::from(f.feature_id), Value::from(f.quantity)],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Takes the default from every other group, before `group` becomes the default.
+async fn clear_default<C: Connection>(c: &mut C, except: i64) -> Result<()> {
+    let sql = "UPDATE billing_groups SET is_default = FALSE WHERE is_default AND id <> $1";
+    c.execute(sql.into(), &[Value::from(except)]).await.map(drop)
+}
+
+#[async_trait::async_trait]
+impl<C: Transaction> BillingWrite for SqlConn<C> {
+    async fn insert_feature(&mut self, f: &Feature) -> Result<Feature> {
+        let sql = "INSERT INTO features (name, description, unique_key, created_at, updated_at, deleted_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+        let params = [
+            Value::from(&f.name),
+            Value::from(&f.description),
+            Value::from(&f.unique_key),
+            Value::from(to_micros(f.created_at)),
+            Value::from(to_micros(f.updated_at)),
+            Value::from(f.deleted_at.map(to_micros)),
+        ];
+        let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
+        write_dependencies(&mut self.conn, id, &f.dependency_ids, false).await?;
+        Ok(Feature { id, ..f.clone() })
+    }
+
+    async fn update_feature(&mut self, f: &Feature) -> Result<()> {
+        let sql = "UPDATE features SET name = $2, description = $3, unique_key = $4, updated_at = $5, \
+                   deleted_at = $6 WHERE id = $1";
+        let params = [
+            Value::from(f.id),
+            Value::from(&f.name),
+            Value::from(&f.description),
+            Value::from(&f.unique_key),
+            Value::from(to_micros(f.updated_at)),
+            Value::from(f.deleted_at.map(to_micros)),
+        ];
+        self.conn.execute(sql.into(), &params).await?;
+        write_dependencies(&mut self.conn, f.id, &f.dependency_ids, true).await
+    }
+
+    async fn insert_group(&mut self, g: &Group) -> Result<Group> {
+        if g.default {
+            clear_default(&mut self.conn, 0).await?;
+        }
+        let sql = "INSERT INTO billing_groups (name, is_default, default_package_id, created_at, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id";
+        let params = [
+            Value::from(&g.name),
+            Value::from(g.default),
+            Value::from(g.default_package_id),
+            Value::from(to_micros(g.created_at)),
+            Value::from(to_micros(g.updated_at)),
+        ];
+        let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
+        Ok(Group { id, ..g.clone() })
+    }
+
+    async fn update_group(&mut self, g: &Group) -> Result<()> {
+        if g.default {
+            clear_default(&mut self.conn, g.id).await?;
+        }
+        let sql = "UPDATE billing_groups SET name = $2, is_default = $3, default_package_id = $4, updated_at = $5 \
+                   WHERE id = $1";
+        let params = [
+            Value::from(g.id),
+            Value::from(&g.name),
+            Value::from(g.default),
+            Value::from(g.default_package_id),
+            Value::from(to_micros(g.updated_at)),
+        ];
+        self.conn.execute(sql.into(), &params).await.map(drop)
+    }
+
+    async fn insert_package(&mut self, p: &Package) -> Result<Package> {
+        let sql = "INSERT INTO packages (group_id, name, description, is_default, created_at, updated_at, deleted_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+        let params = [
+            Value::from(p.group_id),
+            Value::from(&p.name),
+            Value::from(&p.description),
+            Value::from(p.default),
+            Value::from(to_micros(p.created_at)),
+            Value::from(to_micros(p.updated_at)),
+            Value::from(p.deleted_at.map(to_micros)),
+        ];
+        let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
+        write_package_features(&mut self.conn, id, &p.features, false).await?;
+        Ok(Package { id, ..p.clone() })
+    }
+
+    async fn update_package(&mut self, p: &Package) -> Result<()> {
+        let sql = "UPDATE packages SET group_id = $2, name = $3, description = $4, is_default = $5, updated_at = $6, \
+                   deleted_at = $7 WHERE id = $1";
+        let params = [
+            Value::from(p.id),
+            Value::from(p.group_id),
+            Value::from(&p.name),
+            Value::from(&p.description),
+            Value::from(p.default),
+            Value::from(to_micros(p.updated_at)),
+            Value::from(p.deleted_at.map(to_micros)),
+        ];
+        self.conn.execute(sql.into(), &params).await?;
+        write_package_features(&mut self.conn, p.id, &p.features, true).await
+    }
+
+    async fn insert_plan(&mut self, p: &Plan) -> Result<Plan> {
+        let sql = "INSERT INTO plans (package_id, name, description, currency, cycle, interval_count, trial_days, \
+                   initial_fee, pricing, amount, tier_mode, tiers, unit, created_at, updated_at, deleted_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id";
+        let params = plan_values(p)?;
+        let id = self.conn.fetch_one(sql.into(), &params[1..], |r| r.get("id")).await?;
+        Ok(Plan { id, ..p.clone() })
+    }
+
+    async fn update_plan(&mut self, p: &Plan) -> Result<()> {
+        let sql = "UPDATE plans SET package_id = $2, name = $3, description = $4, currency = $5, cycle = $6, \
+                   interval_count = $7, trial_days = $8, initial_fee = $9, pricing = $10, amount = $11, \
+                   tier_mode = $12, tiers = $13, unit = $14, updated_at = $15, deleted_at = $16 WHERE id = $1";
+        let mut params = plan_values(p)?.to_vec();
+        params.remove(CREATED_AT);
+        self.conn.execute(sql.into(), &params).await.map(drop)
+    }
+}
+
+/// Where [`plan_values`] puts `created_at`, which an update leaves alone.
+const CREATED_AT: usize = 14;
+
+/// `id` and then the plan's columns in the order of the insert.
+fn plan_values(p: &Plan) -> Result<[Value; 17]> {
+    let [pricing, amount, tier_mode, tiers] = pricing_values(&p.pricing)?;
+    Ok([
+        Value::from(p.id),
+        Value::from(p.package_id),
+        Value::from(&p.name),
+        Value::from(&p.description),
+        Value::from(p.currency.code()),
+        Value::from(<&'static str>::from(p.cycle.interval)),
+        Value::from(i64::from(p.cycle.count)),
+        Value::from(i64::from(p.trial_days)),
+        Value::from(p.initial_fee),
+        pricing,
+        amount,
+        tier_mode,
+        tiers,
+        Value::from(unit_text(p.unit)),
+        Value::from(to_micros(p.created_at)),
+        Value::from(to_micros(p.updated_at)),
+        Value::from(p.deleted_at.map(to_micros)),
+    ])
+}

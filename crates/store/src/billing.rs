@@ -1,0 +1,50 @@
+//! The billing aggregate's storage. So far the catalogue (SPEC §5.1): features with the features they
+//! require, groups, packages with their features, and plans.
+use crate::{DeletedFilter, PageRequest, Result};
+use async_trait::async_trait;
+use domain::billing::{Feature, Group, Package, Plan};
+use std::collections::BTreeMap;
+
+/// Reading the catalogue. Single records are found whether soft-deleted or not (the caller decides what a
+/// deleted one means); lists are oldest first.
+#[async_trait]
+pub trait BillingRead: Send {
+    async fn feature(&mut self, id: i64) -> Result<Option<Feature>>;
+    async fn feature_list(&mut self, deleted: DeletedFilter, page: &PageRequest) -> Result<Vec<Feature>>;
+    /// What every feature requires (feature → required features), deleted features included: the whole
+    /// graph, for the dependency rules (`domain::billing::catalogue`).
+    async fn feature_requirements(&mut self) -> Result<BTreeMap<i64, Vec<i64>>>;
+    async fn group(&mut self, id: i64) -> Result<Option<Group>>;
+    async fn group_list(&mut self, page: &PageRequest) -> Result<Vec<Group>>;
+    async fn default_group(&mut self) -> Result<Option<Group>>;
+    async fn package(&mut self, id: i64) -> Result<Option<Package>>;
+    async fn package_list(
+        &mut self,
+        group_id: Option<i64>,
+        deleted: DeletedFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<Package>>;
+    async fn plan(&mut self, id: i64) -> Result<Option<Plan>>;
+    async fn plan_list(
+        &mut self,
+        package_id: Option<i64>,
+        deleted: DeletedFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<Plan>>;
+}
+
+/// Changing the catalogue, on a transaction. Inserts ignore the record's `id` and return it as stored;
+/// updates write every field (soft deletion is an update of `deleted_at`).
+#[async_trait]
+pub trait BillingWrite: Send {
+    async fn insert_feature(&mut self, feature: &Feature) -> Result<Feature>;
+    async fn update_feature(&mut self, feature: &Feature) -> Result<()>;
+    /// Stores a group; a default group takes the default from the one before, in the same statement order
+    /// every writer uses (so at most one group is ever the default).
+    async fn insert_group(&mut self, group: &Group) -> Result<Group>;
+    async fn update_group(&mut self, group: &Group) -> Result<()>;
+    async fn insert_package(&mut self, package: &Package) -> Result<Package>;
+    async fn update_package(&mut self, package: &Package) -> Result<()>;
+    async fn insert_plan(&mut self, plan: &Plan) -> Result<Plan>;
+    async fn update_plan(&mut self, plan: &Plan) -> Result<()>;
+}
