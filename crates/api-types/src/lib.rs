@@ -3,10 +3,12 @@
 //! Entities are the domain's own types (their serde shape *is* the wire shape); this crate adds the request
 //! bodies, list envelopes and the problem+json error.
 
+mod billing;
 mod oauth;
 mod problem;
 mod requests;
 
+pub use billing::*;
 pub use domain::OauthClient;
 pub use domain::event::{EntityType, Event, EventAction, EventData, EventSource};
 pub use domain::{

@@ -5,6 +5,7 @@
 mod activity;
 mod attributes;
 pub mod auth;
+mod billing;
 mod directory;
 mod error;
 mod events;

@@ -198,6 +198,94 @@ impl Client {
         self.delete(&format!("/api/v1/tokens/{id}")).await
     }
 
+    // ------------------------------------------------------------ billing catalogue
+
+    pub async fn create_feature(&self, body: &NewFeature) -> Result<Feature> {
+        self.post("/api/v1/features", body).await
+    }
+
+    pub async fn feature(&self, id: i64) -> Result<Feature> {
+        self.get(&format!("/api/v1/features/{id}")).await
+    }
+
+    pub async fn features(&self, q: &CatalogueQuery) -> Result<Page<Feature>> {
+        self.get_query("/api/v1/features", q).await
+    }
+
+    pub async fn update_feature(&self, id: i64, body: &FeaturePatch) -> Result<Feature> {
+        self.patch(&format!("/api/v1/features/{id}"), body).await
+    }
+
+    pub async fn delete_feature(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/features/{id}")).await
+    }
+
+    pub async fn restore_feature(&self, id: i64) -> Result<Feature> {
+        self.post(&format!("/api/v1/features/{id}/restore"), &serde_json::json!({}))
+            .await
+    }
+
+    pub async fn create_group(&self, body: &NewGroup) -> Result<Group> {
+        self.post("/api/v1/groups", body).await
+    }
+
+    pub async fn group(&self, id: i64) -> Result<Group> {
+        self.get(&format!("/api/v1/groups/{id}")).await
+    }
+
+    pub async fn groups(&self, q: &CatalogueQuery) -> Result<Page<Group>> {
+        self.get_query("/api/v1/groups", q).await
+    }
+
+    pub async fn update_group(&self, id: i64, body: &GroupPatch) -> Result<Group> {
+        self.patch(&format!("/api/v1/groups/{id}"), body).await
+    }
+
+    pub async fn create_package(&self, body: &NewPackage) -> Result<Package> {
+        self.post("/api/v1/packages", body).await
+    }
+
+    pub async fn package(&self, id: i64) -> Result<Package> {
+        self.get(&format!("/api/v1/packages/{id}")).await
+    }
+
+    pub async fn packages(&self, q: &CatalogueQuery) -> Result<Page<Package>> {
+        self.get_query("/api/v1/packages", q).await
+    }
+
+    pub async fn update_package(&self, id: i64, body: &PackagePatch) -> Result<Package> {
+        self.patch(&format!("/api/v1/packages/{id}"), body).await
+    }
+
+    pub async fn delete_package(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/packages/{id}")).await
+    }
+
+    pub async fn restore_package(&self, id: i64) -> Result<Package> {
+        self.post(&format!("/api/v1/packages/{id}/restore"), &serde_json::json!({}))
+            .await
+    }
+
+    pub async fn create_plan(&self, body: &NewPlan) -> Result<Plan> {
+        self.post("/api/v1/plans", body).await
+    }
+
+    pub async fn plan(&self, id: i64) -> Result<Plan> {
+        self.get(&format!("/api/v1/plans/{id}")).await
+    }
+
+    pub async fn plans(&self, q: &CatalogueQuery) -> Result<Page<Plan>> {
+        self.get_query("/api/v1/plans", q).await
+    }
+
+    pub async fn update_plan(&self, id: i64, body: &PlanPatch) -> Result<Plan> {
+        self.patch(&format!("/api/v1/plans/{id}"), body).await
+    }
+
+    pub async fn delete_plan(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/plans/{id}")).await
+    }
+
     // ------------------------------------------------------------ brands and departments
 
     pub async fn create_brand(&self, body: &NewBrand) -> Result<Brand> {

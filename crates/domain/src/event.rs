@@ -79,6 +79,11 @@ pub enum EntityType {
     /// An OAuth 2.0 client (client credentials), beside API tokens.
     OauthClient,
     Attribute,
+    /// Catalogue entries (SPEC §5.1): billing objects beside subscriptions and invoices.
+    Feature,
+    Group,
+    Package,
+    Plan,
     Subscription,
     Invoice,
     Payment,

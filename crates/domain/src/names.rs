@@ -63,7 +63,8 @@ mod tests {
             EventAction::VARIANTS.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
             ["created", "updated", "deleted", "restored"]
         );
-        // SPEC §3.5's entity types (plus `staff`, which the staff routes log, and `oauth_client`).
+        // SPEC §3.5's entity types (plus `staff`, which the staff routes log, `oauth_client`, and the
+        // catalogue's billing objects `feature`, `group`, `package` and `plan`).
         assert_eq!(
             EntityType::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
             [
@@ -77,6 +78,10 @@ mod tests {
                 "token",
                 "oauth_client",
                 "attribute",
+                "feature",
+                "group",
+                "package",
+                "plan",
                 "subscription",
                 "invoice",
                 "payment",

@@ -40,6 +40,28 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(routes::tickets::replies, routes::tickets::reply))
         .routes(routes!(routes::tickets::update_reply, routes::tickets::delete_reply))
         .routes(routes!(routes::tickets::read))
+        .routes(routes!(routes::billing::create_feature, routes::billing::list_features))
+        .routes(routes!(
+            routes::billing::get_feature,
+            routes::billing::update_feature,
+            routes::billing::delete_feature
+        ))
+        .routes(routes!(routes::billing::restore_feature))
+        .routes(routes!(routes::billing::create_group, routes::billing::list_groups))
+        .routes(routes!(routes::billing::get_group, routes::billing::update_group))
+        .routes(routes!(routes::billing::create_package, routes::billing::list_packages))
+        .routes(routes!(
+            routes::billing::get_package,
+            routes::billing::update_package,
+            routes::billing::delete_package
+        ))
+        .routes(routes!(routes::billing::restore_package))
+        .routes(routes!(routes::billing::create_plan, routes::billing::list_plans))
+        .routes(routes!(
+            routes::billing::get_plan,
+            routes::billing::update_plan,
+            routes::billing::delete_plan
+        ))
         .routes(routes!(routes::directory::create_brand, routes::directory::list_brands))
         .routes(routes!(
             routes::directory::get_brand,

@@ -3,7 +3,8 @@
 //! package in one currency and billing cycle.
 use super::money::Currency;
 use super::period::Cycle;
-use super::pricing::Pricing;
+use super::period::Interval;
+use super::pricing::{Pricing, Tier, TierMode};
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// billing period (SPEC §5.4), found by its `unique_key`.
 pub const SUPPORT_INCIDENTS: &str = "support_incidents";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Feature {
     pub id: i64,
     pub name: String,
@@ -21,30 +23,38 @@ pub struct Feature {
     pub unique_key: Option<String>,
     /// Features this one requires: a package with this feature must have them too.
     pub dependency_ids: Vec<i64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub deleted_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     pub id: i64,
     pub name: String,
     /// The group a subscription joins when it names none; exactly one group is the default once any exists.
     pub default: bool,
     pub default_package_id: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 
 /// A feature of a package, with a quantity where counting makes sense (incidents per period).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PackageFeature {
     pub feature_id: i64,
     pub quantity: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Package {
     pub id: i64,
     pub group_id: i64,
@@ -53,13 +63,17 @@ pub struct Package {
     /// The package of its group that a subscription gets when it names none.
     pub default: bool,
     pub features: Vec<PackageFeature>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub deleted_at: Option<Timestamp>,
 }
 
 /// What a per-unit or tiered plan counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::EnumString, strum::IntoStaticStr)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum PlanUnit {
@@ -71,7 +85,9 @@ pub enum PlanUnit {
     EndUser,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// On the wire a plan is [`PlanWire`]: its pricing and cycle spelled out as SPEC §5.1 names them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "PlanWire", try_from = "PlanWire")]
 pub struct Plan {
     pub id: i64,
     pub package_id: i64,
@@ -87,6 +103,102 @@ pub struct Plan {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub deleted_at: Option<Timestamp>,
+}
+
+/// A plan as the API shows it (SPEC §5.1): `pricing` is `flat|unit|tier`; `amount` is the price of a flat or
+/// per-unit plan, `tiers` and `tier_mode` those of a tiered one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanWire {
+    pub id: i64,
+    pub package_id: i64,
+    pub name: String,
+    pub description: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
+    pub currency: Currency,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "month"))]
+    pub interval: Interval,
+    pub interval_count: u32,
+    pub trial_days: u32,
+    pub initial_fee: i64,
+    #[cfg_attr(feature = "openapi", schema(example = "flat"))]
+    pub pricing: String,
+    pub amount: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub tiers: Vec<Tier>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub tier_mode: Option<TierMode>,
+    pub unit: PlanUnit,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub deleted_at: Option<Timestamp>,
+}
+
+impl From<Plan> for PlanWire {
+    fn from(p: Plan) -> Self {
+        let (pricing, amount, tiers, tier_mode) = match p.pricing {
+            Pricing::Flat { amount } => ("flat", Some(amount), vec![], None),
+            Pricing::Unit { amount } => ("unit", Some(amount), vec![], None),
+            Pricing::Tiered { mode, tiers } => ("tier", None, tiers, Some(mode)),
+        };
+        Self {
+            id: p.id,
+            package_id: p.package_id,
+            name: p.name,
+            description: p.description,
+            currency: p.currency,
+            interval: p.cycle.interval,
+            interval_count: p.cycle.count,
+            trial_days: p.trial_days,
+            initial_fee: p.initial_fee,
+            pricing: pricing.to_owned(),
+            amount,
+            tiers,
+            tier_mode,
+            unit: p.unit,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            deleted_at: p.deleted_at,
+        }
+    }
+}
+
+impl TryFrom<PlanWire> for Plan {
+    type Error = String;
+
+    fn try_from(w: PlanWire) -> Result<Self, String> {
+        let pricing = match w.pricing.as_str() {
+            "flat" => Pricing::Flat {
+                amount: w.amount.unwrap_or(0),
+            },
+            "unit" => Pricing::Unit {
+                amount: w.amount.unwrap_or(0),
+            },
+            "tier" => Pricing::Tiered {
+                mode: w.tier_mode.unwrap_or(TierMode::Graduated),
+                tiers: w.tiers,
+            },
+            other => return Err(format!("unknown pricing {other:?}")),
+        };
+        Ok(Plan {
+            id: w.id,
+            package_id: w.package_id,
+            name: w.name,
+            description: w.description,
+            currency: w.currency,
+            cycle: Cycle::new(w.interval, w.interval_count).map_err(|e| e.to_string())?,
+            trial_days: w.trial_days,
+            initial_fee: w.initial_fee,
+            pricing,
+            unit: w.unit,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            deleted_at: w.deleted_at,
+        })
+    }
 }
 
 /// The longest trial a plan may offer, in days.

@@ -6,7 +6,7 @@ pub mod money;
 pub mod period;
 pub mod pricing;
 
-pub use catalogue::{Feature, Group, Package, PackageFeature, Plan, PlanUnit};
+pub use catalogue::{Feature, Group, Package, PackageFeature, Plan, PlanUnit, PlanWire};
 pub use ledger::{InvoiceStatus, LedgerError, PaymentEffect};
 pub use money::{Currency, MAX_MINOR_UNITS, Money, MoneyError};
 pub use period::{Cycle, Interval, PeriodError};

@@ -6,6 +6,7 @@
 mod attributes;
 mod auth;
 mod bad_input;
+mod billing;
 mod directory;
 mod edge;
 mod events;

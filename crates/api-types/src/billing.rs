@@ -1,0 +1,167 @@
+//! Request bodies of the billing catalogue (`/api/v1/features`, `/groups`, `/packages`, `/plans`).
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+pub use domain::billing::{Feature, Group, Package, PackageFeature, Plan, PlanUnit, PlanWire, Tier, TierMode};
+
+macro_rules! body {
+    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(ToSchema))]
+        #[serde(deny_unknown_fields)]
+        pub struct $name { $($body)* }
+    };
+}
+
+body! {
+    /// `POST /api/v1/features`.
+    pub struct NewFeature {
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// A stable key code finds the feature by (`support_incidents`): lower-case letters, digits, `_`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub unique_key: Option<String>,
+        /// Features this one requires.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub dependency_ids: Option<Vec<i64>>,
+    }
+}
+
+body! {
+    /// `PATCH /api/v1/features/{id}`; `dependency_ids` replaces the list (`[]` removes them all).
+    pub struct FeaturePatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::nullable")]
+        pub unique_key: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub dependency_ids: Option<Vec<i64>>,
+    }
+}
+
+body! {
+    /// `POST /api/v1/groups`. The first group becomes the default unless `default: false` is given.
+    pub struct NewGroup {
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub default: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub default_package_id: Option<i64>,
+    }
+}
+
+body! {
+    /// `PATCH /api/v1/groups/{id}`. `default: true` moves the default here; the default cannot be taken
+    /// away except by giving it to another group.
+    pub struct GroupPatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub default: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::nullable")]
+        pub default_package_id: Option<Option<i64>>,
+    }
+}
+
+body! {
+    /// `POST /api/v1/packages`. Without `group_id` the package joins the default group.
+    pub struct NewPackage {
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub group_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub default: Option<bool>,
+        /// The package's features, each with an optional quantity (incidents per period for
+        /// `support_incidents`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub features: Option<Vec<PackageFeature>>,
+    }
+}
+
+body! {
+    /// `PATCH /api/v1/packages/{id}`; `features` replaces the list.
+    pub struct PackagePatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub group_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub default: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub features: Option<Vec<PackageFeature>>,
+    }
+}
+
+body! {
+    /// `POST /api/v1/plans` (SPEC §5.1). `pricing` is `flat` or `unit` with `amount`, or `tier` with `tiers`
+    /// and `tier_mode` (`graduated` by default); amounts are minor units of `currency`.
+    pub struct NewPlan {
+        pub package_id: i64,
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        pub currency: String,
+        /// `day`, `week`, `month` or `year`.
+        pub interval: String,
+        /// How many intervals one period lasts: 1 (default) to 1,000.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub interval_count: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub trial_days: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub initial_fee: Option<i64>,
+        pub pricing: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub amount: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Object>>))]
+        pub tiers: Option<Vec<Tier>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tier_mode: Option<String>,
+        /// What a per-unit or tiered plan counts: `quantity` (default, the subscription's) or `enduser`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub unit: Option<String>,
+    }
+}
+
+body! {
+    /// `PATCH /api/v1/plans/{id}`: its name, description and trial. Prices, currency and cycle are fixed once
+    /// a plan exists (subscriptions renew by them); make a new plan instead.
+    pub struct PlanPatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub trial_days: Option<u32>,
+    }
+}
+
+/// `GET /api/v1/features`, `/groups`, `/packages`, `/plans`: oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Soft-deleted features, packages and plans: `only` or `include`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<crate::DeletedQuery>,
+    /// Packages of one group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<i64>,
+    /// Plans of one package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<i64>,
+}

@@ -1,0 +1,434 @@
+//! The billing catalogue through the native API (SPEC §5.1, issue 10 item 1): features and what they
+//! require, groups with one default, packages that must hold what their features require, plans of every
+//! pricing kind, and the bad input each refuses with the field named.
+use crate::*;
+use ferrodesk_client::api_types::{
+    CatalogueQuery, FeaturePatch, GroupPatch, NewFeature, NewGroup, NewPackage, NewPlan, PackageFeature, PackagePatch,
+    PlanPatch, Tier,
+};
+
+fn new_feature(name: &str, unique_key: Option<&str>, dependency_ids: Vec<i64>) -> NewFeature {
+    NewFeature {
+        name: name.into(),
+        description: None,
+        unique_key: unique_key.map(str::to_owned),
+        dependency_ids: Some(dependency_ids),
+    }
+}
+
+fn flat_plan(package_id: i64, currency: &str, amount: i64) -> NewPlan {
+    NewPlan {
+        package_id,
+        name: "Monthly".into(),
+        currency: currency.into(),
+        interval: "month".into(),
+        pricing: "flat".into(),
+        amount: Some(amount),
+        ..NewPlan::default()
+    }
+}
+
+fn with(feature_id: i64, quantity: Option<i64>) -> PackageFeature {
+    PackageFeature { feature_id, quantity }
+}
+
+#[tokio::test]
+async fn catalogue_of_features_groups_packages_and_plans() {
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let email = admin
+        .create_feature(&new_feature("Email", None, vec![]))
+        .await
+        .expect("feature");
+    let sla = admin
+        .create_feature(&new_feature("SLA", None, vec![email.id]))
+        .await
+        .expect("feature");
+    let incidents = admin
+        .create_feature(&new_feature("Incidents", Some("support_incidents"), vec![sla.id]))
+        .await
+        .expect("feature");
+    assert_eq!(incidents.dependency_ids, vec![sla.id]);
+    assert_eq!(incidents.unique_key.as_deref(), Some("support_incidents"));
+
+    // The first group becomes the default; a later one takes the default only when it says so.
+    let hosting = admin
+        .create_group(&NewGroup {
+            name: "Hosting".into(),
+            ..NewGroup::default()
+        })
+        .await
+        .expect("group");
+    assert!(hosting.default, "the first group is the default");
+    let support = admin
+        .create_group(&NewGroup {
+            name: "Support".into(),
+            ..NewGroup::default()
+        })
+        .await
+        .expect("group");
+    assert!(!support.default);
+
+    // A package must hold what its features require, directly or not.
+    let lacking = admin
+        .create_package(&NewPackage {
+            name: "Incident pack".into(),
+            group_id: Some(support.id),
+            features: Some(vec![with(incidents.id, Some(5)), with(sla.id, None)]),
+            ..NewPackage::default()
+        })
+        .await;
+    let p = assert_code(lacking, ErrorCode::ValidationFailed);
+    assert_eq!(fields(&p), ["features"]);
+    assert!(
+        p.errors[0].message.contains(&format!("requires feature {}", email.id)),
+        "{p:?}"
+    );
+    let pack = admin
+        .create_package(&NewPackage {
+            name: "Incident pack".into(),
+            group_id: Some(support.id),
+            features: Some(vec![
+                with(incidents.id, Some(5)),
+                with(sla.id, None),
+                with(email.id, None),
+            ]),
+            ..NewPackage::default()
+        })
+        .await
+        .expect("package");
+    assert_eq!(pack.features.len(), 3);
+    let shared = admin
+        .create_package(&NewPackage {
+            name: "Shared hosting".into(),
+            ..NewPackage::default()
+        })
+        .await
+        .expect("package in the default group");
+    assert_eq!(shared.group_id, hosting.id);
+
+    // Plans of every pricing kind.
+    let flat = admin
+        .create_plan(&flat_plan(pack.id, "eur", 4900))
+        .await
+        .expect("flat plan");
+    assert_eq!(flat.currency.code(), "EUR");
+    let tiered = admin
+        .create_plan(&NewPlan {
+            name: "Per seat".into(),
+            interval: "year".into(),
+            interval_count: Some(1),
+            trial_days: Some(30),
+            initial_fee: Some(1000),
+            pricing: "tier".into(),
+            amount: None,
+            tiers: Some(vec![
+                Tier {
+                    up_to: Some(5),
+                    unit_amount: 500,
+                    flat_amount: 100,
+                },
+                Tier {
+                    up_to: None,
+                    unit_amount: 300,
+                    flat_amount: 0,
+                },
+            ]),
+            tier_mode: Some("volume".into()),
+            unit: Some("enduser".into()),
+            ..flat_plan(shared.id, "USD", 0)
+        })
+        .await
+        .expect("tier plan");
+    let raw: serde_json::Value = admin
+        .get(&format!("/api/v1/plans/{}", tiered.id))
+        .await
+        .expect("raw plan");
+    assert_eq!(raw["pricing"], "tier", "{raw}");
+    assert_eq!(raw["tier_mode"], "volume", "{raw}");
+    assert_eq!(raw["interval"], "year", "{raw}");
+    assert_eq!(raw["unit"], "enduser", "{raw}");
+    assert_eq!(raw["tiers"][1]["up_to"], serde_json::Value::Null, "{raw}");
+    assert_eq!(raw["currency"], "USD", "{raw}");
+    let raw: serde_json::Value = admin
+        .get(&format!("/api/v1/plans/{}", flat.id))
+        .await
+        .expect("raw plan");
+    assert_eq!(
+        (raw["pricing"].as_str(), raw["amount"].as_i64()),
+        (Some("flat"), Some(4900)),
+        "{raw}"
+    );
+
+    // Lists by owner, soft deletion, restore.
+    let by_package = |package_id| CatalogueQuery {
+        package_id: Some(package_id),
+        ..CatalogueQuery::default()
+    };
+    assert_eq!(
+        ids_of(
+            admin
+                .plans(&by_package(pack.id))
+                .await
+                .expect("plans")
+                .data
+                .iter()
+                .map(|p| p.id)
+        ),
+        vec![flat.id]
+    );
+    admin.delete_plan(flat.id).await.expect("delete plan");
+    assert!(admin.plans(&by_package(pack.id)).await.expect("plans").data.is_empty());
+    let renamed = admin
+        .update_plan(
+            tiered.id,
+            &PlanPatch {
+                name: Some("Seats".into()),
+                ..PlanPatch::default()
+            },
+        )
+        .await
+        .expect("rename plan");
+    assert_eq!(renamed.name, "Seats");
+    admin.delete_package(shared.id).await.expect("delete package");
+    let groups_packages = admin
+        .packages(&CatalogueQuery {
+            group_id: Some(hosting.id),
+            ..CatalogueQuery::default()
+        })
+        .await
+        .expect("packages");
+    assert!(groups_packages.data.is_empty());
+    assert_eq!(
+        admin.restore_package(shared.id).await.expect("restore").deleted_at,
+        None
+    );
+    assert_code(admin.restore_package(shared.id).await, ErrorCode::Conflict);
+
+    // Moving the default; the default cannot simply be switched off.
+    let moved = admin
+        .update_group(
+            support.id,
+            &GroupPatch {
+                default: Some(true),
+                default_package_id: Some(Some(pack.id)),
+                ..GroupPatch::default()
+            },
+        )
+        .await
+        .expect("move default");
+    assert!(moved.default);
+    assert!(
+        !admin.group(hosting.id).await.expect("group").default,
+        "the old default gave it up"
+    );
+    let p = assert_code(
+        admin
+            .update_group(
+                support.id,
+                &GroupPatch {
+                    default: Some(false),
+                    ..GroupPatch::default()
+                },
+            )
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["default"]);
+    let p = assert_code(
+        admin
+            .update_group(
+                hosting.id,
+                &GroupPatch {
+                    default_package_id: Some(Some(pack.id)),
+                    ..GroupPatch::default()
+                },
+            )
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["default_package_id"], "a package of another group");
+
+    // Features never require themselves; a package keeps what its features require.
+    let p = assert_code(
+        admin
+            .update_feature(
+                email.id,
+                &FeaturePatch {
+                    dependency_ids: Some(vec![incidents.id]),
+                    ..FeaturePatch::default()
+                },
+            )
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["dependency_ids"]);
+    let p = assert_code(
+        admin
+            .update_package(
+                pack.id,
+                &PackagePatch {
+                    features: Some(vec![with(incidents.id, Some(5))]),
+                    ..PackagePatch::default()
+                },
+            )
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["features"]);
+    let clash = admin
+        .create_feature(&new_feature("Again", Some("support_incidents"), vec![]))
+        .await;
+    assert_code(clash, ErrorCode::Conflict);
+
+    // Agents read the catalogue but do not change it; every change left its event.
+    let agent = s.agent().await;
+    assert_eq!(agent.feature(email.id).await.expect("agent reads").name, "Email");
+    assert_code(
+        agent.create_feature(&new_feature("X", None, vec![])).await,
+        ErrorCode::NotFound,
+    );
+    let events: serde_json::Value = admin.get("/api/v1/events?type=plan").await.expect("events");
+    let actions: Vec<&str> = events["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions.len(),
+        4,
+        "two plans created, one deleted, one renamed: {events}"
+    );
+}
+
+fn ids_of(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    ids.collect()
+}
+
+#[tokio::test]
+async fn plans_refuse_bad_money_and_bad_tiers() {
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let pack = admin
+        .create_package(&NewPackage {
+            name: "Pack".into(),
+            group_id: Some(
+                admin
+                    .create_group(&NewGroup {
+                        name: "G".into(),
+                        ..NewGroup::default()
+                    })
+                    .await
+                    .expect("group")
+                    .id,
+            ),
+            ..NewPackage::default()
+        })
+        .await
+        .expect("package");
+    let tiers = |bounds: &[Option<u64>]| {
+        Some(
+            bounds
+                .iter()
+                .map(|&up_to| Tier {
+                    up_to,
+                    unit_amount: 100,
+                    flat_amount: 0,
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let cases: Vec<(NewPlan, &str)> = vec![
+        (flat_plan(pack.id, "XYZ", 100), "currency"),
+        (flat_plan(pack.id, "EUR", -1), "amount"),
+        (flat_plan(pack.id, "EUR", 1_000_000_000_000_001), "amount"),
+        (
+            NewPlan {
+                interval: "fortnight".into(),
+                ..flat_plan(pack.id, "EUR", 100)
+            },
+            "interval",
+        ),
+        (
+            NewPlan {
+                interval_count: Some(0),
+                ..flat_plan(pack.id, "EUR", 100)
+            },
+            "interval_count",
+        ),
+        (
+            NewPlan {
+                initial_fee: Some(-5),
+                ..flat_plan(pack.id, "EUR", 100)
+            },
+            "initial_fee",
+        ),
+        (
+            NewPlan {
+                pricing: "unit".into(),
+                amount: None,
+                ..flat_plan(pack.id, "EUR", 0)
+            },
+            "amount",
+        ),
+        (
+            NewPlan {
+                pricing: "free".into(),
+                ..flat_plan(pack.id, "EUR", 0)
+            },
+            "pricing",
+        ),
+        (
+            NewPlan {
+                pricing: "tier".into(),
+                amount: None,
+                tiers: tiers(&[Some(10), Some(5), None]),
+                ..flat_plan(pack.id, "EUR", 0)
+            },
+            "tiers[1].up_to",
+        ),
+        (
+            NewPlan {
+                pricing: "tier".into(),
+                amount: None,
+                tiers: tiers(&[Some(10)]),
+                ..flat_plan(pack.id, "EUR", 0)
+            },
+            "tiers[0].up_to",
+        ),
+        (
+            NewPlan {
+                pricing: "tier".into(),
+                amount: None,
+                tiers: Some(vec![]),
+                ..flat_plan(pack.id, "EUR", 0)
+            },
+            "tiers",
+        ),
+        (
+            NewPlan {
+                pricing: "tier".into(),
+                amount: None,
+                tiers: tiers(&[None]),
+                tier_mode: Some("stacked".into()),
+                ..flat_plan(pack.id, "EUR", 0)
+            },
+            "tier_mode",
+        ),
+        (flat_plan(pack.id + 1000, "EUR", 100), "package_id"),
+    ];
+    for (plan, field) in cases {
+        let p = assert_code(admin.create_plan(&plan).await, ErrorCode::ValidationFailed);
+        assert_eq!(fields(&p), [field], "{plan:?}: {p:?}");
+    }
+    assert!(
+        admin
+            .plans(&CatalogueQuery::default())
+            .await
+            .expect("plans")
+            .data
+            .is_empty(),
+        "nothing stored"
+    );
+}

@@ -1,0 +1,230 @@
+//! Routes of the billing catalogue (`/api/v1/features`, `/groups`, `/packages`, `/plans`; SPEC §5.1):
+//! staff read, admins change. Deleting a feature, package or plan hides it (soft); features and packages
+//! come back with `…/restore`.
+use super::{Answer, page};
+use crate::extract::{AdminAuth, Id, Json, Meta, Query, StaffAuth};
+use crate::state::AppState;
+use api_types::{
+    CatalogueQuery, Feature, FeaturePatch, Group, GroupPatch, NewFeature, NewGroup, NewPackage, NewPlan, Package,
+    PackagePatch, Page, Plan, PlanPatch, PlanWire, Problem,
+};
+use axum::extract::State;
+use axum::http::StatusCode;
+
+#[utoipa::path(post, path = "/api/v1/features", tag = "catalogue", request_body = NewFeature,
+    responses((status = 201, body = Feature), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_feature(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Json(body): Json<NewFeature>,
+) -> Answer<(StatusCode, Json<Feature>)> {
+    Ok((StatusCode::CREATED, Json(s.app.create_feature(&p, &m, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/features", tag = "catalogue", params(CatalogueQuery), responses((status = 200, body = Page<Feature>)))]
+pub(crate) async fn list_features(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Query(q): Query<CatalogueQuery>,
+) -> Answer<Json<Page<Feature>>> {
+    Ok(Json(page(s.app.list_features(&p, &q).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/features/{id}", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 200, body = Feature), (status = 404, body = Problem)))]
+pub(crate) async fn get_feature(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Id(id): Id,
+) -> Answer<Json<Feature>> {
+    Ok(Json(s.app.get_feature(&p, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/features/{id}", tag = "catalogue", params(("id" = i64, Path)), request_body = FeaturePatch,
+    responses((status = 200, body = Feature), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn update_feature(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<FeaturePatch>,
+) -> Answer<Json<Feature>> {
+    Ok(Json(s.app.update_feature(&p, &m, id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/features/{id}", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub(crate) async fn delete_feature(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<StatusCode> {
+    s.app.delete_feature(&p, &m, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/features/{id}/restore", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 200, body = Feature), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn restore_feature(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<Json<Feature>> {
+    Ok(Json(s.app.restore_feature(&p, &m, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/groups", tag = "catalogue", request_body = NewGroup,
+    responses((status = 201, body = Group), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_group(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Json(body): Json<NewGroup>,
+) -> Answer<(StatusCode, Json<Group>)> {
+    Ok((StatusCode::CREATED, Json(s.app.create_group(&p, &m, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/groups", tag = "catalogue", params(CatalogueQuery), responses((status = 200, body = Page<Group>)))]
+pub(crate) async fn list_groups(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Query(q): Query<CatalogueQuery>,
+) -> Answer<Json<Page<Group>>> {
+    Ok(Json(page(s.app.list_groups(&p, &q).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 200, body = Group), (status = 404, body = Problem)))]
+pub(crate) async fn get_group(State(s): State<AppState>, StaffAuth(p): StaffAuth, Id(id): Id) -> Answer<Json<Group>> {
+    Ok(Json(s.app.get_group(&p, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/groups/{id}", tag = "catalogue", params(("id" = i64, Path)), request_body = GroupPatch,
+    responses((status = 200, body = Group), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn update_group(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<GroupPatch>,
+) -> Answer<Json<Group>> {
+    Ok(Json(s.app.update_group(&p, &m, id, body).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/packages", tag = "catalogue", request_body = NewPackage,
+    responses((status = 201, body = Package), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_package(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Json(body): Json<NewPackage>,
+) -> Answer<(StatusCode, Json<Package>)> {
+    Ok((StatusCode::CREATED, Json(s.app.create_package(&p, &m, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/packages", tag = "catalogue", params(CatalogueQuery), responses((status = 200, body = Page<Package>)))]
+pub(crate) async fn list_packages(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Query(q): Query<CatalogueQuery>,
+) -> Answer<Json<Page<Package>>> {
+    Ok(Json(page(s.app.list_packages(&p, &q).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/packages/{id}", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 200, body = Package), (status = 404, body = Problem)))]
+pub(crate) async fn get_package(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Id(id): Id,
+) -> Answer<Json<Package>> {
+    Ok(Json(s.app.get_package(&p, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/packages/{id}", tag = "catalogue", params(("id" = i64, Path)), request_body = PackagePatch,
+    responses((status = 200, body = Package), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn update_package(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<PackagePatch>,
+) -> Answer<Json<Package>> {
+    Ok(Json(s.app.update_package(&p, &m, id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/packages/{id}", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub(crate) async fn delete_package(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<StatusCode> {
+    s.app.delete_package(&p, &m, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/packages/{id}/restore", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 200, body = Package), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn restore_package(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<Json<Package>> {
+    Ok(Json(s.app.restore_package(&p, &m, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/plans", tag = "catalogue", request_body = NewPlan,
+    responses((status = 201, body = PlanWire), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_plan(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Json(body): Json<NewPlan>,
+) -> Answer<(StatusCode, Json<Plan>)> {
+    Ok((StatusCode::CREATED, Json(s.app.create_plan(&p, &m, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/plans", tag = "catalogue", params(CatalogueQuery), responses((status = 200, body = Page<PlanWire>)))]
+pub(crate) async fn list_plans(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Query(q): Query<CatalogueQuery>,
+) -> Answer<Json<Page<Plan>>> {
+    Ok(Json(page(s.app.list_plans(&p, &q).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 200, body = PlanWire), (status = 404, body = Problem)))]
+pub(crate) async fn get_plan(State(s): State<AppState>, StaffAuth(p): StaffAuth, Id(id): Id) -> Answer<Json<Plan>> {
+    Ok(Json(s.app.get_plan(&p, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/plans/{id}", tag = "catalogue", params(("id" = i64, Path)), request_body = PlanPatch,
+    responses((status = 200, body = PlanWire), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn update_plan(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<PlanPatch>,
+) -> Answer<Json<Plan>> {
+    Ok(Json(s.app.update_plan(&p, &m, id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/plans/{id}", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub(crate) async fn delete_plan(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<StatusCode> {
+    s.app.delete_plan(&p, &m, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
