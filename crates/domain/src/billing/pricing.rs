@@ -209,6 +209,21 @@ mod tests {
         assert_eq!(p.price(11), Ok(11 * 300 + 200));
     }
 
+    /// The worked example of docs/billing.md ("Plans").
+    #[test]
+    fn the_documented_example() {
+        let doc_tiers = vec![tier(Some(5), 500, 100), tier(None, 300, 0)];
+        let graduated = Pricing::Tiered {
+            mode: TierMode::Graduated,
+            tiers: doc_tiers.clone(),
+        };
+        let volume = Pricing::Tiered {
+            mode: TierMode::Volume,
+            tiers: doc_tiers,
+        };
+        assert_eq!((graduated.price(7), volume.price(7)), (Ok(3_200), Ok(2_100)));
+    }
+
     #[test]
     fn flat_and_unit_plans() {
         assert_eq!(Pricing::Flat { amount: 1999 }.price(7), Ok(1999));

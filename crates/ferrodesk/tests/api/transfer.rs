@@ -105,6 +105,7 @@ async fn fill(s: &TestServer) -> String {
         .await
         .expect("delete customer");
     fill_customer_database(s).await;
+    fill_catalogue(s).await;
     let token = s
         .admin
         .create_end_user_token(person.end_user.id, Some("portal"))
@@ -127,6 +128,101 @@ fn values(pairs: &[(&str, Value)]) -> serde_json::Map<String, Value> {
 
 /// Custom attributes of every kind (searchable, unique, a soft-deleted one that keeps its values), their
 /// values, tags, and end users with first and last names: what the list queries of [`customer_lists`] read.
+/// A billing catalogue: features that require others, two groups, packages with feature quantities, a
+/// tiered plan and a deleted flat one.
+async fn fill_catalogue(s: &TestServer) {
+    use ferrodesk_client::api_types::{NewFeature, NewGroup, NewPackage, NewPlan, PackageFeature, Tier};
+    let a = &s.admin;
+    let email = a
+        .create_feature(&NewFeature {
+            name: "Email".into(),
+            ..NewFeature::default()
+        })
+        .await
+        .expect("feature");
+    let incidents = a
+        .create_feature(&NewFeature {
+            name: "Incidents".into(),
+            unique_key: Some("support_incidents".into()),
+            dependency_ids: Some(vec![email.id]),
+            ..NewFeature::default()
+        })
+        .await
+        .expect("feature");
+    a.create_group(&NewGroup {
+        name: "Hosting".into(),
+        ..NewGroup::default()
+    })
+    .await
+    .expect("group");
+    let support = a
+        .create_group(&NewGroup {
+            name: "Support".into(),
+            default: Some(false),
+            ..NewGroup::default()
+        })
+        .await
+        .expect("group");
+    let pack = a
+        .create_package(&NewPackage {
+            name: "Incident pack".into(),
+            group_id: Some(support.id),
+            features: Some(vec![
+                PackageFeature {
+                    feature_id: email.id,
+                    quantity: None,
+                },
+                PackageFeature {
+                    feature_id: incidents.id,
+                    quantity: Some(5),
+                },
+            ]),
+            ..NewPackage::default()
+        })
+        .await
+        .expect("package");
+    a.create_plan(&NewPlan {
+        package_id: pack.id,
+        name: "Seats".into(),
+        currency: "CHF".into(),
+        interval: "month".into(),
+        interval_count: Some(3),
+        trial_days: Some(14),
+        initial_fee: Some(5000),
+        pricing: "tier".into(),
+        tiers: Some(vec![
+            Tier {
+                up_to: Some(10),
+                unit_amount: 1200,
+                flat_amount: 500,
+            },
+            Tier {
+                up_to: None,
+                unit_amount: 900,
+                flat_amount: 0,
+            },
+        ]),
+        tier_mode: Some("graduated".into()),
+        unit: Some("enduser".into()),
+        ..NewPlan::default()
+    })
+    .await
+    .expect("plan");
+    let old = a
+        .create_plan(&NewPlan {
+            package_id: pack.id,
+            name: "Old".into(),
+            currency: "CHF".into(),
+            interval: "year".into(),
+            pricing: "flat".into(),
+            amount: Some(99_00),
+            ..NewPlan::default()
+        })
+        .await
+        .expect("plan");
+    a.delete_plan(old.id).await.expect("delete plan");
+}
+
 async fn fill_customer_database(s: &TestServer) {
     let a = &s.admin;
     for input in [
@@ -327,6 +423,10 @@ async fn paths(s: &TestServer) -> Vec<String> {
         "/api/v1/events?limit=500",
         "/api/v1/attributes/customer",
         "/api/v1/attributes/end_user",
+        "/api/v1/features?limit=500&deleted=include",
+        "/api/v1/groups?limit=500",
+        "/api/v1/packages?limit=500&deleted=include",
+        "/api/v1/plans?limit=500&deleted=include",
     ]
     .map(str::to_owned)
     .to_vec();
