@@ -165,3 +165,34 @@ pub struct CatalogueQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_id: Option<i64>,
 }
+
+pub use domain::billing::{Subscription, SubscriptionStatus};
+
+body! {
+    /// `POST /api/v1/customers/{id}/subscriptions` (TeamTools `subscribe`, SPEC §5.2).
+    pub struct NewSubscription {
+        pub plan_id: i64,
+        /// Units of a plan priced per unit or by tiers that counts the subscription's quantity: at least 1
+        /// (default 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub quantity: Option<u64>,
+        /// The group the subscription is meant for: must be the group of the plan's package when given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub group_id: Option<i64>,
+        /// No automatic charge.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub manual: Option<bool>,
+        /// Replace the customer's live subscription in the group (cancelled now) instead of refusing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub force: Option<bool>,
+    }
+}
+
+/// `DELETE /api/v1/subscriptions/{id}`: `?at=period_end` cancels at the end of the current period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct CancelQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+}

@@ -19,6 +19,7 @@ mod related;
 mod replies;
 mod search;
 pub mod staff;
+mod subscriptions;
 mod tickets;
 mod tokens;
 

@@ -286,6 +286,26 @@ impl Client {
         self.delete(&format!("/api/v1/plans/{id}")).await
     }
 
+    pub async fn subscribe(&self, customer_id: i64, body: &NewSubscription) -> Result<Subscription> {
+        self.post(&format!("/api/v1/customers/{customer_id}/subscriptions"), body)
+            .await
+    }
+
+    pub async fn subscriptions(&self, customer_id: i64, q: &ListQuery) -> Result<Page<Subscription>> {
+        self.get_query(&format!("/api/v1/customers/{customer_id}/subscriptions"), q)
+            .await
+    }
+
+    pub async fn subscription(&self, id: i64) -> Result<Subscription> {
+        self.get(&format!("/api/v1/subscriptions/{id}")).await
+    }
+
+    /// Cancels now, or with `at_period_end` at the end of the current period.
+    pub async fn cancel_subscription(&self, id: i64, at_period_end: bool) -> Result<Subscription> {
+        let query = if at_period_end { "?at=period_end" } else { "" };
+        self.delete(&format!("/api/v1/subscriptions/{id}{query}")).await
+    }
+
     // ------------------------------------------------------------ brands and departments
 
     pub async fn create_brand(&self, body: &NewBrand) -> Result<Brand> {

@@ -59,6 +59,7 @@ fn unique_key(constraint: &str) -> UniqueKey {
         "attributes_name" => UniqueKey::AttributeName,
         "attribute_values_unique" => UniqueKey::AttributeValue(None),
         "features_unique_key_key" => UniqueKey::FeatureKey,
+        "subscriptions_one_per_group" => UniqueKey::SubscriptionGroup,
         c if c.ends_with("_pkey") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
     }

@@ -1,10 +1,10 @@
-//! The billing aggregate's SQL: the catalogue of features, groups, packages and plans.
+//! The billing aggregate's SQL: the catalogue of features, groups, packages and plans, and subscriptions.
 use crate::{
     Connection, Dialect, QueryBuilder, RowExt, RowMap, SqlConn, Transaction, Value, by_id, decode_err, from_json_text,
     json_text,
 };
 use domain::billing::{
-    Currency, Cycle, Feature, Group, Interval, Package, PackageFeature, Plan, PlanUnit, Pricing, Tier,
+    Currency, Cycle, Feature, Group, Interval, Package, PackageFeature, Plan, PlanUnit, Pricing, Subscription, Tier,
 };
 use std::collections::BTreeMap;
 use store::time::{from_micros, to_micros};
@@ -93,6 +93,54 @@ const PLAN_ROW: RowMap<Plan> = |r| {
         deleted_at: r.get::<Option<i64>>("deleted_at")?.map(from_micros),
     })
 };
+
+const SUBSCRIPTION_COLS: &str = "id, customer_id, plan_id, group_id, status, quantity, manual, currency, anchor, \
+                                 current_period_start, current_period_end, trial_end, cancel_at_period_end, \
+                                 canceled_at, balance, created_at, updated_at";
+
+const SUBSCRIPTION_ROW: RowMap<Subscription> = |r| {
+    Ok(Subscription {
+        id: r.get("id")?,
+        customer_id: r.get("customer_id")?,
+        plan_id: r.get("plan_id")?,
+        group_id: r.get("group_id")?,
+        status: r.get::<&str>("status")?.parse().map_err(|e| decode_err("status", e))?,
+        quantity: u64::try_from(r.get::<i64>("quantity")?).map_err(|e| decode_err("quantity", e))?,
+        manual: r.get("manual")?,
+        currency: Currency::parse(r.get("currency")?).map_err(|e| decode_err("currency", e))?,
+        anchor: from_micros(r.get("anchor")?),
+        current_period_start: from_micros(r.get("current_period_start")?),
+        current_period_end: from_micros(r.get("current_period_end")?),
+        trial_end: r.get::<Option<i64>>("trial_end")?.map(from_micros),
+        cancel_at_period_end: r.get("cancel_at_period_end")?,
+        canceled_at: r.get::<Option<i64>>("canceled_at")?.map(from_micros),
+        balance: r.get("balance")?,
+        created_at: from_micros(r.get("created_at")?),
+        updated_at: from_micros(r.get("updated_at")?),
+    })
+};
+
+/// A subscription's columns after `id`, in the order of [`SUBSCRIPTION_COLS`].
+fn subscription_values(s: &Subscription) -> Result<Vec<Value>> {
+    Ok(vec![
+        Value::from(s.customer_id),
+        Value::from(s.plan_id),
+        Value::from(s.group_id),
+        Value::from(<&'static str>::from(s.status)),
+        Value::from(i64::try_from(s.quantity).map_err(|e| decode_err("quantity", e))?),
+        Value::from(s.manual),
+        Value::from(s.currency.code()),
+        Value::from(to_micros(s.anchor)),
+        Value::from(to_micros(s.current_period_start)),
+        Value::from(to_micros(s.current_period_end)),
+        Value::from(s.trial_end.map(to_micros)),
+        Value::from(s.cancel_at_period_end),
+        Value::from(s.canceled_at.map(to_micros)),
+        Value::from(s.balance),
+        Value::from(to_micros(s.created_at)),
+        Value::from(to_micros(s.updated_at)),
+    ])
+}
 
 /// `AND deleted_at …` for a list.
 fn deleted_condition(deleted: DeletedFilter) -> &'static str {
@@ -278,6 +326,35 @@ impl<C: Dialect> BillingRead for SqlConn<C> {
     ) -> Result<Vec<Plan>> {
         let (cond, params) = owner_condition("package_id", package_id, deleted);
         page_of(&mut self.conn, PLAN_COLS, "plans", &cond, params, page, PLAN_ROW).await
+    }
+
+    async fn subscription(&mut self, id: i64) -> Result<Option<Subscription>> {
+        by_id(&mut self.conn, SUBSCRIPTION_COLS, "subscriptions", id, SUBSCRIPTION_ROW).await
+    }
+
+    async fn subscriptions_of(&mut self, customer_id: i64, page: &PageRequest) -> Result<Vec<Subscription>> {
+        let cond = " AND customer_id = $2";
+        let params = vec![Value::from(customer_id)];
+        page_of(
+            &mut self.conn,
+            SUBSCRIPTION_COLS,
+            "subscriptions",
+            cond,
+            params,
+            page,
+            SUBSCRIPTION_ROW,
+        )
+        .await
+    }
+
+    async fn live_subscriptions_in_group(&mut self, customer_id: i64, group_id: i64) -> Result<Vec<Subscription>> {
+        let sql = format!(
+            "SELECT {SUBSCRIPTION_COLS} FROM subscriptions WHERE customer_id = $1 AND group_id = $2 \
+             AND status <> 'canceled' ORDER BY id{}",
+            C::FOR_UPDATE
+        );
+        let params = [Value::from(customer_id), Value::from(group_id)];
+        self.conn.fetch_all(sql.into(), &params, SUBSCRIPTION_ROW).await
     }
 }
 
@@ -481,6 +558,42 @@ impl<C: Transaction> BillingWrite for SqlConn<C> {
         let mut params = plan_values(p)?.to_vec();
         params.remove(CREATED_AT);
         self.conn.execute(sql.into(), &params).await.map(drop)
+    }
+
+    async fn insert_subscription(&mut self, s: &Subscription) -> Result<Subscription> {
+        let id = self.write_subscription(s, true).await?;
+        Ok(Subscription { id, ..s.clone() })
+    }
+
+    async fn update_subscription(&mut self, s: &Subscription) -> Result<()> {
+        self.write_subscription(s, false).await.map(drop)
+    }
+}
+
+impl<C: Transaction> SqlConn<C> {
+    async fn write_subscription(&mut self, s: &Subscription, insert: bool) -> Result<i64> {
+        let cols: Vec<&str> = SUBSCRIPTION_COLS.split(", ").skip(1).collect();
+        let mut values = subscription_values(s)?;
+        if insert {
+            let places: Vec<String> = (1..=cols.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "INSERT INTO subscriptions ({}) VALUES ({}) RETURNING id",
+                cols.join(", "),
+                places.join(", ")
+            );
+            return self.conn.fetch_one(sql.into(), &values, |r| r.get("id")).await;
+        }
+        // Every column but `created_at`, which an update leaves alone.
+        let sets: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c != "created_at")
+            .map(|(i, c)| format!("{c} = ${}", i + 2))
+            .collect();
+        let sql = format!("UPDATE subscriptions SET {} WHERE id = $1", sets.join(", "));
+        values.insert(0, Value::from(s.id));
+        self.conn.execute(sql.into(), &values).await?;
+        Ok(s.id)
     }
 }
 

@@ -131,6 +131,7 @@ fn unique_key(message: &str) -> UniqueKey {
         "attributes.entity, attributes.lower(name)" | "index 'attributes_name'" => UniqueKey::AttributeName,
         "attribute_values.attribute_id, attribute_values.unique_value" => UniqueKey::AttributeValue(None),
         "features.unique_key" => UniqueKey::FeatureKey,
+        "subscriptions.customer_id, subscriptions.group_id" => UniqueKey::SubscriptionGroup,
         c if c.ends_with(".id") || c.ends_with(".rowid") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
     }

@@ -79,6 +79,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0010_billing_catalogue.sql"),
         then: None,
     },
+    Migration {
+        version: 11,
+        description: "subscriptions",
+        sql: include_str!("../migrations/0011_subscriptions.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet.

@@ -1,8 +1,8 @@
 //! The billing aggregate's storage. So far the catalogue (SPEC §5.1): features with the features they
-//! require, groups, packages with their features, and plans.
+//! require, groups, packages with their features, and plans; and subscriptions (SPEC §5.2).
 use crate::{DeletedFilter, PageRequest, Result};
 use async_trait::async_trait;
-use domain::billing::{Feature, Group, Package, Plan};
+use domain::billing::{Feature, Group, Package, Plan, Subscription};
 use std::collections::BTreeMap;
 
 /// Reading the catalogue. Single records are found whether soft-deleted or not (the caller decides what a
@@ -31,6 +31,12 @@ pub trait BillingRead: Send {
         deleted: DeletedFilter,
         page: &PageRequest,
     ) -> Result<Vec<Plan>>;
+    async fn subscription(&mut self, id: i64) -> Result<Option<Subscription>>;
+    /// A customer's subscriptions, oldest first.
+    async fn subscriptions_of(&mut self, customer_id: i64, page: &PageRequest) -> Result<Vec<Subscription>>;
+    /// The customer's live (not canceled) subscriptions in a group, locked for update where writers run
+    /// concurrently (at most one, unless a migration left more).
+    async fn live_subscriptions_in_group(&mut self, customer_id: i64, group_id: i64) -> Result<Vec<Subscription>>;
 }
 
 /// Changing the catalogue, on a transaction. Inserts ignore the record's `id` and return it as stored;
@@ -47,4 +53,8 @@ pub trait BillingWrite: Send {
     async fn update_package(&mut self, package: &Package) -> Result<()>;
     async fn insert_plan(&mut self, plan: &Plan) -> Result<Plan>;
     async fn update_plan(&mut self, plan: &Plan) -> Result<()>;
+    /// Stores a subscription; a second live one of the customer in the group breaks
+    /// [`crate::UniqueKey::SubscriptionGroup`].
+    async fn insert_subscription(&mut self, subscription: &Subscription) -> Result<Subscription>;
+    async fn update_subscription(&mut self, subscription: &Subscription) -> Result<()>;
 }

@@ -309,6 +309,28 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "subscriptions",
+        columns: &[
+            int("id"),
+            int("customer_id"),
+            int("plan_id"),
+            int("group_id"),
+            text("status"),
+            int("quantity"),
+            boolean("manual"),
+            text("currency"),
+            int("anchor"),
+            int("current_period_start"),
+            int("current_period_end"),
+            int_or_null("trial_end"),
+            boolean("cancel_at_period_end"),
+            int_or_null("canceled_at"),
+            int("balance"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
         name: "tickets",
         columns: &[
             int("id"),

@@ -89,6 +89,8 @@ pub enum UniqueKey {
     AttributeValue(Option<i64>),
     /// `features.unique_key`
     FeatureKey,
+    /// One live subscription per customer and group (`subscriptions_one_per_group`).
+    SubscriptionGroup,
     /// A row's id (a primary key).
     Id,
     /// A key this build does not know by name (the backend's name for it).
@@ -108,6 +110,7 @@ impl fmt::Display for UniqueKey {
             Self::AttributeName => "attributes.name",
             Self::AttributeValue(_) => "attribute_values.unique_value",
             Self::FeatureKey => "features.unique_key",
+            Self::SubscriptionGroup => "subscriptions.group_id",
             Self::Id => "id",
             Self::Other(name) => name,
         })

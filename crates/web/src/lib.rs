@@ -62,6 +62,11 @@ pub fn router(state: AppState) -> Router {
             routes::billing::update_plan,
             routes::billing::delete_plan
         ))
+        .routes(routes!(routes::billing::subscribe, routes::billing::list_subscriptions))
+        .routes(routes!(
+            routes::billing::get_subscription,
+            routes::billing::cancel_subscription
+        ))
         .routes(routes!(routes::directory::create_brand, routes::directory::list_brands))
         .routes(routes!(
             routes::directory::get_brand,

@@ -5,9 +5,11 @@ pub mod ledger;
 pub mod money;
 pub mod period;
 pub mod pricing;
+pub mod subscription;
 
 pub use catalogue::{Feature, Group, Package, PackageFeature, Plan, PlanUnit, PlanWire};
 pub use ledger::{InvoiceStatus, LedgerError, PaymentEffect};
 pub use money::{Currency, MAX_MINOR_UNITS, Money, MoneyError};
 pub use period::{Cycle, Interval, PeriodError};
 pub use pricing::{Pricing, PricingError, Tier, TierMode};
+pub use subscription::{Subscription, SubscriptionStatus};

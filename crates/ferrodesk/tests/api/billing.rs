@@ -3,8 +3,8 @@
 //! pricing kind, and the bad input each refuses with the field named.
 use crate::*;
 use ferrodesk_client::api_types::{
-    CatalogueQuery, FeaturePatch, GroupPatch, NewFeature, NewGroup, NewPackage, NewPlan, PackageFeature, PackagePatch,
-    PlanPatch, Tier,
+    CatalogueQuery, FeaturePatch, GroupPatch, NewFeature, NewGroup, NewPackage, NewPlan, NewSubscription,
+    PackageFeature, PackagePatch, Plan, PlanPatch, SubscriptionStatus, Tier,
 };
 
 fn new_feature(name: &str, unique_key: Option<&str>, dependency_ids: Vec<i64>) -> NewFeature {
@@ -431,4 +431,230 @@ async fn plans_refuse_bad_money_and_bad_tiers() {
             .is_empty(),
         "nothing stored"
     );
+}
+
+/// A group with one package of `features` and a plan priced per unit, with a trial when `trial_days` > 0.
+async fn seat_plan(s: &TestServer, group: &str, trial_days: u32, features: Vec<PackageFeature>) -> (i64, Plan) {
+    let g = s
+        .admin
+        .create_group(&NewGroup {
+            name: group.into(),
+            ..NewGroup::default()
+        })
+        .await
+        .expect("group");
+    let pack = s
+        .admin
+        .create_package(&NewPackage {
+            name: format!("{group} pack"),
+            group_id: Some(g.id),
+            features: Some(features),
+            ..NewPackage::default()
+        })
+        .await
+        .expect("package");
+    let plan = s
+        .admin
+        .create_plan(&NewPlan {
+            pricing: "unit".into(),
+            amount: Some(1500),
+            trial_days: Some(trial_days),
+            ..flat_plan(pack.id, "EUR", 0)
+        })
+        .await
+        .expect("plan");
+    (g.id, plan)
+}
+
+fn new_subscription(plan_id: i64) -> NewSubscription {
+    NewSubscription {
+        plan_id,
+        ..NewSubscription::default()
+    }
+}
+
+#[tokio::test]
+async fn subscriptions_one_per_group_trials_and_cancelling() {
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let customer = s.customer().await.customer;
+    let (group, plan) = seat_plan(&s, "Support", 14, vec![]).await;
+
+    let first = admin
+        .subscribe(
+            customer.id,
+            &NewSubscription {
+                quantity: Some(3),
+                ..new_subscription(plan.id)
+            },
+        )
+        .await
+        .expect("subscribe");
+    assert_eq!(first.status, SubscriptionStatus::Trialing);
+    assert_eq!(
+        (first.group_id, first.quantity, first.currency.code()),
+        (group, 3, "EUR")
+    );
+    let trial_end = first.trial_end.expect("a trial");
+    assert_eq!(trial_end.as_second() - first.created_at.as_second(), 14 * 86_400);
+    assert_eq!(first.current_period_end, trial_end, "the trial is the first stretch");
+
+    // One live subscription per group; force replaces it.
+    let p = assert_code(
+        admin.subscribe(customer.id, &new_subscription(plan.id)).await,
+        ErrorCode::Conflict,
+    );
+    assert!(p.detail.as_deref().unwrap_or_default().contains("force"), "{p:?}");
+    let second = admin
+        .subscribe(
+            customer.id,
+            &NewSubscription {
+                force: Some(true),
+                ..new_subscription(plan.id)
+            },
+        )
+        .await
+        .expect("force");
+    assert_eq!(
+        admin.subscription(first.id).await.expect("first").status,
+        SubscriptionStatus::Canceled
+    );
+
+    // Cancelling at the period's end keeps the group until then; cancelling now frees it.
+    let later = admin
+        .cancel_subscription(second.id, true)
+        .await
+        .expect("cancel at period end");
+    assert!(later.cancel_at_period_end);
+    assert_eq!(later.status, SubscriptionStatus::Trialing);
+    assert_code(
+        admin.subscribe(customer.id, &new_subscription(plan.id)).await,
+        ErrorCode::Conflict,
+    );
+    let now = admin.cancel_subscription(second.id, false).await.expect("cancel now");
+    assert_eq!(now.status, SubscriptionStatus::Canceled);
+    assert_code(admin.cancel_subscription(second.id, false).await, ErrorCode::Conflict);
+    let third = admin
+        .subscribe(customer.id, &new_subscription(plan.id))
+        .await
+        .expect("the group is free");
+    let listed = admin
+        .subscriptions(customer.id, &ListQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(
+        listed.data.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![first.id, second.id, third.id]
+    );
+    let bad_at: Result<serde_json::Value, _> = admin
+        .delete(&format!("/api/v1/subscriptions/{}?at=tomorrow", third.id))
+        .await;
+    assert_eq!(fields(&assert_code(bad_at, ErrorCode::ValidationFailed)), ["at"]);
+    let events: serde_json::Value = admin.get("/api/v1/events?type=subscription").await.expect("events");
+    assert_eq!(
+        events["data"].as_array().map(Vec::len),
+        Some(6),
+        "3 created, first replaced, 2 cancels: {events}"
+    );
+}
+
+#[tokio::test]
+async fn subscribing_refuses_what_cannot_be_sold() {
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let customer = s.customer().await.customer;
+    let email = admin
+        .create_feature(&new_feature("Email", None, vec![]))
+        .await
+        .expect("feature");
+    let phone = admin
+        .create_feature(&new_feature("Phone", None, vec![]))
+        .await
+        .expect("feature");
+    let (group, plan) = seat_plan(&s, "Support", 0, vec![with(email.id, None)]).await;
+
+    let zero = admin
+        .subscribe(
+            customer.id,
+            &NewSubscription {
+                quantity: Some(0),
+                ..new_subscription(plan.id)
+            },
+        )
+        .await;
+    assert_eq!(fields(&assert_code(zero, ErrorCode::ValidationFailed)), ["quantity"]);
+    let wrong_group = admin
+        .subscribe(
+            customer.id,
+            &NewSubscription {
+                group_id: Some(group + 100),
+                ..new_subscription(plan.id)
+            },
+        )
+        .await;
+    assert_eq!(
+        fields(&assert_code(wrong_group, ErrorCode::ValidationFailed)),
+        ["group_id"]
+    );
+    let unknown = admin.subscribe(customer.id, &new_subscription(plan.id + 100)).await;
+    assert_eq!(fields(&assert_code(unknown, ErrorCode::ValidationFailed)), ["plan_id"]);
+    assert_code(
+        admin.subscribe(customer.id + 1000, &new_subscription(plan.id)).await,
+        ErrorCode::NotFound,
+    );
+
+    // A feature of the package came to require one the package lacks: the package cannot be sold.
+    admin
+        .update_feature(
+            email.id,
+            &FeaturePatch {
+                dependency_ids: Some(vec![phone.id]),
+                ..FeaturePatch::default()
+            },
+        )
+        .await
+        .expect("email now requires phone");
+    let p = assert_code(
+        admin.subscribe(customer.id, &new_subscription(plan.id)).await,
+        ErrorCode::Conflict,
+    );
+    let detail = p.detail.unwrap_or_default();
+    assert!(detail.contains(&format!("requires feature {}", phone.id)), "{detail}");
+
+    // A deleted plan is not for sale either; nothing was stored by any refusal.
+    admin.delete_plan(plan.id).await.expect("delete plan");
+    let deleted = admin.subscribe(customer.id, &new_subscription(plan.id)).await;
+    assert_eq!(fields(&assert_code(deleted, ErrorCode::ValidationFailed)), ["plan_id"]);
+    let listed = admin
+        .subscriptions(customer.id, &ListQuery::default())
+        .await
+        .expect("list");
+    assert!(listed.data.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_subscribes_to_one_group_leave_one() {
+    let s = TestServer::start().await;
+    let customer = s.customer().await.customer;
+    let (_, plan) = seat_plan(&s, "Support", 0, vec![]).await;
+    let attempts = (0..10).map(|_| {
+        let admin = s.admin.clone();
+        tokio::spawn(async move { admin.subscribe(customer.id, &new_subscription(plan.id)).await })
+    });
+    let mut won = 0;
+    for attempt in attempts {
+        match attempt.await.expect("task") {
+            Ok(_) => won += 1,
+            Err(e) => {
+                assert_code::<()>(Err(e), ErrorCode::Conflict);
+            }
+        }
+    }
+    assert_eq!(won, 1, "exactly one subscribe wins");
+    let listed = s
+        .admin
+        .subscriptions(customer.id, &ListQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(listed.data.len(), 1);
 }

@@ -181,33 +181,45 @@ async fn fill_catalogue(s: &TestServer) {
         })
         .await
         .expect("package");
-    a.create_plan(&NewPlan {
-        package_id: pack.id,
-        name: "Seats".into(),
-        currency: "CHF".into(),
-        interval: "month".into(),
-        interval_count: Some(3),
-        trial_days: Some(14),
-        initial_fee: Some(5000),
-        pricing: "tier".into(),
-        tiers: Some(vec![
-            Tier {
-                up_to: Some(10),
-                unit_amount: 1200,
-                flat_amount: 500,
-            },
-            Tier {
-                up_to: None,
-                unit_amount: 900,
-                flat_amount: 0,
-            },
-        ]),
-        tier_mode: Some("graduated".into()),
-        unit: Some("enduser".into()),
-        ..NewPlan::default()
-    })
+    let seats = a
+        .create_plan(&NewPlan {
+            package_id: pack.id,
+            name: "Seats".into(),
+            currency: "CHF".into(),
+            interval: "month".into(),
+            interval_count: Some(3),
+            trial_days: Some(14),
+            initial_fee: Some(5000),
+            pricing: "tier".into(),
+            tiers: Some(vec![
+                Tier {
+                    up_to: Some(10),
+                    unit_amount: 1200,
+                    flat_amount: 500,
+                },
+                Tier {
+                    up_to: None,
+                    unit_amount: 900,
+                    flat_amount: 0,
+                },
+            ]),
+            tier_mode: Some("graduated".into()),
+            unit: Some("enduser".into()),
+            ..NewPlan::default()
+        })
+        .await
+        .expect("plan");
+    let subscriber = s.customer().await.customer;
+    a.subscribe(
+        subscriber.id,
+        &ferrodesk_client::api_types::NewSubscription {
+            plan_id: seats.id,
+            manual: Some(true),
+            ..Default::default()
+        },
+    )
     .await
-    .expect("plan");
+    .expect("subscribe");
     let old = a
         .create_plan(&NewPlan {
             package_id: pack.id,
@@ -447,6 +459,7 @@ async fn paths(s: &TestServer) -> Vec<String> {
                 paths.push(format!("/api/v1/customers/{id}"));
                 paths.push(format!("/api/v1/customers/{id}/events"));
                 paths.push(format!("/api/v1/customers/{id}/end-users"));
+                paths.push(format!("/api/v1/customers/{id}/subscriptions"));
             }
             Some("end_user") => {
                 paths.push(format!("/api/v1/end-users/{id}"));

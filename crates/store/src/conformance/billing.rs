@@ -300,3 +300,74 @@ pub(super) async fn billing_catalogue_round_trip(s: Arc<dyn Store>) {
         "a feature's unique key is unique: {clash:?}"
     );
 }
+
+pub(super) async fn subscriptions_one_live_per_group(s: Arc<dyn Store>) {
+    use domain::billing::{Subscription, SubscriptionStatus};
+    let mut w = writer(&s).await;
+    let customer = w
+        .insert_customer(&new_customer("Acme", None), &[])
+        .await
+        .expect("customer");
+    let g = w.insert_group(&group("Support", true)).await.expect("group");
+    let pkg = w.insert_package(&package(g.id, "Pack", vec![])).await.expect("package");
+    let p = w
+        .insert_plan(&plan(pkg.id, "Monthly", Pricing::Unit { amount: 100 }))
+        .await
+        .expect("plan");
+    let at = now();
+    let sub = Subscription {
+        id: 0,
+        customer_id: customer.id,
+        plan_id: p.id,
+        group_id: g.id,
+        status: SubscriptionStatus::Trialing,
+        quantity: 3,
+        manual: true,
+        currency: p.currency,
+        anchor: at,
+        current_period_start: at,
+        current_period_end: from_micros(to_micros(at) + 86_400_000_000),
+        trial_end: Some(from_micros(to_micros(at) + 86_400_000_000)),
+        cancel_at_period_end: false,
+        canceled_at: None,
+        balance: 250,
+        created_at: at,
+        updated_at: at,
+    };
+    let first = w.insert_subscription(&sub).await.expect("subscription");
+    w.commit().await.expect("commit");
+
+    let mut r = reader(&s).await;
+    assert_eq!(r.subscription(first.id).await.expect("read"), Some(first.clone()));
+    drop(r);
+    let mut w = writer(&s).await;
+    let second = w.insert_subscription(&sub).await;
+    assert!(
+        matches!(second, Err(StoreError::Unique(UniqueKey::SubscriptionGroup))),
+        "a second live subscription in the group: {second:?}"
+    );
+    drop(w);
+
+    let mut w = writer(&s).await;
+    let live = w.live_subscriptions_in_group(customer.id, g.id).await.expect("live");
+    assert_eq!(ids(&live), vec![first.id]);
+    let canceled = Subscription {
+        status: SubscriptionStatus::Canceled,
+        canceled_at: Some(now()),
+        ..first.clone()
+    };
+    w.update_subscription(&canceled).await.expect("cancel");
+    let again = w
+        .insert_subscription(&sub)
+        .await
+        .expect("the group is free once canceled");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    let listed = r
+        .subscriptions_of(customer.id, &PageRequest::first(10))
+        .await
+        .expect("list");
+    assert_eq!(ids(&listed), vec![first.id, again.id]);
+    assert_eq!(listed[0].status, SubscriptionStatus::Canceled);
+    assert_eq!(listed[0].created_at, first.created_at, "an update keeps created_at");
+}

@@ -109,6 +109,7 @@ pub fn checks() -> Vec<Check> {
         customer_lookups,
         activity_events_by_person,
         billing_catalogue_round_trip,
+        subscriptions_one_live_per_group,
     ]
 }
 
@@ -170,7 +171,8 @@ has_id!(
     domain::billing::Feature,
     domain::billing::Group,
     domain::billing::Package,
-    domain::billing::Plan
+    domain::billing::Plan,
+    domain::billing::Subscription
 );
 
 fn ids<T: HasId>(rows: &[T]) -> Vec<i64> {

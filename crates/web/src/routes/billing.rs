@@ -5,8 +5,8 @@ use super::{Answer, page};
 use crate::extract::{AdminAuth, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{
-    CatalogueQuery, Feature, FeaturePatch, Group, GroupPatch, NewFeature, NewGroup, NewPackage, NewPlan, Package,
-    PackagePatch, Page, Plan, PlanPatch, PlanWire, Problem,
+    CancelQuery, CatalogueQuery, Feature, FeaturePatch, Group, GroupPatch, ListQuery, NewFeature, NewGroup, NewPackage,
+    NewPlan, NewSubscription, Package, PackagePatch, Page, Plan, PlanPatch, PlanWire, Problem, Subscription,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -227,4 +227,51 @@ pub(crate) async fn delete_plan(
 ) -> Answer<StatusCode> {
     s.app.delete_plan(&p, &m, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/customers/{id}/subscriptions", tag = "subscriptions", params(("id" = i64, Path)),
+    request_body = NewSubscription,
+    responses((status = 201, body = Subscription), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn subscribe(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<NewSubscription>,
+) -> Answer<(StatusCode, Json<Subscription>)> {
+    Ok((StatusCode::CREATED, Json(s.app.subscribe(&p, &m, id, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/customers/{id}/subscriptions", tag = "subscriptions", params(("id" = i64, Path), ListQuery),
+    responses((status = 200, body = Page<Subscription>), (status = 404, body = Problem)))]
+pub(crate) async fn list_subscriptions(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Id(id): Id,
+    Query(q): Query<ListQuery>,
+) -> Answer<Json<Page<Subscription>>> {
+    Ok(Json(page(s.app.list_subscriptions(&p, id, &q).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/subscriptions/{id}", tag = "subscriptions", params(("id" = i64, Path)),
+    responses((status = 200, body = Subscription), (status = 404, body = Problem)))]
+pub(crate) async fn get_subscription(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Id(id): Id,
+) -> Answer<Json<Subscription>> {
+    Ok(Json(s.app.get_subscription(&p, id).await?))
+}
+
+/// Cancels now, or with `?at=period_end` at the end of the current period; answers the subscription.
+#[utoipa::path(delete, path = "/api/v1/subscriptions/{id}", tag = "subscriptions", params(("id" = i64, Path), CancelQuery),
+    responses((status = 200, body = Subscription), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn cancel_subscription(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Query(q): Query<CancelQuery>,
+) -> Answer<Json<Subscription>> {
+    Ok(Json(s.app.cancel_subscription(&p, &m, id, q.at.as_deref()).await?))
 }

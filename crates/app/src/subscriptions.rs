@@ -1,0 +1,204 @@
+//! Subscriptions (SPEC §5.2): a customer subscribes to a plan, one live subscription per group unless
+//! `force` replaces it; cancelling ends it now or at the end of its period.
+use crate::paging::{by_id, page_request, paged};
+use crate::{App, AppError, AppResult, Change, Paged, RequestMeta, Subject, commit_with_event, json, require_staff};
+use api_types::{ListQuery, NewSubscription};
+use domain::Principal;
+use domain::billing::catalogue::missing_dependencies;
+use domain::billing::subscription::start;
+use domain::billing::{PlanUnit, Subscription, SubscriptionStatus};
+use domain::event::{EntityType, EventAction};
+use store::Writer;
+use store::time::now;
+
+impl App {
+    pub async fn subscribe(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        customer_id: i64,
+        input: NewSubscription,
+    ) -> AppResult<Subscription> {
+        require_staff(p)?;
+        let mut tx = self.store().write().await?;
+        let customer = tx.customer(customer_id).await?;
+        if customer.is_none_or(|c| c.deleted_at.is_some()) {
+            return Err(AppError::NotFound);
+        }
+        let plan = tx
+            .plan(input.plan_id)
+            .await?
+            .filter(|plan| plan.deleted_at.is_none())
+            .ok_or_else(|| AppError::field("plan_id", "no such plan"))?;
+        let package = tx
+            .package(plan.package_id)
+            .await?
+            .filter(|pkg| pkg.deleted_at.is_none())
+            .ok_or_else(|| AppError::field("plan_id", "the plan's package is deleted"))?;
+        if input.group_id.is_some_and(|g| g != package.group_id) {
+            return Err(AppError::field(
+                "group_id",
+                format!("the plan belongs to group {}", package.group_id),
+            ));
+        }
+        let quantity = input.quantity.unwrap_or(1);
+        if plan.unit == PlanUnit::Quantity {
+            plan.pricing
+                .check_quantity(quantity)
+                .map_err(|_| AppError::field("quantity", "must be at least 1 for a plan priced per unit"))?;
+        }
+        let features: Vec<i64> = package.features.iter().map(|f| f.feature_id).collect();
+        if let Some((feature, lacking)) = missing_dependencies(&features, &tx.feature_requirements().await?)
+            .into_iter()
+            .next()
+        {
+            let lacking: Vec<String> = lacking.iter().map(i64::to_string).collect();
+            return Err(AppError::Conflict(format!(
+                "package {} cannot be subscribed to: its feature {feature} requires feature {} that it lacks",
+                package.id,
+                lacking.join(", ")
+            )));
+        }
+        let at = now();
+        let change = Change { principal: p, meta };
+        let live = tx.live_subscriptions_in_group(customer_id, package.group_id).await?;
+        if !live.is_empty() && !input.force.unwrap_or(false) {
+            return Err(AppError::Conflict(
+                "the customer already has a subscription in this group (subscribe with force to replace it)".into(),
+            ));
+        }
+        for old in live {
+            let ended = Subscription {
+                status: SubscriptionStatus::Canceled,
+                canceled_at: Some(at),
+                updated_at: at,
+                ..old.clone()
+            };
+            tx.update_subscription(&ended).await?;
+            let event = change.event(
+                EventAction::Updated,
+                Subject(EntityType::Subscription, old.id, Some(customer_id)),
+                None,
+                json(&ended),
+                json(&old),
+            );
+            tx.insert_event(&event).await?;
+        }
+        let begun = start(at, plan.trial_days, plan.cycle).map_err(|e| AppError::field("plan_id", e.to_string()))?;
+        let subscription = tx
+            .insert_subscription(&Subscription {
+                id: 0,
+                customer_id,
+                plan_id: plan.id,
+                group_id: package.group_id,
+                status: begun.status,
+                quantity,
+                manual: input.manual.unwrap_or(false),
+                currency: plan.currency,
+                anchor: begun.anchor,
+                current_period_start: begun.current_period_start,
+                current_period_end: begun.current_period_end,
+                trial_end: begun.trial_end,
+                cancel_at_period_end: false,
+                canceled_at: None,
+                balance: 0,
+                created_at: at,
+                updated_at: at,
+            })
+            .await?;
+        let event = change.event(
+            EventAction::Created,
+            Subject(EntityType::Subscription, subscription.id, Some(customer_id)),
+            None,
+            json(&subscription),
+            serde_json::Value::Null,
+        );
+        commit_with_event(tx, event).await?;
+        Ok(subscription)
+    }
+
+    pub async fn get_subscription(&self, p: &Principal, id: i64) -> AppResult<Subscription> {
+        require_staff(p)?;
+        self.store()
+            .read()
+            .await?
+            .subscription(id)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    pub async fn list_subscriptions(
+        &self,
+        p: &Principal,
+        customer_id: i64,
+        q: &ListQuery,
+    ) -> AppResult<Paged<Subscription>> {
+        require_staff(p)?;
+        let page = page_request(q.limit, q.cursor.as_deref())?;
+        let mut r = self.store().read().await?;
+        if r.customer(customer_id).await?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        let rows = r.subscriptions_of(customer_id, &page).await?;
+        Ok(paged(rows, &page, |s| by_id(s.id)))
+    }
+
+    /// Cancels now (`at` absent), or at the end of the current period (`at=period_end`: the subscription
+    /// stays live and keeps its group until then).
+    pub async fn cancel_subscription(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        at: Option<&str>,
+    ) -> AppResult<Subscription> {
+        require_staff(p)?;
+        let at_period_end = match at {
+            None | Some("now") => false,
+            Some("period_end") => true,
+            Some(_) => return Err(AppError::field("at", "must be period_end (or absent: now)")),
+        };
+        let mut tx = self.store().write().await?;
+        let old = tx.subscription(id).await?.ok_or(AppError::NotFound)?;
+        if old.status == SubscriptionStatus::Canceled {
+            return Err(AppError::Conflict("the subscription is canceled already".into()));
+        }
+        let when = now();
+        let s = if at_period_end {
+            Subscription {
+                cancel_at_period_end: true,
+                updated_at: when,
+                ..old.clone()
+            }
+        } else {
+            Subscription {
+                status: SubscriptionStatus::Canceled,
+                canceled_at: Some(when),
+                updated_at: when,
+                ..old.clone()
+            }
+        };
+        tx.update_subscription(&s).await?;
+        self.subscription_changed(tx, p, meta, &old, &s).await?;
+        Ok(s)
+    }
+
+    async fn subscription_changed(
+        &self,
+        tx: Box<dyn Writer>,
+        p: &Principal,
+        meta: &RequestMeta,
+        old: &Subscription,
+        new: &Subscription,
+    ) -> AppResult<()> {
+        let change = Change { principal: p, meta };
+        let event = change.event(
+            EventAction::Updated,
+            Subject(EntityType::Subscription, new.id, Some(new.customer_id)),
+            None,
+            json(new),
+            json(old),
+        );
+        commit_with_event(tx, event).await
+    }
+}
