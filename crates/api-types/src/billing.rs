@@ -1,19 +1,7 @@
 //! Request bodies of the billing catalogue (`/api/v1/features`, `/groups`, `/packages`, `/plans`).
 use serde::{Deserialize, Serialize};
-#[cfg(feature = "openapi")]
-use utoipa::ToSchema;
 
 pub use domain::billing::{Feature, Group, Package, PackageFeature, Plan, PlanUnit, PlanWire, Tier, TierMode};
-
-macro_rules! body {
-    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(ToSchema))]
-        #[serde(deny_unknown_fields)]
-        pub struct $name { $($body)* }
-    };
-}
 
 body! {
     /// `POST /api/v1/features`.

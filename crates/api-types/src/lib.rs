@@ -3,6 +3,17 @@
 //! Entities are the domain's own types (their serde shape *is* the wire shape); this crate adds the request
 //! bodies, list envelopes and the problem+json error.
 
+/// A request body: its derives, and unknown members refused (a typo is an error, not ignored).
+macro_rules! body {
+    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(deny_unknown_fields)]
+        pub struct $name { $($body)* }
+    };
+}
+
 mod billing;
 mod oauth;
 mod problem;

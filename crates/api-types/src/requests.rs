@@ -10,16 +10,6 @@ use serde_json::{Map, Value};
 #[cfg(feature = "openapi")]
 use utoipa::{IntoParams, ToSchema};
 
-macro_rules! body {
-    ($(#[$m:meta])* pub struct $name:ident { $($body:tt)* }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(ToSchema))]
-        #[serde(deny_unknown_fields)]
-        pub struct $name { $($body)* }
-    };
-}
-
 body! {
     /// `POST /api/v1/tickets`. An end user's token fills `user_id` itself; staff give `user_id`, or
     /// `customer_id` + `email` (+ `name`) to find or create the requester.

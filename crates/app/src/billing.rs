@@ -10,13 +10,13 @@ use api_types::{
     CatalogueQuery, DeletedQuery, FeaturePatch, GroupPatch, NewFeature, NewGroup, NewPackage, NewPlan, PackagePatch,
     PlanPatch,
 };
-use domain::Principal;
 use domain::billing::catalogue::{MAX_TRIAL_DAYS, dependency_cycle, missing_dependencies};
 use domain::billing::money::check_amount;
 use domain::billing::{
     Currency, Cycle, Feature, Group, Interval, Package, PackageFeature, Plan, PlanUnit, Pricing, TierMode,
 };
 use domain::event::{EntityType, EventAction};
+use domain::{Principal, Timestamp};
 use store::time::now;
 use store::{DeletedFilter, Writer};
 
@@ -208,16 +208,7 @@ impl App {
             })
             .await?;
         let f = tx.feature(f.id).await?.ok_or(AppError::NotFound)?;
-        let change = Change { principal: p, meta };
-        let event = change.event(
-            EventAction::Created,
-            Subject(EntityType::Feature, f.id, None),
-            None,
-            json(&f),
-            serde_json::Value::Null,
-        );
-        commit_with_event(tx, event).await?;
-        Ok(f)
+        self.commit_created(tx, p, meta, f).await
     }
 
     pub async fn get_feature(&self, p: &Principal, id: i64) -> AppResult<Feature> {
@@ -271,71 +262,15 @@ impl App {
             f.dependency_ids.sort_unstable();
             f.dependency_ids.dedup();
         }
-        self.save_feature(tx, p, meta, old, f, EventAction::Updated).await
+        self.save_entry(tx, p, meta, old, f, EventAction::Updated).await
     }
 
     pub async fn delete_feature(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<()> {
-        self.set_feature_deleted(p, meta, id, true).await.map(drop)
+        self.set_entry_deleted::<Feature>(p, meta, id, true).await.map(drop)
     }
 
     pub async fn restore_feature(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<Feature> {
-        self.set_feature_deleted(p, meta, id, false).await
-    }
-
-    async fn set_feature_deleted(
-        &self,
-        p: &Principal,
-        meta: &RequestMeta,
-        id: i64,
-        deleted: bool,
-    ) -> AppResult<Feature> {
-        require_admin(p)?;
-        let mut tx = self.store().write().await?;
-        let old = tx.feature(id).await?.ok_or(AppError::NotFound)?;
-        if old.deleted_at.is_some() == deleted {
-            return Err(if deleted {
-                AppError::NotFound
-            } else {
-                AppError::Conflict("the feature is not deleted".into())
-            });
-        }
-        let at = now();
-        let f = Feature {
-            deleted_at: deleted.then_some(at),
-            ..old.clone()
-        };
-        let action = if deleted {
-            EventAction::Deleted
-        } else {
-            EventAction::Restored
-        };
-        self.save_feature(tx, p, meta, old, f, action).await
-    }
-
-    async fn save_feature(
-        &self,
-        mut tx: Box<dyn Writer>,
-        p: &Principal,
-        meta: &RequestMeta,
-        old: Feature,
-        mut f: Feature,
-        action: EventAction,
-    ) -> AppResult<Feature> {
-        if f == old {
-            return Ok(old);
-        }
-        f.updated_at = now();
-        tx.update_feature(&f).await?;
-        let change = Change { principal: p, meta };
-        let event = change.event(
-            action,
-            Subject(EntityType::Feature, f.id, None),
-            None,
-            json(&f),
-            json(&old),
-        );
-        commit_with_event(tx, event).await?;
-        Ok(f)
+        self.set_entry_deleted(p, meta, id, false).await
     }
 
     // ------------------------------------------------------------------ groups
@@ -468,16 +403,7 @@ impl App {
             })
             .await?;
         let pkg = tx.package(pkg.id).await?.ok_or(AppError::NotFound)?;
-        let change = Change { principal: p, meta };
-        let event = change.event(
-            EventAction::Created,
-            Subject(EntityType::Package, pkg.id, None),
-            None,
-            json(&pkg),
-            serde_json::Value::Null,
-        );
-        commit_with_event(tx, event).await?;
-        Ok(pkg)
+        self.commit_created(tx, p, meta, pkg).await
     }
 
     pub async fn get_package(&self, p: &Principal, id: i64) -> AppResult<Package> {
@@ -531,70 +457,15 @@ impl App {
             features.dedup_by_key(|f| f.feature_id);
             pkg.features = features;
         }
-        self.save_package(tx, p, meta, old, pkg, EventAction::Updated).await
+        self.save_entry(tx, p, meta, old, pkg, EventAction::Updated).await
     }
 
     pub async fn delete_package(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<()> {
-        self.set_package_deleted(p, meta, id, true).await.map(drop)
+        self.set_entry_deleted::<Package>(p, meta, id, true).await.map(drop)
     }
 
     pub async fn restore_package(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<Package> {
-        self.set_package_deleted(p, meta, id, false).await
-    }
-
-    async fn set_package_deleted(
-        &self,
-        p: &Principal,
-        meta: &RequestMeta,
-        id: i64,
-        deleted: bool,
-    ) -> AppResult<Package> {
-        require_admin(p)?;
-        let mut tx = self.store().write().await?;
-        let old = tx.package(id).await?.ok_or(AppError::NotFound)?;
-        if old.deleted_at.is_some() == deleted {
-            return Err(if deleted {
-                AppError::NotFound
-            } else {
-                AppError::Conflict("the package is not deleted".into())
-            });
-        }
-        let pkg = Package {
-            deleted_at: deleted.then(now),
-            ..old.clone()
-        };
-        let action = if deleted {
-            EventAction::Deleted
-        } else {
-            EventAction::Restored
-        };
-        self.save_package(tx, p, meta, old, pkg, action).await
-    }
-
-    async fn save_package(
-        &self,
-        mut tx: Box<dyn Writer>,
-        p: &Principal,
-        meta: &RequestMeta,
-        old: Package,
-        mut pkg: Package,
-        action: EventAction,
-    ) -> AppResult<Package> {
-        if pkg == old {
-            return Ok(old);
-        }
-        pkg.updated_at = now();
-        tx.update_package(&pkg).await?;
-        let change = Change { principal: p, meta };
-        let event = change.event(
-            action,
-            Subject(EntityType::Package, pkg.id, None),
-            None,
-            json(&pkg),
-            json(&old),
-        );
-        commit_with_event(tx, event).await?;
-        Ok(pkg)
+        self.set_entry_deleted(p, meta, id, false).await
     }
 
     // ------------------------------------------------------------------ plans
@@ -608,16 +479,7 @@ impl App {
             return Err(AppError::field("package_id", "no such package"));
         }
         let plan = tx.insert_plan(&plan).await?;
-        let change = Change { principal: p, meta };
-        let event = change.event(
-            EventAction::Created,
-            Subject(EntityType::Plan, plan.id, None),
-            None,
-            json(&plan),
-            serde_json::Value::Null,
-        );
-        commit_with_event(tx, event).await?;
-        Ok(plan)
+        self.commit_created(tx, p, meta, plan).await
     }
 
     pub async fn get_plan(&self, p: &Principal, id: i64) -> AppResult<Plan> {
@@ -656,51 +518,135 @@ impl App {
             plan.trial_days = days;
         }
         fields.finish()?;
-        self.save_plan(tx, p, meta, old, plan, EventAction::Updated).await
+        self.save_entry(tx, p, meta, old, plan, EventAction::Updated).await
     }
 
     pub async fn delete_plan(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<()> {
-        require_admin(p)?;
-        let mut tx = self.store().write().await?;
-        let old = tx.plan(id).await?.ok_or(AppError::NotFound)?;
-        if old.deleted_at.is_some() {
-            return Err(AppError::NotFound);
-        }
-        let plan = Plan {
-            deleted_at: Some(now()),
-            ..old.clone()
-        };
-        self.save_plan(tx, p, meta, old, plan, EventAction::Deleted)
-            .await
-            .map(drop)
+        self.set_entry_deleted::<Plan>(p, meta, id, true).await.map(drop)
     }
 
-    async fn save_plan(
+    /// Soft-deletes (`deleted`) or restores a catalogue entry: deleting one that is deleted is 404, restoring
+    /// one that is not is 409.
+    async fn set_entry_deleted<E: Entry>(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        deleted: bool,
+    ) -> AppResult<E> {
+        require_admin(p)?;
+        let mut tx = self.store().write().await?;
+        let old = E::read(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+        if old.deleted_at().is_some() == deleted {
+            return Err(if deleted {
+                AppError::NotFound
+            } else {
+                AppError::Conflict(format!("the {} is not deleted", E::NAME))
+            });
+        }
+        let new = old.clone().with_deleted_at(deleted.then(now));
+        let action = if deleted {
+            EventAction::Deleted
+        } else {
+            EventAction::Restored
+        };
+        self.save_entry(tx, p, meta, old, new, action).await
+    }
+
+    /// Writes a new catalogue entry's event, and commits.
+    async fn commit_created<E: Entry>(
+        &self,
+        tx: Box<dyn Writer>,
+        p: &Principal,
+        meta: &RequestMeta,
+        entry: E,
+    ) -> AppResult<E> {
+        let change = Change { principal: p, meta };
+        let event = change.event(
+            EventAction::Created,
+            Subject(E::ENTITY, entry.id(), None),
+            None,
+            json(&entry),
+            serde_json::Value::Null,
+        );
+        commit_with_event(tx, event).await?;
+        Ok(entry)
+    }
+
+    /// Writes a changed catalogue entry and its event, and commits; an unchanged one writes nothing.
+    async fn save_entry<E: Entry>(
         &self,
         mut tx: Box<dyn Writer>,
         p: &Principal,
         meta: &RequestMeta,
-        old: Plan,
-        mut plan: Plan,
+        old: E,
+        new: E,
         action: EventAction,
-    ) -> AppResult<Plan> {
-        if plan == old {
+    ) -> AppResult<E> {
+        if new == old {
             return Ok(old);
         }
-        plan.updated_at = now();
-        tx.update_plan(&plan).await?;
+        let new = new.with_updated_at(now());
+        new.write(&mut tx).await?;
         let change = Change { principal: p, meta };
-        let event = change.event(
-            action,
-            Subject(EntityType::Plan, plan.id, None),
-            None,
-            json(&plan),
-            json(&old),
-        );
+        let event = change.event(action, Subject(E::ENTITY, new.id(), None), None, json(&new), json(&old));
         commit_with_event(tx, event).await?;
-        Ok(plan)
+        Ok(new)
     }
 }
+
+/// A soft-deletable catalogue entry, as the shared save and delete steps see it.
+trait Entry: Clone + PartialEq + serde::Serialize + Send + Sync + 'static {
+    const ENTITY: EntityType;
+    /// How messages name it.
+    const NAME: &'static str;
+    fn id(&self) -> i64;
+    fn deleted_at(&self) -> Option<Timestamp>;
+    fn with_deleted_at(self, at: Option<Timestamp>) -> Self;
+    fn with_updated_at(self, at: Timestamp) -> Self;
+    fn read<'a>(tx: &'a mut Box<dyn Writer>, id: i64) -> impl Future<Output = store::Result<Option<Self>>> + Send + 'a;
+    fn write<'a>(&'a self, tx: &'a mut Box<dyn Writer>) -> impl Future<Output = store::Result<()>> + Send + 'a;
+}
+
+macro_rules! entry {
+    ($ty:ty, $entity:ident, $name:literal, $read:ident, $write:ident) => {
+        impl Entry for $ty {
+            const ENTITY: EntityType = EntityType::$entity;
+            const NAME: &'static str = $name;
+
+            fn id(&self) -> i64 {
+                self.id
+            }
+
+            fn deleted_at(&self) -> Option<Timestamp> {
+                self.deleted_at
+            }
+
+            fn with_deleted_at(self, deleted_at: Option<Timestamp>) -> Self {
+                Self { deleted_at, ..self }
+            }
+
+            fn with_updated_at(self, updated_at: Timestamp) -> Self {
+                Self { updated_at, ..self }
+            }
+
+            fn read<'a>(
+                tx: &'a mut Box<dyn Writer>,
+                id: i64,
+            ) -> impl Future<Output = store::Result<Option<Self>>> + Send + 'a {
+                tx.$read(id)
+            }
+
+            fn write<'a>(&'a self, tx: &'a mut Box<dyn Writer>) -> impl Future<Output = store::Result<()>> + Send + 'a {
+                tx.$write(self)
+            }
+        }
+    };
+}
+
+entry!(Feature, Feature, "feature", feature, update_feature);
+entry!(Package, Package, "package", package, update_package);
+entry!(Plan, Plan, "plan", plan, update_plan);
 
 /// A group's default package must be one of the group's packages.
 async fn check_package_in_group(tx: &mut Box<dyn Writer>, package: i64, group: i64) -> AppResult<()> {
