@@ -184,3 +184,45 @@ pub struct CancelQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
 }
+
+pub use domain::billing::{Invoice, InvoiceItem, InvoiceStatus};
+
+body! {
+    /// One item of a new invoice: `quantity` (default 1) × `unit_amount` minor units.
+    pub struct NewInvoiceItem {
+        pub description: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub quantity: Option<u64>,
+        pub unit_amount: i64,
+    }
+}
+
+body! {
+    /// `POST /api/v1/invoices`. Issued at once (numbered, `open`) unless `draft: true`; a draft is issued
+    /// with `POST /api/v1/invoices/{id}/settle`.
+    pub struct NewInvoice {
+        pub customer_id: i64,
+        pub currency: String,
+        pub items: Vec<NewInvoiceItem>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub subscription_id: Option<i64>,
+        /// When payment is due (RFC 3339); default 14 days after issue.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub due_at: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub draft: Option<bool>,
+    }
+}
+
+/// `GET /api/v1/invoices`: oldest first, of one customer when given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<i64>,
+}

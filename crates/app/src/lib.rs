@@ -10,6 +10,7 @@ mod directory;
 mod error;
 mod events;
 pub mod import;
+mod invoices;
 mod limits;
 pub mod oauth;
 mod paging;
@@ -152,6 +153,10 @@ impl Fields {
                 None
             }
         }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub(crate) fn finish(self) -> AppResult<()> {

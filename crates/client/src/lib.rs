@@ -306,6 +306,28 @@ impl Client {
         self.delete(&format!("/api/v1/subscriptions/{id}{query}")).await
     }
 
+    pub async fn create_invoice(&self, body: &NewInvoice) -> Result<Invoice> {
+        self.post("/api/v1/invoices", body).await
+    }
+
+    pub async fn invoice(&self, id: i64) -> Result<Invoice> {
+        self.get(&format!("/api/v1/invoices/{id}")).await
+    }
+
+    pub async fn invoices(&self, q: &InvoiceQuery) -> Result<Page<Invoice>> {
+        self.get_query("/api/v1/invoices", q).await
+    }
+
+    pub async fn settle_invoice(&self, id: i64) -> Result<Invoice> {
+        self.post(&format!("/api/v1/invoices/{id}/settle"), &serde_json::json!({}))
+            .await
+    }
+
+    pub async fn void_invoice(&self, id: i64) -> Result<Invoice> {
+        self.post(&format!("/api/v1/invoices/{id}/void"), &serde_json::json!({}))
+            .await
+    }
+
     // ------------------------------------------------------------ brands and departments
 
     pub async fn create_brand(&self, body: &NewBrand) -> Result<Brand> {

@@ -4,7 +4,8 @@ use crate::{
     json_text,
 };
 use domain::billing::{
-    Currency, Cycle, Feature, Group, Interval, Package, PackageFeature, Plan, PlanUnit, Pricing, Subscription, Tier,
+    Currency, Cycle, Feature, Group, Interval, Invoice, InvoiceItem, InvoiceStatus, Package, PackageFeature, Plan,
+    PlanUnit, Pricing, Subscription, Tier,
 };
 use std::collections::BTreeMap;
 use store::time::{from_micros, to_micros};
@@ -139,6 +140,57 @@ fn subscription_values(s: &Subscription) -> Result<Vec<Value>> {
         Value::from(s.balance),
         Value::from(to_micros(s.created_at)),
         Value::from(to_micros(s.updated_at)),
+    ])
+}
+
+const INVOICE_COLS: &str = "id, customer_id, subscription_id, number, currency, status, items, subtotal, total, \
+                            amount_paid, issued_at, due_at, paid_at, created_at, updated_at";
+
+const INVOICE_ROW: RowMap<Invoice> = |r| {
+    let status: InvoiceStatus = r.get::<&str>("status")?.parse().map_err(|e| decode_err("status", e))?;
+    let total: i64 = r.get("total")?;
+    let amount_paid: i64 = r.get("amount_paid")?;
+    Ok(Invoice {
+        id: r.get("id")?,
+        customer_id: r.get("customer_id")?,
+        subscription_id: r.get("subscription_id")?,
+        number: r.get("number")?,
+        currency: Currency::parse(r.get("currency")?).map_err(|e| decode_err("currency", e))?,
+        status,
+        items: from_json_text::<Vec<InvoiceItem>>("items", r.get("items")?)?,
+        subtotal: r.get("subtotal")?,
+        total,
+        amount_paid,
+        amount_due: if status == InvoiceStatus::Void {
+            0
+        } else {
+            (total - amount_paid).max(0)
+        },
+        issued_at: r.get::<Option<i64>>("issued_at")?.map(from_micros),
+        due_at: r.get::<Option<i64>>("due_at")?.map(from_micros),
+        paid_at: r.get::<Option<i64>>("paid_at")?.map(from_micros),
+        created_at: from_micros(r.get("created_at")?),
+        updated_at: from_micros(r.get("updated_at")?),
+    })
+};
+
+/// An invoice's columns after `id`, in the order of [`INVOICE_COLS`].
+fn invoice_values(i: &Invoice) -> Result<Vec<Value>> {
+    Ok(vec![
+        Value::from(i.customer_id),
+        Value::from(i.subscription_id),
+        Value::from(&i.number),
+        Value::from(i.currency.code()),
+        Value::from(<&'static str>::from(i.status)),
+        Value::from(json_text(&i.items)?),
+        Value::from(i.subtotal),
+        Value::from(i.total),
+        Value::from(i.amount_paid),
+        Value::from(i.issued_at.map(to_micros)),
+        Value::from(i.due_at.map(to_micros)),
+        Value::from(i.paid_at.map(to_micros)),
+        Value::from(to_micros(i.created_at)),
+        Value::from(to_micros(i.updated_at)),
     ])
 }
 
@@ -343,6 +395,24 @@ impl<C: Dialect> BillingRead for SqlConn<C> {
             params,
             page,
             SUBSCRIPTION_ROW,
+        )
+        .await
+    }
+
+    async fn invoice(&mut self, id: i64) -> Result<Option<Invoice>> {
+        by_id(&mut self.conn, INVOICE_COLS, "invoices", id, INVOICE_ROW).await
+    }
+
+    async fn invoice_list(&mut self, customer_id: Option<i64>, page: &PageRequest) -> Result<Vec<Invoice>> {
+        let (cond, params) = owner_condition("customer_id", customer_id, DeletedFilter::Include);
+        page_of(
+            &mut self.conn,
+            INVOICE_COLS,
+            "invoices",
+            &cond,
+            params,
+            page,
+            INVOICE_ROW,
         )
         .await
     }
@@ -561,39 +631,64 @@ impl<C: Transaction> BillingWrite for SqlConn<C> {
     }
 
     async fn insert_subscription(&mut self, s: &Subscription) -> Result<Subscription> {
-        let id = self.write_subscription(s, true).await?;
+        let id = self
+            .write_row("subscriptions", SUBSCRIPTION_COLS, None, subscription_values(s)?)
+            .await?;
         Ok(Subscription { id, ..s.clone() })
     }
 
     async fn update_subscription(&mut self, s: &Subscription) -> Result<()> {
-        self.write_subscription(s, false).await.map(drop)
+        self.write_row("subscriptions", SUBSCRIPTION_COLS, Some(s.id), subscription_values(s)?)
+            .await
+            .map(drop)
+    }
+
+    async fn insert_invoice(&mut self, i: &Invoice) -> Result<Invoice> {
+        let id = self
+            .write_row("invoices", INVOICE_COLS, None, invoice_values(i)?)
+            .await?;
+        Ok(Invoice { id, ..i.clone() })
+    }
+
+    async fn update_invoice(&mut self, i: &Invoice) -> Result<()> {
+        self.write_row("invoices", INVOICE_COLS, Some(i.id), invoice_values(i)?)
+            .await
+            .map(drop)
+    }
+
+    async fn next_invoice_number(&mut self, year: i16) -> Result<i64> {
+        let year = Value::from(i64::from(year));
+        let first = "INSERT INTO invoice_numbers (year, last) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING";
+        self.conn.execute(first.into(), std::slice::from_ref(&year)).await?;
+        let next = "UPDATE invoice_numbers SET last = last + 1 WHERE year = $1 RETURNING last";
+        self.conn.fetch_one(next.into(), &[year], |r| r.get("last")).await
     }
 }
 
 impl<C: Transaction> SqlConn<C> {
-    async fn write_subscription(&mut self, s: &Subscription, insert: bool) -> Result<i64> {
-        let cols: Vec<&str> = SUBSCRIPTION_COLS.split(", ").skip(1).collect();
-        let mut values = subscription_values(s)?;
-        if insert {
+    /// Inserts (`id` = `None`) or updates a row of `table` whose columns are `cols` (`id` first, then the
+    /// `values` in order); an update leaves `created_at` alone. Answers the row's id.
+    async fn write_row(&mut self, table: &str, cols: &str, id: Option<i64>, mut values: Vec<Value>) -> Result<i64> {
+        let cols: Vec<&str> = cols.split(", ").skip(1).map(str::trim).collect();
+        let Some(id) = id else {
             let places: Vec<String> = (1..=cols.len()).map(|n| format!("${n}")).collect();
             let sql = format!(
-                "INSERT INTO subscriptions ({}) VALUES ({}) RETURNING id",
+                "INSERT INTO {table} ({}) VALUES ({}) RETURNING id",
                 cols.join(", "),
                 places.join(", ")
             );
             return self.conn.fetch_one(sql.into(), &values, |r| r.get("id")).await;
-        }
-        // Every column but `created_at`, which an update leaves alone.
+        };
         let sets: Vec<String> = cols
             .iter()
             .enumerate()
             .filter(|(_, c)| **c != "created_at")
             .map(|(i, c)| format!("{c} = ${}", i + 2))
             .collect();
-        let sql = format!("UPDATE subscriptions SET {} WHERE id = $1", sets.join(", "));
-        values.insert(0, Value::from(s.id));
+        let sql = format!("UPDATE {table} SET {} WHERE id = $1", sets.join(", "));
+        values.insert(0, Value::from(id));
         self.conn.execute(sql.into(), &values).await?;
-        Ok(s.id)
+        Ok(id)
     }
 }
 

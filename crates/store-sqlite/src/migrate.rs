@@ -85,6 +85,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0011_subscriptions.sql"),
         then: None,
     },
+    Migration {
+        version: 12,
+        description: "invoices",
+        sql: include_str!("../migrations/0012_invoices.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet.

@@ -2,7 +2,7 @@
 //! require, groups, packages with their features, and plans; and subscriptions (SPEC §5.2).
 use crate::{DeletedFilter, PageRequest, Result};
 use async_trait::async_trait;
-use domain::billing::{Feature, Group, Package, Plan, Subscription};
+use domain::billing::{Feature, Group, Invoice, Package, Plan, Subscription};
 use std::collections::BTreeMap;
 
 /// Reading the catalogue. Single records are found whether soft-deleted or not (the caller decides what a
@@ -37,6 +37,9 @@ pub trait BillingRead: Send {
     /// The customer's live (not canceled) subscriptions in a group, locked for update where writers run
     /// concurrently (at most one, unless a migration left more).
     async fn live_subscriptions_in_group(&mut self, customer_id: i64, group_id: i64) -> Result<Vec<Subscription>>;
+    async fn invoice(&mut self, id: i64) -> Result<Option<Invoice>>;
+    /// Invoices, of one customer when given, oldest first.
+    async fn invoice_list(&mut self, customer_id: Option<i64>, page: &PageRequest) -> Result<Vec<Invoice>>;
 }
 
 /// Changing the catalogue, on a transaction. Inserts ignore the record's `id` and return it as stored;
@@ -57,4 +60,11 @@ pub trait BillingWrite: Send {
     /// [`crate::UniqueKey::SubscriptionGroup`].
     async fn insert_subscription(&mut self, subscription: &Subscription) -> Result<Subscription>;
     async fn update_subscription(&mut self, subscription: &Subscription) -> Result<()>;
+    /// Stores an invoice with its items; its `id` is ignored.
+    async fn insert_invoice(&mut self, invoice: &Invoice) -> Result<Invoice>;
+    /// Writes an invoice's number, status, items, totals and dates.
+    async fn update_invoice(&mut self, invoice: &Invoice) -> Result<()>;
+    /// The next number of `year`'s gapless sequence (1 for the first), taken in this transaction: another
+    /// transaction taking one waits for this one to end, and a rollback gives it back.
+    async fn next_invoice_number(&mut self, year: i16) -> Result<i64>;
 }

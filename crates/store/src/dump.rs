@@ -331,6 +331,30 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "invoice_numbers",
+        columns: &[int("id"), int("year"), int("last")],
+    },
+    Table {
+        name: "invoices",
+        columns: &[
+            int("id"),
+            int("customer_id"),
+            int_or_null("subscription_id"),
+            text_or_null("number"),
+            text("currency"),
+            text("status"),
+            text("items"),
+            int("subtotal"),
+            int("total"),
+            int("amount_paid"),
+            int_or_null("issued_at"),
+            int_or_null("due_at"),
+            int_or_null("paid_at"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
         name: "tickets",
         columns: &[
             int("id"),

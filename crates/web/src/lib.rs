@@ -67,6 +67,10 @@ pub fn router(state: AppState) -> Router {
             routes::billing::get_subscription,
             routes::billing::cancel_subscription
         ))
+        .routes(routes!(routes::billing::create_invoice, routes::billing::list_invoices))
+        .routes(routes!(routes::billing::get_invoice))
+        .routes(routes!(routes::billing::settle_invoice))
+        .routes(routes!(routes::billing::void_invoice))
         .routes(routes!(routes::directory::create_brand, routes::directory::list_brands))
         .routes(routes!(
             routes::directory::get_brand,

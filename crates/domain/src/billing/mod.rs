@@ -1,6 +1,7 @@
 //! Billing rules that need no I/O (SPEC §5): money and currencies, plan pricing, billing periods, and the
 //! arithmetic of invoices, payments and refunds.
 pub mod catalogue;
+pub mod invoice;
 pub mod ledger;
 pub mod money;
 pub mod period;
@@ -8,6 +9,7 @@ pub mod pricing;
 pub mod subscription;
 
 pub use catalogue::{Feature, Group, Package, PackageFeature, Plan, PlanUnit, PlanWire};
+pub use invoice::{Invoice, InvoiceItem};
 pub use ledger::{InvoiceStatus, LedgerError, PaymentEffect};
 pub use money::{Currency, MAX_MINOR_UNITS, Money, MoneyError};
 pub use period::{Cycle, Interval, PeriodError};

@@ -3,8 +3,9 @@
 //! pricing kind, and the bad input each refuses with the field named.
 use crate::*;
 use ferrodesk_client::api_types::{
-    CatalogueQuery, FeaturePatch, GroupPatch, NewFeature, NewGroup, NewPackage, NewPlan, NewSubscription,
-    PackageFeature, PackagePatch, Plan, PlanPatch, SubscriptionStatus, Tier,
+    CatalogueQuery, FeaturePatch, GroupPatch, InvoiceQuery, InvoiceStatus, NewFeature, NewGroup, NewInvoice,
+    NewInvoiceItem, NewPackage, NewPlan, NewSubscription, PackageFeature, PackagePatch, Plan, PlanPatch,
+    SubscriptionStatus, Tier,
 };
 
 fn new_feature(name: &str, unique_key: Option<&str>, dependency_ids: Vec<i64>) -> NewFeature {
@@ -657,4 +658,178 @@ async fn concurrent_subscribes_to_one_group_leave_one() {
         .await
         .expect("list");
     assert_eq!(listed.data.len(), 1);
+}
+
+fn invoice_for(customer_id: i64, currency: &str, items: &[(&str, u64, i64)]) -> NewInvoice {
+    NewInvoice {
+        customer_id,
+        currency: currency.into(),
+        items: items
+            .iter()
+            .map(|(d, q, a)| NewInvoiceItem {
+                description: (*d).into(),
+                quantity: Some(*q),
+                unit_amount: *a,
+            })
+            .collect(),
+        ..NewInvoice::default()
+    }
+}
+
+/// `2027-000042` → 42 (and the year).
+fn sequence(number: &Option<String>) -> (String, i64) {
+    let number = number.as_deref().expect("a number");
+    let (year, n) = number.split_once('-').expect("year-sequence");
+    (year.to_owned(), n.parse().expect("sequence"))
+}
+
+#[tokio::test]
+async fn invoices_are_numbered_without_gaps_and_voided_with_their_number() {
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let customer = s.customer().await.customer;
+    let first = admin
+        .create_invoice(&invoice_for(
+            customer.id,
+            "eur",
+            &[("Seats", 3, 1500), ("Setup", 1, 2500)],
+        ))
+        .await
+        .expect("invoice");
+    assert_eq!(first.status, InvoiceStatus::Open);
+    assert_eq!(
+        (first.subtotal, first.total, first.amount_due, first.amount_paid),
+        (7000, 7000, 7000, 0)
+    );
+    assert_eq!(first.items[0].amount, 4500);
+    let (year, n) = sequence(&first.number);
+    assert_eq!(n, 1, "the first invoice of the year");
+    assert_eq!(year, first.issued_at.expect("issued").to_string()[..4]);
+    assert!(first.due_at.expect("due") > first.issued_at.expect("issued"));
+
+    // A draft has no number until it is settled; numbers follow the order of issue.
+    let draft = admin
+        .create_invoice(&NewInvoice {
+            draft: Some(true),
+            ..invoice_for(customer.id, "EUR", &[("Consulting", 2, 9000)])
+        })
+        .await
+        .expect("draft");
+    assert_eq!((draft.status, draft.number.as_deref()), (InvoiceStatus::Draft, None));
+    let second = admin
+        .create_invoice(&invoice_for(customer.id, "EUR", &[("Seats", 1, 1500)]))
+        .await
+        .expect("invoice");
+    assert_eq!(sequence(&second.number).1, 2);
+    let settled = admin.settle_invoice(draft.id).await.expect("settle");
+    assert_eq!((settled.status, sequence(&settled.number).1), (InvoiceStatus::Open, 3));
+    assert_code(admin.settle_invoice(draft.id).await, ErrorCode::Conflict);
+
+    // Voiding keeps the number: no gap.
+    let voided = admin.void_invoice(second.id).await.expect("void");
+    assert_eq!((voided.status, voided.amount_due), (InvoiceStatus::Void, 0));
+    assert_eq!(voided.number, second.number);
+    assert_code(admin.void_invoice(second.id).await, ErrorCode::Conflict);
+    let third = admin
+        .create_invoice(&invoice_for(customer.id, "EUR", &[("Seats", 1, 1500)]))
+        .await
+        .expect("invoice");
+    assert_eq!(sequence(&third.number).1, 4);
+
+    let listed = admin
+        .invoices(&InvoiceQuery {
+            customer_id: Some(customer.id),
+            ..InvoiceQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(listed.data.len(), 4);
+    let events: serde_json::Value = admin.get("/api/v1/events?type=invoice").await.expect("events");
+    assert_eq!(
+        events["data"].as_array().map(Vec::len),
+        Some(6),
+        "4 created, 1 settled, 1 voided: {events}"
+    );
+}
+
+#[tokio::test]
+async fn invoices_refuse_bad_money() {
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let customer = s.customer().await.customer;
+    let cases: Vec<(NewInvoice, &str)> = vec![
+        (invoice_for(customer.id, "EURO", &[("Seats", 1, 100)]), "currency"),
+        (
+            invoice_for(customer.id, "EUR", &[("Seats", 1, -100)]),
+            "items[0].unit_amount",
+        ),
+        (
+            invoice_for(customer.id, "EUR", &[("Seats", 2, 1_000_000_000_000_000)]),
+            "items[0].unit_amount",
+        ),
+        (invoice_for(customer.id, "EUR", &[("", 1, 100)]), "items[0].description"),
+        (invoice_for(customer.id, "EUR", &[]), "items"),
+        (
+            invoice_for(customer.id, "EUR", &[("A", 1, 1_000_000_000_000_000), ("B", 1, 1)]),
+            "items",
+        ),
+        (
+            invoice_for(customer.id + 1000, "EUR", &[("Seats", 1, 100)]),
+            "customer_id",
+        ),
+        (
+            NewInvoice {
+                due_at: Some("next tuesday".into()),
+                ..invoice_for(customer.id, "EUR", &[("Seats", 1, 100)])
+            },
+            "due_at",
+        ),
+    ];
+    for (invoice, field) in cases {
+        let p = assert_code(admin.create_invoice(&invoice).await, ErrorCode::ValidationFailed);
+        assert_eq!(fields(&p), [field], "{invoice:?}: {p:?}");
+    }
+    // A subscription's invoice is in the subscription's currency: mixing is a conflict, never converted.
+    let (_, plan) = seat_plan(&s, "Support", 0, vec![]).await;
+    let sub = admin
+        .subscribe(customer.id, &new_subscription(plan.id))
+        .await
+        .expect("subscribe");
+    let mixed = admin
+        .create_invoice(&NewInvoice {
+            subscription_id: Some(sub.id),
+            ..invoice_for(customer.id, "USD", &[("Seats", 1, 100)])
+        })
+        .await;
+    assert_code(mixed, ErrorCode::Conflict);
+    assert!(
+        admin
+            .invoices(&InvoiceQuery::default())
+            .await
+            .expect("list")
+            .data
+            .is_empty(),
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_invoices_take_every_number_once() {
+    let s = TestServer::start().await;
+    let customer = s.customer().await.customer;
+    let issued = (0..20).map(|n| {
+        let admin = s.admin.clone();
+        tokio::spawn(async move {
+            admin
+                .create_invoice(&invoice_for(customer.id, "EUR", &[("Seats", 1, 100 + n)]))
+                .await
+                .expect("invoice")
+        })
+    });
+    let mut numbers = Vec::new();
+    for task in issued {
+        numbers.push(sequence(&task.await.expect("task").number).1);
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=20).collect::<Vec<_>>(), "no gap, no duplicate");
 }

@@ -220,6 +220,22 @@ async fn fill_catalogue(s: &TestServer) {
     )
     .await
     .expect("subscribe");
+    use ferrodesk_client::api_types::{NewInvoice, NewInvoiceItem};
+    for draft in [false, true] {
+        a.create_invoice(&NewInvoice {
+            customer_id: subscriber.id,
+            currency: "CHF".into(),
+            items: vec![NewInvoiceItem {
+                description: "Seats".into(),
+                quantity: Some(4),
+                unit_amount: 1200,
+            }],
+            draft: Some(draft),
+            ..NewInvoice::default()
+        })
+        .await
+        .expect("invoice");
+    }
     let old = a
         .create_plan(&NewPlan {
             package_id: pack.id,
@@ -439,6 +455,7 @@ async fn paths(s: &TestServer) -> Vec<String> {
         "/api/v1/groups?limit=500",
         "/api/v1/packages?limit=500&deleted=include",
         "/api/v1/plans?limit=500&deleted=include",
+        "/api/v1/invoices?limit=500",
     ]
     .map(str::to_owned)
     .to_vec();

@@ -371,3 +371,26 @@ pub(super) async fn subscriptions_one_live_per_group(s: Arc<dyn Store>) {
     assert_eq!(listed[0].status, SubscriptionStatus::Canceled);
     assert_eq!(listed[0].created_at, first.created_at, "an update keeps created_at");
 }
+
+/// Invoice numbers: one sequence per year, starting at 1; a rolled-back transaction gives its number back.
+pub(super) async fn invoice_numbers_have_no_gaps(s: Arc<dyn Store>) {
+    let mut w = writer(&s).await;
+    assert_eq!(w.next_invoice_number(2027).await.expect("number"), 1);
+    assert_eq!(w.next_invoice_number(2027).await.expect("number"), 2);
+    assert_eq!(
+        w.next_invoice_number(2028).await.expect("number"),
+        1,
+        "each year its own sequence"
+    );
+    w.commit().await.expect("commit");
+    let mut w = writer(&s).await;
+    assert_eq!(w.next_invoice_number(2027).await.expect("number"), 3);
+    drop(w);
+    let mut w = writer(&s).await;
+    assert_eq!(
+        w.next_invoice_number(2027).await.expect("number"),
+        3,
+        "the rollback gave 3 back"
+    );
+    w.commit().await.expect("commit");
+}

@@ -110,6 +110,7 @@ pub fn checks() -> Vec<Check> {
         activity_events_by_person,
         billing_catalogue_round_trip,
         subscriptions_one_live_per_group,
+        invoice_numbers_have_no_gaps,
     ]
 }
 

@@ -1,12 +1,13 @@
-//! Routes of the billing catalogue (`/api/v1/features`, `/groups`, `/packages`, `/plans`; SPEC §5.1):
-//! staff read, admins change. Deleting a feature, package or plan hides it (soft); features and packages
-//! come back with `…/restore`.
+//! Routes of billing: the catalogue (`/api/v1/features`, `/groups`, `/packages`, `/plans`; SPEC §5.1; staff
+//! read, admins change; deleting a feature, package or plan hides it, and features and packages come back
+//! with `…/restore`), subscriptions (§5.2) and invoices (§5.3).
 use super::{Answer, page};
 use crate::extract::{AdminAuth, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{
-    CancelQuery, CatalogueQuery, Feature, FeaturePatch, Group, GroupPatch, ListQuery, NewFeature, NewGroup, NewPackage,
-    NewPlan, NewSubscription, Package, PackagePatch, Page, Plan, PlanPatch, PlanWire, Problem, Subscription,
+    CancelQuery, CatalogueQuery, Feature, FeaturePatch, Group, GroupPatch, Invoice, InvoiceQuery, ListQuery,
+    NewFeature, NewGroup, NewInvoice, NewPackage, NewPlan, NewSubscription, Package, PackagePatch, Page, Plan,
+    PlanPatch, PlanWire, Problem, Subscription,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -274,4 +275,57 @@ pub(crate) async fn cancel_subscription(
     Query(q): Query<CancelQuery>,
 ) -> Answer<Json<Subscription>> {
     Ok(Json(s.app.cancel_subscription(&p, &m, id, q.at.as_deref()).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/invoices", tag = "invoices", request_body = NewInvoice,
+    responses((status = 201, body = Invoice), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_invoice(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Meta(m): Meta,
+    Json(body): Json<NewInvoice>,
+) -> Answer<(StatusCode, Json<Invoice>)> {
+    Ok((StatusCode::CREATED, Json(s.app.create_invoice(&p, &m, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", params(InvoiceQuery), responses((status = 200, body = Page<Invoice>)))]
+pub(crate) async fn list_invoices(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Query(q): Query<InvoiceQuery>,
+) -> Answer<Json<Page<Invoice>>> {
+    Ok(Json(page(s.app.list_invoices(&p, &q).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices", params(("id" = i64, Path)),
+    responses((status = 200, body = Invoice), (status = 404, body = Problem)))]
+pub(crate) async fn get_invoice(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Id(id): Id,
+) -> Answer<Json<Invoice>> {
+    Ok(Json(s.app.get_invoice(&p, id).await?))
+}
+
+/// Issues a draft: it gets the year's next number and becomes payable.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/settle", tag = "invoices", params(("id" = i64, Path)),
+    responses((status = 200, body = Invoice), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn settle_invoice(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<Json<Invoice>> {
+    Ok(Json(s.app.settle_invoice(&p, &m, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/void", tag = "invoices", params(("id" = i64, Path)),
+    responses((status = 200, body = Invoice), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn void_invoice(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<Json<Invoice>> {
+    Ok(Json(s.app.void_invoice(&p, &m, id).await?))
 }

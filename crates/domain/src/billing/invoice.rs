@@ -1,0 +1,88 @@
+//! Invoices (SPEC §5.3): items, totals, and numbers that are gapless per year.
+use super::ledger::{InvoiceStatus, LedgerError, item_amount, total};
+use super::money::Currency;
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvoiceItem {
+    pub description: String,
+    pub quantity: u64,
+    /// Minor units of the invoice's currency.
+    pub unit_amount: i64,
+    /// `quantity × unit_amount`.
+    pub amount: i64,
+}
+
+impl InvoiceItem {
+    pub fn new(description: String, quantity: u64, unit_amount: i64) -> Result<Self, LedgerError> {
+        Ok(Self {
+            amount: item_amount(quantity, unit_amount)?,
+            description,
+            quantity,
+            unit_amount,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Invoice {
+    pub id: i64,
+    pub customer_id: i64,
+    pub subscription_id: Option<i64>,
+    /// `2027-000042`: the year it was issued in and its place in that year, given when it is issued (a
+    /// draft has none), never reused, never skipped.
+    pub number: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub currency: Currency,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: InvoiceStatus,
+    pub items: Vec<InvoiceItem>,
+    pub subtotal: i64,
+    pub total: i64,
+    pub amount_paid: i64,
+    pub amount_due: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub issued_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub due_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub paid_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+}
+
+/// The subtotal (and, with no taxes or discounts yet, total) of `items`.
+pub fn totals(items: &[InvoiceItem]) -> Result<i64, LedgerError> {
+    total(items.iter().map(|i| i.amount))
+}
+
+/// The number of the `sequence`-th invoice issued in `year`.
+pub fn number(year: i16, sequence: i64) -> String {
+    format!("{year:04}-{sequence:06}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_totals() {
+        assert_eq!(number(2027, 42), "2027-000042");
+        assert_eq!(number(2027, 1_234_567), "2027-1234567");
+        let items = [
+            InvoiceItem::new("Seats".into(), 3, 1500).expect("item"),
+            InvoiceItem::new("Setup".into(), 1, 2500).expect("item"),
+        ];
+        assert_eq!(items[0].amount, 4500);
+        assert_eq!(totals(&items), Ok(7000));
+        assert_eq!(
+            InvoiceItem::new("x".into(), 1, -1),
+            Err(LedgerError::Amount(super::super::MoneyError::Negative))
+        );
+    }
+}
