@@ -226,3 +226,23 @@ pub struct InvoiceQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<i64>,
 }
+
+pub use domain::billing::{Payment, Refund};
+
+body! {
+    /// `POST /api/v1/invoices/{id}/payments`: `amount` in minor units of the invoice's currency.
+    pub struct NewPayment {
+        pub amount: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub method: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reference: Option<String>,
+    }
+}
+
+body! {
+    /// `POST /api/v1/payments/{id}/refunds`: never more than what is left of the payment.
+    pub struct NewRefund {
+        pub amount: i64,
+    }
+}

@@ -1,14 +1,17 @@
-//! Invoices (SPEC §5.3): made with items, issued with a number that is gapless per year, voided. Payments
-//! and refunds build on them.
+//! Invoices (SPEC §5.3): made with items, issued with a number that is gapless per year, voided; payments
+//! applied to them, and refunds of those payments.
 use crate::paging::{by_id, page_request, paged};
 use crate::{
     App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, commit_with_event, json, require_staff,
 };
-use api_types::{InvoiceQuery, NewInvoice};
+use api_types::{InvoiceQuery, NewInvoice, NewPayment, NewRefund};
 use domain::billing::invoice::{number, totals};
-use domain::billing::{Currency, Invoice, InvoiceItem, InvoiceStatus};
+use domain::billing::ledger::{apply_payment, check_refund};
+use domain::billing::{
+    Currency, Invoice, InvoiceItem, InvoiceStatus, LedgerError, MAX_MINOR_UNITS, Payment, Refund, Subscription,
+};
 use domain::event::{EntityType, EventAction};
-use domain::{Principal, Timestamp};
+use domain::{HookPoint, Principal, Timestamp};
 use jiff::ToSpan;
 use store::Writer;
 use store::time::now;
@@ -115,7 +118,7 @@ impl App {
         let event = change.event(
             EventAction::Created,
             Subject(EntityType::Invoice, invoice.id, Some(invoice.customer_id)),
-            None,
+            Some(HookPoint::InvoiceCreated),
             json(&invoice),
             serde_json::Value::Null,
         );
@@ -201,5 +204,156 @@ impl App {
         );
         commit_with_event(tx, event).await?;
         Ok(invoice)
+    }
+}
+
+/// A money rule broken (409) or a malformed amount (422), as SPEC §5.2 sorts them.
+fn ledger_error(e: LedgerError) -> AppError {
+    match e {
+        LedgerError::Amount(_) | LedgerError::Zero | LedgerError::TooLarge => AppError::field("amount", e.to_string()),
+        LedgerError::PaymentOnVoid
+        | LedgerError::PaymentOnDraft
+        | LedgerError::AlreadyPaid
+        | LedgerError::RefundAbovePaid { .. } => AppError::Conflict(e.to_string()),
+    }
+}
+
+impl App {
+    /// Applies a payment: up to what is due pays the invoice (which is paid when nothing is due); the excess
+    /// goes to the balance of the invoice's subscription, which the next invoice consumes. The invoice (and
+    /// the subscription) stay locked until the payment is written, so concurrent payments add up.
+    pub async fn apply_payment(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        invoice_id: i64,
+        input: NewPayment,
+    ) -> AppResult<Payment> {
+        require_staff(p)?;
+        let mut tx = self.store().write().await?;
+        let old = tx.invoice_for_update(invoice_id).await?.ok_or(AppError::NotFound)?;
+        let effect = apply_payment(old.status, old.total, old.amount_paid, input.amount).map_err(ledger_error)?;
+        let at = now();
+        let change = Change { principal: p, meta };
+        if effect.credit > 0 {
+            let Some(subscription_id) = old.subscription_id else {
+                return Err(AppError::Conflict(format!(
+                    "only {} is due, and the invoice has no subscription whose balance could take the rest",
+                    old.amount_due
+                )));
+            };
+            let before = tx
+                .subscription_for_update(subscription_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let balance = before
+                .balance
+                .checked_add(effect.credit)
+                .filter(|b| *b <= MAX_MINOR_UNITS)
+                .ok_or_else(|| AppError::field("amount", "the balance would exceed 10^15 minor units"))?;
+            let after = Subscription {
+                balance,
+                updated_at: at,
+                ..before.clone()
+            };
+            tx.update_subscription(&after).await?;
+            let event = change.event(
+                EventAction::Updated,
+                Subject(EntityType::Subscription, after.id, Some(after.customer_id)),
+                Some(HookPoint::SubscriptionUpdated),
+                json(&after),
+                json(&before),
+            );
+            tx.insert_event(&event).await?;
+        }
+        let mut invoice = old.clone();
+        invoice.amount_paid = effect.amount_paid;
+        invoice.amount_due = invoice.total - effect.amount_paid;
+        invoice.updated_at = at;
+        if effect.paid {
+            invoice.status = InvoiceStatus::Paid;
+            invoice.paid_at = Some(at);
+        }
+        tx.update_invoice(&invoice).await?;
+        let payment = tx
+            .insert_payment(&Payment {
+                id: 0,
+                invoice_id,
+                amount: input.amount,
+                applied: effect.applied,
+                credited: effect.credit,
+                refunded: 0,
+                method: input.method.unwrap_or_default(),
+                reference: input.reference.unwrap_or_default(),
+                created_at: at,
+            })
+            .await?;
+        let invoice_event = change.event(
+            EventAction::Updated,
+            Subject(EntityType::Invoice, invoice.id, Some(invoice.customer_id)),
+            effect.paid.then_some(HookPoint::InvoicePaid),
+            json(&invoice),
+            json(&old),
+        );
+        tx.insert_event(&invoice_event).await?;
+        let event = change.event(
+            EventAction::Created,
+            Subject(EntityType::Payment, payment.id, Some(invoice.customer_id)),
+            Some(HookPoint::PaymentApplied),
+            json(&payment),
+            serde_json::Value::Null,
+        );
+        commit_with_event(tx, event).await?;
+        Ok(payment)
+    }
+
+    pub async fn list_payments(&self, p: &Principal, invoice_id: i64) -> AppResult<Vec<Payment>> {
+        require_staff(p)?;
+        let mut r = self.store().read().await?;
+        r.invoice(invoice_id).await?.ok_or(AppError::NotFound)?;
+        Ok(r.payments_of(invoice_id).await?)
+    }
+
+    pub async fn list_refunds(&self, p: &Principal, invoice_id: i64) -> AppResult<Vec<Refund>> {
+        require_staff(p)?;
+        let mut r = self.store().read().await?;
+        r.invoice(invoice_id).await?.ok_or(AppError::NotFound)?;
+        Ok(r.refunds_of(invoice_id).await?)
+    }
+
+    /// Refunds (part of) a payment: never more than what is left of it (409 otherwise). The payment stays
+    /// locked until the refund is written, so concurrent refunds cannot add up to more.
+    pub async fn refund_payment(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        payment_id: i64,
+        input: NewRefund,
+    ) -> AppResult<Refund> {
+        require_staff(p)?;
+        let mut tx = self.store().write().await?;
+        let payment = tx.payment_for_update(payment_id).await?.ok_or(AppError::NotFound)?;
+        let amount = check_refund(payment.amount, payment.refunded, input.amount).map_err(ledger_error)?;
+        let invoice = tx.invoice(payment.invoice_id).await?.ok_or(AppError::NotFound)?;
+        tx.set_payment_refunded(payment_id, payment.refunded + amount).await?;
+        let refund = tx
+            .insert_refund(&Refund {
+                id: 0,
+                payment_id,
+                invoice_id: payment.invoice_id,
+                amount,
+                created_at: now(),
+            })
+            .await?;
+        let change = Change { principal: p, meta };
+        let event = change.event(
+            EventAction::Created,
+            Subject(EntityType::Refund, refund.id, Some(invoice.customer_id)),
+            Some(HookPoint::RefundCreated),
+            json(&refund),
+            serde_json::Value::Null,
+        );
+        commit_with_event(tx, event).await?;
+        Ok(refund)
     }
 }

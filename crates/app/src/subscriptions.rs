@@ -3,11 +3,11 @@
 use crate::paging::{by_id, page_request, paged};
 use crate::{App, AppError, AppResult, Change, Paged, RequestMeta, Subject, commit_with_event, json, require_staff};
 use api_types::{ListQuery, NewSubscription};
-use domain::Principal;
 use domain::billing::catalogue::missing_dependencies;
 use domain::billing::subscription::start;
 use domain::billing::{PlanUnit, Subscription, SubscriptionStatus};
 use domain::event::{EntityType, EventAction};
+use domain::{HookPoint, Principal};
 use store::Writer;
 use store::time::now;
 
@@ -78,7 +78,7 @@ impl App {
             let event = change.event(
                 EventAction::Updated,
                 Subject(EntityType::Subscription, old.id, Some(customer_id)),
-                None,
+                Some(HookPoint::SubscriptionCanceled),
                 json(&ended),
                 json(&old),
             );
@@ -109,7 +109,7 @@ impl App {
         let event = change.event(
             EventAction::Created,
             Subject(EntityType::Subscription, subscription.id, Some(customer_id)),
-            None,
+            Some(HookPoint::SubscriptionCreated),
             json(&subscription),
             serde_json::Value::Null,
         );
@@ -192,10 +192,15 @@ impl App {
         new: &Subscription,
     ) -> AppResult<()> {
         let change = Change { principal: p, meta };
+        let name = if new.status == SubscriptionStatus::Canceled {
+            HookPoint::SubscriptionCanceled
+        } else {
+            HookPoint::SubscriptionUpdated
+        };
         let event = change.event(
             EventAction::Updated,
             Subject(EntityType::Subscription, new.id, Some(new.customer_id)),
-            None,
+            Some(name),
             json(new),
             json(old),
         );

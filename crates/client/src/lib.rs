@@ -328,6 +328,23 @@ impl Client {
             .await
     }
 
+    pub async fn apply_payment(&self, invoice_id: i64, body: &NewPayment) -> Result<Payment> {
+        self.post(&format!("/api/v1/invoices/{invoice_id}/payments"), body)
+            .await
+    }
+
+    pub async fn payments(&self, invoice_id: i64) -> Result<Vec<Payment>> {
+        self.get(&format!("/api/v1/invoices/{invoice_id}/payments")).await
+    }
+
+    pub async fn refunds(&self, invoice_id: i64) -> Result<Vec<Refund>> {
+        self.get(&format!("/api/v1/invoices/{invoice_id}/refunds")).await
+    }
+
+    pub async fn refund_payment(&self, payment_id: i64, body: &NewRefund) -> Result<Refund> {
+        self.post(&format!("/api/v1/payments/{payment_id}/refunds"), body).await
+    }
+
     // ------------------------------------------------------------ brands and departments
 
     pub async fn create_brand(&self, body: &NewBrand) -> Result<Brand> {

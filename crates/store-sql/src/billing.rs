@@ -4,8 +4,8 @@ use crate::{
     json_text,
 };
 use domain::billing::{
-    Currency, Cycle, Feature, Group, Interval, Invoice, InvoiceItem, InvoiceStatus, Package, PackageFeature, Plan,
-    PlanUnit, Pricing, Subscription, Tier,
+    Currency, Cycle, Feature, Group, Interval, Invoice, InvoiceItem, InvoiceStatus, Package, PackageFeature, Payment,
+    Plan, PlanUnit, Pricing, Refund, Subscription, Tier,
 };
 use std::collections::BTreeMap;
 use store::time::{from_micros, to_micros};
@@ -192,6 +192,46 @@ fn invoice_values(i: &Invoice) -> Result<Vec<Value>> {
         Value::from(to_micros(i.created_at)),
         Value::from(to_micros(i.updated_at)),
     ])
+}
+
+const PAYMENT_COLS: &str = "id, invoice_id, amount, applied, credited, refunded, method, reference, created_at";
+
+const PAYMENT_ROW: RowMap<Payment> = |r| {
+    Ok(Payment {
+        id: r.get("id")?,
+        invoice_id: r.get("invoice_id")?,
+        amount: r.get("amount")?,
+        applied: r.get("applied")?,
+        credited: r.get("credited")?,
+        refunded: r.get("refunded")?,
+        method: r.get("method")?,
+        reference: r.get("reference")?,
+        created_at: from_micros(r.get("created_at")?),
+    })
+};
+
+const REFUND_COLS: &str = "id, payment_id, invoice_id, amount, created_at";
+
+const REFUND_ROW: RowMap<Refund> = |r| {
+    Ok(Refund {
+        id: r.get("id")?,
+        payment_id: r.get("payment_id")?,
+        invoice_id: r.get("invoice_id")?,
+        amount: r.get("amount")?,
+        created_at: from_micros(r.get("created_at")?),
+    })
+};
+
+/// `SELECT <cols> FROM <table> WHERE id = $1` with the dialect's row lock.
+async fn for_update<C: Dialect, T: Send>(
+    c: &mut C,
+    cols: &str,
+    table: &str,
+    id: i64,
+    map: RowMap<T>,
+) -> Result<Option<T>> {
+    let sql = format!("SELECT {cols} FROM {table} WHERE id = $1{}", C::FOR_UPDATE);
+    c.fetch_optional(sql.into(), &[Value::from(id)], map).await
 }
 
 /// `AND deleted_at …` for a list.
@@ -415,6 +455,32 @@ impl<C: Dialect> BillingRead for SqlConn<C> {
             INVOICE_ROW,
         )
         .await
+    }
+
+    async fn invoice_for_update(&mut self, id: i64) -> Result<Option<Invoice>> {
+        for_update(&mut self.conn, INVOICE_COLS, "invoices", id, INVOICE_ROW).await
+    }
+
+    async fn subscription_for_update(&mut self, id: i64) -> Result<Option<Subscription>> {
+        for_update(&mut self.conn, SUBSCRIPTION_COLS, "subscriptions", id, SUBSCRIPTION_ROW).await
+    }
+
+    async fn payment_for_update(&mut self, id: i64) -> Result<Option<Payment>> {
+        for_update(&mut self.conn, PAYMENT_COLS, "payments", id, PAYMENT_ROW).await
+    }
+
+    async fn payments_of(&mut self, invoice_id: i64) -> Result<Vec<Payment>> {
+        let sql = format!("SELECT {PAYMENT_COLS} FROM payments WHERE invoice_id = $1 ORDER BY id");
+        self.conn
+            .fetch_all(sql.into(), &[Value::from(invoice_id)], PAYMENT_ROW)
+            .await
+    }
+
+    async fn refunds_of(&mut self, invoice_id: i64) -> Result<Vec<Refund>> {
+        let sql = format!("SELECT {REFUND_COLS} FROM refunds WHERE invoice_id = $1 ORDER BY id");
+        self.conn
+            .fetch_all(sql.into(), &[Value::from(invoice_id)], REFUND_ROW)
+            .await
     }
 
     async fn live_subscriptions_in_group(&mut self, customer_id: i64, group_id: i64) -> Result<Vec<Subscription>> {
@@ -654,6 +720,40 @@ impl<C: Transaction> BillingWrite for SqlConn<C> {
         self.write_row("invoices", INVOICE_COLS, Some(i.id), invoice_values(i)?)
             .await
             .map(drop)
+    }
+
+    async fn insert_payment(&mut self, p: &Payment) -> Result<Payment> {
+        let values = vec![
+            Value::from(p.invoice_id),
+            Value::from(p.amount),
+            Value::from(p.applied),
+            Value::from(p.credited),
+            Value::from(p.refunded),
+            Value::from(&p.method),
+            Value::from(&p.reference),
+            Value::from(to_micros(p.created_at)),
+        ];
+        let id = self.write_row("payments", PAYMENT_COLS, None, values).await?;
+        Ok(Payment { id, ..p.clone() })
+    }
+
+    async fn set_payment_refunded(&mut self, payment_id: i64, refunded: i64) -> Result<()> {
+        let sql = "UPDATE payments SET refunded = $2 WHERE id = $1";
+        self.conn
+            .execute(sql.into(), &[Value::from(payment_id), Value::from(refunded)])
+            .await
+            .map(drop)
+    }
+
+    async fn insert_refund(&mut self, r: &Refund) -> Result<Refund> {
+        let values = vec![
+            Value::from(r.payment_id),
+            Value::from(r.invoice_id),
+            Value::from(r.amount),
+            Value::from(to_micros(r.created_at)),
+        ];
+        let id = self.write_row("refunds", REFUND_COLS, None, values).await?;
+        Ok(Refund { id, ..r.clone() })
     }
 
     async fn next_invoice_number(&mut self, year: i16) -> Result<i64> {

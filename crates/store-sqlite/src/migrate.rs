@@ -91,6 +91,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0012_invoices.sql"),
         then: None,
     },
+    Migration {
+        version: 13,
+        description: "payments",
+        sql: include_str!("../migrations/0013_payments.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet.

@@ -2,7 +2,7 @@
 //! require, groups, packages with their features, and plans; and subscriptions (SPEC §5.2).
 use crate::{DeletedFilter, PageRequest, Result};
 use async_trait::async_trait;
-use domain::billing::{Feature, Group, Invoice, Package, Plan, Subscription};
+use domain::billing::{Feature, Group, Invoice, Package, Payment, Plan, Refund, Subscription};
 use std::collections::BTreeMap;
 
 /// Reading the catalogue. Single records are found whether soft-deleted or not (the caller decides what a
@@ -40,6 +40,12 @@ pub trait BillingRead: Send {
     async fn invoice(&mut self, id: i64) -> Result<Option<Invoice>>;
     /// Invoices, of one customer when given, oldest first.
     async fn invoice_list(&mut self, customer_id: Option<i64>, page: &PageRequest) -> Result<Vec<Invoice>>;
+    /// An invoice, locked for update where writers run concurrently (a payment reads and writes it).
+    async fn invoice_for_update(&mut self, id: i64) -> Result<Option<Invoice>>;
+    async fn subscription_for_update(&mut self, id: i64) -> Result<Option<Subscription>>;
+    async fn payment_for_update(&mut self, id: i64) -> Result<Option<Payment>>;
+    async fn payments_of(&mut self, invoice_id: i64) -> Result<Vec<Payment>>;
+    async fn refunds_of(&mut self, invoice_id: i64) -> Result<Vec<Refund>>;
 }
 
 /// Changing the catalogue, on a transaction. Inserts ignore the record's `id` and return it as stored;
@@ -67,4 +73,8 @@ pub trait BillingWrite: Send {
     /// The next number of `year`'s gapless sequence (1 for the first), taken in this transaction: another
     /// transaction taking one waits for this one to end, and a rollback gives it back.
     async fn next_invoice_number(&mut self, year: i16) -> Result<i64>;
+    async fn insert_payment(&mut self, payment: &Payment) -> Result<Payment>;
+    /// Writes how much of a payment was refunded.
+    async fn set_payment_refunded(&mut self, payment_id: i64, refunded: i64) -> Result<()>;
+    async fn insert_refund(&mut self, refund: &Refund) -> Result<Refund>;
 }

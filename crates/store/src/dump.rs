@@ -355,6 +355,30 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "payments",
+        columns: &[
+            int("id"),
+            int("invoice_id"),
+            int("amount"),
+            int("applied"),
+            int("credited"),
+            int("refunded"),
+            text("method"),
+            text("reference"),
+            int("created_at"),
+        ],
+    },
+    Table {
+        name: "refunds",
+        columns: &[
+            int("id"),
+            int("payment_id"),
+            int("invoice_id"),
+            int("amount"),
+            int("created_at"),
+        ],
+    },
+    Table {
         name: "tickets",
         columns: &[
             int("id"),

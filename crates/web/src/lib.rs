@@ -71,6 +71,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(routes::billing::get_invoice))
         .routes(routes!(routes::billing::settle_invoice))
         .routes(routes!(routes::billing::void_invoice))
+        .routes(routes!(routes::billing::apply_payment, routes::billing::list_payments))
+        .routes(routes!(routes::billing::list_refunds))
+        .routes(routes!(routes::billing::refund_payment))
         .routes(routes!(routes::directory::create_brand, routes::directory::list_brands))
         .routes(routes!(
             routes::directory::get_brand,

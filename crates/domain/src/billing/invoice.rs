@@ -86,3 +86,35 @@ mod tests {
         );
     }
 }
+
+/// A payment applied to an invoice (SPEC §5.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Payment {
+    pub id: i64,
+    pub invoice_id: i64,
+    /// What was paid, in minor units of the invoice's currency.
+    pub amount: i64,
+    /// The part that paid the invoice.
+    pub applied: i64,
+    /// The excess, credited to the subscription's balance.
+    pub credited: i64,
+    /// How much of it was refunded so far.
+    pub refunded: i64,
+    pub method: String,
+    pub reference: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+}
+
+/// A refund of (part of) a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Refund {
+    pub id: i64,
+    pub payment_id: i64,
+    pub invoice_id: i64,
+    pub amount: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+}

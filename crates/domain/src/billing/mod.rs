@@ -9,7 +9,7 @@ pub mod pricing;
 pub mod subscription;
 
 pub use catalogue::{Feature, Group, Package, PackageFeature, Plan, PlanUnit, PlanWire};
-pub use invoice::{Invoice, InvoiceItem};
+pub use invoice::{Invoice, InvoiceItem, Payment, Refund};
 pub use ledger::{InvoiceStatus, LedgerError, PaymentEffect};
 pub use money::{Currency, MAX_MINOR_UNITS, Money, MoneyError};
 pub use period::{Cycle, Interval, PeriodError};

@@ -4,8 +4,8 @@
 use crate::*;
 use ferrodesk_client::api_types::{
     CatalogueQuery, FeaturePatch, GroupPatch, InvoiceQuery, InvoiceStatus, NewFeature, NewGroup, NewInvoice,
-    NewInvoiceItem, NewPackage, NewPlan, NewSubscription, PackageFeature, PackagePatch, Plan, PlanPatch,
-    SubscriptionStatus, Tier,
+    NewInvoiceItem, NewPackage, NewPayment, NewPlan, NewRefund, NewSubscription, PackageFeature, PackagePatch, Plan,
+    PlanPatch, SubscriptionStatus, Tier,
 };
 
 fn new_feature(name: &str, unique_key: Option<&str>, dependency_ids: Vec<i64>) -> NewFeature {
@@ -832,4 +832,171 @@ async fn concurrent_invoices_take_every_number_once() {
     }
     numbers.sort_unstable();
     assert_eq!(numbers, (1..=20).collect::<Vec<_>>(), "no gap, no duplicate");
+}
+
+fn pay(amount: i64) -> NewPayment {
+    NewPayment {
+        amount,
+        method: Some("bank".into()),
+        reference: Some("ref-1".into()),
+    }
+}
+
+#[tokio::test]
+async fn payments_settle_invoices_credit_the_balance_and_refunds_stay_below_them() {
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let customer = s.customer().await.customer;
+    let (_, plan) = seat_plan(&s, "Support", 0, vec![]).await;
+    let sub = admin
+        .subscribe(customer.id, &new_subscription(plan.id))
+        .await
+        .expect("subscribe");
+    let invoice = admin
+        .create_invoice(&NewInvoice {
+            subscription_id: Some(sub.id),
+            ..invoice_for(customer.id, "EUR", &[("Seats", 2, 500)])
+        })
+        .await
+        .expect("invoice");
+
+    let part = admin.apply_payment(invoice.id, &pay(400)).await.expect("part payment");
+    assert_eq!((part.applied, part.credited), (400, 0));
+    let after = admin.invoice(invoice.id).await.expect("invoice");
+    assert_eq!(
+        (after.status, after.amount_paid, after.amount_due),
+        (InvoiceStatus::Open, 400, 600)
+    );
+    assert_eq!(after.amount_paid + after.amount_due, after.total);
+
+    // Paying more than is due marks the invoice paid and credits the subscription's balance.
+    let over = admin.apply_payment(invoice.id, &pay(700)).await.expect("overpayment");
+    assert_eq!((over.applied, over.credited), (600, 100));
+    let paid = admin.invoice(invoice.id).await.expect("invoice");
+    assert_eq!(
+        (paid.status, paid.amount_paid, paid.amount_due),
+        (InvoiceStatus::Paid, 1000, 0)
+    );
+    assert!(paid.paid_at.is_some());
+    assert_eq!(admin.subscription(sub.id).await.expect("subscription").balance, 100);
+    assert_code(admin.apply_payment(invoice.id, &pay(1)).await, ErrorCode::Conflict);
+    assert_eq!(admin.payments(invoice.id).await.expect("payments").len(), 2);
+
+    // Refunds: partial ones allowed, never more than the payment.
+    let r1 = admin
+        .refund_payment(over.id, &NewRefund { amount: 300 })
+        .await
+        .expect("refund");
+    assert_eq!(r1.amount, 300);
+    assert_code(
+        admin.refund_payment(over.id, &NewRefund { amount: 401 }).await,
+        ErrorCode::Conflict,
+    );
+    admin
+        .refund_payment(over.id, &NewRefund { amount: 400 })
+        .await
+        .expect("the rest");
+    assert_code(
+        admin.refund_payment(over.id, &NewRefund { amount: 1 }).await,
+        ErrorCode::Conflict,
+    );
+    let p = assert_code(
+        admin.refund_payment(part.id, &NewRefund { amount: 0 }).await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["amount"]);
+    assert_eq!(admin.refunds(invoice.id).await.expect("refunds").len(), 2);
+
+    // Payments that break a rule (409) or are malformed (422); nothing is written by them.
+    let void = admin
+        .create_invoice(&invoice_for(customer.id, "EUR", &[("X", 1, 100)]))
+        .await
+        .expect("invoice");
+    admin.void_invoice(void.id).await.expect("void");
+    assert_code(admin.apply_payment(void.id, &pay(100)).await, ErrorCode::Conflict);
+    let draft = admin
+        .create_invoice(&NewInvoice {
+            draft: Some(true),
+            ..invoice_for(customer.id, "EUR", &[("X", 1, 100)])
+        })
+        .await
+        .expect("draft");
+    assert_code(admin.apply_payment(draft.id, &pay(100)).await, ErrorCode::Conflict);
+    let plain = admin
+        .create_invoice(&invoice_for(customer.id, "EUR", &[("X", 1, 100)]))
+        .await
+        .expect("invoice");
+    let p = assert_code(admin.apply_payment(plain.id, &pay(150)).await, ErrorCode::Conflict);
+    assert!(p.detail.unwrap_or_default().contains("no subscription"));
+    for bad in [-5, 0, 1_000_000_000_000_001] {
+        let p = assert_code(
+            admin.apply_payment(plain.id, &pay(bad)).await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(fields(&p), ["amount"]);
+    }
+    assert!(admin.payments(plain.id).await.expect("payments").is_empty());
+    let events: serde_json::Value = admin.get("/api/v1/events?type=payment").await.expect("events");
+    assert_eq!(events["data"].as_array().map(Vec::len), Some(2), "{events}");
+    assert_eq!(events["data"][0]["name"], "PaymentApplied", "{events}");
+}
+
+#[tokio::test]
+async fn concurrent_payments_and_refunds_add_up() {
+    let s = TestServer::start().await;
+    let customer = s.customer().await.customer;
+    let (_, plan) = seat_plan(&s, "Support", 0, vec![]).await;
+    let sub = s
+        .admin
+        .subscribe(customer.id, &new_subscription(plan.id))
+        .await
+        .expect("subscribe");
+    let invoice = s
+        .admin
+        .create_invoice(&NewInvoice {
+            subscription_id: Some(sub.id),
+            ..invoice_for(customer.id, "EUR", &[("Seats", 1, 1000)])
+        })
+        .await
+        .expect("invoice");
+    // 12 payments of 100 on 1,000 due: 10 pay it, and whatever comes after is refused as "already paid"
+    // or credited; in all, nothing is lost and nothing counted twice.
+    let payments = (0..12).map(|_| {
+        let admin = s.admin.clone();
+        tokio::spawn(async move { admin.apply_payment(invoice.id, &pay(100)).await })
+    });
+    let mut applied = 0;
+    let mut credited = 0;
+    for payment in payments {
+        match payment.await.expect("task") {
+            Ok(p) => {
+                applied += p.applied;
+                credited += p.credited;
+            }
+            Err(e) => {
+                assert_code::<()>(Err(e), ErrorCode::Conflict);
+            }
+        }
+    }
+    assert_eq!(applied, 1000);
+    let paid = s.admin.invoice(invoice.id).await.expect("invoice");
+    assert_eq!((paid.status, paid.amount_paid), (InvoiceStatus::Paid, 1000));
+    assert_eq!(
+        s.admin.subscription(sub.id).await.expect("subscription").balance,
+        credited
+    );
+
+    // 5 refunds of 30 on one payment of 100: exactly 3 fit.
+    let payment = s.admin.payments(invoice.id).await.expect("payments")[0].clone();
+    let refunds = (0..5).map(|_| {
+        let admin = s.admin.clone();
+        tokio::spawn(async move { admin.refund_payment(payment.id, &NewRefund { amount: 30 }).await })
+    });
+    let mut ok = 0;
+    for refund in refunds {
+        if refund.await.expect("task").is_ok() {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 3, "refunds never exceed the payment");
 }

@@ -222,19 +222,37 @@ async fn fill_catalogue(s: &TestServer) {
     .expect("subscribe");
     use ferrodesk_client::api_types::{NewInvoice, NewInvoiceItem};
     for draft in [false, true] {
-        a.create_invoice(&NewInvoice {
-            customer_id: subscriber.id,
-            currency: "CHF".into(),
-            items: vec![NewInvoiceItem {
-                description: "Seats".into(),
-                quantity: Some(4),
-                unit_amount: 1200,
-            }],
-            draft: Some(draft),
-            ..NewInvoice::default()
-        })
-        .await
-        .expect("invoice");
+        let invoice = a
+            .create_invoice(&NewInvoice {
+                customer_id: subscriber.id,
+                currency: "CHF".into(),
+                items: vec![NewInvoiceItem {
+                    description: "Seats".into(),
+                    quantity: Some(4),
+                    unit_amount: 1200,
+                }],
+                draft: Some(draft),
+                ..NewInvoice::default()
+            })
+            .await
+            .expect("invoice");
+        if !draft {
+            use ferrodesk_client::api_types::{NewPayment, NewRefund};
+            let paid = a
+                .apply_payment(
+                    invoice.id,
+                    &NewPayment {
+                        amount: 2000,
+                        method: Some("card".into()),
+                        reference: None,
+                    },
+                )
+                .await
+                .expect("payment");
+            a.refund_payment(paid.id, &NewRefund { amount: 500 })
+                .await
+                .expect("refund");
+        }
     }
     let old = a
         .create_plan(&NewPlan {
@@ -471,6 +489,11 @@ async fn paths(s: &TestServer) -> Vec<String> {
             Some("ticket") => {
                 paths.push(format!("/api/v1/tickets/{id}?include=replies"));
                 paths.push(format!("/api/v1/tickets/{id}/replies"));
+            }
+            Some("invoice") => {
+                paths.push(format!("/api/v1/invoices/{id}"));
+                paths.push(format!("/api/v1/invoices/{id}/payments"));
+                paths.push(format!("/api/v1/invoices/{id}/refunds"));
             }
             Some("customer") => {
                 paths.push(format!("/api/v1/customers/{id}"));

@@ -6,8 +6,8 @@ use crate::extract::{AdminAuth, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{
     CancelQuery, CatalogueQuery, Feature, FeaturePatch, Group, GroupPatch, Invoice, InvoiceQuery, ListQuery,
-    NewFeature, NewGroup, NewInvoice, NewPackage, NewPlan, NewSubscription, Package, PackagePatch, Page, Plan,
-    PlanPatch, PlanWire, Problem, Subscription,
+    NewFeature, NewGroup, NewInvoice, NewPackage, NewPayment, NewPlan, NewRefund, NewSubscription, Package,
+    PackagePatch, Page, Payment, Plan, PlanPatch, PlanWire, Problem, Refund, Subscription,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -328,4 +328,51 @@ pub(crate) async fn void_invoice(
     Id(id): Id,
 ) -> Answer<Json<Invoice>> {
     Ok(Json(s.app.void_invoice(&p, &m, id).await?))
+}
+
+/// Applies a payment; paying more than is due marks the invoice paid and credits the subscription's balance.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/payments", tag = "invoices", params(("id" = i64, Path)),
+    request_body = NewPayment,
+    responses((status = 201, body = Payment), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn apply_payment(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<NewPayment>,
+) -> Answer<(StatusCode, Json<Payment>)> {
+    Ok((StatusCode::CREATED, Json(s.app.apply_payment(&p, &m, id, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/payments", tag = "invoices", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Payment>), (status = 404, body = Problem)))]
+pub(crate) async fn list_payments(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Id(id): Id,
+) -> Answer<Json<Vec<Payment>>> {
+    Ok(Json(s.app.list_payments(&p, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/refunds", tag = "invoices", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Refund>), (status = 404, body = Problem)))]
+pub(crate) async fn list_refunds(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Id(id): Id,
+) -> Answer<Json<Vec<Refund>>> {
+    Ok(Json(s.app.list_refunds(&p, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/payments/{id}/refunds", tag = "invoices", params(("id" = i64, Path)),
+    request_body = NewRefund,
+    responses((status = 201, body = Refund), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn refund_payment(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<NewRefund>,
+) -> Answer<(StatusCode, Json<Refund>)> {
+    Ok((StatusCode::CREATED, Json(s.app.refund_payment(&p, &m, id, body).await?)))
 }
