@@ -246,3 +246,14 @@ body! {
         pub amount: i64,
     }
 }
+
+pub use domain::billing::{BillingLink, BillingSystem};
+
+body! {
+    /// `POST /api/v1/customers/{id}/billing-links`: `billing_system` is one of `Blesta, WHMCS, ClientExec,
+    /// WiseCP, HostBill, FOSSBilling, Paymenter, Upmind, Other` (any case).
+    pub struct NewBillingLink {
+        pub billing_system: String,
+        pub billing_id: String,
+    }
+}

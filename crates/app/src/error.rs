@@ -62,6 +62,7 @@ fn conflict_message(key: &UniqueKey) -> &'static str {
         UniqueKey::AttributeName => "another attribute has this name",
         UniqueKey::AttributeValue(_) => "another record has this attribute value",
         UniqueKey::FeatureKey => "another feature has this unique key",
+        UniqueKey::BillingLink => "this billing account is linked to a customer already",
         UniqueKey::SubscriptionGroup => {
             "the customer already has a subscription in this group (subscribe with force to replace it)"
         }

@@ -12,6 +12,7 @@ mod events;
 pub mod import;
 mod invoices;
 mod limits;
+mod links;
 pub mod oauth;
 mod paging;
 mod people;

@@ -345,6 +345,24 @@ impl Client {
         self.post(&format!("/api/v1/payments/{payment_id}/refunds"), body).await
     }
 
+    pub async fn create_billing_link(&self, customer_id: i64, body: &NewBillingLink) -> Result<BillingLink> {
+        self.post(&format!("/api/v1/customers/{customer_id}/billing-links"), body)
+            .await
+    }
+
+    pub async fn billing_links(&self, customer_id: i64) -> Result<Vec<BillingLink>> {
+        self.get(&format!("/api/v1/customers/{customer_id}/billing-links"))
+            .await
+    }
+
+    pub async fn billing_link(&self, id: i64) -> Result<BillingLink> {
+        self.get(&format!("/api/v1/billing-links/{id}")).await
+    }
+
+    pub async fn delete_billing_link(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/billing-links/{id}")).await
+    }
+
     // ------------------------------------------------------------ brands and departments
 
     pub async fn create_brand(&self, body: &NewBrand) -> Result<Brand> {

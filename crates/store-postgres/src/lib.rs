@@ -60,6 +60,7 @@ fn unique_key(constraint: &str) -> UniqueKey {
         "attribute_values_unique" => UniqueKey::AttributeValue(None),
         "features_unique_key_key" => UniqueKey::FeatureKey,
         "subscriptions_one_per_group" => UniqueKey::SubscriptionGroup,
+        "billing_links_billing_system_billing_id_key" => UniqueKey::BillingLink,
         c if c.ends_with("_pkey") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
     }

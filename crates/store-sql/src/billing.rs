@@ -4,8 +4,8 @@ use crate::{
     json_text,
 };
 use domain::billing::{
-    Currency, Cycle, Feature, Group, Interval, Invoice, InvoiceItem, InvoiceStatus, Package, PackageFeature, Payment,
-    Plan, PlanUnit, Pricing, Refund, Subscription, Tier,
+    BillingLink, BillingSystem, Currency, Cycle, Feature, Group, Interval, Invoice, InvoiceItem, InvoiceStatus,
+    Package, PackageFeature, Payment, Plan, PlanUnit, Pricing, Refund, Subscription, Tier,
 };
 use std::collections::BTreeMap;
 use store::time::{from_micros, to_micros};
@@ -218,6 +218,19 @@ const REFUND_ROW: RowMap<Refund> = |r| {
         payment_id: r.get("payment_id")?,
         invoice_id: r.get("invoice_id")?,
         amount: r.get("amount")?,
+        created_at: from_micros(r.get("created_at")?),
+    })
+};
+
+const LINK_COLS: &str = "id, customer_id, billing_system, billing_id, created_at";
+
+const LINK_ROW: RowMap<BillingLink> = |r| {
+    let system: &str = r.get("billing_system")?;
+    Ok(BillingLink {
+        id: r.get("id")?,
+        customer_id: r.get("customer_id")?,
+        billing_system: BillingSystem::parse(system).ok_or_else(|| decode_err("billing_system", system))?,
+        billing_id: r.get("billing_id")?,
         created_at: from_micros(r.get("created_at")?),
     })
 };
@@ -480,6 +493,17 @@ impl<C: Dialect> BillingRead for SqlConn<C> {
         let sql = format!("SELECT {REFUND_COLS} FROM refunds WHERE invoice_id = $1 ORDER BY id");
         self.conn
             .fetch_all(sql.into(), &[Value::from(invoice_id)], REFUND_ROW)
+            .await
+    }
+
+    async fn billing_link(&mut self, id: i64) -> Result<Option<BillingLink>> {
+        by_id(&mut self.conn, LINK_COLS, "billing_links", id, LINK_ROW).await
+    }
+
+    async fn billing_links_of(&mut self, customer_id: i64) -> Result<Vec<BillingLink>> {
+        let sql = format!("SELECT {LINK_COLS} FROM billing_links WHERE customer_id = $1 ORDER BY id");
+        self.conn
+            .fetch_all(sql.into(), &[Value::from(customer_id)], LINK_ROW)
             .await
     }
 
@@ -754,6 +778,22 @@ impl<C: Transaction> BillingWrite for SqlConn<C> {
         ];
         let id = self.write_row("refunds", REFUND_COLS, None, values).await?;
         Ok(Refund { id, ..r.clone() })
+    }
+
+    async fn insert_billing_link(&mut self, l: &BillingLink) -> Result<BillingLink> {
+        let values = vec![
+            Value::from(l.customer_id),
+            Value::from(l.billing_system.as_str()),
+            Value::from(&l.billing_id),
+            Value::from(to_micros(l.created_at)),
+        ];
+        let id = self.write_row("billing_links", LINK_COLS, None, values).await?;
+        Ok(BillingLink { id, ..l.clone() })
+    }
+
+    async fn delete_billing_link(&mut self, id: i64) -> Result<()> {
+        let sql = "DELETE FROM billing_links WHERE id = $1";
+        self.conn.execute(sql.into(), &[Value::from(id)]).await.map(drop)
     }
 
     async fn next_invoice_number(&mut self, year: i16) -> Result<i64> {

@@ -132,6 +132,7 @@ fn unique_key(message: &str) -> UniqueKey {
         "attribute_values.attribute_id, attribute_values.unique_value" => UniqueKey::AttributeValue(None),
         "features.unique_key" => UniqueKey::FeatureKey,
         "subscriptions.customer_id, subscriptions.group_id" => UniqueKey::SubscriptionGroup,
+        "billing_links.billing_system, billing_links.billing_id" => UniqueKey::BillingLink,
         c if c.ends_with(".id") || c.ends_with(".rowid") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
     }

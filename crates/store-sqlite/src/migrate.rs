@@ -97,6 +97,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0013_payments.sql"),
         then: None,
     },
+    Migration {
+        version: 14,
+        description: "billing links",
+        sql: include_str!("../migrations/0014_billing_links.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet.

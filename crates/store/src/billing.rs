@@ -2,7 +2,7 @@
 //! require, groups, packages with their features, and plans; and subscriptions (SPEC §5.2).
 use crate::{DeletedFilter, PageRequest, Result};
 use async_trait::async_trait;
-use domain::billing::{Feature, Group, Invoice, Package, Payment, Plan, Refund, Subscription};
+use domain::billing::{BillingLink, Feature, Group, Invoice, Package, Payment, Plan, Refund, Subscription};
 use std::collections::BTreeMap;
 
 /// Reading the catalogue. Single records are found whether soft-deleted or not (the caller decides what a
@@ -46,6 +46,9 @@ pub trait BillingRead: Send {
     async fn payment_for_update(&mut self, id: i64) -> Result<Option<Payment>>;
     async fn payments_of(&mut self, invoice_id: i64) -> Result<Vec<Payment>>;
     async fn refunds_of(&mut self, invoice_id: i64) -> Result<Vec<Refund>>;
+    async fn billing_link(&mut self, id: i64) -> Result<Option<BillingLink>>;
+    /// A customer's links, oldest first.
+    async fn billing_links_of(&mut self, customer_id: i64) -> Result<Vec<BillingLink>>;
 }
 
 /// Changing the catalogue, on a transaction. Inserts ignore the record's `id` and return it as stored;
@@ -77,4 +80,7 @@ pub trait BillingWrite: Send {
     /// Writes how much of a payment was refunded.
     async fn set_payment_refunded(&mut self, payment_id: i64, refunded: i64) -> Result<()>;
     async fn insert_refund(&mut self, refund: &Refund) -> Result<Refund>;
+    /// Stores a link; one already linking the same account breaks [`crate::UniqueKey::BillingLink`].
+    async fn insert_billing_link(&mut self, link: &BillingLink) -> Result<BillingLink>;
+    async fn delete_billing_link(&mut self, id: i64) -> Result<()>;
 }

@@ -379,6 +379,16 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "billing_links",
+        columns: &[
+            int("id"),
+            int("customer_id"),
+            text("billing_system"),
+            text("billing_id"),
+            int("created_at"),
+        ],
+    },
+    Table {
         name: "tickets",
         columns: &[
             int("id"),

@@ -91,6 +91,8 @@ pub enum UniqueKey {
     FeatureKey,
     /// One live subscription per customer and group (`subscriptions_one_per_group`).
     SubscriptionGroup,
+    /// `billing_links (billing_system, billing_id)`
+    BillingLink,
     /// A row's id (a primary key).
     Id,
     /// A key this build does not know by name (the backend's name for it).
@@ -111,6 +113,7 @@ impl fmt::Display for UniqueKey {
             Self::AttributeValue(_) => "attribute_values.unique_value",
             Self::FeatureKey => "features.unique_key",
             Self::SubscriptionGroup => "subscriptions.group_id",
+            Self::BillingLink => "billing_links.billing_id",
             Self::Id => "id",
             Self::Other(name) => name,
         })

@@ -74,6 +74,14 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(routes::billing::apply_payment, routes::billing::list_payments))
         .routes(routes!(routes::billing::list_refunds))
         .routes(routes!(routes::billing::refund_payment))
+        .routes(routes!(
+            routes::billing::create_billing_link,
+            routes::billing::list_billing_links
+        ))
+        .routes(routes!(
+            routes::billing::get_billing_link,
+            routes::billing::delete_billing_link
+        ))
         .routes(routes!(routes::directory::create_brand, routes::directory::list_brands))
         .routes(routes!(
             routes::directory::get_brand,

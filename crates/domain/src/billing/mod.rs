@@ -3,6 +3,7 @@
 pub mod catalogue;
 pub mod invoice;
 pub mod ledger;
+pub mod link;
 pub mod money;
 pub mod period;
 pub mod pricing;
@@ -11,6 +12,7 @@ pub mod subscription;
 pub use catalogue::{Feature, Group, Package, PackageFeature, Plan, PlanUnit, PlanWire};
 pub use invoice::{Invoice, InvoiceItem, Payment, Refund};
 pub use ledger::{InvoiceStatus, LedgerError, PaymentEffect};
+pub use link::{BillingLink, BillingSystem};
 pub use money::{Currency, MAX_MINOR_UNITS, Money, MoneyError};
 pub use period::{Cycle, Interval, PeriodError};
 pub use pricing::{Pricing, PricingError, Tier, TierMode};

@@ -3,9 +3,9 @@
 //! pricing kind, and the bad input each refuses with the field named.
 use crate::*;
 use ferrodesk_client::api_types::{
-    CatalogueQuery, FeaturePatch, GroupPatch, InvoiceQuery, InvoiceStatus, NewFeature, NewGroup, NewInvoice,
-    NewInvoiceItem, NewPackage, NewPayment, NewPlan, NewRefund, NewSubscription, PackageFeature, PackagePatch, Plan,
-    PlanPatch, SubscriptionStatus, Tier,
+    BillingSystem, CatalogueQuery, FeaturePatch, GroupPatch, InvoiceQuery, InvoiceStatus, NewBillingLink, NewFeature,
+    NewGroup, NewInvoice, NewInvoiceItem, NewPackage, NewPayment, NewPlan, NewRefund, NewSubscription, PackageFeature,
+    PackagePatch, Plan, PlanPatch, SubscriptionStatus, Tier,
 };
 
 fn new_feature(name: &str, unique_key: Option<&str>, dependency_ids: Vec<i64>) -> NewFeature {
@@ -999,4 +999,67 @@ async fn concurrent_payments_and_refunds_add_up() {
         }
     }
     assert_eq!(ok, 3, "refunds never exceed the payment");
+}
+
+#[tokio::test]
+async fn billing_links_name_a_known_system_and_link_an_account_once() {
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let acme = s.customer().await.customer;
+    let other = s.customer().await.customer;
+    let link = |system: &str, id: &str| NewBillingLink {
+        billing_system: system.into(),
+        billing_id: id.into(),
+    };
+    let whmcs = admin
+        .create_billing_link(acme.id, &link("whmcs", "1042"))
+        .await
+        .expect("link");
+    assert_eq!(whmcs.billing_system, BillingSystem::Whmcs);
+    let raw: serde_json::Value = admin
+        .get(&format!("/api/v1/billing-links/{}", whmcs.id))
+        .await
+        .expect("raw");
+    assert_eq!(
+        raw["billing_system"], "WHMCS",
+        "the canonical spelling on output: {raw}"
+    );
+    admin
+        .create_billing_link(acme.id, &link("FOSSBILLING", "1042"))
+        .await
+        .expect("same id, another system");
+    // One account links one customer: 409, also for another customer.
+    assert_code(
+        admin.create_billing_link(other.id, &link("WHMCS", "1042")).await,
+        ErrorCode::Conflict,
+    );
+    let p = assert_code(
+        admin.create_billing_link(acme.id, &link("Stripe", "1")).await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["billing_system"]);
+    assert!(p.errors[0].message.contains("ClientExec"), "{p:?}");
+    let p = assert_code(
+        admin.create_billing_link(acme.id, &link("Blesta", " ")).await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["billing_id"]);
+    assert_code(
+        admin.create_billing_link(acme.id + 1000, &link("Blesta", "9")).await,
+        ErrorCode::NotFound,
+    );
+    assert_eq!(admin.billing_links(acme.id).await.expect("links").len(), 2);
+    admin.delete_billing_link(whmcs.id).await.expect("delete");
+    admin
+        .create_billing_link(other.id, &link("WHMCS", "1042"))
+        .await
+        .expect("free again");
+    let events: serde_json::Value = admin.get("/api/v1/events?type=billing_link").await.expect("events");
+    let names: Vec<&str> = events["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(names, ["BillingLinkAssigned"; 3], "{events}");
 }

@@ -220,6 +220,15 @@ async fn fill_catalogue(s: &TestServer) {
     )
     .await
     .expect("subscribe");
+    a.create_billing_link(
+        subscriber.id,
+        &ferrodesk_client::api_types::NewBillingLink {
+            billing_system: "blesta".into(),
+            billing_id: "c-77".into(),
+        },
+    )
+    .await
+    .expect("billing link");
     use ferrodesk_client::api_types::{NewInvoice, NewInvoiceItem};
     for draft in [false, true] {
         let invoice = a
@@ -500,6 +509,7 @@ async fn paths(s: &TestServer) -> Vec<String> {
                 paths.push(format!("/api/v1/customers/{id}/events"));
                 paths.push(format!("/api/v1/customers/{id}/end-users"));
                 paths.push(format!("/api/v1/customers/{id}/subscriptions"));
+                paths.push(format!("/api/v1/customers/{id}/billing-links"));
             }
             Some("end_user") => {
                 paths.push(format!("/api/v1/end-users/{id}"));

@@ -1,13 +1,13 @@
 //! Routes of billing: the catalogue (`/api/v1/features`, `/groups`, `/packages`, `/plans`; SPEC §5.1; staff
 //! read, admins change; deleting a feature, package or plan hides it, and features and packages come back
-//! with `…/restore`), subscriptions (§5.2) and invoices (§5.3).
+//! with `…/restore`), subscriptions (§5.2), invoices, payments and refunds (§5.3), billing-system links (§5.5).
 use super::{Answer, page};
 use crate::extract::{AdminAuth, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{
-    CancelQuery, CatalogueQuery, Feature, FeaturePatch, Group, GroupPatch, Invoice, InvoiceQuery, ListQuery,
-    NewFeature, NewGroup, NewInvoice, NewPackage, NewPayment, NewPlan, NewRefund, NewSubscription, Package,
-    PackagePatch, Page, Payment, Plan, PlanPatch, PlanWire, Problem, Refund, Subscription,
+    BillingLink, CancelQuery, CatalogueQuery, Feature, FeaturePatch, Group, GroupPatch, Invoice, InvoiceQuery,
+    ListQuery, NewBillingLink, NewFeature, NewGroup, NewInvoice, NewPackage, NewPayment, NewPlan, NewRefund,
+    NewSubscription, Package, PackagePatch, Page, Payment, Plan, PlanPatch, PlanWire, Problem, Refund, Subscription,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -375,4 +375,52 @@ pub(crate) async fn refund_payment(
     Json(body): Json<NewRefund>,
 ) -> Answer<(StatusCode, Json<Refund>)> {
     Ok((StatusCode::CREATED, Json(s.app.refund_payment(&p, &m, id, body).await?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/customers/{id}/billing-links", tag = "billing links", params(("id" = i64, Path)),
+    request_body = NewBillingLink,
+    responses((status = 201, body = BillingLink), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_billing_link(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<NewBillingLink>,
+) -> Answer<(StatusCode, Json<BillingLink>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_billing_link(&p, &m, id, body).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/customers/{id}/billing-links", tag = "billing links", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<BillingLink>), (status = 404, body = Problem)))]
+pub(crate) async fn list_billing_links(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Id(id): Id,
+) -> Answer<Json<Vec<BillingLink>>> {
+    Ok(Json(s.app.list_billing_links(&p, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/billing-links/{id}", tag = "billing links", params(("id" = i64, Path)),
+    responses((status = 200, body = BillingLink), (status = 404, body = Problem)))]
+pub(crate) async fn get_billing_link(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Id(id): Id,
+) -> Answer<Json<BillingLink>> {
+    Ok(Json(s.app.get_billing_link(&p, id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/billing-links/{id}", tag = "billing links", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub(crate) async fn delete_billing_link(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+) -> Answer<StatusCode> {
+    s.app.delete_billing_link(&p, &m, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
