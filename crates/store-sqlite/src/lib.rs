@@ -78,7 +78,13 @@ fn ready_writer(conn: &mut Connection, wal: &WalBound) -> Result<()> {
     let failed = |e: rusqlite::Error| StoreError::unavailable_from("cannot set up the SQLite writer connection", e);
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
         .map_err(failed)?;
-    migrate::run(conn).map_err(|e| StoreError::unavailable_from("cannot migrate the SQLite database", e))?;
+    let applied =
+        migrate::run(conn).map_err(|e| StoreError::unavailable_from("cannot migrate the SQLite database", e))?;
+    if applied > 0 {
+        // A new database's schema alone fills most of the WAL bound: copied into the database now, the WAL
+        // starts empty instead of at its limit.
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(failed)?;
+    }
     checkpoint::configure_writer(conn, wal).map_err(failed)
 }
 

@@ -105,8 +105,8 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// Applies the migrations `conn` has not had yet.
-pub(crate) fn run(conn: &mut Connection) -> Result<(), String> {
+/// Applies the migrations `conn` has not had yet; how many there were.
+pub(crate) fn run(conn: &mut Connection) -> Result<usize, String> {
     crate::vocabulary::register_key_function(conn).map_err(|e| e.to_string())?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
@@ -119,6 +119,7 @@ pub(crate) fn run(conn: &mut Connection) -> Result<(), String> {
         )",
     )
     .map_err(|e| e.to_string())?;
+    let mut applied_now = 0;
     for m in MIGRATIONS {
         let checksum = Sha384::digest(m.sql.as_bytes()).to_vec();
         let applied: Option<(Vec<u8>, bool)> = conn
@@ -137,6 +138,7 @@ pub(crate) fn run(conn: &mut Connection) -> Result<(), String> {
             Some(_) => continue,
             None => {}
         }
+        applied_now += 1;
         let started = Instant::now();
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -154,7 +156,7 @@ pub(crate) fn run(conn: &mut Connection) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
         tx.commit().map_err(|e| e.to_string())?;
     }
-    Ok(())
+    Ok(applied_now)
 }
 
 #[cfg(test)]
