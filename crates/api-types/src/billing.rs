@@ -257,3 +257,29 @@ body! {
         pub billing_id: String,
     }
 }
+
+pub use domain::billing::SupportLevel;
+
+body! {
+    /// `POST /api/v1/support-levels`.
+    pub struct NewSupportLevel {
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// 1 to 525,600 (a year); absent: no promise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_first_response_minutes: Option<u32>,
+    }
+}
+
+body! {
+    /// `PATCH /api/v1/support-levels/{id}`; `max_first_response_minutes: null` removes the promise.
+    pub struct SupportLevelPatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::nullable")]
+        pub max_first_response_minutes: Option<Option<u32>>,
+    }
+}

@@ -22,6 +22,7 @@ mod replies;
 mod search;
 pub mod staff;
 mod subscriptions;
+mod support;
 mod tickets;
 mod tokens;
 

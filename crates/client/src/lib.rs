@@ -363,6 +363,22 @@ impl Client {
         self.delete(&format!("/api/v1/billing-links/{id}")).await
     }
 
+    pub async fn create_support_level(&self, body: &NewSupportLevel) -> Result<SupportLevel> {
+        self.post("/api/v1/support-levels", body).await
+    }
+
+    pub async fn support_level(&self, id: i64) -> Result<SupportLevel> {
+        self.get(&format!("/api/v1/support-levels/{id}")).await
+    }
+
+    pub async fn support_levels(&self, q: &ListQuery) -> Result<Page<SupportLevel>> {
+        self.get_query("/api/v1/support-levels", q).await
+    }
+
+    pub async fn update_support_level(&self, id: i64, body: &SupportLevelPatch) -> Result<SupportLevel> {
+        self.patch(&format!("/api/v1/support-levels/{id}"), body).await
+    }
+
     // ------------------------------------------------------------ brands and departments
 
     pub async fn create_brand(&self, body: &NewBrand) -> Result<Brand> {

@@ -89,6 +89,8 @@ pub enum EntityType {
     Payment,
     Refund,
     Contract,
+    /// What a contract promises (SPEC §5.4).
+    SupportLevel,
     BillingLink,
     Webhook,
     Hook,

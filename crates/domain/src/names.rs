@@ -64,7 +64,7 @@ mod tests {
             ["created", "updated", "deleted", "restored"]
         );
         // SPEC §3.5's entity types (plus `staff`, which the staff routes log, `oauth_client`, and the
-        // catalogue's billing objects `feature`, `group`, `package` and `plan`).
+        // catalogue's billing objects `feature`, `group`, `package` and `plan`, and `support_level`).
         assert_eq!(
             EntityType::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
             [
@@ -87,6 +87,7 @@ mod tests {
                 "payment",
                 "refund",
                 "contract",
+                "support_level",
                 "billing_link",
                 "webhook",
                 "hook",

@@ -1,11 +1,12 @@
-//! The billing aggregate's SQL: the catalogue of features, groups, packages and plans, and subscriptions.
+//! The billing aggregate's SQL: the catalogue of features, groups, packages and plans; subscriptions; invoices,
+//! payments and refunds; billing-system links; support levels.
 use crate::{
     Connection, Dialect, QueryBuilder, RowExt, RowMap, SqlConn, Transaction, Value, by_id, decode_err, from_json_text,
     json_text,
 };
 use domain::billing::{
     BillingLink, BillingSystem, Currency, Cycle, Feature, Group, Interval, Invoice, InvoiceItem, InvoiceStatus,
-    Package, PackageFeature, Payment, Plan, PlanUnit, Pricing, Refund, Subscription, Tier,
+    Package, PackageFeature, Payment, Plan, PlanUnit, Pricing, Refund, Subscription, SupportLevel, Tier,
 };
 use std::collections::BTreeMap;
 use store::time::{from_micros, to_micros};
@@ -234,6 +235,33 @@ const LINK_ROW: RowMap<BillingLink> = |r| {
         created_at: from_micros(r.get("created_at")?),
     })
 };
+
+const LEVEL_COLS: &str = "id, name, description, max_first_response_minutes, created_at, updated_at";
+
+const LEVEL_ROW: RowMap<SupportLevel> = |r| {
+    let minutes: Option<i64> = r.get("max_first_response_minutes")?;
+    Ok(SupportLevel {
+        id: r.get("id")?,
+        name: r.get("name")?,
+        description: r.get("description")?,
+        max_first_response_minutes: minutes
+            .map(u32::try_from)
+            .transpose()
+            .map_err(|e| decode_err("max_first_response_minutes", e))?,
+        created_at: from_micros(r.get("created_at")?),
+        updated_at: from_micros(r.get("updated_at")?),
+    })
+};
+
+fn level_values(l: &SupportLevel) -> Vec<Value> {
+    vec![
+        Value::from(&l.name),
+        Value::from(&l.description),
+        Value::from(l.max_first_response_minutes.map(i64::from)),
+        Value::from(to_micros(l.created_at)),
+        Value::from(to_micros(l.updated_at)),
+    ]
+}
 
 /// `SELECT <cols> FROM <table> WHERE id = $1` with the dialect's row lock.
 async fn for_update<C: Dialect, T: Send>(
@@ -505,6 +533,23 @@ impl<C: Dialect> BillingRead for SqlConn<C> {
         self.conn
             .fetch_all(sql.into(), &[Value::from(customer_id)], LINK_ROW)
             .await
+    }
+
+    async fn support_level(&mut self, id: i64) -> Result<Option<SupportLevel>> {
+        by_id(&mut self.conn, LEVEL_COLS, "support_levels", id, LEVEL_ROW).await
+    }
+
+    async fn support_level_list(&mut self, page: &PageRequest) -> Result<Vec<SupportLevel>> {
+        page_of(
+            &mut self.conn,
+            LEVEL_COLS,
+            "support_levels",
+            "",
+            vec![],
+            page,
+            LEVEL_ROW,
+        )
+        .await
     }
 
     async fn live_subscriptions_in_group(&mut self, customer_id: i64, group_id: i64) -> Result<Vec<Subscription>> {
@@ -794,6 +839,19 @@ impl<C: Transaction> BillingWrite for SqlConn<C> {
     async fn delete_billing_link(&mut self, id: i64) -> Result<()> {
         let sql = "DELETE FROM billing_links WHERE id = $1";
         self.conn.execute(sql.into(), &[Value::from(id)]).await.map(drop)
+    }
+
+    async fn insert_support_level(&mut self, l: &SupportLevel) -> Result<SupportLevel> {
+        let id = self
+            .write_row("support_levels", LEVEL_COLS, None, level_values(l))
+            .await?;
+        Ok(SupportLevel { id, ..l.clone() })
+    }
+
+    async fn update_support_level(&mut self, l: &SupportLevel) -> Result<()> {
+        self.write_row("support_levels", LEVEL_COLS, Some(l.id), level_values(l))
+            .await
+            .map(drop)
     }
 
     async fn next_invoice_number(&mut self, year: i16) -> Result<i64> {

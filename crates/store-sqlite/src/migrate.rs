@@ -103,6 +103,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0014_billing_links.sql"),
         then: None,
     },
+    Migration {
+        version: 15,
+        description: "support levels",
+        sql: include_str!("../migrations/0015_support_levels.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet; how many there were.

@@ -2,7 +2,9 @@
 //! require, groups, packages with their features, and plans; and subscriptions (SPEC §5.2).
 use crate::{DeletedFilter, PageRequest, Result};
 use async_trait::async_trait;
-use domain::billing::{BillingLink, Feature, Group, Invoice, Package, Payment, Plan, Refund, Subscription};
+use domain::billing::{
+    BillingLink, Feature, Group, Invoice, Package, Payment, Plan, Refund, Subscription, SupportLevel,
+};
 use std::collections::BTreeMap;
 
 /// Reading the catalogue. Single records are found whether soft-deleted or not (the caller decides what a
@@ -49,6 +51,8 @@ pub trait BillingRead: Send {
     async fn billing_link(&mut self, id: i64) -> Result<Option<BillingLink>>;
     /// A customer's links, oldest first.
     async fn billing_links_of(&mut self, customer_id: i64) -> Result<Vec<BillingLink>>;
+    async fn support_level(&mut self, id: i64) -> Result<Option<SupportLevel>>;
+    async fn support_level_list(&mut self, page: &PageRequest) -> Result<Vec<SupportLevel>>;
 }
 
 /// Changing the catalogue, on a transaction. Inserts ignore the record's `id` and return it as stored;
@@ -83,4 +87,6 @@ pub trait BillingWrite: Send {
     /// Stores a link; one already linking the same account breaks [`crate::UniqueKey::BillingLink`].
     async fn insert_billing_link(&mut self, link: &BillingLink) -> Result<BillingLink>;
     async fn delete_billing_link(&mut self, id: i64) -> Result<()>;
+    async fn insert_support_level(&mut self, level: &SupportLevel) -> Result<SupportLevel>;
+    async fn update_support_level(&mut self, level: &SupportLevel) -> Result<()>;
 }

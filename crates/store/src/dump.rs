@@ -389,6 +389,17 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "support_levels",
+        columns: &[
+            int("id"),
+            text("name"),
+            text("description"),
+            int_or_null("max_first_response_minutes"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
         name: "tickets",
         columns: &[
             int("id"),

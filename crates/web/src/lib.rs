@@ -82,6 +82,14 @@ pub fn router(state: AppState) -> Router {
             routes::billing::get_billing_link,
             routes::billing::delete_billing_link
         ))
+        .routes(routes!(
+            routes::billing::create_support_level,
+            routes::billing::list_support_levels
+        ))
+        .routes(routes!(
+            routes::billing::get_support_level,
+            routes::billing::update_support_level
+        ))
         .routes(routes!(routes::directory::create_brand, routes::directory::list_brands))
         .routes(routes!(
             routes::directory::get_brand,

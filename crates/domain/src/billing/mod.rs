@@ -8,6 +8,7 @@ pub mod money;
 pub mod period;
 pub mod pricing;
 pub mod subscription;
+pub mod support;
 
 pub use catalogue::{Feature, Group, Package, PackageFeature, Plan, PlanUnit, PlanWire};
 pub use invoice::{Invoice, InvoiceItem, Payment, Refund};
@@ -17,3 +18,4 @@ pub use money::{Currency, MAX_MINOR_UNITS, Money, MoneyError};
 pub use period::{Cycle, Interval, PeriodError};
 pub use pricing::{Pricing, PricingError, Tier, TierMode};
 pub use subscription::{Subscription, SubscriptionStatus};
+pub use support::SupportLevel;

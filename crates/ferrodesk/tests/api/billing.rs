@@ -1063,3 +1063,78 @@ async fn billing_links_name_a_known_system_and_link_an_account_once() {
         .collect();
     assert_eq!(names, ["BillingLinkAssigned"; 3], "{events}");
 }
+
+#[tokio::test]
+async fn support_levels_promise_a_first_response() {
+    use ferrodesk_client::api_types::{NewSupportLevel, SupportLevelPatch};
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let gold = admin
+        .create_support_level(&NewSupportLevel {
+            name: "Gold".into(),
+            description: Some("Business hours, four hours".into()),
+            max_first_response_minutes: Some(240),
+        })
+        .await
+        .expect("level");
+    assert_eq!(gold.max_first_response_minutes, Some(240));
+    let basic = admin
+        .create_support_level(&NewSupportLevel {
+            name: "Basic".into(),
+            ..NewSupportLevel::default()
+        })
+        .await
+        .expect("level");
+    assert_eq!(basic.max_first_response_minutes, None);
+    let faster = admin
+        .update_support_level(
+            gold.id,
+            &SupportLevelPatch {
+                max_first_response_minutes: Some(Some(60)),
+                ..SupportLevelPatch::default()
+            },
+        )
+        .await
+        .expect("update");
+    assert_eq!(faster.max_first_response_minutes, Some(60));
+    let none = admin
+        .update_support_level(
+            gold.id,
+            &SupportLevelPatch {
+                max_first_response_minutes: Some(None),
+                ..SupportLevelPatch::default()
+            },
+        )
+        .await
+        .expect("no promise");
+    assert_eq!(none.max_first_response_minutes, None);
+    for bad in [0, 525_601] {
+        let p = assert_code(
+            admin
+                .create_support_level(&NewSupportLevel {
+                    name: "X".into(),
+                    max_first_response_minutes: Some(bad),
+                    ..NewSupportLevel::default()
+                })
+                .await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(fields(&p), ["max_first_response_minutes"]);
+    }
+    let listed = admin.support_levels(&ListQuery::default()).await.expect("list");
+    assert_eq!(
+        listed.data.iter().map(|l| l.id).collect::<Vec<_>>(),
+        vec![gold.id, basic.id]
+    );
+    let agent = s.agent().await;
+    assert_eq!(agent.support_level(basic.id).await.expect("agents read").name, "Basic");
+    assert_code(
+        agent
+            .create_support_level(&NewSupportLevel {
+                name: "Y".into(),
+                ..NewSupportLevel::default()
+            })
+            .await,
+        ErrorCode::NotFound,
+    );
+}

@@ -220,6 +220,13 @@ async fn fill_catalogue(s: &TestServer) {
     )
     .await
     .expect("subscribe");
+    a.create_support_level(&ferrodesk_client::api_types::NewSupportLevel {
+        name: "Gold".into(),
+        description: Some("Four hours".into()),
+        max_first_response_minutes: Some(240),
+    })
+    .await
+    .expect("support level");
     a.create_billing_link(
         subscriber.id,
         &ferrodesk_client::api_types::NewBillingLink {
@@ -483,6 +490,7 @@ async fn paths(s: &TestServer) -> Vec<String> {
         "/api/v1/packages?limit=500&deleted=include",
         "/api/v1/plans?limit=500&deleted=include",
         "/api/v1/invoices?limit=500",
+        "/api/v1/support-levels?limit=500",
     ]
     .map(str::to_owned)
     .to_vec();

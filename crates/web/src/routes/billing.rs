@@ -7,7 +7,8 @@ use crate::state::AppState;
 use api_types::{
     BillingLink, CancelQuery, CatalogueQuery, Feature, FeaturePatch, Group, GroupPatch, Invoice, InvoiceQuery,
     ListQuery, NewBillingLink, NewFeature, NewGroup, NewInvoice, NewPackage, NewPayment, NewPlan, NewRefund,
-    NewSubscription, Package, PackagePatch, Page, Payment, Plan, PlanPatch, PlanWire, Problem, Refund, Subscription,
+    NewSubscription, NewSupportLevel, Package, PackagePatch, Page, Payment, Plan, PlanPatch, PlanWire, Problem, Refund,
+    Subscription, SupportLevel, SupportLevelPatch,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -423,4 +424,50 @@ pub(crate) async fn delete_billing_link(
 ) -> Answer<StatusCode> {
     s.app.delete_billing_link(&p, &m, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/support-levels", tag = "contracts", request_body = NewSupportLevel,
+    responses((status = 201, body = SupportLevel), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_support_level(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Json(body): Json<NewSupportLevel>,
+) -> Answer<(StatusCode, Json<SupportLevel>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_support_level(&p, &m, body).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/support-levels", tag = "contracts", params(ListQuery), responses((status = 200, body = Page<SupportLevel>)))]
+pub(crate) async fn list_support_levels(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Query(q): Query<ListQuery>,
+) -> Answer<Json<Page<SupportLevel>>> {
+    Ok(Json(page(s.app.list_support_levels(&p, &q).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/support-levels/{id}", tag = "contracts", params(("id" = i64, Path)),
+    responses((status = 200, body = SupportLevel), (status = 404, body = Problem)))]
+pub(crate) async fn get_support_level(
+    State(s): State<AppState>,
+    StaffAuth(p): StaffAuth,
+    Id(id): Id,
+) -> Answer<Json<SupportLevel>> {
+    Ok(Json(s.app.get_support_level(&p, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/support-levels/{id}", tag = "contracts", params(("id" = i64, Path)),
+    request_body = SupportLevelPatch,
+    responses((status = 200, body = SupportLevel), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn update_support_level(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Meta(m): Meta,
+    Id(id): Id,
+    Json(body): Json<SupportLevelPatch>,
+) -> Answer<Json<SupportLevel>> {
+    Ok(Json(s.app.update_support_level(&p, &m, id, body).await?))
 }
