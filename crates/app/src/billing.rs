@@ -3,8 +3,8 @@
 //! event in the same transaction.
 use crate::paging::{by_id, page_request, paged};
 use crate::{
-    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, commit_with_event, json, require_admin,
-    require_staff,
+    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, check_name, commit_with_event, json,
+    require_admin, require_staff,
 };
 use api_types::{
     CatalogueQuery, DeletedQuery, FeaturePatch, GroupPatch, NewFeature, NewGroup, NewPackage, NewPlan, PackagePatch,
@@ -19,14 +19,6 @@ use domain::event::{EntityType, EventAction};
 use domain::{Principal, Timestamp};
 use store::time::now;
 use store::{DeletedFilter, Writer};
-
-fn check_name(fields: &mut Fields, name: &str) -> String {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        fields.add("name", "must be 1 to 200 characters");
-    }
-    name.to_owned()
-}
 
 fn check_unique_key(fields: &mut Fields, key: Option<String>) -> Option<String> {
     let key = key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty())?;

@@ -1,8 +1,8 @@
 //! Brands and departments (SPEC §3.1): staff read them, admins change them.
 use crate::paging::{by_id, page_request, paged};
 use crate::{
-    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, commit_with_event, json, require_admin,
-    require_staff,
+    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, check_name, commit_with_event, json,
+    require_admin, require_staff,
 };
 use api_types::{BrandPatch, DepartmentPatch, ListQuery, NewBrand, NewDepartment};
 use domain::event::{EntityType, EventAction};
@@ -12,14 +12,6 @@ use store::time::now;
 
 /// Customer backends that exist today; `webcall` arrives with the external-database issue.
 const BACKENDS: [&str; 1] = ["local"];
-
-fn check_name(fields: &mut Fields, name: &str) -> String {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        fields.add("name", "must be 1 to 200 characters");
-    }
-    name.to_owned()
-}
 
 /// A given slug must be valid; without one it is derived from the name. `None`: nothing usable could be
 /// derived (a name of symbols only), and the record's id becomes its slug once it has one.

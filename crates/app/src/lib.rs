@@ -179,6 +179,16 @@ pub(crate) fn require_admin(p: &Principal) -> AppResult<()> {
     if p.is_admin() { Ok(()) } else { Err(AppError::NotFound) }
 }
 
+/// A record's display name (brands, departments, catalogue entries, support levels): trimmed, 1 to 200
+/// characters.
+pub(crate) fn check_name(fields: &mut Fields, name: &str) -> String {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        fields.add("name", "must be 1 to 200 characters");
+    }
+    name.to_owned()
+}
+
 /// Trims optional text and turns blank into `None`.
 pub(crate) fn clean(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())

@@ -1,8 +1,8 @@
 //! Support levels (SPEC §5.4): staff read them, admins change them; contracts name them.
 use crate::paging::{by_id, page_request, paged};
 use crate::{
-    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, commit_with_event, json, require_admin,
-    require_staff,
+    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, check_name, commit_with_event, json,
+    require_admin, require_staff,
 };
 use api_types::{ListQuery, NewSupportLevel, SupportLevelPatch};
 use domain::Principal;
@@ -10,14 +10,6 @@ use domain::billing::SupportLevel;
 use domain::billing::support::MAX_FIRST_RESPONSE_MINUTES;
 use domain::event::{EntityType, EventAction};
 use store::time::now;
-
-fn check_name(fields: &mut Fields, name: &str) -> String {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        fields.add("name", "must be 1 to 200 characters");
-    }
-    name.to_owned()
-}
 
 fn check_minutes(fields: &mut Fields, minutes: Option<u32>) -> Option<u32> {
     if minutes.is_some_and(|m| m == 0 || m > MAX_FIRST_RESPONSE_MINUTES) {
