@@ -2,13 +2,13 @@
 //! of features, and plans that price a package. Staff read it; admins change it. Every change writes its
 //! event in the same transaction.
 use crate::paging::{by_id, page_request, paged};
+use crate::people::deleted_filter;
 use crate::{
     App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, check_name, commit_with_event, json,
     require_admin, require_staff,
 };
 use api_types::{
-    CatalogueQuery, DeletedQuery, FeaturePatch, GroupPatch, NewFeature, NewGroup, NewPackage, NewPlan, PackagePatch,
-    PlanPatch,
+    CatalogueQuery, FeaturePatch, GroupPatch, NewFeature, NewGroup, NewPackage, NewPlan, PackagePatch, PlanPatch,
 };
 use domain::billing::catalogue::{MAX_TRIAL_DAYS, dependency_cycle, missing_dependencies};
 use domain::billing::money::check_amount;
@@ -17,8 +17,8 @@ use domain::billing::{
 };
 use domain::event::{EntityType, EventAction};
 use domain::{Principal, Timestamp};
+use store::Writer;
 use store::time::now;
-use store::{DeletedFilter, Writer};
 
 fn check_unique_key(fields: &mut Fields, key: Option<String>) -> Option<String> {
     let key = key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty())?;
@@ -32,14 +32,6 @@ fn check_unique_key(fields: &mut Fields, key: Option<String>) -> Option<String> 
     Some(key)
 }
 
-fn deleted_filter(q: Option<DeletedQuery>) -> DeletedFilter {
-    match q {
-        None => DeletedFilter::Exclude,
-        Some(DeletedQuery::Only) => DeletedFilter::Only,
-        Some(DeletedQuery::Include) => DeletedFilter::Include,
-    }
-}
-
 /// Checks that every feature of `ids` exists, naming `field` otherwise.
 async fn check_features_exist(tx: &mut Box<dyn Writer>, field: &str, ids: &[i64]) -> AppResult<()> {
     for &id in ids {
@@ -48,6 +40,13 @@ async fn check_features_exist(tx: &mut Box<dyn Writer>, field: &str, ids: &[i64]
         }
     }
     Ok(())
+}
+
+/// A package's features as they are stored and shown: by feature id, each once (the first given wins).
+fn package_features(mut features: Vec<PackageFeature>) -> Vec<PackageFeature> {
+    features.sort_by_key(|f| f.feature_id);
+    features.dedup_by_key(|f| f.feature_id);
+    features
 }
 
 /// A package's features must include what they require (SPEC §5.1): 422 naming `features` otherwise.
@@ -184,7 +183,9 @@ impl App {
         let unique_key = check_unique_key(&mut fields, input.unique_key);
         fields.finish()?;
         let mut tx = self.store().write().await?;
-        let dependency_ids = input.dependency_ids.unwrap_or_default();
+        let mut dependency_ids = input.dependency_ids.unwrap_or_default();
+        dependency_ids.sort_unstable();
+        dependency_ids.dedup();
         check_features_exist(&mut tx, "dependency_ids", &dependency_ids).await?;
         let at = now();
         let f = tx
@@ -199,7 +200,6 @@ impl App {
                 deleted_at: None,
             })
             .await?;
-        let f = tx.feature(f.id).await?.ok_or(AppError::NotFound)?;
         self.commit_created(tx, p, meta, f).await
     }
 
@@ -242,7 +242,9 @@ impl App {
             f.unique_key = check_unique_key(&mut fields, key);
         }
         fields.finish()?;
-        if let Some(deps) = patch.dependency_ids {
+        if let Some(mut deps) = patch.dependency_ids {
+            deps.sort_unstable();
+            deps.dedup();
             check_features_exist(&mut tx, "dependency_ids", &deps).await?;
             if let Some(d) = dependency_cycle(id, &deps, &tx.feature_requirements().await?) {
                 return Err(AppError::field(
@@ -251,8 +253,6 @@ impl App {
                 ));
             }
             f.dependency_ids = deps;
-            f.dependency_ids.sort_unstable();
-            f.dependency_ids.dedup();
         }
         self.save_entry(tx, p, meta, old, f, EventAction::Updated).await
     }
@@ -378,7 +378,7 @@ impl App {
             None => tx.default_group().await?.map(|g| g.id),
         }
         .ok_or_else(|| AppError::field("group_id", "no such group (and no default group to join)"))?;
-        let features = input.features.unwrap_or_default();
+        let features = package_features(input.features.unwrap_or_default());
         check_package_features(&mut tx, &features).await?;
         let at = now();
         let pkg = tx
@@ -394,7 +394,6 @@ impl App {
                 deleted_at: None,
             })
             .await?;
-        let pkg = tx.package(pkg.id).await?.ok_or(AppError::NotFound)?;
         self.commit_created(tx, p, meta, pkg).await
     }
 
@@ -443,10 +442,9 @@ impl App {
                 .ok_or_else(|| AppError::field("group_id", "no such group"))?;
             pkg.group_id = group;
         }
-        if let Some(mut features) = patch.features {
+        if let Some(features) = patch.features {
+            let features = package_features(features);
             check_package_features(&mut tx, &features).await?;
-            features.sort_unstable_by_key(|f| f.feature_id);
-            features.dedup_by_key(|f| f.feature_id);
             pkg.features = features;
         }
         self.save_entry(tx, p, meta, old, pkg, EventAction::Updated).await

@@ -37,7 +37,7 @@ fn duplicate_email() -> AppError {
     StoreError::Unique(UniqueKey::EndUserEmail).into()
 }
 
-fn deleted_filter(q: Option<DeletedQuery>) -> DeletedFilter {
+pub(crate) fn deleted_filter(q: Option<DeletedQuery>) -> DeletedFilter {
     match q {
         None => DeletedFilter::Exclude,
         Some(DeletedQuery::Only) => DeletedFilter::Only,

@@ -1138,3 +1138,83 @@ async fn support_levels_promise_a_first_response() {
         ErrorCode::NotFound,
     );
 }
+
+/// SPEC §5.2, read literally: "malformed amounts (negative, not an integer, above 10^15 minor units) are 422
+/// `validation_failed`"; "payment on a void invoice … refund above what was paid … are 409 `conflict`". The
+/// bodies are sent as raw JSON, exactly as a client would write them.
+#[tokio::test]
+async fn money_bodies_as_the_spec_shows_them() {
+    use serde_json::{Value, json};
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let customer = s.customer().await.customer;
+    let (_, plan) = seat_plan(&s, "Support", 0, vec![]).await;
+    let sub = admin
+        .subscribe(customer.id, &new_subscription(plan.id))
+        .await
+        .expect("subscribe");
+    let invoice = admin
+        .create_invoice(&NewInvoice {
+            subscription_id: Some(sub.id),
+            ..invoice_for(customer.id, "EUR", &[("Seats", 1, 1000)])
+        })
+        .await
+        .expect("invoice");
+    let payments = format!("/api/v1/invoices/{}/payments", invoice.id);
+    for amount in [json!(-1), json!(12.5), json!("350"), json!(1_000_000_000_000_001_i64)] {
+        let p = assert_code(
+            admin
+                .post::<Value, _>(
+                    &payments,
+                    &json!({"amount": amount, "method": "bank", "reference": "r"}),
+                )
+                .await,
+            ErrorCode::ValidationFailed,
+        );
+        assert_eq!(fields(&p), ["amount"], "amount {amount}: {p:?}");
+    }
+    let paid: Value = admin
+        .post(
+            &payments,
+            &json!({"amount": 1200, "method": "bank", "reference": "SEPA-1"}),
+        )
+        .await
+        .expect("payment");
+    assert_eq!(
+        (paid["applied"].as_i64(), paid["credited"].as_i64()),
+        (Some(1000), Some(200)),
+        "{paid}"
+    );
+    let refund = format!("/api/v1/payments/{}/refunds", paid["id"]);
+    assert_code(
+        admin.post::<Value, _>(&refund, &json!({"amount": 1201})).await,
+        ErrorCode::Conflict,
+    );
+    let refunded: Value = admin.post(&refund, &json!({"amount": 1200})).await.expect("refund");
+    assert_eq!(refunded["amount"], 1200, "{refunded}");
+    let void: Value = admin
+        .post(
+            "/api/v1/invoices",
+            &json!({"customer_id": customer.id, "currency": "EUR",
+            "items": [{"description": "Setup", "quantity": 1, "unit_amount": 500}]}),
+        )
+        .await
+        .expect("invoice");
+    admin
+        .void_invoice(void["id"].as_i64().expect("id"))
+        .await
+        .expect("void");
+    let on_void = format!("/api/v1/invoices/{}/payments", void["id"]);
+    assert_code(
+        admin.post::<Value, _>(&on_void, &json!({"amount": 500})).await,
+        ErrorCode::Conflict,
+    );
+    let cancel: Value = admin
+        .delete(&format!("/api/v1/subscriptions/{}?at=period_end", sub.id))
+        .await
+        .expect("cancel at period end");
+    assert_eq!(
+        (cancel["status"].as_str(), cancel["cancel_at_period_end"].as_bool()),
+        (Some("active"), Some(true))
+    );
+}

@@ -286,7 +286,9 @@ async fn owner(s: &Arc<dyn Store>) -> Customer {
 }
 
 mod definitions;
+mod keywords;
 mod lists;
 
 pub(in crate::conformance) use definitions::*;
+pub(in crate::conformance) use keywords::*;
 pub(in crate::conformance) use lists::*;
