@@ -214,6 +214,21 @@ body! {
     }
 }
 
+body! {
+    /// `POST /api/v1/subscriptions/{id}/items` (TeamTools `addInvoiceItem`): an item the subscription's next
+    /// invoice picks up. `currency`, when given, must be the subscription's.
+    pub struct NewPendingItem {
+        pub description: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub quantity: Option<u64>,
+        pub unit_amount: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub currency: Option<String>,
+    }
+}
+
+pub use domain::billing::PendingItem;
+
 /// `GET /api/v1/invoices`: oldest first, of one customer when given.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
@@ -282,4 +297,116 @@ body! {
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::nullable")]
         pub max_first_response_minutes: Option<Option<u32>>,
     }
+}
+
+pub use domain::billing::{Contract, ContractStatus, IncidentCount, IncidentUsage};
+
+body! {
+    /// An incident type's counts on a contract: `total` covered, `used` (default 0) redeemed already.
+    pub struct IncidentInput {
+        pub total: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub used: Option<i64>,
+    }
+}
+
+body! {
+    /// `POST /api/v1/contracts` (SPEC §5.4): dates are `YYYY-MM-DD`, `end` inclusive; `status` defaults to
+    /// `active`; `incidents` maps incident types to their counts (none: no per-incident support).
+    pub struct NewContract {
+        pub customer_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
+        pub start: String,
+        pub end: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub support_level_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub incidents: Option<std::collections::BTreeMap<String, IncidentInput>>,
+    }
+}
+
+body! {
+    /// `PATCH /api/v1/contracts/{id}`: `incidents` replaces the types and counts (a type left out is
+    /// removed; `used` defaults to what the type had); `support_level_id: null` removes the level.
+    pub struct ContractPatch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub start: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub end: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::nullable")]
+        pub support_level_id: Option<Option<i64>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub incidents: Option<std::collections::BTreeMap<String, IncidentInput>>,
+    }
+}
+
+/// `GET /api/v1/contracts`: oldest first, of one customer when given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct ContractQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<i64>,
+}
+
+body! {
+    /// `POST /api/v1/tickets/{id}/incidents`: redeem one incident of each type for the ticket.
+    pub struct RedeemIncidents {
+        pub types: Vec<String>,
+    }
+}
+
+/// `GET /api/v1/tickets/{id}/incidents` (and the answer to redeeming): the contract the ticket's customer
+/// draws incidents from (`null`: none with per-incident support) and each of its types as the ticket sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketIncidents {
+    pub contract_id: Option<i64>,
+    pub data: Vec<IncidentUsage>,
+}
+
+/// An unpaid invoice as a ticket's service shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnpaidInvoice {
+    pub id: i64,
+    pub number: Option<String>,
+    pub total: i64,
+    pub amount_due: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub due_at: Option<domain::Timestamp>,
+}
+
+/// A ticket's `service` with `?include=service` (SPEC §5.3): the subscription, its plan, what is unpaid,
+/// and the incidents the customer's contract has left, so agents see them beside the conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketService {
+    /// The subscription's id (what `service` is without the include).
+    pub id: i64,
+    pub status: SubscriptionStatus,
+    pub plan: PlanWire,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub currency: domain::billing::Currency,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub current_period_start: domain::Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub current_period_end: domain::Timestamp,
+    pub cancel_at_period_end: bool,
+    pub balance: i64,
+    pub unpaid_invoices: Vec<UnpaidInvoice>,
+    /// The sum of `amount_due` over `unpaid_invoices`.
+    pub amount_due: i64,
+    /// The customer's per-incident contract (`null`: none) and its types.
+    pub contract_id: Option<i64>,
+    pub incidents: Vec<IncidentUsage>,
+    /// The sum of `left` over `incidents`.
+    pub incidents_left: i64,
 }

@@ -19,6 +19,9 @@ pub enum AppError {
     Conflict(String),
     #[error("the ticket is locked")]
     TicketLocked,
+    /// A contract has no incident of the type left to redeem (SPEC §5.4: 409 `no_incidents_left`).
+    #[error("no incidents left: {0}")]
+    NoIncidentsLeft(String),
     #[error("rejected by a hook: {0}")]
     HookRejected(String),
     /// Too many attempts; the client may try again after `retry_after_secs`.
@@ -63,6 +66,8 @@ fn conflict_message(key: &UniqueKey) -> &'static str {
         UniqueKey::AttributeValue(_) => "another record has this attribute value",
         UniqueKey::FeatureKey => "another feature has this unique key",
         UniqueKey::BillingLink => "this billing account is linked to a customer already",
+        UniqueKey::InvoicePeriod => "this subscription period is invoiced already",
+        UniqueKey::TicketIncident => "this incident type is redeemed on this ticket already",
         UniqueKey::SubscriptionGroup => {
             "the customer already has a subscription in this group (subscribe with force to replace it)"
         }

@@ -6,9 +6,10 @@ use crate::{
 };
 use api_types::{InvoiceQuery, NewInvoice, NewPayment, NewRefund};
 use domain::billing::invoice::{number, totals};
-use domain::billing::ledger::{apply_payment, check_refund};
+use domain::billing::ledger::{apply_payment, check_refund, consume_credit};
 use domain::billing::{
     Currency, Invoice, InvoiceItem, InvoiceStatus, LedgerError, MAX_MINOR_UNITS, Payment, Refund, Subscription,
+    SubscriptionStatus,
 };
 use domain::event::{EntityType, EventAction};
 use domain::{HookPoint, Principal, Timestamp};
@@ -20,8 +21,15 @@ use store::time::now;
 const DEFAULT_DAYS_TO_PAY: i64 = 14;
 
 /// Issues `invoice` at `at`: the next number of the year, `open`, due in [`DEFAULT_DAYS_TO_PAY`] days unless
-/// it names a date. Taking the number locks the year's counter until the transaction ends.
-async fn issue(tx: &mut Box<dyn Writer>, invoice: &mut Invoice, at: Timestamp) -> AppResult<()> {
+/// it names a date. Taking the number locks the year's counter until the transaction ends. The balance of
+/// `subscription` (the invoice's, locked by the caller) pays what it can: that credit counts as paid, and
+/// `credit_applied` shows it. An invoice with nothing left to pay is paid at once.
+pub(crate) async fn issue(
+    tx: &mut Box<dyn Writer>,
+    invoice: &mut Invoice,
+    at: Timestamp,
+    subscription: Option<&mut Subscription>,
+) -> AppResult<()> {
     let year = jiff::tz::Offset::UTC.to_datetime(at).year();
     let sequence = tx.next_invoice_number(year).await?;
     invoice.number = Some(number(year, sequence));
@@ -29,6 +37,48 @@ async fn issue(tx: &mut Box<dyn Writer>, invoice: &mut Invoice, at: Timestamp) -
     invoice.issued_at = Some(at);
     if invoice.due_at.is_none() {
         invoice.due_at = at.checked_add((DEFAULT_DAYS_TO_PAY * 24).hours()).ok();
+    }
+    if let Some(s) = subscription {
+        let (used, left) = consume_credit(s.balance, invoice.amount_due);
+        if used > 0 {
+            invoice.credit_applied += used;
+            invoice.amount_paid += used;
+            invoice.amount_due -= used;
+            s.balance = left;
+            s.updated_at = at;
+        }
+    }
+    if invoice.amount_due == 0 {
+        invoice.status = InvoiceStatus::Paid;
+        invoice.paid_at = Some(at);
+    }
+    Ok(())
+}
+
+/// [`issue`] for an invoice made or settled through the API: locks its subscription (if it has one) for
+/// the credit, and records the subscription's change when the balance paid some of it.
+async fn issue_with_credit(
+    tx: &mut Box<dyn Writer>,
+    change: &Change<'_>,
+    invoice: &mut Invoice,
+    at: Timestamp,
+) -> AppResult<()> {
+    let Some(id) = invoice.subscription_id else {
+        return issue(tx, invoice, at, None).await;
+    };
+    let before = tx.subscription_for_update(id).await?.ok_or(AppError::NotFound)?;
+    let mut after = before.clone();
+    issue(tx, invoice, at, Some(&mut after)).await?;
+    if after != before {
+        tx.update_subscription(&after).await?;
+        let event = change.event(
+            EventAction::Updated,
+            Subject(EntityType::Subscription, id, Some(after.customer_id)),
+            Some(HookPoint::SubscriptionUpdated),
+            json(&after),
+            json(&before),
+        );
+        tx.insert_event(&event).await?;
     }
     Ok(())
 }
@@ -104,25 +154,22 @@ impl App {
             total,
             amount_paid: 0,
             amount_due: total,
+            credit_applied: 0,
+            period_start: None,
+            period_end: None,
             issued_at: None,
             due_at,
             paid_at: None,
             created_at: at,
             updated_at: at,
         };
+        let change = Change { principal: p, meta };
         if !input.draft.unwrap_or(false) {
-            issue(&mut tx, &mut invoice, at).await?;
+            issue_with_credit(&mut tx, &change, &mut invoice, at).await?;
         }
         let invoice = tx.insert_invoice(&invoice).await?;
-        let change = Change { principal: p, meta };
-        let event = change.event(
-            EventAction::Created,
-            Subject(EntityType::Invoice, invoice.id, Some(invoice.customer_id)),
-            Some(HookPoint::InvoiceCreated),
-            json(&invoice),
-            serde_json::Value::Null,
-        );
-        commit_with_event(tx, event).await?;
+        record_new_invoice(&mut tx, &change, &invoice).await?;
+        tx.commit().await?;
         Ok(invoice)
     }
 
@@ -138,9 +185,10 @@ impl App {
         Ok(paged(rows, &page, |i| by_id(i.id)))
     }
 
-    /// Issues a draft (TeamTools' `settle`): it gets its number and becomes payable.
+    /// Issues a draft (TeamTools' `settle`): it gets its number and becomes payable (the subscription's
+    /// balance paying what it can).
     pub async fn settle_invoice(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<Invoice> {
-        self.change_invoice(p, meta, id, |tx, invoice, at| {
+        self.change_invoice(p, meta, id, |tx, change, invoice, at| {
             Box::pin(async move {
                 if invoice.status != InvoiceStatus::Draft {
                     return Err(AppError::Conflict(format!(
@@ -148,7 +196,7 @@ impl App {
                         <&str>::from(invoice.status)
                     )));
                 }
-                issue(tx, invoice, at).await
+                issue_with_credit(tx, change, invoice, at).await
             })
         })
         .await
@@ -156,7 +204,7 @@ impl App {
 
     /// Voids a draft or an open invoice that nothing was paid on; it keeps its number (no gap).
     pub async fn void_invoice(&self, p: &Principal, meta: &RequestMeta, id: i64) -> AppResult<Invoice> {
-        self.change_invoice(p, meta, id, |_, invoice, _| {
+        self.change_invoice(p, meta, id, |_, _, invoice, _| {
             Box::pin(async move {
                 match invoice.status {
                     InvoiceStatus::Draft | InvoiceStatus::Open if invoice.amount_paid == 0 => {
@@ -180,31 +228,62 @@ impl App {
         p: &Principal,
         meta: &RequestMeta,
         id: i64,
-        change: impl for<'a> FnOnce(
+        apply: impl for<'a> FnOnce(
             &'a mut Box<dyn Writer>,
+            &'a Change<'a>,
             &'a mut Invoice,
             Timestamp,
         ) -> std::pin::Pin<Box<dyn Future<Output = AppResult<()>> + Send + 'a>>,
     ) -> AppResult<Invoice> {
         require_staff(p)?;
         let mut tx = self.store().write().await?;
-        let old = tx.invoice(id).await?.ok_or(AppError::NotFound)?;
+        let old = tx.invoice_for_update(id).await?.ok_or(AppError::NotFound)?;
         let mut invoice = old.clone();
         let at = now();
-        change(&mut tx, &mut invoice, at).await?;
+        let change = Change { principal: p, meta };
+        apply(&mut tx, &change, &mut invoice, at).await?;
         invoice.updated_at = at;
         tx.update_invoice(&invoice).await?;
-        let change = Change { principal: p, meta };
+        let paid = old.status != InvoiceStatus::Paid && invoice.status == InvoiceStatus::Paid;
         let event = change.event(
             EventAction::Updated,
             Subject(EntityType::Invoice, id, Some(invoice.customer_id)),
-            None,
+            paid.then_some(HookPoint::InvoicePaid),
             json(&invoice),
             json(&old),
         );
         commit_with_event(tx, event).await?;
         Ok(invoice)
     }
+}
+
+/// The events of an invoice just stored: `InvoiceCreated`, and `InvoicePaid` when the subscription's
+/// balance (or a zero total) paid it as it was issued.
+pub(crate) async fn record_new_invoice(
+    tx: &mut Box<dyn Writer>,
+    change: &Change<'_>,
+    invoice: &Invoice,
+) -> AppResult<()> {
+    let subject = || Subject(EntityType::Invoice, invoice.id, Some(invoice.customer_id));
+    let created = change.event(
+        EventAction::Created,
+        subject(),
+        Some(HookPoint::InvoiceCreated),
+        json(invoice),
+        serde_json::Value::Null,
+    );
+    tx.insert_event(&created).await?;
+    if invoice.status == InvoiceStatus::Paid {
+        let paid = change.event(
+            EventAction::Updated,
+            subject(),
+            Some(HookPoint::InvoicePaid),
+            json(invoice),
+            serde_json::Value::Null,
+        );
+        tx.insert_event(&paid).await?;
+    }
+    Ok(())
 }
 
 /// A money rule broken (409) or a malformed amount (422), as SPEC §5.2 sorts them.
@@ -235,36 +314,11 @@ impl App {
         let effect = apply_payment(old.status, old.total, old.amount_paid, input.amount).map_err(ledger_error)?;
         let at = now();
         let change = Change { principal: p, meta };
-        if effect.credit > 0 {
-            let Some(subscription_id) = old.subscription_id else {
-                return Err(AppError::Conflict(format!(
-                    "only {} is due, and the invoice has no subscription whose balance could take the rest",
-                    old.amount_due
-                )));
-            };
-            let before = tx
-                .subscription_for_update(subscription_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let balance = before
-                .balance
-                .checked_add(effect.credit)
-                .filter(|b| *b <= MAX_MINOR_UNITS)
-                .ok_or_else(|| AppError::field("amount", "the balance would exceed 10^15 minor units"))?;
-            let after = Subscription {
-                balance,
-                updated_at: at,
-                ..before.clone()
-            };
-            tx.update_subscription(&after).await?;
-            let event = change.event(
-                EventAction::Updated,
-                Subject(EntityType::Subscription, after.id, Some(after.customer_id)),
-                Some(HookPoint::SubscriptionUpdated),
-                json(&after),
-                json(&before),
-            );
-            tx.insert_event(&event).await?;
+        if effect.credit > 0 && old.subscription_id.is_none() {
+            return Err(AppError::Conflict(format!(
+                "only {} is due, and the invoice has no subscription whose balance could take the rest",
+                old.amount_due
+            )));
         }
         let mut invoice = old.clone();
         invoice.amount_paid = effect.amount_paid;
@@ -275,6 +329,34 @@ impl App {
             invoice.paid_at = Some(at);
         }
         tx.update_invoice(&invoice).await?;
+        if let Some(subscription_id) = old.subscription_id.filter(|_| effect.credit > 0 || effect.paid) {
+            let before = tx
+                .subscription_for_update(subscription_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let mut after = before.clone();
+            after.balance = before
+                .balance
+                .checked_add(effect.credit)
+                .filter(|b| *b <= MAX_MINOR_UNITS)
+                .ok_or_else(|| AppError::field("amount", "the balance would exceed 10^15 minor units"))?;
+            // Paying the last overdue invoice makes a past-due subscription active again.
+            if after.status == SubscriptionStatus::PastDue && !tx.has_overdue_invoice(subscription_id, at).await? {
+                after.status = SubscriptionStatus::Active;
+            }
+            if after != before {
+                after.updated_at = at;
+                tx.update_subscription(&after).await?;
+                let event = change.event(
+                    EventAction::Updated,
+                    Subject(EntityType::Subscription, after.id, Some(after.customer_id)),
+                    Some(HookPoint::SubscriptionUpdated),
+                    json(&after),
+                    json(&before),
+                );
+                tx.insert_event(&event).await?;
+            }
+        }
         let payment = tx
             .insert_payment(&Payment {
                 id: 0,

@@ -1,11 +1,14 @@
 //! Subscriptions (SPEC §5.2): a customer subscribes to a plan, one live subscription per group unless
 //! `force` replaces it; cancelling ends it now or at the end of its period.
 use crate::paging::{by_id, page_request, paged};
-use crate::{App, AppError, AppResult, Change, Paged, RequestMeta, Subject, commit_with_event, json, require_staff};
-use api_types::{ListQuery, NewSubscription};
+use crate::renewals::first_invoice;
+use crate::{
+    App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, commit_with_event, json, require_staff,
+};
+use api_types::{ListQuery, NewPendingItem, NewSubscription};
 use domain::billing::catalogue::missing_dependencies;
 use domain::billing::subscription::start;
-use domain::billing::{PlanUnit, Subscription, SubscriptionStatus};
+use domain::billing::{Currency, InvoiceItem, PendingItem, PlanUnit, Subscription, SubscriptionStatus};
 use domain::event::{EntityType, EventAction};
 use domain::{HookPoint, Principal};
 use store::Writer;
@@ -59,6 +62,17 @@ impl App {
                 lacking.join(", ")
             )));
         }
+        if let Some(other) = tx
+            .open_invoice_currencies(customer_id)
+            .await?
+            .into_iter()
+            .find(|c| *c != plan.currency)
+        {
+            return Err(AppError::Conflict(format!(
+                "the customer has open invoices in {other}; a plan in {} would mix currencies",
+                plan.currency
+            )));
+        }
         let at = now();
         let change = Change { principal: p, meta };
         let live = tx.live_subscriptions_in_group(customer_id, package.group_id).await?;
@@ -85,7 +99,7 @@ impl App {
             tx.insert_event(&event).await?;
         }
         let begun = start(at, plan.trial_days, plan.cycle).map_err(|e| AppError::field("plan_id", e.to_string()))?;
-        let subscription = tx
+        let mut subscription = tx
             .insert_subscription(&Subscription {
                 id: 0,
                 customer_id,
@@ -113,7 +127,9 @@ impl App {
             json(&subscription),
             serde_json::Value::Null,
         );
-        commit_with_event(tx, event).await?;
+        tx.insert_event(&event).await?;
+        first_invoice(&mut tx, &change, &plan, &package, &mut subscription, at).await?;
+        tx.commit().await?;
         Ok(subscription)
     }
 
@@ -205,5 +221,80 @@ impl App {
             json(old),
         );
         commit_with_event(tx, event).await
+    }
+}
+
+impl App {
+    /// Adds an item to the subscription's next invoice (TeamTools' `addInvoiceItem`).
+    pub async fn add_pending_item(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        subscription_id: i64,
+        input: NewPendingItem,
+    ) -> AppResult<PendingItem> {
+        require_staff(p)?;
+        let mut fields = Fields::default();
+        let description = input.description.trim().to_owned();
+        if description.is_empty() || description.chars().count() > 500 {
+            fields.add("description", "must be 1 to 500 characters");
+        }
+        let currency = input.currency.as_deref().and_then(|c| {
+            Currency::parse(c)
+                .map_err(|e| fields.add("currency", e.to_string()))
+                .ok()
+        });
+        let item = InvoiceItem::new(description, input.quantity.unwrap_or(1), input.unit_amount)
+            .map_err(|e| fields.add("unit_amount", e.to_string()))
+            .ok();
+        if input.quantity == Some(0) {
+            fields.add("quantity", "must be at least 1");
+        }
+        fields.finish()?;
+        let Some(item) = item else {
+            return Err(AppError::field("unit_amount", "is missing"));
+        };
+        let mut tx = self.store().write().await?;
+        let s = tx
+            .subscription_for_update(subscription_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if s.status == SubscriptionStatus::Canceled {
+            return Err(AppError::Conflict(
+                "the subscription is canceled: it has no next invoice".into(),
+            ));
+        }
+        if let Some(c) = currency.filter(|c| *c != s.currency) {
+            return Err(AppError::Conflict(format!(
+                "the subscription is billed in {}, not {c}",
+                s.currency
+            )));
+        }
+        let pending = tx
+            .insert_pending_item(&PendingItem {
+                id: 0,
+                subscription_id,
+                item,
+                created_at: now(),
+            })
+            .await?;
+        let change = Change { principal: p, meta };
+        let event = change.event(
+            EventAction::Updated,
+            Subject(EntityType::Subscription, subscription_id, Some(s.customer_id)),
+            Some(HookPoint::SubscriptionUpdated),
+            json(&serde_json::json!({"pending_item": pending})),
+            serde_json::Value::Null,
+        );
+        commit_with_event(tx, event).await?;
+        Ok(pending)
+    }
+
+    /// The items waiting for the subscription's next invoice.
+    pub async fn list_pending_items(&self, p: &Principal, subscription_id: i64) -> AppResult<Vec<PendingItem>> {
+        require_staff(p)?;
+        let mut r = self.store().read().await?;
+        r.subscription(subscription_id).await?.ok_or(AppError::NotFound)?;
+        Ok(r.pending_items(subscription_id).await?)
     }
 }

@@ -1,5 +1,6 @@
 //! Tickets (SPEC §3.2): opening, reading, listing, changing and deleting them; replies are in `replies`.
 use crate::paging::{page_request, paged};
+use crate::service::check_service;
 use crate::{App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, clean, commit_with_event, json};
 use api_types::{NewTicket, TicketPatch, TicketQuery};
 use domain::event::{EntityType, EventAction};
@@ -25,6 +26,11 @@ pub(crate) fn check_message(fields: &mut Fields, field: &str, message: &str) {
     } else if let Err(e) = domain::control::check_text(message, domain::control::TextKind::MultiLine) {
         fields.add(field, e);
     }
+}
+
+/// The ticket `id` if `p` may see it; 404 otherwise.
+pub(crate) async fn visible_ticket(db: &mut dyn Reader, p: &Principal, id: i64) -> AppResult<Ticket> {
+    db.ticket(id).await?.filter(|t| visible(p, t)).ok_or(AppError::NotFound)
 }
 
 /// Whether `p` may see `t`: staff see every ticket, end users their own customer's.
@@ -261,6 +267,8 @@ impl App {
                 Err(RequesterError::Refused(e)) => return Err(e),
             }
         };
+        let (mut tx, requester) = (tx, requester);
+        check_service(&mut *tx, input.service, requester.customer_id).await?;
         let at = now();
         let message = std::mem::take(&mut input.message);
         let ticket = opened_ticket(p, side, department.id, &requester, title, input, at);
@@ -361,11 +369,7 @@ impl App {
     /// A ticket the principal may see, with its replies when asked (internal notes for staff only).
     pub async fn get_ticket(&self, p: &Principal, id: i64, with_replies: bool) -> AppResult<Ticket> {
         let mut db = self.store().read().await?;
-        let ticket = db
-            .ticket(id)
-            .await?
-            .filter(|t| visible(p, t))
-            .ok_or(AppError::NotFound)?;
+        let ticket = visible_ticket(&mut *db, p, id).await?;
         if with_replies {
             let replies = db.reply_list(id, p.is_staff()).await?;
             return Ok(Ticket {
@@ -532,6 +536,7 @@ impl App {
             t.locked = l;
         }
         if let Some(s) = patch.service {
+            check_service(&mut *tx, s, t.customer_id).await?;
             t.service = s;
         }
         if let Some(Some(title)) = title {

@@ -379,6 +379,56 @@ impl Client {
         self.patch(&format!("/api/v1/support-levels/{id}"), body).await
     }
 
+    pub async fn add_pending_item(&self, subscription_id: i64, body: &NewPendingItem) -> Result<PendingItem> {
+        self.post(&format!("/api/v1/subscriptions/{subscription_id}/items"), body)
+            .await
+    }
+
+    pub async fn pending_items(&self, subscription_id: i64) -> Result<Vec<PendingItem>> {
+        self.get(&format!("/api/v1/subscriptions/{subscription_id}/items"))
+            .await
+    }
+
+    // ------------------------------------------------------------ contracts and incidents
+
+    pub async fn create_contract(&self, body: &NewContract) -> Result<Contract> {
+        self.post("/api/v1/contracts", body).await
+    }
+
+    pub async fn contract(&self, id: i64) -> Result<Contract> {
+        self.get(&format!("/api/v1/contracts/{id}")).await
+    }
+
+    pub async fn contracts(&self, q: &ContractQuery) -> Result<Page<Contract>> {
+        self.get_query("/api/v1/contracts", q).await
+    }
+
+    pub async fn customer_contracts(&self, customer_id: i64) -> Result<Page<Contract>> {
+        self.get(&format!("/api/v1/customers/{customer_id}/contracts")).await
+    }
+
+    pub async fn update_contract(&self, id: i64, body: &ContractPatch) -> Result<Contract> {
+        self.patch(&format!("/api/v1/contracts/{id}"), body).await
+    }
+
+    pub async fn ticket_incidents(&self, ticket_id: i64) -> Result<TicketIncidents> {
+        self.get(&format!("/api/v1/tickets/{ticket_id}/incidents")).await
+    }
+
+    pub async fn redeem_incidents(&self, ticket_id: i64, types: &[&str]) -> Result<TicketIncidents> {
+        let body = RedeemIncidents {
+            types: types.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        self.post(&format!("/api/v1/tickets/{ticket_id}/incidents"), &body)
+            .await
+    }
+
+    pub async fn unredeem_incident(&self, ticket_id: i64, kind: &str) -> Result<TicketIncidents> {
+        let kind = percent_encoding::utf8_percent_encode(kind, percent_encoding::NON_ALPHANUMERIC);
+        self.delete(&format!("/api/v1/tickets/{ticket_id}/incidents/{kind}"))
+            .await
+    }
+
     // ------------------------------------------------------------ brands and departments
 
     pub async fn create_brand(&self, body: &NewBrand) -> Result<Brand> {

@@ -1,5 +1,6 @@
 //! Wiring of the ferrodesk binary, as a library so that tests start the very same server.
 pub mod import;
+mod scheduler;
 pub mod settings;
 pub mod transfer;
 
@@ -107,6 +108,7 @@ pub struct Server {
     pub store: Arc<dyn Store>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    scheduler: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -119,6 +121,7 @@ impl Server {
         let store = open_store(settings).await?;
         let app = App::new(store.clone()).with_oauth_token_ttl(Duration::from_secs(settings.oauth_token_ttl));
         let bootstrap = bootstrap(&app, settings).await?;
+        let scheduler = scheduler::start(app.clone(), Duration::from_secs(settings.billing_interval_secs));
         let listener = TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -144,6 +147,7 @@ impl Server {
             store,
             stop: Some(stop),
             task,
+            scheduler,
         })
     }
 
@@ -153,6 +157,9 @@ impl Server {
 
     /// Stops accepting, lets in-flight requests finish (at most `grace`), and closes the database.
     pub async fn shutdown(mut self, grace: Duration) -> anyhow::Result<()> {
+        if let Some(scheduler) = self.scheduler.take() {
+            scheduler.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -69,6 +69,25 @@ enum Command {
     /// Import records from a file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Billing work: renewals, period ends, past-due subscriptions.
+    #[command(subcommand)]
+    Billing(BillingCommand),
+}
+
+#[derive(Subcommand)]
+enum BillingCommand {
+    /// Do the billing work that is due, once, and exit: a renewal invoice for every subscription period
+    /// begun (each exactly once, however often or in how many processes this runs), subscriptions
+    /// cancelled at their period's end ended, subscriptions with overdue invoices marked past due. `serve`
+    /// does the same every billing_interval_secs.
+    Run {
+        /// Run as if it were this moment (RFC 3339, e.g. 2027-03-01T00:00:00Z); default: now.
+        #[arg(long, value_name = "TIMESTAMP")]
+        now: Option<String>,
+        /// Subscriptions renewed per transaction.
+        #[arg(long, value_name = "N", default_value_t = app::renewals::DEFAULT_BATCH)]
+        batch_size: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -217,6 +236,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", settings.masked_toml()?);
             Ok(())
         }
+        Command::Billing(BillingCommand::Run { now, batch_size }) => billing_run(&settings, now, batch_size).await,
         Command::User(UserCommand::Create {
             email,
             name,
@@ -358,6 +378,40 @@ async fn backup(settings: &Settings, file: PathBuf) -> anyhow::Result<()> {
             _ => anyhow::anyhow!("backup to {} failed: {e}", file.display()),
         })?;
     println!("backed up to {} ({} bytes)", file.display(), copy.bytes);
+    Ok(())
+}
+
+async fn billing_run(settings: &Settings, now: Option<String>, batch_size: i64) -> anyhow::Result<()> {
+    let at = match now.as_deref() {
+        Some(text) => text
+            .parse::<domain::Timestamp>()
+            .map_err(|e| anyhow::anyhow!("--now {text}: not an RFC 3339 timestamp ({e})"))?,
+        None => store::time::now(),
+    };
+    if batch_size < 1 {
+        bail!("--batch-size must be at least 1");
+    }
+    let started = Instant::now();
+    let (app, store) = cli_app(settings).await?;
+    let run = app
+        .run_billing(at, batch_size, |run| {
+            tracing::debug!(
+                batches = run.batches,
+                invoices = run.invoices,
+                "billing batch committed"
+            );
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("billing run failed: {e}"))?;
+    store.close().await;
+    println!(
+        "billing run at {at}: {} subscriptions renewed, {} invoices issued, {} ended, {} past due ({:.1} s)",
+        run.renewed,
+        run.invoices,
+        run.ended,
+        run.past_due,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

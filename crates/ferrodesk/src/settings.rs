@@ -84,6 +84,9 @@ pub struct Settings {
     pub admin_token: Option<Secret>,
     /// Seconds an OAuth access token works after it is issued (default 30 days).
     pub oauth_token_ttl: u64,
+    /// Seconds between runs of the billing scheduler (renewal invoices, period ends, past-due
+    /// subscriptions); 0 turns it off on this node.
+    pub billing_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -103,6 +106,7 @@ impl Default for Settings {
             admin_password: None,
             admin_token: None,
             oauth_token_ttl: app::oauth::DEFAULT_ACCESS_TOKEN_TTL.as_secs(),
+            billing_interval_secs: 60,
         }
     }
 }

@@ -61,6 +61,8 @@ fn unique_key(constraint: &str) -> UniqueKey {
         "features_unique_key_key" => UniqueKey::FeatureKey,
         "subscriptions_one_per_group" => UniqueKey::SubscriptionGroup,
         "billing_links_billing_system_billing_id_key" => UniqueKey::BillingLink,
+        "invoices_one_per_period" => UniqueKey::InvoicePeriod,
+        "ticket_incidents_ticket_id_type_key" => UniqueKey::TicketIncident,
         c if c.ends_with("_pkey") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
     }
@@ -162,6 +164,7 @@ impl<C: DerefMut<Target = PgConnection> + Send> Connection for PgConn<C> {
 impl<C: DerefMut<Target = PgConnection> + Send> Dialect for PgConn<C> {
     const FOR_UPDATE: &'static str = dialect::FOR_UPDATE;
     const FOR_SHARE: &'static str = " FOR SHARE";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE OF s SKIP LOCKED";
 
     fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool) {
         dialect::push_ticket_terms(query, terms, internal);

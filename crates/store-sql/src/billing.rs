@@ -4,9 +4,10 @@ use crate::{
     Connection, Dialect, QueryBuilder, RowExt, RowMap, SqlConn, Transaction, Value, by_id, decode_err, from_json_text,
     json_text,
 };
+use domain::Timestamp;
 use domain::billing::{
     BillingLink, BillingSystem, Currency, Cycle, Feature, Group, Interval, Invoice, InvoiceItem, InvoiceStatus,
-    Package, PackageFeature, Payment, Plan, PlanUnit, Pricing, Refund, Subscription, SupportLevel, Tier,
+    Package, PackageFeature, Payment, PendingItem, Plan, PlanUnit, Pricing, Refund, Subscription, SupportLevel, Tier,
 };
 use std::collections::BTreeMap;
 use store::time::{from_micros, to_micros};
@@ -145,7 +146,8 @@ fn subscription_values(s: &Subscription) -> Result<Vec<Value>> {
 }
 
 const INVOICE_COLS: &str = "id, customer_id, subscription_id, number, currency, status, items, subtotal, total, \
-                            amount_paid, issued_at, due_at, paid_at, created_at, updated_at";
+                            amount_paid, credit_applied, period_start, period_end, issued_at, due_at, paid_at, \
+                            created_at, updated_at";
 
 const INVOICE_ROW: RowMap<Invoice> = |r| {
     let status: InvoiceStatus = r.get::<&str>("status")?.parse().map_err(|e| decode_err("status", e))?;
@@ -167,6 +169,9 @@ const INVOICE_ROW: RowMap<Invoice> = |r| {
         } else {
             (total - amount_paid).max(0)
         },
+        credit_applied: r.get("credit_applied")?,
+        period_start: r.get::<Option<i64>>("period_start")?.map(from_micros),
+        period_end: r.get::<Option<i64>>("period_end")?.map(from_micros),
         issued_at: r.get::<Option<i64>>("issued_at")?.map(from_micros),
         due_at: r.get::<Option<i64>>("due_at")?.map(from_micros),
         paid_at: r.get::<Option<i64>>("paid_at")?.map(from_micros),
@@ -187,6 +192,9 @@ fn invoice_values(i: &Invoice) -> Result<Vec<Value>> {
         Value::from(i.subtotal),
         Value::from(i.total),
         Value::from(i.amount_paid),
+        Value::from(i.credit_applied),
+        Value::from(i.period_start.map(to_micros)),
+        Value::from(i.period_end.map(to_micros)),
         Value::from(i.issued_at.map(to_micros)),
         Value::from(i.due_at.map(to_micros)),
         Value::from(i.paid_at.map(to_micros)),
@@ -219,6 +227,22 @@ const REFUND_ROW: RowMap<Refund> = |r| {
         payment_id: r.get("payment_id")?,
         invoice_id: r.get("invoice_id")?,
         amount: r.get("amount")?,
+        created_at: from_micros(r.get("created_at")?),
+    })
+};
+
+const PENDING_COLS: &str = "id, subscription_id, description, quantity, unit_amount, amount, created_at";
+
+const PENDING_ROW: RowMap<PendingItem> = |r| {
+    Ok(PendingItem {
+        id: r.get("id")?,
+        subscription_id: r.get("subscription_id")?,
+        item: InvoiceItem {
+            description: r.get("description")?,
+            quantity: u64::try_from(r.get::<i64>("quantity")?).map_err(|e| decode_err("quantity", e))?,
+            unit_amount: r.get("unit_amount")?,
+            amount: r.get("amount")?,
+        },
         created_at: from_micros(r.get("created_at")?),
     })
 };
@@ -552,6 +576,67 @@ impl<C: Dialect> BillingRead for SqlConn<C> {
         .await
     }
 
+    async fn due_subscriptions(&mut self, now: Timestamp, limit: i64) -> Result<Vec<Subscription>> {
+        let sql = format!(
+            "SELECT {SUBSCRIPTION_COLS} FROM subscriptions s WHERE status <> 'canceled' AND current_period_end <= $1 \
+             ORDER BY current_period_end, id LIMIT $2{}",
+            C::SKIP_LOCKED
+        );
+        let params = [Value::from(to_micros(now)), Value::from(limit)];
+        self.conn.fetch_all(sql.into(), &params, SUBSCRIPTION_ROW).await
+    }
+
+    async fn overdue_subscriptions(&mut self, now: Timestamp, limit: i64) -> Result<Vec<Subscription>> {
+        let sql = format!(
+            "SELECT {SUBSCRIPTION_COLS} FROM subscriptions s WHERE status = 'active' AND id IN \
+             (SELECT subscription_id FROM invoices WHERE status = 'open' AND due_at <= $1) ORDER BY id LIMIT $2{}",
+            C::SKIP_LOCKED
+        );
+        let params = [Value::from(to_micros(now)), Value::from(limit)];
+        self.conn.fetch_all(sql.into(), &params, SUBSCRIPTION_ROW).await
+    }
+
+    async fn has_overdue_invoice(&mut self, subscription_id: i64, now: Timestamp) -> Result<bool> {
+        let sql = "SELECT count(*) AS n FROM invoices WHERE subscription_id = $1 AND status = 'open' AND due_at <= $2";
+        let params = [Value::from(subscription_id), Value::from(to_micros(now))];
+        let n: i64 = self.conn.fetch_one(sql.into(), &params, |r| r.get("n")).await?;
+        Ok(n > 0)
+    }
+
+    async fn open_invoice_currencies(&mut self, customer_id: i64) -> Result<Vec<Currency>> {
+        let sql = "SELECT DISTINCT currency FROM invoices WHERE customer_id = $1 AND status = 'open' ORDER BY currency";
+        self.conn
+            .fetch_all(sql.into(), &[Value::from(customer_id)], |r| {
+                Currency::parse(r.get("currency")?).map_err(|e| decode_err("currency", e))
+            })
+            .await
+    }
+
+    async fn end_user_count(&mut self, customer_id: i64) -> Result<u64> {
+        let sql = "SELECT count(*) AS n FROM end_users WHERE customer_id = $1 AND deleted_at IS NULL";
+        let n: i64 = self
+            .conn
+            .fetch_one(sql.into(), &[Value::from(customer_id)], |r| r.get("n"))
+            .await?;
+        u64::try_from(n).map_err(|e| decode_err("n", e))
+    }
+
+    async fn open_invoices_of(&mut self, subscription_id: i64) -> Result<Vec<Invoice>> {
+        let sql = format!(
+            "SELECT {INVOICE_COLS} FROM invoices WHERE subscription_id = $1 AND status = 'open' ORDER BY id LIMIT 100"
+        );
+        self.conn
+            .fetch_all(sql.into(), &[Value::from(subscription_id)], INVOICE_ROW)
+            .await
+    }
+
+    async fn pending_items(&mut self, subscription_id: i64) -> Result<Vec<PendingItem>> {
+        let sql = format!("SELECT {PENDING_COLS} FROM pending_invoice_items WHERE subscription_id = $1 ORDER BY id");
+        self.conn
+            .fetch_all(sql.into(), &[Value::from(subscription_id)], PENDING_ROW)
+            .await
+    }
+
     async fn live_subscriptions_in_group(&mut self, customer_id: i64, group_id: i64) -> Result<Vec<Subscription>> {
         let sql = format!(
             "SELECT {SUBSCRIPTION_COLS} FROM subscriptions WHERE customer_id = $1 AND group_id = $2 \
@@ -850,6 +935,29 @@ impl<C: Transaction> BillingWrite for SqlConn<C> {
 
     async fn update_support_level(&mut self, l: &SupportLevel) -> Result<()> {
         self.write_row("support_levels", LEVEL_COLS, Some(l.id), level_values(l))
+            .await
+            .map(drop)
+    }
+
+    async fn insert_pending_item(&mut self, p: &PendingItem) -> Result<PendingItem> {
+        let values = vec![
+            Value::from(p.subscription_id),
+            Value::from(&p.item.description),
+            Value::from(i64::try_from(p.item.quantity).map_err(|e| decode_err("quantity", e))?),
+            Value::from(p.item.unit_amount),
+            Value::from(p.item.amount),
+            Value::from(to_micros(p.created_at)),
+        ];
+        let id = self
+            .write_row("pending_invoice_items", PENDING_COLS, None, values)
+            .await?;
+        Ok(PendingItem { id, ..p.clone() })
+    }
+
+    async fn delete_pending_items(&mut self, subscription_id: i64) -> Result<()> {
+        let sql = "DELETE FROM pending_invoice_items WHERE subscription_id = $1";
+        self.conn
+            .execute(sql.into(), &[Value::from(subscription_id)])
             .await
             .map(drop)
     }

@@ -220,6 +220,11 @@ pub trait Dialect: Connection {
     /// unit's reads and its writes there).
     const FOR_SHARE: &'static str;
 
+    /// Appended to a `SELECT` of work to do from `s` (a batch of due subscriptions, say): a row lock that
+    /// skips rows another transaction holds, so several processes split the work instead of queueing for
+    /// it; empty where writers take turns anyway.
+    const SKIP_LOCKED: &'static str;
+
     /// Narrows a ticket list (`tickets t`) to tickets matching every term (`AND …`); `internal`: internal
     /// notes count.
     fn push_ticket_terms(query: &mut QueryBuilder, terms: &[String], internal: bool);

@@ -10,6 +10,7 @@
 mod attributes;
 pub mod billing;
 mod conn;
+pub mod contracts;
 pub mod directory;
 pub mod events;
 pub mod oauth;

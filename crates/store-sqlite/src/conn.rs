@@ -46,6 +46,7 @@ macro_rules! sqlite_connection {
         impl store_sql::Dialect for $connection {
             const FOR_UPDATE: &'static str = $crate::dialect::FOR_UPDATE;
             const FOR_SHARE: &'static str = "";
+            const SKIP_LOCKED: &'static str = "";
 
             fn push_ticket_terms(query: &mut store_sql::QueryBuilder, terms: &[String], internal: bool) {
                 $crate::dialect::push_ticket_terms(query, terms, internal);
@@ -133,6 +134,8 @@ fn unique_key(message: &str) -> UniqueKey {
         "features.unique_key" => UniqueKey::FeatureKey,
         "subscriptions.customer_id, subscriptions.group_id" => UniqueKey::SubscriptionGroup,
         "billing_links.billing_system, billing_links.billing_id" => UniqueKey::BillingLink,
+        "invoices.subscription_id, invoices.period_start" => UniqueKey::InvoicePeriod,
+        "ticket_incidents.ticket_id, ticket_incidents.type" => UniqueKey::TicketIncident,
         c if c.ends_with(".id") || c.ends_with(".rowid") => UniqueKey::Id,
         other => UniqueKey::Other(other.to_owned()),
     }

@@ -109,6 +109,18 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0015_support_levels.sql"),
         then: None,
     },
+    Migration {
+        version: 16,
+        description: "renewals",
+        sql: include_str!("../migrations/0016_renewals.sql"),
+        then: None,
+    },
+    Migration {
+        version: 17,
+        description: "contracts",
+        sql: include_str!("../migrations/0017_contracts.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet; how many there were.

@@ -1,9 +1,12 @@
-//! The billing aggregate's storage. So far the catalogue (SPEC §5.1): features with the features they
-//! require, groups, packages with their features, and plans; and subscriptions (SPEC §5.2).
+//! The billing aggregate's storage: the catalogue (SPEC §5.1) of features with the features they require,
+//! groups, packages with their features, and plans; subscriptions and what renews them (SPEC §5.2);
+//! invoices, payments and refunds (SPEC §5.3); billing-system links and support levels.
 use crate::{DeletedFilter, PageRequest, Result};
 use async_trait::async_trait;
+use domain::Timestamp;
 use domain::billing::{
-    BillingLink, Feature, Group, Invoice, Package, Payment, Plan, Refund, Subscription, SupportLevel,
+    BillingLink, Currency, Feature, Group, Invoice, Package, Payment, PendingItem, Plan, Refund, Subscription,
+    SupportLevel,
 };
 use std::collections::BTreeMap;
 
@@ -53,6 +56,23 @@ pub trait BillingRead: Send {
     async fn billing_links_of(&mut self, customer_id: i64) -> Result<Vec<BillingLink>>;
     async fn support_level(&mut self, id: i64) -> Result<Option<SupportLevel>>;
     async fn support_level_list(&mut self, page: &PageRequest) -> Result<Vec<SupportLevel>>;
+    /// Up to `limit` live subscriptions whose period ended at or before `now`, earliest first, locked for
+    /// update; where writers run concurrently, rows another transaction holds are skipped (that one is
+    /// renewing them).
+    async fn due_subscriptions(&mut self, now: Timestamp, limit: i64) -> Result<Vec<Subscription>>;
+    /// Up to `limit` subscriptions that are `active` but have an open invoice due at or before `now`,
+    /// locked like [`BillingRead::due_subscriptions`].
+    async fn overdue_subscriptions(&mut self, now: Timestamp, limit: i64) -> Result<Vec<Subscription>>;
+    /// Whether the subscription has an open invoice due at or before `now`.
+    async fn has_overdue_invoice(&mut self, subscription_id: i64, now: Timestamp) -> Result<bool>;
+    /// The currencies of the customer's open invoices.
+    async fn open_invoice_currencies(&mut self, customer_id: i64) -> Result<Vec<Currency>>;
+    /// The customer's end users that are not deleted: the units of a plan counting end users.
+    async fn end_user_count(&mut self, customer_id: i64) -> Result<u64>;
+    /// The subscription's open (issued, unpaid) invoices, oldest first.
+    async fn open_invoices_of(&mut self, subscription_id: i64) -> Result<Vec<Invoice>>;
+    /// Items waiting for the subscription's next invoice, oldest first.
+    async fn pending_items(&mut self, subscription_id: i64) -> Result<Vec<PendingItem>>;
 }
 
 /// Changing the catalogue, on a transaction. Inserts ignore the record's `id` and return it as stored;
@@ -89,4 +109,7 @@ pub trait BillingWrite: Send {
     async fn delete_billing_link(&mut self, id: i64) -> Result<()>;
     async fn insert_support_level(&mut self, level: &SupportLevel) -> Result<SupportLevel>;
     async fn update_support_level(&mut self, level: &SupportLevel) -> Result<()>;
+    async fn insert_pending_item(&mut self, item: &PendingItem) -> Result<PendingItem>;
+    /// Removes the subscription's pending items (its next invoice took them).
+    async fn delete_pending_items(&mut self, subscription_id: i64) -> Result<()>;
 }

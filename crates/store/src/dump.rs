@@ -347,11 +347,26 @@ pub static TABLES: &[Table] = &[
             int("subtotal"),
             int("total"),
             int("amount_paid"),
+            int("credit_applied"),
+            int_or_null("period_start"),
+            int_or_null("period_end"),
             int_or_null("issued_at"),
             int_or_null("due_at"),
             int_or_null("paid_at"),
             int("created_at"),
             int("updated_at"),
+        ],
+    },
+    Table {
+        name: "pending_invoice_items",
+        columns: &[
+            int("id"),
+            int("subscription_id"),
+            text("description"),
+            int("quantity"),
+            int("unit_amount"),
+            int("amount"),
+            int("created_at"),
         ],
     },
     Table {
@@ -400,6 +415,23 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "contracts",
+        columns: &[
+            int("id"),
+            int("customer_id"),
+            text("status"),
+            text("start_date"),
+            text("end_date"),
+            int_or_null("support_level_id"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "contract_incidents",
+        columns: &[int("id"), int("contract_id"), text("type"), int("total"), int("used")],
+    },
+    Table {
         name: "tickets",
         columns: &[
             int("id"),
@@ -436,6 +468,16 @@ pub static TABLES: &[Table] = &[
             int("ctime"),
             text_or_null("ip"),
             boolean("internal"),
+        ],
+    },
+    Table {
+        name: "ticket_incidents",
+        columns: &[
+            int("id"),
+            int("ticket_id"),
+            int("contract_id"),
+            text("type"),
+            int("created_at"),
         ],
     },
     Table {

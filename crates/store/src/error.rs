@@ -93,6 +93,10 @@ pub enum UniqueKey {
     SubscriptionGroup,
     /// `billing_links (billing_system, billing_id)`
     BillingLink,
+    /// One invoice per subscription period (`invoices_one_per_period`).
+    InvoicePeriod,
+    /// A ticket redeems an incident type once (`ticket_incidents (ticket_id, type)`).
+    TicketIncident,
     /// A row's id (a primary key).
     Id,
     /// A key this build does not know by name (the backend's name for it).
@@ -114,6 +118,8 @@ impl fmt::Display for UniqueKey {
             Self::FeatureKey => "features.unique_key",
             Self::SubscriptionGroup => "subscriptions.group_id",
             Self::BillingLink => "billing_links.billing_id",
+            Self::InvoicePeriod => "invoices.period_start",
+            Self::TicketIncident => "ticket_incidents.type",
             Self::Id => "id",
             Self::Other(name) => name,
         })

@@ -7,11 +7,12 @@
 //!
 //! Both are made of one narrow trait pair per aggregate ([`DirectoryRead`]/[`DirectoryWrite`],
 //! [`PeopleRead`]/[`PeopleWrite`], [`TicketsRead`]/[`TicketsWrite`], [`EventsRead`]/[`EventsWrite`],
-//! [`OauthRead`]/[`OauthWrite`], [`BillingRead`]/[`BillingWrite`]), each in
+//! [`OauthRead`]/[`OauthWrite`], [`BillingRead`]/[`BillingWrite`], [`ContractsRead`]/[`ContractsWrite`]), each in
 //! a module of its own; a capability that adds an aggregate adds a module and names its traits in
 //! [`Reader`] and [`Writer`].
 
 mod billing;
+mod contracts;
 mod directory;
 pub mod dump;
 mod error;
@@ -26,6 +27,7 @@ pub mod time;
 pub mod conformance;
 
 pub use billing::{BillingRead, BillingWrite};
+pub use contracts::{ContractsRead, ContractsWrite};
 pub use directory::{DirectoryRead, DirectoryWrite};
 pub use error::{BoxError, ForeignKey, StoreError, UniqueKey};
 pub use events::{EventsRead, EventsWrite};
@@ -56,9 +58,15 @@ pub trait Store: Send + Sync + 'static {
 
 /// Reads, available on both kinds of connection: every aggregate's read trait. A capability that adds an
 /// aggregate adds its trait here (and in [`Writer`]), in a module of its own.
-pub trait Reader: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + BillingRead + Send {}
+pub trait Reader:
+    DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + BillingRead + ContractsRead + Send
+{
+}
 
-impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + BillingRead + Send + ?Sized> Reader for T {}
+impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + BillingRead + ContractsRead + Send + ?Sized>
+    Reader for T
+{
+}
 
 /// Writes, on a transaction: every aggregate's write trait, and the commit. Inserts take a record whose `id`
 /// is ignored and return it as stored.
@@ -68,7 +76,7 @@ impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + Bill
 /// then reported by that next call or by `commit`, and the transaction fails as a whole either way.
 #[async_trait]
 pub trait Writer:
-    Reader + DirectoryWrite + PeopleWrite + TicketsWrite + EventsWrite + OauthWrite + BillingWrite
+    Reader + DirectoryWrite + PeopleWrite + TicketsWrite + EventsWrite + OauthWrite + BillingWrite + ContractsWrite
 {
     async fn commit(self: Box<Self>) -> Result<()>;
 }

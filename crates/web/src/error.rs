@@ -37,6 +37,7 @@ impl From<AppError> for ApiError {
                 ErrorCode::TicketLocked,
                 Some("the ticket is locked; the customer can no longer reply".into()),
             ),
+            AppError::NoIncidentsLeft(msg) => Problem::new(ErrorCode::NoIncidentsLeft, Some(msg)),
             AppError::HookRejected(msg) => Problem::new(ErrorCode::HookRejected, Some(msg)),
             AppError::RateLimited { retry_after_secs } => {
                 let problem = Problem::new(

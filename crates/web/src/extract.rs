@@ -212,6 +212,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
     }
 }
 
+/// A numeric path id and a name after it (`/tickets/{id}/incidents/{type}`).
+pub(crate) struct IdAndName(pub i64, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdAndName {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path((id, name)) = axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        id.parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(|id| IdAndName(id, name))
+            .ok_or_else(ApiError::not_found)
+    }
+}
+
 /// The authenticated principal of an API request (`Authorization: Bearer <token>`).
 pub(crate) struct Auth(pub Principal);
 

@@ -90,6 +90,24 @@ pub fn router(state: AppState) -> Router {
             routes::billing::get_support_level,
             routes::billing::update_support_level
         ))
+        .routes(routes!(
+            routes::contracts::create_contract,
+            routes::contracts::list_contracts
+        ))
+        .routes(routes!(
+            routes::contracts::get_contract,
+            routes::contracts::update_contract
+        ))
+        .routes(routes!(routes::contracts::customer_contracts))
+        .routes(routes!(
+            routes::contracts::redeem_incidents,
+            routes::contracts::ticket_incidents
+        ))
+        .routes(routes!(routes::contracts::unredeem_incident))
+        .routes(routes!(
+            routes::contracts::add_pending_item,
+            routes::contracts::list_pending_items
+        ))
         .routes(routes!(routes::directory::create_brand, routes::directory::list_brands))
         .routes(routes!(
             routes::directory::get_brand,

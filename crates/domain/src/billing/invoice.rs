@@ -42,8 +42,16 @@ pub struct Invoice {
     pub items: Vec<InvoiceItem>,
     pub subtotal: i64,
     pub total: i64,
+    /// Paid so far: payments applied, and credit taken from the subscription's balance when it was issued.
     pub amount_paid: i64,
     pub amount_due: i64,
+    /// The part of `amount_paid` that the subscription's balance (credit) paid.
+    pub credit_applied: i64,
+    /// The subscription period a renewal invoice bills (`[period_start, period_end)`); one invoice per period.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub period_start: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub period_end: Option<Timestamp>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub issued_at: Option<Timestamp>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
@@ -85,6 +93,18 @@ mod tests {
             Err(LedgerError::Amount(super::super::MoneyError::Negative))
         );
     }
+}
+
+/// An item added to a subscription (TeamTools' `addInvoiceItem`) that its next invoice picks up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingItem {
+    pub id: i64,
+    pub subscription_id: i64,
+    #[serde(flatten)]
+    pub item: InvoiceItem,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
 }
 
 /// A payment applied to an invoice (SPEC §5.3).

@@ -16,6 +16,7 @@ mod oauth;
 mod ops;
 mod people;
 mod process;
+mod renewals;
 mod search;
 mod sqlite_files;
 mod teamtools;

@@ -5,8 +5,10 @@ use crate::state::AppState;
 use api_types::{ListQuery, NewReply, NewTicket, Page, Problem, Reply, ReplyPatch, Ticket, TicketPatch, TicketQuery};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 
-/// `?include=replies` on a single ticket.
+/// `?include=replies,service` on a single ticket: its conversation, and (for staff) its `service` as an
+/// object (`TicketService`: the subscription with plan, unpaid invoices, incidents left) instead of an id.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 pub(crate) struct Include {
     pub include: Option<String>,
@@ -40,12 +42,23 @@ pub(crate) async fn get(
     Auth(p): Auth,
     Id(id): Id,
     Query(q): Query<Include>,
-) -> Answer<Json<Ticket>> {
-    let with_replies = q
-        .include
-        .as_deref()
-        .is_some_and(|i| i.split(',').any(|x| x.trim() == "replies"));
-    Ok(Json(s.app.get_ticket(&p, id, with_replies).await?))
+) -> Answer<axum::response::Response> {
+    let included = |name: &str| {
+        q.include
+            .as_deref()
+            .is_some_and(|i| i.split(',').any(|x| x.trim() == name))
+    };
+    let ticket = s.app.get_ticket(&p, id, included("replies")).await?;
+    if !included("service") {
+        return Ok(Json(ticket).into_response());
+    }
+    let service = s.app.ticket_service(&p, id).await?;
+    let mut body = serde_json::to_value(&ticket).map_err(|e| app::AppError::Internal(e.to_string()))?;
+    if let (Some(service), Some(fields)) = (service, body.as_object_mut()) {
+        let service = serde_json::to_value(service).map_err(|e| app::AppError::Internal(e.to_string()))?;
+        fields.insert("service".into(), service);
+    }
+    Ok(Json(body).into_response())
 }
 
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path)), request_body = TicketPatch,

@@ -1,0 +1,286 @@
+//! The billing scheduler's work (SPEC §5.2): renewing subscriptions whose period has ended, one invoice
+//! per period, ending those cancelled at their period's end, and marking subscriptions with overdue
+//! invoices past due. `serve` runs it every minute; `ferrodesk billing run [--now]` runs it once.
+//!
+//! Exactly once, with any number of processes: a batch locks the subscriptions it renews (PostgreSQL skips
+//! rows another process holds), renews each in the batch's one transaction, and advances its period there;
+//! a crash rolls the whole batch back, and a re-run finds those subscriptions due again. The unique index
+//! on (subscription, period) is the last line: a second invoice for a period cannot be stored.
+use crate::contracts::{incidents_per_period, top_up};
+use crate::invoices::{issue, record_new_invoice};
+use crate::{App, AppError, AppResult, Change, RequestMeta, Subject, json};
+use domain::billing::renewal::{Step, initial_fee_line, next_step, plan_line};
+use domain::billing::{Invoice, InvoiceItem, InvoiceStatus, Package, Plan, PlanUnit, Subscription, SubscriptionStatus};
+use domain::event::{EntityType, EventAction, EventSource};
+use domain::{HookPoint, Principal, Timestamp};
+use std::collections::HashMap;
+use store::Writer;
+
+/// Subscriptions renewed in one transaction: large enough that commits do not dominate, small enough that
+/// a batch holds its locks briefly and a crash repeats little.
+pub const DEFAULT_BATCH: i64 = 200;
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct BillingRun {
+    /// Subscriptions that moved to a new period (one or more).
+    pub renewed: u64,
+    /// Renewal invoices issued: one per period begun.
+    pub invoices: u64,
+    /// Subscriptions cancelled at their period's end that ended.
+    pub ended: u64,
+    /// Subscriptions marked past due (an open invoice past its due date).
+    pub past_due: u64,
+    /// Transactions committed.
+    pub batches: u64,
+}
+
+/// A plan as renewals need it: with the incidents per period its package sells, if any.
+#[derive(Clone)]
+struct Billed {
+    plan: Plan,
+    incidents: Option<i64>,
+}
+
+/// Plans read once per batch.
+#[derive(Default)]
+struct Catalogue {
+    plans: HashMap<i64, Billed>,
+}
+
+impl Catalogue {
+    async fn plan(&mut self, tx: &mut Box<dyn Writer>, plan_id: i64) -> AppResult<&Billed> {
+        if !self.plans.contains_key(&plan_id) {
+            let plan = tx
+                .plan(plan_id)
+                .await?
+                .ok_or_else(|| AppError::Internal(format!("subscription of plan {plan_id}, which does not exist")))?;
+            let package = tx.package(plan.package_id).await?.ok_or_else(|| {
+                AppError::Internal(format!(
+                    "plan {plan_id} of package {}, which does not exist",
+                    plan.package_id
+                ))
+            })?;
+            let incidents = incidents_per_period(tx, &package).await?;
+            self.plans.insert(plan_id, Billed { plan, incidents });
+        }
+        self.plans
+            .get(&plan_id)
+            .ok_or_else(|| AppError::Internal("the catalogue cache lost a plan".into()))
+    }
+}
+
+fn scheduler_meta() -> RequestMeta {
+    RequestMeta {
+        source: Some(EventSource::System),
+        url: Some("billing".into()),
+        ip: None,
+    }
+}
+
+/// The units a period of `plan` bills for `s`: its quantity, or its customer's end users.
+async fn units(tx: &mut Box<dyn Writer>, plan: &Plan, s: &Subscription) -> AppResult<u64> {
+    Ok(match plan.unit {
+        PlanUnit::Quantity => s.quantity,
+        PlanUnit::EndUser => tx.end_user_count(s.customer_id).await?,
+    })
+}
+
+/// A new invoice of `s` for `items`, not yet issued.
+pub(crate) fn invoice_for(s: &Subscription, items: Vec<InvoiceItem>, at: Timestamp) -> AppResult<Invoice> {
+    let total = domain::billing::invoice::totals(&items).map_err(|e| AppError::field("items", e.to_string()))?;
+    Ok(Invoice {
+        id: 0,
+        customer_id: s.customer_id,
+        subscription_id: Some(s.id),
+        number: None,
+        currency: s.currency,
+        status: InvoiceStatus::Draft,
+        items,
+        subtotal: total,
+        total,
+        amount_paid: 0,
+        amount_due: total,
+        credit_applied: 0,
+        period_start: None,
+        period_end: None,
+        issued_at: None,
+        due_at: None,
+        paid_at: None,
+        created_at: at,
+        updated_at: at,
+    })
+}
+
+/// Issues and stores the first invoice of a new subscription `s` on `plan` of `package`: the first period's
+/// price (none during a trial) and the plan's initial fee; nothing to bill, no invoice. A first period
+/// that is billed tops up the customer's incidents like every renewal.
+pub(crate) async fn first_invoice(
+    tx: &mut Box<dyn Writer>,
+    change: &Change<'_>,
+    plan: &Plan,
+    package: &Package,
+    s: &mut Subscription,
+    at: Timestamp,
+) -> AppResult<Option<Invoice>> {
+    if s.status != SubscriptionStatus::Trialing
+        && let Some(incidents) = incidents_per_period(tx, package).await?
+    {
+        top_up(tx, change, incidents, s, s.current_period_start, s.current_period_end).await?;
+    }
+    let mut items = Vec::new();
+    let billed_period = s.status != SubscriptionStatus::Trialing;
+    if billed_period {
+        let units = units(tx, plan, s).await?;
+        items.push(
+            plan_line(plan, units, s.current_period_start, s.current_period_end)
+                .map_err(|e| AppError::field("quantity", e.to_string()))?,
+        );
+    }
+    if let Some(fee) = initial_fee_line(plan).map_err(|e| AppError::field("plan_id", e.to_string()))? {
+        items.push(fee);
+    }
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let mut invoice = invoice_for(s, items, at)?;
+    if billed_period {
+        invoice.period_start = Some(s.current_period_start);
+        invoice.period_end = Some(s.current_period_end);
+    }
+    issue(tx, &mut invoice, at, Some(s)).await?;
+    let invoice = tx.insert_invoice(&invoice).await?;
+    record_new_invoice(tx, change, &invoice).await?;
+    Ok(Some(invoice))
+}
+
+impl App {
+    /// Does the billing work due at `now` in batches of `batch` subscriptions, each batch one transaction,
+    /// until nothing is due. Safe to run in several processes at once and to re-run after a crash.
+    /// `committed` hears about each batch once it is committed.
+    pub async fn run_billing(
+        &self,
+        now: Timestamp,
+        batch: i64,
+        mut committed: impl FnMut(&BillingRun),
+    ) -> AppResult<BillingRun> {
+        let mut run = BillingRun::default();
+        let meta = scheduler_meta();
+        let change = Change {
+            principal: &Principal::System,
+            meta: &meta,
+        };
+        loop {
+            let mut tx = self.store().write().await?;
+            let due = tx.due_subscriptions(now, batch).await?;
+            if due.is_empty() {
+                break;
+            }
+            let mut catalogue = Catalogue::default();
+            for s in due {
+                renew(&mut tx, &change, &mut catalogue, s, now, &mut run).await?;
+            }
+            tx.commit().await?;
+            run.batches += 1;
+            committed(&run);
+        }
+        loop {
+            let mut tx = self.store().write().await?;
+            let overdue = tx.overdue_subscriptions(now, batch).await?;
+            if overdue.is_empty() {
+                break;
+            }
+            for before in overdue {
+                let after = Subscription {
+                    status: SubscriptionStatus::PastDue,
+                    updated_at: now,
+                    ..before.clone()
+                };
+                tx.update_subscription(&after).await?;
+                let event = change.event(
+                    EventAction::Updated,
+                    Subject(EntityType::Subscription, after.id, Some(after.customer_id)),
+                    Some(HookPoint::SubscriptionUpdated),
+                    json(&after),
+                    json(&before),
+                );
+                tx.insert_event(&event).await?;
+                run.past_due += 1;
+            }
+            tx.commit().await?;
+            run.batches += 1;
+            committed(&run);
+        }
+        Ok(run)
+    }
+}
+
+/// Takes `before` (locked) through every step due at `now`: a renewal invoice per period begun, or its end.
+async fn renew(
+    tx: &mut Box<dyn Writer>,
+    change: &Change<'_>,
+    catalogue: &mut Catalogue,
+    before: Subscription,
+    now: Timestamp,
+    run: &mut BillingRun,
+) -> AppResult<()> {
+    let Billed { plan, incidents } = catalogue.plan(tx, before.plan_id).await?.clone();
+    let mut s = before.clone();
+    let mut renewed = false;
+    while let Some(step) = next_step(&s, &plan, now).map_err(|e| AppError::Internal(e.to_string()))? {
+        match step {
+            Step::End { at } => {
+                s.status = SubscriptionStatus::Canceled;
+                s.canceled_at = Some(at);
+                run.ended += 1;
+            }
+            Step::Renew { start, end } => {
+                let units = units(tx, &plan, &s).await?;
+                let mut items = vec![
+                    plan_line(&plan, units, start, end)
+                        .map_err(|e| AppError::Internal(format!("subscription {}: {e}", s.id)))?,
+                ];
+                let pending = tx.pending_items(s.id).await?;
+                if !pending.is_empty() {
+                    items.extend(pending.into_iter().map(|p| p.item));
+                    tx.delete_pending_items(s.id).await?;
+                }
+                let mut invoice = invoice_for(&s, items, now)?;
+                invoice.period_start = Some(start);
+                invoice.period_end = Some(end);
+                issue(tx, &mut invoice, now, Some(&mut s)).await?;
+                let invoice = tx.insert_invoice(&invoice).await?;
+                record_new_invoice(tx, change, &invoice).await?;
+                if let Some(incidents) = incidents {
+                    top_up(tx, change, incidents, &s, start, end).await?;
+                }
+                if s.status == SubscriptionStatus::Trialing {
+                    s.status = SubscriptionStatus::Active;
+                }
+                s.current_period_start = start;
+                s.current_period_end = end;
+                run.invoices += 1;
+                renewed = true;
+            }
+        }
+    }
+    if renewed {
+        run.renewed += 1;
+    }
+    s.updated_at = now;
+    tx.update_subscription(&s).await?;
+    let hook = if s.status == SubscriptionStatus::Canceled {
+        HookPoint::SubscriptionCanceled
+    } else {
+        HookPoint::SubscriptionUpdated
+    };
+    let event = change.event(
+        EventAction::Updated,
+        Subject(EntityType::Subscription, s.id, Some(s.customer_id)),
+        Some(hook),
+        json(&s),
+        json(&before),
+    );
+    tx.insert_event(&event).await?;
+    Ok(())
+}
