@@ -11,7 +11,6 @@ use domain::billing::contract::{check_count, incident_type, usage};
 use domain::billing::{Contract, ContractStatus, IncidentCount, Package, Subscription, TicketIncident};
 use domain::event::{EntityType, EventAction};
 use domain::{HookPoint, Principal, Timestamp};
-use jiff::ToSpan;
 use jiff::civil::Date;
 use jiff::tz::Offset;
 use std::collections::BTreeMap;
@@ -343,7 +342,7 @@ pub(crate) async fn incidents_per_period(tx: &mut Box<dyn Writer>, package: &Pac
 /// Tops up the per-incident contract of `s`'s customer for the period `[start, end)` with the `support_incidents`
 /// feature of `s`'s package (`incidents` per period): the contract covering the period's first day gets
 /// that many more incidents of type [`TOP_UP_TYPE`] and is extended to the period's last day; a customer
-/// without one gets a contract for the period.
+/// without one gets a contract for the period. Incidents carry over: a top-up adds to what is left.
 pub(crate) async fn top_up(
     tx: &mut Box<dyn Writer>,
     change: &Change<'_>,
@@ -352,8 +351,9 @@ pub(crate) async fn top_up(
     start: Timestamp,
     end: Timestamp,
 ) -> AppResult<()> {
-    let first = day(start);
-    let last = day(end).checked_sub(1.day()).unwrap_or(first).max(first);
+    // A period ends during its last day (the next begins that day): the contract covers that day too, and
+    // the next period's top-up finds it.
+    let (first, last) = (day(start), day(end));
     let at = now();
     match tx.incident_contract(s.customer_id, first).await? {
         Some(before) => {

@@ -7,6 +7,7 @@ mod attributes;
 mod auth;
 mod bad_input;
 mod billing;
+mod contracts;
 mod directory;
 mod edge;
 mod events;

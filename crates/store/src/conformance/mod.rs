@@ -111,6 +111,8 @@ pub fn checks() -> Vec<Check> {
         billing_catalogue_round_trip,
         subscriptions_one_live_per_group,
         invoice_numbers_have_no_gaps,
+        contract_incidents_stay_within_total,
+        renewal_queries_and_one_invoice_per_period,
     ]
 }
 
@@ -173,7 +175,9 @@ has_id!(
     domain::billing::Group,
     domain::billing::Package,
     domain::billing::Plan,
-    domain::billing::Subscription
+    domain::billing::Subscription,
+    domain::billing::Contract,
+    domain::billing::Invoice
 );
 
 fn ids<T: HasId>(rows: &[T]) -> Vec<i64> {
@@ -501,6 +505,7 @@ mod activity;
 mod attributes;
 mod billing;
 mod constraints;
+mod contracts;
 mod events;
 mod lists;
 mod oauth;
@@ -511,6 +516,7 @@ use activity::*;
 use attributes::*;
 use billing::*;
 use constraints::*;
+use contracts::*;
 use events::*;
 use lists::*;
 use oauth::*;
