@@ -210,7 +210,7 @@ async fn fill_catalogue(s: &TestServer) {
         .await
         .expect("plan");
     let subscriber = s.customer().await.customer;
-    a.subscribe(
+    let subscription = a.subscribe(
         subscriber.id,
         &ferrodesk_client::api_types::NewSubscription {
             plan_id: seats.id,
@@ -220,6 +220,42 @@ async fn fill_catalogue(s: &TestServer) {
     )
     .await
     .expect("subscribe");
+    a.add_pending_item(
+        subscription.id,
+        &ferrodesk_client::api_types::NewPendingItem {
+            description: "Onboarding call".into(),
+            unit_amount: 9900,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("pending item");
+    let (dept, _) = crate::process::department_and_requester(a).await;
+    let ticket = a
+        .create_ticket(&NewTicket {
+            customer_id: Some(subscriber.id),
+            email: Some("subscriber@example.com".into()),
+            service: Some(subscription.id),
+            ..new_ticket(dept.id, "Incident to redeem")
+        })
+        .await
+        .expect("ticket");
+    a.create_contract(&ferrodesk_client::api_types::NewContract {
+        customer_id: subscriber.id,
+        start: "2026-01-01".into(),
+        end: "2099-12-31".into(),
+        incidents: Some(
+            [(
+                "phone".to_owned(),
+                ferrodesk_client::api_types::IncidentInput { total: 2, used: None },
+            )]
+            .into(),
+        ),
+        ..Default::default()
+    })
+    .await
+    .expect("contract");
+    a.redeem_incidents(ticket.id, &["phone"]).await.expect("redeem");
     a.create_support_level(&ferrodesk_client::api_types::NewSupportLevel {
         name: "Gold".into(),
         description: Some("Four hours".into()),
@@ -491,6 +527,7 @@ async fn paths(s: &TestServer) -> Vec<String> {
         "/api/v1/plans?limit=500&deleted=include",
         "/api/v1/invoices?limit=500",
         "/api/v1/support-levels?limit=500",
+        "/api/v1/contracts?limit=500",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -506,11 +543,16 @@ async fn paths(s: &TestServer) -> Vec<String> {
             Some("ticket") => {
                 paths.push(format!("/api/v1/tickets/{id}?include=replies"));
                 paths.push(format!("/api/v1/tickets/{id}/replies"));
+                paths.push(format!("/api/v1/tickets/{id}/incidents"));
             }
             Some("invoice") => {
                 paths.push(format!("/api/v1/invoices/{id}"));
                 paths.push(format!("/api/v1/invoices/{id}/payments"));
                 paths.push(format!("/api/v1/invoices/{id}/refunds"));
+            }
+            Some("subscription") => {
+                paths.push(format!("/api/v1/subscriptions/{id}"));
+                paths.push(format!("/api/v1/subscriptions/{id}/items"));
             }
             Some("customer") => {
                 paths.push(format!("/api/v1/customers/{id}"));
