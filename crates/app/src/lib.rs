@@ -16,7 +16,7 @@ mod limits;
 mod links;
 pub mod oauth;
 mod paging;
-mod people;
+pub(crate) mod people;
 mod person_query;
 mod related;
 pub mod renewals;
@@ -26,6 +26,7 @@ mod service;
 pub mod staff;
 mod subscriptions;
 mod support;
+pub mod ticaga;
 mod tickets;
 mod tokens;
 

@@ -1,10 +1,76 @@
 //! Billing-system links (SPEC §5.5): which accounts in external billing systems belong to a customer.
-use crate::{App, AppError, AppResult, Change, RequestMeta, Subject, commit_with_event, json, require_staff};
+use crate::{App, AppError, AppResult, Change, Fields, RequestMeta, Subject, commit_with_event, json, require_staff};
 use api_types::NewBillingLink;
 use domain::billing::{BillingLink, BillingSystem};
 use domain::event::{EntityType, EventAction};
 use domain::{HookPoint, Principal};
+use store::Writer;
 use store::time::now;
+
+/// A link's system (one of SPEC §5.5's, any case) and account id (1 to 200 characters), checked.
+pub(crate) fn check_link(system: &str, billing_id: &str) -> AppResult<(BillingSystem, String)> {
+    let mut fields = Fields::default();
+    let parsed = BillingSystem::parse(system);
+    if parsed.is_none() {
+        fields.add(
+            "billing_system",
+            format!("must be one of {}", BillingSystem::NAMES.join(", ")),
+        );
+    }
+    let billing_id = billing_id.trim().to_owned();
+    if billing_id.is_empty() || billing_id.chars().count() > 200 {
+        fields.add("billing_id", "must be 1 to 200 characters");
+    }
+    fields.finish()?;
+    let system = parsed.ok_or_else(|| AppError::Internal("a checked billing system went missing".into()))?;
+    Ok((system, billing_id))
+}
+
+/// Links the account to the customer, with its `BillingLinkAssigned` event; an account linked to another
+/// customer already is a conflict (409).
+async fn insert_link(
+    tx: &mut Box<dyn Writer>,
+    change: &Change<'_>,
+    customer_id: i64,
+    billing_system: BillingSystem,
+    billing_id: String,
+) -> AppResult<BillingLink> {
+    let link = tx
+        .insert_billing_link(&BillingLink {
+            id: 0,
+            customer_id,
+            billing_system,
+            billing_id,
+            created_at: now(),
+        })
+        .await?;
+    let event = change.event(
+        EventAction::Created,
+        Subject(EntityType::BillingLink, link.id, Some(customer_id)),
+        Some(HookPoint::BillingLinkAssigned),
+        json(&link),
+        serde_json::Value::Null,
+    );
+    tx.insert_event(&event).await?;
+    Ok(link)
+}
+
+/// [`insert_link`] that is idempotent: an account linked to this customer already is left as it is.
+pub(crate) async fn ensure_link(
+    tx: &mut Box<dyn Writer>,
+    change: &Change<'_>,
+    customer_id: i64,
+    billing_system: BillingSystem,
+    billing_id: String,
+) -> AppResult<BillingLink> {
+    match tx.billing_link_of_account(billing_system, &billing_id).await? {
+        Some(link) if link.customer_id == customer_id => Ok(link),
+        Some(_) => Err(AppError::Conflict(
+            "this billing account is linked to another customer".into(),
+        )),
+        None => insert_link(tx, change, customer_id, billing_system, billing_id).await,
+    }
+}
 
 impl App {
     pub async fn create_billing_link(
@@ -15,39 +81,21 @@ impl App {
         input: NewBillingLink,
     ) -> AppResult<BillingLink> {
         require_staff(p)?;
-        let billing_system = BillingSystem::parse(&input.billing_system).ok_or_else(|| {
-            AppError::field(
-                "billing_system",
-                format!("must be one of {}", BillingSystem::NAMES.join(", ")),
-            )
-        })?;
-        let billing_id = input.billing_id.trim().to_owned();
-        if billing_id.is_empty() || billing_id.chars().count() > 200 {
-            return Err(AppError::field("billing_id", "must be 1 to 200 characters"));
-        }
+        let (billing_system, billing_id) = check_link(&input.billing_system, &input.billing_id)?;
         let mut tx = self.store().write().await?;
         let customer = tx.customer(customer_id).await?;
         if customer.is_none_or(|c| c.deleted_at.is_some()) {
             return Err(AppError::NotFound);
         }
-        let link = tx
-            .insert_billing_link(&BillingLink {
-                id: 0,
-                customer_id,
-                billing_system,
-                billing_id,
-                created_at: now(),
-            })
-            .await?;
-        let change = Change { principal: p, meta };
-        let event = change.event(
-            EventAction::Created,
-            Subject(EntityType::BillingLink, link.id, Some(customer_id)),
-            Some(HookPoint::BillingLinkAssigned),
-            json(&link),
-            serde_json::Value::Null,
-        );
-        commit_with_event(tx, event).await?;
+        let link = insert_link(
+            &mut tx,
+            &Change { principal: p, meta },
+            customer_id,
+            billing_system,
+            billing_id,
+        )
+        .await?;
+        tx.commit().await?;
         Ok(link)
     }
 

@@ -739,7 +739,7 @@ pub enum BulkError {
 }
 
 /// Inserts a customer (with its event) on `tx`.
-async fn insert_customer(
+pub(crate) async fn insert_customer(
     tx: &mut dyn store::Writer,
     set: &AttributeSet,
     change: &Change<'_>,
@@ -781,7 +781,7 @@ async fn insert_customer(
 }
 
 /// Applies a change to a live customer (with its event) on `tx`; `false` when nothing changed.
-async fn change_customer(
+pub(crate) async fn change_customer(
     tx: &mut dyn store::Writer,
     set: &AttributeSet,
     change: &Change<'_>,
@@ -841,7 +841,7 @@ async fn change_customer(
 }
 
 /// Inserts an end user (with its event) on `tx`; `hash` is the portal password's hash, already made.
-async fn insert_end_user(
+pub(crate) async fn insert_end_user(
     tx: &mut dyn store::Writer,
     set: &AttributeSet,
     change: &Change<'_>,

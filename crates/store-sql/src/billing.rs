@@ -552,6 +552,16 @@ impl<C: Dialect> BillingRead for SqlConn<C> {
         by_id(&mut self.conn, LINK_COLS, "billing_links", id, LINK_ROW).await
     }
 
+    async fn billing_link_of_account(
+        &mut self,
+        system: BillingSystem,
+        billing_id: &str,
+    ) -> Result<Option<BillingLink>> {
+        let sql = format!("SELECT {LINK_COLS} FROM billing_links WHERE billing_system = $1 AND billing_id = $2");
+        let params = [Value::from(system.as_str()), Value::from(billing_id)];
+        self.conn.fetch_optional(sql.into(), &params, LINK_ROW).await
+    }
+
     async fn billing_links_of(&mut self, customer_id: i64) -> Result<Vec<BillingLink>> {
         let sql = format!("SELECT {LINK_COLS} FROM billing_links WHERE customer_id = $1 ORDER BY id");
         self.conn

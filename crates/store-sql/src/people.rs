@@ -211,6 +211,15 @@ impl<C: Dialect> PeopleRead for SqlConn<C> {
         self.conn.fetch_optional(sql.into(), &params, END_USER_ROW).await
     }
 
+    async fn first_end_user_with_email(&mut self, email: &str) -> Result<Option<EndUser>> {
+        let sql = format!(
+            "SELECT {END_USER_COLS} FROM end_users WHERE email = $1 AND deleted_at IS NULL ORDER BY id LIMIT 1"
+        );
+        self.conn
+            .fetch_optional(sql.into(), &[Value::from(email)], END_USER_ROW)
+            .await
+    }
+
     async fn end_user_list(
         &mut self,
         customer_id: Option<i64>,

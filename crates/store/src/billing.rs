@@ -5,8 +5,8 @@ use crate::{DeletedFilter, PageRequest, Result};
 use async_trait::async_trait;
 use domain::Timestamp;
 use domain::billing::{
-    BillingLink, Currency, Feature, Group, Invoice, Package, Payment, PendingItem, Plan, Refund, Subscription,
-    SupportLevel,
+    BillingLink, BillingSystem, Currency, Feature, Group, Invoice, Package, Payment, PendingItem, Plan, Refund,
+    Subscription, SupportLevel,
 };
 use std::collections::BTreeMap;
 
@@ -52,6 +52,9 @@ pub trait BillingRead: Send {
     async fn payments_of(&mut self, invoice_id: i64) -> Result<Vec<Payment>>;
     async fn refunds_of(&mut self, invoice_id: i64) -> Result<Vec<Refund>>;
     async fn billing_link(&mut self, id: i64) -> Result<Option<BillingLink>>;
+    /// The link of an account in a billing system, if it is linked.
+    async fn billing_link_of_account(&mut self, system: BillingSystem, billing_id: &str)
+    -> Result<Option<BillingLink>>;
     /// A customer's links, oldest first.
     async fn billing_links_of(&mut self, customer_id: i64) -> Result<Vec<BillingLink>>;
     async fn support_level(&mut self, id: i64) -> Result<Option<SupportLevel>>;

@@ -43,6 +43,8 @@ pub trait PeopleRead: Send {
     /// the same email may win.
     async fn end_user_password_hash(&mut self, id: i64) -> Result<Option<String>>;
     async fn end_user_by_email(&mut self, customer_id: i64, email: &str) -> Result<Option<EndUser>>;
+    /// The oldest live end user with this email, of any customer (Ticaga finds people by address alone).
+    async fn first_end_user_with_email(&mut self, email: &str) -> Result<Option<EndUser>>;
     /// End users, of one customer or of all; those of a soft-deleted customer count as deleted.
     async fn end_user_list(
         &mut self,

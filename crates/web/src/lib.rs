@@ -175,6 +175,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(routes::teamtools::router())
+        .merge(routes::ticaga::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", spec))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))

@@ -210,16 +210,17 @@ async fn fill_catalogue(s: &TestServer) {
         .await
         .expect("plan");
     let subscriber = s.customer().await.customer;
-    let subscription = a.subscribe(
-        subscriber.id,
-        &ferrodesk_client::api_types::NewSubscription {
-            plan_id: seats.id,
-            manual: Some(true),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("subscribe");
+    let subscription = a
+        .subscribe(
+            subscriber.id,
+            &ferrodesk_client::api_types::NewSubscription {
+                plan_id: seats.id,
+                manual: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("subscribe");
     a.add_pending_item(
         subscription.id,
         &ferrodesk_client::api_types::NewPendingItem {

@@ -11,6 +11,7 @@ pub(crate) mod people;
 pub(crate) mod search;
 pub(crate) mod staff;
 pub(crate) mod teamtools;
+pub(crate) mod ticaga;
 pub(crate) mod tickets;
 pub(crate) mod tokens;
 
