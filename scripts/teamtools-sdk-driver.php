@@ -14,6 +14,12 @@ use teamtools\Entities\Attribute;
 use teamtools\Entities\Customer;
 use teamtools\Entities\EndUser;
 use teamtools\Entities\Event;
+use teamtools\Entities\Feature;
+use teamtools\Entities\Group;
+use teamtools\Entities\Invoice;
+use teamtools\Entities\Package;
+use teamtools\Entities\Plan;
+use teamtools\Entities\Subscription;
 use teamtools\Entities\WebEvent;
 use teamtools\Exceptions\TTBadArgumentsException;
 use teamtools\Exceptions\TTException;
@@ -1185,6 +1191,159 @@ required_attribute_checks(EndUser::class, 'EndUser', $attr,
 
 check('Customer::deleteAttribute of an unknown id → TTBadArgumentsException', function () {
     expect_bad_arguments(fn () => Customer::deleteAttribute('999999999'));
+});
+
+// --- Billing (README "Billing": features, groups, packages, plans, subscribe, invoices) -------------------
+
+$billing = [];
+$billing['feature'] = check('new Feature([name, description, uniqueKey])->save()', function () use ($run) {
+    $feature = (new Feature(['name' => "Email $run", 'description' => 'Mailboxes', 'uniqueKey' => "email_$run"]))->save();
+    expect_id($feature->id, 'feature');
+    return $feature;
+});
+$billing['dependent'] = check('new Feature([dependency_ids])->save() requires the first', function () use (&$billing, $run) {
+    $first = need($billing['feature'] ?? null);
+    $feature = (new Feature(['name' => "SLA $run", 'dependency_ids' => [$first->id]]))->save();
+    expect_equal([$first->id], array_values((array) prop($feature, 'dependency_ids')), 'dependency_ids');
+    return $feature;
+});
+$billing['group'] = check('new Group([name, default => true])->save()', function () use ($run) {
+    $group = (new Group(['name' => "Basic group $run", 'default' => true]))->save();
+    expect_id($group->id, 'group');
+    expect_equal(true, prop($group, 'default'), 'default');
+    return $group;
+});
+$billing['package'] = check("new Package([groupId, default => 'true'])->save()", function () use (&$billing, $run) {
+    $group = need($billing['group'] ?? null);
+    $package = (new Package(['name' => "Basic package $run", 'groupId' => $group->id, 'default' => 'true']))->save();
+    expect_equal($group->id, prop($package, 'groupId'), 'groupId');
+    return $package;
+});
+$billing['pro'] = check('new Package([featureIds, groupId])->save()', function () use (&$billing, $run) {
+    $group = need($billing['group'] ?? null);
+    $ids = [need($billing['feature'] ?? null)->id, need($billing['dependent'] ?? null)->id];
+    $package = (new Package(['name' => "Pro package $run", 'featureIds' => $ids, 'groupId' => $group->id]))->save();
+    expect_equal($ids, array_values((array) prop($package, 'featureIds')), 'featureIds');
+    return $package;
+});
+check('Group::getByID(…)->getPackages() lists both packages', function () use (&$billing) {
+    $group = Group::getByID(need($billing['group'] ?? null)->id);
+    $ids = [];
+    foreach ($group->getPackages() as $item) {
+        $ids[] = $item->id;
+    }
+    sort($ids);
+    $expected = [need($billing['package'] ?? null)->id, need($billing['pro'] ?? null)->id];
+    sort($expected);
+    expect_equal($expected, $ids, 'package ids');
+});
+check('Package::getAll() includes the new packages', function () use (&$billing) {
+    $ids = ids_of(Package::getAll());
+    expect(in_array(need($billing['pro'] ?? null)->id, $ids, true), 'the pro package listed', show($ids));
+});
+$billing['unit plan'] = check("new Plan([packageId, trial => '30', pricing unit/enduser])->save()", function () use (&$billing) {
+    $plan = (new Plan([
+        'packageId' => need($billing['package'] ?? null)->id,
+        'trial' => '30',
+        'currency' => 'USD',
+        'pricing' => ['type' => 'unit', 'interval' => ['type' => 'month', 'amount' => 2], 'unit' => 'enduser', 'amount' => 200],
+    ]))->save();
+    expect_equal(30, prop($plan, 'trial'), 'trial');
+    expect_equal('unit', prop(prop($plan, 'pricing'), 'type'), 'pricing.type');
+    return $plan;
+});
+$billing['flat plan'] = check('new Plan([name Enterprise, pricing flat])->save()', function () use (&$billing) {
+    $plan = (new Plan([
+        'name' => 'Enterprise',
+        'packageId' => need($billing['pro'] ?? null)->id,
+        'trial' => '0',
+        'currency' => 'USD',
+        'pricing' => ['type' => 'flat', 'interval' => ['type' => 'month', 'amount' => 2], 'amount' => 1500],
+    ]))->save();
+    expect_equal('Enterprise', prop($plan, 'name'), 'name');
+    return $plan;
+});
+check('new Plan([pricing tier, levels])->save()', function () use (&$billing) {
+    $plan = (new Plan([
+        'packageId' => need($billing['pro'] ?? null)->id,
+        'currency' => 'USD',
+        'pricing' => ['type' => 'tier', 'interval' => ['type' => 'month', 'amount' => 2], 'unit' => 'enduser',
+            'levels' => [['condition' => ['min' => 1, 'max' => -1], 'expression' => [['type' => 'unit', 'unit' => 'enduser', 'amount' => 120]]]]],
+    ]))->save();
+    expect_equal('tier', prop(prop($plan, 'pricing'), 'type'), 'pricing.type');
+});
+check('Plan::getByID', function () use (&$billing) {
+    $plan = need($billing['unit plan'] ?? null);
+    expect_equal($plan->id, Plan::getByID($plan->id)->id, 'plan id');
+});
+check('new Plan with pricing type barter → TTBadArgumentsException', function () use (&$billing) {
+    expect_bad_arguments(fn () => (new Plan(['packageId' => need($billing['package'] ?? null)->id, 'currency' => 'USD',
+        'pricing' => ['type' => 'barter']]))->save(), 'pricing');
+});
+$billing['customer'] = check('new Customer, then $customer->subscribe([groupId, packageId, manual => "false", stripeToken, force => false])', function () use (&$billing, $run) {
+    $customer = (new Customer(['name' => "Billing customer $run"]))->save();
+    $subscription = $customer->subscribe([
+        'groupId' => need($billing['group'] ?? null)->id,
+        'packageId' => need($billing['pro'] ?? null)->id,
+        'manual' => 'false',
+        'stripeToken' => 'xxxx',
+        'force' => false,
+    ]);
+    expect_instances(Subscription::class, [$subscription], 'subscribe');
+    expect_id($subscription->id, 'subscription');
+    $billing['subscription'] = $subscription;
+    return $customer;
+});
+check('$customer->subscribe again without force → TTBadArgumentsException', function () use (&$billing) {
+    $customer = need($billing['customer'] ?? null);
+    expect_bad_arguments(fn () => $customer->subscribe(['groupId' => need($billing['group'] ?? null)->id, 'packageId' => need($billing['pro'] ?? null)->id]));
+});
+check('$customer->getSubscription() returns the subscription\'s values', function () use (&$billing) {
+    $values = iterator_to_array(need($billing['customer'] ?? null)->getSubscription());
+    expect(in_array(need($billing['subscription'] ?? null)->id, $values, true), 'the subscription id among the values', show($values));
+});
+check('Subscription::getByID(…)->addInvoiceItem([description, currency usd, amount 1800])', function () use (&$billing) {
+    $subscription = Subscription::getByID(need($billing['subscription'] ?? null)->id);
+    $values = iterator_to_array($subscription->addInvoiceItem(['description' => 'This item will appear on next invoice', 'currency' => 'usd', 'amount' => 1800]));
+    expect(in_array(1800, $values, true), 'the amount among the values', show($values));
+});
+$billing['invoice'] = check('new Invoice([invoiceDate, dueDate, customerId, items])->save()', function () use (&$billing) {
+    $invoice = (new Invoice([
+        'invoiceDate' => '2016-01-22',
+        'dueDate' => '2027-02-22',
+        'customerId' => need($billing['customer'] ?? null)->id,
+        'items' => [['description' => 'Initial account setup', 'amount' => 1750], ['description' => 'Application adjustments', 'amount' => 450000]],
+    ]))->save();
+    expect_equal(451750, prop($invoice, 'total'), 'total');
+    return $invoice;
+});
+check('Invoice::getByID(…)->settle(); $invoice->save()', function () use (&$billing) {
+    $invoice = Invoice::getByID(need($billing['invoice'] ?? null)->id);
+    $invoice->settle();
+    expect_equal($invoice->id, $invoice->save()->id, 'saved invoice id');
+});
+check('Invoice::getByID(…)->applyPayment([amount => 350]); $invoice->save()', function () use (&$billing) {
+    $invoice = Invoice::getByID(need($billing['invoice'] ?? null)->id);
+    $invoice->applyPayment(['amount' => 350]);
+    $saved = $invoice->save();
+    expect_equal(451400, prop(Invoice::getByID($saved->id), 'amountDue'), 'amountDue');
+});
+check('an overpayment of a subscription invoice credits the balance', function () use (&$billing) {
+    $invoice = (new Invoice(['customerId' => need($billing['customer'] ?? null)->id, 'subscriptionId' => need($billing['subscription'] ?? null)->id,
+        'items' => [['description' => 'Seats', 'amount' => 1000]]]))->save();
+    $invoice->applyPayment(['amount' => 1500]);
+    expect_equal('paid', prop(Invoice::getByID($invoice->id), 'status'), 'status');
+    expect_equal(500, prop(Subscription::getByID($billing['subscription']->id), 'balance'), 'balance');
+});
+check('$invoice->getPayments() and ->getRefunds()', function () use (&$billing) {
+    $invoice = Invoice::getByID(need($billing['invoice'] ?? null)->id);
+    $payments = iterator_to_array($invoice->getPayments());
+    expect(count($payments) === 1 && prop($payments[0], 'amount') == 350, 'one payment of 350', show($payments));
+    expect_equal([], iterator_to_array($invoice->getRefunds()), 'refunds');
+});
+check('$customer->unsubscribe() cancels the subscription', function () use (&$billing) {
+    $values = iterator_to_array(need($billing['customer'] ?? null)->unsubscribe());
+    expect(in_array('canceled', $values, true), 'status canceled among the values', show($values));
 });
 
 // --- Clean-up: the run's attributes (deleteAttribute on each) ----------------------------------------------

@@ -21,6 +21,7 @@ mod renewals;
 mod search;
 mod sqlite_files;
 mod teamtools;
+mod teamtools_billing;
 mod ticaga;
 mod tickets;
 mod transfer;

@@ -4,6 +4,7 @@
 //! answers with and without a trailing slash and never redirects (Guzzle would turn a redirected POST
 //! into a GET). Errors are TeamTools' body `{"error": {"message", "code"}}`, which the SDK turns into
 //! `TTBadArgumentsException` (4xx) or `TTServerException` (5xx).
+mod billing;
 mod call;
 mod people;
 mod render;
@@ -112,27 +113,129 @@ pub(crate) fn router() -> Router<AppState> {
         "/teamtools/teams/{id}",
         get(|s, Path(id): Path<String>, c| people::team(s, id, c)),
     );
-    // Subscriptions on customers and the billing collections come with billing; their routes answer so.
-    for action in ["subscribe", "unsubscribe", "subscription"] {
-        r = both(
-            r,
-            &format!("/teamtools/customers/{{id}}/{action}"),
-            any(billing_not_yet),
-        );
+    out_of_scope_routes(billing_routes(r))
+}
+
+/// Billing (§6.1, §6.3, §6.4): the catalogue, subscribing customers, invoice items, invoices, payments.
+fn billing_routes(mut r: Router<AppState>) -> Router<AppState> {
+    r = both(
+        r,
+        "/teamtools/customers/{id}/subscribe",
+        put(|s, Path(id): Path<String>, c| billing::subscribe(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/customers/{id}/unsubscribe",
+        put(|s, Path(id): Path<String>, c| billing::unsubscribe(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/customers/{id}/subscription",
+        get(|s, Path(id): Path<String>, c| billing::customer_subscription(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/features",
+        get(billing::features).post(billing::create_feature),
+    );
+    r = both(
+        r,
+        "/teamtools/features/{id}",
+        get(|s, Path(id): Path<String>, c| billing::get_feature(s, id, c))
+            .put(|s, Path(id): Path<String>, c| billing::update_feature(s, id, c))
+            .delete(|s, Path(id): Path<String>, c| billing::delete_feature(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/features/{id}/restore",
+        put(|s, Path(id): Path<String>, c| billing::restore_feature(s, id, c)),
+    );
+    r = both(r, "/teamtools/groups", get(billing::groups).post(billing::create_group));
+    r = both(
+        r,
+        "/teamtools/groups/{id}",
+        get(|s, Path(id): Path<String>, c| billing::get_group(s, id, c))
+            .put(|s, Path(id): Path<String>, c| billing::update_group(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/groups/{id}/packages",
+        get(|s, Path(id): Path<String>, c| billing::group_packages(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/packages",
+        get(billing::packages).post(billing::create_package),
+    );
+    r = both(
+        r,
+        "/teamtools/packages/{id}",
+        get(|s, Path(id): Path<String>, c| billing::get_package(s, id, c))
+            .put(|s, Path(id): Path<String>, c| billing::update_package(s, id, c))
+            .delete(|s, Path(id): Path<String>, c| billing::delete_package(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/packages/{id}/restore",
+        put(|s, Path(id): Path<String>, c| billing::restore_package(s, id, c)),
+    );
+    r = both(r, "/teamtools/plans", get(billing::plans).post(billing::create_plan));
+    r = both(
+        r,
+        "/teamtools/plans/{id}",
+        get(|s, Path(id): Path<String>, c| billing::get_plan(s, id, c))
+            .put(|s, Path(id): Path<String>, c| billing::update_plan(s, id, c))
+            .delete(|s, Path(id): Path<String>, c| billing::delete_plan(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/subscriptions/{id}",
+        get(|s, Path(id): Path<String>, c| billing::get_subscription(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/subscriptions/{id}/addinvoiceitem",
+        put(|s, Path(id): Path<String>, c| billing::add_invoice_item(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/invoices",
+        get(billing::invoices).post(billing::create_invoice),
+    );
+    r = both(
+        r,
+        "/teamtools/invoices/{id}",
+        get(|s, Path(id): Path<String>, c| billing::get_invoice(s, id, c))
+            .put(|s, Path(id): Path<String>, c| billing::update_invoice(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/invoices/{id}/settle",
+        put(|s, Path(id): Path<String>, c| billing::settle(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/invoices/{id}/payment",
+        put(|s, Path(id): Path<String>, c| billing::apply_payment(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/invoices/{id}/payments",
+        get(|s, Path(id): Path<String>, c| billing::payments(s, id, c)),
+    );
+    r = both(
+        r,
+        "/teamtools/invoices/{id}/refunds",
+        get(|s, Path(id): Path<String>, c| billing::refunds(s, id, c)),
+    );
+    for collection in ["payments", "refunds"] {
+        r = both(r, &format!("/teamtools/{collection}"), any(through_invoices));
+        r = both(r, &format!("/teamtools/{collection}/{{*rest}}"), any(through_invoices));
     }
-    for collection in [
-        "features",
-        "groups",
-        "packages",
-        "plans",
-        "subscriptions",
-        "invoices",
-        "payments",
-        "refunds",
-    ] {
-        r = both(r, &format!("/teamtools/{collection}"), any(billing_not_yet));
-        r = both(r, &format!("/teamtools/{collection}/{{*rest}}"), any(billing_not_yet));
-    }
+    r
+}
+
+fn out_of_scope_routes(mut r: Router<AppState>) -> Router<AppState> {
     for collection in ["coupons", "stripe"] {
         r = both(r, &format!("/teamtools/{collection}"), any(out_of_scope));
         r = both(r, &format!("/teamtools/{collection}/{{*rest}}"), any(out_of_scope));
@@ -149,11 +252,10 @@ fn both(router: Router<AppState>, path: &str, route: MethodRouter<AppState>) -> 
     router.route(path, route.clone()).route(&format!("{path}/"), route)
 }
 
-async fn billing_not_yet() -> TeamToolsError {
+async fn through_invoices() -> TeamToolsError {
     TeamToolsError::new(
-        ErrorCode::NotImplemented,
-        "billing (features, groups, packages, plans, subscriptions, invoices, payments, refunds) is not \
-         available in this version of ferrodesk",
+        ErrorCode::NotFound,
+        "payments and refunds are read through their invoice: invoices/{id}/payments, invoices/{id}/refunds",
     )
 }
 

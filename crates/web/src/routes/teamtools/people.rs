@@ -214,7 +214,12 @@ pub(crate) async fn get(s: State<AppState>, entity: AttributeEntity, id: String,
 }
 
 pub(crate) async fn create(s: State<AppState>, entity: AttributeEntity, call: Call) -> Answer {
-    let fields = person_fields(call.fields())?;
+    let mut body = call.fields();
+    let subscribing = match entity {
+        AttributeEntity::Customer => render::subscription_members(&mut body),
+        AttributeEntity::EndUser => None,
+    };
+    let fields = person_fields(body)?;
     let p = &call.principal;
     let value = match entity {
         AttributeEntity::Customer => {
@@ -222,7 +227,12 @@ pub(crate) async fn create(s: State<AppState>, entity: AttributeEntity, call: Ca
                 .app
                 .create_customer(p, &call.meta, read::<NewCustomer>(fields)?)
                 .await?;
-            Value::Object(render::customer(&c))
+            let mut shown = render::customer(&c);
+            if let Some(members) = subscribing {
+                let sub = super::billing::subscribe_from(&s, &call, c.id, &members).await?;
+                shown.insert("subscriptionId".into(), render::id(sub.id));
+            }
+            Value::Object(shown)
         }
         AttributeEntity::EndUser => {
             let u = s
@@ -238,7 +248,12 @@ pub(crate) async fn create(s: State<AppState>, entity: AttributeEntity, call: Ca
 /// `PUT C/{id}`: the members sent change (the SDK sends only changed ones; an empty body answers the record).
 pub(crate) async fn update(s: State<AppState>, entity: AttributeEntity, id: String, call: Call) -> Answer {
     let id = path_id(&id)?;
-    let fields = person_fields(call.fields())?;
+    let mut body = call.fields();
+    let subscribing = match entity {
+        AttributeEntity::Customer => render::subscription_members(&mut body),
+        AttributeEntity::EndUser => None,
+    };
+    let fields = person_fields(body)?;
     let p = &call.principal;
     let value = match entity {
         AttributeEntity::Customer => {
@@ -246,7 +261,12 @@ pub(crate) async fn update(s: State<AppState>, entity: AttributeEntity, id: Stri
                 .app
                 .update_customer(p, &call.meta, id, read::<CustomerPatch>(fields)?)
                 .await?;
-            Value::Object(render::customer(&c))
+            let mut shown = render::customer(&c);
+            if let Some(members) = subscribing {
+                let sub = super::billing::subscribe_from(&s, &call, c.id, &members).await?;
+                shown.insert("subscriptionId".into(), render::id(sub.id));
+            }
+            Value::Object(shown)
         }
         AttributeEntity::EndUser => {
             let u = s

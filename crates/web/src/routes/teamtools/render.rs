@@ -199,17 +199,35 @@ const READ_ONLY: &[&str] = &[
     "subscriptionId",
 ];
 
+/// The members of a customer body that subscribe it on save (README "Start subscribing": `groupId`, with
+/// `packageId`, `manual`, `force` and the ignored `stripeToken`), taken out of `body` when `groupId` is there.
+pub(crate) fn subscription_members(body: &mut Map<String, Value>) -> Option<Map<String, Value>> {
+    if !body.contains_key("groupId") {
+        return None;
+    }
+    let mut taken = Map::new();
+    for member in [
+        "groupId",
+        "packageId",
+        "planId",
+        "manual",
+        "force",
+        "stripeToken",
+        "quantity",
+    ] {
+        if let Some(v) = body.remove(member) {
+            taken.insert(member.to_owned(), v);
+        }
+    }
+    Some(taken)
+}
+
 /// A TeamTools body as the native fields of a customer or end user: names renamed, string ids read as
-/// numbers, read-only members dropped. `groupId` (subscribing on save) comes with billing.
+/// numbers, read-only members dropped (subscribing members are taken out first, see
+/// [`subscription_members`]).
 pub(crate) fn native_fields(mut body: Map<String, Value>) -> Result<Map<String, Value>, (String, String)> {
     for member in READ_ONLY {
         body.remove(*member);
-    }
-    if body.contains_key("groupId") {
-        return Err((
-            "groupId".into(),
-            "subscriptions are not available in this version of ferrodesk".into(),
-        ));
     }
     let spelled: Vec<String> = body
         .keys()
