@@ -22,6 +22,7 @@ use tokio::process::Child;
 mod customers;
 mod load;
 mod queries;
+mod renewals;
 mod report;
 mod server;
 mod text;
@@ -73,6 +74,14 @@ pub(crate) struct BenchArgs {
     /// Concurrent requests in the customer query phases.
     #[arg(long, default_value_t = 4)]
     query_concurrency: usize,
+    /// The renewal benchmark instead: seed N customers with a subscription each, all due at one moment,
+    /// then time `ferrodesk billing run` renewing them and read the invoices back.
+    #[arg(long, value_name = "N")]
+    renewals: Option<u64>,
+    /// `billing run` processes started at once for the renewal benchmark (3 shows several nodes on one
+    /// PostgreSQL issuing each invoice exactly once).
+    #[arg(long, default_value_t = 1)]
+    renewal_processes: usize,
 }
 
 /// Words in the generated vocabulary; their frequencies follow Zipf's law (exponent 1).
@@ -123,11 +132,13 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
     };
     let mut bench = Bench::new(args, server, url)?;
     let customers = bench.args.customers;
+    let renewals = bench.args.renewals;
     let outcome = tokio::select! {
         outcome = async {
-            match customers {
-                Some(n) => bench.run_customers(n).await,
-                None => bench.run().await,
+            match (renewals, customers) {
+                (Some(n), _) => bench.run_renewals(n).await,
+                (None, Some(n)) => bench.run_customers(n).await,
+                (None, None) => bench.run().await,
             }
         } => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
@@ -144,7 +155,9 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
         }
     }
     // The figures measured so far, also when a later phase failed.
-    if customers.is_some() {
+    if renewals.is_some() {
+        bench.renewals.print(bench.backend);
+    } else if customers.is_some() {
         bench.customers.print(bench.backend, bench.args.seconds);
     } else {
         bench.report.print();
@@ -162,6 +175,7 @@ struct Bench {
     server: Option<ServerProcess>,
     report: Report,
     customers: CustomerReport,
+    renewals: renewals::RenewalReport,
 }
 
 /// What the setup phase created over the API.
@@ -208,6 +222,7 @@ impl Bench {
             server: None,
             report,
             customers: CustomerReport::default(),
+            renewals: renewals::RenewalReport::default(),
         })
     }
 

@@ -224,6 +224,42 @@ async fn the_readme_billing_steps() {
     assert_eq!(status, 200);
     assert!(listed["data"].as_array().is_some_and(|i| i.len() >= 3), "{listed}");
 
+    // Includes: the customer's subscription with its package and features, its invoices with payments.
+    let (status, with) = sdk
+        .get(
+            &format!("customers/{cid}"),
+            &[("include", "subscription.package.features,invoices")],
+        )
+        .await;
+    assert_eq!(status, 200, "{with}");
+    let embedded = &with["data"]["subscription"]["data"];
+    assert_eq!(embedded["id"], json!(sub_id));
+    assert_eq!(embedded["package"]["data"]["id"], json!(pro_id));
+    assert_eq!(
+        embedded["package"]["data"]["features"]["data"].as_array().map(Vec::len),
+        Some(2),
+        "{with}"
+    );
+    assert!(
+        with["data"]["invoices"]["data"]
+            .as_array()
+            .is_some_and(|i| i.len() >= 2),
+        "{with}"
+    );
+    let customer_id: i64 = cid.parse().expect("id");
+    let native: Value = s
+        .admin
+        .get(&format!(
+            "/api/v1/customers/{customer_id}?include=subscription.plan,invoices"
+        ))
+        .await
+        .expect("native include");
+    assert_eq!(
+        native["subscription"]["id"].as_i64().map(|i| i.to_string()),
+        Some(sub_id.clone())
+    );
+    assert!(native["subscription"]["plan"]["pricing"].is_string(), "{native}");
+
     // Unsubscribing cancels now and answers the subscription.
     let (status, gone) = sdk.put(&format!("customers/{cid}/unsubscribe"), json!({})).await;
     assert_eq!(

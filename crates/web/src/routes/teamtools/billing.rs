@@ -151,8 +151,26 @@ fn collection(rows: Vec<Value>) -> Answer {
 
 // ------------------------------------------------------------------ shapes
 
-fn feature(f: &Feature) -> Value {
-    json!({
+fn into_map(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The TeamTools shapes of billing records, for `include=`.
+pub(crate) const STYLE: crate::routes::embed::BillingStyle = crate::routes::embed::BillingStyle {
+    subscription,
+    invoice,
+    plan,
+    package,
+    feature,
+    payment,
+    refund,
+};
+
+fn feature(f: &Feature) -> Map<String, Value> {
+    into_map(json!({
         "id": id(f.id),
         "name": f.name,
         "description": f.description,
@@ -161,22 +179,22 @@ fn feature(f: &Feature) -> Value {
         "created_at": time(f.created_at),
         "updated_at": time(f.updated_at),
         "deleted_at": opt_time(f.deleted_at),
-    })
+    }))
 }
 
-fn group(g: &Group) -> Value {
-    json!({
+fn group(g: &Group) -> Map<String, Value> {
+    into_map(json!({
         "id": id(g.id),
         "name": g.name,
         "default": g.default,
         "defaultPackageId": g.default_package_id.map(id),
         "created_at": time(g.created_at),
         "updated_at": time(g.updated_at),
-    })
+    }))
 }
 
-fn package(p: &Package) -> Value {
-    json!({
+fn package(p: &Package) -> Map<String, Value> {
+    into_map(json!({
         "id": id(p.id),
         "name": p.name,
         "description": p.description,
@@ -187,12 +205,12 @@ fn package(p: &Package) -> Value {
         "created_at": time(p.created_at),
         "updated_at": time(p.updated_at),
         "deleted_at": opt_time(p.deleted_at),
-    })
+    }))
 }
 
 /// A plan with TeamTools' `pricing` object: `levels` of `{condition {min, max: -1 = unbounded}, expression}`
 /// for tiers.
-fn plan(p: &Plan) -> Value {
+fn plan(p: &Plan) -> Map<String, Value> {
     let unit = match p.unit {
         PlanUnit::EndUser => "enduser",
         PlanUnit::Quantity => "quantity",
@@ -220,7 +238,7 @@ fn plan(p: &Plan) -> Value {
             json!({"type": "tier", "interval": interval, "unit": unit, "mode": <&str>::from(*mode), "levels": levels})
         }
     };
-    json!({
+    into_map(json!({
         "id": id(p.id),
         "name": p.name,
         "description": p.description,
@@ -232,11 +250,11 @@ fn plan(p: &Plan) -> Value {
         "created_at": time(p.created_at),
         "updated_at": time(p.updated_at),
         "deleted_at": opt_time(p.deleted_at),
-    })
+    }))
 }
 
-fn subscription(s: &Subscription) -> Value {
-    json!({
+fn subscription(s: &Subscription) -> Map<String, Value> {
+    into_map(json!({
         "id": id(s.id),
         "customerId": id(s.customer_id),
         "planId": id(s.plan_id),
@@ -253,11 +271,11 @@ fn subscription(s: &Subscription) -> Value {
         "canceledAt": opt_time(s.canceled_at),
         "created_at": time(s.created_at),
         "updated_at": time(s.updated_at),
-    })
+    }))
 }
 
-fn invoice(i: &Invoice) -> Value {
-    json!({
+fn invoice(i: &Invoice) -> Map<String, Value> {
+    into_map(json!({
         "id": id(i.id),
         "number": i.number,
         "customerId": id(i.customer_id),
@@ -280,11 +298,11 @@ fn invoice(i: &Invoice) -> Value {
         "paidAt": opt_time(i.paid_at),
         "created_at": time(i.created_at),
         "updated_at": time(i.updated_at),
-    })
+    }))
 }
 
-fn payment(p: &Payment) -> Value {
-    json!({
+fn payment(p: &Payment) -> Map<String, Value> {
+    into_map(json!({
         "id": id(p.id),
         "invoiceId": id(p.invoice_id),
         "amount": p.amount,
@@ -294,28 +312,28 @@ fn payment(p: &Payment) -> Value {
         "method": p.method,
         "reference": p.reference,
         "created_at": time(p.created_at),
-    })
+    }))
 }
 
-fn refund(r: &Refund) -> Value {
-    json!({
+fn refund(r: &Refund) -> Map<String, Value> {
+    into_map(json!({
         "id": id(r.id),
         "paymentId": id(r.payment_id),
         "invoiceId": id(r.invoice_id),
         "amount": r.amount,
         "created_at": time(r.created_at),
-    })
+    }))
 }
 
-fn pending_item(p: &PendingItem) -> Value {
-    json!({
+fn pending_item(p: &PendingItem) -> Map<String, Value> {
+    into_map(json!({
         "id": id(p.id),
         "subscriptionId": id(p.subscription_id),
         "description": p.item.description,
         "quantity": p.item.quantity,
         "amount": p.item.amount,
         "created_at": time(p.created_at),
-    })
+    }))
 }
 
 // ------------------------------------------------------------------ features
@@ -336,7 +354,7 @@ fn feature_patch(body: &Map<String, Value>) -> Result<FeaturePatch, TeamToolsErr
 pub(crate) async fn features(s: State<AppState>, call: Call) -> Answer {
     let (app, p) = (&s.app, &call.principal);
     let rows = all(|q| async move { app.list_features(p, &q).await }).await?;
-    collection(rows.iter().map(feature).collect())
+    collection(rows.iter().map(|r| Value::Object(feature(r))).collect())
 }
 
 pub(crate) async fn create_feature(s: State<AppState>, call: Call) -> Answer {
@@ -395,7 +413,7 @@ pub(crate) async fn restore_feature(s: State<AppState>, raw: String, call: Call)
 pub(crate) async fn groups(s: State<AppState>, call: Call) -> Answer {
     let (app, p) = (&s.app, &call.principal);
     let rows = all(|q| async move { app.list_groups(p, &q).await }).await?;
-    collection(rows.iter().map(group).collect())
+    collection(rows.iter().map(|r| Value::Object(group(r))).collect())
 }
 
 /// `defaultPackageId` (the README's text) or `defaultPackage` (the README's example).
@@ -458,7 +476,7 @@ pub(crate) async fn group_packages(s: State<AppState>, raw: String, call: Call) 
         .await
     })
     .await?;
-    Ok(data(rows.iter().map(package).collect::<Vec<_>>()))
+    Ok(data(rows.iter().map(|r| Value::Object(package(r))).collect::<Vec<_>>()))
 }
 
 // ------------------------------------------------------------------ packages
@@ -495,7 +513,7 @@ fn package_features(body: &Map<String, Value>) -> Result<Option<Vec<PackageFeatu
 pub(crate) async fn packages(s: State<AppState>, call: Call) -> Answer {
     let (app, p) = (&s.app, &call.principal);
     let rows = all(|q| async move { app.list_packages(p, &q).await }).await?;
-    collection(rows.iter().map(package).collect())
+    collection(rows.iter().map(|r| Value::Object(package(r))).collect())
 }
 
 pub(crate) async fn create_package(s: State<AppState>, call: Call) -> Answer {
@@ -641,7 +659,7 @@ fn pricing_fields(plan: &mut NewPlan, pricing: &Map<String, Value>) -> Result<()
 pub(crate) async fn plans(s: State<AppState>, call: Call) -> Answer {
     let (app, p) = (&s.app, &call.principal);
     let rows = all(|q| async move { app.list_plans(p, &q).await }).await?;
-    collection(rows.iter().map(plan).collect())
+    collection(rows.iter().map(|r| Value::Object(plan(r))).collect())
 }
 
 pub(crate) async fn create_plan(s: State<AppState>, call: Call) -> Answer {
@@ -915,7 +933,7 @@ pub(crate) async fn invoices(s: State<AppState>, call: Call) -> Answer {
                 },
             )
             .await?;
-        rows.extend(page.data.iter().map(invoice));
+        rows.extend(page.data.iter().map(|i| Value::Object(invoice(i))));
         match page.next_cursor {
             Some(next) if rows.len() < 10_000 => cursor = Some(next),
             _ => break,
@@ -1039,12 +1057,12 @@ pub(crate) async fn apply_payment(s: State<AppState>, raw: String, call: Call) -
 
 pub(crate) async fn payments(s: State<AppState>, raw: String, call: Call) -> Answer {
     let rows = s.app.list_payments(&call.principal, path_id(&raw)?).await?;
-    Ok(data(rows.iter().map(payment).collect::<Vec<_>>()))
+    Ok(data(rows.iter().map(|r| Value::Object(payment(r))).collect::<Vec<_>>()))
 }
 
 pub(crate) async fn refunds(s: State<AppState>, raw: String, call: Call) -> Answer {
     let rows = s.app.list_refunds(&call.principal, path_id(&raw)?).await?;
-    Ok(data(rows.iter().map(refund).collect::<Vec<_>>()))
+    Ok(data(rows.iter().map(|r| Value::Object(refund(r))).collect::<Vec<_>>()))
 }
 
 #[cfg(test)]

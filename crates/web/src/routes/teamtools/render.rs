@@ -12,6 +12,7 @@ pub(crate) const TEAMTOOLS: Style = Style {
     end_user,
     event: web_event,
     activity,
+    billing: super::billing::STYLE,
     teamtools: true,
 };
 
