@@ -50,7 +50,7 @@ struct Catalogue {
 
 impl Catalogue {
     async fn plan(&mut self, tx: &mut Box<dyn Writer>, plan_id: i64) -> AppResult<&Billed> {
-        if !self.plans.contains_key(&plan_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.plans.entry(plan_id) {
             let plan = tx
                 .plan(plan_id)
                 .await?
@@ -62,7 +62,7 @@ impl Catalogue {
                 ))
             })?;
             let incidents = incidents_per_period(tx, &package).await?;
-            self.plans.insert(plan_id, Billed { plan, incidents });
+            slot.insert(Billed { plan, incidents });
         }
         self.plans
             .get(&plan_id)
