@@ -177,12 +177,17 @@ impl App {
                 break;
             }
             let mut catalogue = Catalogue::default();
+            let mut progressed = false;
             for s in due {
-                renew(&mut tx, &change, &mut catalogue, s, now, &mut run).await?;
+                progressed |= renew(&mut tx, &change, &mut catalogue, s, now, &mut run).await?;
             }
             tx.commit().await?;
             run.batches += 1;
             committed(&run);
+            if !progressed {
+                // Only subscriptions that cannot be renewed are left at the head of the queue.
+                break;
+            }
         }
         loop {
             let mut tx = self.store().write().await?;
@@ -216,6 +221,7 @@ impl App {
 }
 
 /// Takes `before` (locked) through every step due at `now`: a renewal invoice per period begun, or its end.
+/// `false` when nothing could be done (the subscription is left as it was, with a warning logged).
 async fn renew(
     tx: &mut Box<dyn Writer>,
     change: &Change<'_>,
@@ -223,11 +229,21 @@ async fn renew(
     before: Subscription,
     now: Timestamp,
     run: &mut BillingRun,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let Billed { plan, incidents } = catalogue.plan(tx, before.plan_id).await?.clone();
     let mut s = before.clone();
     let mut renewed = false;
-    while let Some(step) = next_step(&s, &plan, now).map_err(|e| AppError::Internal(e.to_string()))? {
+    loop {
+        // A subscription the rules cannot renew (a period past the year 9999, a price above 10^15) is
+        // left as it is, with a warning, and the batch goes on: one such record must not stop billing.
+        let step = match next_step(&s, &plan, now) {
+            Ok(Some(step)) => step,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(subscription = s.id, error = %e, "cannot renew this subscription");
+                break;
+            }
+        };
         match step {
             Step::End { at } => {
                 s.status = SubscriptionStatus::Canceled;
@@ -236,16 +252,28 @@ async fn renew(
             }
             Step::Renew { start, end } => {
                 let units = units(tx, &plan, &s).await?;
-                let mut items = vec![
-                    plan_line(&plan, units, start, end)
-                        .map_err(|e| AppError::Internal(format!("subscription {}: {e}", s.id)))?,
-                ];
+                let line = match plan_line(&plan, units, start, end) {
+                    Ok(line) => line,
+                    Err(e) => {
+                        tracing::warn!(subscription = s.id, error = %e, "cannot price this subscription's period");
+                        break;
+                    }
+                };
                 let pending = tx.pending_items(s.id).await?;
-                if !pending.is_empty() {
-                    items.extend(pending.into_iter().map(|p| p.item));
+                let took_pending = !pending.is_empty();
+                let items = std::iter::once(line)
+                    .chain(pending.into_iter().map(|p| p.item))
+                    .collect();
+                let Ok(mut invoice) = invoice_for(&s, items, now) else {
+                    tracing::warn!(
+                        subscription = s.id,
+                        "the items of this subscription's next invoice add up past 10^15"
+                    );
+                    break;
+                };
+                if took_pending {
                     tx.delete_pending_items(s.id).await?;
                 }
-                let mut invoice = invoice_for(&s, items, now)?;
                 invoice.period_start = Some(start);
                 invoice.period_end = Some(end);
                 issue(tx, &mut invoice, now, Some(&mut s)).await?;
@@ -263,6 +291,9 @@ async fn renew(
                 renewed = true;
             }
         }
+    }
+    if s == before {
+        return Ok(false);
     }
     if renewed {
         run.renewed += 1;
@@ -282,5 +313,5 @@ async fn renew(
         json(&before),
     );
     tx.insert_event(&event).await?;
-    Ok(())
+    Ok(true)
 }

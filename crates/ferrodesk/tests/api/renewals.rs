@@ -660,3 +660,52 @@ async fn three_processes_on_one_postgresql_renew_each_period_once() {
     assert_eq!(distinct, 90);
     assert_eq!(subs.len(), 30);
 }
+
+/// A subscription whose next invoice cannot be made (its pending items add up past 10^15 minor units) is
+/// left as it is, and the others renew: one bad record never stops billing.
+#[tokio::test]
+async fn a_subscription_that_cannot_be_invoiced_does_not_stop_the_others() {
+    let s = TestServer::start().await;
+    let admin = &s.admin;
+    let c = plan(admin, flat(1000), vec![]).await;
+    let mut subs = Vec::new();
+    for n in 0..3 {
+        let customer = admin
+            .create_customer(&NewCustomer {
+                name: format!("Customer {n}"),
+                ..NewCustomer::default()
+            })
+            .await
+            .expect("customer");
+        subs.push(
+            admin
+                .subscribe(customer.id, &subscription_of(c.plan.id))
+                .await
+                .expect("subscribe"),
+        );
+    }
+    for _ in 0..2 {
+        admin
+            .add_pending_item(
+                subs[0].id,
+                &NewPendingItem {
+                    description: "Huge".into(),
+                    unit_amount: 900_000_000_000_000,
+                    ..NewPendingItem::default()
+                },
+            )
+            .await
+            .expect("item");
+    }
+    let due = subs.iter().map(|s| s.current_period_end).max().expect("due");
+    assert_eq!(admin.pending_items(subs[0].id).await.expect("items").len(), 2);
+    let out = billing_run(&s.database_url, due);
+    assert!(out.contains("2 invoices issued"), "{out}");
+    let stuck = admin.subscription(subs[0].id).await.expect("subscription");
+    assert_eq!(stuck.current_period_end, subs[0].current_period_end, "left as it was");
+    assert_eq!(admin.pending_items(subs[0].id).await.expect("items").len(), 2);
+    for sub in &subs[1..] {
+        let renewed = admin.subscription(sub.id).await.expect("subscription");
+        assert!(renewed.current_period_end > sub.current_period_end);
+    }
+}

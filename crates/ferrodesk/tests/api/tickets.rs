@@ -237,6 +237,49 @@ async fn staff_patch_every_field_end_user_only_solves() {
         .create_ticket(&new_ticket(dept.id, "Patch me"))
         .await
         .expect("create");
+    // A ticket's service is a subscription of its customer (SPEC §5.3).
+    let group = s
+        .admin
+        .create_group(&NewGroup {
+            name: "Hosting".into(),
+            ..NewGroup::default()
+        })
+        .await
+        .expect("group");
+    let package = s
+        .admin
+        .create_package(&NewPackage {
+            name: "Hosting".into(),
+            group_id: Some(group.id),
+            ..NewPackage::default()
+        })
+        .await
+        .expect("package");
+    let plan = s
+        .admin
+        .create_plan(&NewPlan {
+            package_id: package.id,
+            name: "Monthly".into(),
+            currency: "EUR".into(),
+            interval: "month".into(),
+            pricing: "flat".into(),
+            amount: Some(900),
+            ..NewPlan::default()
+        })
+        .await
+        .expect("plan");
+    let service = s
+        .admin
+        .subscribe(
+            pat.customer.id,
+            &NewSubscription {
+                plan_id: plan.id,
+                ..NewSubscription::default()
+            },
+        )
+        .await
+        .expect("subscribe")
+        .id;
 
     let mut cf = serde_json::Map::new();
     cf.insert("order".into(), serde_json::json!("A-17"));
@@ -250,7 +293,7 @@ async fn staff_patch_every_field_end_user_only_solves() {
                 did: Some(other.id),
                 locked: Some(true),
                 assigned: Some(Some(agent_staff.id)),
-                service: Some(Some(42)),
+                service: Some(Some(service)),
                 title: Some("Patched".into()),
                 custom_fields: Some(cf.clone()),
                 account_key: Some(Some("jdoe".into())),
@@ -265,7 +308,7 @@ async fn staff_patch_every_field_end_user_only_solves() {
     );
     assert_eq!(
         (patched.assigned, patched.service, patched.title.as_str()),
-        (Some(agent_staff.id), Some(42), "Patched")
+        (Some(agent_staff.id), Some(service), "Patched")
     );
     assert_eq!(patched.assigned_by, None, "an integration token is not a staff member");
     assert_eq!(
