@@ -1,6 +1,7 @@
 //! Invoices (SPEC §5.3): made with items, issued with a number that is gapless per year, voided; payments
 //! applied to them, and refunds of those payments.
 use crate::paging::{by_id, page_request, paged};
+use crate::subscriptions::save_subscription;
 use crate::{
     App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, commit_with_event, json, require_staff,
 };
@@ -70,15 +71,7 @@ async fn issue_with_credit(
     let mut after = before.clone();
     issue(tx, invoice, at, Some(&mut after)).await?;
     if after != before {
-        tx.update_subscription(&after).await?;
-        let event = change.event(
-            EventAction::Updated,
-            Subject(EntityType::Subscription, id, Some(after.customer_id)),
-            Some(HookPoint::SubscriptionUpdated),
-            json(&after),
-            json(&before),
-        );
-        tx.insert_event(&event).await?;
+        save_subscription(tx, change, &before, &after).await?;
     }
     Ok(())
 }
@@ -104,13 +97,9 @@ impl App {
         if items.is_empty() && fields.is_empty() {
             fields.add("items", "an invoice needs at least one item");
         }
-        let total = match totals(&items) {
-            Ok(t) => t,
-            Err(e) => {
-                fields.add("items", e.to_string());
-                0
-            }
-        };
+        if let Err(e) = totals(&items) {
+            fields.add("items", e.to_string());
+        }
         let due_at = input.due_at.as_deref().and_then(|d| {
             d.parse::<Timestamp>()
                 .map_err(|_| fields.add("due_at", "must be an RFC 3339 timestamp"))
@@ -142,27 +131,9 @@ impl App {
             }
         }
         let at = now();
-        let mut invoice = Invoice {
-            id: 0,
-            customer_id: input.customer_id,
-            subscription_id: input.subscription_id,
-            number: None,
-            currency,
-            status: InvoiceStatus::Draft,
-            items,
-            subtotal: total,
-            total,
-            amount_paid: 0,
-            amount_due: total,
-            credit_applied: 0,
-            period_start: None,
-            period_end: None,
-            issued_at: None,
-            due_at,
-            paid_at: None,
-            created_at: at,
-            updated_at: at,
-        };
+        let mut invoice = Invoice::draft(input.customer_id, input.subscription_id, currency, items, at)
+            .map_err(|e| AppError::field("items", e.to_string()))?;
+        invoice.due_at = due_at;
         let change = Change { principal: p, meta };
         if !input.draft.unwrap_or(false) {
             issue_with_credit(&mut tx, &change, &mut invoice, at).await?;
@@ -346,15 +317,7 @@ impl App {
             }
             if after != before {
                 after.updated_at = at;
-                tx.update_subscription(&after).await?;
-                let event = change.event(
-                    EventAction::Updated,
-                    Subject(EntityType::Subscription, after.id, Some(after.customer_id)),
-                    Some(HookPoint::SubscriptionUpdated),
-                    json(&after),
-                    json(&before),
-                );
-                tx.insert_event(&event).await?;
+                save_subscription(&mut tx, &change, &before, &after).await?;
             }
         }
         let payment = tx

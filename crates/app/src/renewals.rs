@@ -8,11 +8,12 @@
 //! on (subscription, period) is the last line: a second invoice for a period cannot be stored.
 use crate::contracts::{incidents_per_period, top_up};
 use crate::invoices::{issue, record_new_invoice};
-use crate::{App, AppError, AppResult, Change, RequestMeta, Subject, json};
+use crate::subscriptions::save_subscription;
+use crate::{App, AppError, AppResult, Change, RequestMeta};
 use domain::billing::renewal::{Step, initial_fee_line, next_step, plan_line};
-use domain::billing::{Invoice, InvoiceItem, InvoiceStatus, Package, Plan, PlanUnit, Subscription, SubscriptionStatus};
-use domain::event::{EntityType, EventAction, EventSource};
-use domain::{HookPoint, Principal, Timestamp};
+use domain::billing::{Invoice, InvoiceItem, Package, Plan, PlanUnit, Subscription, SubscriptionStatus};
+use domain::event::EventSource;
+use domain::{Principal, Timestamp};
 use std::collections::HashMap;
 use store::Writer;
 
@@ -88,28 +89,8 @@ async fn units(tx: &mut Box<dyn Writer>, plan: &Plan, s: &Subscription) -> AppRe
 
 /// A new invoice of `s` for `items`, not yet issued.
 pub(crate) fn invoice_for(s: &Subscription, items: Vec<InvoiceItem>, at: Timestamp) -> AppResult<Invoice> {
-    let total = domain::billing::invoice::totals(&items).map_err(|e| AppError::field("items", e.to_string()))?;
-    Ok(Invoice {
-        id: 0,
-        customer_id: s.customer_id,
-        subscription_id: Some(s.id),
-        number: None,
-        currency: s.currency,
-        status: InvoiceStatus::Draft,
-        items,
-        subtotal: total,
-        total,
-        amount_paid: 0,
-        amount_due: total,
-        credit_applied: 0,
-        period_start: None,
-        period_end: None,
-        issued_at: None,
-        due_at: None,
-        paid_at: None,
-        created_at: at,
-        updated_at: at,
-    })
+    Invoice::draft(s.customer_id, Some(s.id), s.currency, items, at)
+        .map_err(|e| AppError::field("items", e.to_string()))
 }
 
 /// Issues and stores the first invoice of a new subscription `s` on `plan` of `package`: the first period's
@@ -201,15 +182,7 @@ impl App {
                     updated_at: now,
                     ..before.clone()
                 };
-                tx.update_subscription(&after).await?;
-                let event = change.event(
-                    EventAction::Updated,
-                    Subject(EntityType::Subscription, after.id, Some(after.customer_id)),
-                    Some(HookPoint::SubscriptionUpdated),
-                    json(&after),
-                    json(&before),
-                );
-                tx.insert_event(&event).await?;
+                save_subscription(&mut tx, &change, &before, &after).await?;
                 run.past_due += 1;
             }
             tx.commit().await?;
@@ -299,19 +272,6 @@ async fn renew(
         run.renewed += 1;
     }
     s.updated_at = now;
-    tx.update_subscription(&s).await?;
-    let hook = if s.status == SubscriptionStatus::Canceled {
-        HookPoint::SubscriptionCanceled
-    } else {
-        HookPoint::SubscriptionUpdated
-    };
-    let event = change.event(
-        EventAction::Updated,
-        Subject(EntityType::Subscription, s.id, Some(s.customer_id)),
-        Some(hook),
-        json(&s),
-        json(&before),
-    );
-    tx.insert_event(&event).await?;
+    save_subscription(tx, change, &before, &s).await?;
     Ok(true)
 }

@@ -88,15 +88,7 @@ impl App {
                 updated_at: at,
                 ..old.clone()
             };
-            tx.update_subscription(&ended).await?;
-            let event = change.event(
-                EventAction::Updated,
-                Subject(EntityType::Subscription, old.id, Some(customer_id)),
-                Some(HookPoint::SubscriptionCanceled),
-                json(&ended),
-                json(&old),
-            );
-            tx.insert_event(&event).await?;
+            save_subscription(&mut tx, &change, &old, &ended).await?;
         }
         let begun = start(at, plan.trial_days, plan.cycle).map_err(|e| AppError::field("plan_id", e.to_string()))?;
         let mut subscription = tx
@@ -194,34 +186,35 @@ impl App {
                 ..old.clone()
             }
         };
-        tx.update_subscription(&s).await?;
-        self.subscription_changed(tx, p, meta, &old, &s).await?;
+        save_subscription(&mut tx, &Change { principal: p, meta }, &old, &s).await?;
+        tx.commit().await?;
         Ok(s)
     }
+}
 
-    async fn subscription_changed(
-        &self,
-        tx: Box<dyn Writer>,
-        p: &Principal,
-        meta: &RequestMeta,
-        old: &Subscription,
-        new: &Subscription,
-    ) -> AppResult<()> {
-        let change = Change { principal: p, meta };
-        let name = if new.status == SubscriptionStatus::Canceled {
-            HookPoint::SubscriptionCanceled
-        } else {
-            HookPoint::SubscriptionUpdated
-        };
-        let event = change.event(
-            EventAction::Updated,
-            Subject(EntityType::Subscription, new.id, Some(new.customer_id)),
-            Some(name),
-            json(new),
-            json(old),
-        );
-        commit_with_event(tx, event).await
-    }
+/// Writes a subscription's change (`before` → `after`) with its event: `SubscriptionCanceled` when it ends,
+/// `SubscriptionUpdated` otherwise.
+pub(crate) async fn save_subscription(
+    tx: &mut Box<dyn Writer>,
+    change: &Change<'_>,
+    before: &Subscription,
+    after: &Subscription,
+) -> AppResult<()> {
+    tx.update_subscription(after).await?;
+    let name = if after.status == SubscriptionStatus::Canceled {
+        HookPoint::SubscriptionCanceled
+    } else {
+        HookPoint::SubscriptionUpdated
+    };
+    let event = change.event(
+        EventAction::Updated,
+        Subject(EntityType::Subscription, after.id, Some(after.customer_id)),
+        Some(name),
+        json(after),
+        json(before),
+    );
+    tx.insert_event(&event).await?;
+    Ok(())
 }
 
 impl App {

@@ -64,6 +64,40 @@ pub struct Invoice {
     pub updated_at: Timestamp,
 }
 
+impl Invoice {
+    /// A new draft of `items` made at `at`, nothing paid: its totals from the items (refused past 10^15).
+    pub fn draft(
+        customer_id: i64,
+        subscription_id: Option<i64>,
+        currency: Currency,
+        items: Vec<InvoiceItem>,
+        at: Timestamp,
+    ) -> Result<Self, LedgerError> {
+        let total = totals(&items)?;
+        Ok(Self {
+            id: 0,
+            customer_id,
+            subscription_id,
+            number: None,
+            currency,
+            status: InvoiceStatus::Draft,
+            items,
+            subtotal: total,
+            total,
+            amount_paid: 0,
+            amount_due: total,
+            credit_applied: 0,
+            period_start: None,
+            period_end: None,
+            issued_at: None,
+            due_at: None,
+            paid_at: None,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+}
+
 /// The subtotal (and, with no taxes or discounts yet, total) of `items`.
 pub fn totals(items: &[InvoiceItem]) -> Result<i64, LedgerError> {
     total(items.iter().map(|i| i.amount))
