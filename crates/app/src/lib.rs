@@ -62,6 +62,8 @@ pub struct App {
     password_changes: Arc<limits::RateLimiter>,
     /// How long an OAuth access token works.
     oauth_token_ttl: std::time::Duration,
+    /// The hook scripts (SPEC §4).
+    hooks: Arc<hooks::Hooks>,
 }
 
 impl App {
@@ -73,6 +75,42 @@ impl App {
                 std::time::Duration::from_secs(60),
             )),
             oauth_token_ttl: oauth::DEFAULT_ACCESS_TOKEN_TTL,
+            hooks: Arc::new(hooks::Hooks::default()),
+        }
+    }
+
+    /// The same application, running `hooks`' scripts.
+    pub fn with_hooks(mut self, hooks: Arc<hooks::Hooks>) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// The hook scripts this application runs.
+    pub fn hooks(&self) -> &Arc<hooks::Hooks> {
+        &self.hooks
+    }
+
+    /// Runs the validation hooks of `point` with `params` before a write, on a blocking thread: the first
+    /// `#{error: msg}` refuses the request (422 `hook_rejected`, `detail` = msg); a failing script is logged
+    /// and does not refuse. Without hooks for `point` nothing runs (and `params` is not built).
+    pub(crate) async fn validate_with_hooks(
+        &self,
+        point: domain::HookPoint,
+        params: impl FnOnce() -> serde_json::Value,
+    ) -> AppResult<()> {
+        if !self.hooks.has(point) {
+            return Ok(());
+        }
+        let (hooks, params) = (Arc::clone(&self.hooks), params());
+        let (rejection, failures) = tokio::task::spawn_blocking(move || hooks.validate(point, &params))
+            .await
+            .map_err(|e| AppError::Internal(format!("a validation hook's thread failed: {e}")))?;
+        for f in failures {
+            tracing::warn!(script = %f.script, line = f.line, hook = %f.point, error = %f.message, "hook failed");
+        }
+        match rejection {
+            Some(r) => Err(AppError::HookRejected(r.message)),
+            None => Ok(()),
         }
     }
 

@@ -30,6 +30,29 @@ impl App {
         }
         fields.finish()?;
         let side = side(p);
+        let point = HookPoint::reply_validation(side);
+        if self.hooks().has(point) {
+            // WiseCP's reply hooks see `{request: <ticket>, reply: <reply>}`; read outside the write.
+            let ticket = self
+                .store()
+                .read()
+                .await?
+                .ticket(id)
+                .await?
+                .filter(|t| visible(p, t))
+                .ok_or(AppError::NotFound)?;
+            let (user_id, admin) = author(p);
+            let reply = serde_json::json!({
+                "owner_id": id,
+                "user_id": user_id,
+                "admin": admin,
+                "name": p.display_name(),
+                "message": input.message,
+                "internal": internal,
+            });
+            self.validate_with_hooks(point, || serde_json::json!({"request": json(&ticket), "reply": reply}))
+                .await?;
+        }
         let change = Change { principal: p, meta };
         let mut tx = self.store().write().await?;
         let old = tx

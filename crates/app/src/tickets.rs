@@ -240,6 +240,8 @@ impl App {
     pub async fn create_ticket(&self, p: &Principal, meta: &RequestMeta, mut input: NewTicket) -> AppResult<Ticket> {
         let side = side(p);
         let (title, email) = check_new_ticket(side, &input)?;
+        self.validate_with_hooks(HookPoint::create_validation(side), || json(&input))
+            .await?;
 
         // References are checked on a read connection, so that the writer's turn is spent on writing; the
         // foreign keys still refuse a department, person or assignee deleted in between.

@@ -124,6 +124,22 @@ impl HookPoint {
         }
     }
 
+    /// Before a ticket is opened: the Admin variant for staff, the Client variant for end users.
+    pub fn create_validation(side: Side) -> Self {
+        match side {
+            Side::Staff => Self::TicketAdminCreateValidation,
+            Side::Customer => Self::TicketClientCreateValidation,
+        }
+    }
+
+    /// Before a reply is added.
+    pub fn reply_validation(side: Side) -> Self {
+        match side {
+            Side::Staff => Self::TicketAdminReplyValidation,
+            Side::Customer => Self::TicketClientReplyValidation,
+        }
+    }
+
     /// A reply added (not an internal note, which fires no reply hook).
     pub fn ticket_replied(side: Side) -> Self {
         match side {

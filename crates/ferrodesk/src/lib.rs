@@ -1,4 +1,5 @@
 //! Wiring of the ferrodesk binary, as a library so that tests start the very same server.
+pub mod hooks_dir;
 pub mod import;
 mod scheduler;
 pub mod settings;
@@ -109,6 +110,7 @@ pub struct Server {
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     scheduler: Option<tokio::task::JoinHandle<()>>,
+    hooks_watch: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -119,7 +121,11 @@ impl Server {
         settings.check_bootstrap()?;
         let trusted_proxies = settings.trusted_proxy_networks()?;
         let store = open_store(settings).await?;
-        let app = App::new(store.clone()).with_oauth_token_ttl(Duration::from_secs(settings.oauth_token_ttl));
+        let hooks = std::sync::Arc::new(hooks::Hooks::default());
+        let hooks_watch = hooks_dir::watch(hooks.clone(), settings.hooks_dir.clone().into());
+        let app = App::new(store.clone())
+            .with_oauth_token_ttl(Duration::from_secs(settings.oauth_token_ttl))
+            .with_hooks(hooks);
         let bootstrap = bootstrap(&app, settings).await?;
         let scheduler = scheduler::start(app.clone(), Duration::from_secs(settings.billing_interval_secs));
         let listener = TcpListener::bind(&settings.listen)
@@ -148,6 +154,7 @@ impl Server {
             stop: Some(stop),
             task,
             scheduler,
+            hooks_watch: Some(hooks_watch),
         })
     }
 
@@ -157,8 +164,8 @@ impl Server {
 
     /// Stops accepting, lets in-flight requests finish (at most `grace`), and closes the database.
     pub async fn shutdown(mut self, grace: Duration) -> anyhow::Result<()> {
-        if let Some(scheduler) = self.scheduler.take() {
-            scheduler.abort();
+        for task in [self.scheduler.take(), self.hooks_watch.take()].into_iter().flatten() {
+            task.abort();
         }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -72,6 +72,20 @@ enum Command {
     /// Billing work: renewals, period ends, past-due subscriptions.
     #[command(subcommand)]
     Billing(BillingCommand),
+    /// Hook scripts (docs/hooks.md).
+    #[command(subcommand)]
+    Hooks(HooksCommand),
+}
+
+#[derive(Subcommand)]
+enum HooksCommand {
+    /// Load every `*.rhai` script of DIR as `serve` would and report each one that does not load, with
+    /// its file and line (a syntax error, an unknown hook point, a top level that fails); exit status 1
+    /// when any does not.
+    Check {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -123,6 +137,9 @@ struct ServeArgs {
     /// Seconds an OAuth access token works after it is issued (default 2592000, 30 days).
     #[arg(long, value_name = "SECONDS")]
     oauth_token_ttl: Option<u64>,
+    /// The directory of hook scripts, `*.rhai` (default ./hooks); reloaded when its files change.
+    #[arg(long, value_name = "DIR")]
+    hooks_dir: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -190,12 +207,16 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let (listen, oauth_token_ttl) = match &cli.command {
-        Command::Serve(a) => (a.listen.clone(), a.oauth_token_ttl),
-        _ => (None, None),
+    let (listen, oauth_token_ttl, hooks_dir) = match &cli.command {
+        Command::Serve(a) => (a.listen.clone(), a.oauth_token_ttl, a.hooks_dir.clone()),
+        _ => (None, None, None),
     };
+    if let Command::Hooks(HooksCommand::Check { dir }) = &cli.command {
+        return hooks_check(dir);
+    }
     let overrides = Overrides {
         listen,
+        hooks_dir,
         database_url: cli.database_url.as_deref().map(Into::into),
         oauth_token_ttl,
     };
@@ -237,6 +258,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(())
         }
         Command::Billing(BillingCommand::Run { now, batch_size }) => billing_run(&settings, now, batch_size).await,
+        Command::Hooks(HooksCommand::Check { dir }) => return hooks_check(&dir),
         Command::User(UserCommand::Create {
             email,
             name,
@@ -379,6 +401,30 @@ async fn backup(settings: &Settings, file: PathBuf) -> anyhow::Result<()> {
         })?;
     println!("backed up to {} ({} bytes)", file.display(), copy.bytes);
     Ok(())
+}
+
+/// `ferrodesk hooks check DIR`: each script that does not load, as `file:line: reason`; exit 1 if any.
+fn hooks_check(dir: &Path) -> anyhow::Result<ExitCode> {
+    let hooks = hooks::Hooks::default();
+    let (scripts, errors) =
+        ferrodesk::hooks_dir::compile_dir(&hooks, dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    for script in &scripts {
+        let points: Vec<String> = script
+            .registrations()
+            .iter()
+            .map(|(point, priority)| format!("{point} ({priority})"))
+            .collect();
+        println!("ok     {}: {}", script.name(), points.join(", "));
+    }
+    for e in &errors {
+        println!("error  {e}");
+    }
+    println!("{} scripts loaded, {} with errors", scripts.len(), errors.len());
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn billing_run(settings: &Settings, now: Option<String>, batch_size: i64) -> anyhow::Result<()> {

@@ -87,6 +87,8 @@ pub struct Settings {
     /// Seconds between runs of the billing scheduler (renewal invoices, period ends, past-due
     /// subscriptions); 0 turns it off on this node.
     pub billing_interval_secs: u64,
+    /// The directory of hook scripts (`*.rhai`), reloaded when its files change.
+    pub hooks_dir: String,
 }
 
 impl Default for Settings {
@@ -107,6 +109,7 @@ impl Default for Settings {
             admin_token: None,
             oauth_token_ttl: app::oauth::DEFAULT_ACCESS_TOKEN_TTL.as_secs(),
             billing_interval_secs: 60,
+            hooks_dir: "./hooks".into(),
         }
     }
 }
@@ -119,6 +122,7 @@ fn serialize_database_url<S: serde::Serializer>(url: &Secret, serializer: S) -> 
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub listen: Option<String>,
+    pub hooks_dir: Option<String>,
     pub database_url: Option<Secret>,
     pub oauth_token_ttl: Option<u64>,
 }
@@ -198,6 +202,7 @@ impl Settings {
                 .source(Some(plain.into_iter().collect())),
         );
         builder = builder.set_override_option("listen", overrides.listen.clone())?;
+        builder = builder.set_override_option("hooks_dir", overrides.hooks_dir.clone())?;
         builder = builder.set_override_option(
             "database_url",
             overrides.database_url.as_ref().map(|url| url.expose().to_owned()),

@@ -62,7 +62,10 @@ pub(crate) fn collecting<T>(run: impl FnOnce() -> T) -> (T, Vec<Registration>) {
 }
 
 /// Runs `run` with the wall-time limit armed on this thread.
-pub(crate) fn within(limit: Duration, run: impl FnOnce() -> Result<Dynamic, Box<EvalAltResult>>) -> Result<Dynamic, Box<EvalAltResult>> {
+pub(crate) fn within(
+    limit: Duration,
+    run: impl FnOnce() -> Result<Dynamic, Box<EvalAltResult>>,
+) -> Result<Dynamic, Box<EvalAltResult>> {
     DEADLINE.with(|d| d.set(Some(Instant::now() + limit)));
     let out = run();
     DEADLINE.with(|d| d.set(None));
@@ -90,11 +93,15 @@ pub(crate) fn engine(limits: &Limits) -> Engine {
     });
     engine.register_fn(
         "hook",
-        |ctx: NativeCallContext<'_>, name: ImmutableString, priority: INT, function: FnPtr| -> Result<(), Box<EvalAltResult>> {
+        |ctx: NativeCallContext<'_>,
+         name: ImmutableString,
+         priority: INT,
+         function: FnPtr|
+         -> Result<(), Box<EvalAltResult>> {
             let position = ctx.call_position();
-            let point: HookPoint = name.parse().map_err(|_| {
-                runtime_error(format!("unknown hook point {name:?} (SPEC §4 names them)"), position)
-            })?;
+            let point: HookPoint = name
+                .parse()
+                .map_err(|_| runtime_error(format!("unknown hook point {name:?} (SPEC §4 names them)"), position))?;
             let registration = Registration {
                 point,
                 priority,
@@ -129,7 +136,9 @@ pub(crate) fn describe(e: &EvalAltResult) -> (String, usize) {
     }
     let line = inner.position().line().or(e.position().line()).unwrap_or(0);
     let message = match inner {
-        EvalAltResult::ErrorTooManyOperations(_) => "the script ran too many operations (a loop that does not end?)".to_owned(),
+        EvalAltResult::ErrorTooManyOperations(_) => {
+            "the script ran too many operations (a loop that does not end?)".to_owned()
+        }
         EvalAltResult::ErrorTerminated(..) => "the script ran out of time".to_owned(),
         EvalAltResult::ErrorStackOverflow(_) => "the script's calls nest too deep (endless recursion?)".to_owned(),
         EvalAltResult::ErrorDataTooLarge(what, _) => format!("{what} too large"),

@@ -135,9 +135,8 @@ impl Hooks {
             .engine
             .compile(source)
             .map_err(|e| error(e.position().line().unwrap_or(0), e.to_string()))?;
-        let (ran, registrations) = engine::collecting(|| {
-            engine::within(self.limits.max_time, || self.engine.eval_ast::<Dynamic>(&ast))
-        });
+        let (ran, registrations) =
+            engine::collecting(|| engine::within(self.limits.max_time, || self.engine.eval_ast::<Dynamic>(&ast)));
         if let Err(e) = ran {
             let (message, line) = engine::describe(&e);
             return Err(error(line, message));
@@ -147,7 +146,14 @@ impl Hooks {
             ast,
             hooks: registrations
                 .into_iter()
-                .map(|Registration { point, priority, function, line }| (point, priority, function, line))
+                .map(
+                    |Registration {
+                         point,
+                         priority,
+                         function,
+                         line,
+                     }| (point, priority, function, line),
+                )
                 .collect(),
         })
     }

@@ -36,7 +36,10 @@ hook("TicketAdminAreaViewDetailSidebar", 5, |params| `<p>Plan: ${params.service}
         Some("Please describe the problem in the title".to_owned())
     );
     let long = json!({"title": "The printer is on fire again"});
-    assert_eq!(h.validate(HookPoint::TicketClientCreateValidation, &long), (None, vec![]));
+    assert_eq!(
+        h.validate(HookPoint::TicketClientCreateValidation, &long),
+        (None, vec![])
+    );
     let view = h.view(HookPoint::TicketAdminAreaViewDetailSidebar, &json!({"service": 42}));
     assert_eq!(view.html, "<p>Plan: 42</p>");
     assert!(h.has(HookPoint::TicketAdminAreaViewDetailSidebar));
@@ -46,10 +49,19 @@ hook("TicketAdminAreaViewDetailSidebar", 5, |params| `<p>Plan: ${params.service}
 #[test]
 fn lower_priorities_run_first_and_the_first_rejection_wins() {
     let h = hooks(&[
-        ("b.rhai", r#"hook("TicketAdminAreaViewList", 10, |p| "<b>late</b>"); hook("TicketAdminCreateValidation", 5, |p| #{error: "second"});"#),
-        ("a.rhai", r#"hook("TicketAdminAreaViewList", 1, |p| "<a>early</a>"); hook("TicketAdminCreateValidation", 2, |p| #{error: "first"});"#),
+        (
+            "b.rhai",
+            r#"hook("TicketAdminAreaViewList", 10, |p| "<b>late</b>"); hook("TicketAdminCreateValidation", 5, |p| #{error: "second"});"#,
+        ),
+        (
+            "a.rhai",
+            r#"hook("TicketAdminAreaViewList", 1, |p| "<a>early</a>"); hook("TicketAdminCreateValidation", 2, |p| #{error: "first"});"#,
+        ),
     ]);
-    assert_eq!(h.view(HookPoint::TicketAdminAreaViewList, &json!({})).html, "<a>early</a><b>late</b>");
+    assert_eq!(
+        h.view(HookPoint::TicketAdminAreaViewList, &json!({})).html,
+        "<a>early</a><b>late</b>"
+    );
     let (rejection, _) = h.validate(HookPoint::TicketAdminCreateValidation, &json!({}));
     assert_eq!(
         rejection,
@@ -72,7 +84,11 @@ fn failure_of(source: &str, point: HookPoint) -> Failure {
         domain::hook::HookKind::View => h.view(point, &ticket()).failures,
         domain::hook::HookKind::Event => h.event(point, &ticket()),
     };
-    assert!(started.elapsed() < Duration::from_secs(3), "stopped in time: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "stopped in time: {:?}",
+        started.elapsed()
+    );
     assert_eq!(failures.len(), 1, "{failures:?}");
     failures.into_iter().next().expect("one failure")
 }
@@ -85,13 +101,19 @@ fn misbehaving_scripts_are_stopped_and_named_with_their_line() {
     );
     // Rhai stops a run out of operations without a position: the failure names the hook's own line.
     assert_eq!((looping.script.as_str(), looping.line), ("bad.rhai", 1), "{looping:?}");
-    assert!(looping.message.contains("operations") || looping.message.contains("time"), "{looping:?}");
+    assert!(
+        looping.message.contains("operations") || looping.message.contains("time"),
+        "{looping:?}"
+    );
 
     let recursing = failure_of(
         "fn down(n) { down(n + 1) }\nhook(\"TicketAdminUpdated\", 1, |p| down(0));",
         HookPoint::TicketAdminUpdated,
     );
-    assert!(recursing.message.contains("nest") || recursing.message.contains("Stack"), "{recursing:?}");
+    assert!(
+        recursing.message.contains("nest") || recursing.message.contains("Stack"),
+        "{recursing:?}"
+    );
 
     let huge_string = failure_of(
         "hook(\"TicketSolved\", 1, |p| {\n  let s = \"x\";\n  loop { s += s; }\n});",
@@ -115,7 +137,10 @@ fn misbehaving_scripts_are_stopped_and_named_with_their_line() {
         "hook(\"TicketAdminReplyValidation\", 1, |p| 42);",
         HookPoint::TicketAdminReplyValidation,
     );
-    assert!(wrong_validation.message.contains("returns nothing"), "{wrong_validation:?}");
+    assert!(
+        wrong_validation.message.contains("returns nothing"),
+        "{wrong_validation:?}"
+    );
     let wrong_view = failure_of(
         "hook(\"TicketClientAreaViewList\", 1, |p| [1, 2]);",
         HookPoint::TicketClientAreaViewList,
@@ -125,7 +150,10 @@ fn misbehaving_scripts_are_stopped_and_named_with_their_line() {
         "hook(\"TicketLockChange\", 1, |p| hook(\"TicketSolved\", 1, |q| 1));",
         HookPoint::TicketLockChange,
     );
-    assert!(registering_inside.message.contains("top level"), "{registering_inside:?}");
+    assert!(
+        registering_inside.message.contains("top level"),
+        "{registering_inside:?}"
+    );
 }
 
 #[test]
@@ -136,16 +164,25 @@ fn scripts_that_cannot_load_say_where() {
         .expect_err("unknown hook point");
     assert_eq!((unknown.script.as_str(), unknown.line), ("typo.rhai", 3));
     assert!(unknown.message.contains("TicketClientCreatedd"), "{unknown}");
-    let syntax = h.compile("syntax.rhai", "hook(\"TicketSolved\", 1, |p| {\n  let = 5;\n});").expect_err("syntax");
+    let syntax = h
+        .compile("syntax.rhai", "hook(\"TicketSolved\", 1, |p| {\n  let = 5;\n});")
+        .expect_err("syntax");
     assert_eq!(syntax.line, 2, "{syntax}");
-    let top_loop = h.compile("top.rhai", "let i = 0;\nwhile true { i += 1; }").expect_err("top-level loop");
+    let top_loop = h
+        .compile("top.rhai", "let i = 0;\nwhile true { i += 1; }")
+        .expect_err("top-level loop");
     assert_eq!(top_loop.line, 2, "{top_loop}");
     let evil = h.compile("eval.rhai", "eval(\"1 + 1\")").expect_err("eval is off");
     assert_eq!(evil.script, "eval.rhai");
-    let module = h.compile("import.rhai", "import \"/etc/passwd\" as p;").expect_err("no modules");
+    let module = h
+        .compile("import.rhai", "import \"/etc/passwd\" as p;")
+        .expect_err("no modules");
     assert_eq!(module.line, 1);
     let ok = h
-        .compile("ok.rhai", "hook(\"CustomerCreated\", 3, |p| ());\nhook(\"InvoicePaid\", 1, |p| ());")
+        .compile(
+            "ok.rhai",
+            "hook(\"CustomerCreated\", 3, |p| ());\nhook(\"InvoicePaid\", 1, |p| ());",
+        )
         .expect("loads");
     assert_eq!(
         ok.registrations(),
@@ -156,7 +193,10 @@ fn scripts_that_cannot_load_say_where() {
 #[test]
 fn one_failing_hook_never_stops_the_others() {
     let h = hooks(&[
-        ("a.rhai", r#"hook("TicketAdminAreaViewDetail", 1, |p| { throw "boom"; });"#),
+        (
+            "a.rhai",
+            r#"hook("TicketAdminAreaViewDetail", 1, |p| { throw "boom"; });"#,
+        ),
         ("b.rhai", r#"hook("TicketAdminAreaViewDetail", 2, |p| "<p>fine</p>");"#),
     ]);
     let out = h.view(HookPoint::TicketAdminAreaViewDetail, &json!({}));

@@ -11,6 +11,7 @@ mod contracts;
 mod directory;
 mod edge;
 mod events;
+mod hooks;
 mod import;
 mod nodes;
 mod oauth;

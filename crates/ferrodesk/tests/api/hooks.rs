@@ -1,0 +1,231 @@
+//! Hook scripts from the hooks directory (SPEC §4, issue 11): the four validation hooks refuse a write
+//! before anything is stored (422 `hook_rejected`, `detail` = the script's message), Admin variants for
+//! staff and Client variants for end users; a misbehaving script never holds a request; scripts are
+//! reloaded when the directory changes; `ferrodesk hooks check` names each broken file and line.
+use crate::process::ferrodesk;
+use crate::*;
+use std::time::{Duration, Instant};
+
+const VALIDATION: &str = r#"
+hook("TicketClientCreateValidation", 1, |params| {
+    if params.title.len() < 10 { return #{ error: "Please describe the problem in the title" }; }
+});
+hook("TicketAdminCreateValidation", 1, |params| {
+    if params.priority == 3 { return #{ error: "Agents may not open high-priority tickets" }; }
+});
+hook("TicketClientReplyValidation", 1, |params| {
+    if params.reply.message.contains("refund") { return #{ error: "Refunds are requested in the billing portal" }; }
+});
+hook("TicketAdminReplyValidation", 1, |params| {
+    if params.request.title.starts_with("Frozen") { return #{ error: "This ticket is frozen" }; }
+});
+"#;
+
+async fn server_with_hooks(scripts: &[(&str, &str)]) -> (TestServer, TempDir) {
+    let dir = temp_dir();
+    for (name, source) in scripts {
+        std::fs::write(dir.path().join(name), source).expect("write script");
+    }
+    let path = dir.path().display().to_string();
+    let s = TestServer::start_with(|settings| settings.hooks_dir = path).await;
+    (s, dir)
+}
+
+fn detail(p: &Problem) -> &str {
+    p.detail.as_deref().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn validation_hooks_refuse_before_anything_is_written() {
+    let (s, _dir) = server_with_hooks(&[("validation.rhai", VALIDATION)]).await;
+    let dept = s.department().await;
+    let person = s.customer().await;
+
+    // TicketClientCreateValidation: an end user's short title.
+    let p = assert_code(
+        person.client.create_ticket(&new_ticket(dept.id, "Broken")).await,
+        ErrorCode::HookRejected,
+    );
+    assert_eq!(
+        (p.status, detail(&p)),
+        (422, "Please describe the problem in the title")
+    );
+    // Staff are held to the Admin variant only: the same short title is fine for them.
+    let staff_ticket = s
+        .admin
+        .create_ticket(&NewTicket {
+            user_id: Some(person.end_user.id),
+            ..new_ticket(dept.id, "Broken")
+        })
+        .await
+        .expect("the Client hook does not apply to staff");
+    // TicketAdminCreateValidation: staff opening a high-priority ticket.
+    let p = assert_code(
+        s.admin
+            .create_ticket(&NewTicket {
+                user_id: Some(person.end_user.id),
+                priority: Some(Priority::HIGH),
+                ..new_ticket(dept.id, "Server room flooded")
+            })
+            .await,
+        ErrorCode::HookRejected,
+    );
+    assert_eq!(detail(&p), "Agents may not open high-priority tickets");
+    let listed = s.admin.tickets(&TicketQuery::default()).await.expect("list").data;
+    assert_eq!(
+        listed.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [staff_ticket.id],
+        "nothing stored for the refused ones"
+    );
+
+    // TicketClientReplyValidation and TicketAdminReplyValidation see {request, reply}.
+    let mine = person
+        .client
+        .create_ticket(&new_ticket(dept.id, "Frozen account since Monday"))
+        .await
+        .expect("long title");
+    let p = assert_code(
+        person
+            .client
+            .reply(
+                mine.id,
+                &NewReply {
+                    message: "I want a refund".into(),
+                    internal: None,
+                },
+            )
+            .await,
+        ErrorCode::HookRejected,
+    );
+    assert_eq!(detail(&p), "Refunds are requested in the billing portal");
+    person
+        .client
+        .reply(
+            mine.id,
+            &NewReply {
+                message: "Any news?".into(),
+                internal: None,
+            },
+        )
+        .await
+        .expect("a reply the hook allows");
+    let p = assert_code(
+        s.admin
+            .reply(
+                mine.id,
+                &NewReply {
+                    message: "Looking into it".into(),
+                    internal: None,
+                },
+            )
+            .await,
+        ErrorCode::HookRejected,
+    );
+    assert_eq!(detail(&p), "This ticket is frozen");
+    let replies = s
+        .admin
+        .ticket_with_replies(mine.id)
+        .await
+        .expect("ticket")
+        .replies
+        .expect("replies");
+    assert_eq!(
+        replies.len(),
+        2,
+        "the opening message and the allowed reply: the refused ones are not stored"
+    );
+    assert_eq!(replies[1].message, "Any news?");
+}
+
+#[tokio::test]
+async fn misbehaving_scripts_never_hold_a_request() {
+    let (s, _dir) = server_with_hooks(&[
+        (
+            "a-loop.rhai",
+            "hook(\"TicketAdminCreateValidation\", 1, |p| { loop { } });",
+        ),
+        (
+            "b-throw.rhai",
+            "hook(\"TicketAdminCreateValidation\", 2, |p| { throw \"oops\"; });",
+        ),
+        ("c-wrong.rhai", "hook(\"TicketAdminCreateValidation\", 3, |p| 42);"),
+        ("d-syntax.rhai", "hook(\"TicketAdminCreateValidation\", 1, |p| {"),
+    ])
+    .await;
+    let dept = s.department().await;
+    let person = s.customer().await;
+    let started = Instant::now();
+    s.admin
+        .create_ticket(&NewTicket {
+            user_id: Some(person.end_user.id),
+            ..new_ticket(dept.id, "Still works")
+        })
+        .await
+        .expect("failing hooks do not refuse");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn scripts_are_reloaded_when_the_directory_changes() {
+    let (s, dir) = server_with_hooks(&[]).await;
+    let dept = s.department().await;
+    let person = s.customer().await;
+    person
+        .client
+        .create_ticket(&new_ticket(dept.id, "Short"))
+        .await
+        .expect("no hooks yet");
+    std::fs::write(dir.path().join("validation.rhai"), VALIDATION).expect("write");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match person.client.create_ticket(&new_ticket(dept.id, "Short")).await {
+            Err(ferrodesk_client::Error::Api(p)) if p.code == ErrorCode::HookRejected => break,
+            Ok(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
+            other => panic!("the new script was not loaded: {other:?}"),
+        }
+    }
+    std::fs::remove_file(dir.path().join("validation.rhai")).expect("remove");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match person.client.create_ticket(&new_ticket(dept.id, "Short")).await {
+            Ok(_) => break,
+            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
+            Err(e) => panic!("the removed script still runs: {e:?}"),
+        }
+    }
+}
+
+#[test]
+fn hooks_check_names_each_broken_file_and_line() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("good.rhai"), VALIDATION).expect("write");
+    std::fs::write(
+        dir.path().join("typo.rhai"),
+        "// a comment\nhook(\"TicketClientCreatedd\", 1, |p| ());\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("syntax.rhai"),
+        "hook(\"TicketSolved\", 1, |p| {\n  let = 1;\n});\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("notes.txt"), "not a script").expect("write");
+    let out = ferrodesk(&["hooks", "check", &dir.path().display().to_string()])
+        .output()
+        .expect("run hooks check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("typo.rhai:2: unknown hook point \"TicketClientCreatedd\""),
+        "{text}"
+    );
+    assert!(text.contains("syntax.rhai:2:"), "{text}");
+    assert!(text.contains("good.rhai: TicketClientCreateValidation (1)"), "{text}");
+    assert!(text.contains("1 scripts loaded, 2 with errors"), "{text}");
+    std::fs::remove_file(dir.path().join("typo.rhai")).expect("remove");
+    std::fs::remove_file(dir.path().join("syntax.rhai")).expect("remove");
+    let out = ferrodesk(&["hooks", "check", &dir.path().display().to_string()])
+        .output()
+        .expect("run hooks check");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
