@@ -15,6 +15,7 @@ mod invoices;
 mod limits;
 mod links;
 pub mod oauth;
+mod outbox;
 mod paging;
 pub(crate) mod people;
 mod person_query;

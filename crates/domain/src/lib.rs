@@ -11,6 +11,7 @@ pub mod entities;
 pub mod event;
 pub mod filter;
 pub mod hook;
+pub mod hook_params;
 pub mod include;
 pub mod int_bool;
 mod names;

@@ -1,6 +1,7 @@
 //! Wiring of the ferrodesk binary, as a library so that tests start the very same server.
 pub mod hooks_dir;
 pub mod import;
+mod outbox;
 mod scheduler;
 pub mod settings;
 pub mod transfer;
@@ -111,6 +112,7 @@ pub struct Server {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     scheduler: Option<tokio::task::JoinHandle<()>>,
     hooks_watch: Option<tokio::task::JoinHandle<()>>,
+    outbox: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -128,6 +130,7 @@ impl Server {
             .with_hooks(hooks);
         let bootstrap = bootstrap(&app, settings).await?;
         let scheduler = scheduler::start(app.clone(), Duration::from_secs(settings.billing_interval_secs));
+        let outbox = outbox::start(app.clone());
         let listener = TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -155,6 +158,7 @@ impl Server {
             task,
             scheduler,
             hooks_watch: Some(hooks_watch),
+            outbox: Some(outbox),
         })
     }
 
@@ -164,7 +168,10 @@ impl Server {
 
     /// Stops accepting, lets in-flight requests finish (at most `grace`), and closes the database.
     pub async fn shutdown(mut self, grace: Duration) -> anyhow::Result<()> {
-        for task in [self.scheduler.take(), self.hooks_watch.take()].into_iter().flatten() {
+        for task in [self.scheduler.take(), self.hooks_watch.take(), self.outbox.take()]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
         if let Some(stop) = self.stop.take() {

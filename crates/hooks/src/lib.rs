@@ -10,7 +10,7 @@ mod engine;
 mod registry;
 
 pub use engine::Limits;
-pub use registry::{Failure, Hooks, Rejection, Script, ScriptError, ViewOutput};
+pub use registry::{EventRun, Failure, Hooks, Rejection, Script, ScriptError, ViewOutput};
 
 #[cfg(test)]
 mod tests;

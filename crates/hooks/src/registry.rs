@@ -32,6 +32,16 @@ pub struct Rejection {
     pub script: String,
 }
 
+/// One event hook's run: which script, where, how long, and its error if it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRun {
+    pub script: String,
+    pub point: HookPoint,
+    pub line: usize,
+    pub error: Option<String>,
+    pub duration: std::time::Duration,
+}
+
 /// What the view hooks of a slot produced: their HTML in priority order, and the failures.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ViewOutput {
@@ -265,8 +275,39 @@ impl Hooks {
         ViewOutput { html, failures }
     }
 
-    /// Runs the event hooks of `point` (what they return is ignored).
-    pub fn event(&self, point: HookPoint, params: &serde_json::Value) -> Vec<Failure> {
-        self.run(point, params, |_, _, _| Ok(true))
+    /// Runs the event hooks of `point` (what they return is ignored): one record per hook that ran.
+    pub fn event(&self, point: HookPoint, params: &serde_json::Value) -> Vec<EventRun> {
+        let registry = self.current();
+        let Some(entries) = registry.by_point.get(&point) else {
+            return Vec::new();
+        };
+        let Ok(arg) = rhai::serde::to_dynamic(params) else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .map(|entry| {
+                let script = &registry.scripts[entry.script];
+                let (_, _, function, line) = &script.hooks[entry.hook];
+                let started = std::time::Instant::now();
+                let result = engine::within(self.limits.max_time, || {
+                    function.call::<Dynamic>(&self.engine, &script.ast, (arg.clone(),))
+                });
+                let (line, error) = match result {
+                    Ok(_) => (*line, None),
+                    Err(e) => {
+                        let (message, at) = engine::describe(&e);
+                        (if at == 0 { *line } else { at }, Some(message))
+                    }
+                };
+                EventRun {
+                    script: script.name.clone(),
+                    point,
+                    line,
+                    error,
+                    duration: started.elapsed(),
+                }
+            })
+            .collect()
     }
 }

@@ -82,7 +82,18 @@ fn failure_of(source: &str, point: HookPoint) -> Failure {
             failures
         }
         domain::hook::HookKind::View => h.view(point, &ticket()).failures,
-        domain::hook::HookKind::Event => h.event(point, &ticket()),
+        domain::hook::HookKind::Event => h
+            .event(point, &ticket())
+            .into_iter()
+            .filter_map(|run| {
+                run.error.map(|message| Failure {
+                    script: run.script,
+                    point: run.point,
+                    line: run.line,
+                    message,
+                })
+            })
+            .collect(),
     };
     assert!(
         started.elapsed() < Duration::from_secs(3),

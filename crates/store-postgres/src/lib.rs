@@ -290,6 +290,9 @@ impl Transaction for PgConn<PgWrite> {
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Woken by `NOTIFY ferrodesk_events` (the event log's insert trigger), from any node.
+    outbox: Arc<tokio::sync::Notify>,
+    listener: tokio::task::JoinHandle<()>,
     /// Words this node knows the search vocabulary to hold (other nodes add theirs; inserts skip duplicates).
     known_words: Arc<Mutex<KnownWords>>,
 }
@@ -335,8 +338,12 @@ impl PostgresStore {
                     .map_err(|e| StoreError::unavailable_from("cannot finish a PostgreSQL migration", e))?;
             }
         }
+        let outbox = Arc::new(tokio::sync::Notify::new());
+        let listener = tokio::spawn(listen_for_events(pool.clone(), outbox.clone()));
         Ok(Self {
             pool,
+            outbox,
+            listener,
             known_words: Arc::default(),
         })
     }
@@ -361,6 +368,28 @@ async fn applied_migrations(pool: &PgPool) -> Result<Vec<i64>> {
         .fetch_all(pool)
         .await
         .map_err(map_err)
+}
+
+/// Wakes `outbox` at every `NOTIFY ferrodesk_events`; the listener reconnects by itself after a lost
+/// connection (and wakes the workers then, since notifications may have been missed meanwhile).
+async fn listen_for_events(pool: PgPool, outbox: Arc<tokio::sync::Notify>) {
+    loop {
+        let listener = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            listener.listen("ferrodesk_events").await?;
+            outbox.notify_one();
+            loop {
+                listener.recv().await?;
+                outbox.notify_one();
+            }
+        };
+        let result: std::result::Result<(), sqlx::Error> = listener.await;
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "event listener lost its connection; reconnecting");
+        }
+        outbox.notify_one();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 #[async_trait]
@@ -391,7 +420,12 @@ impl Store for PostgresStore {
         "postgres"
     }
 
+    fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.outbox)
+    }
+
     async fn close(&self) {
+        self.listener.abort();
         self.pool.close().await;
     }
 }

@@ -1,9 +1,11 @@
 //! The event log's SQL: one row per change, appended in the change's own transaction.
+use crate::Value;
 use crate::{
     Dialect, NewRow, QueryBuilder, RowExt, RowMap, SqlConn, Transaction, by_id, decode_err, from_json_text, json_text,
 };
-use domain::Event;
 use domain::event::{EntityType, EventAction, EventData, EventSource, NewEvent};
+use domain::hook_params::HookRun;
+use domain::{Event, Timestamp};
 use store::time::{from_micros, to_micros};
 use store::{EventFilter, EventsRead, EventsWrite, Result};
 
@@ -36,8 +38,29 @@ const EVENT_ROW: RowMap<Event> = |r| {
     })
 };
 
+const RUN_COLS: &str = "id, event_id, hook, script, status, line, message, duration_us, created_at";
+
+const RUN_ROW: RowMap<HookRun> = |r| {
+    Ok(HookRun {
+        id: r.get("id")?,
+        event_id: r.get("event_id")?,
+        hook: r.get("hook")?,
+        script: r.get("script")?,
+        status: r.get("status")?,
+        line: r.get("line")?,
+        message: r.get("message")?,
+        duration_us: r.get("duration_us")?,
+        created_at: from_micros(r.get("created_at")?),
+    })
+};
+
 #[async_trait::async_trait]
 impl<C: Dialect> EventsRead for SqlConn<C> {
+    async fn hook_runs_of_event(&mut self, event_id: i64) -> Result<Vec<HookRun>> {
+        let sql = format!("SELECT {RUN_COLS} FROM hook_runs WHERE event_id = $1 ORDER BY id");
+        self.conn.fetch_all(sql.into(), &[Value::from(event_id)], RUN_ROW).await
+    }
+
     async fn event(&mut self, id: i64) -> Result<Option<Event>> {
         by_id(&mut self.conn, EVENT_COLS, "events", id, EVENT_ROW).await
     }
@@ -67,6 +90,53 @@ impl<C: Dialect> EventsRead for SqlConn<C> {
 
 #[async_trait::async_trait]
 impl<C: Transaction> EventsWrite for SqlConn<C> {
+    async fn claim_events(&mut self, node: &str, now: Timestamp, until: Timestamp, limit: i64) -> Result<Vec<Event>> {
+        let sql = format!(
+            "UPDATE events SET claimed_by = $1, claimed_until = $3, attempts = attempts + 1 WHERE id IN \
+             (SELECT s.id FROM events s WHERE s.status = 'pending' AND (s.claimed_until IS NULL OR s.claimed_until < $2) \
+             ORDER BY s.id LIMIT $4{}) RETURNING {EVENT_COLS}",
+            C::SKIP_LOCKED
+        );
+        let params = [
+            Value::from(node),
+            Value::from(to_micros(now)),
+            Value::from(to_micros(until)),
+            Value::from(limit),
+        ];
+        let mut claimed = self.conn.fetch_all(sql.into(), &params, EVENT_ROW).await?;
+        claimed.sort_by_key(|e| e.id);
+        Ok(claimed)
+    }
+
+    async fn finish_event(&mut self, id: i64, node: &str, status: &str, at: Timestamp) -> Result<bool> {
+        let sql = "UPDATE events SET status = $3, claimed_by = NULL, claimed_until = NULL, updated_at = $4 \
+                   WHERE id = $1 AND claimed_by = $2";
+        let params = [
+            Value::from(id),
+            Value::from(node),
+            Value::from(status),
+            Value::from(to_micros(at)),
+        ];
+        Ok(self.conn.execute(sql.into(), &params).await? == 1)
+    }
+
+    async fn insert_hook_run(&mut self, run: &HookRun) -> Result<HookRun> {
+        let sql = "INSERT INTO hook_runs (event_id, hook, script, status, line, message, duration_us, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+        let params = [
+            Value::from(run.event_id),
+            Value::from(run.hook.as_str()),
+            Value::from(run.script.as_str()),
+            Value::from(run.status.as_str()),
+            Value::from(run.line),
+            Value::from(run.message.as_deref()),
+            Value::from(run.duration_us),
+            Value::from(to_micros(run.created_at)),
+        ];
+        let id: i64 = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
+        Ok(HookRun { id, ..run.clone() })
+    }
+
     async fn insert_event(&mut self, e: &NewEvent) -> Result<Event> {
         let now = store::time::now();
         let at = to_micros(now);

@@ -61,6 +61,8 @@ pub(crate) struct Lane {
 pub(crate) struct Writers {
     lane: Arc<Mutex<Lane>>,
     commit_wanted: Notify,
+    /// Told after every commit (the outbox workers wait on it).
+    pub(crate) committed: Arc<Notify>,
 }
 
 /// How often the committer lets ready tasks run first when the last commit was shared.
@@ -279,6 +281,7 @@ impl Writers {
                 checkpoints,
             })),
             commit_wanted: Notify::new(),
+            committed: Arc::new(Notify::new()),
         });
         let committer = {
             let writers = writers.clone();
@@ -296,6 +299,8 @@ impl Writers {
                     let mut lane = writers.lane.lock().await;
                     last_batch = lane.waiting.len();
                     lane.commit_batch();
+                    drop(lane);
+                    writers.committed.notify_one();
                 }
             })
         };

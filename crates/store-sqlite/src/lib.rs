@@ -224,6 +224,10 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.writers.committed)
+    }
+
     async fn close(&self) {
         self.writers.flush().await;
         self.committer.abort();

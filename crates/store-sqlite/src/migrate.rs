@@ -121,6 +121,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0017_contracts.sql"),
         then: None,
     },
+    Migration {
+        version: 18,
+        description: "outbox",
+        sql: include_str!("../migrations/0018_outbox.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet; how many there were.

@@ -504,6 +504,20 @@ pub static TABLES: &[Table] = &[
             int("updated_at"),
         ],
     },
+    Table {
+        name: "hook_runs",
+        columns: &[
+            int("id"),
+            int("event_id"),
+            text("hook"),
+            text("script"),
+            text("status"),
+            int_or_null("line"),
+            text_or_null("message"),
+            int("duration_us"),
+            int("created_at"),
+        ],
+    },
 ];
 
 /// What a restore derives from the loaded rows (after every table is in): the indexed forms of attribute

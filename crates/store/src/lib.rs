@@ -52,6 +52,9 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<()>;
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// Notified when events may have been committed (by this process on SQLite; by any node on
+    /// PostgreSQL, through LISTEN/NOTIFY): the outbox workers wake on it instead of polling.
+    fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify>;
     /// Closes the pools, waiting for connections in use to come back.
     async fn close(&self);
 }

@@ -229,3 +229,125 @@ fn hooks_check_names_each_broken_file_and_line() {
         .expect("run hooks check");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+const EVENTS: &str = r#"
+hook("TicketClientCreated", 1, |params| {
+    if params.title == "" { throw "a ticket without a title"; }
+});
+hook("TicketPriorityChange", 1, |params| {
+    if params.changes.priority["new"] != 3 { throw "expected the new priority"; }
+});
+hook("TicketSolved", 1, |params| {
+    throw "boom";
+});
+"#;
+
+/// Waits until event `id` is done and answers its runs.
+async fn runs_of(s: &TestServer, id: i64) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let e: serde_json::Value = s.admin.get(&format!("/api/v1/events/{id}")).await.expect("event");
+        if e["status"] == "done" {
+            return e["runs"].as_array().cloned().unwrap_or_default();
+        }
+        assert!(Instant::now() < deadline, "event {id} still pending: {e}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn last_ticket_event(s: &TestServer) -> Event {
+    s.admin
+        .events(&EventQuery {
+            entity: Some("ticket".into()),
+            limit: Some(1),
+            ..EventQuery::default()
+        })
+        .await
+        .expect("events")
+        .data
+        .into_iter()
+        .next()
+        .expect("an event")
+}
+
+#[tokio::test]
+async fn event_hooks_run_once_from_the_outbox_with_their_runs_on_the_event() {
+    let (s, _dir) = server_with_hooks(&[("events.rhai", EVENTS)]).await;
+    let dept = s.department().await;
+    let person = s.customer().await;
+    let started = Instant::now();
+    let t = person
+        .client
+        .create_ticket(&new_ticket(dept.id, "The printer is on fire"))
+        .await
+        .expect("ticket");
+    let created = last_ticket_event(&s).await;
+    assert_eq!(created.name.as_deref(), Some("TicketClientCreated"));
+    let runs = runs_of(&s, created.id).await;
+    let picked_up = started.elapsed();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(
+        (
+            runs[0]["hook"].as_str(),
+            runs[0]["script"].as_str().map(|s| s.ends_with("events.rhai")),
+            runs[0]["status"].as_str()
+        ),
+        (Some("TicketClientCreated"), Some(true), Some("ok"))
+    );
+    assert!(picked_up < Duration::from_secs(2), "picked up after {picked_up:?}");
+
+    // A staff update fires TicketAdminUpdated and the specific change hook, with `changes`.
+    s.admin
+        .update_ticket(
+            t.id,
+            &TicketPatch {
+                priority: Some(Priority::HIGH),
+                ..TicketPatch::default()
+            },
+        )
+        .await
+        .expect("patch");
+    let updated = last_ticket_event(&s).await;
+    let runs = runs_of(&s, updated.id).await;
+    assert_eq!(runs.len(), 1, "only the hooks scripts registered: {runs:?}");
+    assert_eq!(
+        (runs[0]["hook"].as_str(), runs[0]["status"].as_str()),
+        (Some("TicketPriorityChange"), Some("ok"))
+    );
+
+    // A script's error is logged on the event with its line; the event is still done, once.
+    person
+        .client
+        .update_ticket(
+            t.id,
+            &TicketPatch {
+                status: Some(TicketStatus::Solved),
+                ..TicketPatch::default()
+            },
+        )
+        .await
+        .expect("solve");
+    let solved = last_ticket_event(&s).await;
+    let runs = runs_of(&s, solved.id).await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(
+        (
+            runs[0]["hook"].as_str(),
+            runs[0]["status"].as_str(),
+            runs[0]["message"].as_str(),
+            runs[0]["line"].as_i64()
+        ),
+        (Some("TicketSolved"), Some("failed"), Some("boom"), Some(9))
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let again: serde_json::Value = s
+        .admin
+        .get(&format!("/api/v1/events/{}", solved.id))
+        .await
+        .expect("event");
+    assert_eq!(
+        again["runs"].as_array().map(Vec::len),
+        Some(1),
+        "each hook runs once per event"
+    );
+}

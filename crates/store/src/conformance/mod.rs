@@ -113,6 +113,7 @@ pub fn checks() -> Vec<Check> {
         invoice_numbers_have_no_gaps,
         contract_incidents_stay_within_total,
         renewal_queries_and_one_invoice_per_period,
+        outbox_claims_in_order_and_take_over,
     ]
 }
 
@@ -509,6 +510,7 @@ mod contracts;
 mod events;
 mod lists;
 mod oauth;
+mod outbox;
 mod records;
 mod search;
 
@@ -520,5 +522,6 @@ use contracts::*;
 use events::*;
 use lists::*;
 use oauth::*;
+use outbox::*;
 use records::*;
 use search::*;

@@ -15,8 +15,22 @@ pub(crate) async fn list(
     Ok(Json(page(s.app.list_events(&p, &q).await?)))
 }
 
+/// An event with what its consumers did: `runs` (the hook scripts run for it, SPEC §3.5).
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = i64, Path)),
     responses((status = 200, body = Event), (status = 404, body = Problem)))]
-pub(crate) async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id) -> Answer<Json<Event>> {
-    Ok(Json(s.app.get_event(&p, id).await?))
+pub(crate) async fn get(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Id(id): Id,
+) -> Answer<Json<serde_json::Value>> {
+    let event = s.app.get_event(&p, id).await?;
+    let runs = s.app.event_runs(&p, id).await?;
+    let mut body = serde_json::to_value(&event).map_err(|e| app::AppError::Internal(e.to_string()))?;
+    if let Some(members) = body.as_object_mut() {
+        members.insert(
+            "runs".into(),
+            serde_json::to_value(&runs).map_err(|e| app::AppError::Internal(e.to_string()))?,
+        );
+    }
+    Ok(Json(body))
 }
