@@ -214,3 +214,37 @@ fn one_failing_hook_never_stops_the_others() {
     assert_eq!(out.html, "<p>fine</p>");
     assert_eq!(out.failures.len(), 1);
 }
+
+/// Every `rhai` example of docs/hooks.md loads, and the validation example refuses what it says.
+#[test]
+fn the_documented_examples_run() {
+    let doc = include_str!("../../../docs/hooks.md");
+    let blocks: Vec<&str> = doc
+        .split("```rhai\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    assert!(!blocks.is_empty(), "docs/hooks.md has examples");
+    let h = Hooks::default();
+    let scripts: Vec<Script> = blocks
+        .iter()
+        .enumerate()
+        .map(|(n, source)| {
+            h.compile(&format!("docs/hooks.md example {n}"), source)
+                .expect("the example loads")
+        })
+        .collect();
+    h.replace(scripts);
+    let (rejection, failures) = h.validate(HookPoint::TicketClientCreateValidation, &json!({"title": "Help"}));
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(
+        rejection.map(|r| r.message),
+        Some("Please describe the problem in the title".into())
+    );
+    let runs = h.event(
+        HookPoint::TicketPriorityChange,
+        &json!({"id": 7, "changes": {"priority": {"old": 2, "new": 3}}}),
+    );
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].error, None, "{runs:?}");
+}
