@@ -43,6 +43,11 @@ impl App {
         let until = at
             .checked_add(LEASE_SECONDS.seconds())
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        // Every commit wakes the worker, its own too: a read decides whether there is work, so an idle
+        // worker never takes the writer.
+        if !self.store().read().await?.has_claimable_events(at).await? {
+            return Ok(0);
+        }
         let mut tx = self.store().write().await?;
         let events = tx.claim_events(node, at, until, batch).await?;
         tx.commit().await?;

@@ -56,6 +56,16 @@ const RUN_ROW: RowMap<HookRun> = |r| {
 
 #[async_trait::async_trait]
 impl<C: Dialect> EventsRead for SqlConn<C> {
+    async fn has_claimable_events(&mut self, now: Timestamp) -> Result<bool> {
+        let sql = "SELECT id FROM events WHERE status = 'pending' AND (claimed_until IS NULL OR claimed_until < $1) \
+                   ORDER BY id LIMIT 1";
+        let found: Option<i64> = self
+            .conn
+            .fetch_optional(sql.into(), &[Value::from(to_micros(now))], |r| r.get("id"))
+            .await?;
+        Ok(found.is_some())
+    }
+
     async fn hook_runs_of_event(&mut self, event_id: i64) -> Result<Vec<HookRun>> {
         let sql = format!("SELECT {RUN_COLS} FROM hook_runs WHERE event_id = $1 ORDER BY id");
         self.conn.fetch_all(sql.into(), &[Value::from(event_id)], RUN_ROW).await

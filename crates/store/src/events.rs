@@ -11,6 +11,9 @@ use domain::{Event, Timestamp};
 pub trait EventsRead: Send {
     async fn event(&mut self, id: i64) -> Result<Option<Event>>;
     async fn event_list(&mut self, filter: &EventFilter) -> Result<Vec<Event>>;
+    /// Whether any pending event could be claimed at `now` (read first, so that an idle worker never opens
+    /// a write transaction).
+    async fn has_claimable_events(&mut self, now: Timestamp) -> Result<bool>;
     /// The hook runs made for an event, oldest first.
     async fn hook_runs_of_event(&mut self, event_id: i64) -> Result<Vec<HookRun>>;
 }
