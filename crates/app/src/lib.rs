@@ -30,6 +30,7 @@ mod support;
 pub mod ticaga;
 mod tickets;
 mod tokens;
+pub mod views;
 
 pub use activity::{ACTIVITY_LIMIT, NewActivity, event_key};
 pub use attributes::indexed_values;

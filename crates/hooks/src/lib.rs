@@ -9,8 +9,11 @@
 mod engine;
 mod registry;
 
+mod sanitize;
+
 pub use engine::Limits;
 pub use registry::{EventRun, Failure, Hooks, Rejection, Script, ScriptError, ViewOutput};
+pub use sanitize::sanitize_for_customers;
 
 #[cfg(test)]
 mod tests;

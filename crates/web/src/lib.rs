@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
             routes::contracts::ticket_incidents
         ))
         .routes(routes!(routes::contracts::unredeem_incident))
+        .routes(routes!(routes::views::render))
         .routes(routes!(
             routes::contracts::add_pending_item,
             routes::contracts::list_pending_items

@@ -351,3 +351,77 @@ async fn event_hooks_run_once_from_the_outbox_with_their_runs_on_the_event() {
         "each hook runs once per event"
     );
 }
+
+const VIEWS: &str = r#"
+hook("TicketAdminAreaViewDetailSidebar", 5, |params| `<p>Plan: ${params.service}</p>`);
+hook("TicketAdminAreaViewDetailSidebar", 1, |params| `<h3>${params.title}</h3>`);
+hook("TicketClientAreaViewDetail", 1, |params| `<p onclick="x()">Thanks!</p><script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">a</a><a href="data:text/html,x">b</a>`);
+hook("TicketClientAreaViewList", 1, |params| { throw "broken"; });
+"#;
+
+#[tokio::test]
+async fn view_hooks_render_their_slot_and_customers_get_clean_html() {
+    let (s, _dir) = server_with_hooks(&[("views.rhai", VIEWS)]).await;
+    let dept = s.department().await;
+    let person = s.customer().await;
+    let t = person
+        .client
+        .create_ticket(&new_ticket(dept.id, "Mail is down"))
+        .await
+        .expect("ticket");
+    let admin: serde_json::Value = s
+        .admin
+        .get(&format!(
+            "/api/v1/views/TicketAdminAreaViewDetailSidebar?ticket_id={}",
+            t.id
+        ))
+        .await
+        .expect("admin slot");
+    assert_eq!(
+        admin["html"], "<h3>Mail is down</h3><p>Plan: </p>",
+        "priority order: {admin}"
+    );
+    let client: serde_json::Value = person
+        .client
+        .get(&format!("/api/v1/views/TicketClientAreaViewDetail?ticket_id={}", t.id))
+        .await
+        .expect("client slot");
+    let html = client["html"].as_str().expect("html");
+    assert!(html.contains("Thanks!"), "{html}");
+    for bad in ["<script", "onclick", "onerror", "javascript:", "data:"] {
+        assert!(!html.contains(bad), "{bad} left in {html}");
+    }
+    let failing: serde_json::Value = s
+        .admin
+        .get("/api/v1/views/TicketClientAreaViewList")
+        .await
+        .expect("list slot");
+    assert_eq!(failing["html"], "");
+    assert_eq!(failing["failures"][0]["message"], "broken");
+    // End users see no admin slot and no other customer's ticket.
+    let refused = person
+        .client
+        .get::<serde_json::Value>(&format!(
+            "/api/v1/views/TicketAdminAreaViewDetailSidebar?ticket_id={}",
+            t.id
+        ))
+        .await;
+    assert_code(refused, ErrorCode::NotFound);
+    let other = s.customer().await;
+    let refused = other
+        .client
+        .get::<serde_json::Value>(&format!("/api/v1/views/TicketClientAreaViewDetail?ticket_id={}", t.id))
+        .await;
+    assert_code(refused, ErrorCode::NotFound);
+    assert_code(
+        s.admin.get::<serde_json::Value>("/api/v1/views/NoSuchSlot").await,
+        ErrorCode::NotFound,
+    );
+    let p = assert_code(
+        s.admin
+            .get::<serde_json::Value>("/api/v1/views/TicketAdminAreaViewDetail")
+            .await,
+        ErrorCode::ValidationFailed,
+    );
+    assert_eq!(fields(&p), ["ticket_id"]);
+}

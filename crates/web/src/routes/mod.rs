@@ -14,6 +14,7 @@ pub(crate) mod teamtools;
 pub(crate) mod ticaga;
 pub(crate) mod tickets;
 pub(crate) mod tokens;
+pub(crate) mod views;
 
 use api_types::Page;
 use app::Paged;
