@@ -46,7 +46,7 @@ async fn department(admin: &Client) -> i64 {
     crate::process::department_and_requester(admin).await.0.id
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contracts_keep_incident_counts_and_refuse_bad_input() {
     let s = TestServer::start().await;
     let admin = &s.admin;
@@ -160,7 +160,7 @@ async fn contracts_keep_incident_counts_and_refuse_bad_input() {
     assert_code(person.client.contract(contract.id).await, ErrorCode::NotFound);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tickets_redeem_incidents_once_each_and_give_them_back() {
     let s = TestServer::start().await;
     let admin = &s.admin;
@@ -256,7 +256,7 @@ async fn tickets_redeem_incidents_once_each_and_give_them_back() {
 
 /// Concurrent redeems of the last incidents: exactly as many win as are left, the rest get 409
 /// `no_incidents_left`.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_redeems_of_the_last_incidents_leave_exact_winners() {
     let s = TestServer::start().await;
     let admin = &s.admin;
@@ -289,7 +289,7 @@ async fn concurrent_redeems_of_the_last_incidents_leave_exact_winners() {
 }
 
 /// The package feature `support_incidents` tops the customer's contract up each billing period.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incident_packs_sold_through_billing_top_up_each_period() {
     let s = TestServer::start().await;
     let admin = &s.admin;
@@ -367,7 +367,7 @@ async fn incident_packs_sold_through_billing_top_up_each_period() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tickets_service_is_a_subscription_of_its_customer() {
     let s = TestServer::start().await;
     let admin = &s.admin;

@@ -113,7 +113,7 @@ fn names(events: &[Event]) -> Vec<&str> {
     events.iter().filter_map(|e| e.name.as_deref()).collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customers_are_created_then_rerun_changes_nothing_and_edits_update() {
     let s = TestServer::start().await;
     define(
@@ -251,7 +251,7 @@ async fn customers_are_created_then_rerun_changes_nothing_and_edits_update() {
     assert_eq!(events[1].data.value["seats"], json!(60));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_rows_fail_alone_naming_line_and_field() {
     let s = TestServer::start().await;
     define(
@@ -360,7 +360,7 @@ async fn bad_rows_fail_alone_naming_line_and_field() {
     assert_eq!(names(&history(&s, held.id).await), ["CustomerCreated"]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_byte_order_mark_is_fine_and_latin1_rows_fail_with_their_line() {
     let s = TestServer::start().await;
     let mut csv = b"\xef\xbb\xbfname,city\nAcme,Kingston\n".to_vec();
@@ -382,7 +382,7 @@ async fn a_byte_order_mark_is_fine_and_latin1_rows_fail_with_their_line() {
     assert_eq!(stored, ["Acme", "Good"]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_header_stops_before_anything_is_stored() {
     let s = TestServer::start().await;
     define(&s, AttributeEntity::Customer, attr("plan", "text")).await;
@@ -431,7 +431,7 @@ async fn a_bad_header_stops_before_anything_is_stored() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_users_join_their_customer_and_rerun_by_email() {
     let s = TestServer::start().await;
     define(
@@ -553,7 +553,7 @@ async fn end_users_join_their_customer_and_rerun_by_email() {
 
 /// More rows than one batch, one of which the database refuses (a unique value an existing customer
 /// holds): that batch is stored again row by row and only that row fails.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_row_in_a_large_file_costs_only_itself() {
     let s = TestServer::start().await;
     define(

@@ -82,7 +82,10 @@ pub fn temp_dir() -> TempDir {
         .expect("temporary directory")
 }
 
-/// A server with an admin token, on its own empty database.
+/// A server with an admin token, on its own empty database. It runs on the test's own runtime: a test that
+/// runs the `ferrodesk` binary against the same database (and so blocks its thread while the child runs)
+/// uses a multi-thread runtime, so that the server's tasks — the SQLite committer among them, which may
+/// hold the write lock of an open batch — keep running meanwhile.
 pub struct TestServer {
     server: Option<Server>,
     pub url: String,

@@ -51,7 +51,7 @@ fn assert_teamtools_error<T: std::fmt::Debug>(result: Result<T, ferrodesk_client
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_are_admin_only_and_show_their_secret_once() {
     let s = TestServer::start().await;
     let created = new_client(&s, "  Billing sync ", None).await;
@@ -199,7 +199,7 @@ async fn clients_are_admin_only_and_show_their_secret_once() {
     s.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_by_form_json_basic_and_teamtools_act_with_the_clients_role() {
     let s = TestServer::start().await;
     let agent_client = new_client(&s, "Sync", None).await;
@@ -316,7 +316,7 @@ async fn tokens_by_form_json_basic_and_teamtools_act_with_the_clients_role() {
     s.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_credentials_and_malformed_requests_are_refused() {
     let s = TestServer::start().await;
     let c = new_client(&s, "Sync", None).await;
@@ -462,7 +462,7 @@ async fn wrong_credentials_and_malformed_requests_are_refused() {
     s.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_tokens_are_refused() {
     let s = TestServer::start_with(|settings| settings.oauth_token_ttl = 1).await;
     let c = new_client(&s, "Short-lived", None).await;
@@ -491,7 +491,7 @@ async fn expired_tokens_are_refused() {
     s.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_client_ends_its_tokens() {
     let s = TestServer::start().await;
     let c = new_client(&s, "Doomed", None).await;
@@ -539,7 +539,7 @@ async fn deleting_a_client_ends_its_tokens() {
     s.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_creates_a_client_whose_credentials_work() {
     let (db, dir) = fresh_database().await;
     let help = crate::process::ferrodesk(&["oauth-client", "create", "--help"])
@@ -616,7 +616,7 @@ async fn cli_creates_a_client_whose_credentials_work() {
     s.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_and_restore_carry_clients_and_their_tokens() {
     let scratch = temp_dir();
     let source_url = crate::transfer::sqlite_url(&scratch.path().join("a"));
@@ -654,7 +654,7 @@ async fn export_and_restore_carry_clients_and_their_tokens() {
     target.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_describes_the_oauth_routes() {
     let s = TestServer::start().await;
     let spec: Value = s.anonymous().get("/api/openapi.json").await.expect("openapi");

@@ -100,7 +100,7 @@ fn plus_days(t: Timestamp, days: i64) -> Timestamp {
     t.checked_add((days * 24).hours()).expect("timestamp")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_period_is_invoiced_once_across_months_and_years() {
     let s = TestServer::start().await;
     let admin = &s.admin;
@@ -259,7 +259,7 @@ async fn each_period_is_invoiced_once_across_months_and_years() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trials_end_into_a_billed_period_and_end_user_plans_count_people() {
     let s = TestServer::start().await;
     let admin = &s.admin;
@@ -332,7 +332,7 @@ async fn trials_end_into_a_billed_period_and_end_user_plans_count_people() {
     assert_eq!((renewal.items[0].quantity, renewal.total), (3, 1200));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn currencies_are_never_mixed_and_pending_items_are_checked() {
     let s = TestServer::start().await;
     let admin = &s.admin;
@@ -441,7 +441,7 @@ async fn renewals(admin: &Client) -> Vec<(i64, Timestamp)> {
 
 /// Killed mid-run (SIGKILL, after its first batch committed), `billing run` leaves whole batches only; the
 /// re-run issues the missing invoices and no period twice.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_killed_midway_is_finished_by_the_next_without_duplicates() {
     const SUBSCRIPTIONS: usize = 60;
     let s = TestServer::start().await;
@@ -463,14 +463,18 @@ async fn a_run_killed_midway_is_finished_by_the_next_without_duplicates() {
     .spawn()
     .expect("spawn billing run");
     let stderr = run.stderr.take().expect("stderr");
+    let (mut log, mut killed) = (Vec::new(), false);
     for line in BufReader::new(stderr).lines() {
         let line = line.expect("log line");
         if line.contains("billing batch committed") {
             run.kill().expect("kill");
+            killed = true;
             break;
         }
+        log.push(line);
     }
     run.wait().expect("wait");
+    assert!(killed, "the run committed no batch: {log:?}");
     let partial = renewals(admin).await;
     assert!(
         !partial.is_empty() && partial.len() < SUBSCRIPTIONS,
@@ -487,7 +491,7 @@ async fn a_run_killed_midway_is_finished_by_the_next_without_duplicates() {
 /// Three `billing run` processes at once on one PostgreSQL, then three `serve` processes whose schedulers
 /// find the same subscriptions due: every period is invoiced exactly once, and the year's numbers have no
 /// gap.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_on_one_postgresql_renew_each_period_once() {
     if !on_postgres() {
         eprintln!("skipped: several processes share a PostgreSQL database only");
@@ -663,7 +667,7 @@ async fn three_processes_on_one_postgresql_renew_each_period_once() {
 
 /// A subscription whose next invoice cannot be made (its pending items add up past 10^15 minor units) is
 /// left as it is, and the others renew: one bad record never stops billing.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscription_that_cannot_be_invoiced_does_not_stop_the_others() {
     let s = TestServer::start().await;
     let admin = &s.admin;

@@ -38,7 +38,7 @@ async fn all_ticket_ids(client: &ferrodesk_client::Client) -> BTreeSet<i64> {
 
 /// The database holds password and token hashes: a new one is created in a 0700 directory as 0600 files
 /// (its `-wal` and `-shm` too), and an existing one that others may read is reported at start.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_files_are_private_and_exposure_is_reported() {
     let dir = temp_dir();
     let data = dir.path().join("data");
@@ -78,7 +78,7 @@ async fn database_files_are_private_and_exposure_is_reported() {
 /// `ferrodesk backup` while 8 clients keep creating tickets: the copy is private, one file, and a server
 /// started on it finds every ticket acknowledged before the backup began, each whole (its opening message
 /// and its event), and nothing the original does not have.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_of_a_running_database_opens_with_a_server() {
     let dir = temp_dir();
     let db = format!("sqlite://{}", dir.path().join("ferrodesk.db").display());
@@ -175,7 +175,7 @@ async fn backup_of_a_running_database_opens_with_a_server() {
 }
 
 /// On PostgreSQL `backup` refuses, pointing to pg_dump, and creates nothing.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_on_postgres_points_to_pg_dump() {
     let url = if on_postgres() {
         fresh_database().await.0
@@ -246,7 +246,7 @@ where
 /// Database files that are read-only when the server starts: it serves reads, refuses writes with 503
 /// `service_unavailable` and Retry-After, and `/readyz` fails; once the files are writable again it
 /// writes and is ready within seconds, without a restart.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_database_files_are_503_and_recover_without_a_restart() {
     let dir = temp_dir();
     let db = dir.path().join("ferrodesk.db");
