@@ -425,3 +425,89 @@ async fn view_hooks_render_their_slot_and_customers_get_clean_html() {
     );
     assert_eq!(fields(&p), ["ticket_id"]);
 }
+
+/// Three `serve` processes on one PostgreSQL share the outbox: every event's hooks run exactly once,
+/// whichever node takes it (SPEC §4, issue 11 item 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_run_each_events_hooks_once() {
+    if !on_postgres() {
+        eprintln!("skipped: several nodes share a PostgreSQL database only");
+        return;
+    }
+    const TOKEN: &str = "a shared token for the outbox nodes";
+    let dir = temp_dir();
+    std::fs::write(
+        dir.path().join("count.rhai"),
+        "hook(\"TicketAdminCreated\", 1, |p| ());\nhook(\"EndUserCreated\", 1, |p| ());\n",
+    )
+    .expect("write");
+    let (db, _db_dir) = fresh_database().await;
+    let hooks_dir = dir.path().display().to_string();
+    let env = [
+        ("FERRODESK_ADMIN_TOKEN", TOKEN),
+        ("FERRODESK_HOOKS_DIR", hooks_dir.as_str()),
+    ];
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(crate::process::spawn_server(&db, &env).await);
+    }
+    let clients: Vec<Client> = nodes
+        .iter()
+        .map(|(_, url)| Client::new(url, TOKEN).expect("client"))
+        .collect();
+    let (dept, requester) = crate::process::department_and_requester(&clients[0]).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..60 {
+        let client = clients[n % 3].clone();
+        tasks.spawn(async move {
+            client
+                .create_ticket(&NewTicket {
+                    user_id: Some(requester.id),
+                    ..new_ticket(dept.id, &format!("Outbox ticket {n}"))
+                })
+                .await
+                .expect("ticket")
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("task");
+    }
+    // Every event done, each TicketAdminCreated with exactly one run.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let events = loop {
+        let page = clients[1]
+            .events(&EventQuery {
+                entity: Some("ticket".into()),
+                limit: Some(200),
+                ..EventQuery::default()
+            })
+            .await
+            .expect("events")
+            .data;
+        if page.len() >= 60 && page.iter().all(|e| e.status == "done") {
+            break page;
+        }
+        assert!(Instant::now() < deadline, "events still pending");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for e in events
+        .iter()
+        .filter(|e| e.name.as_deref() == Some("TicketAdminCreated"))
+    {
+        let detail: serde_json::Value = clients[2]
+            .get(&format!("/api/v1/events/{}", e.id))
+            .await
+            .expect("event");
+        assert_eq!(
+            detail["runs"].as_array().map(Vec::len),
+            Some(1),
+            "event {}: {detail}",
+            e.id
+        );
+    }
+    for (mut node, _) in nodes {
+        let _ = node.kill();
+        let _ = node.wait();
+    }
+}
