@@ -185,6 +185,19 @@ impl Hooks {
         self.current().by_point.get(&point).is_some_and(|e| !e.is_empty())
     }
 
+    /// Calls hook `hook` of `script` with `arg` under the run limits: its value, or its error and line (the
+    /// hook's own line when Rhai gives none).
+    fn call(&self, script: &Script, hook: usize, arg: &Dynamic) -> Result<Dynamic, (String, usize)> {
+        let (_, _, function, line) = &script.hooks[hook];
+        engine::within(self.limits.max_time, || {
+            function.call::<Dynamic>(&self.engine, &script.ast, (arg.clone(),))
+        })
+        .map_err(|e| {
+            let (message, at) = engine::describe(&e);
+            (message, if at == 0 { *line } else { at })
+        })
+    }
+
     /// Runs the hooks of `point` in order with `params`, handing each result to `take` (which says whether
     /// to go on); failures are collected.
     fn run(
@@ -203,26 +216,20 @@ impl Hooks {
         };
         for entry in entries {
             let script = &registry.scripts[entry.script];
-            let (_, _, function, line) = &script.hooks[entry.hook];
-            let result = engine::within(self.limits.max_time, || {
-                function.call::<Dynamic>(&self.engine, &script.ast, (arg.clone(),))
-            });
+            let line = script.hooks[entry.hook].3;
             let fail = |line: usize, message: String| Failure {
                 script: script.name.clone(),
                 point,
                 line,
                 message,
             };
-            match result {
-                Ok(value) => match take(script, *line, value) {
+            match self.call(script, entry.hook, &arg) {
+                Ok(value) => match take(script, line, value) {
                     Ok(true) => {}
                     Ok(false) => break,
-                    Err(message) => failures.push(fail(*line, message)),
+                    Err(message) => failures.push(fail(line, message)),
                 },
-                Err(e) => {
-                    let (message, at) = engine::describe(&e);
-                    failures.push(fail(if at == 0 { *line } else { at }, message));
-                }
+                Err((message, at)) => failures.push(fail(at, message)),
             }
         }
         failures
@@ -288,17 +295,10 @@ impl Hooks {
             .iter()
             .map(|entry| {
                 let script = &registry.scripts[entry.script];
-                let (_, _, function, line) = &script.hooks[entry.hook];
                 let started = std::time::Instant::now();
-                let result = engine::within(self.limits.max_time, || {
-                    function.call::<Dynamic>(&self.engine, &script.ast, (arg.clone(),))
-                });
-                let (line, error) = match result {
-                    Ok(_) => (*line, None),
-                    Err(e) => {
-                        let (message, at) = engine::describe(&e);
-                        (if at == 0 { *line } else { at }, Some(message))
-                    }
+                let (line, error) = match self.call(script, entry.hook, &arg) {
+                    Ok(_) => (script.hooks[entry.hook].3, None),
+                    Err((message, at)) => (at, Some(message)),
                 };
                 EventRun {
                     script: script.name.clone(),

@@ -13,6 +13,7 @@ mod edge;
 mod events;
 mod hooks;
 mod import;
+mod invoices;
 mod nodes;
 mod oauth;
 mod ops;

@@ -28,3 +28,22 @@ pub(crate) fn page<T>(p: Paged<T>) -> Page<T> {
 
 /// Result of a handler.
 pub(crate) type Answer<T> = Result<T, crate::error::ApiError>;
+
+/// Every page of a native list, oldest first, stopping once `cap` rows are read: `page` is asked for each
+/// page by its cursor (`None` for the first). For the compatibility APIs, whose clients read whole lists.
+pub(crate) async fn every_page<T, F, Fut>(cap: usize, mut page: F) -> Result<Vec<T>, app::AppError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Paged<T>, app::AppError>>,
+{
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let found = page(cursor.take()).await?;
+        out.extend(found.data);
+        match found.next_cursor {
+            Some(next) if out.len() < cap => cursor = Some(next),
+            _ => return Ok(out),
+        }
+    }
+}

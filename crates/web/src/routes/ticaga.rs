@@ -402,26 +402,16 @@ async fn named_department(s: &AppState, call: &Call) -> Result<Department, Ticag
 }
 
 async fn all_departments(s: &AppState, p: &Principal) -> Result<Vec<Department>, TicagaError> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = s
-            .app
-            .list_departments(
-                p,
-                &ListQuery {
-                    limit: Some(500),
-                    cursor,
-                    ..ListQuery::default()
-                },
-            )
-            .await?;
-        out.extend(page.data);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(out),
-        }
-    }
+    let rows = crate::routes::every_page(10_000, |cursor| async move {
+        let q = ListQuery {
+            limit: Some(500),
+            cursor,
+            ..ListQuery::default()
+        };
+        s.app.list_departments(p, &q).await
+    })
+    .await?;
+    Ok(rows)
 }
 
 /// `POST tickets/create`: a ticket for user `customer_id` (an end-user id), or for the guest named by
@@ -490,27 +480,18 @@ async fn tickets_of_user(State(s): State<AppState>, Path(user_id): Path<String>,
             app::AppError::NotFound => TicagaError::no_user(),
             other => other.into(),
         })?;
-    let mut tickets = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = s
-            .app
-            .list_tickets(
-                &call.principal,
-                &TicketQuery {
-                    user_id: Some(user.end_user.id),
-                    limit: Some(500),
-                    cursor,
-                    ..TicketQuery::default()
-                },
-            )
-            .await?;
-        tickets.extend(page.data.iter().map(ticket_json));
-        match page.next_cursor {
-            Some(next) if tickets.len() < 5_000 => cursor = Some(next),
-            _ => break,
-        }
-    }
+    let (app, p, user_id) = (&s.app, &call.principal, user.end_user.id);
+    let rows = crate::routes::every_page(5_000, |cursor| async move {
+        let q = TicketQuery {
+            user_id: Some(user_id),
+            limit: Some(500),
+            cursor,
+            ..TicketQuery::default()
+        };
+        app.list_tickets(p, &q).await
+    })
+    .await?;
+    let tickets: Vec<Value> = rows.iter().map(ticket_json).collect();
     ok(json!({"tickets": tickets}))
 }
 
@@ -602,27 +583,17 @@ async fn responses_get(State(s): State<AppState>, call: Call) -> Answer {
         .or(call.id("ticket_number")?)
         .ok_or_else(|| TicagaError::from(ApiError::field("ticket_id", "is required")))?;
     ticket(&s, &call, id).await?;
-    let mut replies = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = s
-            .app
-            .list_replies(
-                &call.principal,
-                id,
-                &ListQuery {
-                    limit: Some(500),
-                    cursor,
-                    ..ListQuery::default()
-                },
-            )
-            .await?;
-        replies.extend(page.data.iter().filter(|r| !r.internal).map(reply_json));
-        match page.next_cursor {
-            Some(next) if replies.len() < 5_000 => cursor = Some(next),
-            _ => break,
-        }
-    }
+    let (app, p) = (&s.app, &call.principal);
+    let rows = crate::routes::every_page(5_000, |cursor| async move {
+        let q = ListQuery {
+            limit: Some(500),
+            cursor,
+            ..ListQuery::default()
+        };
+        app.list_replies(p, id, &q).await
+    })
+    .await?;
+    let replies: Vec<Value> = rows.iter().filter(|r| !r.internal).map(reply_json).collect();
     ok(json!({"responses": replies}))
 }
 

@@ -557,21 +557,15 @@ where
     F: FnMut(api_types::ListQuery) -> Fut,
     Fut: std::future::Future<Output = Result<app::Paged<T>, app::AppError>>,
 {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let q = api_types::ListQuery {
+    let rows = crate::routes::every_page(cap, |cursor| {
+        page(api_types::ListQuery {
             limit: Some(500),
-            cursor: cursor.take(),
+            cursor,
             ..api_types::ListQuery::default()
-        };
-        let found = page(q).await?;
-        out.extend(found.data);
-        match found.next_cursor {
-            Some(next) if out.len() < cap => cursor = Some(next),
-            _ => return Ok(out),
-        }
-    }
+        })
+    })
+    .await?;
+    Ok(rows)
 }
 
 /// A read-only collection: every page of a native list, in TeamTools' shape.
