@@ -14,11 +14,13 @@ macro_rules! body {
     };
 }
 
+mod automation;
 mod billing;
 mod oauth;
 mod problem;
 mod requests;
 
+pub use automation::*;
 pub use billing::*;
 pub use domain::OauthClient;
 pub use domain::event::{EntityType, Event, EventAction, EventData, EventSource};

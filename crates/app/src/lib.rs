@@ -7,9 +7,11 @@ mod attributes;
 pub mod auth;
 mod billing;
 mod contracts;
+pub mod deliveries;
 mod directory;
 mod error;
 mod events;
+mod hook_scripts;
 pub mod import;
 mod invoices;
 mod limits;
@@ -31,6 +33,7 @@ pub mod ticaga;
 mod tickets;
 mod tokens;
 pub mod views;
+mod webhooks;
 
 pub use activity::{ACTIVITY_LIMIT, NewActivity, event_key};
 pub use attributes::indexed_values;
@@ -66,6 +69,9 @@ pub struct App {
     oauth_token_ttl: std::time::Duration,
     /// The hook scripts (SPEC §4).
     hooks: Arc<hooks::Hooks>,
+    webhooks: deliveries::WebhookSettings,
+    /// Notified when deliveries may be due (queued by the outbox, replayed, an endpoint turned on).
+    deliveries_signal: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -78,7 +84,24 @@ impl App {
             )),
             oauth_token_ttl: oauth::DEFAULT_ACCESS_TOKEN_TTL,
             hooks: Arc::new(hooks::Hooks::default()),
+            webhooks: deliveries::WebhookSettings::default(),
+            deliveries_signal: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// The same application, delivering webhooks with `settings`.
+    pub fn with_webhook_settings(mut self, settings: deliveries::WebhookSettings) -> Self {
+        self.webhooks = settings;
+        self
+    }
+
+    pub fn webhook_settings(&self) -> deliveries::WebhookSettings {
+        self.webhooks
+    }
+
+    /// Notified when webhook deliveries may have become due on this node.
+    pub fn deliveries_signal(&self) -> &Arc<tokio::sync::Notify> {
+        &self.deliveries_signal
     }
 
     /// The same application, running `hooks`' scripts.

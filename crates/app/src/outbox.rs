@@ -3,13 +3,10 @@
 //! and another node runs them again), each run is recorded on the event, and the event is marked done.
 use crate::{App, AppError, AppResult};
 use domain::Event;
+use domain::automation::{DELIVERY_WINDOW, event_type, scaled, subscribed};
 use domain::hook_params::{HookRun, event_hooks};
-use jiff::ToSpan;
 use std::sync::Arc;
 use store::time::now;
-
-/// How long a claim holds: a node that has not finished its batch by then is taken to be gone.
-const LEASE_SECONDS: i64 = 60;
 
 /// The runs of every event hook `event` fires.
 fn run_hooks(hooks: &hooks::Hooks, event: &Event) -> Vec<HookRun> {
@@ -36,12 +33,13 @@ fn run_hooks(hooks: &hooks::Hooks, event: &Event) -> Vec<HookRun> {
 }
 
 impl App {
-    /// Claims up to `batch` pending events for `node`, runs their event hooks and marks them done; answers
-    /// how many it took (0: nothing was pending).
-    pub async fn process_outbox(&self, node: &str, batch: i64) -> AppResult<usize> {
+    /// Claims up to `batch` pending events for `node`, runs their event hooks, queues their webhook
+    /// deliveries and marks them done; answers how many it took (0: nothing was pending). The claim holds
+    /// for `lease`: a node that has not finished its batch by then is taken to be gone.
+    pub async fn process_outbox(&self, node: &str, batch: i64, lease: std::time::Duration) -> AppResult<usize> {
         let at = now();
         let until = at
-            .checked_add(LEASE_SECONDS.seconds())
+            .checked_add(jiff::SignedDuration::try_from(lease).map_err(|e| AppError::Internal(e.to_string()))?)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         // Every commit wakes the worker, its own too: a read decides whether there is work, so an idle
         // worker never takes the writer.
@@ -56,12 +54,29 @@ impl App {
         }
         let count = events.len();
         let hooks = Arc::clone(self.hooks());
-        let results: Vec<(i64, Vec<HookRun>)> =
-            tokio::task::spawn_blocking(move || events.iter().map(|e| (e.id, run_hooks(&hooks, e))).collect())
-                .await
-                .map_err(|e| AppError::Internal(format!("the hook thread failed: {e}")))?;
+        let (events, results): (Vec<Event>, Vec<(i64, Vec<HookRun>)>) = tokio::task::spawn_blocking(move || {
+            let results = events.iter().map(|e| (e.id, run_hooks(&hooks, e))).collect();
+            (events, results)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("the hook thread failed: {e}")))?;
+        let webhooks = self.store().read().await?.active_webhooks().await?;
+        let window = scaled(DELIVERY_WINDOW, self.webhook_settings().retry_scale);
+        let at = now();
+        let deadline = at
+            .checked_add(jiff::SignedDuration::try_from(window).unwrap_or(jiff::SignedDuration::MAX))
+            .unwrap_or(at);
+        let mut queued = 0_usize;
         let mut tx = self.store().write().await?;
-        for (id, runs) in results {
+        for (event, (id, runs)) in events.iter().zip(results) {
+            if !webhooks.is_empty() {
+                let name = event_type(event);
+                let hooks: Vec<&str> = event_hooks(event).iter().map(|(p, _)| p.as_str()).collect();
+                for webhook in webhooks.iter().filter(|w| subscribed(&w.events, &name, &hooks)) {
+                    tx.insert_delivery(webhook.id, id, at, deadline).await?;
+                    queued += 1;
+                }
+            }
             for run in &runs {
                 if run.status == "failed" {
                     tracing::warn!(event = id, hook = %run.hook, script = %run.script, line = ?run.line,
@@ -72,6 +87,9 @@ impl App {
             tx.finish_event(id, node, "done", now()).await?;
         }
         tx.commit().await?;
+        if queued > 0 {
+            self.deliveries_signal().notify_one();
+        }
         Ok(count)
     }
 

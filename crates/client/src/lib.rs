@@ -655,6 +655,81 @@ impl Client {
     pub async fn event(&self, id: i64) -> Result<Event> {
         self.get(&format!("/api/v1/events/{id}")).await
     }
+
+    /// An event with its hook runs and webhook deliveries.
+    pub async fn event_detail(&self, id: i64) -> Result<EventDetail> {
+        self.get(&format!("/api/v1/events/{id}")).await
+    }
+
+    // ------------------------------------------------------------ hooks
+
+    pub async fn create_hook(&self, body: &NewHook) -> Result<HookScript> {
+        self.post("/api/v1/hooks", body).await
+    }
+
+    pub async fn hook(&self, id: i64) -> Result<HookScript> {
+        self.get(&format!("/api/v1/hooks/{id}")).await
+    }
+
+    pub async fn hooks(&self, q: &ListQuery) -> Result<Page<HookScript>> {
+        self.get_query("/api/v1/hooks", q).await
+    }
+
+    pub async fn update_hook(&self, id: i64, body: &HookPatch) -> Result<HookScript> {
+        self.patch(&format!("/api/v1/hooks/{id}"), body).await
+    }
+
+    pub async fn delete_hook(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/hooks/{id}")).await
+    }
+
+    pub async fn hook_versions(&self, id: i64) -> Result<Vec<HookScriptVersion>> {
+        self.get(&format!("/api/v1/hooks/{id}/versions")).await
+    }
+
+    pub async fn test_hook(&self, id: i64, ticket_id: i64) -> Result<HookTestResult> {
+        self.post(&format!("/api/v1/hooks/{id}/test"), &HookTest { ticket_id })
+            .await
+    }
+
+    pub async fn hook_runs(&self, id: i64, q: &ListQuery) -> Result<Page<HookRun>> {
+        self.get_query(&format!("/api/v1/hooks/{id}/runs"), q).await
+    }
+
+    // ------------------------------------------------------------ webhooks
+
+    pub async fn create_webhook(&self, body: &NewWebhook) -> Result<Webhook> {
+        self.post("/api/v1/webhooks", body).await
+    }
+
+    pub async fn webhook(&self, id: i64) -> Result<Webhook> {
+        self.get(&format!("/api/v1/webhooks/{id}")).await
+    }
+
+    pub async fn webhooks(&self, q: &ListQuery) -> Result<Page<Webhook>> {
+        self.get_query("/api/v1/webhooks", q).await
+    }
+
+    pub async fn update_webhook(&self, id: i64, body: &WebhookPatch) -> Result<Webhook> {
+        self.patch(&format!("/api/v1/webhooks/{id}"), body).await
+    }
+
+    pub async fn delete_webhook(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/webhooks/{id}")).await
+    }
+
+    pub async fn webhook_deliveries(&self, id: i64, q: &ListQuery) -> Result<Page<Delivery>> {
+        self.get_query(&format!("/api/v1/webhooks/{id}/deliveries"), q).await
+    }
+
+    pub async fn delivery(&self, id: i64) -> Result<Delivery> {
+        self.get(&format!("/api/v1/deliveries/{id}")).await
+    }
+
+    pub async fn replay_delivery(&self, id: i64) -> Result<Delivery> {
+        self.post(&format!("/api/v1/deliveries/{id}/replay"), &serde_json::json!({}))
+            .await
+    }
 }
 
 /// `filter[]=` parameters, one per filter.

@@ -12,8 +12,8 @@ pub enum TextKind {
 }
 
 /// Request members whose text may span lines; custom field values count as multi-line too (a custom
-/// field may be a text area). Every other text member of a request is one line.
-pub const MULTI_LINE_FIELDS: [&str; 4] = ["message", "description", "greeting", "custom_fields"];
+/// field may be a text area; `source` is a hook script). Every other text member of a request is one line.
+pub const MULTI_LINE_FIELDS: [&str; 5] = ["message", "description", "greeting", "custom_fields", "source"];
 
 /// Checks one text value.
 pub fn check_text(text: &str, kind: TextKind) -> Result<(), &'static str> {

@@ -4,6 +4,7 @@
 //! invalid state, so code past the edge never re-checks them.
 
 pub mod attribute;
+pub mod automation;
 pub mod billing;
 pub mod control;
 pub mod cursor;

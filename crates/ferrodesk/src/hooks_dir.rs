@@ -91,3 +91,30 @@ pub(crate) fn watch(hooks: Arc<Hooks>, dir: PathBuf) -> tokio::task::JoinHandle<
         }
     })
 }
+
+/// Loads the scripts stored in the database now, then reloads them within a second of any change made
+/// through any node, until the task is aborted.
+pub(crate) async fn watch_stored(app: app::App) -> tokio::task::JoinHandle<()> {
+    if let Err(e) = app.reload_stored_hooks().await {
+        tracing::warn!(error = %e, "cannot load the stored hook scripts");
+    }
+    tokio::spawn(async move {
+        let mut seen = app.stored_hooks_revision().await.ok();
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let now = match app.stored_hooks_revision().await {
+                Ok(now) => Some(now),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the stored hook scripts");
+                    continue;
+                }
+            };
+            if now != seen {
+                seen = now;
+                if let Err(e) = app.reload_stored_hooks().await {
+                    tracing::warn!(error = %e, "cannot reload the stored hook scripts");
+                }
+            }
+        }
+    })
+}

@@ -5,6 +5,7 @@ mod outbox;
 mod scheduler;
 pub mod settings;
 pub mod transfer;
+mod webhooks;
 
 use anyhow::Context;
 use app::App;
@@ -113,6 +114,8 @@ pub struct Server {
     scheduler: Option<tokio::task::JoinHandle<()>>,
     hooks_watch: Option<tokio::task::JoinHandle<()>>,
     outbox: Option<tokio::task::JoinHandle<()>>,
+    deliveries: Option<tokio::task::JoinHandle<()>>,
+    stored_hooks_watch: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -127,10 +130,29 @@ impl Server {
         let hooks_watch = hooks_dir::watch(hooks.clone(), settings.hooks_dir.clone().into());
         let app = App::new(store.clone())
             .with_oauth_token_ttl(Duration::from_secs(settings.oauth_token_ttl))
-            .with_hooks(hooks);
+            .with_hooks(hooks)
+            .with_webhook_settings(app::deliveries::WebhookSettings {
+                retry_scale: settings.webhook_retry_scale,
+                allow_private: settings.webhooks_allow_private,
+            });
         let bootstrap = bootstrap(&app, settings).await?;
+        let stored_hooks_watch = hooks_dir::watch_stored(app.clone()).await;
         let scheduler = scheduler::start(app.clone(), Duration::from_secs(settings.billing_interval_secs));
-        let outbox = outbox::start(app.clone());
+        let node = outbox::node_name();
+        let outbox = outbox::start(
+            app.clone(),
+            node.clone(),
+            Duration::from_secs(settings.outbox_lease_secs),
+        );
+        let timeout = Duration::from_millis(settings.webhook_timeout_ms);
+        let client = integrations::WebhookClient::new(integrations::WebhookClientConfig {
+            allow_private: settings.webhooks_allow_private,
+            timeout,
+        })
+        .map_err(|e| anyhow::anyhow!("cannot build the webhook client: {e}"))?;
+        // A claim outlives two rounds of attempts behind an endpoint's limit, each at most the timeout.
+        let lease = timeout * 3 + Duration::from_secs(10);
+        let deliveries = webhooks::start(app.clone(), node, client, settings.webhook_concurrency, lease);
         let listener = TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -159,6 +181,8 @@ impl Server {
             scheduler,
             hooks_watch: Some(hooks_watch),
             outbox: Some(outbox),
+            deliveries: Some(deliveries),
+            stored_hooks_watch: Some(stored_hooks_watch),
         })
     }
 
@@ -168,9 +192,15 @@ impl Server {
 
     /// Stops accepting, lets in-flight requests finish (at most `grace`), and closes the database.
     pub async fn shutdown(mut self, grace: Duration) -> anyhow::Result<()> {
-        for task in [self.scheduler.take(), self.hooks_watch.take(), self.outbox.take()]
-            .into_iter()
-            .flatten()
+        for task in [
+            self.scheduler.take(),
+            self.hooks_watch.take(),
+            self.outbox.take(),
+            self.deliveries.take(),
+            self.stored_hooks_watch.take(),
+        ]
+        .into_iter()
+        .flatten()
         {
             task.abort();
         }

@@ -140,6 +140,10 @@ struct ServeArgs {
     /// The directory of hook scripts, `*.rhai` (default ./hooks); reloaded when its files change.
     #[arg(long, value_name = "DIR")]
     hooks_dir: Option<String>,
+    /// Let webhooks reach private, loopback and link-local addresses (refused by default; for local
+    /// testing and receivers inside your own network).
+    #[arg(long)]
+    webhooks_allow_private: bool,
 }
 
 #[derive(Subcommand)]
@@ -207,9 +211,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let (listen, oauth_token_ttl, hooks_dir) = match &cli.command {
-        Command::Serve(a) => (a.listen.clone(), a.oauth_token_ttl, a.hooks_dir.clone()),
-        _ => (None, None, None),
+    let (listen, oauth_token_ttl, hooks_dir, webhooks_allow_private) = match &cli.command {
+        Command::Serve(a) => (
+            a.listen.clone(),
+            a.oauth_token_ttl,
+            a.hooks_dir.clone(),
+            a.webhooks_allow_private.then_some(true),
+        ),
+        _ => (None, None, None, None),
     };
     if let Command::Hooks(HooksCommand::Check { dir }) = &cli.command {
         return hooks_check(dir);
@@ -217,6 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let overrides = Overrides {
         listen,
         hooks_dir,
+        webhooks_allow_private,
         database_url: cli.database_url.as_deref().map(Into::into),
         oauth_token_ttl,
     };

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 const BATCH: i64 = 500;
 
 /// This process's name in claims: host, process id and a random suffix.
-fn node_name() -> String {
+pub(crate) fn node_name() -> String {
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     let suffix: u32 = rand_suffix();
     format!("{}-{}-{suffix:08x}", host.trim(), std::process::id())
@@ -22,12 +22,11 @@ fn rand_suffix() -> u32 {
     nanos ^ std::process::id().rotate_left(16)
 }
 
-pub(crate) fn start(app: App) -> JoinHandle<()> {
+pub(crate) fn start(app: App, node: String, lease: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let node = node_name();
         let signal = app.store().outbox_signal();
         loop {
-            match app.process_outbox(&node, BATCH).await {
+            match app.process_outbox(&node, BATCH, lease).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "outbox batch failed; retrying"),

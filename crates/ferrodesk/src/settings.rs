@@ -89,6 +89,18 @@ pub struct Settings {
     pub billing_interval_secs: u64,
     /// The directory of hook scripts (`*.rhai`), reloaded when its files change.
     pub hooks_dir: String,
+    /// Whether webhooks may be delivered to private, loopback and link-local addresses (off: such
+    /// targets are refused when the connection is made, whatever name leads there).
+    pub webhooks_allow_private: bool,
+    /// Multiplies the webhook retry schedule, the 24-hour delivery window and the 3 days after which a
+    /// failing endpoint is disabled (`FERRODESK_WEBHOOK_RETRY_SCALE`; 0.01 in tests).
+    pub webhook_retry_scale: f64,
+    /// Milliseconds one delivery attempt may take (connect, send, read the start of the answer).
+    pub webhook_timeout_ms: u64,
+    /// Attempts one node sends to one endpoint at once (a slow receiver holds only its own).
+    pub webhook_concurrency: usize,
+    /// Seconds a node holds the outbox events it claimed: a node that died is taken over after this.
+    pub outbox_lease_secs: u64,
 }
 
 impl Default for Settings {
@@ -110,6 +122,11 @@ impl Default for Settings {
             oauth_token_ttl: app::oauth::DEFAULT_ACCESS_TOKEN_TTL.as_secs(),
             billing_interval_secs: 60,
             hooks_dir: "./hooks".into(),
+            webhooks_allow_private: false,
+            webhook_retry_scale: 1.0,
+            webhook_timeout_ms: 10_000,
+            webhook_concurrency: 16,
+            outbox_lease_secs: 60,
         }
     }
 }
@@ -123,6 +140,8 @@ fn serialize_database_url<S: serde::Serializer>(url: &Secret, serializer: S) -> 
 pub struct Overrides {
     pub listen: Option<String>,
     pub hooks_dir: Option<String>,
+    /// `--webhooks-allow-private` (given: true).
+    pub webhooks_allow_private: Option<bool>,
     pub database_url: Option<Secret>,
     pub oauth_token_ttl: Option<u64>,
 }
@@ -203,6 +222,7 @@ impl Settings {
         );
         builder = builder.set_override_option("listen", overrides.listen.clone())?;
         builder = builder.set_override_option("hooks_dir", overrides.hooks_dir.clone())?;
+        builder = builder.set_override_option("webhooks_allow_private", overrides.webhooks_allow_private)?;
         builder = builder.set_override_option(
             "database_url",
             overrides.database_url.as_ref().map(|url| url.expose().to_owned()),
@@ -222,6 +242,18 @@ impl Settings {
             bail!("log_format must be text or json");
         }
         self.trusted_proxy_networks()?;
+        if !(self.webhook_retry_scale.is_finite() && self.webhook_retry_scale > 0.0) {
+            bail!("webhook_retry_scale must be a number above 0");
+        }
+        if !(100..=600_000).contains(&self.webhook_timeout_ms) {
+            bail!("webhook_timeout_ms must be between 100 and 600000");
+        }
+        if !(1..=3600).contains(&self.outbox_lease_secs) {
+            bail!("outbox_lease_secs must be between 1 and 3600");
+        }
+        if !(1..=1024).contains(&self.webhook_concurrency) {
+            bail!("webhook_concurrency must be between 1 and 1024");
+        }
         let max_ttl = app::oauth::MAX_ACCESS_TOKEN_TTL.as_secs();
         if !(1..=max_ttl).contains(&self.oauth_token_ttl) {
             bail!("oauth_token_ttl must be between 1 and {max_ttl} seconds");

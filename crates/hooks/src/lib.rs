@@ -12,7 +12,7 @@ mod registry;
 mod sanitize;
 
 pub use engine::Limits;
-pub use registry::{EventRun, Failure, Hooks, Rejection, Script, ScriptError, ViewOutput};
+pub use registry::{EventRun, Failure, Hooks, Rejection, Script, ScriptError, TrialRun, ViewOutput};
 pub use sanitize::sanitize_for_customers;
 
 #[cfg(test)]

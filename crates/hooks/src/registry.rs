@@ -111,10 +111,36 @@ impl Registry {
     }
 }
 
-/// The hook engine and the scripts it runs. Cheap to share (`Arc`); the scripts are replaced whole.
+/// One hook of a script run on its own (`POST /api/v1/hooks/{id}/test`): what it gave.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TrialRun {
+    pub hook: String,
+    pub priority: i64,
+    /// `view`, `validation` or `event`.
+    pub kind: String,
+    /// A view hook's HTML; a validation hook's `error` message (it would refuse the write).
+    pub output: Option<String>,
+    /// Whether a validation hook would refuse the write.
+    pub rejected: bool,
+    /// The run's error (it threw, exceeded a limit, returned what its kind does not take).
+    pub error: Option<String>,
+    pub line: usize,
+    pub duration_us: u64,
+}
+
+/// Where scripts come from: each source's scripts are replaced whole, and run together.
+#[derive(Default)]
+struct Sources {
+    directory: Vec<Arc<Script>>,
+    stored: Vec<Arc<Script>>,
+}
+
+/// The hook engine and the scripts it runs. Cheap to share (`Arc`); the scripts of a source (the hooks
+/// directory, the database) are replaced whole.
 pub struct Hooks {
     engine: Engine,
     limits: Limits,
+    sources: std::sync::Mutex<Sources>,
     registry: RwLock<Arc<Registry>>,
 }
 
@@ -129,6 +155,7 @@ impl Hooks {
         Self {
             engine: engine::engine(&limits),
             limits,
+            sources: std::sync::Mutex::new(Sources::default()),
             registry: RwLock::new(Arc::new(Registry::default())),
         }
     }
@@ -168,12 +195,80 @@ impl Hooks {
         })
     }
 
-    /// Replaces the scripts that run: `scripts` in the order their equal priorities run.
+    /// Replaces the scripts of the hooks directory: `scripts` in the order their equal priorities run.
     pub fn replace(&self, scripts: Vec<Script>) {
-        let registry = Registry::new(scripts.into_iter().map(Arc::new).collect());
+        self.replace_source(|sources| sources.directory = scripts.into_iter().map(Arc::new).collect());
+    }
+
+    /// Replaces the scripts stored in the database (they run after the directory's at equal priority).
+    pub fn replace_stored(&self, scripts: Vec<Script>) {
+        self.replace_source(|sources| sources.stored = scripts.into_iter().map(Arc::new).collect());
+    }
+
+    fn replace_source(&self, change: impl FnOnce(&mut Sources)) {
+        let Ok(mut sources) = self.sources.lock() else {
+            return;
+        };
+        change(&mut sources);
+        let all = sources.directory.iter().chain(&sources.stored).cloned().collect();
+        let registry = Registry::new(all);
         if let Ok(mut slot) = self.registry.write() {
             *slot = Arc::new(registry);
         }
+    }
+
+    /// Runs every hook `script` registered, each with the parameters `params_for` gives its point, and
+    /// reports what each gave; nothing is kept.
+    pub fn trial(&self, script: &Script, params_for: impl Fn(HookPoint) -> serde_json::Value) -> Vec<TrialRun> {
+        script
+            .hooks
+            .iter()
+            .enumerate()
+            .map(|(i, (point, priority, _, line))| {
+                let started = std::time::Instant::now();
+                let mut run = TrialRun {
+                    hook: point.as_str().to_owned(),
+                    priority: *priority,
+                    kind: match point.kind() {
+                        HookKind::View => "view",
+                        HookKind::Validation => "validation",
+                        HookKind::Event => "event",
+                    }
+                    .to_owned(),
+                    output: None,
+                    rejected: false,
+                    error: None,
+                    line: *line,
+                    duration_us: 0,
+                };
+                let arg = rhai::serde::to_dynamic(params_for(*point)).unwrap_or_default();
+                match self.call(script, i, &arg) {
+                    Ok(value) if value.is_unit() => {}
+                    Ok(value) => match point.kind() {
+                        HookKind::View if value.is_string() => run.output = Some(value.to_string()),
+                        HookKind::View => run.error = Some("a view hook returns a string of HTML (or nothing)".into()),
+                        HookKind::Validation => match value.try_cast::<Map>() {
+                            Some(map) => {
+                                if let Some(message) = map.get("error") {
+                                    run.rejected = true;
+                                    run.output = Some(message.to_string());
+                                }
+                            }
+                            None => {
+                                run.error = Some("a validation hook returns nothing, or #{error: \"message\"}".into())
+                            }
+                        },
+                        HookKind::Event => {}
+                    },
+                    Err((message, at)) => {
+                        run.error = Some(message);
+                        run.line = at;
+                    }
+                }
+                run.duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                run
+            })
+            .collect()
     }
 
     fn current(&self) -> Arc<Registry> {

@@ -9,10 +9,10 @@ use domain::{Event, Timestamp};
 use store::time::{from_micros, to_micros};
 use store::{EventFilter, EventsRead, EventsWrite, Result};
 
-const EVENT_COLS: &str = "id, timestamp, source, member_id, member_type, url, action, name, entity, entity_id, \
+pub(crate) const EVENT_COLS: &str = "id, timestamp, source, member_id, member_type, url, action, name, entity, entity_id, \
      customer_id, value, old, status, created_at, updated_at";
 
-const EVENT_ROW: RowMap<Event> = |r| {
+pub(crate) const EVENT_ROW: RowMap<Event> = |r| {
     let source: &str = r.get("source")?;
     let action: &str = r.get("action")?;
     let entity: &str = r.get("entity")?;

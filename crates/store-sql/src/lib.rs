@@ -8,6 +8,7 @@
 //! insert learns its id) is the [`Dialect`] and [`Transaction`] traits, never an `if sqlite`.
 
 mod attributes;
+pub mod automation;
 pub mod billing;
 mod conn;
 pub mod contracts;

@@ -127,6 +127,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0018_outbox.sql"),
         then: None,
     },
+    Migration {
+        version: 19,
+        description: "automation",
+        sql: include_str!("../migrations/0019_automation.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet; how many there were.

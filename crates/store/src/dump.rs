@@ -518,6 +518,72 @@ pub static TABLES: &[Table] = &[
             int("created_at"),
         ],
     },
+    Table {
+        name: "hook_scripts",
+        columns: &[
+            int("id"),
+            text("name"),
+            text("source"),
+            boolean("enabled"),
+            int("version"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "hook_script_versions",
+        columns: &[
+            int("id"),
+            int("hook_id"),
+            int("version"),
+            text("source"),
+            int("created_at"),
+        ],
+    },
+    Table {
+        name: "webhooks",
+        columns: &[
+            int("id"),
+            text("url"),
+            text("events"),
+            text("secret"),
+            text("format"),
+            boolean("active"),
+            int_or_null("failing_since"),
+            text_or_null("disabled_reason"),
+            int_or_null("deleted_at"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "webhook_deliveries",
+        columns: &[
+            int("id"),
+            int("webhook_id"),
+            int("event_id"),
+            text("status"),
+            int("attempts"),
+            int_or_null("next_attempt_at"),
+            int("deadline_at"),
+            text_or_null("claimed_by"),
+            int_or_null("claimed_until"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "webhook_attempts",
+        columns: &[
+            int("id"),
+            int("delivery_id"),
+            int("attempted_at"),
+            int_or_null("status_code"),
+            text_or_null("error"),
+            int("latency_us"),
+            text_or_null("response"),
+        ],
+    },
 ];
 
 /// What a restore derives from the loaded rows (after every table is in): the indexed forms of attribute

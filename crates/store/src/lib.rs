@@ -7,10 +7,12 @@
 //!
 //! Both are made of one narrow trait pair per aggregate ([`DirectoryRead`]/[`DirectoryWrite`],
 //! [`PeopleRead`]/[`PeopleWrite`], [`TicketsRead`]/[`TicketsWrite`], [`EventsRead`]/[`EventsWrite`],
-//! [`OauthRead`]/[`OauthWrite`], [`BillingRead`]/[`BillingWrite`], [`ContractsRead`]/[`ContractsWrite`]), each in
+//! [`OauthRead`]/[`OauthWrite`], [`BillingRead`]/[`BillingWrite`], [`ContractsRead`]/[`ContractsWrite`],
+//! [`AutomationRead`]/[`AutomationWrite`]), each in
 //! a module of its own; a capability that adds an aggregate adds a module and names its traits in
 //! [`Reader`] and [`Writer`].
 
+mod automation;
 mod billing;
 mod contracts;
 mod directory;
@@ -26,6 +28,7 @@ pub mod time;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use automation::{AutomationRead, AutomationWrite, DeliveryOutcome};
 pub use billing::{BillingRead, BillingWrite};
 pub use contracts::{ContractsRead, ContractsWrite};
 pub use directory::{DirectoryRead, DirectoryWrite};
@@ -62,12 +65,22 @@ pub trait Store: Send + Sync + 'static {
 /// Reads, available on both kinds of connection: every aggregate's read trait. A capability that adds an
 /// aggregate adds its trait here (and in [`Writer`]), in a module of its own.
 pub trait Reader:
-    DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + BillingRead + ContractsRead + Send
+    DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + BillingRead + ContractsRead + AutomationRead + Send
 {
 }
 
-impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + BillingRead + ContractsRead + Send + ?Sized>
-    Reader for T
+impl<
+    T: DirectoryRead
+        + PeopleRead
+        + TicketsRead
+        + EventsRead
+        + OauthRead
+        + BillingRead
+        + ContractsRead
+        + AutomationRead
+        + Send
+        + ?Sized,
+> Reader for T
 {
 }
 
@@ -79,7 +92,15 @@ impl<T: DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + Bill
 /// then reported by that next call or by `commit`, and the transaction fails as a whole either way.
 #[async_trait]
 pub trait Writer:
-    Reader + DirectoryWrite + PeopleWrite + TicketsWrite + EventsWrite + OauthWrite + BillingWrite + ContractsWrite
+    Reader
+    + DirectoryWrite
+    + PeopleWrite
+    + TicketsWrite
+    + EventsWrite
+    + OauthWrite
+    + BillingWrite
+    + ContractsWrite
+    + AutomationWrite
 {
     async fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -105,6 +105,27 @@ pub fn router(state: AppState) -> Router {
         ))
         .routes(routes!(routes::contracts::unredeem_incident))
         .routes(routes!(routes::views::render))
+        .routes(routes!(routes::automation::create_hook, routes::automation::list_hooks))
+        .routes(routes!(
+            routes::automation::get_hook,
+            routes::automation::update_hook,
+            routes::automation::delete_hook
+        ))
+        .routes(routes!(routes::automation::hook_versions))
+        .routes(routes!(routes::automation::test_hook))
+        .routes(routes!(routes::automation::hook_runs))
+        .routes(routes!(
+            routes::automation::create_webhook,
+            routes::automation::list_webhooks
+        ))
+        .routes(routes!(
+            routes::automation::get_webhook,
+            routes::automation::update_webhook,
+            routes::automation::delete_webhook
+        ))
+        .routes(routes!(routes::automation::webhook_deliveries))
+        .routes(routes!(routes::automation::get_delivery))
+        .routes(routes!(routes::automation::replay_delivery))
         .routes(routes!(
             routes::contracts::add_pending_item,
             routes::contracts::list_pending_items

@@ -19,14 +19,17 @@ mod oauth;
 mod ops;
 mod people;
 mod process;
+mod receiver;
 mod renewals;
 mod search;
 mod sqlite_files;
+mod stored_hooks;
 mod teamtools;
 mod teamtools_billing;
 mod ticaga;
 mod tickets;
 mod transfer;
+mod webhooks;
 
 use api_types::*;
 use ferrodesk::Server;

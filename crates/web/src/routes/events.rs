@@ -2,7 +2,7 @@
 use super::{Answer, page};
 use crate::extract::{AdminAuth, Id, Json, Query};
 use crate::state::AppState;
-use api_types::{Event, EventQuery, Page, Problem};
+use api_types::{Event, EventDetail, EventQuery, Page, Problem};
 use axum::extract::State;
 
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventQuery),
@@ -15,22 +15,17 @@ pub(crate) async fn list(
     Ok(Json(page(s.app.list_events(&p, &q).await?)))
 }
 
-/// An event with what its consumers did: `runs` (the hook scripts run for it, SPEC §3.5).
+/// An event with what its consumers did: `runs` (the hook scripts run for it) and `deliveries` (the
+/// webhook deliveries made for it, each with its attempts) — SPEC §3.5.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = i64, Path)),
-    responses((status = 200, body = Event), (status = 404, body = Problem)))]
-pub(crate) async fn get(
-    State(s): State<AppState>,
-    AdminAuth(p): AdminAuth,
-    Id(id): Id,
-) -> Answer<Json<serde_json::Value>> {
+    responses((status = 200, body = EventDetail), (status = 404, body = Problem)))]
+pub(crate) async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id) -> Answer<Json<EventDetail>> {
     let event = s.app.get_event(&p, id).await?;
     let runs = s.app.event_runs(&p, id).await?;
-    let mut body = serde_json::to_value(&event).map_err(|e| app::AppError::Internal(e.to_string()))?;
-    if let Some(members) = body.as_object_mut() {
-        members.insert(
-            "runs".into(),
-            serde_json::to_value(&runs).map_err(|e| app::AppError::Internal(e.to_string()))?,
-        );
-    }
-    Ok(Json(body))
+    let deliveries = s.app.event_deliveries(&p, id).await?;
+    Ok(Json(EventDetail {
+        event,
+        runs,
+        deliveries,
+    }))
 }
