@@ -69,19 +69,19 @@ pub fn message_id(event_id: i64) -> String {
 }
 
 impl App {
-    /// When the next delivery is due (none: nothing is pending).
+    /// When the next delivery that no node holds is due (none: nothing is pending).
     pub async fn next_delivery_due(&self) -> AppResult<Option<Timestamp>> {
-        Ok(self.store().read().await?.next_delivery_due().await?)
+        Ok(self.store().read().await?.next_delivery_due(now()).await?)
     }
 
-    /// Claims up to `limit` due deliveries for `node` — at most `per_webhook` of one endpoint, none of the
-    /// endpoints in `skip` (those this node already has enough of in flight) — with the messages to send.
+    /// Claims up to `limit` due deliveries for `node` — of one endpoint at most `per_webhook` less what
+    /// `held` says this node holds of it already — with the messages to send.
     /// The claim holds for `lease`: longer than the attempts can take, queued behind an endpoint's
     /// concurrency limit included; a node that dies leaves them to others when it runs out.
     pub async fn claim_deliveries(
         &self,
         node: &str,
-        skip: &[i64],
+        held: &[(i64, i64)],
         per_webhook: i64,
         limit: i64,
         lease: Duration,
@@ -93,7 +93,7 @@ impl App {
         }
         let mut tx = self.store().write().await?;
         let claimed = tx
-            .claim_deliveries(node, at, later(at, lease), per_webhook, skip, limit)
+            .claim_deliveries(node, at, later(at, lease), per_webhook, held, limit)
             .await?;
         tx.commit().await?;
         if claimed.is_empty() {

@@ -116,6 +116,8 @@ pub struct Server {
     outbox: Option<tokio::task::JoinHandle<()>>,
     deliveries: Option<tokio::task::JoinHandle<()>>,
     stored_hooks_watch: Option<tokio::task::JoinHandle<()>>,
+    /// Tells the outbox and delivery workers to finish what they hold and stop.
+    stop_workers: tokio::sync::watch::Sender<bool>,
 }
 
 impl Server {
@@ -139,10 +141,12 @@ impl Server {
         let stored_hooks_watch = hooks_dir::watch_stored(app.clone()).await;
         let scheduler = scheduler::start(app.clone(), Duration::from_secs(settings.billing_interval_secs));
         let node = outbox::node_name();
+        let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
         let outbox = outbox::start(
             app.clone(),
             node.clone(),
             Duration::from_secs(settings.outbox_lease_secs),
+            workers_stop.clone(),
         );
         let timeout = Duration::from_millis(settings.webhook_timeout_ms);
         let client = integrations::WebhookClient::new(integrations::WebhookClientConfig {
@@ -150,9 +154,17 @@ impl Server {
             timeout,
         })
         .map_err(|e| anyhow::anyhow!("cannot build the webhook client: {e}"))?;
-        // A claim outlives two rounds of attempts behind an endpoint's limit, each at most the timeout.
-        let lease = timeout * 3 + Duration::from_secs(10);
-        let deliveries = webhooks::start(app.clone(), node, client, settings.webhook_concurrency, lease);
+        // A claim outlives the rounds of attempts queued behind an endpoint's limit, each at most the timeout.
+        let rounds = u32::try_from(webhooks::QUEUE_ROUNDS).unwrap_or(4);
+        let lease = timeout * (rounds + 1) + Duration::from_secs(10);
+        let deliveries = webhooks::start(
+            app.clone(),
+            node,
+            client,
+            settings.webhook_concurrency,
+            lease,
+            workers_stop,
+        );
         let listener = TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -183,6 +195,7 @@ impl Server {
             outbox: Some(outbox),
             deliveries: Some(deliveries),
             stored_hooks_watch: Some(stored_hooks_watch),
+            stop_workers,
         })
     }
 
@@ -195,14 +208,23 @@ impl Server {
         for task in [
             self.scheduler.take(),
             self.hooks_watch.take(),
-            self.outbox.take(),
-            self.deliveries.take(),
             self.stored_hooks_watch.take(),
         ]
         .into_iter()
         .flatten()
         {
             task.abort();
+        }
+        // The outbox and delivery workers finish the batch and the attempts they hold (within the grace
+        // time), so that no claim is left to expire; then they are stopped whatever they do.
+        let _ = self.stop_workers.send(true);
+        let started = std::time::Instant::now();
+        for mut task in [self.outbox.take(), self.deliveries.take()].into_iter().flatten() {
+            let left = grace.saturating_sub(started.elapsed());
+            if tokio::time::timeout(left, &mut task).await.is_err() {
+                tracing::warn!("a worker did not finish within the grace time; stopping it");
+                task.abort();
+            }
         }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -22,10 +22,17 @@ fn rand_suffix() -> u32 {
     nanos ^ std::process::id().rotate_left(16)
 }
 
-pub(crate) fn start(app: App, node: String, lease: Duration) -> JoinHandle<()> {
+/// Runs until `stop` turns true: a batch under way is finished first (its events done, its runs recorded),
+/// so a graceful shutdown leaves no claim to expire.
+pub(crate) fn start(
+    app: App,
+    node: String,
+    lease: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let signal = app.store().outbox_signal();
-        loop {
+        while !*stop.borrow() {
             match app.process_outbox(&node, BATCH, lease).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
@@ -34,6 +41,7 @@ pub(crate) fn start(app: App, node: String, lease: Duration) -> JoinHandle<()> {
             tokio::select! {
                 () = signal.notified() => {}
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
             }
         }
     })

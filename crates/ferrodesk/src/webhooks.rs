@@ -1,7 +1,7 @@
 //! The webhook delivery worker of `serve` (SPEC §4): claims due deliveries (woken when the outbox queues
 //! some, and at the moment the next retry is due), sends each under its endpoint's concurrency limit, and
 //! writes the attempts back in batches. Claims are sized per endpoint, so one slow receiver holds at most
-//! twice its limit and never the slots of the others.
+//! a few rounds of its own limit and never the slots of the others.
 use app::App;
 use app::deliveries::DueDelivery;
 use domain::Timestamp;
@@ -15,6 +15,9 @@ use tokio::task::JoinHandle;
 
 /// Attempts in flight on one node, all endpoints together.
 const MAX_IN_FLIGHT: usize = 512;
+
+/// Claims per endpoint, in rounds of its concurrency limit.
+pub(crate) const QUEUE_ROUNDS: usize = 4;
 
 /// Outcomes written back per transaction.
 const RECORD_BATCH: usize = 500;
@@ -38,14 +41,13 @@ impl Flight {
         self.claimed.lock().map(|m| m.values().sum()).unwrap_or(0)
     }
 
-    /// Endpoints this node has enough of in flight already.
-    fn saturated(&self) -> Vec<i64> {
+    /// What this node holds of each endpoint.
+    fn held(&self) -> Vec<(i64, i64)> {
         self.claimed
             .lock()
             .map(|m| {
                 m.iter()
-                    .filter(|(_, n)| **n >= self.per_endpoint)
-                    .map(|(id, _)| *id)
+                    .map(|(id, n)| (*id, i64::try_from(*n).unwrap_or(i64::MAX)))
                     .collect()
             })
             .unwrap_or_default()
@@ -114,12 +116,15 @@ fn send(client: Arc<WebhookClient>, gate: Arc<Semaphore>, due: DueDelivery, outc
     });
 }
 
+/// Runs until `stop` turns true; then claims nothing more and waits for the attempts under way to be
+/// recorded (the caller bounds the wait), so a graceful shutdown leaves no claim to expire.
 pub(crate) fn start(
     app: App,
     node: String,
     client: WebhookClient,
     per_endpoint: usize,
     lease: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let node: Arc<str> = node.into();
@@ -139,14 +144,16 @@ pub(crate) fn start(
             received,
         )));
         let signal = Arc::clone(app.deliveries_signal());
-        let per_webhook = i64::try_from(per_endpoint).unwrap_or(i64::MAX);
-        loop {
+        // Claims queue a few rounds of attempts per endpoint, so that a claim round feeds the sends for a
+        // while; the semaphore still lets only `per_endpoint` run at once.
+        let per_webhook = i64::try_from(per_endpoint * QUEUE_ROUNDS).unwrap_or(i64::MAX);
+        while !*stop.borrow() {
             let room = MAX_IN_FLIGHT.saturating_sub(flight.total());
             let claimed = if room == 0 {
                 Ok(Vec::new())
             } else {
                 let limit = i64::try_from(room.min(RECORD_BATCH)).unwrap_or(1);
-                app.claim_deliveries(&node, &flight.saturated(), per_webhook, limit, lease)
+                app.claim_deliveries(&node, &flight.held(), per_webhook, limit, lease)
                     .await
             };
             let wait = match claimed {
@@ -179,7 +186,11 @@ pub(crate) fn start(
                 () = signal.notified() => {}
                 () = flight.freed.notified() => {}
                 () = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
             }
+        }
+        while flight.total() > 0 {
+            flight.freed.notified().await;
         }
     })
 }

@@ -209,13 +209,26 @@ impl<C: Dialect> AutomationRead for SqlConn<C> {
         self.conn.fetch_all(sql, &params, ATTEMPT_ROW).await
     }
 
-    async fn next_delivery_due(&mut self) -> Result<Option<Timestamp>> {
-        let sql = "SELECT MIN(CASE WHEN d.claimed_until IS NOT NULL AND d.claimed_until > d.next_attempt_at \
-                   THEN d.claimed_until ELSE d.next_attempt_at END) AS due \
-                   FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-                   WHERE d.status = 'pending' AND w.active";
-        let due: Option<i64> = self.conn.fetch_one(sql.into(), &[], |r| r.get("due")).await?;
-        Ok(due.map(from_micros))
+    async fn next_delivery_due(&mut self, now: Timestamp) -> Result<Option<Timestamp>> {
+        let sql = "SELECT id FROM webhooks WHERE active AND deleted_at IS NULL ORDER BY id";
+        let endpoints: Vec<i64> = self.conn.fetch_all(sql.into(), &[], |r| r.get("id")).await?;
+        // Per endpoint, its due-time index yields pending deliveries in order; those under a live claim (a
+        // few hundred at most per node) are stepped over.
+        let sql = "SELECT next_attempt_at FROM webhook_deliveries WHERE webhook_id = $1 AND status = 'pending' \
+                   AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY next_attempt_at, id LIMIT 1";
+        let mut first: Option<i64> = None;
+        for endpoint in endpoints {
+            let params = [Value::from(endpoint), Value::from(to_micros(now))];
+            let due: Option<i64> = self
+                .conn
+                .fetch_optional(sql.into(), &params, |r| r.get("next_attempt_at"))
+                .await?;
+            first = match (first, due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(first.map(from_micros))
     }
 
     async fn events_by_ids(&mut self, ids: &[i64]) -> Result<Vec<domain::Event>> {
@@ -364,37 +377,45 @@ impl<C: Transaction> AutomationWrite for SqlConn<C> {
         now: Timestamp,
         until: Timestamp,
         per_webhook: i64,
-        skip: &[i64],
+        held: &[(i64, i64)],
         limit: i64,
     ) -> Result<Vec<Delivery>> {
-        // The candidates are numbered per endpoint so that one endpoint's backlog cannot fill the batch; the
-        // outer condition is checked again on the row itself, so of two nodes that picked the same
-        // candidates (PostgreSQL re-reads a row another transaction changed) only one claims each.
-        let mut q = QueryBuilder::new("UPDATE webhook_deliveries SET claimed_by = ");
-        q.bind(node).push(", claimed_until = ").bind(to_micros(until));
-        q.push(" WHERE (claimed_until IS NULL OR claimed_until < ")
-            .bind(to_micros(now));
-        q.push(
-            ") AND status = 'pending' AND id IN (SELECT id FROM (SELECT d.id, d.next_attempt_at, \
-                ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) AS n \
-                FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-                WHERE d.status = 'pending' AND w.active AND d.next_attempt_at <= ",
+        let sql = "SELECT id FROM webhooks WHERE active AND deleted_at IS NULL ORDER BY id";
+        let endpoints: Vec<i64> = self.conn.fetch_all(sql.into(), &[], |r| r.get("id")).await?;
+        // The candidates are picked once, in a CTE (PostgreSQL may run an `IN (SELECT … LIMIT … SKIP LOCKED)`
+        // subquery more than once and claim more than the limit); the outer condition is checked again on
+        // the row itself, so of two nodes that picked the same candidates only one claims each.
+        let sql = format!(
+            "WITH picked AS (SELECT s.id FROM webhook_deliveries s WHERE s.webhook_id = $4 AND s.status = 'pending' \
+             AND s.next_attempt_at <= $3 AND (s.claimed_until IS NULL OR s.claimed_until < $3) \
+             ORDER BY s.next_attempt_at, s.id LIMIT $5{}) \
+             UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2 \
+             WHERE id IN (SELECT id FROM picked) AND (claimed_until IS NULL OR claimed_until < $3) \
+             AND status = 'pending' RETURNING {DELIVERY_COLS}",
+            C::SKIP_LOCKED
         );
-        q.bind(to_micros(now));
-        q.push(" AND (d.claimed_until IS NULL OR d.claimed_until < ")
-            .bind(to_micros(now))
-            .push(")");
-        if !skip.is_empty() {
-            q.push(" AND d.webhook_id NOT IN (")
-                .bind_list(skip.iter().copied())
-                .push(")");
+        let mut claimed = Vec::new();
+        for endpoint in endpoints {
+            let left = limit - i64::try_from(claimed.len()).unwrap_or(i64::MAX);
+            if left <= 0 {
+                break;
+            }
+            let holding = held.iter().find(|(w, _)| *w == endpoint).map_or(0, |(_, n)| *n);
+            let room = (per_webhook - holding).min(left);
+            if room <= 0 {
+                continue;
+            }
+            let params = [
+                Value::from(node),
+                Value::from(to_micros(until)),
+                Value::from(to_micros(now)),
+                Value::from(endpoint),
+                Value::from(room),
+            ];
+            let mut rows = self.conn.fetch_all(sql.clone().into(), &params, DELIVERY_ROW).await?;
+            rows.sort_by_key(|d| (d.next_attempt_at, d.id));
+            claimed.extend(rows);
         }
-        q.push(") c WHERE c.n <= ").bind(per_webhook);
-        q.push(" ORDER BY c.next_attempt_at, c.id LIMIT ").bind(limit);
-        q.push(&format!(") RETURNING {DELIVERY_COLS}"));
-        let (sql, params) = q.build();
-        let mut claimed = self.conn.fetch_all(sql, &params, DELIVERY_ROW).await?;
-        claimed.sort_by_key(|d| (d.next_attempt_at, d.id));
         Ok(claimed)
     }
 

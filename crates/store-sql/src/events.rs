@@ -102,9 +102,13 @@ impl<C: Dialect> EventsRead for SqlConn<C> {
 impl<C: Transaction> EventsWrite for SqlConn<C> {
     async fn claim_events(&mut self, node: &str, now: Timestamp, until: Timestamp, limit: i64) -> Result<Vec<Event>> {
         let sql = format!(
-            "UPDATE events SET claimed_by = $1, claimed_until = $3, attempts = attempts + 1 WHERE id IN \
-             (SELECT s.id FROM events s WHERE s.status = 'pending' AND (s.claimed_until IS NULL OR s.claimed_until < $2) \
-             ORDER BY s.id LIMIT $4{}) RETURNING {EVENT_COLS}",
+            // Picked once, in a CTE: PostgreSQL may run an `IN (SELECT … LIMIT … SKIP LOCKED)` subquery more
+            // than once and claim more than the limit.
+            "WITH picked AS (SELECT s.id FROM events s WHERE s.status = 'pending' \
+             AND (s.claimed_until IS NULL OR s.claimed_until < $2) ORDER BY s.id LIMIT $4{}) \
+             UPDATE events SET claimed_by = $1, claimed_until = $3, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM picked) AND (claimed_until IS NULL OR claimed_until < $2) \
+             RETURNING {EVENT_COLS}",
             C::SKIP_LOCKED
         );
         let params = [

@@ -48,9 +48,9 @@ pub trait AutomationRead: Send {
     async fn deliveries_of_event(&mut self, event_id: i64) -> Result<Vec<Delivery>>;
     /// The attempts of these deliveries, oldest first.
     async fn delivery_attempts(&mut self, delivery_ids: &[i64]) -> Result<Vec<DeliveryAttempt>>;
-    /// When the next pending delivery of an active endpoint is due (none: nothing is pending), counting a
-    /// claimed one as due when its claim runs out.
-    async fn next_delivery_due(&mut self) -> Result<Option<Timestamp>>;
+    /// When the next pending delivery of an active endpoint that no live claim holds at `now` is due
+    /// (none: there is none).
+    async fn next_delivery_due(&mut self, now: Timestamp) -> Result<Option<Timestamp>>;
     /// Events by id (the delivery worker builds bodies from them).
     async fn events_by_ids(&mut self, ids: &[i64]) -> Result<Vec<domain::Event>>;
 }
@@ -76,15 +76,17 @@ pub trait AutomationWrite: Send {
         at: Timestamp,
         deadline: Timestamp,
     ) -> Result<()>;
-    /// Claims due pending deliveries of active endpoints for `node` until `until`, oldest due first: at most
-    /// `per_webhook` of one endpoint, none of the endpoints in `skip`, `limit` in all.
+    /// Claims due pending deliveries of active endpoints for `node` until `until`, oldest due first per
+    /// endpoint: of each endpoint at most `per_webhook` less what `held` says the node holds of it already
+    /// (`(webhook_id, count)`), `limit` in all. Each endpoint is claimed on its own, so one endpoint's
+    /// backlog never hides another's due deliveries.
     async fn claim_deliveries(
         &mut self,
         node: &str,
         now: Timestamp,
         until: Timestamp,
         per_webhook: i64,
-        skip: &[i64],
+        held: &[(i64, i64)],
         limit: i64,
     ) -> Result<Vec<Delivery>>;
     /// Records an attempt and the delivery's new state, if `node` still holds its claim (`false`: it does

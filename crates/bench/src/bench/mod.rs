@@ -27,6 +27,7 @@ mod report;
 mod server;
 mod text;
 mod wal;
+mod webhooks;
 
 use customers::CustomerReport;
 use load::*;
@@ -82,6 +83,10 @@ pub(crate) struct BenchArgs {
     /// PostgreSQL issuing each invoice exactly once).
     #[arg(long, default_value_t = 1)]
     renewal_processes: usize,
+    /// The hooks-and-webhooks benchmark instead: ticket creation with and without a validation and an
+    /// event hook, then N events fanned out to a loopback webhook receiver.
+    #[arg(long, value_name = "N")]
+    webhooks: Option<u64>,
 }
 
 /// Words in the generated vocabulary; their frequencies follow Zipf's law (exponent 1).
@@ -133,9 +138,11 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
     let mut bench = Bench::new(args, server, url)?;
     let customers = bench.args.customers;
     let renewals = bench.args.renewals;
+    let webhooks = bench.args.webhooks;
     let outcome = tokio::select! {
         outcome = async {
             match (renewals, customers) {
+                _ if webhooks.is_some() => bench.run_webhooks(webhooks.unwrap_or_default()).await,
                 (Some(n), _) => bench.run_renewals(n).await,
                 (None, Some(n)) => bench.run_customers(n).await,
                 (None, None) => bench.run().await,
@@ -155,7 +162,9 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
         }
     }
     // The figures measured so far, also when a later phase failed.
-    if renewals.is_some() {
+    if webhooks.is_some() {
+        bench.webhooks.print(bench.backend);
+    } else if renewals.is_some() {
         bench.renewals.print(bench.backend);
     } else if customers.is_some() {
         bench.customers.print(bench.backend, bench.args.seconds);
@@ -176,6 +185,7 @@ struct Bench {
     report: Report,
     customers: CustomerReport,
     renewals: renewals::RenewalReport,
+    webhooks: webhooks::WebhookReport,
 }
 
 /// What the setup phase created over the API.
@@ -223,6 +233,7 @@ impl Bench {
             report,
             customers: CustomerReport::default(),
             renewals: renewals::RenewalReport::default(),
+            webhooks: webhooks::WebhookReport::default(),
         })
     }
 
@@ -231,7 +242,12 @@ impl Bench {
     }
 
     async fn start(&mut self) -> anyhow::Result<Duration> {
-        let server = ServerProcess::start(&self.exe, &self.url, &self.token, &self.http).await?;
+        self.start_with(&[]).await
+    }
+
+    /// Starts the server with these environment variables set as well.
+    async fn start_with(&mut self, env: &[(String, String)]) -> anyhow::Result<Duration> {
+        let server = ServerProcess::start(&self.exe, &self.url, &self.token, &self.http, env).await?;
         let ready = server.ready_after;
         self.server = Some(server);
         Ok(ready)

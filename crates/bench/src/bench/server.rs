@@ -15,6 +15,7 @@ impl ServerProcess {
         url: &str,
         token: &str,
         http: &reqwest::Client,
+        env: &[(String, String)],
     ) -> anyhow::Result<Self> {
         let port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
@@ -33,6 +34,7 @@ impl ServerProcess {
             .env_remove("FERRODESK_ADMIN_TOKEN_FILE")
             .env_remove("FERRODESK_ADMIN_EMAIL")
             .env_remove("FERRODESK_ADMIN_PASSWORD")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .kill_on_drop(true)

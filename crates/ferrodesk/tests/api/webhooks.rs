@@ -734,3 +734,88 @@ async fn three_nodes_deliver_each_event_once_and_survive_one_killed() {
         let _ = node.wait();
     }
 }
+
+/// The fenced block of `language` in docs/webhooks.md.
+fn documented(language: &str) -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/webhooks.md")).expect("docs");
+    let start = doc.find(&format!("```{language}\n")).expect("the example") + language.len() + 4;
+    let end = start + doc[start..].find("```").expect("the example's end");
+    doc[start..end].to_owned()
+}
+
+/// Runs a documented verifier on `body` with `headers`; `None` when its interpreter is not installed.
+fn run_verifier(program: &str, args: &[&str], script: String, body: &[u8], headers: &http::HeaderMap) -> Option<bool> {
+    let dir = temp_dir();
+    let script_path = dir.path().join("verify");
+    let body_path = dir.path().join("body");
+    std::fs::write(&script_path, script).expect("script");
+    std::fs::write(&body_path, body).expect("body");
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let status = std::process::Command::new(program)
+        .args(args)
+        .arg(&script_path)
+        .env("SECRET", SECRET)
+        .env("BODY", &body_path)
+        .env("WEBHOOK_ID", header("webhook-id"))
+        .env("WEBHOOK_TIMESTAMP", header("webhook-timestamp"))
+        .env("WEBHOOK_SIGNATURE", header("webhook-signature"))
+        .status();
+    match status {
+        Ok(status) => Some(status.success()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => panic!("cannot run {program}: {e}"),
+    }
+}
+
+#[tokio::test]
+async fn the_documented_verifiers_accept_a_real_delivery() {
+    let s = server(1.0, 5_000, 16).await;
+    let receiver = Receiver::start().await;
+    s.admin
+        .create_webhook(&endpoint(&receiver.url, &["TicketAdminCreated"]))
+        .await
+        .expect("webhook");
+    open_tickets(&s, 1).await;
+    let got = receiver
+        .wait_until(Duration::from_secs(10), "a delivery", |r| !r.is_empty())
+        .await;
+    let message = &got[0];
+    let tampered = [message.body.as_ref(), b"x"].concat();
+
+    let python = documented("python")
+        + r#"
+import os, sys
+headers = {"webhook-id": os.environ["WEBHOOK_ID"], "webhook-timestamp": os.environ["WEBHOOK_TIMESTAMP"],
+           "webhook-signature": os.environ["WEBHOOK_SIGNATURE"]}
+sys.exit(0 if verify(os.environ["SECRET"], headers, open(os.environ["BODY"], "rb").read()) else 1)
+"#;
+    let php = format!(
+        "<?php\n{}\n{}",
+        documented("php"),
+        r#"$headers = ['webhook-id' => getenv('WEBHOOK_ID'), 'webhook-timestamp' => getenv('WEBHOOK_TIMESTAMP'),
+            'webhook-signature' => getenv('WEBHOOK_SIGNATURE')];
+exit(ferrodesk_verify(getenv('SECRET'), $headers, file_get_contents(getenv('BODY'))) ? 0 : 1);
+"#
+    );
+    for (program, args, script) in [("python3", vec![], python), ("php", vec!["-f"], php)] {
+        match run_verifier(program, &args, script.clone(), &message.body, &message.headers) {
+            Some(ok) => {
+                assert!(ok, "the documented {program} verifier refused a real delivery");
+                let refused = run_verifier(program, &args, script, &tampered, &message.headers);
+                assert_eq!(
+                    refused,
+                    Some(false),
+                    "the documented {program} verifier accepted a tampered body"
+                );
+            }
+            None => eprintln!("skipped the {program} example: {program} is not installed"),
+        }
+    }
+    s.shutdown().await;
+}

@@ -114,6 +114,7 @@ pub fn checks() -> Vec<Check> {
         contract_incidents_stay_within_total,
         renewal_queries_and_one_invoice_per_period,
         outbox_claims_in_order_and_take_over,
+        deliveries_claim_per_endpoint,
     ]
 }
 
