@@ -11,6 +11,7 @@ mod contracts;
 mod directory;
 mod edge;
 mod events;
+mod hook_points;
 mod hooks;
 mod import;
 mod invoices;
