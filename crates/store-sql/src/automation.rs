@@ -92,22 +92,6 @@ const ATTEMPT_ROW: RowMap<DeliveryAttempt> = |r| {
     })
 };
 
-const RUN_COLS: &str = "id, event_id, hook, script, status, line, message, duration_us, created_at";
-
-const RUN_ROW: RowMap<HookRun> = |r| {
-    Ok(HookRun {
-        id: r.get("id")?,
-        event_id: r.get("event_id")?,
-        hook: r.get("hook")?,
-        script: r.get("script")?,
-        status: r.get("status")?,
-        line: r.get("line")?,
-        message: r.get("message")?,
-        duration_us: r.get("duration_us")?,
-        created_at: from_micros(r.get("created_at")?),
-    })
-};
-
 #[async_trait::async_trait]
 impl<C: Dialect> AutomationRead for SqlConn<C> {
     async fn hook_script(&mut self, id: i64) -> Result<Option<HookScript>> {
@@ -140,13 +124,16 @@ impl<C: Dialect> AutomationRead for SqlConn<C> {
     }
 
     async fn hook_runs_of_script(&mut self, script: &str, before: Option<i64>, limit: u32) -> Result<Vec<HookRun>> {
-        let sql = format!("SELECT {RUN_COLS} FROM hook_runs WHERE script = $1 AND id < $2 ORDER BY id DESC LIMIT $3");
+        let sql = format!(
+            "SELECT {} FROM hook_runs WHERE script = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+            crate::events::RUN_COLS
+        );
         let params = [
             Value::from(script),
             Value::from(before.unwrap_or(i64::MAX)),
             Value::from(i64::from(limit)),
         ];
-        self.conn.fetch_all(sql.into(), &params, RUN_ROW).await
+        self.conn.fetch_all(sql.into(), &params, crate::events::RUN_ROW).await
     }
 
     async fn webhook(&mut self, id: i64) -> Result<Option<Webhook>> {

@@ -38,9 +38,9 @@ pub(crate) const EVENT_ROW: RowMap<Event> = |r| {
     })
 };
 
-const RUN_COLS: &str = "id, event_id, hook, script, status, line, message, duration_us, created_at";
+pub(crate) const RUN_COLS: &str = "id, event_id, hook, script, status, line, message, duration_us, created_at";
 
-const RUN_ROW: RowMap<HookRun> = |r| {
+pub(crate) const RUN_ROW: RowMap<HookRun> = |r| {
     Ok(HookRun {
         id: r.get("id")?,
         event_id: r.get("event_id")?,

@@ -331,13 +331,7 @@ impl Bench {
         let fixture = self.setup().await?;
         let base = self.server()?.base.clone();
 
-        let healthz = self
-            .phase("GET /healthz", c, false, {
-                let url = format!("{base}/healthz");
-                move |http: &reqwest::Client, _rng: &mut Rng| (http.get(&url), 0)
-            })
-            .await;
-        self.report.healthz = Some(healthz.stats());
+        self.report.healthz = Some(self.healthz_phase(&base).await);
 
         let create = create_request(&base, &self.token, fixture, vocab.clone());
         let create1 = self.phase("POST /api/v1/tickets", 1, true, create.clone()).await;
@@ -545,6 +539,15 @@ impl Bench {
             department: department.id,
             end_user: end_user.id,
         })
+    }
+
+    /// `GET /healthz` at the bench's concurrency: the HTTP ceiling of this machine and run.
+    async fn healthz_phase(&self, base: &str) -> Stats {
+        let url = format!("{base}/healthz");
+        let make = move |http: &reqwest::Client, _rng: &mut Rng| (http.get(&url), 0);
+        self.phase("GET /healthz", self.args.concurrency, false, make)
+            .await
+            .stats()
     }
 
     async fn phase<F>(&self, name: &str, concurrency: usize, want_ids: bool, make: F) -> PhaseOutput

@@ -142,13 +142,7 @@ impl Bench {
         self.refuse_non_empty().await?;
         let fixture = self.setup().await?;
         let base = self.server()?.base.clone();
-        let healthz = self
-            .phase("GET /healthz", c, false, {
-                let url = format!("{base}/healthz");
-                move |http: &reqwest::Client, _rng: &mut Rng| (http.get(&url), 0)
-            })
-            .await;
-        self.webhooks.healthz = Some(healthz.stats());
+        self.webhooks.healthz = Some(self.healthz_phase(&base).await);
         let create = create_request(&base, &self.token, fixture, vocab.clone());
         self.webhooks.plain1 = Some(
             self.phase("POST /api/v1/tickets (no hooks)", 1, false, create.clone())
