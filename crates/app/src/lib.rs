@@ -26,6 +26,7 @@ pub mod renewals;
 mod replies;
 mod search;
 mod service;
+pub mod sessions;
 pub mod staff;
 mod subscriptions;
 mod support;
@@ -72,6 +73,7 @@ pub struct App {
     webhooks: deliveries::WebhookSettings,
     /// Notified when deliveries may be due (queued by the outbox, replayed, an endpoint turned on).
     deliveries_signal: Arc<tokio::sync::Notify>,
+    sessions: sessions::SessionSettings,
 }
 
 impl App {
@@ -86,7 +88,18 @@ impl App {
             hooks: Arc::new(hooks::Hooks::default()),
             webhooks: deliveries::WebhookSettings::default(),
             deliveries_signal: Arc::new(tokio::sync::Notify::new()),
+            sessions: sessions::SessionSettings::default(),
         }
+    }
+
+    /// The same application, with web sessions lasting as `settings` say.
+    pub fn with_session_settings(mut self, settings: sessions::SessionSettings) -> Self {
+        self.sessions = settings;
+        self
+    }
+
+    pub fn session_settings(&self) -> sessions::SessionSettings {
+        self.sessions
     }
 
     /// The same application, delivering webhooks with `settings`.

@@ -16,6 +16,7 @@ pub mod directory;
 pub mod events;
 pub mod oauth;
 pub mod people;
+pub mod sessions;
 pub mod tickets;
 pub mod vocabulary;
 

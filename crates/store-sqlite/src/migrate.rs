@@ -133,6 +133,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0019_automation.sql"),
         then: None,
     },
+    Migration {
+        version: 20,
+        description: "sessions",
+        sql: include_str!("../migrations/0020_sessions.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet; how many there were.

@@ -584,6 +584,37 @@ pub static TABLES: &[Table] = &[
             text_or_null("response"),
         ],
     },
+    Table {
+        name: "sessions",
+        columns: &[
+            int("id"),
+            text("secret_hash"),
+            int_or_null("staff_id"),
+            int_or_null("end_user_id"),
+            text("csrf"),
+            text_or_null("ip"),
+            text_or_null("user_agent"),
+            int("created_at"),
+            int("last_seen_at"),
+            int("expires_at"),
+        ],
+    },
+    Table {
+        name: "login_failures",
+        columns: &[int("id"), text("email"), text("ip"), int("at")],
+    },
+    Table {
+        name: "password_resets",
+        columns: &[
+            int("id"),
+            text("secret_hash"),
+            int_or_null("staff_id"),
+            int_or_null("end_user_id"),
+            int("created_at"),
+            int("expires_at"),
+            int_or_null("used_at"),
+        ],
+    },
 ];
 
 /// What a restore derives from the loaded rows (after every table is in): the indexed forms of attribute

@@ -22,6 +22,7 @@ mod events;
 mod filters;
 mod oauth;
 mod people;
+mod sessions;
 mod tickets;
 pub mod time;
 
@@ -37,6 +38,7 @@ pub use events::{EventsRead, EventsWrite};
 pub use filters::*;
 pub use oauth::{OauthGrant, OauthRead, OauthWrite};
 pub use people::{EndUserCredentials, PeopleRead, PeopleWrite, StaffCredentials};
+pub use sessions::{PasswordReset, Person, SessionRecord, SessionsRead, SessionsWrite};
 pub use tickets::{TicketsRead, TicketsWrite};
 
 use async_trait::async_trait;
@@ -65,7 +67,16 @@ pub trait Store: Send + Sync + 'static {
 /// Reads, available on both kinds of connection: every aggregate's read trait. A capability that adds an
 /// aggregate adds its trait here (and in [`Writer`]), in a module of its own.
 pub trait Reader:
-    DirectoryRead + PeopleRead + TicketsRead + EventsRead + OauthRead + BillingRead + ContractsRead + AutomationRead + Send
+    DirectoryRead
+    + PeopleRead
+    + TicketsRead
+    + EventsRead
+    + OauthRead
+    + BillingRead
+    + ContractsRead
+    + AutomationRead
+    + SessionsRead
+    + Send
 {
 }
 
@@ -78,6 +89,7 @@ impl<
         + BillingRead
         + ContractsRead
         + AutomationRead
+        + SessionsRead
         + Send
         + ?Sized,
 > Reader for T
@@ -101,6 +113,7 @@ pub trait Writer:
     + BillingWrite
     + ContractsWrite
     + AutomationWrite
+    + SessionsWrite
 {
     async fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -115,6 +115,7 @@ pub fn checks() -> Vec<Check> {
         renewal_queries_and_one_invoice_per_period,
         outbox_claims_in_order_and_take_over,
         deliveries_claim_per_endpoint,
+        sessions_failures_and_resets,
     ]
 }
 
@@ -514,6 +515,7 @@ mod oauth;
 mod outbox;
 mod records;
 mod search;
+mod sessions;
 
 use activity::*;
 use attributes::*;
@@ -526,3 +528,4 @@ use oauth::*;
 use outbox::*;
 use records::*;
 use search::*;
+use sessions::*;

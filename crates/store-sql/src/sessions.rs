@@ -1,0 +1,178 @@
+//! Web UI logins' SQL (SPEC §2): sessions, failed logins, password reset links.
+use crate::{Dialect, NewRow, RowExt, RowMap, SqlConn, Transaction, Value};
+use domain::Timestamp;
+use store::time::{from_micros, to_micros};
+use store::{PasswordReset, Person, Result, SessionRecord, SessionsRead, SessionsWrite};
+
+fn person(staff: Option<i64>, end_user: Option<i64>) -> Result<Person> {
+    match (staff, end_user) {
+        (Some(id), None) => Ok(Person::Staff(id)),
+        (None, Some(id)) => Ok(Person::EndUser(id)),
+        _ => Err(store::StoreError::internal(
+            "a session or reset belongs to exactly one person",
+        )),
+    }
+}
+
+fn person_ids(p: Person) -> (Option<i64>, Option<i64>) {
+    match p {
+        Person::Staff(id) => (Some(id), None),
+        Person::EndUser(id) => (None, Some(id)),
+    }
+}
+
+const SESSION_COLS: &str =
+    "id, secret_hash, staff_id, end_user_id, csrf, ip, user_agent, created_at, last_seen_at, expires_at";
+
+const SESSION_ROW: RowMap<SessionRecord> = |r| {
+    Ok(SessionRecord {
+        id: r.get("id")?,
+        secret_hash: r.get("secret_hash")?,
+        person: person(r.get("staff_id")?, r.get("end_user_id")?)?,
+        csrf: r.get("csrf")?,
+        ip: r.get("ip")?,
+        user_agent: r.get("user_agent")?,
+        created_at: from_micros(r.get("created_at")?),
+        last_seen_at: from_micros(r.get("last_seen_at")?),
+        expires_at: from_micros(r.get("expires_at")?),
+    })
+};
+
+const RESET_COLS: &str = "id, secret_hash, staff_id, end_user_id, created_at, expires_at, used_at";
+
+const RESET_ROW: RowMap<PasswordReset> = |r| {
+    Ok(PasswordReset {
+        id: r.get("id")?,
+        secret_hash: r.get("secret_hash")?,
+        person: person(r.get("staff_id")?, r.get("end_user_id")?)?,
+        created_at: from_micros(r.get("created_at")?),
+        expires_at: from_micros(r.get("expires_at")?),
+        used_at: r.get::<Option<i64>>("used_at")?.map(from_micros),
+    })
+};
+
+#[async_trait::async_trait]
+impl<C: Dialect> SessionsRead for SqlConn<C> {
+    async fn session_by_hash(&mut self, secret_hash: &str) -> Result<Option<SessionRecord>> {
+        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE secret_hash = $1");
+        self.conn
+            .fetch_optional(sql.into(), &[Value::from(secret_hash)], SESSION_ROW)
+            .await
+    }
+
+    async fn login_failures_since(&mut self, email: &str, ip: &str, since: Timestamp) -> Result<i64> {
+        let sql = "SELECT COUNT(*) AS n FROM login_failures WHERE email = $1 AND ip = $2 AND at >= $3";
+        let params = [Value::from(email), Value::from(ip), Value::from(to_micros(since))];
+        self.conn.fetch_one(sql.into(), &params, |r| r.get("n")).await
+    }
+
+    async fn first_login_failure_since(
+        &mut self,
+        email: &str,
+        ip: &str,
+        since: Timestamp,
+    ) -> Result<Option<Timestamp>> {
+        let sql = "SELECT MIN(at) AS at FROM login_failures WHERE email = $1 AND ip = $2 AND at >= $3";
+        let params = [Value::from(email), Value::from(ip), Value::from(to_micros(since))];
+        let at: Option<i64> = self.conn.fetch_one(sql.into(), &params, |r| r.get("at")).await?;
+        Ok(at.map(from_micros))
+    }
+
+    async fn password_reset_by_hash(&mut self, secret_hash: &str) -> Result<Option<PasswordReset>> {
+        let sql = format!("SELECT {RESET_COLS} FROM password_resets WHERE secret_hash = $1");
+        self.conn
+            .fetch_optional(sql.into(), &[Value::from(secret_hash)], RESET_ROW)
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl<C: Transaction> SessionsWrite for SqlConn<C> {
+    async fn insert_session(&mut self, s: &SessionRecord) -> Result<SessionRecord> {
+        let (staff, end_user) = person_ids(s.person);
+        let row = NewRow::new("sessions")
+            .set("secret_hash", s.secret_hash.as_str())
+            .set("staff_id", staff)
+            .set("end_user_id", end_user)
+            .set("csrf", s.csrf.as_str())
+            .set("ip", s.ip.as_deref())
+            .set("user_agent", s.user_agent.as_deref())
+            .set("created_at", to_micros(s.created_at))
+            .set("last_seen_at", to_micros(s.last_seen_at))
+            .set("expires_at", to_micros(s.expires_at));
+        let id = self.conn.insert(row).await?;
+        Ok(SessionRecord { id, ..s.clone() })
+    }
+
+    async fn touch_session(&mut self, id: i64, at: Timestamp) -> Result<()> {
+        let sql = "UPDATE sessions SET last_seen_at = $2 WHERE id = $1";
+        self.conn
+            .execute(sql.into(), &[Value::from(id), Value::from(to_micros(at))])
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&mut self, id: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE id = $1".into(), &[Value::from(id)])
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&mut self, person: Person, keep: Option<i64>) -> Result<()> {
+        let (sql, id) = match person {
+            Person::Staff(id) => ("DELETE FROM sessions WHERE staff_id = $1 AND id <> $2", id),
+            Person::EndUser(id) => ("DELETE FROM sessions WHERE end_user_id = $1 AND id <> $2", id),
+        };
+        let params = [Value::from(id), Value::from(keep.unwrap_or(0))];
+        self.conn.execute(sql.into(), &params).await?;
+        Ok(())
+    }
+
+    async fn insert_login_failure(&mut self, email: &str, ip: &str, at: Timestamp) -> Result<()> {
+        let row = NewRow::new("login_failures")
+            .set("email", email)
+            .set("ip", ip)
+            .set("at", to_micros(at));
+        self.conn.insert(row).await?;
+        Ok(())
+    }
+
+    async fn clear_login_failures(&mut self, before: Timestamp, account: Option<(&str, &str)>) -> Result<()> {
+        self.conn
+            .execute(
+                "DELETE FROM login_failures WHERE at < $1".into(),
+                &[Value::from(to_micros(before))],
+            )
+            .await?;
+        if let Some((email, ip)) = account {
+            let sql = "DELETE FROM login_failures WHERE email = $1 AND ip = $2";
+            self.conn
+                .execute(sql.into(), &[Value::from(email), Value::from(ip)])
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_password_reset(&mut self, reset: &PasswordReset) -> Result<PasswordReset> {
+        let (staff, end_user) = person_ids(reset.person);
+        let row = NewRow::new("password_resets")
+            .set("secret_hash", reset.secret_hash.as_str())
+            .set("staff_id", staff)
+            .set("end_user_id", end_user)
+            .set("created_at", to_micros(reset.created_at))
+            .set("expires_at", to_micros(reset.expires_at))
+            .set("used_at", reset.used_at.map(to_micros));
+        let id = self.conn.insert(row).await?;
+        Ok(PasswordReset { id, ..reset.clone() })
+    }
+
+    async fn use_password_reset(&mut self, id: i64, at: Timestamp) -> Result<bool> {
+        let sql = "UPDATE password_resets SET used_at = $2 WHERE id = $1 AND used_at IS NULL";
+        Ok(self
+            .conn
+            .execute(sql.into(), &[Value::from(id), Value::from(to_micros(at))])
+            .await?
+            == 1)
+    }
+}

@@ -1,0 +1,65 @@
+//! Web UI logins' storage (SPEC §2): server-side sessions, failed logins for the rate limit, and
+//! password reset links. Secrets are kept as SHA-256 only.
+use crate::Result;
+use async_trait::async_trait;
+use domain::Timestamp;
+
+/// Whose a session or reset link is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Person {
+    Staff(i64),
+    EndUser(i64),
+}
+
+/// A web session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: i64,
+    pub secret_hash: String,
+    pub person: Person,
+    /// The token every state-changing form of the session carries.
+    pub csrf: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    /// The absolute end, whatever the activity.
+    pub expires_at: Timestamp,
+}
+
+/// An admin-issued password reset link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordReset {
+    pub id: i64,
+    pub secret_hash: String,
+    pub person: Person,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
+#[async_trait]
+pub trait SessionsRead: Send {
+    async fn session_by_hash(&mut self, secret_hash: &str) -> Result<Option<SessionRecord>>;
+    /// Failed logins for `email` (folded) from `ip` at or after `since`.
+    async fn login_failures_since(&mut self, email: &str, ip: &str, since: Timestamp) -> Result<i64>;
+    /// The oldest of those failures (when the window frees up again).
+    async fn first_login_failure_since(&mut self, email: &str, ip: &str, since: Timestamp)
+    -> Result<Option<Timestamp>>;
+    async fn password_reset_by_hash(&mut self, secret_hash: &str) -> Result<Option<PasswordReset>>;
+}
+
+#[async_trait]
+pub trait SessionsWrite: Send {
+    async fn insert_session(&mut self, session: &SessionRecord) -> Result<SessionRecord>;
+    async fn touch_session(&mut self, id: i64, at: Timestamp) -> Result<()>;
+    async fn delete_session(&mut self, id: i64) -> Result<()>;
+    /// Ends every session of a person but `keep` (a password changed or reset).
+    async fn delete_sessions_of(&mut self, person: Person, keep: Option<i64>) -> Result<()>;
+    async fn insert_login_failure(&mut self, email: &str, ip: &str, at: Timestamp) -> Result<()>;
+    /// Forgets failures older than `before`, and those of `email` from `ip` when given (a success).
+    async fn clear_login_failures(&mut self, before: Timestamp, account: Option<(&str, &str)>) -> Result<()>;
+    async fn insert_password_reset(&mut self, reset: &PasswordReset) -> Result<PasswordReset>;
+    /// Marks a link used, if it was not: `false` when it was already (two tabs, one wins).
+    async fn use_password_reset(&mut self, id: i64, at: Timestamp) -> Result<bool>;
+}
