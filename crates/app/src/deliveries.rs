@@ -109,14 +109,10 @@ impl App {
             .into_iter()
             .map(|e| (e.id, e))
             .collect();
-        let mut webhooks: HashMap<i64, Webhook> = HashMap::new();
+        let webhooks: HashMap<i64, Webhook> = db.active_webhooks().await?.into_iter().map(|w| (w.id, w)).collect();
         let mut out = Vec::with_capacity(claimed.len());
         for delivery in claimed {
-            if !webhooks.contains_key(&delivery.webhook_id)
-                && let Some(w) = db.webhook(delivery.webhook_id).await?
-            {
-                webhooks.insert(w.id, w);
-            }
+            // An endpoint turned off or removed since the claim: its deliveries wait (the claim lapses).
             let (Some(webhook), Some(event)) = (webhooks.get(&delivery.webhook_id), events.get(&delivery.event_id))
             else {
                 continue;

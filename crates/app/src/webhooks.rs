@@ -271,11 +271,12 @@ pub(crate) async fn with_attempts(
     mut deliveries: Vec<Delivery>,
 ) -> AppResult<Vec<Delivery>> {
     let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
-    let mut attempts = db.delivery_attempts(&ids).await?;
+    let mut by_delivery: std::collections::HashMap<i64, Vec<_>> = std::collections::HashMap::new();
+    for attempt in db.delivery_attempts(&ids).await? {
+        by_delivery.entry(attempt.delivery_id).or_default().push(attempt);
+    }
     for delivery in &mut deliveries {
-        let (mine, rest): (Vec<_>, Vec<_>) = attempts.into_iter().partition(|a| a.delivery_id == delivery.id);
-        delivery.attempt_log = mine;
-        attempts = rest;
+        delivery.attempt_log = by_delivery.remove(&delivery.id).unwrap_or_default();
     }
     Ok(deliveries)
 }

@@ -217,3 +217,33 @@ impl WebhookClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(url: &str, allow_private: bool) -> Option<String> {
+        refused_url(&Url::parse(url).expect("a URL"), allow_private)
+    }
+
+    /// The check every redirect target goes through (names are checked by the resolver instead).
+    #[test]
+    fn redirect_targets_to_private_literals_and_other_schemes_are_refused() {
+        for target in [
+            "http://127.0.0.1/x",
+            "http://169.254.169.254/latest/meta-data",
+            "http://10.0.0.5/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "file:///etc/passwd",
+            "gopher://example.com/",
+        ] {
+            assert!(refused(target, false).is_some(), "{target} must be refused");
+        }
+        assert_eq!(refused("https://example.com/hook", false), None);
+        assert_eq!(refused("http://93.184.216.34/hook", false), None);
+        // Allowed private targets, but never another scheme.
+        assert_eq!(refused("http://127.0.0.1/x", true), None);
+        assert!(refused("file:///etc/passwd", true).is_some());
+    }
+}

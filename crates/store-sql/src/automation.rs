@@ -429,14 +429,19 @@ impl<C: Transaction> AutomationWrite for SqlConn<C> {
             .set("latency_us", a.latency_us)
             .set("response", a.response.as_deref());
         self.conn.insert(row).await?;
-        let sql = if o.status == DeliveryStatus::Done {
-            "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL AND $2 >= 0"
+        // A success ends the endpoint's failing streak; a failure starts one if none is running.
+        let (sql, params) = if o.status == DeliveryStatus::Done {
+            (
+                "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
+                vec![Value::from(o.webhook_id)],
+            )
         } else {
-            "UPDATE webhooks SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL"
+            (
+                "UPDATE webhooks SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL",
+                vec![Value::from(o.webhook_id), Value::from(at)],
+            )
         };
-        self.conn
-            .execute(sql.into(), &[Value::from(o.webhook_id), Value::from(at)])
-            .await?;
+        self.conn.execute(sql.into(), &params).await?;
         Ok(true)
     }
 

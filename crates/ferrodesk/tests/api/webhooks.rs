@@ -365,8 +365,9 @@ async fn private_targets_are_refused_unless_allowed() {
 }
 
 #[tokio::test]
-async fn redirects_are_followed_only_to_allowed_targets() {
-    // Allowed: the redirect to another receiver is followed.
+async fn redirects_to_allowed_targets_are_followed() {
+    // The redirect to another receiver is followed (a redirect to a refused address is refused by the same
+    // check as the first target: integrations' unit tests).
     let s = server(1.0, 2_000, 16).await;
     let first = Receiver::start().await;
     let second = Receiver::start().await;
