@@ -136,6 +136,10 @@ impl Server {
             .with_webhook_settings(app::deliveries::WebhookSettings {
                 retry_scale: settings.webhook_retry_scale,
                 allow_private: settings.webhooks_allow_private,
+            })
+            .with_session_settings(app::sessions::SessionSettings {
+                idle: Duration::from_secs(settings.session_idle_secs),
+                absolute: Duration::from_secs(settings.session_absolute_secs),
             });
         let bootstrap = bootstrap(&app, settings).await?;
         let stored_hooks_watch = hooks_dir::watch_stored(app.clone()).await;

@@ -101,6 +101,10 @@ pub struct Settings {
     pub webhook_concurrency: usize,
     /// Seconds a node holds the outbox events it claimed: a node that died is taken over after this.
     pub outbox_lease_secs: u64,
+    /// Seconds without a request after which a web login ends.
+    pub session_idle_secs: u64,
+    /// Seconds after login at which a web login ends, however active.
+    pub session_absolute_secs: u64,
 }
 
 impl Default for Settings {
@@ -127,6 +131,8 @@ impl Default for Settings {
             webhook_timeout_ms: 10_000,
             webhook_concurrency: 16,
             outbox_lease_secs: 60,
+            session_idle_secs: 12 * 3600,
+            session_absolute_secs: 7 * 24 * 3600,
         }
     }
 }
@@ -247,6 +253,9 @@ impl Settings {
         }
         if !(100..=600_000).contains(&self.webhook_timeout_ms) {
             bail!("webhook_timeout_ms must be between 100 and 600000");
+        }
+        if self.session_idle_secs == 0 || self.session_absolute_secs == 0 {
+            bail!("session_idle_secs and session_absolute_secs must be above 0");
         }
         if !(1..=3600).contains(&self.outbox_lease_secs) {
             bail!("outbox_lease_secs must be between 1 and 3600");

@@ -9,6 +9,7 @@ mod openapi;
 mod routes;
 mod server;
 mod state;
+mod ui;
 
 pub use error::ApiError;
 pub use extract::client_ip;
@@ -198,6 +199,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(routes::teamtools::router())
         .merge(routes::ticaga::router())
+        .merge(ui::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", spec))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))

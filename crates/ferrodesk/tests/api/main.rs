@@ -18,6 +18,7 @@ mod invoices;
 mod nodes;
 mod oauth;
 mod ops;
+mod pages;
 mod people;
 mod process;
 mod receiver;
@@ -30,6 +31,7 @@ mod teamtools_billing;
 mod ticaga;
 mod tickets;
 mod transfer;
+mod ui_sessions;
 mod webhooks;
 
 use api_types::*;
