@@ -631,6 +631,22 @@ impl<C: Dialect> BillingRead for SqlConn<C> {
         u64::try_from(n).map_err(|e| decode_err("n", e))
     }
 
+    async fn paying_subscription_counts(&mut self, limit: u32) -> Result<Vec<(i64, u64, u64)>> {
+        let sql = "SELECT plan_id, quantity, count(*) AS n FROM subscriptions \
+                   WHERE status IN ('active', 'past_due') GROUP BY plan_id, quantity ORDER BY plan_id, quantity LIMIT $1";
+        self.conn
+            .fetch_all(sql.into(), &[Value::from(i64::from(limit))], |r| {
+                let quantity: i64 = r.get("quantity")?;
+                let n: i64 = r.get("n")?;
+                Ok((
+                    r.get("plan_id")?,
+                    u64::try_from(quantity).map_err(|e| decode_err("quantity", e))?,
+                    u64::try_from(n).map_err(|e| decode_err("n", e))?,
+                ))
+            })
+            .await
+    }
+
     async fn open_invoices_of(&mut self, subscription_id: i64) -> Result<Vec<Invoice>> {
         let sql = format!(
             "SELECT {INVOICE_COLS} FROM invoices WHERE subscription_id = $1 AND status = 'open' ORDER BY id LIMIT 100"

@@ -3,7 +3,7 @@ use crate::{
     Dialect, NewRow, QueryBuilder, RowExt, RowMap, SqlConn, Transaction, Value, by_id, decode_err, from_json_text,
     json_text,
 };
-use domain::{Priority, Reply, Ticket, TicketStatus};
+use domain::{Priority, Reply, Ticket, TicketStatus, Timestamp};
 use store::time::{from_micros, to_micros};
 use store::{
     AssignedFilter, PageRequest, Result, SearchRequest, SearchRow, TicketFilter, TicketSort, TicketsRead, TicketsWrite,
@@ -198,7 +198,57 @@ impl<C: Dialect> TicketsRead for SqlConn<C> {
     async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {
         self.conn.search(request).await
     }
+
+    async fn tickets_opened_per_day(&mut self, since: Timestamp) -> Result<Vec<(i64, u64)>> {
+        let sql = "SELECT ctime / 86400000000 AS day, count(*) AS n FROM tickets WHERE ctime >= $1 \
+                   GROUP BY ctime / 86400000000 ORDER BY day";
+        self.conn
+            .fetch_all(sql.into(), &[Value::from(to_micros(since))], DAY_COUNT_ROW)
+            .await
+    }
+
+    async fn tickets_solved_per_day(&mut self, since: Timestamp) -> Result<Vec<(i64, u64)>> {
+        // The conditions repeat the predicate of the partial index `events_ticket_solved` word for word,
+        // so both databases read that index instead of every event of the window.
+        let sql = "SELECT timestamp / 86400000000 AS day, count(*) AS n FROM events \
+                   WHERE entity = 'ticket' AND action = 'updated' \
+                   AND value LIKE '%\"status\":\"solved\"%' AND old NOT LIKE '%\"status\":\"solved\"%' \
+                   AND timestamp >= $1 GROUP BY timestamp / 86400000000 ORDER BY day";
+        self.conn
+            .fetch_all(sql.into(), &[Value::from(to_micros(since))], DAY_COUNT_ROW)
+            .await
+    }
+
+    async fn ticket_count_by_status(&mut self, status: TicketStatus, bound: u64) -> Result<u64> {
+        let sql = "SELECT count(*) AS n FROM (SELECT 1 AS one FROM tickets WHERE status = $1 LIMIT $2) AS s";
+        let bound = i64::try_from(bound).unwrap_or(i64::MAX);
+        let n: i64 = self
+            .conn
+            .fetch_one(sql.into(), &[Value::from(status.as_str()), Value::from(bound)], |r| {
+                r.get("n")
+            })
+            .await?;
+        u64::try_from(n).map_err(|e| decode_err("n", e))
+    }
+
+    async fn first_responses(&mut self, since: Timestamp, limit: u32) -> Result<Vec<(Timestamp, Option<Timestamp>)>> {
+        let sql = "SELECT t.ctime AS opened, (SELECT min(r.ctime) FROM replies r WHERE r.ticket_id = t.id \
+                   AND r.admin = TRUE AND r.internal = FALSE) AS answered \
+                   FROM tickets t WHERE t.ctime >= $1 ORDER BY t.ctime DESC LIMIT $2";
+        let params = [Value::from(to_micros(since)), Value::from(i64::from(limit))];
+        self.conn
+            .fetch_all(sql.into(), &params, |r| {
+                let answered: Option<i64> = r.get("answered")?;
+                Ok((from_micros(r.get("opened")?), answered.map(from_micros)))
+            })
+            .await
+    }
 }
+
+const DAY_COUNT_ROW: RowMap<(i64, u64)> = |r| {
+    let n: i64 = r.get("n")?;
+    Ok((r.get("day")?, u64::try_from(n).map_err(|e| decode_err("n", e))?))
+};
 
 #[async_trait::async_trait]
 impl<C: Transaction> TicketsWrite for SqlConn<C> {

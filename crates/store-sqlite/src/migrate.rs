@@ -139,6 +139,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0020_sessions.sql"),
         then: None,
     },
+    Migration {
+        version: 22,
+        description: "dashboard",
+        sql: include_str!("../migrations/0022_dashboard.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet; how many there were.

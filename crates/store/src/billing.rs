@@ -76,6 +76,9 @@ pub trait BillingRead: Send {
     async fn open_invoices_of(&mut self, subscription_id: i64) -> Result<Vec<Invoice>>;
     /// Items waiting for the subscription's next invoice, oldest first.
     async fn pending_items(&mut self, subscription_id: i64) -> Result<Vec<PendingItem>>;
+    /// The paying subscriptions (`active` or `past_due`) grouped by plan and quantity: `(plan_id, quantity,
+    /// subscriptions)`, at most `limit` groups, read on the subscriptions' status index.
+    async fn paying_subscription_counts(&mut self, limit: u32) -> Result<Vec<(i64, u64, u64)>>;
 }
 
 /// Changing the catalogue, on a transaction. Inserts ignore the record's `id` and return it as stored;

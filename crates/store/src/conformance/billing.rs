@@ -20,7 +20,7 @@ fn feature(name: &str, unique_key: Option<&str>, dependency_ids: Vec<i64>) -> Fe
     }
 }
 
-fn group(name: &str, default: bool) -> Group {
+pub(super) fn group(name: &str, default: bool) -> Group {
     let now = now();
     Group {
         id: 0,
@@ -32,7 +32,7 @@ fn group(name: &str, default: bool) -> Group {
     }
 }
 
-fn package(group_id: i64, name: &str, features: Vec<PackageFeature>) -> Package {
+pub(super) fn package(group_id: i64, name: &str, features: Vec<PackageFeature>) -> Package {
     let now = now();
     Package {
         id: 0,
@@ -47,7 +47,7 @@ fn package(group_id: i64, name: &str, features: Vec<PackageFeature>) -> Package 
     }
 }
 
-fn plan(package_id: i64, name: &str, pricing: Pricing) -> Plan {
+pub(super) fn plan(package_id: i64, name: &str, pricing: Pricing) -> Plan {
     let now = now();
     Plan {
         id: 0,

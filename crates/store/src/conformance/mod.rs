@@ -116,6 +116,7 @@ pub fn checks() -> Vec<Check> {
         outbox_claims_in_order_and_take_over,
         deliveries_claim_per_endpoint,
         sessions_failures_and_resets,
+        dashboard_counts,
     ]
 }
 
@@ -509,6 +510,7 @@ mod attributes;
 mod billing;
 mod constraints;
 mod contracts;
+mod dashboard;
 mod events;
 mod lists;
 mod oauth;
@@ -522,6 +524,7 @@ use attributes::*;
 use billing::*;
 use constraints::*;
 use contracts::*;
+use dashboard::*;
 use events::*;
 use lists::*;
 use oauth::*;
