@@ -7,6 +7,7 @@ mod attributes;
 pub mod auth;
 mod billing;
 mod contracts;
+pub mod dashboard;
 pub mod deliveries;
 mod directory;
 mod error;
