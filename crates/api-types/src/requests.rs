@@ -94,6 +94,9 @@ pub struct TicketQuery {
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub did: Option<i64>,
+    /// Tickets of any department of this brand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

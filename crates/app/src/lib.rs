@@ -6,6 +6,7 @@ mod activity;
 mod attributes;
 pub mod auth;
 mod billing;
+pub mod console;
 mod contracts;
 pub mod dashboard;
 pub mod deliveries;

@@ -398,6 +398,7 @@ impl App {
             }
         }
         filter.did = q.did;
+        filter.brand = q.brand;
         filter.user_id = q.user_id;
         filter.customer_id = q.customer_id;
         if let Some(a) = q.assigned.as_deref() {

@@ -1,4 +1,5 @@
 //! Wiring of the ferrodesk binary, as a library so that tests start the very same server.
+pub mod demo;
 pub mod hooks_dir;
 pub mod import;
 mod outbox;

@@ -66,6 +66,11 @@ impl<C: Dialect> EventsRead for SqlConn<C> {
         Ok(found.is_some())
     }
 
+    async fn latest_event_id(&mut self) -> Result<i64> {
+        let sql = "SELECT COALESCE(MAX(id), 0) AS id FROM events";
+        self.conn.fetch_one(sql.into(), &[], |r| r.get("id")).await
+    }
+
     async fn hook_runs_of_event(&mut self, event_id: i64) -> Result<Vec<HookRun>> {
         let sql = format!("SELECT {RUN_COLS} FROM hook_runs WHERE event_id = $1 ORDER BY id");
         self.conn.fetch_all(sql.into(), &[Value::from(event_id)], RUN_ROW).await

@@ -408,8 +408,15 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
     }
 
     async fn delete_staff(&mut self, id: i64) -> Result<()> {
-        let sql = "DELETE FROM staff WHERE id = $1";
-        self.conn.execute(sql.into(), &[Value::from(id)]).await.map(drop)
+        // Their logins and reset links go with them (saved views and presence cascade).
+        for sql in [
+            "DELETE FROM sessions WHERE staff_id = $1",
+            "DELETE FROM password_resets WHERE staff_id = $1",
+            "DELETE FROM staff WHERE id = $1",
+        ] {
+            self.conn.execute(sql.into(), &[Value::from(id)]).await?;
+        }
+        Ok(())
     }
 
     async fn insert_token(&mut self, t: &ApiToken, secret_hash: &str) -> Result<ApiToken> {

@@ -2,7 +2,7 @@
 use crate::{Dialect, NewRow, RowExt, RowMap, SqlConn, Transaction, Value};
 use domain::Timestamp;
 use store::time::{from_micros, to_micros};
-use store::{PasswordReset, Person, Result, SessionRecord, SessionsRead, SessionsWrite};
+use store::{PasswordReset, Person, Presence, Result, SavedView, SessionRecord, SessionsRead, SessionsWrite};
 
 fn person(staff: Option<i64>, end_user: Option<i64>) -> Result<Person> {
     match (staff, end_user) {
@@ -82,6 +82,38 @@ impl<C: Dialect> SessionsRead for SqlConn<C> {
         let sql = format!("SELECT {RESET_COLS} FROM password_resets WHERE secret_hash = $1");
         self.conn
             .fetch_optional(sql.into(), &[Value::from(secret_hash)], RESET_ROW)
+            .await
+    }
+
+    async fn saved_views_of(&mut self, staff_id: i64) -> Result<Vec<SavedView>> {
+        let sql = "SELECT id, staff_id, name, query, created_at FROM saved_views WHERE staff_id = $1 ORDER BY id";
+        self.conn
+            .fetch_all(sql.into(), &[Value::from(staff_id)], |r| {
+                Ok(SavedView {
+                    id: r.get("id")?,
+                    staff_id: r.get("staff_id")?,
+                    name: r.get("name")?,
+                    query: r.get("query")?,
+                    created_at: from_micros(r.get("created_at")?),
+                })
+            })
+            .await
+    }
+
+    async fn presence_on(&mut self, ticket_id: i64, since: Timestamp) -> Result<Vec<Presence>> {
+        let sql = "SELECT p.ticket_id, p.staff_id, s.name, p.replying, p.seen_at FROM ticket_presence p \
+                   JOIN staff s ON s.id = p.staff_id WHERE p.ticket_id = $1 AND p.seen_at >= $2 ORDER BY s.name";
+        let params = [Value::from(ticket_id), Value::from(to_micros(since))];
+        self.conn
+            .fetch_all(sql.into(), &params, |r| {
+                Ok(Presence {
+                    ticket_id: r.get("ticket_id")?,
+                    staff_id: r.get("staff_id")?,
+                    staff_name: r.get("name")?,
+                    replying: r.get("replying")?,
+                    seen_at: from_micros(r.get("seen_at")?),
+                })
+            })
             .await
     }
 }
@@ -174,5 +206,43 @@ impl<C: Transaction> SessionsWrite for SqlConn<C> {
             .execute(sql.into(), &[Value::from(id), Value::from(to_micros(at))])
             .await?
             == 1)
+    }
+
+    async fn insert_saved_view(&mut self, view: &SavedView) -> Result<SavedView> {
+        let row = NewRow::new("saved_views")
+            .set("staff_id", view.staff_id)
+            .set("name", view.name.as_str())
+            .set("query", view.query.as_str())
+            .set("created_at", to_micros(view.created_at));
+        let id = self.conn.insert(row).await?;
+        Ok(SavedView { id, ..view.clone() })
+    }
+
+    async fn delete_saved_view(&mut self, id: i64, staff_id: i64) -> Result<bool> {
+        let sql = "DELETE FROM saved_views WHERE id = $1 AND staff_id = $2";
+        Ok(self
+            .conn
+            .execute(sql.into(), &[Value::from(id), Value::from(staff_id)])
+            .await?
+            == 1)
+    }
+
+    async fn mark_presence(&mut self, p: &Presence, stale_before: Timestamp) -> Result<()> {
+        let sql = "INSERT INTO ticket_presence (ticket_id, staff_id, replying, seen_at) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (ticket_id, staff_id) DO UPDATE SET replying = excluded.replying, seen_at = excluded.seen_at";
+        let params = [
+            Value::from(p.ticket_id),
+            Value::from(p.staff_id),
+            Value::from(p.replying),
+            Value::from(to_micros(p.seen_at)),
+        ];
+        self.conn.execute(sql.into(), &params).await?;
+        self.conn
+            .execute(
+                "DELETE FROM ticket_presence WHERE seen_at < $1".into(),
+                &[Value::from(to_micros(stale_before))],
+            )
+            .await?;
+        Ok(())
     }
 }

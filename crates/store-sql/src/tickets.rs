@@ -98,6 +98,11 @@ pub fn ticket_list_query_over(
     if let Some(did) = f.did {
         q.push(" AND t.did = ").bind(did);
     }
+    if let Some(brand) = f.brand {
+        q.push(" AND t.did IN (SELECT id FROM departments WHERE brand_id = ")
+            .bind(brand)
+            .push(")");
+    }
     if let Some(customer_id) = f.customer_id {
         q.push(" AND t.customer_id = ").bind(customer_id);
     }

@@ -140,6 +140,12 @@ const MIGRATIONS: &[Migration] = &[
         then: None,
     },
     Migration {
+        version: 21,
+        description: "console",
+        sql: include_str!("../migrations/0021_console.sql"),
+        then: None,
+    },
+    Migration {
         version: 22,
         description: "dashboard",
         sql: include_str!("../migrations/0022_dashboard.sql"),

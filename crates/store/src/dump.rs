@@ -615,6 +615,14 @@ pub static TABLES: &[Table] = &[
             int_or_null("used_at"),
         ],
     },
+    Table {
+        name: "saved_views",
+        columns: &[int("id"), int("staff_id"), text("name"), text("query"), int("created_at")],
+    },
+    Table {
+        name: "ticket_presence",
+        columns: &[int("id"), int("ticket_id"), int("staff_id"), boolean("replying"), int("seen_at")],
+    },
 ];
 
 /// What a restore derives from the loaded rows (after every table is in): the indexed forms of attribute

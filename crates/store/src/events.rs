@@ -16,6 +16,8 @@ pub trait EventsRead: Send {
     async fn has_claimable_events(&mut self, now: Timestamp) -> Result<bool>;
     /// The hook runs made for an event, oldest first.
     async fn hook_runs_of_event(&mut self, event_id: i64) -> Result<Vec<HookRun>>;
+    /// The newest event's id (0 when there is none): a change anywhere moves it.
+    async fn latest_event_id(&mut self) -> Result<i64>;
 }
 
 /// Appending to the event log, on a transaction.

@@ -84,6 +84,8 @@ impl TicketSort {
 pub struct TicketFilter {
     pub statuses: Vec<TicketStatus>,
     pub did: Option<i64>,
+    /// Tickets of the brand's departments.
+    pub brand: Option<i64>,
     pub customer_id: Option<i64>,
     pub user_id: Option<i64>,
     pub assigned: Option<AssignedFilter>,
@@ -102,6 +104,7 @@ impl Default for TicketFilter {
         Self {
             statuses: vec![],
             did: None,
+            brand: None,
             customer_id: None,
             user_id: None,
             assigned: None,

@@ -38,7 +38,7 @@ pub use events::{EventsRead, EventsWrite};
 pub use filters::*;
 pub use oauth::{OauthGrant, OauthRead, OauthWrite};
 pub use people::{EndUserCredentials, PeopleRead, PeopleWrite, StaffCredentials};
-pub use sessions::{PasswordReset, Person, SessionRecord, SessionsRead, SessionsWrite};
+pub use sessions::{PasswordReset, Person, Presence, SavedView, SessionRecord, SessionsRead, SessionsWrite};
 pub use tickets::{TicketsRead, TicketsWrite};
 
 use async_trait::async_trait;

@@ -38,6 +38,26 @@ pub struct PasswordReset {
     pub used_at: Option<Timestamp>,
 }
 
+/// A named queue filter of one staff member (the query string of `/agent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedView {
+    pub id: i64,
+    pub staff_id: i64,
+    pub name: String,
+    pub query: String,
+    pub created_at: Timestamp,
+}
+
+/// A staff member who has a ticket open (and whether they are writing a reply).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    pub ticket_id: i64,
+    pub staff_id: i64,
+    pub staff_name: String,
+    pub replying: bool,
+    pub seen_at: Timestamp,
+}
+
 #[async_trait]
 pub trait SessionsRead: Send {
     async fn session_by_hash(&mut self, secret_hash: &str) -> Result<Option<SessionRecord>>;
@@ -47,6 +67,9 @@ pub trait SessionsRead: Send {
     async fn first_login_failure_since(&mut self, email: &str, ip: &str, since: Timestamp)
     -> Result<Option<Timestamp>>;
     async fn password_reset_by_hash(&mut self, secret_hash: &str) -> Result<Option<PasswordReset>>;
+    async fn saved_views_of(&mut self, staff_id: i64) -> Result<Vec<SavedView>>;
+    /// Who has had `ticket_id` open since `since`, by name.
+    async fn presence_on(&mut self, ticket_id: i64, since: Timestamp) -> Result<Vec<Presence>>;
 }
 
 #[async_trait]
@@ -62,4 +85,10 @@ pub trait SessionsWrite: Send {
     async fn insert_password_reset(&mut self, reset: &PasswordReset) -> Result<PasswordReset>;
     /// Marks a link used, if it was not: `false` when it was already (two tabs, one wins).
     async fn use_password_reset(&mut self, id: i64, at: Timestamp) -> Result<bool>;
+    async fn insert_saved_view(&mut self, view: &SavedView) -> Result<SavedView>;
+    /// Removes one of the staff member's views; whether it was theirs and existed.
+    async fn delete_saved_view(&mut self, id: i64, staff_id: i64) -> Result<bool>;
+    /// Records that the staff member has the ticket open now (replacing their earlier mark), and forgets
+    /// marks older than `stale_before`.
+    async fn mark_presence(&mut self, presence: &Presence, stale_before: Timestamp) -> Result<()>;
 }

@@ -288,6 +288,7 @@ pub(super) async fn reply_list_pages(s: Arc<dyn Store>) {
 
 /// Tickets spread over two departments, customers, users and agents, with every status and priority.
 pub(super) struct TicketWorld {
+    brand: i64,
     dept_a: i64,
     dept_b: i64,
     customer_1: i64,
@@ -361,6 +362,7 @@ pub(super) async fn ticket_world(s: &Arc<dyn Store>) -> TicketWorld {
         .collect();
     let tickets = insert_tickets(s, tickets).await;
     TicketWorld {
+        brand: world.brand.id,
         dept_a: a,
         dept_b: b,
         customer_1: c1,
@@ -437,6 +439,25 @@ pub(super) async fn ticket_list_filters(s: Arc<dyn Store>) {
                 let d = tw.dept_b;
                 Box::new(move |t: &Ticket| t.did == d)
             },
+        ),
+        (
+            "a brand with both departments",
+            TicketFilter {
+                brand: Some(tw.brand),
+                ..TicketFilter::default()
+            },
+            {
+                let (a, b) = (tw.dept_a, tw.dept_b);
+                Box::new(move |t: &Ticket| t.did == a || t.did == b)
+            },
+        ),
+        (
+            "a brand without tickets",
+            TicketFilter {
+                brand: Some(tw.brand + 1000),
+                ..TicketFilter::default()
+            },
+            Box::new(|_: &Ticket| false),
         ),
         (
             "customer 1",

@@ -8,6 +8,7 @@ mod login;
 mod page;
 mod portal;
 mod session;
+mod view;
 
 use crate::state::AppState;
 use axum::Router;
