@@ -75,6 +75,10 @@ enum Command {
     /// Hook scripts (docs/hooks.md).
     #[command(subcommand)]
     Hooks(HooksCommand),
+    /// Load example data into a new database: two brands with departments, customers with attributes and
+    /// portal logins, plans, subscriptions, invoices, support contracts, and tickets with replies. Prints
+    /// the logins to look at it with (`ferrodesk serve`, then /login). Refuses a database that has brands.
+    Demo,
 }
 
 #[derive(Subcommand)]
@@ -269,6 +273,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Billing(BillingCommand::Run { now, batch_size }) => billing_run(&settings, now, batch_size).await,
         Command::Hooks(HooksCommand::Check { dir }) => return hooks_check(&dir),
+        Command::Demo => demo(&settings).await,
         Command::User(UserCommand::Create {
             email,
             name,
@@ -388,6 +393,36 @@ async fn import_customers(settings: &Settings, file: &Path, end_users: bool) -> 
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `ferrodesk demo`: loads the example data and prints who to log in as.
+async fn demo(settings: &Settings) -> anyhow::Result<()> {
+    let (app, store) = cli_app(settings).await?;
+    let loaded = ferrodesk::demo::load(&app).await;
+    store.close().await;
+    let demo = loaded?;
+    println!("Loaded the demo: {}.", demo.counts);
+    println!();
+    println!(
+        "Start the server with `ferrodesk serve` and log in at http://{}/login",
+        settings.listen
+    );
+    println!(
+        "  agent console    email: {}  password: {}",
+        demo.agent.email, demo.agent.password
+    );
+    println!(
+        "  customer portal  email: {}  password: {}",
+        demo.end_user.email, demo.end_user.password
+    );
+    if let Some(admin) = &demo.admin {
+        println!(
+            "  admin            email: {}  password: {}",
+            admin.email, admin.password
+        );
+    }
+    println!("Every demo end user has the portal password above. The passwords are shown only this once.");
+    Ok(())
 }
 
 /// `ferrodesk backup FILE`: SQLite's online backup into a new private file; PostgreSQL has pg_dump for this.

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod billing;
 mod contracts;
+mod demo;
 mod directory;
 mod edge;
 mod events;
