@@ -21,6 +21,7 @@ use tokio::process::Child;
 
 mod customers;
 mod load;
+mod pages;
 mod queries;
 mod renewals;
 mod report;
@@ -87,6 +88,14 @@ pub(crate) struct BenchArgs {
     /// event hook, then N events fanned out to a loopback webhook receiver.
     #[arg(long, value_name = "N")]
     webhooks: Option<u64>,
+    /// The web UI benchmark instead: seed N tickets (default 1,000,000) over a few brands, departments and
+    /// assignees, log in through the login form as an agent, an admin and an end user, and time every main
+    /// page of the agent console, the portal and the admin dashboard at c=1, with its weight.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "1000000")]
+    pages: Option<u64>,
+    /// Measured requests per page in the web UI benchmark (after a few unmeasured ones).
+    #[arg(long, default_value_t = 300)]
+    page_requests: usize,
 }
 
 /// Words in the generated vocabulary; their frequencies follow Zipf's law (exponent 1).
@@ -139,9 +148,11 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
     let customers = bench.args.customers;
     let renewals = bench.args.renewals;
     let webhooks = bench.args.webhooks;
+    let pages = bench.args.pages;
     let outcome = tokio::select! {
         outcome = async {
             match (renewals, customers) {
+                _ if pages.is_some() => bench.run_pages(pages.unwrap_or_default()).await,
                 _ if webhooks.is_some() => bench.run_webhooks(webhooks.unwrap_or_default()).await,
                 (Some(n), _) => bench.run_renewals(n).await,
                 (None, Some(n)) => bench.run_customers(n).await,
@@ -162,7 +173,9 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
         }
     }
     // The figures measured so far, also when a later phase failed.
-    if webhooks.is_some() {
+    if pages.is_some() {
+        bench.pages.print(bench.backend);
+    } else if webhooks.is_some() {
         bench.webhooks.print(bench.backend);
     } else if renewals.is_some() {
         bench.renewals.print(bench.backend);
@@ -186,6 +199,7 @@ struct Bench {
     customers: CustomerReport,
     renewals: renewals::RenewalReport,
     webhooks: webhooks::WebhookReport,
+    pages: pages::PagesReport,
 }
 
 /// What the setup phase created over the API.
@@ -234,6 +248,7 @@ impl Bench {
             customers: CustomerReport::default(),
             renewals: renewals::RenewalReport::default(),
             webhooks: webhooks::WebhookReport::default(),
+            pages: pages::PagesReport::default(),
         })
     }
 
@@ -577,7 +592,15 @@ impl Bench {
     /// Writes `--tickets` tickets straight through the store, in transactions of `--batch`, and returns how
     /// many seeded tickets contain each vocabulary word (document frequency, by rank).
     async fn seed(&mut self, fixture: Fixture, vocab: &Vocabulary) -> anyhow::Result<Vec<u32>> {
-        let total = self.args.tickets;
+        let spread = Spread {
+            departments: vec![fixture.department],
+            assignees: vec![None],
+        };
+        self.seed_spread(self.args.tickets, spread, vocab).await
+    }
+
+    /// [`Self::seed`] of `total` tickets over `spread`'s departments and assignees.
+    async fn seed_spread(&mut self, total: u64, spread: Spread, vocab: &Vocabulary) -> anyhow::Result<Vec<u32>> {
         if total == 0 {
             return Ok(vec![0u32; vocab.len()]);
         }
@@ -656,6 +679,7 @@ impl Bench {
         // One task generates the (deterministic) text; `writers` tasks write batches of it, each in one
         // transaction.
         let people = Arc::new(people);
+        let spread = Arc::new(spread);
         let now_us = store::time::to_micros(at);
         let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let (send, receive) = tokio::sync::mpsc::channel::<Vec<(u64, SeedTicket)>>(writers * 2);
@@ -663,7 +687,7 @@ impl Bench {
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..writers {
             let (store, people, done, receive) = (store.clone(), people.clone(), done.clone(), receive.clone());
-            let department = fixture.department;
+            let spread = spread.clone();
             tasks.spawn(async move {
                 loop {
                     let Some(batch) = receive.lock().await.recv().await else {
@@ -677,7 +701,7 @@ impl Bench {
                         let ticket = tx
                             .insert_ticket(&Ticket {
                                 id: 0,
-                                did: department,
+                                did: spread.department(*n),
                                 user_id: *user_id,
                                 customer_id: *customer_id,
                                 status: t.status,
@@ -689,7 +713,7 @@ impl Bench {
                                 read_by_customer: true,
                                 read_by_staff: t.read_by_staff,
                                 service: None,
-                                assigned: None,
+                                assigned: spread.assignee(*n),
                                 assigned_by: None,
                                 custom_fields: serde_json::Map::new(),
                                 redeemed: vec![],
@@ -786,6 +810,31 @@ impl Bench {
             );
         }
         Ok(())
+    }
+}
+
+/// Where seeded tickets go: every department and assignee (`None`: unassigned) in turn, shuffled by the
+/// ticket's number so that no filter picks every n-th ticket.
+struct Spread {
+    departments: Vec<i64>,
+    assignees: Vec<Option<i64>>,
+}
+
+impl Spread {
+    fn pick<T: Copy + Default>(list: &[T], n: u64, salt: u64) -> T {
+        if list.is_empty() {
+            return T::default();
+        }
+        let mixed = (n ^ salt).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+        list[(mixed % list.len() as u64) as usize]
+    }
+
+    fn department(&self, n: u64) -> i64 {
+        Self::pick(&self.departments, n, 0)
+    }
+
+    fn assignee(&self, n: u64) -> Option<i64> {
+        Self::pick(&self.assignees, n, 0x5a5a)
     }
 }
 
