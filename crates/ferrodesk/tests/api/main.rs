@@ -32,6 +32,7 @@ mod teamtools_billing;
 mod ticaga;
 mod tickets;
 mod transfer;
+mod ui_admin;
 mod ui_sessions;
 mod webhooks;
 
