@@ -3,7 +3,7 @@
 -- `solved`; the dashboard's query repeats this predicate word for word so the planner can use it), and
 -- the paying subscriptions per plan and quantity (MRR).
 CREATE INDEX tickets_ctime ON tickets (ctime);
-CREATE INDEX events_ticket_solved ON events (timestamp)
+CREATE INDEX events_ticket_solved ON events (entity, timestamp)
     WHERE entity = 'ticket' AND action = 'updated'
     AND value LIKE '%"status":"solved"%' AND old NOT LIKE '%"status":"solved"%';
 CREATE INDEX subscriptions_paying ON subscriptions (status, plan_id, quantity);
