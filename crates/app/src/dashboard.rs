@@ -184,7 +184,10 @@ mod tests {
             (t(0), Some(t(60))),
         ];
         let f = first_response_figures(&sample, 10);
-        assert_eq!((f.median_secs, f.answered, f.unanswered, f.sampled), (Some(60), 3, 1, false));
+        assert_eq!(
+            (f.median_secs, f.answered, f.unanswered, f.sampled),
+            (Some(60), 3, 1, false)
+        );
         let f = first_response_figures(&sample[..1], 1);
         assert_eq!((f.median_secs, f.sampled), (Some(10), true));
         let even = [(t(0), Some(t(10))), (t(0), Some(t(20)))];

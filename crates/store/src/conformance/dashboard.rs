@@ -29,14 +29,25 @@ pub(super) async fn dashboard_counts(s: Arc<dyn Store>) {
     .await;
     let since = days_ago(29);
     let mut r = reader(&s).await;
-    let opened = r.tickets_opened_per_day(from_micros((today - 29) * DAY)).await.expect("opened");
+    let opened = r
+        .tickets_opened_per_day(from_micros((today - 29) * DAY))
+        .await
+        .expect("opened");
     assert_eq!(
         opened,
         vec![(today - 2, 2), (today - 1, 1), (today, 2)],
         "days without tickets are left out, the ticket before the window too"
     );
-    assert_eq!(r.ticket_count_by_status(TicketStatus::Waiting, 10).await.expect("count"), 2);
-    assert_eq!(r.ticket_count_by_status(TicketStatus::Solved, 10).await.expect("count"), 2);
+    assert_eq!(
+        r.ticket_count_by_status(TicketStatus::Waiting, 10)
+            .await
+            .expect("count"),
+        2
+    );
+    assert_eq!(
+        r.ticket_count_by_status(TicketStatus::Solved, 10).await.expect("count"),
+        2
+    );
     assert_eq!(
         r.ticket_count_by_status(TicketStatus::Waiting, 1).await.expect("count"),
         1,
@@ -70,7 +81,11 @@ pub(super) async fn dashboard_counts(s: Arc<dyn Store>) {
         .iter()
         .map(|(o, a)| (to_micros(*o), a.map(|a| (to_micros(a) - to_micros(*o)) / 1_000_000)))
         .collect();
-    assert_eq!(seconds.len(), 5, "the ticket before the window is left out: {seconds:?}");
+    assert_eq!(
+        seconds.len(),
+        5,
+        "the ticket before the window is left out: {seconds:?}"
+    );
     assert!(
         seconds.windows(2).all(|p| p[0].0 >= p[1].0),
         "newest first: {seconds:?}"
@@ -106,12 +121,11 @@ pub(super) async fn dashboard_counts(s: Arc<dyn Store>) {
     }
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
+    assert_eq!(r.tickets_solved_per_day(since).await.expect("solved"), vec![(today, 1)]);
     assert_eq!(
-        r.tickets_solved_per_day(since).await.expect("solved"),
-        vec![(today, 1)]
-    );
-    assert_eq!(
-        r.tickets_solved_per_day(from_micros((today + 1) * DAY)).await.expect("solved"),
+        r.tickets_solved_per_day(from_micros((today + 1) * DAY))
+            .await
+            .expect("solved"),
         vec![]
     );
     drop(r);
