@@ -214,3 +214,59 @@ impl App {
         })
     }
 }
+
+/// A form's one-time key, as a submission finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    /// First time: make the change, then [`App::finish_submission`].
+    Fresh,
+    /// Sent before and done: where its result is.
+    Done(String),
+    /// Sent before and still being made (or its maker died): nothing to do but wait.
+    Pending,
+}
+
+/// How long a form's key is remembered.
+const SUBMISSION_TTL: SignedDuration = SignedDuration::from_hours(24);
+
+impl App {
+    /// Claims a form's one-time key for the session (keys are per session: another browser cannot
+    /// claim one of yours). An empty or overlong key is a form without protection: `Fresh`.
+    pub async fn claim_submission(&self, session_id: i64, nonce: &str) -> AppResult<Submission> {
+        let Some(key) = submission_key(session_id, nonce) else {
+            return Ok(Submission::Fresh);
+        };
+        let at = now();
+        let stale_before = at.checked_sub(SUBMISSION_TTL).unwrap_or(at);
+        let mut tx = self.store().write().await?;
+        let fresh = tx.claim_submission(&key, at, stale_before).await?;
+        tx.commit().await?;
+        if fresh {
+            return Ok(Submission::Fresh);
+        }
+        Ok(match self.store().read().await?.submission(&key).await? {
+            Some(Some(result)) => Submission::Done(result),
+            _ => Submission::Pending,
+        })
+    }
+
+    /// Records the result of a claimed submission, or (`None`) releases its key.
+    pub async fn finish_submission(&self, session_id: i64, nonce: &str, result: Option<&str>) -> AppResult<()> {
+        let Some(key) = submission_key(session_id, nonce) else {
+            return Ok(());
+        };
+        let mut tx = self.store().write().await?;
+        tx.finish_submission(&key, result).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn submission_key(session_id: i64, nonce: &str) -> Option<String> {
+    let ok = !nonce.is_empty()
+        && nonce.len() <= 64
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then(|| format!("{session_id}:{nonce}"))
+}

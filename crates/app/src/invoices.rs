@@ -144,16 +144,43 @@ impl App {
         Ok(invoice)
     }
 
+    /// An invoice: staff see any; an end user their own customer's issued ones (drafts are not theirs to
+    /// see until issued), anything else is 404.
     pub async fn get_invoice(&self, p: &Principal, id: i64) -> AppResult<Invoice> {
-        require_staff(p)?;
-        self.store().read().await?.invoice(id).await?.ok_or(AppError::NotFound)
+        let invoice = self
+            .store()
+            .read()
+            .await?
+            .invoice(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        match p.customer_scope() {
+            None if p.is_staff() => Ok(invoice),
+            Some(c) if c == invoice.customer_id && invoice.status != InvoiceStatus::Draft => Ok(invoice),
+            _ => Err(AppError::NotFound),
+        }
     }
 
+    /// Invoices, newest first: staff any customer's (or all); an end user their own customer's issued ones.
     pub async fn list_invoices(&self, p: &Principal, q: &InvoiceQuery) -> AppResult<Paged<Invoice>> {
-        require_staff(p)?;
         let page = page_request(q.limit, q.cursor.as_deref())?;
-        let rows = self.store().read().await?.invoice_list(q.customer_id, &page).await?;
-        Ok(paged(rows, &page, |i| by_id(i.id)))
+        let Some(scope) = p.customer_scope() else {
+            require_staff(p)?;
+            let rows = self.store().read().await?.invoice_list(q.customer_id, &page).await?;
+            return Ok(paged(rows, &page, |i| by_id(i.id)));
+        };
+        if q.customer_id.is_some_and(|c| c != scope) {
+            return Ok(Paged {
+                data: vec![],
+                next_cursor: None,
+            });
+        }
+        let rows = self.store().read().await?.invoice_list(Some(scope), &page).await?;
+        // Drafts are left out after the page is cut, so a page may come back short; its cursor still
+        // follows the last row read.
+        let mut listed = paged(rows, &page, |i| by_id(i.id));
+        listed.data.retain(|i| i.status != InvoiceStatus::Draft);
+        Ok(listed)
     }
 
     /// Issues a draft (TeamTools' `settle`): it gets its number and becomes payable (the subscription's

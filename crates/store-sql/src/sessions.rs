@@ -100,6 +100,13 @@ impl<C: Dialect> SessionsRead for SqlConn<C> {
             .await
     }
 
+    async fn submission(&mut self, key: &str) -> Result<Option<Option<String>>> {
+        let sql = "SELECT result FROM form_submissions WHERE key = $1";
+        self.conn
+            .fetch_optional(sql.into(), &[Value::from(key)], |r| r.get("result"))
+            .await
+    }
+
     async fn presence_on(&mut self, ticket_id: i64, since: Timestamp) -> Result<Vec<Presence>> {
         let sql = "SELECT p.ticket_id, p.staff_id, s.name, p.replying, p.seen_at FROM ticket_presence p \
                    JOIN staff s ON s.id = p.staff_id WHERE p.ticket_id = $1 AND p.seen_at >= $2 ORDER BY s.name";
@@ -243,6 +250,37 @@ impl<C: Transaction> SessionsWrite for SqlConn<C> {
                 &[Value::from(to_micros(stale_before))],
             )
             .await?;
+        Ok(())
+    }
+
+    async fn claim_submission(&mut self, key: &str, at: Timestamp, stale_before: Timestamp) -> Result<bool> {
+        self.conn
+            .execute(
+                "DELETE FROM form_submissions WHERE created_at < $1".into(),
+                &[Value::from(to_micros(stale_before))],
+            )
+            .await?;
+        let sql = "INSERT INTO form_submissions (key, created_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+        Ok(self
+            .conn
+            .execute(sql.into(), &[Value::from(key), Value::from(to_micros(at))])
+            .await?
+            == 1)
+    }
+
+    async fn finish_submission(&mut self, key: &str, result: Option<&str>) -> Result<()> {
+        match result {
+            Some(result) => {
+                let sql = "UPDATE form_submissions SET result = $2 WHERE key = $1";
+                self.conn
+                    .execute(sql.into(), &[Value::from(key), Value::from(result)])
+                    .await?;
+            }
+            None => {
+                let sql = "DELETE FROM form_submissions WHERE key = $1";
+                self.conn.execute(sql.into(), &[Value::from(key)]).await?;
+            }
+        }
         Ok(())
     }
 }

@@ -18,3 +18,14 @@ CREATE TABLE ticket_presence (
     UNIQUE (ticket_id, staff_id)
 );
 CREATE INDEX ticket_presence_seen ON ticket_presence (seen_at);
+
+-- Forms that must take effect once (a new ticket, a reply): each carries a one-time key, claimed before the
+-- change is made and answered with where the change is afterwards, so a second submission of the same form
+-- (a double click, a reload) is sent to the first one's result instead of making another.
+CREATE TABLE form_submissions (
+    id         INTEGER PRIMARY KEY,
+    key        TEXT NOT NULL UNIQUE,
+    result     TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX form_submissions_created ON form_submissions (created_at);

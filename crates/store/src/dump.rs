@@ -623,6 +623,10 @@ pub static TABLES: &[Table] = &[
         name: "ticket_presence",
         columns: &[int("id"), int("ticket_id"), int("staff_id"), boolean("replying"), int("seen_at")],
     },
+    Table {
+        name: "form_submissions",
+        columns: &[int("id"), text("key"), text_or_null("result"), int("created_at")],
+    },
 ];
 
 /// What a restore derives from the loaded rows (after every table is in): the indexed forms of attribute

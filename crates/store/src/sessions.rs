@@ -70,6 +70,8 @@ pub trait SessionsRead: Send {
     async fn saved_views_of(&mut self, staff_id: i64) -> Result<Vec<SavedView>>;
     /// Who has had `ticket_id` open since `since`, by name.
     async fn presence_on(&mut self, ticket_id: i64, since: Timestamp) -> Result<Vec<Presence>>;
+    /// A claimed form submission: `Some(None)` while its change is being made, `Some(Some(result))` after.
+    async fn submission(&mut self, key: &str) -> Result<Option<Option<String>>>;
 }
 
 #[async_trait]
@@ -91,4 +93,10 @@ pub trait SessionsWrite: Send {
     /// Records that the staff member has the ticket open now (replacing their earlier mark), and forgets
     /// marks older than `stale_before`.
     async fn mark_presence(&mut self, presence: &Presence, stale_before: Timestamp) -> Result<()>;
+    /// Claims a form's one-time key; false when it was claimed before. Keys older than `stale_before` are
+    /// forgotten first.
+    async fn claim_submission(&mut self, key: &str, at: Timestamp, stale_before: Timestamp) -> Result<bool>;
+    /// Records where a claimed submission's change is (`Some`), or releases the key (`None`: the change was
+    /// refused, the corrected form may be sent again).
+    async fn finish_submission(&mut self, key: &str, result: Option<&str>) -> Result<()>;
 }

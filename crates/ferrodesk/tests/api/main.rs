@@ -33,6 +33,7 @@ mod ticaga;
 mod tickets;
 mod transfer;
 mod ui_admin;
+mod ui_console;
 mod ui_sessions;
 mod webhooks;
 

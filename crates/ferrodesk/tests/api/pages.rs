@@ -46,6 +46,9 @@ pub(crate) fn input_value(html: &str, name: &str) -> Option<String> {
 
 pub(crate) fn unescape(s: &str) -> String {
     s.replace("&#34;", "\"")
+        .replace("&#38;", "&")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&lt;", "<")

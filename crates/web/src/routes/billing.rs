@@ -2,7 +2,7 @@
 //! read, admins change; deleting a feature, package or plan hides it, and features and packages come back
 //! with `…/restore`), subscriptions (§5.2), invoices, payments and refunds (§5.3), billing-system links (§5.5).
 use super::{Answer, page};
-use crate::extract::{AdminAuth, Id, Json, Meta, Query, StaffAuth};
+use crate::extract::{AdminAuth, Auth, Id, Json, Meta, Query, StaffAuth};
 use crate::state::AppState;
 use api_types::{
     BillingLink, CancelQuery, CatalogueQuery, Feature, FeaturePatch, Group, GroupPatch, Invoice, InvoiceQuery,
@@ -292,7 +292,7 @@ pub(crate) async fn create_invoice(
 #[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", params(InvoiceQuery), responses((status = 200, body = Page<Invoice>)))]
 pub(crate) async fn list_invoices(
     State(s): State<AppState>,
-    StaffAuth(p): StaffAuth,
+    Auth(p): Auth,
     Query(q): Query<InvoiceQuery>,
 ) -> Answer<Json<Page<Invoice>>> {
     Ok(Json(page(s.app.list_invoices(&p, &q).await?)))
@@ -302,7 +302,7 @@ pub(crate) async fn list_invoices(
     responses((status = 200, body = Invoice), (status = 404, body = Problem)))]
 pub(crate) async fn get_invoice(
     State(s): State<AppState>,
-    StaffAuth(p): StaffAuth,
+    Auth(p): Auth,
     Id(id): Id,
 ) -> Answer<Json<Invoice>> {
     Ok(Json(s.app.get_invoice(&p, id).await?))

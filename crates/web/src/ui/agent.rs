@@ -8,7 +8,7 @@ use super::view::{money, number, priority_name, query_string, slot, when, wire};
 use crate::extract::Id;
 use crate::state::AppState;
 use api_types::{ListQuery, NewReply, NewTicket, RedeemIncidents, SearchQuery, TicketPatch, TicketQuery};
-use app::console::CustomerOverview;
+use app::console::{CustomerOverview, Submission};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -389,6 +389,7 @@ struct TicketPage {
     draft: String,
     draft_internal: bool,
     notice: Option<String>,
+    once: String,
 }
 
 impl TicketPage {
@@ -561,6 +562,7 @@ async fn ticket_page(state: &AppState, visit: &Visit, id: i64, draft: Draft) -> 
         draft: draft.message,
         draft_internal: draft.internal,
         notice: draft.notice,
+        once: super::view::form_key(),
         ticket: t,
     };
     Ok(html(status, page))
@@ -602,12 +604,21 @@ pub(crate) struct ReplyForm {
     message: String,
     #[serde(default)]
     internal: Option<String>,
+    /// The form's one-time key: a second submission of the same reply adds nothing.
+    #[serde(default)]
+    once: String,
 }
 
 /// `POST /agent/tickets/{id}/replies`: a reply, or an internal note.
 async fn reply(State(state): State<AppState>, Id(id): Id, posted: Posted<ReplyForm>) -> PageResult {
     let s = posted.visit.staff()?;
     let internal = posted.form.internal.is_some();
+    let once = &posted.form.once;
+    match state.app.claim_submission(s.id, once).await? {
+        Submission::Fresh => {}
+        Submission::Done(to) => return see_other(&to, posted.visit.htmx),
+        Submission::Pending => return see_other(&format!("/agent/tickets/{id}"), posted.visit.htmx),
+    }
     let input = NewReply {
         message: posted.form.message.clone(),
         internal: Some(internal),
@@ -619,9 +630,12 @@ async fn reply(State(state): State<AppState>, Id(id): Id, posted: Posted<ReplyFo
     {
         Ok(_) => {
             let done = if internal { "note" } else { "reply" };
-            see_other(&format!("/agent/tickets/{id}?done={done}#bottom"), posted.visit.htmx)
+            let to = format!("/agent/tickets/{id}?done={done}#bottom");
+            state.app.finish_submission(s.id, once, Some(&to)).await?;
+            see_other(&to, posted.visit.htmx)
         }
         Err(e) => {
+            state.app.finish_submission(s.id, once, None).await?;
             let errors = FieldErrors::from_app(e)?;
             let draft = Draft {
                 message: posted.form.message.clone(),
@@ -810,10 +824,13 @@ pub(crate) struct NewTicketForm {
     name: String,
     #[serde(default)]
     priority: Option<String>,
+    #[serde(default)]
+    once: String,
 }
 
-async fn new_ticket_page(state: &AppState, visit: &Visit, form: NewTicketForm, errors: FieldErrors) -> PageResult {
+async fn new_ticket_page(state: &AppState, visit: &Visit, mut form: NewTicketForm, errors: FieldErrors) -> PageResult {
     let s = visit.staff()?;
+    form.once = super::view::form_key();
     let p = &s.principal;
     let names = Names::load(state, p).await?;
     let status = if errors.is_empty() {
@@ -843,6 +860,11 @@ async fn new_ticket_form(State(state): State<AppState>, visit: Visit, Query(form
 async fn create_ticket(State(state): State<AppState>, posted: Posted<NewTicketForm>) -> PageResult {
     let s = posted.visit.staff()?;
     let f = &posted.form;
+    match state.app.claim_submission(s.id, &f.once).await? {
+        Submission::Fresh => {}
+        Submission::Done(to) => return see_other(&to, posted.visit.htmx),
+        Submission::Pending => return see_other("/agent", posted.visit.htmx),
+    }
     let input = NewTicket {
         did: number(&f.did).unwrap_or(0),
         title: f.title.clone(),
@@ -854,11 +876,15 @@ async fn create_ticket(State(state): State<AppState>, posted: Posted<NewTicketFo
         ..Default::default()
     };
     match state.app.create_ticket(&s.principal, &posted.visit.meta, input).await {
-        Ok(t) => see_other(&format!("/agent/tickets/{}?done=created", t.id), posted.visit.htmx),
+        Ok(t) => {
+            let to = format!("/agent/tickets/{}?done=created", t.id);
+            state.app.finish_submission(s.id, &f.once, Some(&to)).await?;
+            see_other(&to, posted.visit.htmx)
+        }
         Err(e) => {
+            state.app.finish_submission(s.id, &f.once, None).await?;
             let errors = FieldErrors::from_app(e)?;
-            let form = NewTicketForm { ..posted.form };
-            new_ticket_page(&state, &posted.visit, form, errors).await
+            new_ticket_page(&state, &posted.visit, posted.form, errors).await
         }
     }
 }

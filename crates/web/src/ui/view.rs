@@ -63,3 +63,9 @@ pub(crate) fn number(text: &Option<String>) -> Option<i64> {
         .filter(|t| !t.is_empty())
         .and_then(|t| t.parse().ok())
 }
+
+/// A new one-time key for a form that must take effect once (see `App::claim_submission`).
+pub(crate) fn form_key() -> String {
+    let secret = app::auth::new_token_secret();
+    secret.trim_start_matches(app::auth::TOKEN_PREFIX).to_owned()
+}
