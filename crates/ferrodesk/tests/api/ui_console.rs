@@ -587,3 +587,49 @@ async fn a_double_submitted_staff_reply_is_one_reply() {
     assert_eq!(replies.iter().filter(|r| r.message == "Only once").count(), 1);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_admin_gives_an_end_user_a_reset_link_for_the_portal() {
+    let server = TestServer::start().await;
+    let (_, admin) = staff_browser(&server, Role::Admin).await;
+    let person = server.customer().await;
+    let page = admin.get(&format!("/agent/customers/{}", person.customer.id)).await;
+    page.assert_ok();
+    let issued = admin
+        .post(&format!("/agent/end-users/{}/reset-link", person.end_user.id), &[])
+        .await;
+    issued.assert_ok();
+    let start = issued.body.find("<code id=\"reset-link\">").expect("link shown") + "<code id=\"reset-link\">".len();
+    let link = issued.body[start..].split('<').next().expect("link").to_owned();
+    assert!(link.starts_with("/reset/"), "{link}");
+    let token = link.trim_start_matches("/reset/").to_owned();
+    let visitor = Browser::new(&server);
+    visitor.get(&link).await.assert_ok();
+    let set = visitor
+        .post(
+            &link,
+            &[
+                ("password", "portal password 1"),
+                ("password_again", "portal password 1"),
+                ("csrf", &token),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let email = person.end_user.email.clone().expect("email");
+    let landed = Browser::new(&server).login(&email, "portal password 1").await;
+    assert_eq!(landed.location.as_deref(), Some("/portal"));
+    assert_eq!(
+        visitor.get(&link).await.status,
+        StatusCode::NOT_FOUND,
+        "a link works once"
+    );
+    // Agents cannot issue links.
+    let (_, agent) = staff_browser(&server, Role::Agent).await;
+    agent.get(&format!("/agent/customers/{}", person.customer.id)).await;
+    let refused = agent
+        .post(&format!("/agent/end-users/{}/reset-link", person.end_user.id), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    server.shutdown().await;
+}

@@ -31,6 +31,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/agent/tickets/{id}/live", get(ticket_live))
         .route("/agent/search", get(search))
         .route("/agent/customers/{id}", get(customer))
+        .route("/agent/end-users/{id}", get(end_user))
+        .route("/agent/end-users/{id}/reset-link", post(end_user_reset_link))
 }
 
 /// Names of the things a ticket refers to by id.
@@ -962,6 +964,8 @@ struct CustomerPage {
     o: Overview,
     rows: Vec<Row>,
     next: Option<String>,
+    /// A reset link just issued for a contact: (their name, the link), shown once.
+    reset: Option<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -972,17 +976,27 @@ pub(crate) struct CursorQuery {
 
 /// `GET /agent/customers/{id}`: the account with its contacts, billing and contract, and its tickets.
 async fn customer(State(state): State<AppState>, visit: Visit, Id(id): Id, Query(q): Query<CursorQuery>) -> PageResult {
+    customer_page(&state, &visit, id, q.cursor, None).await
+}
+
+async fn customer_page(
+    state: &AppState,
+    visit: &Visit,
+    id: i64,
+    cursor: Option<String>,
+    reset: Option<(String, String)>,
+) -> PageResult {
     let s = visit.staff()?;
     let p = &s.principal;
     let o = overview(state.app.customer_overview(p, id, None).await?);
-    let names = Names::load(&state, p).await?;
+    let names = Names::load(state, p).await?;
     let tickets = state
         .app
         .list_tickets(
             p,
             &TicketQuery {
                 customer_id: Some(id),
-                cursor: q.cursor.filter(|c| !c.is_empty()),
+                cursor: cursor.filter(|c| !c.is_empty()),
                 limit: Some(QUEUE_PAGE),
                 ..Default::default()
             },
@@ -994,5 +1008,26 @@ async fn customer(State(state): State<AppState>, visit: Visit, Id(id): Id, Query
         next: tickets.next_cursor.map(|c| query_string(&[("cursor", &c)])),
         o,
         rows,
+        reset,
     })
+}
+
+/// `GET /agent/end-users/{id}`: an end user is shown on their customer's page.
+async fn end_user(State(state): State<AppState>, visit: Visit, Id(id): Id) -> PageResult {
+    let s = visit.staff()?;
+    let u = state.app.get_end_user(&s.principal, id).await?;
+    see_other(&format!("/agent/customers/{}#contact-{id}", u.customer_id), false)
+}
+
+/// `POST /agent/end-users/{id}/reset-link` (admins): a portal password reset link for the end user,
+/// shown once on their customer's page.
+async fn end_user_reset_link(State(state): State<AppState>, Id(id): Id, posted: Posted<NoFields>) -> PageResult {
+    let s = posted.visit.admin()?;
+    let u = state.app.get_end_user(&s.principal, id).await?;
+    let secret = state
+        .app
+        .create_password_reset(&s.principal, store::Person::EndUser(id))
+        .await?;
+    let link = format!("/reset/{secret}");
+    customer_page(&state, &posted.visit, u.customer_id, None, Some((u.name, link))).await
 }
