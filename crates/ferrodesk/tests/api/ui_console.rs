@@ -633,3 +633,65 @@ async fn an_admin_gives_an_end_user_a_reset_link_for_the_portal() {
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
     server.shutdown().await;
 }
+
+/// Every WiseCP view hook shows in its slot on the matching page (SPEC §8); client-area slots lose their
+/// scripts and event handlers on the way to the portal.
+#[tokio::test]
+async fn every_view_hook_renders_in_its_slot_and_client_slots_are_sanitised() {
+    const PAGES: [(&str, &str); 9] = [
+        ("TicketAdminAreaViewList", "/agent"),
+        ("TicketAdminAreaViewDetail", "/agent/tickets/{id}"),
+        ("TicketAdminAreaViewDetailSidebar", "/agent/tickets/{id}"),
+        ("TicketAdminAreaViewCreate", "/agent/tickets/new"),
+        ("TicketAdminAreaViewCreateSidebar", "/agent/tickets/new"),
+        ("TicketClientAreaViewList", "/portal"),
+        ("TicketClientAreaViewDetailTop", "/portal/tickets/{id}"),
+        ("TicketClientAreaViewDetail", "/portal/tickets/{id}"),
+        ("TicketClientAreaViewCreate", "/portal/tickets/new"),
+    ];
+    let server = TestServer::start().await;
+    let source: String = PAGES
+        .iter()
+        .map(|(slot, _)| {
+            format!(
+                "hook(\"{slot}\", 1, |p| `<p class=\"from-{slot}\" onclick=\"window.__pwned=1\">{slot}</p><script>window.__pwned=1</script>`);\n"
+            )
+        })
+        .collect();
+    server
+        .admin
+        .create_hook(&NewHook {
+            name: "slots".into(),
+            source,
+            enabled: None,
+        })
+        .await
+        .expect("hook");
+    let d = server.department().await;
+    let (_, agent) = staff_browser(&server, Role::Agent).await;
+    let (person, portal) = customer_browser(&server).await;
+    let t = ticket_by(&person, d.id, "Slots").await;
+    for (slot, path) in PAGES {
+        let path = path.replace("{id}", &t.id.to_string());
+        let client = slot.starts_with("TicketClientArea");
+        let b = if client { &portal } else { &agent };
+        let page = b.get(&path).await;
+        page.assert_ok();
+        assert!(page.body.contains(&format!("data-slot=\"{slot}\"")), "{slot} on {path}");
+        assert!(
+            page.body.contains(&format!(">{slot}</p>")),
+            "{slot} on {path}: {}",
+            page.body
+        );
+        if client {
+            assert!(
+                !page.body.contains("window.__pwned"),
+                "{slot}: script and handler removed"
+            );
+        }
+    }
+    // Admin-area slots never reach the portal.
+    let portal_page = portal.get(&format!("/portal/tickets/{}", t.id)).await;
+    assert!(!portal_page.body.contains("TicketAdminArea"));
+    server.shutdown().await;
+}
