@@ -151,6 +151,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0022_dashboard.sql"),
         then: None,
     },
+    Migration {
+        version: 23,
+        description: "queue orders",
+        sql: include_str!("../migrations/0023_queue_orders.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet; how many there were.

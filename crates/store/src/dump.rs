@@ -617,11 +617,23 @@ pub static TABLES: &[Table] = &[
     },
     Table {
         name: "saved_views",
-        columns: &[int("id"), int("staff_id"), text("name"), text("query"), int("created_at")],
+        columns: &[
+            int("id"),
+            int("staff_id"),
+            text("name"),
+            text("query"),
+            int("created_at"),
+        ],
     },
     Table {
         name: "ticket_presence",
-        columns: &[int("id"), int("ticket_id"), int("staff_id"), boolean("replying"), int("seen_at")],
+        columns: &[
+            int("id"),
+            int("ticket_id"),
+            int("staff_id"),
+            boolean("replying"),
+            int("seen_at"),
+        ],
     },
     Table {
         name: "form_submissions",

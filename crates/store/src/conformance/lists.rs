@@ -452,14 +452,6 @@ pub(super) async fn ticket_list_filters(s: Arc<dyn Store>) {
             },
         ),
         (
-            "a brand without tickets",
-            TicketFilter {
-                brand: Some(tw.brand + 1000),
-                ..TicketFilter::default()
-            },
-            Box::new(|_: &Ticket| false),
-        ),
-        (
             "customer 1",
             TicketFilter {
                 customer_id: Some(tw.customer_1),

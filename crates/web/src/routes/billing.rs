@@ -300,11 +300,7 @@ pub(crate) async fn list_invoices(
 
 #[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices", params(("id" = i64, Path)),
     responses((status = 200, body = Invoice), (status = 404, body = Problem)))]
-pub(crate) async fn get_invoice(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Id(id): Id,
-) -> Answer<Json<Invoice>> {
+pub(crate) async fn get_invoice(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> Answer<Json<Invoice>> {
     Ok(Json(s.app.get_invoice(&p, id).await?))
 }
 
