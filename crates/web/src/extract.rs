@@ -290,14 +290,19 @@ impl FromRequestParts<AppState> for Meta {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        let ip = peer.map(|peer| client_ip(peer, forwarded, &state.config.trusted_proxies));
-        Ok(Meta(RequestMeta {
-            source: Some(EventSource::Api),
-            url: Some(parts.uri.path().to_owned()),
-            ip: ip.map(|i| i.to_string()),
-        }))
+        Ok(Meta(request_meta(parts, state, EventSource::Api)))
+    }
+}
+
+/// Where a request came from: its path and the client address (after trusted-proxy resolution).
+pub(crate) fn request_meta(parts: &Parts, state: &AppState, source: EventSource) -> RequestMeta {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = peer.map(|peer| client_ip(peer, forwarded, &state.config.trusted_proxies));
+    RequestMeta {
+        source: Some(source),
+        url: Some(parts.uri.path().to_owned()),
+        ip: ip.map(|i| i.to_string()),
     }
 }
 

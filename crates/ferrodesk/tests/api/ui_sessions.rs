@@ -109,22 +109,50 @@ async fn pages_send_a_visitor_without_a_session_to_the_login_and_back() {
 }
 
 #[tokio::test]
-async fn a_login_form_without_its_token_is_refused() {
+async fn a_forged_login_is_refused_and_a_plain_one_is_taken() {
     let server = TestServer::start().await;
     let (staff, _) = staff_browser(&server, Role::Agent).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", &staff.email)
+        .append_pair("password", PASSWORD)
+        .finish();
+    // A form posted from another site (the browser says so in Origin): 403, no session.
+    let forged = http
+        .post(format!("{}/login", server.url))
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("forged login");
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.headers().get("set-cookie").is_none());
+    // Exactly the SPEC's request from a script (POST /login with email and password): a session.
+    let plain = http
+        .post(format!("{}/login", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(plain.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        plain.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/agent")
+    );
+    assert!(
+        plain
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().is_ok_and(|c| c.starts_with("fd_session=")))
+    );
+    // A browser that drew the form holds its token: a token that is not the cookie's is 403.
     let b = Browser::new(&server);
-    // No login form seen, so no token cookie: 403.
-    let p = b
-        .post_raw(
-            "/login",
-            &[
-                ("email".into(), staff.email.clone()),
-                ("password".into(), PASSWORD.into()),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
-    // A token that is not the cookie's: 403.
     b.get("/login").await;
     let p = b
         .post(
@@ -216,6 +244,27 @@ async fn an_idle_session_expires() {
     let p = b.get("/agent").await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     assert!(p.location.expect("login").starts_with("/login?next="));
+    // A poll from htmx sends the whole page to the login instead of swapping the login into the poll.
+    let poll = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(format!("{}/agent/queue/live?since=0", server.url))
+        .header("hx-request", "true")
+        .header(
+            "cookie",
+            format!("fd_session={}", b.cookie("fd_session").expect("cookie")),
+        )
+        .send()
+        .await
+        .expect("poll");
+    assert_eq!(poll.status(), StatusCode::NO_CONTENT);
+    let to = poll
+        .headers()
+        .get("hx-redirect")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(to.starts_with("/login?next=%2Fagent%2Fqueue%2Flive"), "{to}");
     server.shutdown().await;
 }
 

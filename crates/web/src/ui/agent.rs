@@ -162,7 +162,13 @@ impl QueueParams {
         TicketQuery {
             status: Some(Self::get(&self.status)).filter(|s| !s.is_empty()).map(|s| {
                 if s == "active" {
-                    "waiting,replied,process".to_owned()
+                    // Every status but solved: the work still to do.
+                    TicketStatus::ALL
+                        .iter()
+                        .filter(|st| **st != TicketStatus::Solved)
+                        .map(wire)
+                        .collect::<Vec<_>>()
+                        .join(",")
                 } else {
                     s.to_owned()
                 }
@@ -521,8 +527,9 @@ async fn ticket_page(state: &AppState, visit: &Visit, id: i64, draft: Draft) -> 
     let mut t = state.app.get_ticket(p, id, true).await?;
     if !t.read_by_staff {
         // Opening the ticket is reading it (WiseCP's adminunread).
+        let replies = t.replies.take();
         t = state.app.mark_ticket_read(p, &visit.meta, id).await?;
-        t.replies = state.app.get_ticket(p, id, true).await?.replies;
+        t.replies = replies;
     }
     let names = Names::load(state, p).await?;
     let overview = match state.app.customer_overview(p, t.customer_id, Some(id)).await {

@@ -107,8 +107,7 @@ pub(crate) struct LoginForm {
 /// `POST /login`: staff land on `/agent`, end users on `/portal` (or where `next` says).
 pub(crate) async fn login(State(state): State<AppState>, visit: Visit, headers: HeaderMap, body: Bytes) -> PageResult {
     let form: LoginForm = parse_form(&body)?;
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !same_token(&form.csrf, expected) {
+    if !login_form_is_ours(&headers, &form.csrf) {
         return Err(PageError::Csrf);
     }
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
@@ -139,6 +138,28 @@ pub(crate) async fn login(State(state): State<AppState>, visit: Visit, headers: 
         )),
         Err(AppError::RateLimited { retry_after_secs }) => Err(PageError::RateLimited { retry_after_secs }),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether a login POST may be taken. A browser that drew our login form holds its token cookie, and the
+/// form must repeat it. A POST without that cookie is taken only when nothing says it came from another
+/// site: a browser marks a cross-site form with `Origin` (and `Sec-Fetch-Site`), which a forged login on
+/// someone's behalf cannot drop, while scripts and integrations that post the two fields as SPEC §9 names
+/// them send neither.
+fn login_form_is_ours(headers: &HeaderMap, given: &str) -> bool {
+    if let Some(expected) = cookie(headers, LOGIN_CSRF_COOKIE) {
+        return same_token(given, expected);
+    }
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if text("sec-fetch-site").is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return false;
+    }
+    match (text("origin"), text("host")) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
     }
 }
 
@@ -282,6 +303,32 @@ pub(crate) async fn reset(State(state): State<AppState>, Path(token): Path<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_login_post_without_the_form_cookie_is_taken_unless_it_comes_from_another_site() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, axum::http::HeaderValue::from_static(v));
+            }
+            h
+        };
+        assert!(
+            login_form_is_ours(&headers(&[]), ""),
+            "a script posting email and password"
+        );
+        assert!(login_form_is_ours(
+            &headers(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")]),
+            ""
+        ));
+        assert!(!login_form_is_ours(
+            &headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:8080")]),
+            ""
+        ));
+        assert!(!login_form_is_ours(&headers(&[("sec-fetch-site", "cross-site")]), ""));
+        assert!(!login_form_is_ours(&headers(&[("cookie", "fd_login_csrf=abc")]), "abd"));
+        assert!(login_form_is_ours(&headers(&[("cookie", "fd_login_csrf=abc")]), "abc"));
+    }
 
     #[test]
     fn only_local_paths_are_followed() {

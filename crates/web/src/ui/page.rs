@@ -114,6 +114,8 @@ impl FieldErrors {
 pub(crate) enum PageError {
     /// Somewhere else: the login page (with `next`), or the visitor's own area.
     Redirect(String),
+    /// The same, for a request from htmx (`HX-Redirect`: the whole page goes there).
+    HxRedirect(String),
     NotFound,
     /// The form's CSRF token is missing or is not the session's.
     Csrf,
@@ -166,6 +168,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, heading, message) = match self {
             PageError::Redirect(to) => return Redirect::to(&to).into_response(),
+            PageError::HxRedirect(to) => return see_other(&to, true).unwrap_or_else(|e| e.into_response()),
             PageError::NotFound => (StatusCode::NOT_FOUND, "Not found", "There is no such page.".to_owned()),
             PageError::Csrf => (
                 StatusCode::FORBIDDEN,

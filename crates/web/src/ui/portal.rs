@@ -235,8 +235,9 @@ async fn ticket_page(
     let p = &s.principal;
     let mut t = state.app.get_ticket(p, id, true).await?;
     if !t.read_by_customer {
+        let replies = t.replies.take();
         t = state.app.mark_ticket_read(p, &visit.meta, id).await?;
-        t.replies = state.app.get_ticket(p, id, true).await?.replies;
+        t.replies = replies;
     }
     let status = if errors.is_empty() {
         StatusCode::OK

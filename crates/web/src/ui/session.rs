@@ -3,7 +3,7 @@
 //! role they need; the answers for the wrong visitor are the SPEC's: no session → the login page and back,
 //! an end user on a staff page → 404.
 use super::page::PageError;
-use crate::extract::client_ip;
+use crate::extract::request_meta;
 use crate::state::AppState;
 use app::RequestMeta;
 use app::sessions::WebSession;
@@ -104,7 +104,14 @@ impl Visit {
 
     fn to_login(&self) -> PageError {
         let next: String = form_urlencoded::byte_serialize(self.here.as_bytes()).collect();
-        PageError::Redirect(format!("/login?next={next}"))
+        let to = format!("/login?next={next}");
+        // A poll or partial from htmx would swap the login page into a corner of the page; the browser
+        // goes to it instead.
+        if self.htmx {
+            PageError::HxRedirect(to)
+        } else {
+            PageError::Redirect(to)
+        }
     }
 }
 
@@ -112,10 +119,9 @@ impl FromRequestParts<AppState> for Visit {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let meta = request_meta(parts, state, EventSource::Ui);
         let trusted = &state.config.trusted_proxies;
-        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        let ip = peer.map(|peer| client_ip(peer, forwarded, trusted));
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let from_proxy = peer.is_some_and(|p| trusted.iter().any(|net| net.contains(&p.to_canonical())));
         let secure = from_proxy
             && parts
@@ -138,11 +144,7 @@ impl FromRequestParts<AppState> for Visit {
             .unwrap_or_else(|| "/".into());
         Ok(Visit {
             session,
-            meta: RequestMeta {
-                source: Some(EventSource::Ui),
-                url: Some(parts.uri.path().to_owned()),
-                ip: ip.map(|i| i.to_string()),
-            },
+            meta,
             secure,
             here,
             htmx: parts.headers.contains_key("hx-request"),
