@@ -1,21 +1,27 @@
 //! The admin dashboard (SPEC §8): tickets opened and solved per day, open tickets by status, the median
 //! first response and the monthly recurring revenue. Every figure is read on an index and bounded, so the
-//! page costs the same with a million tickets as with a hundred.
+//! page costs the same with a million tickets as with a hundred: a day's figures are counted while it
+//! lasts and once more after it is over, then kept (`day_counts`), so a view counts today's tickets only.
 use crate::{App, AppResult, require_admin};
 use domain::billing::{Currency, Interval, Money, Plan};
 use domain::{Principal, TicketStatus, Timestamp};
 use std::collections::BTreeMap;
+use std::ops::Range;
+use store::DayCount;
 use store::time::{from_micros, now, to_micros};
 
 /// Days the per-day charts cover, today included.
 pub const DASHBOARD_DAYS: i64 = 30;
 /// Open tickets of one status are counted up to this many (the chart says "at least" past it).
-pub const STATUS_COUNT_BOUND: u64 = 100_000;
+pub const STATUS_COUNT_BOUND: u64 = 10_000;
 /// The first-response median is taken over at most this many of the newest tickets of the window.
 pub const FIRST_RESPONSE_SAMPLE: u32 = 2_000;
 /// Groups of (plan, quantity) read for the MRR; past it the figure is marked incomplete.
 const MRR_GROUP_LIMIT: u32 = 10_000;
 const DAY_MICROS: i64 = 86_400_000_000;
+/// A day's figures are kept once it has been over this long: a ticket opened or solved a moment before
+/// midnight may commit a moment after it.
+const KEEP_AFTER_MICROS: i64 = 3_600_000_000;
 
 /// One day of the per-day chart.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,19 +70,46 @@ impl App {
     /// The dashboard's figures (admins only).
     pub async fn dashboard(&self, p: &Principal) -> AppResult<Dashboard> {
         require_admin(p)?;
-        let today = to_micros(now()).div_euclid(DAY_MICROS);
+        let now_micros = to_micros(now());
+        let today = now_micros.div_euclid(DAY_MICROS);
         let first_day = today - (DASHBOARD_DAYS - 1);
-        let since = from_micros(first_day * DAY_MICROS);
+        let window = first_day..today + 1;
+        // Days that ended at least KEEP_AFTER ago; counted once, their figures stay.
+        let over = (now_micros - KEEP_AFTER_MICROS).div_euclid(DAY_MICROS);
         let mut db = self.store().read().await?;
-        let opened: BTreeMap<i64, u64> = db.tickets_opened_per_day(since).await?.into_iter().collect();
-        let solved: BTreeMap<i64, u64> = db.tickets_solved_per_day(since).await?.into_iter().collect();
-        let days = (first_day..=today)
-            .map(|day| DayFigures {
-                date: date_of(day),
-                opened: opened.get(&day).copied().unwrap_or(0),
-                solved: solved.get(&day).copied().unwrap_or(0),
+        let mut counts: BTreeMap<i64, DayCount> = db
+            .kept_day_counts(window.clone())
+            .await?
+            .into_iter()
+            .map(|c| (c.day, c))
+            .collect();
+        let mut to_keep = Vec::new();
+        for run in uncounted_runs(window.clone(), &counts) {
+            let opened: BTreeMap<i64, u64> = db.tickets_opened_per_day(run.clone()).await?.into_iter().collect();
+            let solved: BTreeMap<i64, u64> = db.tickets_solved_per_day(run.clone()).await?.into_iter().collect();
+            for day in run {
+                let count = DayCount {
+                    day,
+                    opened: opened.get(&day).copied().unwrap_or(0),
+                    solved: solved.get(&day).copied().unwrap_or(0),
+                };
+                if day < over {
+                    to_keep.push(count);
+                }
+                counts.insert(day, count);
+            }
+        }
+        let days = window
+            .map(|day| {
+                let c = counts.get(&day);
+                DayFigures {
+                    date: date_of(day),
+                    opened: c.map_or(0, |c| c.opened),
+                    solved: c.map_or(0, |c| c.solved),
+                }
             })
             .collect();
+        let since = from_micros(first_day * DAY_MICROS);
         let mut open_by_status = Vec::new();
         for status in TicketStatus::ALL.iter().copied().filter(|s| *s != TicketStatus::Solved) {
             open_by_status.push((status, db.ticket_count_by_status(status, STATUS_COUNT_BOUND).await?));
@@ -113,6 +146,12 @@ impl App {
                 None => mrr_incomplete = true,
             }
         }
+        drop(db);
+        if !to_keep.is_empty() {
+            let mut tx = self.store().write().await?;
+            tx.keep_day_counts(&to_keep).await?;
+            tx.commit().await?;
+        }
         Ok(Dashboard {
             days,
             open_by_status,
@@ -121,6 +160,23 @@ impl App {
             mrr_incomplete,
         })
     }
+}
+
+/// The runs of consecutive days of `days` without figures in `counted`, oldest first.
+fn uncounted_runs(days: Range<i64>, counted: &BTreeMap<i64, DayCount>) -> Vec<Range<i64>> {
+    let mut runs: Vec<Range<i64>> = Vec::new();
+    for day in days.filter(|d| !counted.contains_key(d)) {
+        match runs.last_mut() {
+            Some(run) if run.end == day => run.end = day + 1,
+            _ => runs.push(day..day + 1),
+        }
+    }
+    runs
+}
+
+/// The day (days since 1970-01-01, UTC) of a moment.
+pub fn day_of(t: Timestamp) -> i64 {
+    to_micros(t).div_euclid(DAY_MICROS)
 }
 
 fn date_of(day: i64) -> String {
@@ -167,6 +223,30 @@ pub fn monthly_price(plan: &Plan, quantity: u64) -> Option<i128> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_days_without_figures_are_counted() {
+        let kept = |days: &[i64]| -> BTreeMap<i64, DayCount> {
+            days.iter()
+                .map(|&day| {
+                    (
+                        day,
+                        DayCount {
+                            day,
+                            opened: 1,
+                            solved: 0,
+                        },
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(uncounted_runs(10..20, &kept(&[])), vec![10..20]);
+        assert_eq!(
+            uncounted_runs(10..20, &kept(&[10, 11, 12, 15, 19])),
+            vec![13..15, 16..19]
+        );
+        assert_eq!(uncounted_runs(10..13, &kept(&[10, 11, 12])), Vec::<Range<i64>>::new());
+    }
 
     #[test]
     fn dates_are_utc_days() {

@@ -580,6 +580,8 @@ impl App {
         let mut tx = self.store().write().await?;
         let old = tx.ticket_for_update(id).await?.ok_or(AppError::NotFound)?;
         tx.delete_ticket(id).await?;
+        // The dashboard's kept figures of the day it was opened count it.
+        tx.forget_day_count(crate::dashboard::day_of(old.ctime)).await?;
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,

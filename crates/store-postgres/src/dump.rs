@@ -199,7 +199,7 @@ impl Loader for PgLoader {
         // Keyword lists of people choose their plan by the statistics of the search index expressions
         // (migration 0011), which only ANALYZE gathers.
         run(&mut conn, "ANALYZE customers, end_users".into()).await?;
-        for sql in store::dump::DERIVED_PEOPLE_INDEXES {
+        for sql in store::dump::DERIVED_FROM_ROWS {
             run(&mut conn, (*sql).into()).await?;
         }
         for sql in REBUILD_TAGS {

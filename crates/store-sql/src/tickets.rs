@@ -4,9 +4,11 @@ use crate::{
     json_text,
 };
 use domain::{Priority, Reply, Ticket, TicketStatus, Timestamp};
+use std::ops::Range;
 use store::time::{from_micros, to_micros};
 use store::{
-    AssignedFilter, PageRequest, Result, SearchRequest, SearchRow, TicketFilter, TicketSort, TicketsRead, TicketsWrite,
+    AssignedFilter, DayCount, PageRequest, Result, SearchRequest, SearchRow, TicketFilter, TicketSort, TicketsRead,
+    TicketsWrite,
 };
 
 const TICKET_COLS: &str = "t.id, t.did, t.user_id, t.customer_id, t.status, t.locked, t.priority, t.title, \
@@ -204,23 +206,37 @@ impl<C: Dialect> TicketsRead for SqlConn<C> {
         self.conn.search(request).await
     }
 
-    async fn tickets_opened_per_day(&mut self, since: Timestamp) -> Result<Vec<(i64, u64)>> {
-        let sql = "SELECT ctime / 86400000000 AS day, count(*) AS n FROM tickets WHERE ctime >= $1 \
+    async fn tickets_opened_per_day(&mut self, days: Range<i64>) -> Result<Vec<(i64, u64)>> {
+        let sql = "SELECT ctime / 86400000000 AS day, count(*) AS n FROM tickets WHERE ctime >= $1 AND ctime < $2 \
                    GROUP BY ctime / 86400000000 ORDER BY day";
-        self.conn
-            .fetch_all(sql.into(), &[Value::from(to_micros(since))], DAY_COUNT_ROW)
-            .await
+        self.conn.fetch_all(sql.into(), &day_bounds(&days), DAY_COUNT_ROW).await
     }
 
-    async fn tickets_solved_per_day(&mut self, since: Timestamp) -> Result<Vec<(i64, u64)>> {
+    async fn tickets_solved_per_day(&mut self, days: Range<i64>) -> Result<Vec<(i64, u64)>> {
         // The conditions repeat the predicate of the partial index `events_ticket_solved` word for word,
         // so both databases read that index instead of every event of the window.
         let sql = "SELECT timestamp / 86400000000 AS day, count(*) AS n FROM events \
                    WHERE entity = 'ticket' AND action = 'updated' \
                    AND value LIKE '%\"status\":\"solved\"%' AND old NOT LIKE '%\"status\":\"solved\"%' \
-                   AND timestamp >= $1 GROUP BY timestamp / 86400000000 ORDER BY day";
+                   AND timestamp >= $1 AND timestamp < $2 GROUP BY timestamp / 86400000000 ORDER BY day";
+        self.conn.fetch_all(sql.into(), &day_bounds(&days), DAY_COUNT_ROW).await
+    }
+
+    async fn kept_day_counts(&mut self, days: Range<i64>) -> Result<Vec<DayCount>> {
+        let sql = "SELECT day, opened, solved FROM day_counts WHERE day >= $1 AND day < $2 ORDER BY day";
+        let params = [Value::from(days.start), Value::from(days.end)];
         self.conn
-            .fetch_all(sql.into(), &[Value::from(to_micros(since))], DAY_COUNT_ROW)
+            .fetch_all(sql.into(), &params, |r| {
+                let count = |column: &'static str| -> Result<u64> {
+                    let n: i64 = r.get(column)?;
+                    u64::try_from(n).map_err(|e| decode_err(column, e))
+                };
+                Ok(DayCount {
+                    day: r.get("day")?,
+                    opened: count("opened")?,
+                    solved: count("solved")?,
+                })
+            })
             .await
     }
 
@@ -248,6 +264,16 @@ impl<C: Dialect> TicketsRead for SqlConn<C> {
             })
             .await
     }
+}
+
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// The first and the last microsecond (excluded) of a range of days.
+fn day_bounds(days: &Range<i64>) -> [Value; 2] {
+    [
+        Value::from(days.start.saturating_mul(DAY_MICROS)),
+        Value::from(days.end.saturating_mul(DAY_MICROS)),
+    ]
 }
 
 const DAY_COUNT_ROW: RowMap<(i64, u64)> = |r| {
@@ -313,6 +339,27 @@ impl<C: Transaction> TicketsWrite for SqlConn<C> {
         ];
         self.conn.execute(sql.into(), &params).await?;
         self.conn.index_changed_text(&t.title).await
+    }
+
+    async fn keep_day_counts(&mut self, counts: &[DayCount]) -> Result<()> {
+        let sql = "INSERT INTO day_counts (day, opened, solved) VALUES ($1, $2, $3) \
+                   ON CONFLICT (day) DO UPDATE SET opened = excluded.opened, solved = excluded.solved";
+        for c in counts {
+            let params = [
+                Value::from(c.day),
+                Value::from(i64::try_from(c.opened).unwrap_or(i64::MAX)),
+                Value::from(i64::try_from(c.solved).unwrap_or(i64::MAX)),
+            ];
+            self.conn.execute(sql.into(), &params).await?;
+        }
+        Ok(())
+    }
+
+    async fn forget_day_count(&mut self, day: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM day_counts WHERE day = $1".into(), &[Value::from(day)])
+            .await
+            .map(drop)
     }
 
     async fn delete_ticket(&mut self, id: i64) -> Result<()> {

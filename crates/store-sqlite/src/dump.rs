@@ -178,9 +178,9 @@ impl Loader for SqliteLoader {
             .map_err(failed("cannot rebuild the ticket search index"))?;
         conn.execute_batch(crate::vocabulary::FILL_FROM_INDEX)
             .map_err(failed("cannot rebuild the ticket search vocabulary"))?;
-        for sql in store::dump::DERIVED_PEOPLE_INDEXES {
+        for sql in store::dump::DERIVED_FROM_ROWS {
             conn.execute_batch(&sql.replace("DOUBLE PRECISION", "REAL"))
-                .map_err(failed("cannot index the attribute values"))?;
+                .map_err(failed("cannot derive what follows from the loaded rows"))?;
         }
         conn.execute_batch(REBUILD_TAGS)
             .map_err(failed("cannot index the tags"))?;

@@ -157,6 +157,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0023_queue_orders.sql"),
         then: None,
     },
+    Migration {
+        version: 24,
+        description: "day counts",
+        sql: include_str!("../migrations/0024_day_counts.sql"),
+        then: None,
+    },
 ];
 
 /// Applies the migrations `conn` has not had yet; how many there were.

@@ -641,9 +641,11 @@ pub static TABLES: &[Table] = &[
     },
 ];
 
-/// What a restore derives from the loaded rows (after every table is in): the indexed forms of attribute
-/// values that follow from their attribute, and the tag rows (the SQL is the same on both databases).
-pub const DERIVED_PEOPLE_INDEXES: &[&str] = &[
+/// What a restore derives from the loaded rows (after every table is in), the same SQL on both databases:
+/// the indexed forms of attribute values that follow from their attribute; and the dashboard's kept day
+/// counts (not copied) are forgotten, so the loaded tickets are counted.
+pub const DERIVED_FROM_ROWS: &[&str] = &[
+    "DELETE FROM day_counts",
     "UPDATE attribute_values SET number = CAST(value AS DOUBLE PRECISION) \
      WHERE attribute_id IN (SELECT id FROM attributes WHERE type = 'number')",
     "UPDATE attribute_values SET unique_value = folded WHERE attribute_id IN (SELECT id FROM attributes WHERE unique_values)",

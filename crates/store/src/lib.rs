@@ -39,7 +39,7 @@ pub use filters::*;
 pub use oauth::{OauthGrant, OauthRead, OauthWrite};
 pub use people::{EndUserCredentials, PeopleRead, PeopleWrite, StaffCredentials};
 pub use sessions::{PasswordReset, Person, Presence, SavedView, SessionRecord, SessionsRead, SessionsWrite};
-pub use tickets::{TicketsRead, TicketsWrite};
+pub use tickets::{DayCount, TicketsRead, TicketsWrite};
 
 use async_trait::async_trait;
 

@@ -754,3 +754,97 @@ async fn the_dashboard_draws_the_tickets_of_today_as_svg() {
     assert!(page.body.contains("Monthly recurring revenue"));
     server.shutdown().await;
 }
+
+/// Rewrites an export so every ticket was opened `days` days ago (the only way a ticket of an earlier day
+/// reaches a server from outside: a copy of a desk that has been running).
+fn backdate_tickets(file: &std::path::Path, days: i64) -> std::path::PathBuf {
+    use std::io::{Read, Write};
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(file).expect("open"))
+        .read_to_string(&mut text)
+        .expect("gunzip");
+    let opened = (jiff::Timestamp::now().as_microsecond() / 86_400_000_000 - days) * 86_400_000_000 + 3_600_000_000;
+    let mut ctime_column = None;
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut value: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        if let Some(table) = value.get("table").and_then(|t| t.as_str()) {
+            ctime_column = (table == "tickets").then(|| {
+                value["columns"]
+                    .as_array()
+                    .expect("columns")
+                    .iter()
+                    .position(|c| c == "ctime")
+                    .expect("a ctime column")
+            });
+        } else if let (Some(i), Some(row)) = (ctime_column, value.as_array_mut()) {
+            row[i] = serde_json::json!(opened);
+        }
+        out.push_str(&value.to_string());
+        out.push('\n');
+    }
+    let backdated = file.with_extension("backdated.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&backdated).expect("create"),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(out.as_bytes()).expect("write");
+    gz.finish().expect("finish");
+    backdated
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_keeps_the_figures_of_days_that_are_over_and_counts_a_day_again_when_a_ticket_goes() {
+    use crate::transfer::{export, restore};
+    let source = TestServer::start().await;
+    let dept = source.department().await;
+    let person = source.customer().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let t = source
+            .admin
+            .create_ticket(&NewTicket {
+                user_id: Some(person.end_user.id),
+                ..new_ticket(dept.id, &format!("Last week's ticket {i}"))
+            })
+            .await
+            .expect("ticket");
+        ids.push(t.id);
+    }
+    let scratch = temp_dir();
+    let file = scratch.path().join("copy.jsonl.gz");
+    export(&source.database_url, &file);
+    source.shutdown().await;
+    let backdated = backdate_tickets(&file, 3);
+    let (target_url, target_dir) = fresh_database().await;
+    restore(&target_url, &backdated);
+
+    let server = TestServer::start_on(target_url, target_dir, |_| {}).await;
+    let (_, admin) = staff_browser(&server, Role::Admin).await;
+    let day = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(72))
+        .strftime("%Y-%m-%d")
+        .to_string();
+    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    for view in ["first", "second, from the kept figures"] {
+        let page = admin.get("/admin").await;
+        page.assert_ok();
+        assert!(
+            page.body.contains(&format!("{day}: 3 opened")),
+            "{view} view: {}",
+            page.body
+        );
+        assert!(page.body.contains(&format!("{today}: 0 opened")), "{view} view");
+    }
+    server
+        .admin
+        .delete_ticket(ids[0])
+        .await
+        .expect("delete a ticket of that day");
+    let page = admin.get("/admin").await;
+    assert!(
+        page.body.contains(&format!("{day}: 2 opened")),
+        "the day is counted again without the deleted ticket: {}",
+        page.body
+    );
+    server.shutdown().await;
+}

@@ -2,6 +2,7 @@
 //! public staff reply of recent tickets, and the paying subscriptions per plan and quantity.
 use super::billing::{group, package, plan};
 use super::*;
+use crate::DayCount;
 use domain::billing::{Pricing, Subscription, SubscriptionStatus};
 
 const DAY: i64 = 86_400_000_000;
@@ -29,14 +30,16 @@ pub(super) async fn dashboard_counts(s: Arc<dyn Store>) {
     .await;
     let since = days_ago(29);
     let mut r = reader(&s).await;
-    let opened = r
-        .tickets_opened_per_day(from_micros((today - 29) * DAY))
-        .await
-        .expect("opened");
+    let opened = r.tickets_opened_per_day(today - 29..today + 1).await.expect("opened");
     assert_eq!(
         opened,
         vec![(today - 2, 2), (today - 1, 1), (today, 2)],
         "days without tickets are left out, the ticket before the window too"
+    );
+    assert_eq!(
+        r.tickets_opened_per_day(today - 2..today).await.expect("opened"),
+        vec![(today - 2, 2), (today - 1, 1)],
+        "the range's end is left out"
     );
     assert_eq!(
         r.ticket_count_by_status(TicketStatus::Waiting, 10)
@@ -121,12 +124,44 @@ pub(super) async fn dashboard_counts(s: Arc<dyn Store>) {
     }
     w.commit().await.expect("commit");
     let mut r = reader(&s).await;
-    assert_eq!(r.tickets_solved_per_day(since).await.expect("solved"), vec![(today, 1)]);
     assert_eq!(
-        r.tickets_solved_per_day(from_micros((today + 1) * DAY))
-            .await
-            .expect("solved"),
+        r.tickets_solved_per_day(today - 29..today + 1).await.expect("solved"),
+        vec![(today, 1)]
+    );
+    assert_eq!(
+        r.tickets_solved_per_day(today + 1..today + 2).await.expect("solved"),
         vec![]
+    );
+    assert_eq!(
+        r.tickets_solved_per_day(today - 29..today).await.expect("solved"),
+        vec![]
+    );
+    drop(r);
+
+    // Kept figures of days that are over: kept again they are replaced, forgotten they are gone.
+    let day = |day: i64, opened: u64, solved: u64| DayCount { day, opened, solved };
+    let mut w = writer(&s).await;
+    w.keep_day_counts(&[day(today - 3, 4, 1), day(today - 2, 2, 0), day(today - 40, 9, 9)])
+        .await
+        .expect("keep");
+    w.keep_day_counts(&[day(today - 2, 3, 1)]).await.expect("keep again");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert_eq!(
+        r.kept_day_counts(today - 29..today + 1).await.expect("kept"),
+        vec![day(today - 3, 4, 1), day(today - 2, 3, 1)]
+    );
+    drop(r);
+    let mut w = writer(&s).await;
+    w.forget_day_count(today - 3).await.expect("forget");
+    w.forget_day_count(today - 100)
+        .await
+        .expect("forgetting a day never kept");
+    w.commit().await.expect("commit");
+    let mut r = reader(&s).await;
+    assert_eq!(
+        r.kept_day_counts(today - 29..today + 1).await.expect("kept"),
+        vec![day(today - 2, 3, 1)]
     );
     drop(r);
 
