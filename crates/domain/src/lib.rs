@@ -3,6 +3,7 @@
 //! Types here are "parsed, not validated": a [`Priority`], [`Title`] or [`Email`] value cannot hold an
 //! invalid state, so code past the edge never re-checks them.
 
+pub mod account;
 pub mod attribute;
 pub mod automation;
 pub mod billing;

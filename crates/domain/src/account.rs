@@ -1,0 +1,174 @@
+//! Accounts of a customer backend (SPEC §6): what an external customer database — SpiceCSM's web calls,
+//! Eventum's customer backend — knows about a customer, in the web-call protocol's own terms, so the agent's
+//! view is the same whichever backend serves the brand.
+use serde::{Deserialize, Serialize};
+
+/// The search criteria of the web-call protocol, in the order the protocol lists them, with its spellings
+/// (`SecondayPhone` and `Modile` included: receivers read these exact names).
+pub const SEARCH_CRITERIA: [&str; 19] = [
+    "Userkey",
+    "FirstName",
+    "LastName",
+    "AddressOne",
+    "AddressTwo",
+    "City",
+    "Region",
+    "PostalCode",
+    "Country",
+    "PrimaryPhone",
+    "SecondayPhone",
+    "PrimaryEmail",
+    "SecondaryEmail",
+    "Fax",
+    "Modile",
+    "Password",
+    "Status",
+    "AccountID",
+    "CustFields",
+];
+
+/// An account search: criterion name (one of [`SEARCH_CRITERIA`]) → value. Empty values are left out when
+/// sent, as the protocol says ("only variables that contain data will be sent").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountCriteria {
+    pairs: Vec<(&'static str, String)>,
+}
+
+/// A criterion name that is not one of the protocol's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown search criterion {0:?}; the criteria are: {list}", list = SEARCH_CRITERIA.join(", "))]
+pub struct UnknownCriterion(pub String);
+
+impl AccountCriteria {
+    /// Sets a criterion by its protocol name (exact spelling, case included).
+    pub fn set(&mut self, name: &str, value: impl Into<String>) -> Result<(), UnknownCriterion> {
+        let name = SEARCH_CRITERIA
+            .iter()
+            .copied()
+            .find(|c| *c == name)
+            .ok_or_else(|| UnknownCriterion(name.to_owned()))?;
+        let value = value.into();
+        self.pairs.retain(|(n, _)| *n != name);
+        if !value.trim().is_empty() {
+            self.pairs.push((name, value));
+        }
+        Ok(())
+    }
+
+    /// The value of a criterion, when it has one.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The non-empty criteria in the protocol's order.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        SEARCH_CRITERIA
+            .iter()
+            .filter_map(|name| self.get(name).map(|v| (*name, v)))
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+/// One account found by a search (`<user status userkey name email phone/>`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub userkey: String,
+    pub status: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// A contact of an account (`<contact …/>` of the load document), with the document's attribute names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccountContact {
+    pub firstname: String,
+    pub lastname: String,
+    pub aone: String,
+    pub atwo: String,
+    pub city: String,
+    pub region: String,
+    pub pc: String,
+    pub country: String,
+    pub pphone: String,
+    pub sphone: String,
+    pub pemail: String,
+    pub semail: String,
+    pub mobile: String,
+    pub fax: String,
+}
+
+/// A custom field of an account (`<field id value/>`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountField {
+    pub id: String,
+    pub value: String,
+}
+
+/// A loaded account (`<userdata>`): the user, contacts and custom fields. The backend's password is read
+/// but never shown: it is only sent back unchanged when the account is updated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Account {
+    pub userkey: String,
+    pub password: String,
+    pub status: String,
+    pub account: String,
+    pub contacts: Vec<AccountContact>,
+    pub fields: Vec<AccountField>,
+}
+
+/// The case update a `webcall` backend receives after each reply (`<ticket …/>` of `caseXML`), in the
+/// document's terms: `cid` the ticket, `id` the reply, `date` like `1/27/06 1:27:51 PM`, `sid` the numeric
+/// status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseUpdate {
+    pub cid: String,
+    pub id: String,
+    pub tier: String,
+    pub date: String,
+    pub status: String,
+    pub sid: String,
+    pub issue: String,
+    pub agent: String,
+    pub aname: String,
+    pub journal: String,
+    pub email: String,
+    pub article: String,
+    pub treepath: String,
+    pub events: String,
+}
+
+/// Digits of a phone number, for matching a caller's number (`ani`) with stored ones: `+1 (555) 555-0100`
+/// → `15555550100`.
+pub fn phone_digits(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn criteria_keep_the_protocols_names_and_order_and_drop_empty_values() {
+        let mut c = AccountCriteria::default();
+        c.set("Modile", "555").expect("Modile");
+        c.set("Userkey", "jdoe").expect("Userkey");
+        c.set("City", "  ").expect("City");
+        assert_eq!(c.pairs(), vec![("Userkey", "jdoe"), ("Modile", "555")]);
+        assert!(c.set("Mobile", "1").is_err(), "the protocol spells it Modile");
+        assert!(c.set("userkey", "1").is_err(), "names are case-sensitive");
+        c.set("Userkey", "").expect("clear");
+        assert_eq!(c.pairs(), vec![("Modile", "555")]);
+    }
+
+    #[test]
+    fn phone_digits_drop_punctuation() {
+        assert_eq!(phone_digits("+1 (555) 555-0100"), "15555550100");
+        assert_eq!(phone_digits("n/a"), "");
+    }
+}
