@@ -37,6 +37,9 @@ body! {
         pub assigned: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_key: Option<String>,
+        /// The telephony call the ticket is opened from (a `callid` the screen pop recorded for the brand).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub callid: Option<String>,
     }
 }
 

@@ -61,6 +61,7 @@ fn check_new_ticket(side: Side, input: &NewTicket) -> AppResult<(Title, Option<E
             ("email", input.email.is_some()),
             ("assigned", input.assigned.is_some()),
             ("account_key", input.account_key.is_some()),
+            ("callid", input.callid.is_some()),
         ] {
             if given {
                 fields.add(field, "may only be given by staff");
@@ -158,6 +159,7 @@ fn opened_ticket(
         custom_fields: input.custom_fields.unwrap_or_default(),
         redeemed: vec![],
         account_key: clean(input.account_key),
+        callid: clean(input.callid),
         updated_at: at,
         replies: None,
     }

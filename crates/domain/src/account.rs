@@ -143,6 +143,76 @@ pub struct CaseUpdate {
     pub events: String,
 }
 
+/// How a brand reaches its `webcall` backend (SPEC §6). `int_pass` is a secret: it is shown masked
+/// ([`MASKED_SECRET`]) wherever the settings are serialized — API answers, the event log — and only the store
+/// and the web-call client read it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebcallSettings {
+    pub search_url: String,
+    pub load_url: String,
+    /// Empty: the backend takes no account updates.
+    #[serde(default)]
+    pub update_url: String,
+    /// Empty: no case updates are sent.
+    #[serde(default)]
+    pub case_url: String,
+    #[serde(default)]
+    pub int_user: String,
+    #[serde(default)]
+    pub int_pass: String,
+    /// How long one call may take, answer included.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+/// What a secret shows as.
+pub const MASKED_SECRET: &str = "********";
+/// A call's time limit when none is set.
+pub const DEFAULT_WEBCALL_TIMEOUT_MS: u64 = 5_000;
+/// The longest time limit a call may be given.
+pub const MAX_WEBCALL_TIMEOUT_MS: u64 = 60_000;
+
+fn default_timeout_ms() -> u64 {
+    DEFAULT_WEBCALL_TIMEOUT_MS
+}
+
+impl WebcallSettings {
+    /// `int_pass` as shown: masked when set, empty when not.
+    pub fn shown_pass(&self) -> &'static str {
+        if self.int_pass.is_empty() { "" } else { MASKED_SECRET }
+    }
+}
+
+impl Serialize for WebcallSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("WebcallSettings", 7)?;
+        s.serialize_field("search_url", &self.search_url)?;
+        s.serialize_field("load_url", &self.load_url)?;
+        s.serialize_field("update_url", &self.update_url)?;
+        s.serialize_field("case_url", &self.case_url)?;
+        s.serialize_field("int_user", &self.int_user)?;
+        s.serialize_field("int_pass", self.shown_pass())?;
+        s.serialize_field("timeout_ms", &self.timeout_ms)?;
+        s.end()
+    }
+}
+
+impl std::fmt::Debug for WebcallSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebcallSettings")
+            .field("search_url", &self.search_url)
+            .field("load_url", &self.load_url)
+            .field("update_url", &self.update_url)
+            .field("case_url", &self.case_url)
+            .field("int_user", &self.int_user)
+            .field("int_pass", &self.shown_pass())
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
 /// Digits of a phone number, for matching a caller's number (`ani`) with stored ones: `+1 (555) 555-0100`
 /// → `15555550100`.
 pub fn phone_digits(phone: &str) -> String {
@@ -164,6 +234,22 @@ mod tests {
         assert!(c.set("userkey", "1").is_err(), "names are case-sensitive");
         c.set("Userkey", "").expect("clear");
         assert_eq!(c.pairs(), vec![("Modile", "555")]);
+    }
+
+    #[test]
+    fn the_password_never_shows() {
+        let settings = WebcallSettings {
+            search_url: "https://crm.example/search".into(),
+            load_url: "https://crm.example/load".into(),
+            update_url: String::new(),
+            case_url: String::new(),
+            int_user: "desk".into(),
+            int_pass: "s3cret".into(),
+            timeout_ms: 5_000,
+        };
+        let shown = serde_json::to_string(&settings).expect("json");
+        assert!(!shown.contains("s3cret") && shown.contains(MASKED_SECRET), "{shown}");
+        assert!(!format!("{settings:?}").contains("s3cret"));
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub struct Brand {
     pub greeting: String,
     /// The backend that owns this brand's customers: `local` or `webcall`.
     pub customer_backend: String,
+    /// How the `webcall` backend is reached (kept when the brand switches back to `local`).
+    #[serde(default)]
+    pub webcall: Option<crate::account::WebcallSettings>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod attribute;
+pub mod call;
 pub mod automation;
 pub mod billing;
 pub mod control;

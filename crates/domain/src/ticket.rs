@@ -131,6 +131,9 @@ pub struct Ticket {
     pub redeemed: Vec<String>,
     /// The account key (`Userkey`) of the requester in the brand's customer backend.
     pub account_key: Option<String>,
+    /// The telephony call (`callid` of a screen pop) the ticket was opened from.
+    #[serde(default)]
+    pub callid: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -246,6 +249,7 @@ mod tests {
             custom_fields: Default::default(),
             redeemed: vec![],
             account_key: None,
+            callid: None,
             updated_at: now,
             replies: None,
         }

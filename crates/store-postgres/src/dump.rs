@@ -202,7 +202,7 @@ impl Loader for PgLoader {
         for sql in store::dump::DERIVED_FROM_ROWS {
             run(&mut conn, (*sql).into()).await?;
         }
-        for sql in REBUILD_TAGS {
+        for sql in REBUILD_PHONE_KEYS.iter().chain(REBUILD_TAGS) {
             run(&mut conn, (*sql).into()).await?;
         }
         for table in INDEXED {
@@ -223,6 +223,14 @@ impl Loader for PgLoader {
         conn.close().await.map_err(crate::map_err)
     }
 }
+
+/// The phone keys of migration 0026, from the loaded numbers (as `store_sql::phone_key` computes them).
+const REBUILD_PHONE_KEYS: &[&str] = &[
+    "UPDATE customers SET phone_key = NULLIF(reverse(regexp_replace(phone, '[^0-9]', '', 'g')), '') \
+     WHERE phone IS NOT NULL",
+    "UPDATE end_users SET phone_key = NULLIF(reverse(regexp_replace(phone, '[^0-9]', '', 'g')), '') \
+     WHERE phone IS NOT NULL",
+];
 
 /// The tag rows, indexed again from the entities' `tags` (as migration 0009 first made them).
 const REBUILD_TAGS: &[&str] = &[

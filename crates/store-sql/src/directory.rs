@@ -1,10 +1,11 @@
 //! The directory's SQL: brands and departments.
-use crate::{Dialect, RowExt, RowMap, SqlConn, Transaction, Value, by_id, count_row, id_page};
+use crate::{Dialect, RowExt, RowMap, SqlConn, Transaction, Value, by_id, count_row, decode_err, id_page};
+use domain::account::WebcallSettings;
 use domain::{Brand, Department};
 use store::time::{from_micros, to_micros};
 use store::{DirectoryRead, DirectoryWrite, PageRequest, Result};
 
-const BRAND_COLS: &str = "id, name, slug, greeting, customer_backend, created_at, updated_at";
+const BRAND_COLS: &str = "id, name, slug, greeting, customer_backend, webcall, created_at, updated_at";
 
 const BRAND_ROW: RowMap<Brand> = |r| {
     Ok(Brand {
@@ -13,10 +14,34 @@ const BRAND_ROW: RowMap<Brand> = |r| {
         slug: r.get("slug")?,
         greeting: r.get("greeting")?,
         customer_backend: r.get("customer_backend")?,
+        webcall: {
+            let stored: Option<String> = r.get("webcall")?;
+            match stored {
+                Some(json) => Some(serde_json::from_str(&json).map_err(|e| decode_err("webcall", e))?),
+                None => None,
+            }
+        },
         created_at: from_micros(r.get("created_at")?),
         updated_at: from_micros(r.get("updated_at")?),
     })
 };
+
+/// The stored form of web-call settings: every field, the password in clear (the client sends it; answers
+/// and events show [`WebcallSettings`]' masked serialization instead).
+fn stored_webcall(settings: Option<&WebcallSettings>) -> Option<String> {
+    settings.map(|w| {
+        serde_json::json!({
+            "search_url": w.search_url,
+            "load_url": w.load_url,
+            "update_url": w.update_url,
+            "case_url": w.case_url,
+            "int_user": w.int_user,
+            "int_pass": w.int_pass,
+            "timeout_ms": w.timeout_ms,
+        })
+        .to_string()
+    })
+}
 
 const DEPARTMENT_COLS: &str = "id, brand_id, name, slug, description, public, created_at, updated_at";
 
@@ -80,8 +105,8 @@ impl<C: Dialect> DirectoryRead for SqlConn<C> {
 #[async_trait::async_trait]
 impl<C: Transaction> DirectoryWrite for SqlConn<C> {
     async fn insert_brand(&mut self, b: &Brand) -> Result<Brand> {
-        let sql = "INSERT INTO brands (name, slug, greeting, customer_backend, created_at, updated_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+        let sql = "INSERT INTO brands (name, slug, greeting, customer_backend, created_at, updated_at, webcall) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
         let params = [
             Value::from(&b.name),
             Value::from(&b.slug),
@@ -89,14 +114,15 @@ impl<C: Transaction> DirectoryWrite for SqlConn<C> {
             Value::from(&b.customer_backend),
             Value::from(to_micros(b.created_at)),
             Value::from(to_micros(b.updated_at)),
+            Value::from(stored_webcall(b.webcall.as_ref())),
         ];
         let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
         Ok(Brand { id, ..b.clone() })
     }
 
     async fn update_brand(&mut self, b: &Brand) -> Result<()> {
-        let sql = "UPDATE brands SET name = $2, slug = $3, greeting = $4, customer_backend = $5, updated_at = $6 \
-                   WHERE id = $1";
+        let sql = "UPDATE brands SET name = $2, slug = $3, greeting = $4, customer_backend = $5, updated_at = $6, \
+                   webcall = $7 WHERE id = $1";
         let params = [
             Value::from(b.id),
             Value::from(&b.name),
@@ -104,6 +130,7 @@ impl<C: Transaction> DirectoryWrite for SqlConn<C> {
             Value::from(&b.greeting),
             Value::from(&b.customer_backend),
             Value::from(to_micros(b.updated_at)),
+            Value::from(stored_webcall(b.webcall.as_ref())),
         ];
         self.conn.execute(sql.into(), &params).await.map(drop)
     }

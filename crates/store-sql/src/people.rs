@@ -442,8 +442,8 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
     async fn insert_customer(&mut self, c: &Customer, values: &[IndexedValue]) -> Result<Customer> {
         let values = &as_defined(&mut self.conn, values).await?;
         let sql = "INSERT INTO customers (name, email, phone, external_id, tags, created_at, updated_at, deleted_at, \
-                   city, country, attributes, search_text) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+                   city, country, attributes, search_text, phone_key) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id";
         let params = [
             Value::from(&c.name),
             Value::from(&c.email),
@@ -457,6 +457,7 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             Value::from(&c.country),
             Value::from(json_text(&c.attributes)?),
             Value::from(search_text(values)),
+            Value::from(c.phone.as_deref().and_then(crate::phone_key)),
         ];
         let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
         write_values(&mut self.conn, AttributeEntity::Customer, id, values, false).await?;
@@ -472,7 +473,7 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
         let values = values.as_deref();
         let sql = "UPDATE customers SET name = $2, email = $3, phone = $4, external_id = $5, tags = $6, \
                    updated_at = $7, deleted_at = $8, city = $9, country = $10, attributes = $11, \
-                   search_text = coalesce($12, search_text) WHERE id = $1";
+                   search_text = coalesce($12, search_text), phone_key = $13 WHERE id = $1";
         let params = [
             Value::from(c.id),
             Value::from(&c.name),
@@ -486,6 +487,7 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             Value::from(&c.country),
             Value::from(json_text(&c.attributes)?),
             Value::from(values.map(search_text)),
+            Value::from(c.phone.as_deref().and_then(crate::phone_key)),
         ];
         self.conn.execute(sql.into(), &params).await?;
         if let Some(values) = values {
@@ -502,8 +504,8 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
     ) -> Result<EndUser> {
         let values = &as_defined(&mut self.conn, values).await?;
         let sql = "INSERT INTO end_users (customer_id, name, email, phone, tags, password_hash, created_at, \
-                   updated_at, deleted_at, first_name, last_name, city, country, attributes, search_text) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id";
+                   updated_at, deleted_at, first_name, last_name, city, country, attributes, search_text, phone_key) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id";
         let params = [
             Value::from(u.customer_id),
             Value::from(&u.name),
@@ -520,6 +522,7 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             Value::from(&u.country),
             Value::from(json_text(&u.attributes)?),
             Value::from(search_text(values)),
+            Value::from(u.phone.as_deref().and_then(crate::phone_key)),
         ];
         let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
         write_values(&mut self.conn, AttributeEntity::EndUser, id, values, false).await?;
@@ -545,7 +548,7 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
         let sql = "UPDATE end_users SET customer_id = $2, name = $3, email = $4, phone = $5, tags = $6, \
                    updated_at = $7, deleted_at = $8, password_hash = CASE WHEN $9 THEN $10 ELSE password_hash END, \
                    first_name = $11, last_name = $12, city = $13, country = $14, attributes = $15, \
-                   search_text = coalesce($16, search_text) WHERE id = $1";
+                   search_text = coalesce($16, search_text), phone_key = $17 WHERE id = $1";
         let params = [
             Value::from(u.id),
             Value::from(u.customer_id),
@@ -563,6 +566,7 @@ impl<C: Transaction> PeopleWrite for SqlConn<C> {
             Value::from(&u.country),
             Value::from(json_text(&u.attributes)?),
             Value::from(values.map(search_text)),
+            Value::from(u.phone.as_deref().and_then(crate::phone_key)),
         ];
         self.conn.execute(sql.into(), &params).await?;
         if let Some(values) = values {

@@ -13,7 +13,7 @@ use store::{
 
 const TICKET_COLS: &str = "t.id, t.did, t.user_id, t.customer_id, t.status, t.locked, t.priority, t.title, \
      t.ctime, t.lastreply, t.read_by_customer, t.read_by_staff, t.service, t.assigned, t.assigned_by, \
-     t.custom_fields, t.redeemed, t.account_key, t.updated_at";
+     t.custom_fields, t.redeemed, t.account_key, t.callid, t.updated_at";
 
 /// Reads a ticket selected with the list's columns.
 pub const TICKET_ROW: RowMap<Ticket> = |r| {
@@ -38,6 +38,7 @@ pub const TICKET_ROW: RowMap<Ticket> = |r| {
         custom_fields: from_json_text("custom fields", r.get("custom_fields")?)?,
         redeemed: from_json_text("redeemed incidents", r.get("redeemed")?)?,
         account_key: r.get("account_key")?,
+        callid: r.get("callid")?,
         updated_at: from_micros(r.get("updated_at")?),
         replies: None,
     })
@@ -302,6 +303,7 @@ impl<C: Transaction> TicketsWrite for SqlConn<C> {
             .set("custom_fields", json_text(&t.custom_fields)?)
             .set("redeemed", json_text(&t.redeemed)?)
             .set("account_key", t.account_key.as_deref())
+            .set("callid", t.callid.as_deref())
             .set("updated_at", to_micros(t.updated_at));
         let id = self.conn.insert(row).await?;
         self.conn.index_new_ticket(id, &t.title).await?;

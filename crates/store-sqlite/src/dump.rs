@@ -182,6 +182,8 @@ impl Loader for SqliteLoader {
             conn.execute_batch(&sql.replace("DOUBLE PRECISION", "REAL"))
                 .map_err(failed("cannot derive what follows from the loaded rows"))?;
         }
+        conn.execute_batch(REBUILD_PHONE_KEYS)
+            .map_err(failed("cannot index the phone numbers"))?;
         conn.execute_batch(REBUILD_TAGS)
             .map_err(failed("cannot index the tags"))?;
         conn.execute_batch("COMMIT").map_err(crate::conn::map_err)?;
@@ -190,6 +192,12 @@ impl Loader for SqliteLoader {
         Ok(())
     }
 }
+
+/// The phone keys of migration 0025, from the loaded numbers.
+const REBUILD_PHONE_KEYS: &str = "
+    UPDATE customers SET phone_key = ferrodesk_phone_key(phone) WHERE phone IS NOT NULL;
+    UPDATE end_users SET phone_key = ferrodesk_phone_key(phone) WHERE phone IS NOT NULL;
+";
 
 const REBUILD_TAGS: &str = "
     DELETE FROM entity_tags;

@@ -163,11 +163,35 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0024_day_counts.sql"),
         then: None,
     },
+    Migration {
+        version: 25,
+        description: "integrations",
+        sql: include_str!("../migrations/0025_integrations.sql"),
+        then: None,
+    },
 ];
+
+/// Makes [`store_sql::phone_key`] callable from SQL as `ferrodesk_phone_key(phone)`, for migration 0025.
+fn register_phone_key_function(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "ferrodesk_phone_key",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(ctx
+                .get_raw(0)
+                .as_str()
+                .ok()
+                .and_then(store_sql::phone_key))
+        },
+    )
+}
 
 /// Applies the migrations `conn` has not had yet; how many there were.
 pub(crate) fn run(conn: &mut Connection) -> Result<usize, String> {
     crate::vocabulary::register_key_function(conn).map_err(|e| e.to_string())?;
+    register_phone_key_function(conn).map_err(|e| e.to_string())?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
             version BIGINT PRIMARY KEY,

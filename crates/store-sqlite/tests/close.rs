@@ -14,6 +14,7 @@ fn brand(slug: String) -> Brand {
         customer_backend: "local".into(),
         created_at: now,
         updated_at: now,
+        webcall: None,
     }
 }
 

@@ -15,6 +15,7 @@ fn brand(slug: &str) -> Brand {
         customer_backend: "local".into(),
         created_at: now,
         updated_at: now,
+        webcall: None,
     }
 }
 

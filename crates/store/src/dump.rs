@@ -107,6 +107,7 @@ pub static TABLES: &[Table] = &[
             text("customer_backend"),
             int("created_at"),
             int("updated_at"),
+            text_or_null("webcall"),
         ],
     },
     Table {
@@ -453,6 +454,7 @@ pub static TABLES: &[Table] = &[
             text("redeemed"),
             text_or_null("account_key"),
             int("updated_at"),
+            text_or_null("callid"),
         ],
     },
     Table {
@@ -638,6 +640,22 @@ pub static TABLES: &[Table] = &[
     Table {
         name: "form_submissions",
         columns: &[int("id"), text("key"), text_or_null("result"), int("created_at")],
+    },
+    Table {
+        name: "calls",
+        columns: &[
+            int("id"),
+            text("callid"),
+            text("ani"),
+            int("brand_id"),
+            int_or_null("customer_id"),
+            int_or_null("end_user_id"),
+            text_or_null("account_key"),
+            int_or_null("ticket_id"),
+            int_or_null("staff_id"),
+            text_or_null("lookup_error"),
+            int("created_at"),
+        ],
     },
 ];
 

@@ -14,6 +14,7 @@
 
 mod automation;
 mod billing;
+mod calls;
 mod contracts;
 mod directory;
 pub mod dump;
@@ -30,6 +31,7 @@ pub mod time;
 pub mod conformance;
 
 pub use automation::{AutomationRead, AutomationWrite, DeliveryOutcome};
+pub use calls::{CallsRead, CallsWrite};
 pub use billing::{BillingRead, BillingWrite};
 pub use contracts::{ContractsRead, ContractsWrite};
 pub use directory::{DirectoryRead, DirectoryWrite};
@@ -76,6 +78,7 @@ pub trait Reader:
     + ContractsRead
     + AutomationRead
     + SessionsRead
+    + CallsRead
     + Send
 {
 }
@@ -90,6 +93,7 @@ impl<
         + ContractsRead
         + AutomationRead
         + SessionsRead
+        + CallsRead
         + Send
         + ?Sized,
 > Reader for T
@@ -114,6 +118,7 @@ pub trait Writer:
     + ContractsWrite
     + AutomationWrite
     + SessionsWrite
+    + CallsWrite
 {
     async fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -117,6 +117,7 @@ pub fn checks() -> Vec<Check> {
         deliveries_claim_per_endpoint,
         sessions_failures_and_resets,
         dashboard_counts,
+        calls_and_callers_by_number,
     ]
 }
 
@@ -263,6 +264,7 @@ fn new_brand(name: &str, slug: &str) -> Brand {
         customer_backend: "local".into(),
         created_at: now,
         updated_at: now,
+        webcall: None,
     }
 }
 
@@ -342,6 +344,7 @@ fn new_ticket(w: &World, title: &str) -> Ticket {
         account_key: None,
         updated_at: now,
         replies: None,
+        callid: None,
     }
 }
 
@@ -508,6 +511,7 @@ fn assert_marked(row: &SearchRow, word: &str) {
 mod activity;
 mod attributes;
 mod billing;
+mod calls;
 mod constraints;
 mod contracts;
 mod dashboard;
@@ -522,6 +526,7 @@ mod sessions;
 use activity::*;
 use attributes::*;
 use billing::*;
+use calls::*;
 use constraints::*;
 use contracts::*;
 use dashboard::*;

@@ -262,6 +262,15 @@ pub(super) async fn brand_round_trip(s: Arc<dyn Store>) {
         slug: "acme-eu".into(),
         greeting: "Guten Tag".into(),
         customer_backend: "webcall".into(),
+        webcall: Some(domain::account::WebcallSettings {
+            search_url: "https://crm.example/search".into(),
+            load_url: "https://crm.example/load".into(),
+            update_url: String::new(),
+            case_url: "https://crm.example/case".into(),
+            int_user: "desk".into(),
+            int_pass: "the password, kept as given".into(),
+            timeout_ms: 2_500,
+        }),
         updated_at: at(now(), 99),
         ..brand.clone()
     };
