@@ -16,6 +16,7 @@ macro_rules! body {
 
 mod automation;
 mod billing;
+pub mod jsonrpc;
 mod oauth;
 mod problem;
 mod requests;
