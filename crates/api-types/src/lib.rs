@@ -14,6 +14,7 @@ macro_rules! body {
     };
 }
 
+mod accounts;
 mod automation;
 mod billing;
 pub mod jsonrpc;
@@ -21,6 +22,7 @@ mod oauth;
 mod problem;
 mod requests;
 
+pub use accounts::*;
 pub use automation::*;
 pub use billing::*;
 pub use domain::OauthClient;

@@ -216,6 +216,9 @@ body! {
         pub greeting: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub customer_backend: Option<String>,
+        /// How the `webcall` backend is reached (SPEC §9).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub webcall: Option<crate::WebcallInput>,
     }
 }
 
@@ -229,6 +232,9 @@ body! {
         pub greeting: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub customer_backend: Option<String>,
+        /// How the `webcall` backend is reached (SPEC §9).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub webcall: Option<crate::WebcallInput>,
     }
 }
 

@@ -4,14 +4,15 @@ use crate::{
     App, AppError, AppResult, Change, Fields, Paged, RequestMeta, Subject, check_name, commit_with_event, json,
     require_admin, require_staff,
 };
-use api_types::{BrandPatch, DepartmentPatch, ListQuery, NewBrand, NewDepartment};
+use api_types::{BrandPatch, DepartmentPatch, ListQuery, NewBrand, NewDepartment, WebcallInput};
+use domain::account::{DEFAULT_WEBCALL_TIMEOUT_MS, MASKED_SECRET, MAX_WEBCALL_TIMEOUT_MS, WebcallSettings};
 use domain::event::{EntityType, EventAction};
 use domain::{Brand, Department, Principal, Slug};
 use rand::RngExt;
 use store::time::now;
 
-/// Customer backends that exist today; `webcall` arrives with the external-database issue.
-const BACKENDS: [&str; 1] = ["local"];
+/// The customer backends (SPEC §6; `crate::backends`).
+const BACKENDS: [&str; 2] = ["local", "webcall"];
 
 /// A given slug must be valid; without one it is derived from the name. `None`: nothing usable could be
 /// derived (a name of symbols only), and the record's id becomes its slug once it has one.
@@ -29,10 +30,58 @@ fn pending_slug() -> String {
     format!("~pending-{n:032x}")
 }
 
-fn check_backend(fields: &mut Fields, backend: &str) {
+fn check_backend(fields: &mut Fields, backend: &str, webcall: Option<&WebcallSettings>) {
     if !BACKENDS.contains(&backend) {
         fields.add("customer_backend", format!("must be one of: {}", BACKENDS.join(", ")));
+    } else if backend == "webcall" && webcall.is_none() {
+        fields.add(
+            "webcall",
+            "is required with the webcall backend: {search_url, load_url, update_url, case_url, int_user, int_pass, timeout_ms}",
+        );
     }
+}
+
+/// An http(s) URL, or empty when `optional`.
+fn check_url(fields: &mut Fields, field: &str, url: &str, optional: bool) {
+    let url = url.trim();
+    if url.is_empty() {
+        if !optional {
+            fields.add(field, "is required");
+        }
+        return;
+    }
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        _ => fields.add(field, "must be an http or https URL"),
+    }
+}
+
+/// The settings `input` gives, checked; a password left out, empty or masked keeps `stored`'s.
+fn webcall_settings(fields: &mut Fields, input: WebcallInput, stored: Option<&WebcallSettings>) -> WebcallSettings {
+    let trimmed = |s: Option<String>| s.map(|s| s.trim().to_owned()).unwrap_or_default();
+    let settings = WebcallSettings {
+        search_url: input.search_url.trim().to_owned(),
+        load_url: input.load_url.trim().to_owned(),
+        update_url: trimmed(input.update_url),
+        case_url: trimmed(input.case_url),
+        int_user: input.int_user.unwrap_or_default(),
+        int_pass: match input.int_pass {
+            Some(p) if !p.is_empty() && p != MASKED_SECRET => p,
+            _ => stored.map(|s| s.int_pass.clone()).unwrap_or_default(),
+        },
+        timeout_ms: input.timeout_ms.unwrap_or(DEFAULT_WEBCALL_TIMEOUT_MS),
+    };
+    check_url(fields, "webcall.search_url", &settings.search_url, false);
+    check_url(fields, "webcall.load_url", &settings.load_url, false);
+    check_url(fields, "webcall.update_url", &settings.update_url, true);
+    check_url(fields, "webcall.case_url", &settings.case_url, true);
+    if !(100..=MAX_WEBCALL_TIMEOUT_MS).contains(&settings.timeout_ms) {
+        fields.add(
+            "webcall.timeout_ms",
+            format!("must be between 100 and {MAX_WEBCALL_TIMEOUT_MS}"),
+        );
+    }
+    settings
 }
 
 impl App {
@@ -42,7 +91,8 @@ impl App {
         let name = check_name(&mut fields, &input.name);
         let slug = slug_for(&mut fields, input.slug.as_deref(), &name);
         let backend = input.customer_backend.unwrap_or_else(|| "local".into());
-        check_backend(&mut fields, &backend);
+        let webcall = input.webcall.map(|w| webcall_settings(&mut fields, w, None));
+        check_backend(&mut fields, &backend, webcall.as_ref());
         fields.finish()?;
         let at = now();
         let mut tx = self.store().write().await?;
@@ -53,6 +103,7 @@ impl App {
                 slug: slug.clone().unwrap_or_else(pending_slug),
                 greeting: input.greeting.unwrap_or_default(),
                 customer_backend: backend,
+                webcall,
                 created_at: at,
                 updated_at: at,
             })
@@ -109,10 +160,13 @@ impl App {
         if let Some(g) = patch.greeting {
             b.greeting = g;
         }
+        if let Some(w) = patch.webcall {
+            b.webcall = Some(webcall_settings(&mut fields, w, old.webcall.as_ref()));
+        }
         if let Some(backend) = patch.customer_backend {
-            check_backend(&mut fields, &backend);
             b.customer_backend = backend;
         }
+        check_backend(&mut fields, &b.customer_backend, b.webcall.as_ref());
         fields.finish()?;
         if b == old {
             return Ok(old);

@@ -27,6 +27,10 @@ pub enum AppError {
     /// Too many attempts; the client may try again after `retry_after_secs`.
     #[error("too many attempts; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The brand's customer backend failed (SPEC §6: 502 `backend_unavailable`); the message says how and
+    /// never holds a secret.
+    #[error("the customer backend failed: {0}")]
+    BackendUnavailable(String),
     /// The database is unreachable or restarting: worth retrying.
     #[error("service unavailable: {0}")]
     Unavailable(String),

@@ -5,6 +5,7 @@
 mod activity;
 mod attributes;
 pub mod auth;
+pub mod backends;
 mod billing;
 pub mod console;
 mod contracts;
@@ -32,6 +33,7 @@ pub mod sessions;
 pub mod staff;
 mod subscriptions;
 mod support;
+pub mod telephony;
 pub mod ticaga;
 mod tickets;
 mod tokens;
@@ -76,6 +78,9 @@ pub struct App {
     /// Notified when deliveries may be due (queued by the outbox, replayed, an endpoint turned on).
     deliveries_signal: Arc<tokio::sync::Notify>,
     sessions: sessions::SessionSettings,
+    /// The web-call client of `webcall` customer backends (one for every brand); `Err` says why it could
+    /// not be built.
+    webcall: Result<Arc<integrations::webcall::WebcallClient>, String>,
 }
 
 impl App {
@@ -91,7 +96,22 @@ impl App {
             webhooks: deliveries::WebhookSettings::default(),
             deliveries_signal: Arc::new(tokio::sync::Notify::new()),
             sessions: sessions::SessionSettings::default(),
+            webcall: integrations::webcall::WebcallClient::new(false).map(Arc::new),
         }
+    }
+
+    /// The same application, reaching `webcall` backends on private, loopback and link-local addresses too
+    /// when `allow_private` (`--webcalls-allow-private`: a customer database on the company's network).
+    pub fn with_webcall_allow_private(mut self, allow_private: bool) -> Self {
+        self.webcall = integrations::webcall::WebcallClient::new(allow_private).map(Arc::new);
+        self
+    }
+
+    /// The web-call client.
+    pub(crate) fn webcall_client(&self) -> AppResult<Arc<integrations::webcall::WebcallClient>> {
+        self.webcall
+            .clone()
+            .map_err(|e| AppError::Internal(format!("the web-call client could not be built: {e}")))
     }
 
     /// The same application, with web sessions lasting as `settings` say.

@@ -189,8 +189,12 @@ async fn write_opened_ticket(
     side: Side,
     ticket: Ticket,
     first: Reply,
+    call: Option<i64>,
 ) -> AppResult<Ticket> {
     let ticket = tx.insert_ticket(&ticket).await?;
+    if let Some(call) = call {
+        tx.set_call_ticket(call, ticket.id).await?;
+    }
     let first = tx
         .insert_reply(&Reply {
             owner_id: ticket.id,
@@ -252,6 +256,20 @@ impl App {
         let mut fields = Fields::default();
         let named = named_requester(&mut *db, p, &input, &mut fields).await?;
         check_assignee(&mut *db, input.assigned, &mut fields).await?;
+        // A ticket opened from a telephony call names the call the screen pop recorded for its brand.
+        let call = match input.callid.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(callid) => {
+                let call = db.call_by_callid(department.brand_id, callid).await?;
+                if call.is_none() {
+                    fields.add(
+                        "callid",
+                        "no call with this callid was recorded for the department's brand",
+                    );
+                }
+                call
+            }
+            None => None,
+        };
         drop(db);
 
         let change = Change { principal: p, meta };
@@ -276,7 +294,8 @@ impl App {
         let at = now();
         let message = std::mem::take(&mut input.message);
         let ticket = opened_ticket(p, side, department.id, &requester, title, input, at);
-        write_opened_ticket(tx, &change, side, ticket, first_reply(p, meta, message, at)).await
+        let first = first_reply(p, meta, message, at);
+        write_opened_ticket(tx, &change, side, ticket, first, call.map(|c| c.id)).await
     }
 
     /// Step 3c, on the write transaction: the requester named before, or (staff without a `user_id`) the one

@@ -5,9 +5,9 @@
 
 pub mod account;
 pub mod attribute;
-pub mod call;
 pub mod automation;
 pub mod billing;
+pub mod call;
 pub mod control;
 pub mod cursor;
 pub mod entities;

@@ -115,36 +115,5 @@ pub fn search_rows(kind: SearchKind, hits: Vec<SearchHit>) -> impl Iterator<Item
     })
 }
 
-/// The index key of a phone number for matching callers (`customers.phone_key`, `end_users.phone_key`): its
-/// digits reversed, so numbers that end alike share a prefix — a range of the index — whatever country code
-/// or punctuation comes first. `None` without any digit.
-pub fn phone_key(phone: &str) -> Option<String> {
-    let key: String = phone.chars().rev().filter(char::is_ascii_digit).collect();
-    (!key.is_empty()).then_some(key)
-}
-
-/// The digits of a caller's number a stored number must end with to match it: the last ten (the national
-/// number in most plans, without a country or trunk prefix), or all when fewer; as a [`phone_key`] prefix.
-/// `None` below [`MIN_CALLER_DIGITS`]: too few to name anyone.
-pub fn caller_key(ani: &str) -> Option<String> {
-    let key = phone_key(ani)?;
-    (key.len() >= MIN_CALLER_DIGITS).then(|| key.chars().take(10).collect())
-}
-
-/// The fewest digits a caller's number must have to be matched with stored numbers.
-pub const MIN_CALLER_DIGITS: usize = 6;
-
-#[cfg(test)]
-mod phone_tests {
-    use super::*;
-
-    #[test]
-    fn numbers_that_end_alike_share_a_key_prefix() {
-        assert_eq!(phone_key("+1 (555) 555-0100").as_deref(), Some("00105555551"));
-        assert_eq!(phone_key("n/a"), None);
-        let stored = phone_key("(555) 555-0100").expect("key");
-        let caller = caller_key("+1-555-555-0100").expect("caller");
-        assert!(stored.starts_with(&caller), "{stored} {caller}");
-        assert_eq!(caller_key("12345"), None, "too short to name anyone");
-    }
-}
+/// The phone key of migration 0025 (`domain::account::phone_key`).
+pub use domain::account::phone_key;

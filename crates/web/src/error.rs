@@ -46,6 +46,7 @@ impl From<AppError> for ApiError {
                 );
                 return Self(problem, Some(retry_after_secs.max(1)));
             }
+            AppError::BackendUnavailable(msg) => Problem::new(ErrorCode::BackendUnavailable, Some(msg)),
             AppError::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "database unavailable");
                 Problem::new(

@@ -132,6 +132,9 @@ pub fn router(state: AppState) -> Router {
             routes::contracts::list_pending_items
         ))
         .routes(routes!(routes::directory::create_brand, routes::directory::list_brands))
+        .routes(routes!(routes::accounts::search_accounts))
+        .routes(routes!(routes::accounts::get_account, routes::accounts::update_account))
+        .routes(routes!(routes::accounts::test_backend))
         .routes(routes!(
             routes::directory::get_brand,
             routes::directory::update_brand,
@@ -199,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(routes::teamtools::router())
         .merge(routes::ticaga::router())
+        .merge(routes::jsonrpc::router())
         .merge(ui::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", spec))
         .route("/healthz", get(routes::health::healthz))

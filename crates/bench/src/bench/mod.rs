@@ -718,6 +718,7 @@ impl Bench {
                                 custom_fields: serde_json::Map::new(),
                                 redeemed: vec![],
                                 account_key: None,
+                                callid: None,
                                 updated_at: ctime,
                                 replies: None,
                             })

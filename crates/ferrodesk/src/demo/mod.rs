@@ -300,6 +300,7 @@ impl Loader<'_> {
                         slug: Some(slug.into()),
                         greeting: Some(greeting.into()),
                         customer_backend: None,
+                        webcall: None,
                     },
                 )
                 .await

@@ -1,4 +1,5 @@
 //! Handlers of the native API, one module per area. Each is thin: extract, call one use case, answer.
+pub(crate) mod accounts;
 pub(crate) mod attributes;
 pub(crate) mod automation;
 pub(crate) mod billing;
@@ -7,6 +8,7 @@ pub(crate) mod directory;
 pub(crate) mod embed;
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod jsonrpc;
 pub(crate) mod oauth;
 pub(crate) mod people;
 pub(crate) mod search;

@@ -147,6 +147,7 @@ impl From<AppError> for PageError {
             AppError::HookRejected(m) | AppError::Conflict(m) | AppError::NoIncidentsLeft(m) => {
                 PageError::BadRequest(m)
             }
+            AppError::BackendUnavailable(m) => PageError::BadRequest(format!("the customer backend failed: {m}")),
             AppError::TicketLocked => PageError::BadRequest("the ticket is locked".into()),
             AppError::Internal(message) => {
                 tracing::error!(%message, "page: internal error");

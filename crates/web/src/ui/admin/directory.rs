@@ -80,6 +80,7 @@ pub(crate) async fn create_brand(State(state): State<AppState>, posted: Posted<B
         slug: given(&f.slug),
         greeting: Some(f.greeting.clone()),
         customer_backend: None,
+        webcall: None,
     };
     match state.app.create_brand(&s.principal, &posted.visit.meta, input).await {
         Ok(b) => see_other(&format!("/admin/brands/{}?saved=1", b.id), posted.visit.htmx),
@@ -121,6 +122,7 @@ pub(crate) async fn update_brand(
         slug: given(&f.slug),
         greeting: Some(f.greeting.clone()),
         customer_backend: None,
+        webcall: None,
     };
     match state
         .app
