@@ -141,7 +141,8 @@ impl Server {
             .with_session_settings(app::sessions::SessionSettings {
                 idle: Duration::from_secs(settings.session_idle_secs),
                 absolute: Duration::from_secs(settings.session_absolute_secs),
-            });
+            })
+            .with_webcall_allow_private(settings.webcalls_allow_private);
         let bootstrap = bootstrap(&app, settings).await?;
         let stored_hooks_watch = hooks_dir::watch_stored(app.clone()).await;
         let scheduler = scheduler::start(app.clone(), Duration::from_secs(settings.billing_interval_secs));

@@ -148,6 +148,10 @@ struct ServeArgs {
     /// testing and receivers inside your own network).
     #[arg(long)]
     webhooks_allow_private: bool,
+    /// Let `webcall` customer backends reach private, loopback and link-local addresses (a customer
+    /// database inside your own network; refused by default).
+    #[arg(long)]
+    webcalls_allow_private: bool,
 }
 
 #[derive(Subcommand)]
@@ -215,14 +219,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let (listen, oauth_token_ttl, hooks_dir, webhooks_allow_private) = match &cli.command {
+    let (listen, oauth_token_ttl, hooks_dir, webhooks_allow_private, webcalls_allow_private) = match &cli.command {
         Command::Serve(a) => (
             a.listen.clone(),
             a.oauth_token_ttl,
             a.hooks_dir.clone(),
             a.webhooks_allow_private.then_some(true),
+            a.webcalls_allow_private.then_some(true),
         ),
-        _ => (None, None, None, None),
+        _ => (None, None, None, None, None),
     };
     if let Command::Hooks(HooksCommand::Check { dir }) = &cli.command {
         return hooks_check(dir);
@@ -231,6 +236,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         listen,
         hooks_dir,
         webhooks_allow_private,
+        webcalls_allow_private,
         database_url: cli.database_url.as_deref().map(Into::into),
         oauth_token_ttl,
     };

@@ -92,6 +92,9 @@ pub struct Settings {
     /// Whether webhooks may be delivered to private, loopback and link-local addresses (off: such
     /// targets are refused when the connection is made, whatever name leads there).
     pub webhooks_allow_private: bool,
+    /// Whether `webcall` customer backends may be reached on private, loopback and link-local addresses
+    /// (a customer database inside the company's network; off by default, like webhooks).
+    pub webcalls_allow_private: bool,
     /// Multiplies the webhook retry schedule, the 24-hour delivery window and the 3 days after which a
     /// failing endpoint is disabled (`FERRODESK_WEBHOOK_RETRY_SCALE`; 0.01 in tests).
     pub webhook_retry_scale: f64,
@@ -127,6 +130,7 @@ impl Default for Settings {
             billing_interval_secs: 60,
             hooks_dir: "./hooks".into(),
             webhooks_allow_private: false,
+            webcalls_allow_private: false,
             webhook_retry_scale: 1.0,
             webhook_timeout_ms: 10_000,
             webhook_concurrency: 16,
@@ -148,6 +152,8 @@ pub struct Overrides {
     pub hooks_dir: Option<String>,
     /// `--webhooks-allow-private` (given: true).
     pub webhooks_allow_private: Option<bool>,
+    /// `--webcalls-allow-private` (given: true).
+    pub webcalls_allow_private: Option<bool>,
     pub database_url: Option<Secret>,
     pub oauth_token_ttl: Option<u64>,
 }
@@ -229,6 +235,7 @@ impl Settings {
         builder = builder.set_override_option("listen", overrides.listen.clone())?;
         builder = builder.set_override_option("hooks_dir", overrides.hooks_dir.clone())?;
         builder = builder.set_override_option("webhooks_allow_private", overrides.webhooks_allow_private)?;
+        builder = builder.set_override_option("webcalls_allow_private", overrides.webcalls_allow_private)?;
         builder = builder.set_override_option(
             "database_url",
             overrides.database_url.as_ref().map(|url| url.expose().to_owned()),
