@@ -13,9 +13,9 @@ use store::time::{from_micros, now, to_micros};
 /// Days the per-day charts cover, today included.
 pub const DASHBOARD_DAYS: i64 = 30;
 /// Open tickets of one status are counted up to this many (the chart says "at least" past it).
-pub const STATUS_COUNT_BOUND: u64 = 10_000;
+pub const STATUS_COUNT_BOUND: u64 = 1_000;
 /// The first-response median is taken over at most this many of the newest tickets of the window.
-pub const FIRST_RESPONSE_SAMPLE: u32 = 2_000;
+pub const FIRST_RESPONSE_SAMPLE: u32 = 500;
 /// Groups of (plan, quantity) read for the MRR; past it the figure is marked incomplete.
 const MRR_GROUP_LIMIT: u32 = 10_000;
 const DAY_MICROS: i64 = 86_400_000_000;
