@@ -40,7 +40,9 @@ pub(crate) async fn limits(State(config): State<Arc<WebConfig>>, req: Request, n
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > config.body_limit as u64) {
+    // JSON-RPC answers an oversized body itself, as a JSON-RPC error its clients can read.
+    let own_limit = crate::routes::jsonrpc::PATHS.contains(&req.uri().path());
+    if !own_limit && declared.is_some_and(|length| length > config.body_limit as u64) {
         return problem(
             ErrorCode::PayloadTooLarge,
             format!("the request body is larger than {} bytes", config.body_limit),
