@@ -8,6 +8,7 @@ pub mod attribute;
 pub mod automation;
 pub mod billing;
 pub mod call;
+pub mod case_update;
 pub mod control;
 pub mod cursor;
 pub mod entities;
