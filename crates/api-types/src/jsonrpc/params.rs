@@ -3,7 +3,7 @@
 //! where `<criteria>` (accountSearch), `…` (brandUpdate) and `account` (accountUpdate) are each one object.
 //! Parameters are bound to the native API's request types, so a call checks what the REST body checks.
 use super::{Call, Params, RpcError, codes};
-use crate::{BrandPatch, ListQuery, NewBrand, NewReply, NewTicket, TicketQuery};
+use crate::{AccountBody, BrandPatch, ListQuery, NewBrand, NewReply, NewTicket, TicketQuery};
 use domain::account::AccountCriteria;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -147,12 +147,12 @@ pub enum MethodCall {
         brand: i64,
         userkey: String,
     },
-    /// `account` is the account document (`status`, `account`, `contacts`, `fields`), checked by the use case's
-    /// own body type.
+    /// `account` is the REST body of `PUT /api/v1/brands/{id}/accounts/{userkey}` (`status`, `account`,
+    /// `contacts`, `fields`).
     AccountUpdate {
         brand: i64,
         userkey: String,
-        account: Map<String, Value>,
+        account: AccountBody,
     },
     /// The ticket list with `q` (full text over the title and every reply) and `status`.
     CaseSearch(TicketQuery),
@@ -255,9 +255,11 @@ impl Prepared {
             Method::AccountUpdate => MethodCall::AccountUpdate {
                 brand: args.required_id("brand")?,
                 userkey: args.required_text("userkey")?,
-                account: args
-                    .object("account")?
-                    .ok_or_else(|| RpcError::param("account", "is required"))?,
+                account: body_of(
+                    args.object("account")?
+                        .ok_or_else(|| RpcError::param("account", "is required"))?,
+                    "account.",
+                )?,
             },
             Method::CaseSearch => MethodCall::CaseSearch(TicketQuery {
                 q: Some(args.required_text("q")?),
@@ -291,7 +293,7 @@ impl Prepared {
                 let fields = args.object("fields")?.unwrap_or_default();
                 MethodCall::BrandUpdate {
                     id,
-                    patch: body_of(fields)?,
+                    patch: body_of(fields, "")?,
                 }
             }
             Method::BrandDelete => MethodCall::BrandDelete {
@@ -410,7 +412,7 @@ impl Args {
 
     /// The remaining members as a native request body (which refuses members it does not know).
     fn into_body<T: DeserializeOwned>(self) -> Result<T, RpcError> {
-        body_of(self.members)
+        body_of(self.members, "")
     }
 
     /// Refuses members left over: they are not parameters of the method.
@@ -463,7 +465,8 @@ fn clipped(name: &str) -> String {
 
 /// An object as a native request body, with the REST API's words for what does not fit: the member's path,
 /// and serde's message.
-fn body_of<T: DeserializeOwned>(members: Map<String, Value>) -> Result<T, RpcError> {
+/// `prefix` names the object the members are in (`account.`), or is empty for the parameters themselves.
+fn body_of<T: DeserializeOwned>(members: Map<String, Value>, prefix: &str) -> Result<T, RpcError> {
     serde_path_to_error::deserialize(Value::Object(members)).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
@@ -472,7 +475,7 @@ fn body_of<T: DeserializeOwned>(members: Map<String, Value>) -> Result<T, RpcErr
         } else {
             path
         };
-        RpcError::param(&field, message)
+        RpcError::param(&format!("{prefix}{field}"), message)
     })
 }
 

@@ -4,8 +4,8 @@
 use super::super::page;
 use crate::error::ApiError;
 use crate::state::AppState;
-use api_types::ErrorCode;
-use api_types::jsonrpc::{Call, Method, MethodCall, RpcError, codes, prepare};
+use api_types::jsonrpc::{Call, MethodCall, RpcError, codes, prepare};
+use api_types::{AccountBody, AccountList, AccountSummaryBody, ErrorCode};
 use app::sessions::WebSession;
 use app::{AppError, RequestMeta};
 use serde::Serialize;
@@ -77,9 +77,23 @@ async fn run(cx: &Context<'_>, session: &WebSession, call: MethodCall) -> Result
             app.logout(session).await.map_err(rpc_error)?;
             Ok(Value::Bool(true))
         }
-        MethodCall::AccountSearch { .. } => not_yet(Method::AccountSearch),
-        MethodCall::AccountLoad { .. } => not_yet(Method::AccountLoad),
-        MethodCall::AccountUpdate { .. } => not_yet(Method::AccountUpdate),
+        MethodCall::AccountSearch { brand, criteria } => result(app.account_search(p, m, brand, &criteria).await.map(
+            |found| AccountList {
+                data: found.into_iter().map(AccountSummaryBody::from).collect(),
+            },
+        )),
+        MethodCall::AccountLoad { brand, userkey } => {
+            result(app.account_load(p, m, brand, &userkey).await.map(AccountBody::from))
+        }
+        MethodCall::AccountUpdate {
+            brand,
+            userkey,
+            account,
+        } => result(
+            app.account_update(p, m, brand, &userkey, account)
+                .await
+                .map(AccountBody::from),
+        ),
         MethodCall::CaseSearch(q) => result(app.list_tickets(p, &q).await.map(page)),
         MethodCall::CaseLoad { id } => result(app.get_ticket(p, id, true).await),
         MethodCall::CaseCreate(body) => result(app.create_ticket(p, m, body).await),
@@ -91,13 +105,6 @@ async fn run(cx: &Context<'_>, session: &WebSession, call: MethodCall) -> Result
         MethodCall::BrandDelete { id } => result(app.delete_brand(p, m, id).await.map(|()| true)),
         MethodCall::DepartmentList(q) => result(app.list_departments(p, &q).await.map(page)),
     }
-}
-
-fn not_yet(method: Method) -> Result<Value, RpcError> {
-    Err(RpcError::new(
-        codes::METHOD_NOT_FOUND,
-        format!("method not found: {method} is not available on this server yet"),
-    ))
 }
 
 /// A use case's result as the REST API's body for it.
