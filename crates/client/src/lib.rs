@@ -451,6 +451,30 @@ impl Client {
         self.delete(&format!("/api/v1/brands/{id}")).await
     }
 
+    // ------------------------------------------------------------ customer backends (SPEC §6)
+
+    /// Accounts of the brand's customer backend matching `criteria`: pairs of a web-call criterion name
+    /// (`Userkey`, `PrimaryPhone`, `SecondayPhone`, …) and its value.
+    pub async fn search_accounts(&self, brand: i64, criteria: &[(&str, &str)]) -> Result<AccountList> {
+        self.get_query(&format!("/api/v1/brands/{brand}/accounts"), criteria).await
+    }
+
+    /// An account of the brand's customer backend, with its contacts and fields.
+    pub async fn account(&self, brand: i64, userkey: &str) -> Result<AccountBody> {
+        self.get(&account_path(brand, userkey)).await
+    }
+
+    /// Writes an account back to the brand's customer backend; answers it as loaded again.
+    pub async fn update_account(&self, brand: i64, userkey: &str, body: &AccountBody) -> Result<AccountBody> {
+        self.put(&account_path(brand, userkey), body).await
+    }
+
+    /// Whether the brand's customer backend answers (admins).
+    pub async fn test_backend(&self, brand: i64) -> Result<BackendTest> {
+        self.post(&format!("/api/v1/brands/{brand}/backend/test"), &serde_json::json!({}))
+            .await
+    }
+
     pub async fn create_department(&self, body: &NewDepartment) -> Result<Department> {
         self.post("/api/v1/departments", body).await
     }
@@ -735,4 +759,10 @@ impl Client {
 /// `filter[]=` parameters, one per filter.
 fn filter_params<'a>(filters: &[&'a str]) -> Vec<(&'static str, &'a str)> {
     filters.iter().map(|f| ("filter[]", *f)).collect()
+}
+
+/// The path of an account: the userkey (any text the backend uses) as one path segment.
+fn account_path(brand: i64, userkey: &str) -> String {
+    let userkey = percent_encoding::utf8_percent_encode(userkey, percent_encoding::NON_ALPHANUMERIC);
+    format!("/api/v1/brands/{brand}/accounts/{userkey}")
 }

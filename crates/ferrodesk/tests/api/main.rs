@@ -36,6 +36,7 @@ mod ui_admin;
 mod ui_console;
 mod ui_sessions;
 mod webhooks;
+mod webcall_server;
 
 use api_types::*;
 use ferrodesk::Server;
