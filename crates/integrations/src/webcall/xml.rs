@@ -11,6 +11,7 @@ use super::WebcallError;
 use super::encoding::{url_decode, url_encode};
 use super::quotes::{Normalised, normalise_quotes};
 use domain::account::{Account, AccountContact, AccountField, AccountSummary, CaseUpdate};
+use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
@@ -24,11 +25,15 @@ fn echo(text: &str) -> String {
     }
 }
 
-fn utf8(answer: &[u8]) -> Result<&str, WebcallError> {
+/// The answer as text, without a byte order mark, and how many bytes the mark took.
+fn utf8(answer: &[u8]) -> Result<(&str, u64), WebcallError> {
     let text = std::str::from_utf8(answer).map_err(|e| WebcallError::NotUtf8 {
         position: e.valid_up_to(),
     })?;
-    Ok(text.strip_prefix('\u{FEFF}').unwrap_or(text))
+    Ok(match text.strip_prefix('\u{FEFF}') {
+        Some(rest) => (rest, '\u{FEFF}'.len_utf8() as u64),
+        None => (text, 0),
+    })
 }
 
 /// An element just read: its start tag, whether it was written `<a/>`, and where its tag starts.
@@ -73,18 +78,24 @@ enum Values {
 struct Answer<'a> {
     reader: Reader<&'a [u8]>,
     normalised: &'a Normalised<'a>,
+    /// Bytes of the answer before the text read (a byte order mark).
+    skipped: u64,
 }
 
 impl<'a> Answer<'a> {
-    fn new(normalised: &'a Normalised<'a>) -> Self {
+    fn new(normalised: &'a Normalised<'a>, skipped: u64) -> Self {
         let mut reader = Reader::from_str(&normalised.text);
         reader.config_mut().trim_text(true);
-        Self { reader, normalised }
+        Self {
+            reader,
+            normalised,
+            skipped,
+        }
     }
 
     fn malformed(&self, position: u64, reason: impl std::fmt::Display) -> WebcallError {
         WebcallError::Malformed {
-            position: self.normalised.original_position(position),
+            position: self.skipped + self.normalised.original_position(position),
             reason: echo(&reason.to_string()),
         }
     }
@@ -178,10 +189,22 @@ impl<'a> Answer<'a> {
         Ok(())
     }
 
+    fn attribute_error(&self, element: &Element<'a>, error: AttrError) -> WebcallError {
+        let (offset, reason) = match error {
+            AttrError::ExpectedEq(at) => (at, "an attribute name must be followed by `=`"),
+            AttrError::ExpectedValue(at) => (at, "`=` must be followed by a value"),
+            AttrError::UnquotedValue(at) => (at, "an attribute value must be in quotes"),
+            AttrError::ExpectedQuote(at, _) => (at, "an attribute value has no closing quote"),
+            AttrError::Duplicated(at, _) => (at, "an attribute is given twice"),
+        };
+        // The parser counts from the element's name, just after its `<`.
+        self.malformed(element.position + 1 + offset as u64, reason)
+    }
+
     fn attributes(&self, element: &Element<'a>, values: Values) -> Result<Attributes, WebcallError> {
         let mut found = Vec::new();
         for attribute in element.start.attributes() {
-            let attribute = attribute.map_err(|e| self.malformed(element.position, e))?;
+            let attribute = attribute.map_err(|e| self.attribute_error(element, e))?;
             let value = attribute
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|e| self.malformed(element.position, e))?;
@@ -203,8 +226,9 @@ fn is(element: &Element<'_>, name: &str) -> bool {
 /// URL-encoded. `<users/>` (or `<users></users>`) is no match. Every `<user>` needs a non-empty
 /// `userkey`: without one the account could not be loaded.
 pub fn parse_users(answer: &[u8]) -> Result<Vec<AccountSummary>, WebcallError> {
-    let normalised = normalise_quotes(utf8(answer)?);
-    let mut doc = Answer::new(&normalised);
+    let (text, skipped) = utf8(answer)?;
+    let normalised = normalise_quotes(text);
+    let mut doc = Answer::new(&normalised, skipped);
     let root = doc.root("users")?;
     let mut users = Vec::new();
     if root.empty {
@@ -239,8 +263,9 @@ pub fn parse_users(answer: &[u8]) -> Result<Vec<AccountSummary>, WebcallError> {
 /// required (the first one counts), `<contacts>` and `<fielddata>` may be missing; every `<field>` needs
 /// an `id`.
 pub fn parse_userdata(answer: &[u8]) -> Result<Account, WebcallError> {
-    let normalised = normalise_quotes(utf8(answer)?);
-    let mut doc = Answer::new(&normalised);
+    let (text, skipped) = utf8(answer)?;
+    let normalised = normalise_quotes(text);
+    let mut doc = Answer::new(&normalised, skipped);
     let root = doc.root("userdata")?;
     let mut user = None;
     let mut contacts = Vec::new();
@@ -316,8 +341,9 @@ fn read_contact(a: &Attributes) -> AccountContact {
 /// Reads a `caseXML` document (what a receiver of case updates gets): `<tickets><ticket cid id tier date
 /// status sid issue agent aname journal email article treepath events/>…</tickets>`, values as they are.
 pub fn parse_tickets(document: &[u8]) -> Result<Vec<CaseUpdate>, WebcallError> {
-    let normalised = normalise_quotes(utf8(document)?);
-    let mut doc = Answer::new(&normalised);
+    let (text, skipped) = utf8(document)?;
+    let normalised = normalise_quotes(text);
+    let mut doc = Answer::new(&normalised, skipped);
     let root = doc.root("tickets")?;
     let mut tickets = Vec::new();
     if root.empty {
@@ -649,13 +675,22 @@ mod tests {
         assert!(err.to_string().starts_with("malformed XML at byte 27: "), "{err}");
 
         let err = parse_users(b"<users><user userkey=a/></users>").expect_err("unquoted");
-        assert!(matches!(err, WebcallError::Malformed { position: 7, .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "malformed XML at byte 21: an attribute value must be in quotes"
+        );
 
         let err = parse_users(b"<users><user userkey=\"a\"/>").expect_err("not closed");
         assert!(matches!(err, WebcallError::Malformed { .. }), "{err:?}");
 
         let err = parse_users(b"<users><user userkey=\"a\" userkey=\"b\"/></users>").expect_err("twice");
-        assert!(matches!(err, WebcallError::Malformed { .. }), "{err:?}");
+        assert_eq!(err.to_string(), "malformed XML at byte 25: an attribute is given twice");
+    }
+
+    #[test]
+    fn positions_count_a_byte_order_mark() {
+        let err = parse_users("\u{FEFF}<users><user userkey=a/></users>".as_bytes()).expect_err("unquoted");
+        assert!(matches!(err, WebcallError::Malformed { position: 24, .. }), "{err:?}");
     }
 
     #[test]
@@ -663,7 +698,7 @@ mod tests {
         // `”` is three bytes; the error is in the second user's tag, after it.
         let answer = "<users><user userkey=”a\"/><user userkey=b/></users>";
         let err = parse_users(answer.as_bytes()).expect_err("unquoted");
-        let expected = answer.find("<user userkey=b").expect("second user") as u64;
+        let expected = answer.find("b/>").expect("the unquoted value") as u64;
         assert!(
             matches!(err, WebcallError::Malformed { position, .. } if position == expected),
             "{err:?}"
