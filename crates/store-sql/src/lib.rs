@@ -11,6 +11,7 @@ mod attributes;
 pub mod automation;
 pub mod billing;
 pub mod calls;
+pub mod case_updates;
 mod conn;
 pub mod contracts;
 pub mod directory;

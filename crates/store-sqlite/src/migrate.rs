@@ -169,6 +169,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0025_integrations.sql"),
         then: None,
     },
+    Migration {
+        version: 26,
+        description: "case updates",
+        sql: include_str!("../migrations/0026_case_updates.sql"),
+        then: None,
+    },
 ];
 
 /// Makes [`store_sql::phone_key`] callable from SQL as `ferrodesk_phone_key(phone)`, for migration 0025.

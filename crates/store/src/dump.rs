@@ -657,6 +657,36 @@ pub static TABLES: &[Table] = &[
             int("created_at"),
         ],
     },
+    Table {
+        name: "case_updates",
+        columns: &[
+            int("id"),
+            int("event_id"),
+            int("brand_id"),
+            int("ticket_id"),
+            int("reply_id"),
+            text("userkey"),
+            text("status"),
+            int("attempts"),
+            int_or_null("next_attempt_at"),
+            int("deadline_at"),
+            text_or_null("claimed_by"),
+            int_or_null("claimed_until"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "case_update_attempts",
+        columns: &[
+            int("id"),
+            int("case_update_id"),
+            int("attempted_at"),
+            int_or_null("status_code"),
+            text_or_null("error"),
+            int("latency_us"),
+        ],
+    },
 ];
 
 /// What a restore derives from the loaded rows (after every table is in), the same SQL on both databases:

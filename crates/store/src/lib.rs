@@ -15,6 +15,7 @@
 mod automation;
 mod billing;
 mod calls;
+mod case_updates;
 mod contracts;
 mod directory;
 pub mod dump;
@@ -32,6 +33,7 @@ pub mod conformance;
 
 pub use automation::{AutomationRead, AutomationWrite, DeliveryOutcome};
 pub use calls::{CallsRead, CallsWrite};
+pub use case_updates::{CaseUpdateOutcome, CaseUpdatesRead, CaseUpdatesWrite, NewCaseUpdate};
 pub use billing::{BillingRead, BillingWrite};
 pub use contracts::{ContractsRead, ContractsWrite};
 pub use directory::{DirectoryRead, DirectoryWrite};
@@ -79,6 +81,7 @@ pub trait Reader:
     + AutomationRead
     + SessionsRead
     + CallsRead
+    + CaseUpdatesRead
     + Send
 {
 }
@@ -94,6 +97,7 @@ impl<
         + AutomationRead
         + SessionsRead
         + CallsRead
+        + CaseUpdatesRead
         + Send
         + ?Sized,
 > Reader for T
@@ -119,6 +123,7 @@ pub trait Writer:
     + AutomationWrite
     + SessionsWrite
     + CallsWrite
+    + CaseUpdatesWrite
 {
     async fn commit(self: Box<Self>) -> Result<()>;
 }

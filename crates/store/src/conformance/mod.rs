@@ -118,6 +118,7 @@ pub fn checks() -> Vec<Check> {
         sessions_failures_and_resets,
         dashboard_counts,
         calls_and_callers_by_number,
+        case_updates_claim_record_take_over,
     ]
 }
 
@@ -512,6 +513,7 @@ mod activity;
 mod attributes;
 mod billing;
 mod calls;
+mod case_updates;
 mod constraints;
 mod contracts;
 mod dashboard;
@@ -527,6 +529,7 @@ use activity::*;
 use attributes::*;
 use billing::*;
 use calls::*;
+use case_updates::*;
 use constraints::*;
 use contracts::*;
 use dashboard::*;
