@@ -20,6 +20,8 @@ enum Answer {
     StatusOnly,
 }
 
+/// Cheap to clone: clones share one connection pool.
+#[derive(Clone)]
 pub struct WebcallClient {
     http: reqwest::Client,
     allow_private: bool,
@@ -45,7 +47,8 @@ impl WebcallClient {
         Ok(Self { http, allow_private })
     }
 
-    /// Searches accounts: only the non-empty criteria are sent, under the protocol's names.
+    /// Searches accounts: only the non-empty criteria are sent, under the protocol's names (with none, only
+    /// the credentials: what the receiver answers then is up to it, within the answer's bound).
     pub async fn search(
         &self,
         config: &WebcallConfig,
