@@ -907,7 +907,7 @@ pub(crate) async fn insert_end_user(
 
 /// Applies a change to a live end user (with its event) on `tx`; `hash`: `Some` sets (or with `None`
 /// inside, removes) the portal password. `false` when nothing changed.
-async fn change_end_user(
+pub(crate) async fn change_end_user(
     tx: &mut dyn store::Writer,
     set: &AttributeSet,
     change: &Change<'_>,

@@ -4,11 +4,12 @@
 //! (required, unique, types, editable) hold here too.
 use super::{CustomerBackend, MAX_ACCOUNTS};
 use crate::attributes::AttributeSet;
-use crate::{App, AppError, AppResult, RequestMeta};
+use crate::people::{change_customer, change_end_user};
+use crate::{App, AppError, AppResult, Change, RequestMeta};
 use api_types::{CustomerPatch, EndUserPatch, PersonListQuery};
 use async_trait::async_trait;
 use domain::account::{Account, AccountContact, AccountCriteria, AccountField, AccountSummary};
-use domain::{AttributeEntity, AttributeType, Customer, EndUser, Principal};
+use domain::{AttributeEntity, AttributeType, Customer, EndUser, FieldError, Principal};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -166,6 +167,30 @@ fn field_value(kind: AttributeType, text: &str) -> Value {
     }
 }
 
+/// A refused member of the customer in the account's terms: its name is the account's `account`; its
+/// attributes keep their names (the fields' ids).
+fn customer_member(field: &str) -> &str {
+    match field {
+        "name" => "account",
+        other => other,
+    }
+}
+
+/// A refused member of an end user in a contact's terms.
+fn contact_member(field: &str) -> &str {
+    match field {
+        "name" | "first_name" => "firstname",
+        "last_name" => "lastname",
+        "email" => "pemail",
+        "phone" => "pphone",
+        other => other,
+    }
+}
+
+fn renamed(error: FieldError, prefix: &str, member: fn(&str) -> &str) -> FieldError {
+    FieldError::new(format!("{prefix}{}", member(&error.field)), error.message)
+}
+
 fn optional(text: &str) -> Option<String> {
     let t = text.trim();
     (!t.is_empty()).then(|| t.to_owned())
@@ -278,26 +303,39 @@ impl CustomerBackend for LocalBackend<'_> {
 
     /// The account's name is the customer's name, its fields the customer's attributes (each by name,
     /// converted to the attribute's type), its contacts the customer's end users in order (first name, last
-    /// name, email, phone, city, country); contacts past the existing end users are not created here.
+    /// name, email, phone, city, country); contacts past the existing end users are not created here. One
+    /// transaction: when any value is refused nothing is written, and the refusal names the account's
+    /// members (`account`, a field's id, `contacts[i].pemail`).
     async fn update(&self, account: &Account) -> AppResult<()> {
         let c = self.customer(&account.userkey).await?;
-        let set = {
-            let mut db = self.app.store().read().await?;
-            AttributeSet::load(&mut *db, AttributeEntity::Customer).await?
+        let people = self.contacts_of(c.id).await?;
+        let mut tx = self.app.store().write().await?;
+        let customer_set = AttributeSet::load(&mut *tx, AttributeEntity::Customer).await?;
+        let end_user_set = AttributeSet::load(&mut *tx, AttributeEntity::EndUser).await?;
+        let change = Change {
+            principal: self.principal,
+            meta: self.meta,
         };
         let mut patch = CustomerPatch {
             name: optional(&account.account),
             ..CustomerPatch::default()
         };
         for field in &account.fields {
-            let kind = set.find(&field.id).map_or(AttributeType::Text, |a| a.kind);
+            let kind = customer_set.find(&field.id).map_or(AttributeType::Text, |a| a.kind);
             patch
                 .attributes
                 .insert(field.id.clone(), field_value(kind, &field.value));
         }
-        self.app.update_customer(self.principal, self.meta, c.id, patch).await?;
-        let people = self.contacts_of(c.id).await?;
-        for (person, contact) in people.iter().zip(&account.contacts) {
+        let mut refused: Vec<FieldError> = Vec::new();
+        let mut changed = match change_customer(&mut *tx, &customer_set, &change, c.id, patch).await {
+            Ok((_, changed)) => changed,
+            Err(AppError::Validation(fields)) => {
+                refused.extend(fields.into_iter().map(|f| renamed(f, "", customer_member)));
+                false
+            }
+            Err(e) => return Err(e),
+        };
+        for (index, (person, contact)) in people.iter().zip(&account.contacts).enumerate() {
             let name = format!("{} {}", contact.firstname.trim(), contact.lastname.trim());
             let patch = EndUserPatch {
                 name: optional(&name),
@@ -309,9 +347,20 @@ impl CustomerBackend for LocalBackend<'_> {
                 country: Some(optional(&contact.country)),
                 ..EndUserPatch::default()
             };
-            self.app
-                .update_end_user(self.principal, self.meta, person.id, patch)
-                .await?;
+            match change_end_user(&mut *tx, &end_user_set, &change, person.id, patch, None).await {
+                Ok((_, c)) => changed |= c,
+                Err(AppError::Validation(fields)) => {
+                    let prefix = format!("contacts[{index}].");
+                    refused.extend(fields.into_iter().map(|f| renamed(f, &prefix, contact_member)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !refused.is_empty() {
+            return Err(AppError::Validation(refused));
+        }
+        if changed {
+            tx.commit().await?;
         }
         Ok(())
     }

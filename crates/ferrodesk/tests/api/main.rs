@@ -5,6 +5,7 @@
 
 mod attributes;
 mod auth;
+mod backends;
 mod bad_input;
 mod billing;
 mod contracts;
