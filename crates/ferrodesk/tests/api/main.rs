@@ -36,6 +36,7 @@ mod transfer;
 mod ui_admin;
 mod ui_console;
 mod ui_sessions;
+mod ui_telephony;
 mod webhooks;
 mod webcall_server;
 

@@ -15,6 +15,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use domain::account::Account;
 use domain::{Principal, Priority, Ticket, TicketStatus};
 use serde::Deserialize;
 
@@ -390,6 +391,9 @@ struct TicketPage {
     departments: Vec<(i64, String)>,
     staff: Vec<(i64, String)>,
     overview: Option<Overview>,
+    /// The ticket's account in its brand's `webcall` backend, or why it could not be loaded.
+    account: Option<AccountView>,
+    account_error: Option<String>,
     requester: String,
     detail_slot: String,
     sidebar_slot: String,
@@ -479,6 +483,98 @@ fn overview(o: CustomerOverview) -> Overview {
     }
 }
 
+/// An account of a customer backend, drawn like a local customer in the sidebar (and on the screen pop).
+pub(crate) struct AccountView {
+    pub(crate) userkey: String,
+    /// The account's name: its `account`, else its userkey.
+    pub(crate) title: String,
+    pub(crate) status: String,
+    pub(crate) contacts: Vec<ContactView>,
+    /// The backend's custom fields, `(id, value)`.
+    pub(crate) fields: Vec<(String, String)>,
+}
+
+pub(crate) struct ContactView {
+    pub(crate) name: String,
+    pub(crate) email: String,
+    pub(crate) phones: String,
+    pub(crate) address: String,
+}
+
+/// The non-empty parts, joined.
+fn joined(parts: &[&str], separator: &str) -> String {
+    parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+pub(crate) fn account_view(a: Account) -> AccountView {
+    let contacts = a
+        .contacts
+        .iter()
+        .map(|c| {
+            let labelled = |label: &str, v: &str| {
+                let v = v.trim();
+                if v.is_empty() {
+                    String::new()
+                } else {
+                    format!("{label} {v}")
+                }
+            };
+            ContactView {
+                name: joined(&[&c.firstname, &c.lastname], " "),
+                email: joined(&[&c.pemail, &c.semail], ", "),
+                phones: joined(
+                    &[
+                        &c.pphone,
+                        &c.sphone,
+                        &labelled("mobile", &c.mobile),
+                        &labelled("fax", &c.fax),
+                    ],
+                    ", ",
+                ),
+                address: joined(&[&c.aone, &c.atwo, &c.city, &c.region, &c.pc, &c.country], ", "),
+            }
+        })
+        .collect();
+    AccountView {
+        title: if a.account.trim().is_empty() {
+            a.userkey.clone()
+        } else {
+            a.account.clone()
+        },
+        userkey: a.userkey,
+        status: a.status,
+        contacts,
+        fields: a.fields.into_iter().map(|f| (f.id, f.value)).collect(),
+    }
+}
+
+/// The account `userkey` of a `webcall` brand, or what to say instead: a backend that fails (down, slow
+/// beyond its timeout, answering garbage) is said in the sidebar and the rest of the page works.
+async fn backend_account(
+    state: &AppState,
+    visit: &Visit,
+    p: &Principal,
+    brand_id: i64,
+    userkey: &str,
+) -> Result<Result<AccountView, String>, PageError> {
+    match state.app.account_load(p, &visit.meta, brand_id, userkey).await {
+        Ok(a) => Ok(Ok(account_view(a))),
+        Err(app::AppError::BackendUnavailable(detail)) => Ok(Err(format!("customer database unavailable: {detail}"))),
+        Err(app::AppError::NotFound) => Ok(Err(format!("the customer database has no account {userkey}"))),
+        Err(app::AppError::Validation(errors)) => Ok(Err(errors
+            .into_iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "))),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn messages(t: &Ticket) -> Vec<Message> {
     t.replies
         .iter()
@@ -540,6 +636,16 @@ async fn ticket_page(state: &AppState, visit: &Visit, id: i64, draft: Draft) -> 
         Err(app::AppError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
+    let brand_id = names.departments.iter().find(|d| d.0 == t.did).map(|d| d.2);
+    let (account, account_error) = match (brand_id, t.account_key.as_deref()) {
+        (Some(brand_id), Some(key)) if state.app.get_brand(p, brand_id).await?.customer_backend == "webcall" => {
+            match backend_account(state, visit, p, brand_id, key).await? {
+                Ok(a) => (Some(a), None),
+                Err(why) => (None, Some(why)),
+            }
+        }
+        _ => (None, None),
+    };
     let requester = state
         .app
         .get_end_user(p, t.user_id)
@@ -564,6 +670,8 @@ async fn ticket_page(state: &AppState, visit: &Visit, id: i64, draft: Draft) -> 
         departments: names.departments.iter().map(|d| (d.0, names.department(d.0))).collect(),
         staff: names.staff.clone(),
         overview,
+        account,
+        account_error,
         requester,
         detail_slot: slot(state, p, "TicketAdminAreaViewDetail", Some(id)).await,
         sidebar_slot: slot(state, p, "TicketAdminAreaViewDetailSidebar", Some(id)).await,

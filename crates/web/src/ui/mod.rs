@@ -8,6 +8,7 @@ mod login;
 mod page;
 mod portal;
 mod session;
+mod telephony;
 mod view;
 
 use crate::state::AppState;
@@ -29,4 +30,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(agent::router())
         .merge(portal::router())
         .merge(admin::router())
+        .merge(telephony::router())
 }

@@ -1,15 +1,27 @@
 //! Brands (with the greeting agents read on a screen pop), departments, and the custom attributes of
 //! customers and end users.
-use super::{Action, Cell, Field, FormPage, Kind, ListPage, PageQuery, checked, given, next_page, options};
+use super::{
+    Action, Cell, Field, FormPage, Kind, ListPage, PageQuery, Secret, checked, given, next_page, number, options,
+};
 use crate::state::AppState;
-use crate::ui::page::{FieldErrors, PageError, PageResult, ok, see_other};
+use crate::ui::page::{Area, Chrome, FieldErrors, PageError, PageResult, html, ok, see_other};
 use crate::ui::session::{Posted, Visit};
-use api_types::{AttributeInput, BrandPatch, DepartmentPatch, ListQuery, NewBrand, NewDepartment};
+use api_types::{AttributeInput, BrandPatch, DepartmentPatch, ListQuery, NewBrand, NewDepartment, WebcallInput};
+use app::sessions::WebSession;
+use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use domain::account::WebcallSettings;
 use domain::{Attribute, AttributeEntity, Brand, Department};
 use serde::Deserialize;
 
 // ---------------------------------------------------------------- brands
+
+/// The customer backends an admin chooses from (SPEC §6), with what they are.
+const BACKENDS: [(&str, &str); 2] = [
+    ("local", "local — ferrodesk's own customers"),
+    ("webcall", "webcall — an external database over SpiceCSM web calls"),
+];
 
 #[derive(Deserialize, Default)]
 pub(crate) struct BrandForm {
@@ -19,16 +31,55 @@ pub(crate) struct BrandForm {
     slug: String,
     #[serde(default)]
     greeting: String,
+    /// Absent from a form without the backend fields: the stored backend stays.
+    #[serde(default)]
+    customer_backend: String,
+    #[serde(default, rename = "webcall.search_url")]
+    search_url: String,
+    #[serde(default, rename = "webcall.load_url")]
+    load_url: String,
+    #[serde(default, rename = "webcall.update_url")]
+    update_url: String,
+    #[serde(default, rename = "webcall.case_url")]
+    case_url: String,
+    #[serde(default, rename = "webcall.int_user")]
+    int_user: String,
+    /// Never filled in from the stored one: empty keeps it.
+    #[serde(default, rename = "webcall.int_pass")]
+    int_pass: String,
+    #[serde(default, rename = "webcall.timeout_ms")]
+    timeout_ms: String,
+    /// The stored brand has a web-call password (shown as such, never as its value).
+    #[serde(skip)]
+    pass_set: bool,
 }
 
 impl BrandForm {
     fn of(b: &Brand) -> Self {
+        let w = b.webcall.as_ref();
+        let text = |f: fn(&WebcallSettings) -> &str| w.map(|w| f(w).to_owned()).unwrap_or_default();
         Self {
             name: b.name.clone(),
             slug: b.slug.clone(),
             greeting: b.greeting.clone(),
+            customer_backend: b.customer_backend.clone(),
+            search_url: text(|w| &w.search_url),
+            load_url: text(|w| &w.load_url),
+            update_url: text(|w| &w.update_url),
+            case_url: text(|w| &w.case_url),
+            int_user: text(|w| &w.int_user),
+            int_pass: String::new(),
+            timeout_ms: w.map(|w| w.timeout_ms.to_string()).unwrap_or_default(),
+            pass_set: w.is_some_and(|w| !w.int_pass.is_empty()),
         }
     }
+
+    /// The same form submitted again, knowing whether the brand has a password stored.
+    fn with_stored(mut self, b: &Brand) -> Self {
+        self.pass_set = b.webcall.as_ref().is_some_and(|w| !w.int_pass.is_empty());
+        self
+    }
+
     fn fields(&self) -> Vec<Field> {
         vec![
             Field::input("name", "Name", &self.name).required(),
@@ -37,6 +88,129 @@ impl BrandForm {
             Field::of("greeting", "Greeting", Kind::TextArea, &self.greeting)
                 .hint("The call script an agent reads when a call for this brand pops up."),
         ]
+    }
+
+    fn backend_fields(&self) -> Vec<Field> {
+        let backend = if self.customer_backend.is_empty() {
+            "local"
+        } else {
+            &self.customer_backend
+        };
+        let choices = BACKENDS
+            .iter()
+            .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+            .collect();
+        vec![
+            Field::select("customer_backend", "Customer backend", backend, choices),
+            Field::of("webcall.search_url", "Search URL", Kind::Input("url"), &self.search_url)
+                .hint("Web calls: where accounts are searched (also what the connection test calls)."),
+            Field::of("webcall.load_url", "Load URL", Kind::Input("url"), &self.load_url),
+            Field::of("webcall.update_url", "Update URL", Kind::Input("url"), &self.update_url)
+                .hint("Empty: accounts are not written back."),
+            Field::of(
+                "webcall.case_url",
+                "Case update URL",
+                Kind::Input("url"),
+                &self.case_url,
+            )
+            .hint("Empty: no case updates are sent after replies."),
+            Field::input("webcall.int_user", "Integration user (intUser)", &self.int_user),
+            Field::of(
+                "webcall.int_pass",
+                "Integration password (intPass)",
+                Kind::Input("password"),
+                "",
+            )
+            .hint(if self.pass_set {
+                "A password is set; it is not shown. Leave empty to keep it."
+            } else {
+                "No password is set."
+            }),
+            Field::of(
+                "webcall.timeout_ms",
+                "Time limit (ms)",
+                Kind::Input("number"),
+                &self.timeout_ms,
+            )
+            .hint("How long one web call may take, answer included (100 to 60000; 5000 when empty)."),
+        ]
+    }
+
+    /// The web-call settings the form gives, when it gives any (or chooses the `webcall` backend, which
+    /// needs them); `None` keeps the stored ones.
+    fn webcall(&self, errors: &mut Vec<domain::FieldError>) -> Option<WebcallInput> {
+        let typed = [
+            &self.search_url,
+            &self.load_url,
+            &self.update_url,
+            &self.case_url,
+            &self.int_user,
+            &self.int_pass,
+            &self.timeout_ms,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty());
+        if !typed && self.customer_backend != "webcall" {
+            return None;
+        }
+        Some(WebcallInput {
+            search_url: self.search_url.trim().to_owned(),
+            load_url: self.load_url.trim().to_owned(),
+            update_url: Some(self.update_url.trim().to_owned()),
+            case_url: Some(self.case_url.trim().to_owned()),
+            int_user: Some(self.int_user.trim().to_owned()),
+            int_pass: Some(self.int_pass.clone()).filter(|p| !p.is_empty()),
+            timeout_ms: number("webcall.timeout_ms", &self.timeout_ms, errors),
+        })
+    }
+}
+
+/// What the last connection test said.
+pub(crate) struct TestResult {
+    ok: bool,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/brand.html")]
+pub(crate) struct BrandPage {
+    c: Chrome,
+    section: &'static str,
+    heading: String,
+    id: i64,
+    notices: Vec<String>,
+    secrets: Vec<Secret>,
+    others: Vec<String>,
+    fields: Vec<Field>,
+    backend_fields: Vec<Field>,
+    test: Option<TestResult>,
+}
+
+impl BrandPage {
+    fn new(s: &WebSession, b: &Brand, form: &BrandForm) -> Self {
+        let heading = format!("Brand {}", b.name);
+        Self {
+            c: Chrome::of(s, Area::Admin, heading.clone()),
+            section: "brands",
+            heading,
+            id: b.id,
+            notices: Vec::new(),
+            secrets: Vec::new(),
+            others: Vec::new(),
+            fields: form.fields(),
+            backend_fields: form.backend_fields(),
+            test: None,
+        }
+    }
+
+    /// Puts each error next to its field; the rest go above the form.
+    fn errors(mut self, errors: &FieldErrors) -> Self {
+        let names: Vec<&str> = self.fields.iter().chain(&self.backend_fields).map(|f| f.name).collect();
+        self.others = errors.others(&names);
+        for f in self.fields.iter_mut().chain(self.backend_fields.iter_mut()) {
+            f.error = errors.get(f.name).map(str::to_owned);
+        }
+        self
     }
 }
 
@@ -64,37 +238,44 @@ pub(crate) async fn brands(State(state): State<AppState>, visit: Visit, Query(q)
         ))
 }
 
+fn new_brand_form(s: &WebSession, form: &BrandForm) -> FormPage {
+    let mut fields = form.fields();
+    fields.extend(form.backend_fields());
+    FormPage::new(s, "brands", "New brand", "/admin/brands")
+        .fields(fields)
+        .submit("Create brand")
+}
+
 pub(crate) async fn new_brand(visit: Visit) -> PageResult {
     let s = visit.admin()?;
-    FormPage::new(s, "brands", "New brand", "/admin/brands")
-        .fields(BrandForm::default().fields())
-        .submit("Create brand")
-        .show()
+    new_brand_form(s, &BrandForm::default()).show()
 }
 
 pub(crate) async fn create_brand(State(state): State<AppState>, posted: Posted<BrandForm>) -> PageResult {
     let s = posted.visit.admin()?;
     let f = &posted.form;
+    let mut errors = Vec::new();
+    let webcall = f.webcall(&mut errors);
     let input = NewBrand {
         name: f.name.clone(),
         slug: given(&f.slug),
         greeting: Some(f.greeting.clone()),
-        customer_backend: None,
-        webcall: None,
+        customer_backend: given(&f.customer_backend),
+        webcall,
     };
-    match state.app.create_brand(&s.principal, &posted.visit.meta, input).await {
+    let result = if errors.is_empty() {
+        state
+            .app
+            .create_brand(&s.principal, &posted.visit.meta, input)
+            .await
+            .map_err(FieldErrors::from_app)
+    } else {
+        Err(Ok(FieldErrors(errors)))
+    };
+    match result {
         Ok(b) => see_other(&format!("/admin/brands/{}?saved=1", b.id), posted.visit.htmx),
-        Err(e) => FormPage::new(s, "brands", "New brand", "/admin/brands")
-            .fields(f.fields())
-            .submit("Create brand")
-            .refused(&FieldErrors::from_app(e)?),
+        Err(e) => new_brand_form(s, f).refused(&e?),
     }
-}
-
-fn brand_form(s: &app::sessions::WebSession, id: i64, name: &str, form: &BrandForm) -> FormPage {
-    FormPage::new(s, "brands", format!("Brand {name}"), format!("/admin/brands/{id}"))
-        .fields(form.fields())
-        .action(Action::new(format!("/admin/brands/{id}/delete"), "Delete brand", true))
 }
 
 pub(crate) async fn brand(
@@ -105,9 +286,9 @@ pub(crate) async fn brand(
 ) -> PageResult {
     let s = visit.admin()?;
     let b = state.app.get_brand(&s.principal, id).await?;
-    brand_form(s, id, &b.name, &BrandForm::of(&b))
-        .notices(q.notices())
-        .show()
+    let mut page = BrandPage::new(s, &b, &BrandForm::of(&b));
+    page.notices = q.notices();
+    ok(page)
 }
 
 pub(crate) async fn update_brand(
@@ -117,25 +298,65 @@ pub(crate) async fn update_brand(
 ) -> PageResult {
     let s = posted.visit.admin()?;
     let f = &posted.form;
+    let mut errors = Vec::new();
+    let webcall = f.webcall(&mut errors);
     let patch = BrandPatch {
         name: Some(f.name.clone()),
         slug: given(&f.slug),
         greeting: Some(f.greeting.clone()),
-        customer_backend: None,
-        webcall: None,
+        customer_backend: given(&f.customer_backend),
+        webcall,
     };
-    match state
-        .app
-        .update_brand(&s.principal, &posted.visit.meta, id, patch)
-        .await
-    {
+    let result = if errors.is_empty() {
+        state
+            .app
+            .update_brand(&s.principal, &posted.visit.meta, id, patch)
+            .await
+            .map_err(FieldErrors::from_app)
+    } else {
+        Err(Ok(FieldErrors(errors)))
+    };
+    match result {
         Ok(_) => see_other(&format!("/admin/brands/{id}?saved=1"), posted.visit.htmx),
         Err(e) => {
-            let errors = FieldErrors::from_app(e)?;
+            let errors = e?;
             let b = state.app.get_brand(&s.principal, id).await?;
-            brand_form(s, id, &b.name, f).refused(&errors)
+            // A password typed is not shown back.
+            let form = BrandForm {
+                int_pass: String::new(),
+                ..posted.form
+            }
+            .with_stored(&b);
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                BrandPage::new(s, &b, &form).errors(&errors),
+            ))
         }
     }
+}
+
+/// `POST /admin/brands/{id}/backend/test`: calls the brand's saved backend and says how it went next to
+/// the button.
+pub(crate) async fn test_backend(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    posted: Posted<Nothing>,
+) -> PageResult {
+    let s = posted.visit.admin()?;
+    let outcome = state.app.test_backend(&s.principal, &posted.visit.meta, id).await?;
+    let b = state.app.get_brand(&s.principal, id).await?;
+    let mut page = BrandPage::new(s, &b, &BrandForm::of(&b));
+    page.test = Some(TestResult {
+        ok: outcome.ok,
+        text: match &outcome.error {
+            None => format!(
+                "Connection OK: the {} backend answered in {} ms.",
+                outcome.backend, outcome.latency_ms
+            ),
+            Some(e) => format!("Connection failed after {} ms: {e}", outcome.latency_ms),
+        },
+    });
+    ok(page)
 }
 
 #[derive(Deserialize)]
@@ -152,7 +373,10 @@ pub(crate) async fn delete_brand(
         Err(e) => {
             let errors = FieldErrors::from_app(e)?;
             let b = state.app.get_brand(&s.principal, id).await?;
-            brand_form(s, id, &b.name, &BrandForm::of(&b)).refused(&errors)
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                BrandPage::new(s, &b, &BrandForm::of(&b)).errors(&errors),
+            ))
         }
     }
 }

@@ -30,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
             get(directory::brand).post(directory::update_brand),
         )
         .route("/admin/brands/{id}/delete", post(directory::delete_brand))
+        .route("/admin/brands/{id}/backend/test", post(directory::test_backend))
         .route(
             "/admin/departments",
             get(directory::departments).post(directory::create_department),
