@@ -26,6 +26,10 @@ pub trait CustomerBackend: Send + Sync {
     async fn load(&self, userkey: &str) -> AppResult<Account>;
     /// Writes `account` (as loaded, with the agent's changes) back.
     async fn update(&self, account: &Account) -> AppResult<()>;
+    /// Why the backend takes no updates at all, when it does not ([`AppError::Conflict`]'s message).
+    fn refuses_updates(&self) -> Option<&'static str> {
+        None
+    }
     /// Checks that the backend answers; how long it took.
     async fn test(&self) -> AppResult<Duration>;
 }
@@ -114,6 +118,9 @@ impl App {
             ));
         }
         let backend = self.backend_of(&brand, p, meta)?;
+        if let Some(why) = backend.refuses_updates() {
+            return Err(AppError::Conflict(why.into()));
+        }
         let current = backend.load(userkey).await?;
         let account = body.into_account(userkey, current.password);
         backend.update(&account).await?;

@@ -4,7 +4,7 @@ use super::CustomerBackend;
 use crate::{AppError, AppResult};
 use async_trait::async_trait;
 use domain::account::{Account, AccountCriteria, AccountSummary, CaseUpdate, WebcallSettings};
-use integrations::webcall::{WebcallClient, WebcallConfig, WebcallError};
+use integrations::webcall::{Operation, WebcallClient, WebcallConfig, WebcallError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,19 +26,23 @@ pub(crate) fn config_of(settings: WebcallSettings) -> WebcallConfig {
     }
 }
 
-/// Every failure of a web call is the backend's (502 `backend_unavailable`), except a load answered with
-/// no account or a 404, which is the account's absence.
-fn backend_error(e: WebcallError) -> AppError {
+/// A failure of a web call is the backend's (502 `backend_unavailable`); its detail names the call, since
+/// "HTTP 500" alone does not tell an agent or an admin which of the brand's URLs failed.
+fn backend_error(operation: Operation, e: WebcallError) -> AppError {
+    tracing::warn!(%operation, kind = e.kind(), error = %e, "web call failed");
+    AppError::BackendUnavailable(format!("the {operation} web call failed: {e}"))
+}
+
+/// A load answered with no account (`<userdata/>`) or a 404 is the account's absence; any other failure
+/// is the backend's.
+fn load_error(e: WebcallError) -> AppError {
     match e {
         WebcallError::MissingElement {
             parent: "userdata",
             element: "user",
         }
         | WebcallError::Status(404) => AppError::NotFound,
-        other => {
-            tracing::warn!(kind = other.kind(), error = %other, "web call failed");
-            AppError::BackendUnavailable(other.to_string())
-        }
+        other => backend_error(Operation::Load, other),
     }
 }
 
@@ -63,32 +67,35 @@ impl CustomerBackend for WebcallBackend {
     }
 
     async fn search(&self, criteria: &AccountCriteria) -> AppResult<Vec<AccountSummary>> {
-        self.client.search(&self.config, criteria).await.map_err(|e| match e {
-            WebcallError::Status(404) => AppError::BackendUnavailable(e.to_string()),
-            other => backend_error(other),
-        })
+        self.client
+            .search(&self.config, criteria)
+            .await
+            .map_err(|e| backend_error(Operation::Search, e))
     }
 
     async fn load(&self, userkey: &str) -> AppResult<Account> {
-        self.client.load(&self.config, userkey).await.map_err(backend_error)
+        self.client.load(&self.config, userkey).await.map_err(load_error)
+    }
+
+    fn refuses_updates(&self) -> Option<&'static str> {
+        (!self.config.is_configured(Operation::Update))
+            .then_some("this brand's customer database takes no updates (no update_url)")
     }
 
     async fn update(&self, account: &Account) -> AppResult<()> {
-        if self.config.update_url.trim().is_empty() {
-            return Err(AppError::Conflict(
-                "this brand's customer database takes no updates (no update_url)".into(),
-            ));
+        if let Some(why) = self.refuses_updates() {
+            return Err(AppError::Conflict(why.into()));
         }
         self.client
             .update(&self.config, account)
             .await
-            .map_err(|e| AppError::BackendUnavailable(e.to_string()))
+            .map_err(|e| backend_error(Operation::Update, e))
     }
 
     async fn test(&self) -> AppResult<Duration> {
         self.client
             .test_connection(&self.config)
             .await
-            .map_err(|e| AppError::BackendUnavailable(e.to_string()))
+            .map_err(|e| backend_error(Operation::Search, e))
     }
 }

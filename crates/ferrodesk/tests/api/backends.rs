@@ -644,7 +644,17 @@ async fn an_update_names_its_own_account_and_needs_an_update_url() {
         ErrorCode::Conflict,
     );
     assert!(p.detail.unwrap_or_default().contains("update_url"));
-    assert!(backend.updates().is_empty() && backend.requests_to("update").is_empty());
+    assert!(
+        backend.requests().iter().all(|r| r.call != "update") && backend.updates().is_empty(),
+        "{:?}",
+        backend.requests()
+    );
+    backend.clear_requests();
+    assert_code(
+        desk.admin.update_account(read_only.id, "jdoe", &keyless).await,
+        ErrorCode::Conflict,
+    );
+    assert!(backend.requests().is_empty(), "refused before any call");
 }
 
 #[tokio::test]
@@ -652,23 +662,28 @@ async fn a_failing_update_is_the_backends_error() {
     let (desk, backend, brand) = served().await;
     let loaded = desk.admin.account(brand.id, "jdoe").await.expect("load");
     backend.set_mode_of("update", Mode::Status500);
-    unavailable(desk.admin.update_account(brand.id, "jdoe", &loaded).await, "HTTP 500");
+    unavailable(
+        desk.admin.update_account(brand.id, "jdoe", &loaded).await,
+        "the update web call failed: HTTP 500",
+    );
     assert_eq!(backend.requests_to("update").len(), 1);
 }
 
 // ------------------------------------------------------------------------------------------ bad answers
 
 /// Both reading calls fail with 502 `backend_unavailable` saying `search_says` / `load_says`, within
-/// `within`.
+/// seconds, and the next good answer is read again.
 async fn bad_answer(mode: Mode, search_says: &str, load_says: &str) {
     let (desk, backend, brand) = served().await;
     backend.set_mode(mode);
     let started = Instant::now();
-    unavailable(
+    let search = unavailable(
         desk.admin.search_accounts(brand.id, &[("Userkey", "jdoe")]).await,
         search_says,
     );
-    unavailable(desk.admin.account(brand.id, "jdoe").await, load_says);
+    assert!(search.starts_with("the search web call failed: "), "{search}");
+    let load = unavailable(desk.admin.account(brand.id, "jdoe").await, load_says);
+    assert!(load.starts_with("the load web call failed: "), "{load}");
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "{mode:?} took {:?}",
@@ -1127,4 +1142,27 @@ async fn a_local_account_update_goes_through_the_customer_rules() {
         "Globex International"
     );
     assert_eq!(desk.admin.account(brand, &key).await.expect("load"), answered);
+}
+
+#[tokio::test]
+async fn a_search_answers_at_most_fifty_accounts() {
+    let (desk, backend, brand) = served().await;
+    for n in 0..60 {
+        backend.add_account(Account {
+            userkey: format!("many-{n:02}"),
+            status: "Active".into(),
+            contacts: vec![AccountContact {
+                lastname: "Many".into(),
+                ..AccountContact::default()
+            }],
+            ..Account::default()
+        });
+    }
+    let found = desk
+        .admin
+        .search_accounts(brand.id, &[("LastName", "Many")])
+        .await
+        .expect("search");
+    assert_eq!(found.data.len(), 50);
+    assert_eq!(found.data[0].userkey, "many-00", "in the backend's order");
 }
