@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 pub use domain::automation::{
     Delivery, DeliveryAttempt, DeliveryStatus, HookScript, HookScriptVersion, Webhook, WebhookFormat,
 };
+pub use domain::case_update::{CaseUpdateAttempt, CaseUpdateDelivery};
 pub use domain::hook_params::HookRun;
 
 body! {
@@ -98,7 +99,8 @@ body! {
     }
 }
 
-/// `GET /api/v1/events/{id}`: the event, the hook runs and the webhook deliveries made for it.
+/// `GET /api/v1/events/{id}`: the event, the hook runs, the webhook deliveries and the case updates made for
+/// it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventDetail {
@@ -106,4 +108,7 @@ pub struct EventDetail {
     pub event: domain::Event,
     pub runs: Vec<HookRun>,
     pub deliveries: Vec<Delivery>,
+    /// The case updates sent to the brand's customer database for a reply (SPEC §6), each with its attempts.
+    #[serde(default)]
+    pub case_updates: Vec<CaseUpdateDelivery>,
 }

@@ -7,6 +7,7 @@ mod attributes;
 pub mod auth;
 pub mod backends;
 mod billing;
+pub mod case_updates;
 pub mod console;
 mod contracts;
 pub mod dashboard;
@@ -77,6 +78,8 @@ pub struct App {
     webhooks: deliveries::WebhookSettings,
     /// Notified when deliveries may be due (queued by the outbox, replayed, an endpoint turned on).
     deliveries_signal: Arc<tokio::sync::Notify>,
+    /// Notified when case updates may be due (queued by the outbox).
+    case_updates_signal: Arc<tokio::sync::Notify>,
     sessions: sessions::SessionSettings,
     /// The web-call client of `webcall` customer backends (one for every brand); `Err` says why it could
     /// not be built.
@@ -95,6 +98,7 @@ impl App {
             hooks: Arc::new(hooks::Hooks::default()),
             webhooks: deliveries::WebhookSettings::default(),
             deliveries_signal: Arc::new(tokio::sync::Notify::new()),
+            case_updates_signal: Arc::new(tokio::sync::Notify::new()),
             sessions: sessions::SessionSettings::default(),
             webcall: integrations::webcall::WebcallClient::new(false).map(Arc::new),
         }

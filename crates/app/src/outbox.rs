@@ -1,6 +1,7 @@
-//! The outbox's consumer (SPEC §3.5, §4): pending events of the log are claimed in id order, their event
+//! The outbox's consumer (SPEC §3.5, §4, §6): pending events of the log are claimed in id order, their event
 //! hooks run (once per event and hook, at least once: a node that dies mid-run leaves its claim to expire,
-//! and another node runs them again), each run is recorded on the event, and the event is marked done.
+//! and another node runs them again), each run is recorded on the event, their webhook deliveries and case
+//! updates are queued, and the event is marked done.
 use crate::{App, AppError, AppResult};
 use domain::Event;
 use domain::automation::{DELIVERY_WINDOW, event_type, scaled, subscribed};
@@ -34,8 +35,8 @@ fn run_hooks(hooks: &hooks::Hooks, event: &Event) -> Vec<HookRun> {
 
 impl App {
     /// Claims up to `batch` pending events for `node`, runs their event hooks, queues their webhook
-    /// deliveries and marks them done; answers how many it took (0: nothing was pending). The claim holds
-    /// for `lease`: a node that has not finished its batch by then is taken to be gone.
+    /// deliveries and case updates and marks them done; answers how many it took (0: nothing was pending).
+    /// The claim holds for `lease`: a node that has not finished its batch by then is taken to be gone.
     pub async fn process_outbox(&self, node: &str, batch: i64, lease: std::time::Duration) -> AppResult<usize> {
         let at = now();
         let until = at
@@ -66,8 +67,12 @@ impl App {
         let deadline = at
             .checked_add(jiff::SignedDuration::try_from(window).unwrap_or(jiff::SignedDuration::MAX))
             .unwrap_or(at);
+        let cases = self.case_updates_for(&events).await?;
         let mut queued = 0_usize;
         let mut tx = self.store().write().await?;
+        for case in &cases {
+            tx.insert_case_update(case, at, deadline).await?;
+        }
         for (event, (id, runs)) in events.iter().zip(results) {
             if !webhooks.is_empty() {
                 let name = event_type(event);
@@ -89,6 +94,9 @@ impl App {
         tx.commit().await?;
         if queued > 0 {
             self.deliveries_signal().notify_one();
+        }
+        if !cases.is_empty() {
+            self.case_updates_signal().notify_one();
         }
         Ok(count)
     }

@@ -1,4 +1,5 @@
 //! Wiring of the ferrodesk binary, as a library so that tests start the very same server.
+mod case_updates;
 pub mod demo;
 pub mod hooks_dir;
 pub mod import;
@@ -116,8 +117,9 @@ pub struct Server {
     hooks_watch: Option<tokio::task::JoinHandle<()>>,
     outbox: Option<tokio::task::JoinHandle<()>>,
     deliveries: Option<tokio::task::JoinHandle<()>>,
+    case_updates: Option<tokio::task::JoinHandle<()>>,
     stored_hooks_watch: Option<tokio::task::JoinHandle<()>>,
-    /// Tells the outbox and delivery workers to finish what they hold and stop.
+    /// Tells the outbox, delivery and case-update workers to finish what they hold and stop.
     stop_workers: tokio::sync::watch::Sender<bool>,
 }
 
@@ -165,12 +167,13 @@ impl Server {
         let lease = timeout * (rounds + 1) + Duration::from_secs(10);
         let deliveries = webhooks::start(
             app.clone(),
-            node,
+            node.clone(),
             client,
             settings.webhook_concurrency,
             lease,
-            workers_stop,
+            workers_stop.clone(),
         );
+        let case_updates = case_updates::start(app.clone(), node, case_updates::lease(), workers_stop);
         let listener = TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -200,6 +203,7 @@ impl Server {
             hooks_watch: Some(hooks_watch),
             outbox: Some(outbox),
             deliveries: Some(deliveries),
+            case_updates: Some(case_updates),
             stored_hooks_watch: Some(stored_hooks_watch),
             stop_workers,
         })
@@ -221,11 +225,14 @@ impl Server {
         {
             task.abort();
         }
-        // The outbox and delivery workers finish the batch and the attempts they hold (within the grace
-        // time), so that no claim is left to expire; then they are stopped whatever they do.
+        // The outbox, delivery and case-update workers finish the batch and the attempts they hold (within
+        // the grace time), so that no claim is left to expire; then they are stopped whatever they do.
         let _ = self.stop_workers.send(true);
         let started = std::time::Instant::now();
-        for mut task in [self.outbox.take(), self.deliveries.take()].into_iter().flatten() {
+        for mut task in [self.outbox.take(), self.deliveries.take(), self.case_updates.take()]
+            .into_iter()
+            .flatten()
+        {
             let left = grace.saturating_sub(started.elapsed());
             if tokio::time::timeout(left, &mut task).await.is_err() {
                 tracing::warn!("a worker did not finish within the grace time; stopping it");
