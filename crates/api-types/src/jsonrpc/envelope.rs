@@ -35,9 +35,9 @@ pub struct Call {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
     /// One call object; `Err` holds the answer to a malformed one.
-    Single(Result<Call, Answer>),
+    Single(Result<Call, Box<Answer>>),
     /// A batch of 1 to [`MAX_BATCH`] entries, in order.
-    Batch(Vec<Result<Call, Answer>>),
+    Batch(Vec<Result<Call, Box<Answer>>>),
     /// The whole body is answered with this one error: not JSON, not an object or array, an empty batch,
     /// or a batch over [`MAX_BATCH`].
     Refused(Answer),
@@ -81,41 +81,43 @@ fn parse_error(e: &serde_json::Error) -> Answer {
 
 /// One entry of a request: a call, or the answer to a malformed one (with the call's `id` when it has a
 /// usable one, `null` otherwise).
-fn call(entry: Value) -> Result<Call, Answer> {
+fn call(entry: Value) -> Result<Call, Box<Answer>> {
     let Value::Object(mut members) = entry else {
-        return Err(Answer::refusal(RpcError::invalid_request(
+        return Err(Box::new(Answer::refusal(RpcError::invalid_request(
             "a call must be a JSON object",
-        )));
+        ))));
     };
     let version = match members.remove("jsonrpc") {
         None => Version::One,
         Some(Value::String(v)) if v == "2.0" => Version::Two,
         Some(_) => {
             let id = members.remove("id").filter(id_of_2_0).unwrap_or(Value::Null);
-            return Err(Answer {
+            return Err(Box::new(Answer {
                 version: Version::Two,
                 id,
                 outcome: Err(RpcError::invalid_request(
                     "`jsonrpc` must be \"2.0\" (or left out for the 1.0 style)",
                 )),
-            });
+            }));
         }
     };
     let id = match (version, members.remove("id")) {
         (Version::Two, Some(id)) if !id_of_2_0(&id) => {
-            return Err(Answer {
+            return Err(Box::new(Answer {
                 version,
                 id: Value::Null,
                 outcome: Err(RpcError::invalid_request("`id` must be a string, a number or null")),
-            });
+            }));
         }
         (Version::One, Some(Value::Null)) => None,
         (_, id) => id,
     };
-    let refuse = |message: &str| Answer {
-        version,
-        id: id.clone().unwrap_or(Value::Null),
-        outcome: Err(RpcError::invalid_request(message)),
+    let refuse = |message: &str| {
+        Box::new(Answer {
+            version,
+            id: id.clone().unwrap_or(Value::Null),
+            outcome: Err(RpcError::invalid_request(message)),
+        })
     };
     let method = match members.remove("method") {
         Some(Value::String(method)) => method,

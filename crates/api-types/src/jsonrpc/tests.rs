@@ -1,7 +1,7 @@
 use super::*;
 use serde_json::json;
 
-fn single(body: &str) -> Result<Call, Answer> {
+fn single(body: &str) -> Result<Call, Box<Answer>> {
     match parse(body.as_bytes()) {
         Incoming::Single(entry) => entry,
         other => panic!("expected one call, got {other:?}"),

@@ -17,6 +17,7 @@ mod hook_points;
 mod hooks;
 mod import;
 mod invoices;
+mod jsonrpc;
 mod nodes;
 mod oauth;
 mod ops;

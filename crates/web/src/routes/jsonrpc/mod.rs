@@ -84,10 +84,10 @@ async fn endpoint(State(state): State<AppState>, req: Request) -> Response {
 }
 
 /// Runs one entry; a notification is run but not answered.
-async fn answer(cx: &Context<'_>, entry: Result<Call, Answer>) -> Option<Answer> {
+async fn answer(cx: &Context<'_>, entry: Result<Call, Box<Answer>>) -> Option<Answer> {
     let call = match entry {
         Ok(call) => call,
-        Err(refused) => return Some(refused),
+        Err(refused) => return Some(*refused),
     };
     let (version, id) = (call.version, call.id.clone());
     let outcome = methods::execute(cx, call).await;
