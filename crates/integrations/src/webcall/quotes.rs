@@ -134,7 +134,8 @@ fn tag<'a>(rest: &'a str, out: &mut String, replaced: &mut Vec<usize>) -> &'a st
             (InTag::AfterEquals | InTag::Markup, _) => {
                 out.push(c);
                 match c {
-                    '>' => return &rest[1 + offset + 1..],
+                    // `offset` counts from after the `<`.
+                    '>' => return &rest[1 + offset + '>'.len_utf8()..],
                     '=' => InTag::AfterEquals,
                     '"' | '\'' => InTag::AsciiValue(c),
                     _ => InTag::Markup,
