@@ -8,6 +8,7 @@ mod auth;
 mod backends;
 mod bad_input;
 mod billing;
+mod case_updates;
 mod contracts;
 mod demo;
 mod directory;
