@@ -504,6 +504,19 @@ async fn an_unknown_account_is_not_found() {
     assert_code(desk.admin.account(brand.id, "nobody").await, ErrorCode::NotFound);
     assert_eq!(backend.last_request().sent(), [("Userkey", "nobody")]);
     assert_code(desk.admin.account(999_999, "jdoe").await, ErrorCode::NotFound);
+    let too_long = "k".repeat(256);
+    for bad in ["a\nb", "  ", too_long.as_str()] {
+        let p = assert_code(desk.admin.account(brand.id, bad).await, ErrorCode::ValidationFailed);
+        assert_eq!(fields(&p), ["userkey"], "{bad:?}");
+    }
+    assert_eq!(backend.requests().len(), 1, "bad userkeys are not sent");
+    let end_user = desk.customer().await.client;
+    assert_code(
+        end_user.search_accounts(brand.id, &[("Userkey", "jdoe")]).await,
+        ErrorCode::NotFound,
+    );
+    assert_code(end_user.account(brand.id, "jdoe").await, ErrorCode::NotFound);
+    assert!(backend.requests().len() == 1, "end users reach no account");
 }
 
 #[tokio::test]
