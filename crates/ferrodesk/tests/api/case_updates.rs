@@ -476,3 +476,47 @@ async fn a_queued_case_update_is_sent_after_a_restart() {
     assert!(update.attempt_log[0].error.is_some() && update.attempt_log[1].error.is_none());
     second.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_shows_case_updates_on_the_event() {
+    let s = TestServer::start().await;
+    let spec: serde_json::Value = reqwest::get(format!("{}/api/openapi.json", s.url))
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    let schemas = &spec["components"]["schemas"];
+    // The event's own members come first (`allOf`), then what its consumers did.
+    let parts = schemas["EventDetail"]["allOf"].as_array().cloned().unwrap_or_default();
+    let member = parts
+        .iter()
+        .find_map(|p| p["properties"].get("case_updates"))
+        .unwrap_or_else(|| panic!("no case_updates: {}", schemas["EventDetail"]));
+    assert_eq!(
+        member["items"]["$ref"], "#/components/schemas/CaseUpdateDelivery",
+        "{member}"
+    );
+    for field in [
+        "status",
+        "attempts",
+        "attempt_log",
+        "userkey",
+        "reply_id",
+        "deadline_at",
+    ] {
+        assert!(
+            schemas["CaseUpdateDelivery"]["properties"][field].is_object(),
+            "{field}: {}",
+            schemas["CaseUpdateDelivery"]
+        );
+    }
+    for field in ["attempted_at", "status_code", "error", "latency_us"] {
+        assert!(
+            schemas["CaseUpdateAttempt"]["properties"][field].is_object(),
+            "{field}: {}",
+            schemas["CaseUpdateAttempt"]
+        );
+    }
+    s.shutdown().await;
+}
