@@ -33,15 +33,12 @@ fn backend_error(operation: Operation, e: WebcallError) -> AppError {
     AppError::BackendUnavailable(format!("the {operation} web call failed: {e}"))
 }
 
-/// A load answered with no account (`<userdata/>`) or a 404 is the account's absence; any other failure
+/// A load answered with no account (`<userdata/>`) is the account's absence; any other failure
 /// is the backend's.
 fn load_error(e: WebcallError) -> AppError {
     match e {
-        WebcallError::MissingElement {
-            parent: "userdata",
-            element: "user",
-        }
-        | WebcallError::Status(404) => AppError::NotFound,
+        // Only an empty `<userdata/>` says the account does not exist: a 404 is as likely a wrong load URL.
+        WebcallError::NoAccount => AppError::NotFound,
         other => backend_error(Operation::Load, other),
     }
 }

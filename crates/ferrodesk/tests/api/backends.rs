@@ -743,10 +743,8 @@ async fn a_search_answer_missing_its_elements_is_refused() {
 }
 
 /// `<userdata/>` is "no such account" (404); a `<userdata>` with contacts and fields but no `<user>` is a
-/// broken answer. The web-call client reports both as the same `MissingElement`, so the backend cannot
-/// tell them apart yet.
+/// broken answer (502).
 #[tokio::test]
-#[ignore = "integrations::webcall reports <userdata> without <user> like <userdata/>: reported"]
 async fn a_load_answer_missing_its_user_is_refused() {
     let (desk, backend, brand) = served().await;
     backend.set_mode(Mode::MissingElements);

@@ -55,6 +55,9 @@ pub enum WebcallError {
     WrongRoot { expected: &'static str, found: String },
     #[error("the answer has no <{expected}> element")]
     NoRoot { expected: &'static str },
+    /// A load answered an empty `<userdata/>`: the backend has no such account (not a broken answer).
+    #[error("the backend has no such account")]
+    NoAccount,
     #[error("<{parent}> has no <{element}> element")]
     MissingElement {
         parent: &'static str,
@@ -82,6 +85,7 @@ impl WebcallError {
             WebcallError::Doctype => "doctype",
             WebcallError::Malformed { .. } => "malformed_xml",
             WebcallError::WrongRoot { .. } | WebcallError::NoRoot { .. } => "wrong_root",
+            WebcallError::NoAccount => "no_account",
             WebcallError::MissingElement { .. } => "missing_element",
             WebcallError::MissingAttribute { .. } => "missing_attribute",
         }

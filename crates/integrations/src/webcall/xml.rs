@@ -270,8 +270,10 @@ pub fn parse_userdata(answer: &[u8]) -> Result<Account, WebcallError> {
     let mut user = None;
     let mut contacts = Vec::new();
     let mut fields = Vec::new();
+    let mut children = 0_usize;
     if !root.empty {
         while let Some(child) = doc.next_child("userdata")? {
+            children += 1;
             if is(&child, "user") && user.is_none() {
                 user = Some(doc.attributes(&child, Values::UrlEncoded)?);
             } else if is(&child, "contacts") && !child.empty {
@@ -298,10 +300,18 @@ pub fn parse_userdata(answer: &[u8]) -> Result<Account, WebcallError> {
             doc.skip(&child)?;
         }
     }
-    let user = user.ok_or(WebcallError::MissingElement {
-        parent: "userdata",
-        element: "user",
-    })?;
+    // `<userdata/>` (nothing inside) is how a receiver says it has no such account; contacts or fields
+    // without their `<user>` are a broken answer.
+    let user = match user {
+        Some(user) => user,
+        None if children == 0 => return Err(WebcallError::NoAccount),
+        None => {
+            return Err(WebcallError::MissingElement {
+                parent: "userdata",
+                element: "user",
+            });
+        }
+    };
     let userkey = user.required("user", "userkey")?;
     if userkey.is_empty() {
         return Err(WebcallError::MissingAttribute {
@@ -728,6 +738,12 @@ mod tests {
         );
         let err = parse_users(b"Warning: mysql_connect() failed <users/>").expect_err("text");
         assert!(matches!(err, WebcallError::Malformed { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn an_empty_userdata_is_no_account() {
+        assert_eq!(parse_userdata(b"<userdata/>"), Err(WebcallError::NoAccount));
+        assert_eq!(parse_userdata(b"<?xml version=\"1.0\"?><userdata>\n</userdata>"), Err(WebcallError::NoAccount));
     }
 
     #[test]
