@@ -484,6 +484,7 @@ async fn a_webcall_account_shows_on_the_pop_and_in_the_ticket_sidebar() {
         page.body
     );
     assert!(page.body.contains("Zoë") && page.body.contains("Inactive"));
+    assert!(page.body.contains("The number matches one account"));
     assert_eq!(input_value(&page.body, "account_key").as_deref(), Some("zoe"));
     assert_eq!(input_value(&page.body, "email").as_deref(), Some("zoe@example.org"));
     assert!(!page.body.contains(INT_PASS));

@@ -91,7 +91,8 @@ struct Match {
     id: i64,
     href: String,
     name: String,
-    detail: String,
+    email: String,
+    phone: String,
 }
 
 /// An end user the ticket may be opened for.
@@ -109,6 +110,8 @@ struct Lookup {
     end_users: Vec<Match>,
     accounts: Vec<AccountSummary>,
     account: Option<AccountView>,
+    /// Why the account shown is the caller's, when one is.
+    account_note: &'static str,
     error: Option<String>,
     /// The case the caller keyed in, when it is one of the brand's: `(id, title, status)`.
     ticket: Option<(i64, String, String)>,
@@ -252,6 +255,13 @@ async fn pop(State(state): State<AppState>, visit: Visit, RawQuery(query): RawQu
         case_missing,
         lookup_error,
     } = pop;
+    let account_note = match &account {
+        Some(a) if accounts.len() == 1 && accounts[0].userkey == a.userkey => {
+            "The number matches one account, shown below."
+        }
+        Some(_) => "The case's account is shown below.",
+        None => "",
+    };
     let lookup = Lookup {
         local: brand.customer_backend != "webcall",
         customers: customers
@@ -260,7 +270,8 @@ async fn pop(State(state): State<AppState>, visit: Visit, RawQuery(query): RawQu
                 id: c.id,
                 href: format!("/agent/customers/{}", c.id),
                 name: c.name,
-                detail: c.phone.unwrap_or_default(),
+                email: c.email.unwrap_or_default(),
+                phone: c.phone.unwrap_or_default(),
             })
             .collect(),
         end_users: end_users
@@ -269,14 +280,13 @@ async fn pop(State(state): State<AppState>, visit: Visit, RawQuery(query): RawQu
                 id: u.id,
                 href: format!("/agent/customers/{}#contact-{}", u.customer_id, u.id),
                 name: u.name,
-                detail: joined(&[
-                    u.email.as_deref().unwrap_or_default(),
-                    u.phone.as_deref().unwrap_or_default(),
-                ]),
+                email: u.email.unwrap_or_default(),
+                phone: u.phone.unwrap_or_default(),
             })
             .collect(),
         accounts,
         account: account.map(account_view),
+        account_note,
         error: lookup_error,
         ticket: ticket.map(|t| (t.id, t.title, wire(&t.status))),
         case_missing,
@@ -296,15 +306,6 @@ async fn pop(State(state): State<AppState>, visit: Visit, RawQuery(query): RawQu
             errors: FieldErrors::default(),
         },
     ))
-}
-
-fn joined(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .filter(|p| !p.trim().is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" · ")
 }
 
 /// The ticket form as the lookup suggests it: the brand's first department, the only end user matched (or

@@ -19,8 +19,8 @@ use serde::Deserialize;
 
 /// The customer backends an admin chooses from (SPEC §6), with what they are.
 const BACKENDS: [(&str, &str); 2] = [
-    ("local", "local — ferrodesk's own customers"),
-    ("webcall", "webcall — an external database over SpiceCSM web calls"),
+    ("local", "local (ferrodesk's customers)"),
+    ("webcall", "webcall (SpiceCSM web calls)"),
 ];
 
 #[derive(Deserialize, Default)]
