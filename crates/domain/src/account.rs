@@ -221,13 +221,17 @@ pub fn phone_key(phone: &str) -> Option<String> {
     (!key.is_empty()).then_some(key)
 }
 
-/// The digits of a caller's number a stored number must end with to match it: the last ten (the national
-/// number in most plans, without a country or trunk prefix), or all when fewer; as a [`phone_key`] prefix.
-/// `None` below [`MIN_CALLER_DIGITS`]: too few to name anyone.
+/// The digits of a caller's number a stored number must end with to match it: the last nine, or all when
+/// fewer; as a [`phone_key`] prefix. Nine, not ten: a national number written with its trunk prefix
+/// (`030 1234567`) and the same number in international form (`+49 30 1234567`) share only their last nine
+/// digits. `None` below [`MIN_CALLER_DIGITS`]: too few to name anyone.
 pub fn caller_key(ani: &str) -> Option<String> {
     let key = phone_key(ani)?;
-    (key.len() >= MIN_CALLER_DIGITS).then(|| key.chars().take(10).collect())
+    (key.len() >= MIN_CALLER_DIGITS).then(|| key.chars().take(CALLER_DIGITS).collect())
 }
+
+/// How many of a caller's last digits are matched.
+pub const CALLER_DIGITS: usize = 9;
 
 /// The fewest digits a caller's number must have to be matched with stored numbers.
 pub const MIN_CALLER_DIGITS: usize = 6;
@@ -285,5 +289,8 @@ mod tests {
         let caller = caller_key("+1-555-555-0100").expect("caller");
         assert!(stored.starts_with(&caller), "{stored} {caller}");
         assert_eq!(caller_key("12345"), None, "too short to name anyone");
+        let international = phone_key("+49 30 1234567").expect("key");
+        let trunk = caller_key("030/1234567").expect("caller");
+        assert!(international.starts_with(&trunk), "{international} {trunk}");
     }
 }

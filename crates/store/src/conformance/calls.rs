@@ -49,7 +49,7 @@ pub(super) async fn calls_and_callers_by_number(s: Arc<dyn Store>) {
     w.commit().await.expect("commit");
 
     let mut r = reader(&s).await;
-    // The caller's last ten digits, reversed: what `store_sql::caller_key("+15555550100")` gives.
+    // The last digits of a caller's number, reversed (a `domain::account::caller_key`).
     let key = "0010555555";
     let found: Vec<i64> = r
         .customers_by_phone(key, 10)
