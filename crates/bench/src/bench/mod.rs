@@ -96,6 +96,11 @@ pub(crate) struct BenchArgs {
     /// Measured requests per page in the web UI benchmark (after a few unmeasured ones).
     #[arg(long, default_value_t = 300)]
     page_requests: usize,
+    /// With --pages N: only the pages, on a database seeded by an earlier `--pages N` run (`--keep`, or
+    /// PostgreSQL) given as --database-url; its layout and portal fixture are found over the API, and the
+    /// seeded text is replayed to pick the same search words.
+    #[arg(long, requires = "pages")]
+    seeded: bool,
 }
 
 /// Words in the generated vocabulary; their frequencies follow Zipf's law (exponent 1).
@@ -118,8 +123,11 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
     {
         bail!("--concurrency, --search-concurrency, --query-concurrency, --seconds and --batch must be at least 1");
     }
-    if args.search_only && database_url.is_none() {
-        bail!("--search-only needs --database-url: the database seeded by an earlier run");
+    if args.search_only && args.pages.is_some() {
+        bail!("--search-only is the ticket benchmark's; with --pages, --seeded reuses a seeded database");
+    }
+    if (args.search_only || args.seeded) && database_url.is_none() {
+        bail!("--search-only and --seeded need --database-url: the database seeded by an earlier run");
     }
     if !server.is_file() {
         bail!(
@@ -298,18 +306,7 @@ impl Bench {
         );
         let vocab = Arc::new(Vocabulary::new(VOCABULARY, 0x5eed_f00d));
         let frequencies = if self.args.search_only {
-            let started = Instant::now();
-            let mut text = SeedText::new(&vocab);
-            let mut ticket = SeedTicket::default();
-            for n in 0..self.args.tickets {
-                text.next(n, &mut ticket);
-            }
-            println!(
-                "replayed the text of {} seeded tickets in {:.1} s (for the words' frequencies)",
-                self.args.tickets,
-                started.elapsed().as_secs_f64()
-            );
-            text.document_frequency
+            replay_seed(&vocab, self.args.tickets).document_frequency
         } else {
             let watch = WalWatch::start(&self.url);
             let fixture = self.load_phases().await?;
@@ -811,6 +808,33 @@ impl Bench {
             );
         }
         Ok(())
+    }
+}
+
+/// The seed's text generated again, without writing it: what a run on a database seeded earlier needs to
+/// know of it.
+struct Replayed {
+    /// How many seeded tickets contain each vocabulary word, by rank.
+    document_frequency: Vec<u32>,
+    /// The last seeded ticket (the newest).
+    last: SeedTicket,
+}
+
+/// Replays the text of the first `total` seeded tickets (deterministic, so the same as the seeding run's).
+fn replay_seed(vocab: &Vocabulary, total: u64) -> Replayed {
+    let started = Instant::now();
+    let mut text = SeedText::new(vocab);
+    let mut last = SeedTicket::default();
+    for n in 0..total {
+        text.next(n, &mut last);
+    }
+    println!(
+        "replayed the text of {total} seeded tickets in {:.1} s (for the words' frequencies)",
+        started.elapsed().as_secs_f64()
+    );
+    Replayed {
+        document_frequency: text.document_frequency,
+        last,
     }
 }
 

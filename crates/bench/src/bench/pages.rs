@@ -6,7 +6,7 @@
 //! beside the same run's `/healthz` at c=1), and the page's weight (HTML, and HTML with the stylesheet and
 //! the htmx script every page loads), judged against issue 12's targets: p95 ≤ 15 ms, ≤ 100 KB.
 use super::*;
-use api_types::{EndUserPatch, ListQuery, NewInvoice, NewInvoiceItem, NewReply, NewStaff};
+use api_types::{EndUserPatch, InvoiceQuery, ListQuery, NewInvoice, NewInvoiceItem, NewReply, NewStaff, Page};
 use domain::Role;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
@@ -27,6 +27,68 @@ const ASSETS: [&str; 2] = ["/assets/app.css", "/assets/htmx.min.js"];
 const LONG_CONVERSATION: usize = 21;
 /// Invoices of the portal's customer (more than one page of the portal's list).
 const INVOICES: usize = 30;
+/// The layout's brands, each with these departments; the first brand's first department is the one the
+/// queue is filtered by and the long ticket's.
+const BRANDS: [&str; 3] = ["Acme Hosting", "Globex Mail", "Initech Cloud"];
+const DEPARTMENTS: [&str; 2] = ["Support", "Billing"];
+/// The admin, the agent who logs in, then the two other assignees.
+const STAFF: [(&str, Role); 4] = [
+    ("Ada Admin", Role::Admin),
+    ("Alex Agent", Role::Agent),
+    ("Bo Agent", Role::Agent),
+    ("Cy Agent", Role::Agent),
+];
+const STAFF_EMAIL_DOMAIN: &str = "@bench.example";
+/// The portal's long ticket: a run on a seeded database (`--seeded`) finds it by this title.
+const LONG_TITLE: &str = "Mail delivery to the new domain fails since the migration";
+/// The portal's end user, seeded with the tickets.
+const PORTAL_USER: &str = "person0@customer0.example";
+
+// A layout's slugs and emails carry the tag of the run that made it: each run's are its own (slugs and
+// emails are unique), and a later run finds them.
+fn brand_slug(brand: &str, tag: &str) -> String {
+    format!("{}-{tag}", brand.to_lowercase().replace(' ', "-"))
+}
+
+fn department_slug(brand_slug: &str, department: &str) -> String {
+    format!("{brand_slug}-{}", department.to_lowercase())
+}
+
+fn staff_email_prefix(name: &str) -> String {
+    format!("{}+", name.to_lowercase().replace(' ', "."))
+}
+
+fn staff_email(name: &str, tag: &str) -> String {
+    format!("{}{tag}{STAFF_EMAIL_DOMAIN}", staff_email_prefix(name))
+}
+
+/// The tag in `email` if it is the layout email of staff member `name`.
+fn staff_email_tag<'a>(email: &'a str, name: &str) -> Option<&'a str> {
+    email
+        .strip_prefix(&staff_email_prefix(name))?
+        .strip_suffix(STAFF_EMAIL_DOMAIN)
+        .filter(|tag| !tag.is_empty())
+}
+
+/// Every item of a list, page by page.
+async fn all_pages<T>(
+    mut fetch: impl AsyncFnMut(ListQuery) -> ferrodesk_client::Result<Page<T>>,
+) -> anyhow::Result<Vec<T>> {
+    let (mut items, mut cursor) = (vec![], None);
+    loop {
+        let page = fetch(ListQuery {
+            limit: Some(500),
+            cursor: cursor.take(),
+            ..ListQuery::default()
+        })
+        .await?;
+        items.extend(page.data);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
 
 /// One measured page.
 pub(super) struct PageFigures {
@@ -42,6 +104,8 @@ pub(super) struct PagesReport {
     pub(super) tickets: u64,
     pub(super) requests: usize,
     pub(super) seed: Option<(u64, f64)>,
+    /// The tickets were seeded by an earlier run (`--seeded`).
+    pub(super) seeded_before: bool,
     pub(super) healthz: Option<Stats>,
     pub(super) healthz_after: Option<Stats>,
     /// Bytes of the stylesheet and script every page loads.
@@ -119,7 +183,12 @@ impl PagesReport {
         }
         if self.tickets < 1_000_000 {
             println!(
-                "(the target holds at 1,000,000 tickets; this run seeded {})",
+                "(the target holds at 1,000,000 tickets; {} {})",
+                if self.seeded_before {
+                    "the database was seeded with"
+                } else {
+                    "this run seeded"
+                },
                 self.tickets
             );
         }
@@ -280,26 +349,43 @@ impl Bench {
         let count = self.args.page_requests.max(1);
         self.pages.tickets = tickets;
         self.pages.requests = count;
+        let seeded = self.args.seeded;
+        self.pages.seeded_before = seeded;
         println!(
-            "ferrodesk bench: web pages on {} ({}), {} CPUs, {tickets} tickets to seed, {count} requests per page at c=1",
+            "ferrodesk bench: web pages on {} ({}), {} CPUs, {tickets} tickets {}, {count} requests per page at c=1",
             self.backend,
             ferrodesk::settings::mask_database_url(&self.url),
-            cpus()
+            cpus(),
+            if seeded {
+                "seeded by an earlier run (--seeded)"
+            } else {
+                "to seed"
+            }
         );
-        self.start().await?;
-        self.refuse_non_empty().await?;
-        let layout = self.page_layout().await?;
-        self.stop().await?;
-
         let vocab = Arc::new(Vocabulary::new(VOCABULARY, 0x5eed_f00d));
-        let mut assignees = vec![None, None];
-        assignees.extend(layout.agents.iter().copied().map(Some));
-        let spread = Spread {
-            departments: layout.departments.clone(),
-            assignees,
+        let (layout, frequencies) = if seeded {
+            self.start().await?;
+            let layout = self.find_layout().await?;
+            let replayed = replay_seed(&vocab, tickets);
+            self.check_seed_count(tickets, &replayed.last).await?;
+            self.stop().await?;
+            (layout, replayed.document_frequency)
+        } else {
+            self.start().await?;
+            self.refuse_non_empty().await?;
+            let layout = self.page_layout().await?;
+            self.stop().await?;
+
+            let mut assignees = vec![None, None];
+            assignees.extend(layout.agents.iter().copied().map(Some));
+            let spread = Spread {
+                departments: layout.departments.clone(),
+                assignees,
+            };
+            let frequencies = self.seed_spread(tickets, spread, &vocab).await?;
+            self.pages.seed = self.report.seed;
+            (layout, frequencies)
         };
-        let frequencies = self.seed_spread(tickets, spread, &vocab).await?;
-        self.pages.seed = self.report.seed;
         self.flush_and_warm().await?;
 
         let ready = self.start().await?;
@@ -429,8 +515,8 @@ impl Bench {
         let fd = self.client()?;
         let tag = format!("{:x}", jiff::Timestamp::now().as_microsecond());
         let (mut brands, mut departments) = (vec![], vec![]);
-        for b in ["Acme Hosting", "Globex Mail", "Initech Cloud"] {
-            let slug = format!("{}-{tag}", b.to_lowercase().replace(' ', "-"));
+        for b in BRANDS {
+            let slug = brand_slug(b, &tag);
             let brand = fd
                 .create_brand(&NewBrand {
                     name: b.into(),
@@ -440,12 +526,12 @@ impl Bench {
                 .await
                 .context("creating a brand")?;
             brands.push(brand.id);
-            for d in ["Support", "Billing"] {
+            for d in DEPARTMENTS {
                 let department = fd
                     .create_department(&NewDepartment {
                         brand_id: brand.id,
                         name: d.into(),
-                        slug: Some(format!("{slug}-{}", d.to_lowercase())),
+                        slug: Some(department_slug(&slug, d)),
                         public: Some(true),
                         ..NewDepartment::default()
                     })
@@ -455,14 +541,9 @@ impl Bench {
             }
         }
         let mut staff = vec![];
-        for (name, role) in [
-            ("Ada Admin", Role::Admin),
-            ("Alex Agent", Role::Agent),
-            ("Bo Agent", Role::Agent),
-            ("Cy Agent", Role::Agent),
-        ] {
+        for (name, role) in STAFF {
             let body = NewStaff {
-                email: format!("{}+{tag}@bench.example", name.to_lowercase().replace(' ', ".")),
+                email: staff_email(name, &tag),
                 name: name.into(),
                 role,
                 password: PASSWORD.into(),
@@ -478,12 +559,110 @@ impl Bench {
         })
     }
 
+    /// The layout an earlier `--pages` run made ([`Self::page_layout`]), found by its names: the newest admin
+    /// "Ada Admin" with a layout email gives that run's tag, which its agents' emails and its brands' and
+    /// departments' slugs carry as well.
+    async fn find_layout(&self) -> anyhow::Result<Layout> {
+        let fd = self.client()?;
+        let staff = all_pages(async |q| fd.staff(&q).await)
+            .await
+            .context("listing the staff")?;
+        let (admin_name, _) = STAFF[0];
+        let (_, tag) = staff
+            .iter()
+            .filter(|s| s.name == admin_name && s.role == Role::Admin)
+            .filter_map(|s| Some((s.id, staff_email_tag(&s.email, admin_name)?)))
+            .max_by_key(|(id, _)| *id)
+            .context(
+                "this database has no \"Ada Admin\" of an earlier --pages run: seed it first with --pages N (and \
+                 --keep on SQLite)",
+            )?;
+        let mut members = vec![];
+        for (name, role) in STAFF {
+            let email = staff_email(name, tag);
+            let member = staff
+                .iter()
+                .find(|s| s.email == email && s.name == name && s.role == role)
+                .with_context(|| format!("the seeding run's {name} ({email}) is missing"))?;
+            members.push(member);
+        }
+        let all_brands = all_pages(async |q| fd.brands(&q).await)
+            .await
+            .context("listing the brands")?;
+        let all_departments = all_pages(async |q| fd.departments(&q).await)
+            .await
+            .context("listing the departments")?;
+        let (mut brands, mut departments) = (vec![], vec![]);
+        for b in BRANDS {
+            let slug = brand_slug(b, tag);
+            let brand = all_brands
+                .iter()
+                .find(|x| x.slug == slug && x.name == b)
+                .with_context(|| format!("the seeding run's brand {b:?} (slug {slug}) is missing"))?;
+            brands.push(brand.id);
+            for d in DEPARTMENTS {
+                let department_slug = department_slug(&slug, d);
+                let department = all_departments
+                    .iter()
+                    .find(|x| x.brand_id == brand.id && x.slug == department_slug)
+                    .with_context(|| format!("the seeding run's department {d:?} of {b:?} is missing"))?;
+                departments.push(department.id);
+            }
+        }
+        println!(
+            "found the seeding run's layout (tag {tag}): {} brands, {} departments, an admin and {} agents",
+            brands.len(),
+            departments.len(),
+            members.len() - 1
+        );
+        Ok(Layout {
+            brands,
+            departments,
+            agent_email: members[1].email.clone(),
+            admin_email: members[0].email.clone(),
+            agents: members[1..].iter().map(|s| s.id).collect(),
+        })
+    }
+
+    /// The replayed words are the database's only if it was seeded with the same N: the newest seeded
+    /// ticket (ten a minute back from the seeding's start, so the newest by `ctime` but for the long ticket
+    /// made after it) must be the replay's last.
+    async fn check_seed_count(&self, tickets: u64, last: &SeedTicket) -> anyhow::Result<()> {
+        if tickets == 0 {
+            return Ok(());
+        }
+        let newest = self
+            .client()?
+            .tickets(&TicketQuery {
+                sort: Some("-ctime".into()),
+                limit: Some(10),
+                ..TicketQuery::default()
+            })
+            .await?
+            .data
+            .into_iter()
+            .find(|t| t.title != LONG_TITLE)
+            .context("the database holds no seeded tickets")?;
+        if newest.title != last.title {
+            bail!(
+                "the newest ticket (#{}, {:?}) is not the last of {tickets} seeded ones ({:?}): was the database \
+                 seeded by --pages {tickets}, and nothing added since?",
+                newest.id,
+                newest.title,
+                last.title
+            );
+        }
+        println!("the newest seeded ticket (#{}) is the replay's last", newest.id);
+        Ok(())
+    }
+
     /// The portal's end user (a seeded one, whose customer has ~1/200 of the tickets) gets a password; one
-    /// of their tickets gets a long conversation, their customer some invoices. Returns the end user's
-    /// email, the customer's id and the long ticket's id.
+    /// of their tickets gets a long conversation, their customer some invoices. With `--seeded`, the long
+    /// ticket and the invoices an earlier run made are reused (and completed, if that run stopped half-way).
+    /// Returns the end user's email, the customer's id and the long ticket's id.
     async fn portal_fixture(&self, layout: &Layout) -> anyhow::Result<(String, i64, i64)> {
         let fd = self.client()?;
-        let email = "person0@customer0.example";
+        let email = PORTAL_USER;
         let mut cursor = None;
         let user = loop {
             let page = fd
@@ -507,35 +686,54 @@ impl Bench {
         )
         .await
         .context("setting the end user's password")?;
-        let as_user = ferrodesk_client::Client::new(
-            &self.server()?.base,
-            &fd.create_end_user_token(user.id, Some("bench")).await?.token,
-        )?;
-        let ticket = fd
-            .create_ticket(&NewTicket {
-                did: layout.departments[0],
-                title: "Mail delivery to the new domain fails since the migration".into(),
-                message: "Since last night every message to our new domain bounces. ".repeat(4),
-                user_id: Some(user.id),
-                ..NewTicket::default()
-            })
-            .await
-            .context("creating the long ticket")?;
-        for k in 1..LONG_CONVERSATION {
-            let body = NewReply {
-                message: format!(
-                    "Reply {k}: we looked at the logs again; the records are in place and the queue is draining. {}",
-                    "Please check again and tell us what you see. ".repeat(1 + k % 3)
-                ),
-                internal: None,
-            };
-            if k % 2 == 1 {
-                fd.reply(ticket.id, &body).await?;
-            } else {
-                as_user.reply(ticket.id, &body).await?;
+        let reused = if self.args.seeded {
+            self.find_long_ticket(user.id).await?
+        } else {
+            None
+        };
+        let found_messages = reused.map(|(_, messages)| messages);
+        let (ticket, messages) = match reused {
+            Some(found) => found,
+            None => {
+                let ticket = fd
+                    .create_ticket(&NewTicket {
+                        did: layout.departments[0],
+                        title: LONG_TITLE.into(),
+                        message: "Since last night every message to our new domain bounces. ".repeat(4),
+                        user_id: Some(user.id),
+                        ..NewTicket::default()
+                    })
+                    .await
+                    .context("creating the long ticket")?;
+                (ticket.id, 1)
+            }
+        };
+        if messages < LONG_CONVERSATION {
+            let as_user = ferrodesk_client::Client::new(
+                &self.server()?.base,
+                &fd.create_end_user_token(user.id, Some("bench")).await?.token,
+            )?;
+            for k in messages..LONG_CONVERSATION {
+                let body = NewReply {
+                    message: format!(
+                        "Reply {k}: we looked at the logs again; the records are in place and the queue is draining. {}",
+                        "Please check again and tell us what you see. ".repeat(1 + k % 3)
+                    ),
+                    internal: None,
+                };
+                if k % 2 == 1 {
+                    fd.reply(ticket, &body).await?;
+                } else {
+                    as_user.reply(ticket, &body).await?;
+                }
             }
         }
-        for k in 0..INVOICES {
+        let invoices = if self.args.seeded {
+            self.count_invoices(user.customer_id).await?
+        } else {
+            0
+        };
+        for k in invoices..INVOICES {
             fd.create_invoice(&NewInvoice {
                 customer_id: user.customer_id,
                 currency: "EUR".into(),
@@ -549,6 +747,70 @@ impl Bench {
             .await
             .context("creating an invoice")?;
         }
-        Ok((email.to_owned(), user.customer_id, ticket.id))
+        if self.args.seeded {
+            println!(
+                "portal fixture: the long ticket #{ticket} ({}), {} of {INVOICES} invoices {}",
+                match found_messages {
+                    None => format!("made, {LONG_CONVERSATION} messages"),
+                    Some(n) if n >= LONG_CONVERSATION => format!("{n} messages, reused"),
+                    Some(n) => format!("{n} messages found, {LONG_CONVERSATION} now"),
+                },
+                invoices.min(INVOICES),
+                if invoices >= INVOICES {
+                    "reused"
+                } else {
+                    "found, the rest made"
+                }
+            );
+        }
+        Ok((email.to_owned(), user.customer_id, ticket))
+    }
+
+    /// The long ticket of an earlier run (the end user's newest ticket of that title) and its messages.
+    async fn find_long_ticket(&self, user_id: i64) -> anyhow::Result<Option<(i64, usize)>> {
+        let fd = self.client()?;
+        let mut cursor = None;
+        loop {
+            let page = fd
+                .tickets(&TicketQuery {
+                    user_id: Some(user_id),
+                    limit: Some(500),
+                    cursor: cursor.take(),
+                    ..TicketQuery::default()
+                })
+                .await
+                .context("listing the end user's tickets")?;
+            if let Some(ticket) = page.data.iter().find(|t| t.title == LONG_TITLE) {
+                let replies = fd
+                    .replies_page(
+                        ticket.id,
+                        &ListQuery {
+                            limit: Some(500),
+                            ..ListQuery::default()
+                        },
+                    )
+                    .await
+                    .context("listing the long ticket's messages")?;
+                return Ok(Some((ticket.id, replies.data.len())));
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Invoices of the customer (the portal's), up to a page.
+    async fn count_invoices(&self, customer_id: i64) -> anyhow::Result<usize> {
+        let page = self
+            .client()?
+            .invoices(&InvoiceQuery {
+                customer_id: Some(customer_id),
+                limit: Some(500),
+                ..InvoiceQuery::default()
+            })
+            .await
+            .context("listing the portal customer's invoices")?;
+        Ok(page.data.len())
     }
 }
