@@ -456,7 +456,8 @@ impl Client {
     /// Accounts of the brand's customer backend matching `criteria`: pairs of a web-call criterion name
     /// (`Userkey`, `PrimaryPhone`, `SecondayPhone`, …) and its value.
     pub async fn search_accounts(&self, brand: i64, criteria: &[(&str, &str)]) -> Result<AccountList> {
-        self.get_query(&format!("/api/v1/brands/{brand}/accounts"), criteria).await
+        self.get_query(&format!("/api/v1/brands/{brand}/accounts"), criteria)
+            .await
     }
 
     /// An account of the brand's customer backend, with its contacts and fields.

@@ -184,13 +184,7 @@ fn register_phone_key_function(conn: &Connection) -> rusqlite::Result<()> {
         "ferrodesk_phone_key",
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            Ok(ctx
-                .get_raw(0)
-                .as_str()
-                .ok()
-                .and_then(store_sql::phone_key))
-        },
+        |ctx| Ok(ctx.get_raw(0).as_str().ok().and_then(store_sql::phone_key)),
     )
 }
 

@@ -32,9 +32,9 @@ pub mod time;
 pub mod conformance;
 
 pub use automation::{AutomationRead, AutomationWrite, DeliveryOutcome};
+pub use billing::{BillingRead, BillingWrite};
 pub use calls::{CallsRead, CallsWrite};
 pub use case_updates::{CaseUpdateOutcome, CaseUpdatesRead, CaseUpdatesWrite, NewCaseUpdate};
-pub use billing::{BillingRead, BillingWrite};
 pub use contracts::{ContractsRead, ContractsWrite};
 pub use directory::{DirectoryRead, DirectoryWrite};
 pub use error::{BoxError, ForeignKey, StoreError, UniqueKey};

@@ -39,8 +39,8 @@ mod ui_admin;
 mod ui_console;
 mod ui_sessions;
 mod ui_telephony;
-mod webhooks;
 mod webcall_server;
+mod webhooks;
 
 use api_types::*;
 use ferrodesk::Server;

@@ -743,7 +743,10 @@ mod tests {
     #[test]
     fn an_empty_userdata_is_no_account() {
         assert_eq!(parse_userdata(b"<userdata/>"), Err(WebcallError::NoAccount));
-        assert_eq!(parse_userdata(b"<?xml version=\"1.0\"?><userdata>\n</userdata>"), Err(WebcallError::NoAccount));
+        assert_eq!(
+            parse_userdata(b"<?xml version=\"1.0\"?><userdata>\n</userdata>"),
+            Err(WebcallError::NoAccount)
+        );
     }
 
     #[test]

@@ -58,7 +58,11 @@ pub(super) async fn calls_and_callers_by_number(s: Arc<dyn Store>) {
         .iter()
         .map(|c| c.id)
         .collect();
-    assert_eq!(found, vec![national.id, dialled.id], "newest first, the deleted one left out");
+    assert_eq!(
+        found,
+        vec![national.id, dialled.id],
+        "newest first, the deleted one left out"
+    );
     assert_eq!(r.customers_by_phone(key, 1).await.expect("limit").len(), 1);
     let people: Vec<i64> = r
         .end_users_by_phone(key, 10)
@@ -129,5 +133,8 @@ pub(super) async fn calls_and_callers_by_number(s: Arc<dyn Store>) {
     let newest = r.call_by_callid(w0.brand.id, "C-1").await.expect("by callid");
     assert_eq!(newest.map(|c| (c.id, c.ticket_id)), Some((again.id, Some(ticket.id))));
     assert_eq!(r.call_by_callid(w0.brand.id, "C-9").await.expect("none"), None);
-    assert_eq!(r.call_by_callid(w0.brand.id + 1, "C-1").await.expect("other brand"), None);
+    assert_eq!(
+        r.call_by_callid(w0.brand.id + 1, "C-1").await.expect("other brand"),
+        None
+    );
 }
