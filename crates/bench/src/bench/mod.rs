@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use tokio::process::Child;
 
 mod customers;
+mod integrations;
 mod load;
 mod pages;
 mod queries;
@@ -88,6 +89,11 @@ pub(crate) struct BenchArgs {
     /// event hook, then N events fanned out to a loopback webhook receiver.
     #[arg(long, value_name = "N")]
     webhooks: Option<u64>,
+    /// The integrations benchmark instead (issue 13): the telephony screen pop through a `webcall` backend
+    /// answering in 5 ms, at c=1; then JSON-RPC `caseCreate` against `POST /api/v1/tickets` at
+    /// --concurrency.
+    #[arg(long)]
+    integrations: bool,
     /// The web UI benchmark instead: seed N tickets (default 1,000,000) over a few brands, departments and
     /// assignees, log in through the login form as an agent, an admin and an end user, and time every main
     /// page of the agent console, the portal and the admin dashboard at c=1, with its weight.
@@ -157,10 +163,12 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
     let renewals = bench.args.renewals;
     let webhooks = bench.args.webhooks;
     let pages = bench.args.pages;
+    let integrations = bench.args.integrations;
     let outcome = tokio::select! {
         outcome = async {
             match (renewals, customers) {
                 _ if pages.is_some() => bench.run_pages(pages.unwrap_or_default()).await,
+                _ if integrations => bench.run_integrations().await,
                 _ if webhooks.is_some() => bench.run_webhooks(webhooks.unwrap_or_default()).await,
                 (Some(n), _) => bench.run_renewals(n).await,
                 (None, Some(n)) => bench.run_customers(n).await,
@@ -183,6 +191,8 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
     // The figures measured so far, also when a later phase failed.
     if pages.is_some() {
         bench.pages.print(bench.backend);
+    } else if integrations {
+        bench.integrations.print(bench.backend);
     } else if webhooks.is_some() {
         bench.webhooks.print(bench.backend);
     } else if renewals.is_some() {
@@ -208,6 +218,7 @@ struct Bench {
     renewals: renewals::RenewalReport,
     webhooks: webhooks::WebhookReport,
     pages: pages::PagesReport,
+    integrations: integrations::IntegrationsReport,
 }
 
 /// What the setup phase created over the API.
@@ -257,6 +268,7 @@ impl Bench {
             renewals: renewals::RenewalReport::default(),
             webhooks: webhooks::WebhookReport::default(),
             pages: pages::PagesReport::default(),
+            integrations: integrations::IntegrationsReport::default(),
         })
     }
 

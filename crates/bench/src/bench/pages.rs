@@ -20,7 +20,7 @@ const WEIGHT_TARGET: usize = 100_000;
 const WARM_UP: usize = 10;
 /// A page slower than the target by orders of magnitude is measured for this long, not `count` times.
 const PAGE_TIME_BOUND: Duration = Duration::from_secs(30);
-const PASSWORD: &str = "bench horse battery staple";
+pub(super) const PASSWORD: &str = "bench horse battery staple";
 /// The assets `base.html` loads on every page.
 const ASSETS: [&str; 2] = ["/assets/app.css", "/assets/htmx.min.js"];
 /// Messages of the one long conversation (an opening message and its replies).
@@ -201,8 +201,8 @@ impl PagesReport {
 }
 
 /// A logged-in browser: the session cookie it sends.
-struct Login {
-    cookie: String,
+pub(super) struct Login {
+    pub(super) cookie: String,
 }
 
 /// `application/x-www-form-urlencoded` of `pairs`.
@@ -254,7 +254,7 @@ fn polled_url(html: &str, prefix: &str) -> Option<String> {
 
 /// Logs in through the form as a browser does: `GET /login` sets the form's CSRF cookie, `POST /login`
 /// with it and the form's hidden field answers 303 with the session cookie.
-async fn log_in(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<Login> {
+pub(super) async fn log_in(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<Login> {
     let form = http.get(format!("{base}/login")).send().await?;
     let csrf_cookie = set_cookie(&form, "fd_login_csrf").context("GET /login set no fd_login_csrf cookie")?;
     let html = form.text().await?;
