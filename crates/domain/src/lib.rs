@@ -4,6 +4,7 @@
 //! invalid state, so code past the edge never re-checks them.
 
 pub mod account;
+pub mod attachment;
 pub mod attribute;
 pub mod automation;
 pub mod billing;

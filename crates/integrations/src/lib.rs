@@ -6,6 +6,7 @@
 mod address;
 mod http;
 mod signature;
+pub mod mail;
 pub mod webcall;
 mod webhook;
 

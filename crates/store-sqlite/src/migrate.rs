@@ -175,6 +175,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0026_case_updates.sql"),
         then: None,
     },
+    Migration {
+        version: 27,
+        description: "email and attachments",
+        sql: include_str!("../migrations/0027_email.sql"),
+        then: None,
+    },
 ];
 
 /// Makes [`store_sql::phone_key`] callable from SQL as `ferrodesk_phone_key(phone)`, for migration 0025.
