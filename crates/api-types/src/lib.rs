@@ -18,6 +18,7 @@ mod accounts;
 mod automation;
 mod billing;
 pub mod jsonrpc;
+mod mail;
 mod oauth;
 mod problem;
 mod requests;
@@ -25,6 +26,7 @@ mod requests;
 pub use accounts::*;
 pub use automation::*;
 pub use billing::*;
+pub use mail::*;
 pub use domain::OauthClient;
 pub use domain::event::{EntityType, Event, EventAction, EventData, EventSource};
 pub use domain::{

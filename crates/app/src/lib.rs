@@ -20,6 +20,7 @@ pub mod import;
 mod invoices;
 mod limits;
 mod links;
+mod mailboxes;
 pub mod oauth;
 mod outbox;
 mod paging;
@@ -80,6 +81,10 @@ pub struct App {
     deliveries_signal: Arc<tokio::sync::Notify>,
     /// Notified when case updates may be due (queued by the outbox).
     case_updates_signal: Arc<tokio::sync::Notify>,
+    /// Notified when mail may be due (queued by the outbox) or mailboxes changed (the IMAP pollers).
+    mail_signal: Arc<tokio::sync::Notify>,
+    /// The installation's outgoing mail server (`FERRODESK_SMTP_URL`), for mailboxes without their own.
+    smtp_url: Option<Arc<str>>,
     sessions: sessions::SessionSettings,
     /// The web-call client of `webcall` customer backends (one for every brand); `Err` says why it could
     /// not be built.
@@ -99,6 +104,8 @@ impl App {
             webhooks: deliveries::WebhookSettings::default(),
             deliveries_signal: Arc::new(tokio::sync::Notify::new()),
             case_updates_signal: Arc::new(tokio::sync::Notify::new()),
+            mail_signal: Arc::new(tokio::sync::Notify::new()),
+            smtp_url: None,
             sessions: sessions::SessionSettings::default(),
             webcall: integrations::webcall::WebcallClient::new(false).map(Arc::new),
         }
@@ -141,6 +148,23 @@ impl App {
     /// Notified when webhook deliveries may have become due on this node.
     pub fn deliveries_signal(&self) -> &Arc<tokio::sync::Notify> {
         &self.deliveries_signal
+    }
+
+    /// Notified when mail may be due or mailboxes changed.
+    pub fn mail_signal(&self) -> &Arc<tokio::sync::Notify> {
+        &self.mail_signal
+    }
+
+    /// The same application, sending the mail of mailboxes without an SMTP server of their own through
+    /// `smtp_url` (`FERRODESK_SMTP_URL`).
+    pub fn with_smtp_url(mut self, smtp_url: Option<String>) -> Self {
+        self.smtp_url = smtp_url.filter(|u| !u.trim().is_empty()).map(Arc::from);
+        self
+    }
+
+    /// The installation's outgoing mail server, if one is set.
+    pub fn smtp_url(&self) -> Option<&str> {
+        self.smtp_url.as_deref()
     }
 
     /// The same application, running `hooks`' scripts.

@@ -95,6 +95,8 @@ pub enum EntityType {
     Webhook,
     Hook,
     Call,
+    /// A brand's mailbox (SPEC §10).
+    Mailbox,
 }
 
 impl EntityType {

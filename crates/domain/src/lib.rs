@@ -19,6 +19,8 @@ pub mod hook;
 pub mod hook_params;
 pub mod include;
 pub mod int_bool;
+pub mod mail;
+pub mod mailbox;
 mod names;
 pub mod oauth;
 pub mod principal;

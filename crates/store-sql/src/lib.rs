@@ -16,6 +16,7 @@ mod conn;
 pub mod contracts;
 pub mod directory;
 pub mod events;
+pub mod mail;
 pub mod oauth;
 pub mod people;
 pub mod sessions;

@@ -22,6 +22,7 @@ pub mod dump;
 mod error;
 mod events;
 mod filters;
+mod mail;
 mod oauth;
 mod people;
 mod sessions;
@@ -40,6 +41,7 @@ pub use directory::{DirectoryRead, DirectoryWrite};
 pub use error::{BoxError, ForeignKey, StoreError, UniqueKey};
 pub use events::{EventsRead, EventsWrite};
 pub use filters::*;
+pub use mail::{MailMessage, MailOutcome, MailRead, MailWrite, MailboxFields, NewMailDelivery};
 pub use oauth::{OauthGrant, OauthRead, OauthWrite};
 pub use people::{EndUserCredentials, PeopleRead, PeopleWrite, StaffCredentials};
 pub use sessions::{PasswordReset, Person, Presence, SavedView, SessionRecord, SessionsRead, SessionsWrite};
@@ -82,6 +84,7 @@ pub trait Reader:
     + SessionsRead
     + CallsRead
     + CaseUpdatesRead
+    + MailRead
     + Send
 {
 }
@@ -98,6 +101,7 @@ impl<
         + SessionsRead
         + CallsRead
         + CaseUpdatesRead
+        + MailRead
         + Send
         + ?Sized,
 > Reader for T
@@ -124,6 +128,7 @@ pub trait Writer:
     + SessionsWrite
     + CallsWrite
     + CaseUpdatesWrite
+    + MailWrite
 {
     async fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -1,0 +1,193 @@
+//! Mailboxes and outbound mail (SPEC §10): where a brand's mail arrives and leaves from, and the queued
+//! mails of the outbox with their attempts.
+use crate::Timestamp;
+use crate::account::MASKED_SECRET;
+use crate::automation::DeliveryStatus;
+use serde::{Deserialize, Serialize};
+
+/// A brand's mailbox. Its URLs carry passwords: they are shown masked ([`masked_url`]) everywhere they are
+/// serialized, and only the store and the mail clients read them whole.
+#[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Mailbox {
+    pub id: i64,
+    pub brand_id: i64,
+    /// Lowercase; unique over the installation (mail to it is this mailbox's).
+    pub address: String,
+    /// Where new tickets by mail to this address open.
+    pub department_id: i64,
+    /// `imaps://user:pass@host[:port]/FOLDER` (or `imap://`): `serve` fetches unseen mail from it.
+    pub imap_url: Option<String>,
+    /// `smtp://` or `smtps://user:pass@host:port`; none: the installation's `FERRODESK_SMTP_URL`.
+    pub smtp_url: Option<String>,
+    pub active: bool,
+    /// What the last IMAP poll ran into (none: it worked, or there was none yet).
+    pub last_error: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub last_polled_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+}
+
+impl Serialize for Mailbox {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Mailbox", 11)?;
+        s.serialize_field("id", &self.id)?;
+        s.serialize_field("brand_id", &self.brand_id)?;
+        s.serialize_field("address", &self.address)?;
+        s.serialize_field("department_id", &self.department_id)?;
+        s.serialize_field("imap_url", &self.imap_url.as_deref().map(masked_url))?;
+        s.serialize_field("smtp_url", &self.smtp_url.as_deref().map(masked_url))?;
+        s.serialize_field("active", &self.active)?;
+        s.serialize_field("last_error", &self.last_error)?;
+        s.serialize_field("last_polled_at", &self.last_polled_at)?;
+        s.serialize_field("created_at", &self.created_at)?;
+        s.serialize_field("updated_at", &self.updated_at)?;
+        s.end()
+    }
+}
+
+impl std::fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailbox")
+            .field("id", &self.id)
+            .field("brand_id", &self.brand_id)
+            .field("address", &self.address)
+            .field("department_id", &self.department_id)
+            .field("imap_url", &self.imap_url.as_deref().map(masked_url))
+            .field("smtp_url", &self.smtp_url.as_deref().map(masked_url))
+            .field("active", &self.active)
+            .field("last_error", &self.last_error)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The password part of a URL's user info, or `None` when it has none.
+fn password_span(url: &str) -> Option<std::ops::Range<usize>> {
+    let authority_start = url.find("://")? + 3;
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
+    let at = url[authority_start..authority_end].rfind('@')? + authority_start;
+    let colon = url[authority_start..at].find(':')? + authority_start;
+    Some(colon + 1..at)
+}
+
+/// `url` with the password of its user info replaced by [`MASKED_SECRET`] (`smtp://me:********@host`).
+pub fn masked_url(url: &str) -> String {
+    match password_span(url) {
+        Some(span) if !span.is_empty() => format!("{}{MASKED_SECRET}{}", &url[..span.start], &url[span.end..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// `given` as a form or API client sends it back after reading it masked: where its password is
+/// [`MASKED_SECRET`], the password of `stored` is put back, so a change of host or folder keeps the
+/// password without retyping it.
+pub fn unmasked_url(given: &str, stored: Option<&str>) -> String {
+    let (Some(span), Some(stored)) = (password_span(given), stored) else {
+        return given.to_owned();
+    };
+    if &given[span.clone()] != MASKED_SECRET {
+        return given.to_owned();
+    }
+    match password_span(stored) {
+        Some(kept) => format!("{}{}{}", &given[..span.start], &stored[kept], &given[span.end..]),
+        None => given.to_owned(),
+    }
+}
+
+/// Why a mail is sent (SPEC §10).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::EnumString, strum::IntoStaticStr, strum::Display,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum MailKind {
+    /// A staff reply, to the requester.
+    Reply,
+    /// The receipt of a new ticket opened by mail or in the portal, to the requester.
+    Acknowledgement,
+    /// A customer's new ticket or reply, to the agents who should see it.
+    Notification,
+}
+
+/// One mail to one recipient, queued by the outbox for an event, with its attempts (`GET
+/// /api/v1/events/{id}` shows them under `mails`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailDelivery {
+    pub id: i64,
+    pub event_id: i64,
+    pub kind: MailKind,
+    /// The mailbox it is sent from.
+    pub mailbox_id: i64,
+    pub brand_id: i64,
+    pub ticket_id: i64,
+    /// The reply it carries (none: an acknowledgement of a ticket opened without one).
+    pub reply_id: Option<i64>,
+    pub recipient: String,
+    /// Its `Message-ID`, without angle brackets.
+    pub message_id: String,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub next_attempt_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub deadline_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+    /// Every attempt, oldest first (filled where the answer shows them).
+    #[serde(default)]
+    pub attempt_log: Vec<MailAttempt>,
+}
+
+/// One attempt to hand a mail to the SMTP server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailAttempt {
+    pub id: i64,
+    pub mail_delivery_id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub attempted_at: Timestamp,
+    /// The SMTP reply code of a refusal (none: accepted, or no answer came).
+    pub smtp_code: Option<i64>,
+    /// Why the attempt failed (none: the server took the mail).
+    pub error: Option<String>,
+    pub latency_us: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_only_the_password() {
+        assert_eq!(masked_url("smtp://me:s3cret@mail.example:587"), "smtp://me:********@mail.example:587");
+        assert_eq!(
+            masked_url("imaps://me%40x.example:p%3Ass@imap.example/INBOX"),
+            "imaps://me%40x.example:********@imap.example/INBOX"
+        );
+        assert_eq!(masked_url("smtp://mail.example:25"), "smtp://mail.example:25");
+        assert_eq!(masked_url("smtp://me@mail.example"), "smtp://me@mail.example");
+        assert_eq!(masked_url("imaps://u:p@h/a@b"), "imaps://u:********@h/a@b", "an @ in the path is no user info");
+        assert_eq!(masked_url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn a_masked_password_sent_back_keeps_the_stored_one() {
+        let stored = Some("imaps://me:s3cret@old.example/INBOX");
+        assert_eq!(
+            unmasked_url("imaps://me:********@new.example/INBOX", stored),
+            "imaps://me:s3cret@new.example/INBOX"
+        );
+        assert_eq!(unmasked_url("imaps://me:other@new.example/INBOX", stored), "imaps://me:other@new.example/INBOX");
+        assert_eq!(unmasked_url("imaps://me:********@h/INBOX", None), "imaps://me:********@h/INBOX");
+    }
+}
