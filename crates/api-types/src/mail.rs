@@ -63,3 +63,29 @@ pub struct ServerCheck {
     /// What failed.
     pub error: Option<String>,
 }
+
+impl ServerCheck {
+    pub fn ok(url: String) -> Self {
+        Self {
+            status: "ok".into(),
+            url: Some(url),
+            error: None,
+        }
+    }
+
+    pub fn failed(url: String, error: String) -> Self {
+        Self {
+            status: "failed".into(),
+            url: Some(url),
+            error: Some(error),
+        }
+    }
+
+    pub fn not_configured() -> Self {
+        Self {
+            status: "not_configured".into(),
+            url: None,
+            error: None,
+        }
+    }
+}

@@ -219,6 +219,9 @@ body! {
         /// How the `webcall` backend is reached (SPEC §9).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub webcall: Option<crate::WebcallInput>,
+        /// Whether new tickets opened by mail or in the portal are acknowledged by mail (default `true`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub acknowledge_new_tickets: Option<bool>,
     }
 }
 
@@ -235,6 +238,9 @@ body! {
         /// How the `webcall` backend is reached (SPEC §9).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub webcall: Option<crate::WebcallInput>,
+        /// Whether new tickets opened by mail or in the portal are acknowledged by mail (default `true`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub acknowledge_new_tickets: Option<bool>,
     }
 }
 

@@ -104,6 +104,7 @@ impl App {
                 greeting: input.greeting.unwrap_or_default(),
                 customer_backend: backend,
                 webcall,
+                acknowledge_new_tickets: input.acknowledge_new_tickets.unwrap_or(true),
                 created_at: at,
                 updated_at: at,
             })
@@ -159,6 +160,9 @@ impl App {
         }
         if let Some(g) = patch.greeting {
             b.greeting = g;
+        }
+        if let Some(acknowledge) = patch.acknowledge_new_tickets {
+            b.acknowledge_new_tickets = acknowledge;
         }
         if let Some(w) = patch.webcall {
             b.webcall = Some(webcall_settings(&mut fields, w, old.webcall.as_ref()));

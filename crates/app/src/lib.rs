@@ -3,6 +3,7 @@
 //! transaction. Nothing here knows about HTTP.
 
 mod activity;
+pub mod attachments;
 mod attributes;
 pub mod auth;
 pub mod backends;
@@ -20,7 +21,12 @@ pub mod import;
 mod invoices;
 mod limits;
 mod links;
+mod mail_in;
+mod mail_out;
+mod mail_text;
 mod mailboxes;
+pub use mail_in::{MAX_MAIL_BYTES, MailReceipt, MailRefused};
+pub use mail_out::{MailFailure, MailSent};
 pub mod oauth;
 mod outbox;
 mod paging;
@@ -85,6 +91,8 @@ pub struct App {
     mail_signal: Arc<tokio::sync::Notify>,
     /// The installation's outgoing mail server (`FERRODESK_SMTP_URL`), for mailboxes without their own.
     smtp_url: Option<Arc<str>>,
+    /// SMTP senders by server, their connections reused between mails.
+    senders: Arc<mail_out::Senders>,
     sessions: sessions::SessionSettings,
     /// The web-call client of `webcall` customer backends (one for every brand); `Err` says why it could
     /// not be built.
@@ -106,6 +114,7 @@ impl App {
             case_updates_signal: Arc::new(tokio::sync::Notify::new()),
             mail_signal: Arc::new(tokio::sync::Notify::new()),
             smtp_url: None,
+            senders: Arc::default(),
             sessions: sessions::SessionSettings::default(),
             webcall: integrations::webcall::WebcallClient::new(false).map(Arc::new),
         }

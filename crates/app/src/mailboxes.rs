@@ -1,9 +1,11 @@
 //! Mailboxes (SPEC §10, `/api/v1/mailboxes`): admins say where a brand's mail arrives (IMAP, or an MTA
 //! piping into `ferrodesk mail-in`) and how it leaves (the mailbox's SMTP server, or the installation's).
 use crate::{App, AppError, AppResult, Change, Fields, RequestMeta, Subject, commit_with_event, require_admin};
-use api_types::{MailboxPatch, NewMailbox};
+use api_types::{MailboxPatch, MailboxTest, NewMailbox, ServerCheck};
 use domain::event::{EntityType, EventAction};
-use domain::mailbox::{Mailbox, unmasked_url};
+use domain::mailbox::{Mailbox, masked_url, unmasked_url};
+use integrations::mail::imap::{self, ImapUrl};
+use integrations::mail::smtp::{self, SmtpUrl};
 use domain::{Email, Principal};
 use store::MailboxFields;
 use store::time::now;
@@ -11,19 +13,21 @@ use store::time::now;
 /// The longest URL kept.
 const MAX_URL: usize = 2000;
 
-/// A URL of one of `schemes` with a host, or a field error.
-fn check_url(fields: &mut Fields, field: &str, url: &str, schemes: &[&str]) -> String {
+/// A mailbox's server URL as the mail clients read it, or a field error.
+fn check_url(fields: &mut Fields, field: &str, url: &str) -> String {
     let url = url.trim();
-    match url::Url::parse(url) {
-        Ok(parsed) if schemes.contains(&parsed.scheme()) && parsed.host_str().is_some_and(|h| !h.is_empty()) => {}
-        _ => fields.add(
-            field,
-            format!(
-                "must be a URL like {}://user:password@host{}",
-                schemes.join(" or "),
-                if field == "imap_url" { "/INBOX" } else { ":587" }
-            ),
-        ),
+    let parsed = if field == "imap_url" {
+        ImapUrl::parse(url).map(drop)
+    } else {
+        SmtpUrl::parse(url).map(drop)
+    };
+    if let Err(e) = parsed {
+        let example = if field == "imap_url" {
+            "imaps://user:password@imap.example.com/INBOX"
+        } else {
+            "smtp://user:password@smtp.example.com:587 or smtps://…:465"
+        };
+        fields.add(field, format!("{e} (e.g. {example}; special characters in the password percent-encoded)"));
     }
     if url.len() > MAX_URL {
         fields.add(field, format!("must be at most {MAX_URL} characters"));
@@ -70,12 +74,12 @@ impl App {
             .imap_url
             .as_deref()
             .filter(|u| !u.trim().is_empty())
-            .map(|u| check_url(&mut fields, "imap_url", u, &["imap", "imaps"]));
+            .map(|u| check_url(&mut fields, "imap_url", u));
         let smtp_url = input
             .smtp_url
             .as_deref()
             .filter(|u| !u.trim().is_empty())
-            .map(|u| check_url(&mut fields, "smtp_url", u, &["smtp", "smtps"]));
+            .map(|u| check_url(&mut fields, "smtp_url", u));
         self.check_department(&mut fields, input.brand_id, input.department_id)
             .await?;
         fields.finish()?;
@@ -104,7 +108,6 @@ impl App {
             serde_json::Value::Null,
         );
         commit_with_event(tx, event).await?;
-        self.mail_signal().notify_one();
         Ok(mailbox)
     }
 
@@ -135,16 +138,14 @@ impl App {
         let old = self.mailbox(p, id).await?;
         let mut fields = Fields::default();
         let address = patch.address.as_deref().map(|a| check_address(&mut fields, a));
-        let url = |fields: &mut Fields, given: Option<Option<String>>, stored: &Option<String>, field, schemes| {
-            match given {
-                None => stored.clone(),
-                Some(None) => None,
-                Some(Some(u)) if u.trim().is_empty() => None,
-                Some(Some(u)) => Some(check_url(fields, field, &unmasked_url(&u, stored.as_deref()), schemes)),
-            }
+        let url = |fields: &mut Fields, given: Option<Option<String>>, stored: &Option<String>, field| match given {
+            None => stored.clone(),
+            Some(None) => None,
+            Some(Some(u)) if u.trim().is_empty() => None,
+            Some(Some(u)) => Some(check_url(fields, field, &unmasked_url(&u, stored.as_deref()))),
         };
-        let imap_url = url(&mut fields, patch.imap_url, &old.imap_url, "imap_url", &["imap", "imaps"]);
-        let smtp_url = url(&mut fields, patch.smtp_url, &old.smtp_url, "smtp_url", &["smtp", "smtps"]);
+        let imap_url = url(&mut fields, patch.imap_url, &old.imap_url, "imap_url");
+        let smtp_url = url(&mut fields, patch.smtp_url, &old.smtp_url, "smtp_url");
         let brand_id = patch.brand_id.unwrap_or(old.brand_id);
         let department_id = patch.department_id.unwrap_or(old.department_id);
         if brand_id != old.brand_id || department_id != old.department_id {
@@ -172,7 +173,6 @@ impl App {
             logged(&old),
         );
         commit_with_event(tx, event).await?;
-        self.mail_signal().notify_one();
         Ok(mailbox)
     }
 
@@ -189,7 +189,51 @@ impl App {
             logged(&old),
         );
         commit_with_event(tx, event).await?;
-        self.mail_signal().notify_one();
         Ok(())
+    }
+
+    /// The mailboxes `serve` polls: active ones with an `imap_url`.
+    pub async fn mailboxes_to_poll(&self) -> AppResult<Vec<Mailbox>> {
+        let all = self.store().read().await?.mailboxes(None).await?;
+        Ok(all.into_iter().filter(|m| m.active && m.imap_url.is_some()).collect())
+    }
+
+    /// Records how a poll of a mailbox went (`error` none: it worked).
+    pub async fn record_mailbox_poll(&self, id: i64, error: Option<&str>) -> AppResult<()> {
+        let mut tx = self.store().write().await?;
+        tx.set_mailbox_polled(id, error, now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Connects to the mailbox's IMAP server and to its SMTP server (or the installation's) and logs in, and
+    /// says what failed.
+    pub async fn test_mailbox(&self, p: &Principal, id: i64) -> AppResult<MailboxTest> {
+        let mailbox = self.mailbox(p, id).await?;
+        let imap = match mailbox.imap_url.as_deref() {
+            None => ServerCheck::not_configured(),
+            Some(url) => match ImapUrl::parse(url) {
+                Err(e) => ServerCheck::failed(masked_url(url), e.to_string()),
+                Ok(parsed) => match imap::check(&parsed).await {
+                    Ok(()) => ServerCheck::ok(parsed.masked()),
+                    Err(e) => ServerCheck::failed(parsed.masked(), e.to_string()),
+                },
+            },
+        };
+        let smtp = match mailbox.smtp_url.as_deref().or(self.smtp_url()) {
+            None => ServerCheck::not_configured(),
+            Some(url) => match SmtpUrl::parse(url) {
+                Err(e) => ServerCheck::failed(masked_url(url), e.to_string()),
+                Ok(parsed) => match smtp::check(&parsed).await {
+                    Ok(()) => ServerCheck::ok(parsed.masked()),
+                    Err(e) => ServerCheck::failed(parsed.masked(), e.to_string()),
+                },
+            },
+        };
+        Ok(MailboxTest {
+            ok: imap.status != "failed" && smtp.status != "failed",
+            imap,
+            smtp,
+        })
     }
 }

@@ -68,10 +68,15 @@ impl App {
             .checked_add(jiff::SignedDuration::try_from(window).unwrap_or(jiff::SignedDuration::MAX))
             .unwrap_or(at);
         let cases = self.case_updates_for(&events).await?;
+        let mails = self.mails_for(&events).await?;
         let mut queued = 0_usize;
         let mut tx = self.store().write().await?;
         for case in &cases {
             tx.insert_case_update(case, at, deadline).await?;
+        }
+        for mail in &mails {
+            tx.insert_mail_message(&mail.message).await?;
+            tx.insert_mail_delivery(&mail.delivery, at, deadline).await?;
         }
         for (event, (id, runs)) in events.iter().zip(results) {
             if !webhooks.is_empty() {
@@ -97,6 +102,9 @@ impl App {
         }
         if !cases.is_empty() {
             self.case_updates_signal().notify_one();
+        }
+        if !mails.is_empty() {
+            self.mail_signal().notify_one();
         }
         Ok(count)
     }

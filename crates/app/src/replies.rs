@@ -1,5 +1,6 @@
 //! Replies to tickets (SPEC §3.2): adding one moves the ticket's status and read flags; staff edit and
 //! delete them. Each use case writes the reply, the ticket's new state and their events in one transaction.
+use crate::attachments::{NewFile, check_files, store_files};
 use crate::paging::{by_id, page_request, paged};
 use crate::tickets::{author, check_message, side, visible};
 use crate::{
@@ -22,8 +23,22 @@ impl App {
         id: i64,
         input: NewReply,
     ) -> AppResult<Reply> {
+        self.reply_with_files(p, meta, id, input, Vec::new()).await
+    }
+
+    /// Adds a message with files (SPEC §10): the reply and its attachments in one transaction, each file
+    /// under a safe name.
+    pub async fn reply_with_files(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        input: NewReply,
+        files: Vec<NewFile>,
+    ) -> AppResult<Reply> {
         let mut fields = Fields::default();
         check_message(&mut fields, "message", &input.message);
+        check_files(&mut fields, &files);
         let internal = input.internal.unwrap_or(false);
         if internal && !p.is_staff() {
             fields.add("internal", "only staff may write internal notes");
@@ -66,7 +81,7 @@ impl App {
         })?;
         let at = now();
         let (user_id, admin) = author(p);
-        let reply = tx
+        let mut reply = tx
             .insert_reply(&Reply {
                 id: 0,
                 owner_id: id,
@@ -78,42 +93,12 @@ impl App {
                 ctime: at,
                 ip: meta.ip.clone(),
                 internal,
+                attachments: Vec::new(),
             })
             .await?;
-        let mut t = old.clone();
-        if !internal {
-            t.lastreply = at;
-        }
-        t.status = effect.status;
-        t.read_by_customer = effect.read_by_customer;
-        t.read_by_staff = effect.read_by_staff;
-        t.updated_at = at;
-        tx.update_ticket(&t).await?;
-        let name = if internal {
-            None
-        } else {
-            Some(HookPoint::ticket_replied(side))
-        };
-        tx.insert_event(&change.event(
-            EventAction::Created,
-            Subject(EntityType::Reply, reply.id, Some(t.customer_id)),
-            name,
-            json!({ "request": t, "reply": reply }),
-            serde_json::Value::Null,
-        ))
-        .await?;
-        let status_name = (t.status != old.status).then_some(HookPoint::TicketStatusChange);
-        commit_with_event(
-            tx,
-            change.event(
-                EventAction::Updated,
-                Subject(EntityType::Ticket, t.id, Some(t.customer_id)),
-                status_name,
-                json(&t),
-                json(&old),
-            ),
-        )
-        .await?;
+        reply.attachments = store_files(&mut *tx, &reply, files, at).await?;
+        write_reply_effect(&mut *tx, &change, &old, reply.clone(), effect, side, at).await?;
+        tx.commit().await?;
         Ok(reply)
     }
 
@@ -202,4 +187,50 @@ impl App {
         .await?;
         Ok(())
     }
+}
+
+/// After a reply is inserted: the ticket's new status, read flags and last-reply time, the reply's event
+/// (its hook name when it is not internal) and the ticket's, on `tx`. Gives the ticket as it is now.
+pub(crate) async fn write_reply_effect(
+    tx: &mut dyn store::Writer,
+    change: &Change<'_>,
+    old: &domain::Ticket,
+    reply: Reply,
+    effect: domain::ticket::ReplyEffect,
+    side: domain::Side,
+    at: domain::Timestamp,
+) -> AppResult<domain::Ticket> {
+    let internal = reply.internal;
+    let mut t = old.clone();
+    if !internal {
+        t.lastreply = at;
+    }
+    t.status = effect.status;
+    t.read_by_customer = effect.read_by_customer;
+    t.read_by_staff = effect.read_by_staff;
+    t.updated_at = at;
+    tx.update_ticket(&t).await?;
+    let name = if internal {
+        None
+    } else {
+        Some(HookPoint::ticket_replied(side))
+    };
+    tx.insert_event(&change.event(
+        EventAction::Created,
+        Subject(EntityType::Reply, reply.id, Some(t.customer_id)),
+        name,
+        json!({ "request": t, "reply": reply }),
+        serde_json::Value::Null,
+    ))
+    .await?;
+    let status_name = (t.status != old.status).then_some(HookPoint::TicketStatusChange);
+    tx.insert_event(&change.event(
+        EventAction::Updated,
+        Subject(EntityType::Ticket, t.id, Some(t.customer_id)),
+        status_name,
+        crate::json(&t),
+        crate::json(old),
+    ))
+    .await?;
+    Ok(t)
 }

@@ -16,6 +16,9 @@ pub struct Brand {
     /// How the `webcall` backend is reached (kept when the brand switches back to `local`).
     #[serde(default)]
     pub webcall: Option<crate::account::WebcallSettings>,
+    /// Whether a new ticket opened by mail or in the portal is acknowledged by mail (SPEC §10).
+    #[serde(default = "crate::entities::yes")]
+    pub acknowledge_new_tickets: bool,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
@@ -137,4 +140,9 @@ pub struct ActivityEvent {
     pub metadata: serde_json::Value,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub timestamp: Timestamp,
+}
+
+/// `true`, for serde defaults.
+pub(crate) fn yes() -> bool {
+    true
 }

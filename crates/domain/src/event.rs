@@ -24,6 +24,8 @@ pub enum EventSource {
     Api,
     System,
     Hook,
+    /// A message received by mail (SPEC §10).
+    Mail,
 }
 
 /// What happened to the entity.

@@ -191,3 +191,93 @@ mod tests {
         assert_eq!(unmasked_url("imaps://me:********@h/INBOX", None), "imaps://me:********@h/INBOX");
     }
 }
+
+/// What an event of the log means for mail: the ticket and message it concerns, as the outbox reads them
+/// from the event's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSubject {
+    pub ticket_id: i64,
+    pub department_id: i64,
+    /// The ticket's requester (an end user).
+    pub requester_id: i64,
+    pub assigned: Option<i64>,
+    /// The message: the new reply, or the opening message of a new ticket.
+    pub reply_id: i64,
+    /// The message's author: a staff member (`true`) or an end user (`false`), by id.
+    pub author_is_staff: bool,
+    pub author_id: i64,
+    /// What the mail is: answers to send.
+    pub kinds: Vec<MailKind>,
+}
+
+#[derive(Deserialize)]
+struct TicketPart {
+    id: i64,
+    did: i64,
+    user_id: i64,
+    #[serde(default)]
+    assigned: Option<i64>,
+    #[serde(default)]
+    replies: Option<Vec<ReplyPart>>,
+}
+
+#[derive(Deserialize)]
+struct ReplyPart {
+    id: i64,
+    user_id: i64,
+    #[serde(with = "crate::int_bool")]
+    admin: bool,
+    #[serde(default)]
+    internal: bool,
+}
+
+#[derive(Deserialize)]
+struct ReplyCreated {
+    request: TicketPart,
+    reply: ReplyPart,
+}
+
+/// The mails an event asks for (SPEC §10): a staff reply that is not internal goes to the requester; a
+/// customer's reply or new ticket is told to the agents; a customer's new ticket opened by mail or in the
+/// portal (`source` `MAIL` or `UI`) is acknowledged. Internal notes, tickets staff open and every other
+/// event send nothing.
+pub fn mail_subject(event: &crate::Event) -> Option<MailSubject> {
+    use crate::event::{EntityType, EventAction, EventSource};
+    if event.action != EventAction::Created {
+        return None;
+    }
+    let (ticket, reply, opened) = match event.data.entity {
+        EntityType::Reply => {
+            let created = ReplyCreated::deserialize(&event.data.value).ok()?;
+            (created.request, created.reply, false)
+        }
+        EntityType::Ticket => {
+            let mut ticket = TicketPart::deserialize(&event.data.value).ok()?;
+            let first = ticket.replies.take()?.into_iter().next()?;
+            (ticket, first, true)
+        }
+        _ => return None,
+    };
+    if reply.internal {
+        return None;
+    }
+    let kinds = match (reply.admin, opened) {
+        (true, false) => vec![MailKind::Reply],
+        (true, true) => return None,
+        (false, false) => vec![MailKind::Notification],
+        (false, true) if matches!(event.source, EventSource::Mail | EventSource::Ui) => {
+            vec![MailKind::Acknowledgement, MailKind::Notification]
+        }
+        (false, true) => vec![MailKind::Notification],
+    };
+    Some(MailSubject {
+        ticket_id: ticket.id,
+        department_id: ticket.did,
+        requester_id: ticket.user_id,
+        assigned: ticket.assigned,
+        reply_id: reply.id,
+        author_is_staff: reply.admin,
+        author_id: reply.user_id,
+        kinds,
+    })
+}

@@ -3,6 +3,8 @@ mod case_updates;
 pub mod demo;
 pub mod hooks_dir;
 pub mod import;
+pub mod mail_in;
+mod mail_out;
 mod outbox;
 mod scheduler;
 pub mod settings;
@@ -118,6 +120,10 @@ pub struct Server {
     outbox: Option<tokio::task::JoinHandle<()>>,
     deliveries: Option<tokio::task::JoinHandle<()>>,
     case_updates: Option<tokio::task::JoinHandle<()>>,
+    /// Sends the mails the outbox queued.
+    mail_out: Option<tokio::task::JoinHandle<()>>,
+    /// Polls the mailboxes' IMAP servers.
+    mail_in: Option<tokio::task::JoinHandle<()>>,
     stored_hooks_watch: Option<tokio::task::JoinHandle<()>>,
     /// Tells the outbox, delivery and case-update workers to finish what they hold and stop.
     stop_workers: tokio::sync::watch::Sender<bool>,
@@ -144,7 +150,8 @@ impl Server {
                 idle: Duration::from_secs(settings.session_idle_secs),
                 absolute: Duration::from_secs(settings.session_absolute_secs),
             })
-            .with_webcall_allow_private(settings.webcalls_allow_private);
+            .with_webcall_allow_private(settings.webcalls_allow_private)
+            .with_smtp_url(settings.smtp_url.as_ref().map(|u| u.expose().to_owned()));
         let bootstrap = bootstrap(&app, settings).await?;
         let stored_hooks_watch = hooks_dir::watch_stored(app.clone()).await;
         let scheduler = scheduler::start(app.clone(), Duration::from_secs(settings.billing_interval_secs));
@@ -173,7 +180,9 @@ impl Server {
             lease,
             workers_stop.clone(),
         );
-        let case_updates = case_updates::start(app.clone(), node, case_updates::lease(), workers_stop);
+        let case_updates = case_updates::start(app.clone(), node.clone(), case_updates::lease(), workers_stop.clone());
+        let mail_out = mail_out::start(app.clone(), node, workers_stop.clone());
+        let mail_in = mail_in::start(app.clone(), Duration::from_secs(settings.mail_poll_secs), workers_stop);
         let listener = TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -204,6 +213,8 @@ impl Server {
             outbox: Some(outbox),
             deliveries: Some(deliveries),
             case_updates: Some(case_updates),
+            mail_out: Some(mail_out),
+            mail_in: Some(mail_in),
             stored_hooks_watch: Some(stored_hooks_watch),
             stop_workers,
         })
@@ -219,6 +230,7 @@ impl Server {
             self.scheduler.take(),
             self.hooks_watch.take(),
             self.stored_hooks_watch.take(),
+            self.mail_in.take(),
         ]
         .into_iter()
         .flatten()
@@ -229,7 +241,12 @@ impl Server {
         // the grace time), so that no claim is left to expire; then they are stopped whatever they do.
         let _ = self.stop_workers.send(true);
         let started = std::time::Instant::now();
-        for mut task in [self.outbox.take(), self.deliveries.take(), self.case_updates.take()]
+        for mut task in [
+            self.outbox.take(),
+            self.deliveries.take(),
+            self.case_updates.take(),
+            self.mail_out.take(),
+        ]
             .into_iter()
             .flatten()
         {

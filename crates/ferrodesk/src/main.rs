@@ -75,6 +75,20 @@ enum Command {
     /// Hook scripts (docs/hooks.md).
     #[command(subcommand)]
     Hooks(HooksCommand),
+    /// Store one mail message read from standard input (RFC 5322, as an MTA pipe or `.forward` hands it
+    /// over): a new ticket, a reply on the ticket it answers, or a note (docs/email.md). Exit status 0 when
+    /// stored (also for a duplicate or a dropped auto-reply), 65 for a message that is not one or is over
+    /// 25 MiB, 67 when no mailbox of this installation is named, 75 when the database is unavailable (the
+    /// MTA tries again later).
+    MailIn {
+        /// The mailbox address the message was delivered to; without it, the first mailbox named by To,
+        /// Cc or Delivered-To.
+        #[arg(long, value_name = "ADDRESS")]
+        mailbox: Option<String>,
+        /// The envelope sender; without it, the Return-Path header the MTA added.
+        #[arg(long, value_name = "ADDR")]
+        sender: Option<String>,
+    },
     /// Load example data into a new database: two brands with departments, customers with attributes and
     /// portal logins, plans, subscriptions, invoices, support contracts, and tickets with replies. Prints
     /// the logins to look at it with (`ferrodesk serve`, then /login). Refuses a database that has brands.
@@ -207,6 +221,8 @@ async fn main() -> ExitCode {
     // An import that cannot run at all exits 2: 1 means "some rows failed" there.
     let failure = match cli.command {
         Command::Import(_) => ExitCode::from(2),
+        // Anything that stops `mail-in` before the message is judged is for the MTA to try again.
+        Command::MailIn { .. } => ExitCode::from(EX_TEMPFAIL),
         _ => ExitCode::FAILURE,
     };
     match run(cli).await {
@@ -247,6 +263,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return import_customers(&settings, &file, end_users).await;
         }
         Command::Serve(_) => serve(settings).await,
+        Command::MailIn { mailbox, sender } => return Ok(mail_in(&settings, mailbox, sender).await),
         Command::Migrate => {
             let store = ferrodesk::open_store(&settings).await?;
             store.close().await;
@@ -521,6 +538,73 @@ fn cli_meta() -> app::RequestMeta {
         source: Some(EventSource::System),
         url: Some("cli".into()),
         ip: None,
+    }
+}
+
+/// sysexits.h: the input data was incorrect.
+const EX_DATAERR: u8 = 65;
+/// sysexits.h: addressee unknown.
+const EX_NOUSER: u8 = 67;
+/// sysexits.h: a temporary failure; the MTA retries.
+const EX_TEMPFAIL: u8 = 75;
+
+/// `ferrodesk mail-in`: one message from standard input.
+async fn mail_in(settings: &Settings, mailbox: Option<String>, sender: Option<String>) -> ExitCode {
+    use std::io::Read;
+    let limit = app::MAX_MAIL_BYTES as u64;
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin().lock().take(limit + 1).read_to_end(&mut raw) {
+        eprintln!("error: reading the message from standard input failed: {e}");
+        return ExitCode::from(EX_TEMPFAIL);
+    }
+    if raw.len() as u64 > limit {
+        eprintln!("error: the message is larger than 25 MiB");
+        return ExitCode::from(EX_DATAERR);
+    }
+    let (app, store) = match cli_app(settings).await {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("error: the database is unavailable: {e:#}");
+            return ExitCode::from(EX_TEMPFAIL);
+        }
+    };
+    let received = app.receive_mail(&raw, mailbox.as_deref(), sender.as_deref()).await;
+    store.close().await;
+    match received {
+        Ok(receipt) => {
+            println!("{}", mail_receipt(&receipt));
+            ExitCode::SUCCESS
+        }
+        Err(refused @ (app::MailRefused::TooLarge | app::MailRefused::NotAMessage(_))) => {
+            eprintln!("error: {refused}");
+            ExitCode::from(EX_DATAERR)
+        }
+        Err(refused @ app::MailRefused::NoMailbox) => {
+            eprintln!("error: {refused}");
+            ExitCode::from(EX_NOUSER)
+        }
+        Err(app::MailRefused::App(app::AppError::Validation(errors))) => {
+            let reasons: Vec<String> = errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            eprintln!("error: the message cannot be stored: {}", reasons.join("; "));
+            ExitCode::from(EX_DATAERR)
+        }
+        Err(app::MailRefused::App(e)) => {
+            eprintln!("error: storing the message failed: {e}");
+            ExitCode::from(EX_TEMPFAIL)
+        }
+    }
+}
+
+/// What `mail-in` did, in a line.
+fn mail_receipt(receipt: &app::MailReceipt) -> String {
+    match receipt {
+        app::MailReceipt::Opened { ticket_id, reply_id } => format!("opened ticket {ticket_id} (reply {reply_id})"),
+        app::MailReceipt::Replied { ticket_id, reply_id } => format!("replied on ticket {ticket_id} (reply {reply_id})"),
+        app::MailReceipt::Noted { ticket_id, reply_id } => {
+            format!("automatic mail noted on ticket {ticket_id} (internal note {reply_id})")
+        }
+        app::MailReceipt::Duplicate => "a duplicate of a stored message: nothing done".into(),
+        app::MailReceipt::Dropped => "an automatic message answering nothing: dropped".into(),
     }
 }
 

@@ -108,6 +108,13 @@ pub struct Settings {
     pub session_idle_secs: u64,
     /// Seconds after login at which a web login ends, however active.
     pub session_absolute_secs: u64,
+    /// The outgoing mail server of mailboxes without one of their own (SPEC §10):
+    /// `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`; shown with its password masked.
+    #[serde(serialize_with = "serialize_smtp_url")]
+    pub smtp_url: Option<Secret>,
+    /// Seconds between IMAP polls of a mailbox whose server has no IDLE (with IDLE, mail is fetched as it
+    /// arrives); also how soon a poll is retried after the server was unreachable.
+    pub mail_poll_secs: u64,
 }
 
 impl Default for Settings {
@@ -137,7 +144,16 @@ impl Default for Settings {
             outbox_lease_secs: 60,
             session_idle_secs: 12 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
+            smtp_url: None,
+            mail_poll_secs: 60,
         }
+    }
+}
+
+fn serialize_smtp_url<S: serde::Serializer>(url: &Option<Secret>, serializer: S) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(url) => serializer.serialize_some(&domain::mailbox::masked_url(url.expose())),
+        None => serializer.serialize_none(),
     }
 }
 
@@ -159,7 +175,7 @@ pub struct Overrides {
 }
 
 /// Keys whose values are secret: masked by `ferrodesk config`, readable from `*_FILE`.
-const SECRET_KEYS: [&str; 3] = ["admin_password", "admin_token", "database_url"];
+const SECRET_KEYS: [&str; 4] = ["admin_password", "admin_token", "database_url", "smtp_url"];
 
 impl Settings {
     /// Loads from `config_file` (or `./ferrodesk.toml` if present), then the environment, then `overrides`.
@@ -263,6 +279,14 @@ impl Settings {
         }
         if self.session_idle_secs == 0 || self.session_absolute_secs == 0 {
             bail!("session_idle_secs and session_absolute_secs must be above 0");
+        }
+        if let Some(url) = &self.smtp_url
+            && integrations::mail::smtp::SmtpUrl::parse(url.expose()).is_err()
+        {
+            bail!("smtp_url must be smtp://user:password@host:port or smtps://… (the password percent-encoded)");
+        }
+        if !(1..=86_400).contains(&self.mail_poll_secs) {
+            bail!("mail_poll_secs must be between 1 and 86400");
         }
         if !(1..=3600).contains(&self.outbox_lease_secs) {
             bail!("outbox_lease_secs must be between 1 and 3600");

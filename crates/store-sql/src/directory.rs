@@ -5,7 +5,8 @@ use domain::{Brand, Department};
 use store::time::{from_micros, to_micros};
 use store::{DirectoryRead, DirectoryWrite, PageRequest, Result};
 
-const BRAND_COLS: &str = "id, name, slug, greeting, customer_backend, webcall, created_at, updated_at";
+const BRAND_COLS: &str =
+    "id, name, slug, greeting, customer_backend, webcall, acknowledge_new_tickets, created_at, updated_at";
 
 const BRAND_ROW: RowMap<Brand> = |r| {
     Ok(Brand {
@@ -21,6 +22,7 @@ const BRAND_ROW: RowMap<Brand> = |r| {
                 None => None,
             }
         },
+        acknowledge_new_tickets: r.get("acknowledge_new_tickets")?,
         created_at: from_micros(r.get("created_at")?),
         updated_at: from_micros(r.get("updated_at")?),
     })
@@ -105,8 +107,8 @@ impl<C: Dialect> DirectoryRead for SqlConn<C> {
 #[async_trait::async_trait]
 impl<C: Transaction> DirectoryWrite for SqlConn<C> {
     async fn insert_brand(&mut self, b: &Brand) -> Result<Brand> {
-        let sql = "INSERT INTO brands (name, slug, greeting, customer_backend, created_at, updated_at, webcall) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+        let sql = "INSERT INTO brands (name, slug, greeting, customer_backend, created_at, updated_at, webcall, \
+                   acknowledge_new_tickets) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
         let params = [
             Value::from(&b.name),
             Value::from(&b.slug),
@@ -115,6 +117,7 @@ impl<C: Transaction> DirectoryWrite for SqlConn<C> {
             Value::from(to_micros(b.created_at)),
             Value::from(to_micros(b.updated_at)),
             Value::from(stored_webcall(b.webcall.as_ref())),
+            Value::from(b.acknowledge_new_tickets),
         ];
         let id = self.conn.fetch_one(sql.into(), &params, |r| r.get("id")).await?;
         Ok(Brand { id, ..b.clone() })
@@ -122,7 +125,7 @@ impl<C: Transaction> DirectoryWrite for SqlConn<C> {
 
     async fn update_brand(&mut self, b: &Brand) -> Result<()> {
         let sql = "UPDATE brands SET name = $2, slug = $3, greeting = $4, customer_backend = $5, updated_at = $6, \
-                   webcall = $7 WHERE id = $1";
+                   webcall = $7, acknowledge_new_tickets = $8 WHERE id = $1";
         let params = [
             Value::from(b.id),
             Value::from(&b.name),
@@ -131,6 +134,7 @@ impl<C: Transaction> DirectoryWrite for SqlConn<C> {
             Value::from(&b.customer_backend),
             Value::from(to_micros(b.updated_at)),
             Value::from(stored_webcall(b.webcall.as_ref())),
+            Value::from(b.acknowledge_new_tickets),
         ];
         self.conn.execute(sql.into(), &params).await.map(drop)
     }

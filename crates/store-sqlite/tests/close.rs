@@ -15,6 +15,7 @@ fn brand(slug: String) -> Brand {
         created_at: now,
         updated_at: now,
         webcall: None,
+        acknowledge_new_tickets: true,
     }
 }
 

@@ -16,6 +16,7 @@ fn brand(slug: &str) -> Brand {
         created_at: now,
         updated_at: now,
         webcall: None,
+        acknowledge_new_tickets: true,
     }
 }
 
@@ -187,6 +188,7 @@ async fn a_queued_insert_that_fails_at_commit_undoes_only_its_unit() {
                         ctime: store::time::now(),
                         ip: None,
                         internal: false,
+                        attachments: Vec::new(),
                     })
                     .await
                     .expect("queue reply");

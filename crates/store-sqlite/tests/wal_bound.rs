@@ -36,6 +36,7 @@ fn brand(slug: &str) -> Brand {
         created_at: now,
         updated_at: now,
         webcall: None,
+        acknowledge_new_tickets: true,
     }
 }
 

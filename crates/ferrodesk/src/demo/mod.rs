@@ -301,6 +301,7 @@ impl Loader<'_> {
                         greeting: Some(greeting.into()),
                         customer_backend: None,
                         webcall: None,
+                        acknowledge_new_tickets: None,
                     },
                 )
                 .await

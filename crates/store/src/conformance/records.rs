@@ -271,6 +271,7 @@ pub(super) async fn brand_round_trip(s: Arc<dyn Store>) {
             int_pass: "the password, kept as given".into(),
             timeout_ms: 2_500,
         }),
+        acknowledge_new_tickets: false,
         updated_at: at(now(), 99),
         ..brand.clone()
     };

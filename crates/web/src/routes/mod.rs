@@ -9,6 +9,7 @@ pub(crate) mod embed;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod jsonrpc;
+pub(crate) mod mailboxes;
 pub(crate) mod oauth;
 pub(crate) mod people;
 pub(crate) mod search;

@@ -31,6 +31,9 @@ pub(crate) struct BrandForm {
     slug: String,
     #[serde(default)]
     greeting: String,
+    /// Whether new tickets by mail or from the portal are acknowledged by mail (a checkbox: absent is off).
+    #[serde(default)]
+    acknowledge_new_tickets: Option<String>,
     /// Absent from a form without the backend fields: the stored backend stays.
     #[serde(default)]
     customer_backend: String,
@@ -62,6 +65,7 @@ impl BrandForm {
             name: b.name.clone(),
             slug: b.slug.clone(),
             greeting: b.greeting.clone(),
+            acknowledge_new_tickets: b.acknowledge_new_tickets.then(|| "true".into()),
             customer_backend: b.customer_backend.clone(),
             search_url: text(|w| &w.search_url),
             load_url: text(|w| &w.load_url),
@@ -86,7 +90,12 @@ impl BrandForm {
             Field::input("slug", "Slug", &self.slug)
                 .hint("Lower-case letters, digits and dashes; made from the name when empty."),
             Field::of("greeting", "Greeting", Kind::TextArea, &self.greeting)
-                .hint("The call script an agent reads when a call for this brand pops up."),
+                .hint("The call script an agent reads when a call for this brand pops up; it also opens the mail that acknowledges a new ticket."),
+            Field::checkbox(
+                "acknowledge_new_tickets",
+                "Acknowledge new tickets by mail (opened by mail or in the portal)",
+                checked(&self.acknowledge_new_tickets),
+            ),
         ]
     }
 
@@ -248,7 +257,11 @@ fn new_brand_form(s: &WebSession, form: &BrandForm) -> FormPage {
 
 pub(crate) async fn new_brand(visit: Visit) -> PageResult {
     let s = visit.admin()?;
-    new_brand_form(s, &BrandForm::default()).show()
+    let form = BrandForm {
+        acknowledge_new_tickets: Some("true".into()),
+        ..BrandForm::default()
+    };
+    new_brand_form(s, &form).show()
 }
 
 pub(crate) async fn create_brand(State(state): State<AppState>, posted: Posted<BrandForm>) -> PageResult {
@@ -262,6 +275,7 @@ pub(crate) async fn create_brand(State(state): State<AppState>, posted: Posted<B
         greeting: Some(f.greeting.clone()),
         customer_backend: given(&f.customer_backend),
         webcall,
+        acknowledge_new_tickets: Some(checked(&f.acknowledge_new_tickets)),
     };
     let result = if errors.is_empty() {
         state
@@ -306,6 +320,7 @@ pub(crate) async fn update_brand(
         greeting: Some(f.greeting.clone()),
         customer_backend: given(&f.customer_backend),
         webcall,
+        acknowledge_new_tickets: Some(checked(&f.acknowledge_new_tickets)),
     };
     let result = if errors.is_empty() {
         state
