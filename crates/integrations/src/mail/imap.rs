@@ -10,7 +10,7 @@
 //!
 //! Every message of [`ImapError`] is safe to show on the mailbox: none carries the password.
 
-use std::{fmt, str::FromStr, sync::Arc, time::Duration};
+use std::{fmt, str::FromStr, time::Duration};
 
 use async_imap::{Client, Session, extensions::idle::IdleResponse, types::Fetch};
 use futures_util::TryStreamExt;
@@ -21,10 +21,10 @@ use tokio::{
 };
 use tokio_rustls::{
     TlsConnector,
-    rustls::{ClientConfig, crypto::CryptoProvider, pki_types::CertificateDer, pki_types::ServerName},
+    rustls::pki_types::{CertificateDer, ServerName},
 };
 
-use super::smtp::{MailUrlError, ServerUrl};
+use super::smtp::{MailUrlError, ServerUrl, tls_client_config};
 
 /// A message's unique identifier in its folder (RFC 3501 §2.3.1.1).
 pub type Uid = u32;
@@ -581,17 +581,7 @@ fn uid_set(uids: &[Uid]) -> String {
 }
 
 fn tls_connector(extra_roots: &[CertificateDer<'static>]) -> Result<TlsConnector, String> {
-    let provider: Arc<CryptoProvider> = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
-    let verifier =
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots.iter().cloned(), Arc::clone(&provider))
-            .map_err(|error| error.to_string())?;
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|error| error.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    Ok(TlsConnector::from(Arc::new(config)))
+    tls_client_config(extra_roots).map(TlsConnector::from)
 }
 
 /// The server and timeout of one connection, to time each step and word its errors.

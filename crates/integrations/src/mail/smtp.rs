@@ -10,8 +10,10 @@
 
 use std::{
     fmt,
+    pin::Pin,
     str::FromStr,
-    sync::Mutex,
+    sync::{Arc, Mutex},
+    task::{Context, Poll},
     time::{Duration, Instant},
 };
 
@@ -21,14 +23,25 @@ use lettre::{
     transport::smtp::{
         Error as LettreError,
         authentication::{Credentials, Mechanism},
-        client::{AsyncSmtpConnection, Certificate, TlsParameters},
+        client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters},
         extension::ClientId,
         response::Response,
     },
 };
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use tokio::sync::Semaphore;
-use tokio_rustls::rustls::pki_types::CertificateDer;
+use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
+    net::TcpStream,
+    sync::Semaphore,
+};
+use tokio_rustls::{
+    TlsConnector,
+    rustls::{
+        ClientConfig,
+        crypto::CryptoProvider,
+        pki_types::{CertificateDer, ServerName},
+    },
+};
 
 /// The port of `smtp://` without one: message submission, upgraded with STARTTLS (RFC 6409).
 pub const SUBMISSION_PORT: u16 = 587;
@@ -351,7 +364,10 @@ pub struct SmtpSender {
     url: SmtpUrl,
     timeout: Duration,
     hello_name: ClientId,
+    /// For STARTTLS on `smtp://`, by lettre.
     tls: TlsParameters,
+    /// For `smtps://`, by tokio-rustls (lettre cannot wrap a socket it did not open from the first byte).
+    implicit_tls: Option<TlsConnector>,
     credentials: Option<Credentials>,
     idle: Mutex<Vec<Idle>>,
     max_idle: usize,
@@ -386,6 +402,15 @@ impl SmtpSender {
             tls = tls.add_root_certificate(Certificate::from_der(root.to_vec()).map_err(tls_error)?);
         }
         let tls = tls.build_rustls().map_err(tls_error)?;
+        let implicit_tls = match url.implicit_tls() {
+            true => Some(TlsConnector::from(tls_client_config(&options.extra_roots).map_err(
+                |reason| SmtpError::Tls {
+                    server: server.clone(),
+                    reason,
+                },
+            )?)),
+            false => None,
+        };
         let hello_name = match &options.hello_name {
             Some(name) => ClientId::Domain(name.clone()),
             None => ClientId::default(),
@@ -399,6 +424,7 @@ impl SmtpSender {
             timeout: options.timeout,
             hello_name,
             tls,
+            implicit_tls,
             credentials,
             idle: Mutex::new(Vec::new()),
             max_idle: max_connections,
@@ -425,6 +451,12 @@ impl SmtpSender {
             .acquire()
             .await
             .map_err(|_| self.protocol("the sender was shut down"))?;
+        // lettre ends DATA with CRLF "." CRLF, its own CRLF included: the message's last line break is left to
+        // it, so the server stores the message byte for byte rather than with an extra empty line.
+        let raw = raw
+            .strip_suffix(b"\r\n")
+            .or_else(|| raw.strip_suffix(b"\n"))
+            .unwrap_or(raw);
         let delivery = async {
             let mut connection = self.connection().await?;
             match connection.send(&envelope, raw).await {
@@ -488,16 +520,40 @@ impl SmtpSender {
     }
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpError> {
-        let implicit = self.url.implicit_tls().then(|| self.tls.clone());
-        let mut connection = AsyncSmtpConnection::connect_tokio1(
-            (self.url.host(), self.url.port()),
-            Some(self.timeout),
-            &self.hello_name,
-            implicit,
-            None,
-        )
-        .await
-        .map_err(|error| self.classify(&error, Stage::Connect))?;
+        let server = || self.url.server();
+        // The socket is opened here rather than by lettre to set TCP_NODELAY: lettre writes a message's last
+        // "." line on its own, and with Nagle's algorithm that small write waits for the server's delayed ACK
+        // of the body (40 ms on Linux) — every message would.
+        let tcp = TcpStream::connect((self.url.host(), self.url.port()));
+        let tcp = tokio::time::timeout(self.timeout, tcp)
+            .await
+            .map_err(|_| self.timed_out())?
+            .map_err(|error| SmtpError::Unreachable {
+                server: server(),
+                reason: error.to_string(),
+            })?;
+        tcp.set_nodelay(true).map_err(|error| SmtpError::Unreachable {
+            server: server(),
+            reason: error.to_string(),
+        })?;
+        let stream: Box<dyn AsyncTokioStream> = match &self.implicit_tls {
+            // smtps: TLS from the first byte, by tokio-rustls with the same verifier lettre's STARTTLS uses.
+            Some(connector) => {
+                let name = ServerName::try_from(self.url.host().to_owned()).map_err(|error| SmtpError::Tls {
+                    server: server(),
+                    reason: error.to_string(),
+                })?;
+                let tls = connector.connect(name, tcp).await.map_err(|error| SmtpError::Tls {
+                    server: server(),
+                    reason: error.get_ref().map_or_else(|| error.to_string(), ToString::to_string),
+                })?;
+                Box::new(ImplicitTls(tls))
+            }
+            None => Box::new(tcp),
+        };
+        let mut connection = AsyncSmtpConnection::connect_with_transport(stream, &self.hello_name)
+            .await
+            .map_err(|error| self.classify(&error, Stage::Connect))?;
         // Opportunistic STARTTLS (lettre's `Tls::Opportunistic`): upgraded whenever the server offers it,
         // and a failed upgrade is an error, never a silent fall back to plain text.
         if !self.url.implicit_tls() && connection.can_starttls() {
@@ -586,6 +642,52 @@ impl SmtpSender {
             server,
             reason: error_text(error),
         }
+    }
+}
+
+/// The TLS client configuration of the mail clients: aws-lc-rs, and the platform verifier (the system's roots)
+/// with `extra_roots` added.
+pub(crate) fn tls_client_config(extra_roots: &[CertificateDer<'static>]) -> Result<Arc<ClientConfig>, String> {
+    let provider: Arc<CryptoProvider> = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots.iter().cloned(), Arc::clone(&provider))
+            .map_err(|error| error.to_string())?;
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| error.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// A TLS stream lettre can talk over (its stream trait needs the peer's address).
+#[derive(Debug)]
+struct ImplicitTls(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncTokioStream for ImplicitTls {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+impl AsyncRead for ImplicitTls {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ImplicitTls {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
     }
 }
 
