@@ -358,8 +358,8 @@ enum Stage {
     Deliver,
 }
 
-/// Sends messages to one SMTP server, pooling its connections. Made inside a tokio runtime; cheap to share
-/// behind an `Arc` between tasks (deliveries run concurrently up to `max_connections`).
+/// Sends messages to one SMTP server, pooling its connections: keep one per URL and share it behind an `Arc`
+/// between tasks (deliveries run concurrently up to `max_connections`; more wait for a free connection).
 pub struct SmtpSender {
     url: SmtpUrl,
     timeout: Duration,
@@ -402,14 +402,14 @@ impl SmtpSender {
             tls = tls.add_root_certificate(Certificate::from_der(root.to_vec()).map_err(tls_error)?);
         }
         let tls = tls.build_rustls().map_err(tls_error)?;
-        let implicit_tls = match url.implicit_tls() {
-            true => Some(TlsConnector::from(tls_client_config(&options.extra_roots).map_err(
-                |reason| SmtpError::Tls {
-                    server: server.clone(),
-                    reason,
-                },
-            )?)),
-            false => None,
+        let implicit_tls = if url.implicit_tls() {
+            let config = tls_client_config(&options.extra_roots).map_err(|reason| SmtpError::Tls {
+                server: server.clone(),
+                reason,
+            })?;
+            Some(TlsConnector::from(config))
+        } else {
+            None
         };
         let hello_name = match &options.hello_name {
             Some(name) => ClientId::Domain(name.clone()),
