@@ -59,6 +59,8 @@ pub(crate) struct Dovecot {
 /// The unprivileged user dovecot runs as.
 struct RunAs {
     name: String,
+    /// The name of the user's primary group (not always the user's name: `nobody` is in `nogroup`).
+    group: String,
     uid: u32,
     gid: u32,
     /// Whether the tests run as root, so the child must drop to `uid`/`gid`.
@@ -244,6 +246,7 @@ fn greets(port: u16) -> bool {
 fn config(root: &Path, run_as: &RunAs, imap_port: u16, imaps_port: u16, options: &DovecotOptions) -> String {
     let root = root.display();
     let user = &run_as.name;
+    let group = &run_as.group;
     let uid = run_as.uid;
     let capabilities = match &options.capabilities {
         Some(capabilities) => format!("imap_capability = {capabilities}\n"),
@@ -259,7 +262,7 @@ listen = 127.0.0.1
 protocols = imap
 # One unprivileged user for everything: the master, the login processes and the mail user.
 default_internal_user = {user}
-default_internal_group = {user}
+default_internal_group = {group}
 default_login_user = {user}
 first_valid_uid = {uid}
 last_valid_uid = {uid}
@@ -312,6 +315,7 @@ impl RunAs {
         if metadata.uid() != 0 {
             return RunAs {
                 name: id(&["-un"]),
+                group: id(&["-gn"]),
                 uid: metadata.uid(),
                 gid: metadata.gid(),
                 drop_privileges: false,
@@ -323,6 +327,7 @@ impl RunAs {
         RunAs {
             uid: number("-u"),
             gid: number("-g"),
+            group: id(&["-gn", &name]),
             name,
             drop_privileges: true,
         }
