@@ -179,6 +179,7 @@ fn first_reply(p: &Principal, meta: &RequestMeta, message: String, at: Timestamp
         ctime: at,
         ip: meta.ip.clone(),
         internal: false,
+        attachments: Vec::new(),
     }
 }
 

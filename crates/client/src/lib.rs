@@ -652,6 +652,52 @@ impl Client {
         self.post(&format!("/api/v1/tickets/{ticket_id}/replies"), body).await
     }
 
+    /// A reply with files, sent as `multipart/form-data`: `message`, `internal` and one `file` part per
+    /// `(file name, content type, bytes)`.
+    pub async fn reply_with_files(
+        &self,
+        ticket_id: i64,
+        body: &NewReply,
+        files: Vec<(String, String, Vec<u8>)>,
+    ) -> Result<Reply> {
+        let mut form = reqwest::multipart::Form::new().text("message", body.message.clone());
+        if let Some(internal) = body.internal {
+            form = form.text("internal", internal.to_string());
+        }
+        for (filename, content_type, bytes) in files {
+            let part = reqwest::multipart::Part::bytes(bytes)
+                .file_name(filename)
+                .mime_str(&content_type)?;
+            form = form.part("file", part);
+        }
+        Self::answer(
+            self.request(Method::POST, &format!("/api/v1/tickets/{ticket_id}/replies"))
+                .multipart(form),
+        )
+        .await
+    }
+
+    /// A reply's file: the answer's headers (`Content-Type`, `Content-Disposition`, …) and its bytes.
+    pub async fn attachment(&self, id: i64) -> Result<(reqwest::header::HeaderMap, Vec<u8>)> {
+        let response = self
+            .request(Method::GET, &format!("/api/v1/attachments/{id}"))
+            .send()
+            .await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await?;
+        if status.is_success() {
+            return Ok((headers, bytes.to_vec()));
+        }
+        Err(match serde_json::from_slice::<Problem>(&bytes) {
+            Ok(p) => Error::Api(p),
+            Err(_) => Error::Unexpected {
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            },
+        })
+    }
+
     pub async fn update_reply(&self, ticket_id: i64, reply_id: i64, body: &ReplyPatch) -> Result<Reply> {
         self.patch(&format!("/api/v1/tickets/{ticket_id}/replies/{reply_id}"), body)
             .await

@@ -258,6 +258,7 @@ mod tests {
             ctime: at("2006-01-27T13:27:51Z"),
             ip: None,
             internal,
+            attachments: Vec::new(),
         }
     }
 

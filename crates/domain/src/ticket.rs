@@ -163,6 +163,9 @@ pub struct Reply {
     pub ip: Option<String>,
     /// A staff-only note: never shown to end users, changes no status.
     pub internal: bool,
+    /// The files sent with the message (SPEC §10), visible as the reply is; `[]` when there are none.
+    #[serde(default)]
+    pub attachments: Vec<crate::attachment::Attachment>,
 }
 
 /// What a new message does to the ticket's status and read flags.

@@ -195,6 +195,7 @@ impl Server {
                 header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs.max(1)),
                 max_connections: settings.max_connections.max(1),
                 ..WebConfig::default()
+                attachment_max_bytes: usize::try_from(settings.attachment_max_bytes).unwrap_or(usize::MAX),
             }),
             metrics: web::metrics_recorder(),
         };

@@ -53,6 +53,11 @@ impl<'de> Deserialize<'de> for Secret {
 /// What a masked secret shows instead of its value.
 const MASK: &str = "********";
 
+/// `attachment_max_bytes` unless configured: 25 MiB.
+const DEFAULT_ATTACHMENT_MAX_BYTES: u64 = 25 * 1024 * 1024;
+/// The highest `attachment_max_bytes` accepted: files are held in memory while they are stored.
+const MAX_ATTACHMENT_MAX_BYTES: u64 = 1024 * 1024 * 1024;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -115,6 +120,8 @@ pub struct Settings {
     /// Seconds between IMAP polls of a mailbox whose server has no IDLE (with IDLE, mail is fetched as it
     /// arrives); also how soon a poll is retried after the server was unreachable.
     pub mail_poll_secs: u64,
+    /// The largest file a reply may carry, in bytes (default 25 MiB; a larger upload is refused with 413).
+    pub attachment_max_bytes: u64,
 }
 
 impl Default for Settings {
@@ -149,6 +156,7 @@ impl Default for Settings {
         }
     }
 }
+            attachment_max_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
 
 fn serialize_smtp_url<S: serde::Serializer>(url: &Option<Secret>, serializer: S) -> Result<S::Ok, S::Error> {
     match url {
@@ -292,6 +300,9 @@ impl Settings {
             bail!("outbox_lease_secs must be between 1 and 3600");
         }
         if !(1..=1024).contains(&self.webhook_concurrency) {
+        if !(1..=MAX_ATTACHMENT_MAX_BYTES).contains(&self.attachment_max_bytes) {
+            bail!("attachment_max_bytes must be between 1 and {MAX_ATTACHMENT_MAX_BYTES} (1 GiB)");
+        }
             bail!("webhook_concurrency must be between 1 and 1024");
         }
         let max_ttl = app::oauth::MAX_ACCESS_TOKEN_TTL.as_secs();
@@ -511,3 +522,22 @@ mod tests {
         assert!(Settings::load_from(None, &Overrides::default(), e).is_err());
     }
 }
+    #[test]
+    fn attachment_max_bytes_from_env_within_bounds() {
+        let s = Settings::load_from(None, &Overrides::default(), env(&[])).expect("load");
+        assert_eq!(s.attachment_max_bytes, 25 * 1024 * 1024, "25 MiB by default");
+        let e = env(&[("FERRODESK_ATTACHMENT_MAX_BYTES", "1048576")]);
+        let s = Settings::load_from(None, &Overrides::default(), e).expect("load");
+        assert_eq!(s.attachment_max_bytes, 1_048_576);
+        assert!(
+            s.masked_toml()
+                .expect("toml")
+                .contains("attachment_max_bytes = 1048576")
+        );
+        for bad in ["0", "-1", "1073741825", "big"] {
+            let e = env(&[("FERRODESK_ATTACHMENT_MAX_BYTES", bad)]);
+            let err = Settings::load_from(None, &Overrides::default(), e).expect_err(bad);
+            assert!(format!("{err:#}").contains("attachment_max_bytes"), "{bad}: {err:#}");
+        }
+    }
+

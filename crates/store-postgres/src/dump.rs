@@ -8,7 +8,9 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{ConnectOptions, Connection, PgConnection, Postgres, Row};
 use std::str::FromStr;
-use store::dump::{Cell, Column, Kind, Loader, Snapshot, TABLES, Table, insert_sql, select_page_sql};
+use store::dump::{
+    Cell, Column, Kind, Loader, Snapshot, TABLES, Table, insert_batch, insert_sql, page_rows, select_page_sql,
+};
 use store::{Result, Store, StoreError};
 
 /// Tables whose triggers keep the ticket search index; a load turns them off and builds the index once.
@@ -58,7 +60,7 @@ impl Snapshot for PgSnapshot {
     async fn rows(&mut self, table: &'static Table, after_id: i64, limit: u32) -> Result<Vec<Vec<Cell>>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(select_page_sql(table)))
             .bind(after_id)
-            .bind(i64::from(limit))
+            .bind(i64::from(page_rows(table, limit)))
             .fetch_all(&mut self.conn)
             .await
             .map_err(crate::map_err)?;
@@ -79,6 +81,7 @@ fn cells(row: &PgRow, table: &Table) -> Result<Vec<Cell>> {
                 Kind::Int => row.try_get::<Option<i64>, _>(i).map(|v| v.map(Cell::Int)),
                 Kind::Text => row.try_get::<Option<String>, _>(i).map(|v| v.map(Cell::Text)),
                 Kind::Bool => row.try_get::<Option<bool>, _>(i).map(|v| v.map(Cell::Bool)),
+                Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i).map(|v| v.map(Cell::Bytes)),
             }
             .map_err(|e| decode(column, e))?;
             Ok(cell.unwrap_or(Cell::Null))
@@ -148,9 +151,11 @@ fn bind<'q>(q: Query<'q, Postgres, PgArguments>, column: &Column, cell: &Cell) -
         (Kind::Int, Cell::Int(v)) => q.bind(Some(*v)),
         (Kind::Text, Cell::Text(v)) => q.bind(Some(v.clone())),
         (Kind::Bool, Cell::Bool(v)) => q.bind(Some(*v)),
+        (Kind::Bytes, Cell::Bytes(v)) => q.bind(Some(v.clone())),
         (Kind::Int, _) => q.bind(None::<i64>),
         (Kind::Text, _) => q.bind(None::<String>),
         (Kind::Bool, _) => q.bind(None::<bool>),
+        (Kind::Bytes, _) => q.bind(None::<Vec<u8>>),
     }
 }
 
@@ -161,7 +166,7 @@ impl Loader for PgLoader {
             .conn
             .as_mut()
             .ok_or_else(|| StoreError::internal("the restore has finished"))?;
-        for chunk in rows.chunks(store::dump::INSERT_BATCH) {
+        for chunk in rows.chunks(insert_batch(table)) {
             let sql = insert_sql(table, columns, chunk.len());
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for row in chunk {

@@ -97,6 +97,7 @@ fn arguments(params: &[Value]) -> Result<PgArguments> {
             Value::Text(v) => args.add(v.as_deref()),
             Value::Bool(v) => args.add(*v),
             Value::Real(v) => args.add(*v),
+            Value::Bytes(v) => args.add(v.as_deref()),
         }
         .map_err(|e| StoreError::internal_from("cannot encode a parameter", e))?;
     }
@@ -137,6 +138,10 @@ impl Row for PgRowRef<'_> {
     }
 
     fn text(&self, column: &str) -> Result<Option<&str>> {
+        self.get(column)
+    }
+
+    fn bytes(&self, column: &str) -> Result<Option<&[u8]>> {
         self.get(column)
     }
 }

@@ -38,6 +38,8 @@ pub enum Value {
     Text(Option<String>),
     Bool(Option<bool>),
     Real(Option<f64>),
+    /// Binary data (attachment content): a BLOB on SQLite, BYTEA on PostgreSQL.
+    Bytes(Option<Vec<u8>>),
 }
 
 impl From<i64> for Value {
@@ -100,6 +102,11 @@ impl From<Option<String>> for Value {
         Value::Text(v)
     }
 }
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Self {
+        Value::Bytes(Some(v.to_vec()))
+    }
+}
 
 /// One row of a result, read where the driver holds it (no copy of the row is made). Columns are named as
 /// the query selects them; a column of another type, a missing column or a driver failure is an error.
@@ -108,6 +115,8 @@ pub trait Row {
     fn float(&self, column: &str) -> Result<Option<f64>>;
     fn bool(&self, column: &str) -> Result<Option<bool>>;
     fn text(&self, column: &str) -> Result<Option<&str>>;
+    /// Binary data; text is refused like any other type.
+    fn bytes(&self, column: &str) -> Result<Option<&[u8]>>;
 }
 
 /// A Rust value read from one column.
@@ -157,6 +166,17 @@ impl<'r> FromColumn<'r> for Option<String> {
 impl<'r> FromColumn<'r> for String {
     fn from_column(row: &'r (dyn Row + 'r), column: &str) -> Result<Self> {
         Ok(required(row.text(column)?, column)?.to_owned())
+    }
+}
+
+impl<'r> FromColumn<'r> for Option<Vec<u8>> {
+    fn from_column(row: &'r (dyn Row + 'r), column: &str) -> Result<Self> {
+        Ok(row.bytes(column)?.map(<[u8]>::to_vec))
+    }
+}
+impl<'r> FromColumn<'r> for Vec<u8> {
+    fn from_column(row: &'r (dyn Row + 'r), column: &str) -> Result<Self> {
+        Ok(required(row.bytes(column)?, column)?.to_vec())
     }
 }
 

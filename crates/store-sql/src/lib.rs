@@ -7,6 +7,7 @@
 //! (sqlx) implement. What truly differs (row locks, full-text search, how new rows reach the search index, how an
 //! insert learns its id) is the [`Dialect`] and [`Transaction`] traits, never an `if sqlite`.
 
+mod attachments;
 mod attributes;
 pub mod automation;
 pub mod billing;

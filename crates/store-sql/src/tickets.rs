@@ -58,6 +58,8 @@ const REPLY_ROW: RowMap<Reply> = |r| {
         ctime: from_micros(r.get("ctime")?),
         ip: r.get("ip")?,
         internal: r.get("internal")?,
+        // Filled in by the reads, for all replies they return at once.
+        attachments: Vec::new(),
     })
 };
 
@@ -179,14 +181,18 @@ impl<C: Dialect> TicketsRead for SqlConn<C> {
     }
 
     async fn reply(&mut self, id: i64) -> Result<Option<Reply>> {
-        by_id(&mut self.conn, REPLY_COLS, "replies", id, REPLY_ROW).await
+        let mut reply = by_id(&mut self.conn, REPLY_COLS, "replies", id, REPLY_ROW).await?;
+        crate::attachments::attach(&mut self.conn, reply.as_mut_slice()).await?;
+        Ok(reply)
     }
 
     async fn reply_list(&mut self, ticket_id: i64, include_internal: bool) -> Result<Vec<Reply>> {
         let sql =
             format!("SELECT {REPLY_COLS} FROM replies WHERE ticket_id = $1 AND ($2 OR internal = FALSE) ORDER BY id");
         let params = [Value::from(ticket_id), Value::from(include_internal)];
-        self.conn.fetch_all(sql.into(), &params, REPLY_ROW).await
+        let mut replies = self.conn.fetch_all(sql.into(), &params, REPLY_ROW).await?;
+        crate::attachments::attach(&mut self.conn, &mut replies).await?;
+        Ok(replies)
     }
 
     async fn reply_page(&mut self, ticket_id: i64, include_internal: bool, page: &PageRequest) -> Result<Vec<Reply>> {
@@ -200,7 +206,9 @@ impl<C: Dialect> TicketsRead for SqlConn<C> {
             Value::from(page.after_id()),
             Value::from(i64::from(page.limit)),
         ];
-        self.conn.fetch_all(sql.into(), &params, REPLY_ROW).await
+        let mut replies = self.conn.fetch_all(sql.into(), &params, REPLY_ROW).await?;
+        crate::attachments::attach(&mut self.conn, &mut replies).await?;
+        Ok(replies)
     }
 
     async fn search(&mut self, request: &SearchRequest) -> Result<Vec<SearchRow>> {
@@ -365,6 +373,7 @@ impl<C: Transaction> TicketsWrite for SqlConn<C> {
     }
 
     async fn delete_ticket(&mut self, id: i64) -> Result<()> {
+        crate::attachments::delete_of(&mut self.conn, crate::attachments::RepliesOf::Ticket(id)).await?;
         let id = [Value::from(id)];
         self.conn
             .execute("DELETE FROM replies WHERE ticket_id = $1".into(), &id)
@@ -406,6 +415,7 @@ impl<C: Transaction> TicketsWrite for SqlConn<C> {
     }
 
     async fn delete_reply(&mut self, id: i64) -> Result<()> {
+        crate::attachments::delete_of(&mut self.conn, crate::attachments::RepliesOf::Reply(id)).await?;
         let sql = "DELETE FROM replies WHERE id = $1";
         self.conn.execute(sql.into(), &[Value::from(id)]).await.map(drop)
     }

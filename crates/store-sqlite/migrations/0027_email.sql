@@ -29,9 +29,11 @@ CREATE TABLE staff_departments (
 );
 CREATE INDEX staff_departments_department ON staff_departments (department_id, staff_id);
 
--- Attachment content, stored once however many replies carry it.
+-- Attachment content, stored once however many replies carry it (keyed by sha256; the id is what an export
+-- copies its rows by, as for every table).
 CREATE TABLE attachment_contents (
-    sha256  TEXT PRIMARY KEY,
+    id      INTEGER PRIMARY KEY,
+    sha256  TEXT NOT NULL UNIQUE,
     size    INTEGER NOT NULL,
     content BLOB NOT NULL
 );

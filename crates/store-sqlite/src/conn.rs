@@ -151,7 +151,10 @@ impl ToSql for Param<'_> {
             Value::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
             Value::Bool(Some(v)) => ValueRef::Integer(i64::from(*v)),
             Value::Real(Some(v)) => ValueRef::Real(*v),
-            Value::Int(None) | Value::Text(None) | Value::Bool(None) | Value::Real(None) => ValueRef::Null,
+            Value::Bytes(Some(v)) => ValueRef::Blob(v),
+            Value::Int(None) | Value::Text(None) | Value::Bool(None) | Value::Real(None) | Value::Bytes(None) => {
+                ValueRef::Null
+            }
         }))
     }
 }
@@ -294,6 +297,14 @@ impl Row for SqliteRow<'_> {
                 .map(Some)
                 .map_err(|e| StoreError::internal_from(format!("column {column} is not UTF-8"), e)),
             other => Err(wrong_type(column, "text", other)),
+        }
+    }
+
+    fn bytes(&self, column: &str) -> Result<Option<&[u8]>> {
+        match self.value(column)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Blob(b) => Ok(Some(b)),
+            other => Err(wrong_type(column, "a blob", other)),
         }
     }
 }

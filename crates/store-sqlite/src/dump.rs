@@ -6,7 +6,9 @@ use crate::{connect, file_path};
 use async_trait::async_trait;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, Statement};
-use store::dump::{Cell, Column, Kind, Loader, Snapshot, TABLES, Table, insert_sql, select_page_sql};
+use store::dump::{
+    Cell, Column, Kind, Loader, Snapshot, TABLES, Table, insert_batch, insert_sql, page_rows, select_page_sql,
+};
 use store::{Result, StoreError};
 
 fn failed(what: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -47,6 +49,7 @@ impl Snapshot for SqliteSnapshot {
 
     async fn rows(&mut self, table: &'static Table, after_id: i64, limit: u32) -> Result<Vec<Vec<Cell>>> {
         let what = format!("cannot read {}", table.name);
+        let limit = page_rows(table, limit);
         let mut stmt = self
             .conn
             .prepare_cached(&select_page_sql(table))
@@ -84,6 +87,7 @@ fn cell(value: ValueRef<'_>, column: &Column, table: &Table) -> Result<Cell> {
         (ValueRef::Text(t), Kind::Text) => std::str::from_utf8(t)
             .map(|s| Cell::Text(s.to_owned()))
             .map_err(|_| wrong()),
+        (ValueRef::Blob(b), Kind::Bytes) => Ok(Cell::Bytes(b.to_vec())),
         _ => Err(wrong()),
     }
 }
@@ -143,6 +147,7 @@ fn bind(stmt: &mut Statement<'_>, index: usize, cell: &Cell) -> rusqlite::Result
         Cell::Int(v) => stmt.raw_bind_parameter(index, v),
         Cell::Text(v) => stmt.raw_bind_parameter(index, v.as_str()),
         Cell::Bool(v) => stmt.raw_bind_parameter(index, i64::from(*v)),
+        Cell::Bytes(v) => stmt.raw_bind_parameter(index, v.as_slice()),
     }
 }
 
@@ -151,7 +156,7 @@ impl Loader for SqliteLoader {
     async fn insert(&mut self, table: &'static Table, columns: &[&'static Column], rows: &[Vec<Cell>]) -> Result<()> {
         let conn = self.conn()?;
         let what = format!("cannot restore {}", table.name);
-        for chunk in rows.chunks(store::dump::INSERT_BATCH) {
+        for chunk in rows.chunks(insert_batch(table)) {
             let mut stmt = conn
                 .prepare_cached(&insert_sql(table, columns, chunk.len()))
                 .map_err(failed(&what))?;

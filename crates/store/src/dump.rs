@@ -5,9 +5,13 @@
 //! Both backends share their column types (integer ids, microsecond timestamps, JSON as text, booleans), so
 //! a row read from one is written unchanged into the other. Derived data (full-text indexes) is not copied:
 //! a loader rebuilds it when it finishes. A capability that adds a table or a column adds it here.
+//!
+//! Binary data (attachment content) travels as base64 text, a few rows at a time.
 
 use crate::Result;
 use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
 /// How a column's values are carried.
@@ -19,6 +23,9 @@ pub enum Kind {
     Text,
     /// A boolean (an integer 0/1 on SQLite).
     Bool,
+    /// Binary data (a BLOB on SQLite, BYTEA on PostgreSQL), carried as base64 text (standard alphabet,
+    /// padded).
+    Bytes,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +45,11 @@ pub struct Table {
 impl Table {
     pub fn column(&self, name: &str) -> Option<&'static Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Whether the table holds binary data, whose rows may be large.
+    fn has_bytes(&self) -> bool {
+        self.columns.iter().any(|c| c.kind == Kind::Bytes)
     }
 
     /// The table called `name`, if ferrodesk has one.
@@ -78,6 +90,13 @@ const fn boolean(name: &'static str) -> Column {
     Column {
         name,
         kind: Kind::Bool,
+        nullable: false,
+    }
+}
+const fn bytes(name: &'static str) -> Column {
+    Column {
+        name,
+        kind: Kind::Bytes,
         nullable: false,
     }
 }
@@ -473,6 +492,24 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+    // Attachment content, once per SHA-256, before the attachments that name it.
+    Table {
+        name: "attachment_contents",
+        columns: &[int("id"), text("sha256"), int("size"), bytes("content")],
+    },
+    Table {
+        name: "attachments",
+        columns: &[
+            int("id"),
+            int("reply_id"),
+            int("ticket_id"),
+            text("filename"),
+            text("content_type"),
+            int("size"),
+            text("sha256"),
+            int("created_at"),
+        ],
+    },
         name: "ticket_incidents",
         columns: &[
             int("id"),
@@ -772,6 +809,7 @@ impl TableStart {
                 "unknown table {:?} (a copy from a newer ferrodesk? use that version to restore)",
                 self.table
             )
+    Bytes(Vec<u8>),
         })?;
         let mut columns: Vec<&'static Column> = Vec::with_capacity(self.columns.len());
         for name in &self.columns {
@@ -782,6 +820,7 @@ impl TableStart {
                 return Err(format!("column {}.{name} appears twice", table.name));
             }
             columns.push(column);
+            Cell::Bytes(v) => BASE64.encode(v).into(),
         }
         if !columns.iter().any(|c| c.name == "id") {
             return Err(format!("table {} has no id column", table.name));
@@ -797,6 +836,10 @@ pub struct End {
     pub rows: u64,
 }
 
+            (J::String(s), Kind::Bytes) => BASE64
+                .decode(s)
+                .map(Cell::Bytes)
+                .map_err(|e| format!("{} must be base64: {e}", column.name)),
 /// One line of an export file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line {
@@ -807,6 +850,7 @@ pub enum Line {
 }
 
 /// Reads one line of an export file (docs/export-format.md): a row is a JSON array, every other line an
+        Kind::Bytes => "a base64 string",
 /// object, told apart by its members.
 pub fn parse_line(text: &str) -> Result<Line, String> {
     if text.starts_with('[') {
@@ -882,7 +926,8 @@ pub const INSERT_BATCH: usize = 1000;
 pub trait Snapshot: Send {
     /// How many rows `table` has in this snapshot.
     async fn count(&mut self, table: &'static Table) -> Result<u64>;
-    /// Up to `limit` rows with ids above `after_id`, by id; cells in `table.columns` order.
+    /// Up to `limit` rows with ids above `after_id`, by id (fewer where rows may be large:
+    /// [`page_rows`]); cells in `table.columns` order.
     async fn rows(&mut self, table: &'static Table, after_id: i64, limit: u32) -> Result<Vec<Vec<Cell>>>;
 }
 
@@ -916,6 +961,23 @@ mod tests {
         for table in TABLES {
             assert_eq!(table.columns[0].name, "id", "{}", table.name);
             let mut names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+/// Rows of binary data one page of a copy reads at most: an attachment may be tens of MiB.
+pub const BYTES_PAGE_ROWS: u32 = 4;
+
+/// How many rows to read for a page of `limit` rows of `table` (fewer where rows may be large).
+pub fn page_rows(table: &Table, limit: u32) -> u32 {
+    if table.has_bytes() {
+        limit.min(BYTES_PAGE_ROWS)
+    } else {
+        limit
+    }
+}
+
+/// How many rows one insert statement of `table` carries (one where rows may be large).
+pub fn insert_batch(table: &Table) -> usize {
+    if table.has_bytes() { 1 } else { INSERT_BATCH }
+}
+
             names.sort_unstable();
             names.dedup();
             assert_eq!(names.len(), table.columns.len(), "{}", table.name);
@@ -965,7 +1027,15 @@ mod tests {
         assert!(Cell::from_json(&serde_json::json!(null), &id).is_err());
         assert!(Cell::from_json(&serde_json::json!(1.5), &id).is_err());
         assert_eq!(Cell::from_json(&serde_json::json!(null), &name), Ok(Cell::Null));
-        for cell in [Cell::Int(-3), Cell::Text("é\n".into()), Cell::Bool(true), Cell::Null] {
+        let binary = Cell::Bytes((0..=255u8).collect());
+        for cell in [
+            Cell::Int(-3),
+            Cell::Text("é\n".into()),
+            Cell::Bool(true),
+            Cell::Null,
+            binary,
+            Cell::Bytes(vec![]),
+        ] {
             let column = match cell {
                 Cell::Int(_) => int("x"),
                 Cell::Text(_) | Cell::Null => text_or_null("x"),
@@ -975,3 +1045,8 @@ mod tests {
         }
     }
 }
+                Cell::Bytes(_) => bytes("x"),
+        // Binary data travels as standard, padded base64.
+        assert_eq!(Cell::Bytes(b"hi?".to_vec()).to_json(), serde_json::json!("aGk/"));
+        assert!(Cell::from_json(&serde_json::json!("not base64!"), &bytes("x")).is_err());
+        assert!(Cell::from_json(&serde_json::json!(7), &bytes("x")).is_err());

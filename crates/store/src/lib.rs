@@ -12,6 +12,7 @@
 //! a module of its own; a capability that adds an aggregate adds a module and names its traits in
 //! [`Reader`] and [`Writer`].
 
+mod attachments;
 mod automation;
 mod billing;
 mod calls;
@@ -32,6 +33,7 @@ pub mod time;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use attachments::{AttachmentsRead, AttachmentsWrite, NewAttachment, StoredAttachment};
 pub use automation::{AutomationRead, AutomationWrite, DeliveryOutcome};
 pub use billing::{BillingRead, BillingWrite};
 pub use calls::{CallsRead, CallsWrite};
@@ -85,6 +87,7 @@ pub trait Reader:
     + CallsRead
     + CaseUpdatesRead
     + MailRead
+    + AttachmentsRead
     + Send
 {
 }
@@ -102,6 +105,7 @@ impl<
         + CallsRead
         + CaseUpdatesRead
         + MailRead
+        + AttachmentsRead
         + Send
         + ?Sized,
 > Reader for T
@@ -129,6 +133,7 @@ pub trait Writer:
     + CallsWrite
     + CaseUpdatesWrite
     + MailWrite
+    + AttachmentsWrite
 {
     async fn commit(self: Box<Self>) -> Result<()>;
 }

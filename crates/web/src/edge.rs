@@ -42,10 +42,12 @@ pub(crate) async fn limits(State(config): State<Arc<WebConfig>>, req: Request, n
         .and_then(|v| v.trim().parse::<u64>().ok());
     // JSON-RPC answers an oversized body itself, as a JSON-RPC error its clients can read.
     let own_limit = crate::routes::jsonrpc::PATHS.contains(&req.uri().path());
-    if !own_limit && declared.is_some_and(|length| length > config.body_limit as u64) {
+    // A reply with files may be as large as its files.
+    let limit = crate::routes::attachments::own_body_limit(&req, &config).unwrap_or(config.body_limit);
+    if !own_limit && declared.is_some_and(|length| length > limit as u64) {
         return problem(
             ErrorCode::PayloadTooLarge,
-            format!("the request body is larger than {} bytes", config.body_limit),
+            format!("the request body is larger than {limit} bytes"),
         );
     }
     next.run(req).await

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(routes::tickets::replies, routes::tickets::reply))
         .routes(routes!(routes::tickets::update_reply, routes::tickets::delete_reply))
         .routes(routes!(routes::tickets::read))
+        .routes(routes!(routes::attachments::download))
         .routes(routes!(routes::billing::create_feature, routes::billing::list_features))
         .routes(routes!(
             routes::billing::get_feature,

@@ -21,6 +21,9 @@ pub struct WebConfig {
     pub max_uri_length: usize,
     /// Largest header block, in bytes (larger: 431).
     pub max_header_bytes: usize,
+    /// Largest file of a reply, in bytes (`FERRODESK_ATTACHMENT_MAX_BYTES`; larger: 413). A multipart reply
+    /// may be as large as its files, beyond `body_limit`.
+    pub attachment_max_bytes: usize,
 }
 
 impl Default for WebConfig {
@@ -33,6 +36,7 @@ impl Default for WebConfig {
             max_connections: 1024,
             max_uri_length: 16 * 1024,
             max_header_bytes: 32 * 1024,
+            attachment_max_bytes: 25 * 1024 * 1024,
         }
     }
 }

@@ -761,6 +761,7 @@ impl Bench {
                     }
                 }
             });
+                                attachments: Vec::new(),
         }
         let mut text = SeedText::new(vocab);
         let mut n = 0u64;

@@ -3,6 +3,7 @@
 //! Backend: SQLite (a temporary file per server) by default; PostgreSQL (a fresh schema per server) when
 //! `FERRODESK_TEST_BACKEND=postgres` and `FERRODESK_TEST_PG_URL` are set (`scripts/with-postgres` does both).
 
+mod attachments;
 mod attributes;
 mod auth;
 mod backends;

@@ -119,6 +119,11 @@ pub fn checks() -> Vec<Check> {
         dashboard_counts,
         calls_and_callers_by_number,
         case_updates_claim_record_take_over,
+        attachments_round_trip,
+        attachments_of_many_replies,
+        attachment_contents_swept_with_deletes,
+        attachment_rolled_back_with_its_reply,
+        attachment_kept_for_a_concurrent_attach,
     ]
 }
 
@@ -366,6 +371,7 @@ fn new_reply(ticket_id: i64, message: &str, internal: bool) -> Reply {
 
 fn new_event(entity: EntityType, entity_id: i64, customer_id: Option<i64>) -> NewEvent {
     NewEvent {
+        attachments: Vec::new(),
         source: EventSource::Api,
         member_id: Some(1),
         member_type: Some("staff"),
@@ -515,6 +521,7 @@ mod billing;
 mod calls;
 mod case_updates;
 mod constraints;
+mod attachments;
 mod contracts;
 mod dashboard;
 mod events;
@@ -532,6 +539,7 @@ use calls::*;
 use case_updates::*;
 use constraints::*;
 use contracts::*;
+use attachments::*;
 use dashboard::*;
 use events::*;
 use lists::*;

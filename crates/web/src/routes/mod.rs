@@ -1,5 +1,6 @@
 //! Handlers of the native API, one module per area. Each is thin: extract, call one use case, answer.
 pub(crate) mod accounts;
+pub(crate) mod attachments;
 pub(crate) mod attributes;
 pub(crate) mod automation;
 pub(crate) mod billing;

@@ -97,18 +97,25 @@ pub(crate) async fn replies(
     Ok(Json(page(s.app.list_replies(&p, id, &q).await?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/replies", tag = "tickets", params(("id" = i64, Path)), request_body = NewReply,
-    responses((status = 201, body = Reply), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+/// A reply, as JSON or as `multipart/form-data` with files (SPEC §10): each file up to
+/// `FERRODESK_ATTACHMENT_MAX_BYTES` (larger: 413), stored with the reply in one transaction.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/replies", tag = "tickets", params(("id" = i64, Path)),
+    request_body(content(
+        (NewReply = "application/json"),
+        (super::attachments::ReplyUpload = "multipart/form-data"),
+    )),
+    responses((status = 201, body = Reply), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn reply(
     State(s): State<AppState>,
     Auth(p): Auth,
     Meta(m): Meta,
     Id(id): Id,
-    Json(body): Json<NewReply>,
+    super::attachments::ReplyInput(body, files): super::attachments::ReplyInput,
 ) -> Answer<(StatusCode, Json<Reply>)> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.reply_to_ticket(&p, &m, id, body).await?),
+        Json(s.app.reply_with_files(&p, &m, id, body, files).await?),
     ))
 }
 

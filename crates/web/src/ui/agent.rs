@@ -358,6 +358,7 @@ struct Message {
     internal: bool,
     at: String,
     text: String,
+    files: Vec<super::attachments::FileLink>,
 }
 
 /// The parts of the ticket page that change when someone else acts on the ticket.
@@ -586,6 +587,7 @@ fn messages(t: &Ticket) -> Vec<Message> {
             internal: r.internal,
             at: when(r.ctime),
             text: r.message.clone(),
+            files: super::attachments::links("/agent", &r.attachments),
         })
         .collect()
 }
@@ -726,10 +728,23 @@ pub(crate) struct ReplyForm {
     once: String,
 }
 
-/// `POST /agent/tickets/{id}/replies`: a reply, or an internal note.
-async fn reply(State(state): State<AppState>, Id(id): Id, posted: Posted<ReplyForm>) -> PageResult {
+/// `POST /agent/tickets/{id}/replies`: a reply, or an internal note, with the files chosen (multipart).
+async fn reply(
+    State(state): State<AppState>,
+    Id(id): Id,
+    posted: super::attachments::PostedFiles<ReplyForm>,
+) -> PageResult {
     let s = posted.visit.staff()?;
     let internal = posted.form.internal.is_some();
+    if let Some(refused) = posted.refused {
+        let draft = Draft {
+            message: posted.form.message.clone(),
+            internal,
+            errors: FieldErrors(vec![domain::FieldError::new("file", refused)]),
+            notice: None,
+        };
+        return ticket_page(&state, &posted.visit, id, draft).await;
+    }
     let once = &posted.form.once;
     match state.app.claim_submission(s.id, once).await? {
         Submission::Fresh => {}
@@ -742,7 +757,7 @@ async fn reply(State(state): State<AppState>, Id(id): Id, posted: Posted<ReplyFo
     };
     match state
         .app
-        .reply_to_ticket(&s.principal, &posted.visit.meta, id, input)
+        .reply_with_files(&s.principal, &posted.visit.meta, id, input, posted.files)
         .await
     {
         Ok(_) => {

@@ -4,6 +4,7 @@
 mod admin;
 mod agent;
 mod assets;
+mod attachments;
 mod login;
 mod page;
 mod portal;
@@ -31,4 +32,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(portal::router())
         .merge(admin::router())
         .merge(telephony::router())
+        .merge(attachments::router())
 }

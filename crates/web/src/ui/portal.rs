@@ -202,6 +202,7 @@ struct Message {
     staff: bool,
     at: String,
     text: String,
+    files: Vec<super::attachments::FileLink>,
 }
 
 #[derive(Template)]
@@ -264,6 +265,7 @@ async fn ticket_page(
                     staff: r.admin,
                     at: when(r.ctime),
                     text: r.message.clone(),
+                    files: super::attachments::links("/portal", &r.attachments),
                 })
                 .collect(),
             top_slot: slot(state, p, "TicketClientAreaViewDetailTop", Some(id)).await,
@@ -295,10 +297,18 @@ pub(crate) struct ReplyForm {
     once: String,
 }
 
-/// `POST /portal/tickets/{id}/replies` (refused while the ticket is locked).
-async fn reply(State(state): State<AppState>, Id(id): Id, posted: Posted<ReplyForm>) -> PageResult {
+/// `POST /portal/tickets/{id}/replies` with the files chosen (multipart; refused while the ticket is locked).
+async fn reply(
+    State(state): State<AppState>,
+    Id(id): Id,
+    posted: super::attachments::PostedFiles<ReplyForm>,
+) -> PageResult {
     let s = posted.visit.end_user()?;
     let f = &posted.form;
+    if let Some(refused) = posted.refused {
+        let errors = FieldErrors(vec![domain::FieldError::new("file", refused)]);
+        return ticket_page(&state, &posted.visit, id, f.message.clone(), errors, None).await;
+    }
     match state.app.claim_submission(s.id, &f.once).await? {
         Submission::Fresh => {}
         Submission::Done(to) => return see_other(&to, posted.visit.htmx),
@@ -310,7 +320,7 @@ async fn reply(State(state): State<AppState>, Id(id): Id, posted: Posted<ReplyFo
     };
     match state
         .app
-        .reply_to_ticket(&s.principal, &posted.visit.meta, id, input)
+        .reply_with_files(&s.principal, &posted.visit.meta, id, input, posted.files)
         .await
     {
         Ok(_) => {
