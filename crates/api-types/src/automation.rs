@@ -99,8 +99,8 @@ body! {
     }
 }
 
-/// `GET /api/v1/events/{id}`: the event, the hook runs, the webhook deliveries and the case updates made for
-/// it.
+/// `GET /api/v1/events/{id}`: the event, the hook runs, the webhook deliveries, the case updates and the mails
+/// made for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventDetail {
@@ -111,4 +111,7 @@ pub struct EventDetail {
     /// The case updates sent to the brand's customer database for a reply (SPEC §6), each with its attempts.
     #[serde(default)]
     pub case_updates: Vec<CaseUpdateDelivery>,
+    /// The mails sent for it (SPEC §10), one per recipient, each with its attempts.
+    #[serde(default)]
+    pub mails: Vec<domain::mailbox::MailDelivery>,
 }

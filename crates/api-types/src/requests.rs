@@ -511,6 +511,9 @@ body! {
         pub name: String,
         pub role: Role,
         pub password: String,
+        /// The departments the staff member belongs to (SPEC §10: who is told of unassigned tickets).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub department_ids: Option<Vec<i64>>,
     }
 }
 
@@ -524,6 +527,9 @@ body! {
         pub role: Option<Role>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub password: Option<String>,
+        /// Replaces the staff member's departments.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub department_ids: Option<Vec<i64>>,
     }
 }
 

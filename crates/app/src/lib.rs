@@ -93,6 +93,8 @@ pub struct App {
     smtp_url: Option<Arc<str>>,
     /// SMTP senders by server, their connections reused between mails.
     senders: Arc<mail_out::Senders>,
+    /// Certificate authorities trusted for IMAP and SMTP besides the system's (`FERRODESK_MAIL_CA_FILE`).
+    mail_roots: Arc<Vec<integrations::mail::CertificateDer<'static>>>,
     sessions: sessions::SessionSettings,
     /// The web-call client of `webcall` customer backends (one for every brand); `Err` says why it could
     /// not be built.
@@ -115,6 +117,7 @@ impl App {
             mail_signal: Arc::new(tokio::sync::Notify::new()),
             smtp_url: None,
             senders: Arc::default(),
+            mail_roots: Arc::default(),
             sessions: sessions::SessionSettings::default(),
             webcall: integrations::webcall::WebcallClient::new(false).map(Arc::new),
         }
@@ -169,6 +172,18 @@ impl App {
     pub fn with_smtp_url(mut self, smtp_url: Option<String>) -> Self {
         self.smtp_url = smtp_url.filter(|u| !u.trim().is_empty()).map(Arc::from);
         self
+    }
+
+    /// The same application, trusting `roots` for IMAP and SMTP besides the system's certificate authorities
+    /// (a company mail server with a CA of its own).
+    pub fn with_mail_roots(mut self, roots: Vec<integrations::mail::CertificateDer<'static>>) -> Self {
+        self.mail_roots = Arc::new(roots);
+        self
+    }
+
+    /// The certificate authorities trusted for IMAP and SMTP besides the system's.
+    pub fn mail_roots(&self) -> &[integrations::mail::CertificateDer<'static>] {
+        &self.mail_roots
     }
 
     /// The installation's outgoing mail server, if one is set.

@@ -142,7 +142,13 @@ impl App {
                 let mut recipients: Vec<String> = recipients
                     .into_iter()
                     .map(|r| r.trim().to_lowercase())
-                    .filter(|r| !r.is_empty() && Some(r) != author_email.as_ref() && *r != mailbox.address)
+                    // The acknowledgement goes to the author of the message it acknowledges; otherwise nobody
+                    // is mailed their own message.
+                    .filter(|r| {
+                        !r.is_empty()
+                            && *r != mailbox.address
+                            && (*kind == MailKind::Acknowledgement || Some(r) != author_email.as_ref())
+                    })
                     .collect();
                 recipients.sort();
                 recipients.dedup();
@@ -226,7 +232,11 @@ impl App {
         }
         let url = SmtpUrl::parse(smtp_url)
             .map_err(|e| MailFailure::permanent(format!("the SMTP URL is not usable: {e}")))?;
-        let sender = Arc::new(SmtpSender::new(&url, &SmtpOptions::default()).map_err(|e| MailFailure::of_smtp(&e))?);
+        let options = SmtpOptions {
+            extra_roots: self.mail_roots().to_vec(),
+            ..SmtpOptions::default()
+        };
+        let sender = Arc::new(SmtpSender::new(&url, &options).map_err(|e| MailFailure::of_smtp(&e))?);
         senders.insert(smtp_url.to_owned(), Arc::clone(&sender));
         Ok(sender)
     }
@@ -288,11 +298,9 @@ impl App {
                 });
             }
         }
-        let mut references = db.messages_of_ticket(ticket.id, REFERENCES + 1).await?;
-        references.retain(|id| *id != mail.message_id);
-        if references.len() > REFERENCES as usize {
-            references.remove(0);
-        }
+        // What came before this mail in the ticket's thread (the mails queued with it, or after it, are not
+        // what it answers).
+        let references = db.messages_of_ticket(ticket.id, &mail.message_id, REFERENCES).await?;
         drop(db);
         let names: Vec<String> = attachments.iter().map(|a| a.filename.clone()).collect();
         let text = MailText {

@@ -10,6 +10,9 @@ use domain::{Email, Principal};
 use store::MailboxFields;
 use store::time::now;
 
+/// The longest a connection test may take, per server.
+const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The longest URL kept.
 const MAX_URL: usize = 2000;
 
@@ -192,6 +195,22 @@ impl App {
         Ok(())
     }
 
+    /// How IMAP connections trust servers: the system's roots and the installation's extra ones.
+    pub fn imap_tls(&self) -> imap::ImapTls {
+        imap::ImapTls {
+            extra_roots: self.mail_roots().to_vec(),
+        }
+    }
+
+    /// How SMTP connections are made for a check.
+    fn smtp_options(&self) -> smtp::SmtpOptions {
+        smtp::SmtpOptions {
+            timeout: CHECK_TIMEOUT,
+            extra_roots: self.mail_roots().to_vec(),
+            ..smtp::SmtpOptions::default()
+        }
+    }
+
     /// The mailboxes `serve` polls: active ones with an `imap_url`.
     pub async fn mailboxes_to_poll(&self) -> AppResult<Vec<Mailbox>> {
         let all = self.store().read().await?.mailboxes(None).await?;
@@ -214,7 +233,7 @@ impl App {
             None => ServerCheck::not_configured(),
             Some(url) => match ImapUrl::parse(url) {
                 Err(e) => ServerCheck::failed(masked_url(url), e.to_string()),
-                Ok(parsed) => match imap::check(&parsed).await {
+                Ok(parsed) => match imap::check_with(&parsed, CHECK_TIMEOUT, &self.imap_tls()).await {
                     Ok(()) => ServerCheck::ok(parsed.masked()),
                     Err(e) => ServerCheck::failed(parsed.masked(), e.to_string()),
                 },
@@ -224,7 +243,7 @@ impl App {
             None => ServerCheck::not_configured(),
             Some(url) => match SmtpUrl::parse(url) {
                 Err(e) => ServerCheck::failed(masked_url(url), e.to_string()),
-                Ok(parsed) => match smtp::check(&parsed).await {
+                Ok(parsed) => match smtp::check_with(&parsed, &self.smtp_options()).await {
                     Ok(()) => ServerCheck::ok(parsed.masked()),
                     Err(e) => ServerCheck::failed(parsed.masked(), e.to_string()),
                 },

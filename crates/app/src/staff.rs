@@ -62,6 +62,9 @@ impl App {
         }
         check_role(&mut fields, input.role);
         fields.check("password", check_password(&input.password));
+        let department_ids = self
+            .check_departments(&mut fields, input.department_ids.unwrap_or_default())
+            .await?;
         fields.finish()?;
         let email = email.ok_or_else(|| AppError::Internal("email checked above".into()))?;
         let hash = hash_password(input.password).await?;
@@ -71,6 +74,7 @@ impl App {
             email: email.into(),
             name,
             role: input.role,
+            department_ids,
             created_at: at,
             updated_at: at,
         };
@@ -80,7 +84,9 @@ impl App {
     /// Inserts a staff account with its event, in one transaction.
     async fn add_staff(&self, change: &Change<'_>, staff: &Staff, password_hash: &str) -> AppResult<Staff> {
         let mut tx = self.store().write().await?;
-        let s = tx.insert_staff(staff, password_hash).await?;
+        let mut s = tx.insert_staff(staff, password_hash).await?;
+        tx.set_staff_departments(s.id, &staff.department_ids).await?;
+        s.department_ids = staff.department_ids.clone();
         let event = change.event(
             EventAction::Created,
             Subject(EntityType::Staff, s.id, None),
@@ -94,13 +100,33 @@ impl App {
 
     pub async fn get_staff(&self, p: &Principal, id: i64) -> AppResult<Staff> {
         require_admin(p)?;
-        self.store().read().await?.staff(id).await?.ok_or(AppError::NotFound)
+        let mut db = self.store().read().await?;
+        let mut staff = db.staff(id).await?.ok_or(AppError::NotFound)?;
+        staff.department_ids = db.staff_departments(id).await?;
+        Ok(staff)
+    }
+
+    /// The departments named exist; given back sorted, without repeats.
+    async fn check_departments(&self, fields: &mut Fields, mut ids: Vec<i64>) -> AppResult<Vec<i64>> {
+        ids.sort_unstable();
+        ids.dedup();
+        let mut db = self.store().read().await?;
+        for id in &ids {
+            if db.department(*id).await?.is_none() {
+                fields.add("department_ids", format!("no department {id}"));
+            }
+        }
+        Ok(ids)
     }
 
     pub async fn list_staff(&self, p: &Principal, q: &ListQuery) -> AppResult<Paged<Staff>> {
         require_admin(p)?;
         let page = page_request(q.limit, q.cursor.as_deref())?;
-        let rows = self.store().read().await?.staff_list(&page).await?;
+        let mut db = self.store().read().await?;
+        let mut rows = db.staff_list(&page).await?;
+        for staff in &mut rows {
+            staff.department_ids = db.staff_departments(staff.id).await?;
+        }
         Ok(paged(rows, &page, |s| by_id(s.id)))
     }
 
@@ -127,6 +153,10 @@ impl App {
         {
             fields.add("name", "must be 1 to 255 characters");
         }
+        let department_ids = match patch.department_ids {
+            Some(ids) => Some(self.check_departments(&mut fields, ids).await?),
+            None => None,
+        };
         fields.finish()?;
         let hash = match patch.password {
             Some(pw) => {
@@ -136,8 +166,12 @@ impl App {
             None => None,
         };
         let mut tx = self.store().write().await?;
-        let old = tx.staff(id).await?.ok_or(AppError::NotFound)?;
+        let mut old = tx.staff(id).await?.ok_or(AppError::NotFound)?;
+        old.department_ids = tx.staff_departments(id).await?;
         let mut s = old.clone();
+        if let Some(ids) = department_ids {
+            s.department_ids = ids;
+        }
         if let Some(Some(e)) = email {
             s.email = e.into();
         }
@@ -157,6 +191,9 @@ impl App {
         }
         s.updated_at = now();
         tx.update_staff(&s, hash.as_deref()).await?;
+        if s.department_ids != old.department_ids {
+            tx.set_staff_departments(id, &s.department_ids).await?;
+        }
         let change = Change { principal: p, meta };
         commit_with_event(
             tx,
@@ -333,6 +370,7 @@ fn bootstrap_admin(email: &Email) -> Staff {
         email: email.as_str().into(),
         name: "Administrator".into(),
         role: Role::Admin,
+        department_ids: Vec::new(),
         created_at: at,
         updated_at: at,
     }

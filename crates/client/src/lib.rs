@@ -789,6 +789,35 @@ impl Client {
         self.delete(&format!("/api/v1/webhooks/{id}")).await
     }
 
+    pub async fn create_mailbox(&self, body: &NewMailbox) -> Result<Mailbox> {
+        self.post("/api/v1/mailboxes", body).await
+    }
+
+    /// Every mailbox, of one brand when `brand_id` is given.
+    pub async fn mailboxes(&self, brand_id: Option<i64>) -> Result<Page<Mailbox>> {
+        match brand_id {
+            Some(id) => self.get(&format!("/api/v1/mailboxes?brand_id={id}")).await,
+            None => self.get("/api/v1/mailboxes").await,
+        }
+    }
+
+    pub async fn mailbox(&self, id: i64) -> Result<Mailbox> {
+        self.get(&format!("/api/v1/mailboxes/{id}")).await
+    }
+
+    pub async fn update_mailbox(&self, id: i64, body: &MailboxPatch) -> Result<Mailbox> {
+        self.patch(&format!("/api/v1/mailboxes/{id}"), body).await
+    }
+
+    pub async fn delete_mailbox(&self, id: i64) -> Result<()> {
+        self.delete(&format!("/api/v1/mailboxes/{id}")).await
+    }
+
+    /// Connects to the mailbox's IMAP and SMTP servers and says what failed.
+    pub async fn test_mailbox(&self, id: i64) -> Result<MailboxTest> {
+        self.post(&format!("/api/v1/mailboxes/{id}/test"), &serde_json::json!({})).await
+    }
+
     pub async fn webhook_deliveries(&self, id: i64, q: &ListQuery) -> Result<Page<Delivery>> {
         self.get_query(&format!("/api/v1/webhooks/{id}/deliveries"), q).await
     }

@@ -106,6 +106,10 @@ pub struct Staff {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// The departments the staff member belongs to: unassigned tickets there are told to them by mail
+    /// (SPEC §10).
+    #[serde(default)]
+    pub department_ids: Vec<i64>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A brand's mailbox. Its URLs carry passwords: they are shown masked ([`masked_url`]) everywhere they are
 /// serialized, and only the store and the mail clients read them whole.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mailbox {
     pub id: i64,

@@ -151,7 +151,8 @@ impl Server {
                 absolute: Duration::from_secs(settings.session_absolute_secs),
             })
             .with_webcall_allow_private(settings.webcalls_allow_private)
-            .with_smtp_url(settings.smtp_url.as_ref().map(|u| u.expose().to_owned()));
+            .with_smtp_url(settings.smtp_url.as_ref().map(|u| u.expose().to_owned()))
+            .with_mail_roots(settings.mail_roots()?);
         let bootstrap = bootstrap(&app, settings).await?;
         let stored_hooks_watch = hooks_dir::watch_stored(app.clone()).await;
         let scheduler = scheduler::start(app.clone(), Duration::from_secs(settings.billing_interval_secs));
@@ -194,8 +195,8 @@ impl Server {
                 request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
                 header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs.max(1)),
                 max_connections: settings.max_connections.max(1),
-                ..WebConfig::default()
                 attachment_max_bytes: usize::try_from(settings.attachment_max_bytes).unwrap_or(usize::MAX),
+                ..WebConfig::default()
             }),
             metrics: web::metrics_recorder(),
         };

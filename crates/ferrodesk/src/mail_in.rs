@@ -26,7 +26,7 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 const IDLE_WAIT: Duration = Duration::from_secs(25 * 60);
 
 /// Where refused messages go.
-pub(crate) const REFUSED_FOLDER: &str = "ferrodesk-refused";
+pub const REFUSED_FOLDER: &str = "ferrodesk-refused";
 
 /// Runs the pollers until `stop` turns true.
 pub(crate) fn start(app: App, poll: Duration, mut stop: tokio::sync::watch::Receiver<bool>) -> JoinHandle<()> {
@@ -104,7 +104,7 @@ async fn record(app: &App, mailbox: &Mailbox, error: Option<String>) {
 /// One connection: rounds of fetching until the connection fails (the error, to record) — with IDLE
 /// between rounds where the server has it, else returning after one round (the caller waits `poll`).
 async fn session(app: &App, mailbox: &Mailbox, url: &ImapUrl, poll: Duration) -> Result<(), String> {
-    let mut imap = ImapMailbox::connect(url, STEP_TIMEOUT)
+    let mut imap = ImapMailbox::connect_with(url, STEP_TIMEOUT, &app.imap_tls())
         .await
         .map_err(|e| e.to_string())?;
     loop {

@@ -321,6 +321,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         name,
                         role,
                         password: password.clone(),
+                        department_ids: None,
                     },
                 )
                 .await

@@ -120,6 +120,9 @@ pub struct Settings {
     /// Seconds between IMAP polls of a mailbox whose server has no IDLE (with IDLE, mail is fetched as it
     /// arrives); also how soon a poll is retried after the server was unreachable.
     pub mail_poll_secs: u64,
+    /// A PEM file of certificate authorities trusted for IMAP and SMTP besides the system's (a company mail
+    /// server with a CA of its own).
+    pub mail_ca_file: Option<String>,
     /// The largest file a reply may carry, in bytes (default 25 MiB; a larger upload is refused with 413).
     pub attachment_max_bytes: u64,
 }
@@ -153,10 +156,11 @@ impl Default for Settings {
             session_absolute_secs: 7 * 24 * 3600,
             smtp_url: None,
             mail_poll_secs: 60,
+            mail_ca_file: None,
+            attachment_max_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
         }
     }
 }
-            attachment_max_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
 
 fn serialize_smtp_url<S: serde::Serializer>(url: &Option<Secret>, serializer: S) -> Result<S::Ok, S::Error> {
     match url {
@@ -296,13 +300,13 @@ impl Settings {
         if !(1..=86_400).contains(&self.mail_poll_secs) {
             bail!("mail_poll_secs must be between 1 and 86400");
         }
+        if !(1..=MAX_ATTACHMENT_MAX_BYTES).contains(&self.attachment_max_bytes) {
+            bail!("attachment_max_bytes must be between 1 and {MAX_ATTACHMENT_MAX_BYTES} (1 GiB)");
+        }
         if !(1..=3600).contains(&self.outbox_lease_secs) {
             bail!("outbox_lease_secs must be between 1 and 3600");
         }
         if !(1..=1024).contains(&self.webhook_concurrency) {
-        if !(1..=MAX_ATTACHMENT_MAX_BYTES).contains(&self.attachment_max_bytes) {
-            bail!("attachment_max_bytes must be between 1 and {MAX_ATTACHMENT_MAX_BYTES} (1 GiB)");
-        }
             bail!("webhook_concurrency must be between 1 and 1024");
         }
         let max_ttl = app::oauth::MAX_ACCESS_TOKEN_TTL.as_secs();
@@ -310,6 +314,15 @@ impl Settings {
             bail!("oauth_token_ttl must be between 1 and {max_ttl} seconds");
         }
         Ok(())
+    }
+
+    /// The certificate authorities of `mail_ca_file` (none without it).
+    pub fn mail_roots(&self) -> anyhow::Result<Vec<integrations::mail::CertificateDer<'static>>> {
+        let Some(path) = &self.mail_ca_file else {
+            return Ok(Vec::new());
+        };
+        let pem = std::fs::read(path).with_context(|| format!("cannot read mail_ca_file {path}"))?;
+        integrations::mail::certificates_from_pem(&pem).map_err(|e| anyhow::anyhow!("mail_ca_file {path}: {e}"))
     }
 
     /// `trusted_proxies` as networks: a single address is a network of one (/32 or /128).
@@ -517,12 +530,6 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_are_refused() {
-        let e = env(&[("FERRODESK_DATABASE_URL", "mysql://x")]);
-        assert!(Settings::load_from(None, &Overrides::default(), e).is_err());
-    }
-}
-    #[test]
     fn attachment_max_bytes_from_env_within_bounds() {
         let s = Settings::load_from(None, &Overrides::default(), env(&[])).expect("load");
         assert_eq!(s.attachment_max_bytes, 25 * 1024 * 1024, "25 MiB by default");
@@ -541,3 +548,9 @@ mod tests {
         }
     }
 
+    #[test]
+    fn bad_values_are_refused() {
+        let e = env(&[("FERRODESK_DATABASE_URL", "mysql://x")]);
+        assert!(Settings::load_from(None, &Overrides::default(), e).is_err());
+    }
+}

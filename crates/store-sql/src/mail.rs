@@ -120,14 +120,20 @@ impl<C: Dialect> MailRead for SqlConn<C> {
         Ok(found.is_some())
     }
 
-    async fn messages_of_ticket(&mut self, ticket_id: i64, limit: u32) -> Result<Vec<String>> {
-        let sql = "SELECT message_id, created_at FROM mail_messages WHERE ticket_id = $1 \
-                   ORDER BY created_at DESC, message_id DESC LIMIT $2";
+    async fn messages_of_ticket(&mut self, ticket_id: i64, before: &str, limit: u32) -> Result<Vec<String>> {
+        let sql = "SELECT message_id FROM mail_messages WHERE ticket_id = $1 \
+                   AND id < coalesce((SELECT b.id FROM mail_messages b WHERE b.message_id = $2 AND b.ticket_id = $1), $4) \
+                   ORDER BY id DESC LIMIT $3";
         let mut ids: Vec<String> = self
             .conn
             .fetch_all(
                 sql.into(),
-                &[Value::from(ticket_id), Value::from(i64::from(limit))],
+                &[
+                    Value::from(ticket_id),
+                    Value::from(before),
+                    Value::from(i64::from(limit)),
+                    Value::from(i64::MAX),
+                ],
                 |r| r.get("message_id"),
             )
             .await?;

@@ -23,6 +23,8 @@ const STAFF_ROW: RowMap<Staff> = |r| {
         email: r.get("email")?,
         name: r.get("name")?,
         role: role(r.get("role")?)?,
+        // Memberships are a table of their own (`MailRead::staff_departments`).
+        department_ids: Vec::new(),
         created_at: from_micros(r.get("created_at")?),
         updated_at: from_micros(r.get("updated_at")?),
     })

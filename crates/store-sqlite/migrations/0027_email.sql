@@ -23,9 +23,10 @@ ALTER TABLE brands ADD COLUMN acknowledge_new_tickets INTEGER NOT NULL DEFAULT 1
 
 -- The departments an agent is a member of (staff `department_ids`): who is told of unassigned tickets.
 CREATE TABLE staff_departments (
+    id            INTEGER PRIMARY KEY,
     staff_id      INTEGER NOT NULL REFERENCES staff (id) ON DELETE CASCADE,
     department_id INTEGER NOT NULL REFERENCES departments (id) ON DELETE CASCADE,
-    PRIMARY KEY (staff_id, department_id)
+    UNIQUE (staff_id, department_id)
 );
 CREATE INDEX staff_departments_department ON staff_departments (department_id, staff_id);
 
@@ -55,14 +56,15 @@ CREATE INDEX attachments_sha256 ON attachments (sha256);
 -- Every Message-ID of a ticket's mail, received or sent: threading finds the ticket of an answer by the
 -- ids it names, and a message received twice is stored once. Ids are kept without angle brackets.
 CREATE TABLE mail_messages (
-    message_id TEXT PRIMARY KEY,
+    id         INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL UNIQUE,
     ticket_id  INTEGER NOT NULL,
     reply_id   INTEGER,
     brand_id   INTEGER NOT NULL,
     direction  TEXT NOT NULL CHECK (direction IN ('in', 'out')),
     created_at INTEGER NOT NULL
 );
-CREATE INDEX mail_messages_ticket ON mail_messages (ticket_id, created_at, message_id);
+CREATE INDEX mail_messages_ticket ON mail_messages (ticket_id, id);
 
 -- Outbound mail, one row per message and recipient (so a refused recipient does not hold the others'),
 -- queued by the outbox for an event and claimed by a node with a lease, as webhook deliveries are.

@@ -127,6 +127,7 @@ pub static TABLES: &[Table] = &[
             int("created_at"),
             int("updated_at"),
             text_or_null("webcall"),
+            boolean("acknowledge_new_tickets"),
         ],
     },
     Table {
@@ -491,7 +492,6 @@ pub static TABLES: &[Table] = &[
             boolean("internal"),
         ],
     },
-    Table {
     // Attachment content, once per SHA-256, before the attachments that name it.
     Table {
         name: "attachment_contents",
@@ -510,6 +510,7 @@ pub static TABLES: &[Table] = &[
             int("created_at"),
         ],
     },
+    Table {
         name: "ticket_incidents",
         columns: &[
             int("id"),
@@ -724,6 +725,71 @@ pub static TABLES: &[Table] = &[
             int("latency_us"),
         ],
     },
+    Table {
+        name: "mailboxes",
+        columns: &[
+            int("id"),
+            int("brand_id"),
+            text("address"),
+            int("department_id"),
+            text_or_null("imap_url"),
+            text_or_null("smtp_url"),
+            boolean("active"),
+            text_or_null("last_error"),
+            int_or_null("last_polled_at"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "staff_departments",
+        columns: &[int("id"), int("staff_id"), int("department_id")],
+    },
+    Table {
+        name: "mail_messages",
+        columns: &[
+            int("id"),
+            text("message_id"),
+            int("ticket_id"),
+            int_or_null("reply_id"),
+            int("brand_id"),
+            text("direction"),
+            int("created_at"),
+        ],
+    },
+    Table {
+        name: "mail_deliveries",
+        columns: &[
+            int("id"),
+            int("event_id"),
+            text("kind"),
+            int("mailbox_id"),
+            int("brand_id"),
+            int("ticket_id"),
+            int_or_null("reply_id"),
+            text("recipient"),
+            text("message_id"),
+            text("status"),
+            int("attempts"),
+            int_or_null("next_attempt_at"),
+            int("deadline_at"),
+            text_or_null("claimed_by"),
+            int_or_null("claimed_until"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    },
+    Table {
+        name: "mail_attempts",
+        columns: &[
+            int("id"),
+            int("mail_delivery_id"),
+            int("attempted_at"),
+            int_or_null("smtp_code"),
+            text_or_null("error"),
+            int("latency_us"),
+        ],
+    },
 ];
 
 /// What a restore derives from the loaded rows (after every table is in), the same SQL on both databases:
@@ -743,6 +809,7 @@ pub enum Cell {
     Int(i64),
     Text(String),
     Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 impl Cell {
@@ -753,6 +820,7 @@ impl Cell {
             Cell::Int(v) => (*v).into(),
             Cell::Text(v) => v.as_str().into(),
             Cell::Bool(v) => (*v).into(),
+            Cell::Bytes(v) => BASE64.encode(v).into(),
         }
     }
 
@@ -768,6 +836,10 @@ impl Cell {
                 .ok_or_else(|| format!("{} must be a 64-bit integer, not {n}", column.name)),
             (J::String(s), Kind::Text) => Ok(Cell::Text(s.clone())),
             (J::Bool(b), Kind::Bool) => Ok(Cell::Bool(*b)),
+            (J::String(s), Kind::Bytes) => BASE64
+                .decode(s)
+                .map(Cell::Bytes)
+                .map_err(|e| format!("{} must be base64: {e}", column.name)),
             (other, kind) => Err(format!("{} must be {}, not {other}", column.name, kind_name(kind))),
         }
     }
@@ -778,6 +850,7 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Int => "an integer",
         Kind::Text => "a string",
         Kind::Bool => "a boolean",
+        Kind::Bytes => "a base64 string",
     }
 }
 
@@ -809,7 +882,6 @@ impl TableStart {
                 "unknown table {:?} (a copy from a newer ferrodesk? use that version to restore)",
                 self.table
             )
-    Bytes(Vec<u8>),
         })?;
         let mut columns: Vec<&'static Column> = Vec::with_capacity(self.columns.len());
         for name in &self.columns {
@@ -820,7 +892,6 @@ impl TableStart {
                 return Err(format!("column {}.{name} appears twice", table.name));
             }
             columns.push(column);
-            Cell::Bytes(v) => BASE64.encode(v).into(),
         }
         if !columns.iter().any(|c| c.name == "id") {
             return Err(format!("table {} has no id column", table.name));
@@ -836,10 +907,6 @@ pub struct End {
     pub rows: u64,
 }
 
-            (J::String(s), Kind::Bytes) => BASE64
-                .decode(s)
-                .map(Cell::Bytes)
-                .map_err(|e| format!("{} must be base64: {e}", column.name)),
 /// One line of an export file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line {
@@ -850,7 +917,6 @@ pub enum Line {
 }
 
 /// Reads one line of an export file (docs/export-format.md): a row is a JSON array, every other line an
-        Kind::Bytes => "a base64 string",
 /// object, told apart by its members.
 pub fn parse_line(text: &str) -> Result<Line, String> {
     if text.starts_with('[') {
@@ -892,6 +958,23 @@ pub fn select_page_sql(table: &Table) -> String {
         columns.join(", "),
         table.name
     )
+}
+
+/// Rows of binary data one page of a copy reads at most: an attachment may be tens of MiB.
+pub const BYTES_PAGE_ROWS: u32 = 4;
+
+/// How many rows to read for a page of `limit` rows of `table` (fewer where rows may be large).
+pub fn page_rows(table: &Table, limit: u32) -> u32 {
+    if table.has_bytes() {
+        limit.min(BYTES_PAGE_ROWS)
+    } else {
+        limit
+    }
+}
+
+/// How many rows one insert statement of `table` carries (one where rows may be large).
+pub fn insert_batch(table: &Table) -> usize {
+    if table.has_bytes() { 1 } else { INSERT_BATCH }
 }
 
 /// `INSERT INTO <table> (<columns>) VALUES ($1, …), (…)` for `rows` rows of `columns`, numbered in order.
@@ -961,23 +1044,6 @@ mod tests {
         for table in TABLES {
             assert_eq!(table.columns[0].name, "id", "{}", table.name);
             let mut names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
-/// Rows of binary data one page of a copy reads at most: an attachment may be tens of MiB.
-pub const BYTES_PAGE_ROWS: u32 = 4;
-
-/// How many rows to read for a page of `limit` rows of `table` (fewer where rows may be large).
-pub fn page_rows(table: &Table, limit: u32) -> u32 {
-    if table.has_bytes() {
-        limit.min(BYTES_PAGE_ROWS)
-    } else {
-        limit
-    }
-}
-
-/// How many rows one insert statement of `table` carries (one where rows may be large).
-pub fn insert_batch(table: &Table) -> usize {
-    if table.has_bytes() { 1 } else { INSERT_BATCH }
-}
-
             names.sort_unstable();
             names.dedup();
             assert_eq!(names.len(), table.columns.len(), "{}", table.name);
@@ -1040,13 +1106,13 @@ pub fn insert_batch(table: &Table) -> usize {
                 Cell::Int(_) => int("x"),
                 Cell::Text(_) | Cell::Null => text_or_null("x"),
                 Cell::Bool(_) => boolean("x"),
+                Cell::Bytes(_) => bytes("x"),
             };
             assert_eq!(Cell::from_json(&cell.to_json(), &column), Ok(cell));
         }
-    }
-}
-                Cell::Bytes(_) => bytes("x"),
         // Binary data travels as standard, padded base64.
         assert_eq!(Cell::Bytes(b"hi?".to_vec()).to_json(), serde_json::json!("aGk/"));
         assert!(Cell::from_json(&serde_json::json!("not base64!"), &bytes("x")).is_err());
         assert!(Cell::from_json(&serde_json::json!(7), &bytes("x")).is_err());
+    }
+}

@@ -65,8 +65,9 @@ pub trait MailRead: Send {
     async fn ticket_of_messages(&mut self, message_ids: &[String]) -> Result<Option<(i64, i64)>>;
     /// Whether a message with this id was stored already.
     async fn has_message(&mut self, message_id: &str) -> Result<bool>;
-    /// The Message-IDs of a ticket's mail, oldest first, at most `limit` (the newest ones kept).
-    async fn messages_of_ticket(&mut self, ticket_id: i64, limit: u32) -> Result<Vec<String>>;
+    /// The Message-IDs of a ticket's mail recorded before `before` (a message of the ticket; all of them
+    /// when it is not one), oldest first, at most `limit` (the newest ones kept).
+    async fn messages_of_ticket(&mut self, ticket_id: i64, before: &str, limit: u32) -> Result<Vec<String>>;
     async fn mail_delivery(&mut self, id: i64) -> Result<Option<MailDelivery>>;
     /// The mails queued for an event (attempts not filled).
     async fn mail_deliveries_of_event(&mut self, event_id: i64) -> Result<Vec<MailDelivery>>;

@@ -219,6 +219,7 @@ impl Loader<'_> {
                     name: "Demo Admin".into(),
                     role: Role::Admin,
                     password: password.clone(),
+                    department_ids: None,
                 },
             )
             .await
@@ -240,6 +241,7 @@ impl Loader<'_> {
                     name: name.into(),
                     role: Role::Agent,
                     password: password.into(),
+                    department_ids: None,
                 },
             )
             .await

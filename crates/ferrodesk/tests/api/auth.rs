@@ -120,6 +120,7 @@ async fn agents_and_end_users_cannot_reach_admin_things() {
         name: "X".into(),
         role: Role::Admin,
         password: "long enough pw".into(),
+        department_ids: None,
     };
     for who in [&agent, &pat.client] {
         assert_code(who.create_token(&token).await, ErrorCode::NotFound);
@@ -179,6 +180,7 @@ async fn staff_accounts() {
             name: "Ann".into(),
             role: Role::Admin,
             password: "long enough pw".into(),
+            department_ids: None,
         })
         .await
         .expect("create");
@@ -188,6 +190,7 @@ async fn staff_accounts() {
         name: "Ann 2".into(),
         role: Role::Agent,
         password: "long enough pw".into(),
+        department_ids: None,
     };
     assert_code(s.admin.create_staff(&dup).await, ErrorCode::Conflict);
     let p = assert_code(
@@ -197,6 +200,7 @@ async fn staff_accounts() {
                 name: "".into(),
                 role: Role::EndUser,
                 password: "short".into(),
+                department_ids: None,
             })
             .await,
         ErrorCode::ValidationFailed,
@@ -220,6 +224,7 @@ async fn staff_accounts() {
             name: "Bob".into(),
             role: Role::Agent,
             password: "long enough pw".into(),
+            department_ids: None,
         })
         .await
         .expect("bob");
@@ -510,6 +515,7 @@ async fn password_changes_are_rate_limited_per_principal() {
             name: "Sam".into(),
             role: Role::Agent,
             password: "initial-password".into(),
+            department_ids: None,
         })
         .await
         .expect("staff");

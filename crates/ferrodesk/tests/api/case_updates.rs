@@ -193,6 +193,7 @@ async fn each_reply_sends_one_case_update_with_the_protocols_case_xml() {
             name: "Roe, Jane".into(),
             role: Role::Agent,
             password: "long enough pw".into(),
+            department_ids: None,
         })
         .await
         .expect("staff");

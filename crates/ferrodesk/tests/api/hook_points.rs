@@ -83,6 +83,7 @@ async fn every_event_hook_point_fires_with_wisecp_parameters() {
             name: "Agent".into(),
             role: Role::Agent,
             password: "a long enough password".into(),
+            department_ids: None,
         })
         .await
         .expect("staff");

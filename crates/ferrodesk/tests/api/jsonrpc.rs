@@ -117,6 +117,7 @@ pub(crate) async fn staff(server: &TestServer, role: Role) -> String {
             name: unique("Operator"),
             role,
             password: PASSWORD.into(),
+            department_ids: None,
         })
         .await
         .expect("staff");
@@ -847,6 +848,7 @@ async fn the_documented_examples_answer_as_documented() {
             name: "Ada Admin".into(),
             role: Role::Admin,
             password: "correct horse battery staple".into(),
+            department_ids: None,
         })
         .await
         .expect("the examples' admin");

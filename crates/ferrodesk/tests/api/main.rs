@@ -20,6 +20,7 @@ mod hooks;
 mod import;
 mod invoices;
 mod jsonrpc;
+mod mail;
 mod nodes;
 mod oauth;
 mod ops;

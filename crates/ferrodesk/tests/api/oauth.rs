@@ -301,6 +301,7 @@ async fn tokens_by_form_json_basic_and_teamtools_act_with_the_clients_role() {
         name: "New".into(),
         role: Role::Agent,
         password: "long enough password".into(),
+        department_ids: None,
     };
     assert_code(agent.create_staff(&staff).await, ErrorCode::NotFound);
     assert_code(agent.oauth_clients(&ListQuery::default()).await, ErrorCode::NotFound);

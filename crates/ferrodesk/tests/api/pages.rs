@@ -185,6 +185,7 @@ pub(crate) async fn staff_browser(server: &TestServer, role: Role) -> (Staff, Br
             name: unique("Agent Smith"),
             role,
             password: PASSWORD.into(),
+            department_ids: None,
         })
         .await
         .expect("staff");

@@ -625,6 +625,7 @@ async fn emails_have_one_spelling_and_must_look_like_addresses() {
         name: "Agent".into(),
         role: Role::Agent,
         password: "correct horse battery staple".into(),
+        department_ids: None,
     };
     let first = s.admin.create_staff(&staff(&wide)).await.expect("staff");
     assert_eq!(first.email, plain, "stored in its normal form");

@@ -335,6 +335,7 @@ async fn the_sdks_customer_requests() {
             name: "Agent Smith".into(),
             role: Role::Agent,
             password: "correct horse battery staple".into(),
+            department_ids: None,
         })
         .await
         .expect("staff");

@@ -229,6 +229,7 @@ async fn staff_patch_every_field_end_user_only_solves() {
             name: "Agnes".into(),
             role: Role::Agent,
             password: "long enough pw".into(),
+            department_ids: None,
         })
         .await
         .expect("staff");
@@ -575,6 +576,7 @@ async fn filters_sorting_and_pagination() {
             name: "Al".into(),
             role: Role::Agent,
             password: "long enough pw".into(),
+            department_ids: None,
         })
         .await
         .expect("staff");

@@ -32,6 +32,7 @@ async fn the_session_cookie_is_http_only_and_same_site_lax() {
             name: "Sam".into(),
             role: Role::Agent,
             password: PASSWORD.into(),
+            department_ids: None,
         })
         .await
         .expect("staff");

@@ -75,6 +75,7 @@ async fn the_pop_sends_a_visitor_to_the_login_and_back_with_its_query() {
             name: "Ann Agent".into(),
             role: Role::Agent,
             password: PASSWORD.into(),
+            department_ids: None,
         })
         .await
         .expect("agent");

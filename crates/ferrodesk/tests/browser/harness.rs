@@ -92,6 +92,7 @@ impl Site {
                 name: unique("Browser Staff "),
                 role,
                 password: PASSWORD.into(),
+                department_ids: None,
             })
             .await
             .map_err(|e| anyhow::anyhow!("creating staff: {e:?}"))?;

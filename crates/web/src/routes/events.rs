@@ -17,7 +17,8 @@ pub(crate) async fn list(
 
 /// An event with what its consumers did: `runs` (the hook scripts run for it), `deliveries` (the
 /// webhook deliveries made for it, each with its attempts) — SPEC §3.5 — and `case_updates` (the case
-/// updates sent for a reply to the brand's customer database, each with its attempts) — SPEC §6.
+/// updates sent for a reply to the brand's customer database, each with its attempts) — SPEC §6 — and `mails`
+/// (the mails sent for it, one per recipient, each with its attempts) — SPEC §10.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = i64, Path)),
     responses((status = 200, body = EventDetail), (status = 404, body = Problem)))]
 pub(crate) async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id) -> Answer<Json<EventDetail>> {
@@ -25,10 +26,12 @@ pub(crate) async fn get(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(i
     let runs = s.app.event_runs(&p, id).await?;
     let deliveries = s.app.event_deliveries(&p, id).await?;
     let case_updates = s.app.event_case_updates(&p, id).await?;
+    let mails = s.app.event_mails(&p, id).await?;
     Ok(Json(EventDetail {
         event,
         runs,
         deliveries,
         case_updates,
+        mails,
     }))
 }

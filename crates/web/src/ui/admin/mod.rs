@@ -1,5 +1,5 @@
 //! The admin pages (`/admin`): the dashboard, settings (brands, departments, attributes), people and access
-//! (staff, API tokens, OAuth clients), the billing catalogue, and automation (webhooks, hook scripts).
+//! (staff, API tokens, OAuth clients), the billing catalogue, mailboxes, and automation (webhooks, hook scripts).
 //! Only admins see them (everyone else gets 404); every change goes through the use case the API uses.
 //!
 //! Most pages are a list ([`ListPage`]) or a form ([`FormPage`]) built from rows and fields, so that every
@@ -9,6 +9,7 @@ mod automation;
 mod catalogue;
 mod dashboard;
 mod directory;
+mod mailboxes;
 mod staff;
 
 use super::page::{Chrome, FieldErrors, PageResult, html, ok};
@@ -105,6 +106,11 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/admin/webhooks/{id}/delete", post(automation::delete_webhook))
         .route("/admin/deliveries/{id}/replay", post(automation::replay_delivery))
+        .route("/admin/mailboxes", get(mailboxes::list).post(mailboxes::create))
+        .route("/admin/mailboxes/new", get(mailboxes::new))
+        .route("/admin/mailboxes/{id}", get(mailboxes::edit).post(mailboxes::update))
+        .route("/admin/mailboxes/{id}/test", post(mailboxes::test))
+        .route("/admin/mailboxes/{id}/delete", post(mailboxes::delete))
         .route("/admin/hooks", get(automation::hooks).post(automation::create_hook))
         .route("/admin/hooks/new", get(automation::new_hook))
         .route("/admin/hooks/{id}", get(automation::hook).post(automation::update_hook))

@@ -21,6 +21,9 @@ pub(crate) struct StaffForm {
     role: String,
     #[serde(default)]
     password: String,
+    /// Department ids, comma-separated.
+    #[serde(default)]
+    department_ids: String,
 }
 
 fn role_of(s: &str) -> Option<Role> {
@@ -46,6 +49,7 @@ impl StaffForm {
             name: s.name.clone(),
             role: role_name(s.role).into(),
             password: String::new(),
+            department_ids: s.department_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
         }
     }
     fn fields(&self, new: bool) -> Vec<Field> {
@@ -59,8 +63,29 @@ impl StaffForm {
             } else {
                 password.hint("Leave empty to keep the current password.")
             },
+            Field::input("department_ids", "Departments", &self.department_ids).hint(
+                "Ids of the departments this person belongs to, comma-separated (see Departments): customers' \
+                 messages on unassigned tickets there are mailed to the members.",
+            ),
         ]
     }
+    /// The department ids typed in; a word that is not a number is a field error.
+    fn department_ids(&self) -> Result<Vec<i64>, FieldErrors> {
+        self.department_ids
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(|id| {
+                id.parse().map_err(|_| {
+                    FieldErrors(vec![domain::FieldError::new(
+                        "department_ids",
+                        "must be department ids separated by commas",
+                    )])
+                })
+            })
+            .collect()
+    }
+
     fn role(&self) -> Result<Role, FieldErrors> {
         role_of(&self.role).ok_or_else(|| FieldErrors(vec![domain::FieldError::new("role", "must be admin or agent")]))
     }
@@ -109,8 +134,8 @@ pub(crate) async fn new(visit: Visit) -> PageResult {
 pub(crate) async fn create(State(state): State<AppState>, posted: Posted<StaffForm>) -> PageResult {
     let s = posted.visit.admin()?;
     let f = &posted.form;
-    let result = match f.role() {
-        Ok(role) => state
+    let result = match f.role().and_then(|role| Ok((role, f.department_ids()?))) {
+        Ok((role, department_ids)) => state
             .app
             .create_staff(
                 &s.principal,
@@ -120,6 +145,7 @@ pub(crate) async fn create(State(state): State<AppState>, posted: Posted<StaffFo
                     name: f.name.clone(),
                     role,
                     password: f.password.clone(),
+                    department_ids: Some(department_ids),
                 },
             )
             .await
@@ -167,8 +193,8 @@ pub(crate) async fn update(
 ) -> PageResult {
     let s = posted.visit.admin()?;
     let f = &posted.form;
-    let result = match f.role() {
-        Ok(role) => state
+    let result = match f.role().and_then(|role| Ok((role, f.department_ids()?))) {
+        Ok((role, department_ids)) => state
             .app
             .update_staff(
                 &s.principal,
@@ -179,6 +205,7 @@ pub(crate) async fn update(
                     name: Some(f.name.clone()),
                     role: Some(role),
                     password: given(&f.password),
+                    department_ids: Some(department_ids),
                 },
             )
             .await
