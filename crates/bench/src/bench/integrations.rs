@@ -159,6 +159,7 @@ impl Bench {
                 name: "Phone Agent".into(),
                 role: api_types::Role::Agent,
                 password: PASSWORD.into(),
+                department_ids: None,
             })
             .await
             .context("creating the agent")?;

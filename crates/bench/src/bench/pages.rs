@@ -547,6 +547,7 @@ impl Bench {
                 name: name.into(),
                 role,
                 password: PASSWORD.into(),
+                department_ids: None,
             };
             staff.push(fd.create_staff(&body).await.context("creating a staff member")?);
         }
