@@ -330,9 +330,14 @@ pub(crate) async fn ticket_list_matching<C: DerefMut<Target = DbConn> + Send>(
 /// search is narrowed by the customer's marker instead.
 async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchRow>> {
     let terms = expanded_terms(c, &r.terms).await?;
+    // Matches are found with the last word expanded through the vocabulary (what GIN answers fastest), but
+    // ranked by the words as typed, the last one a prefix: ts_rank's cost grows with the query's words, and
+    // ranking hundreds of documents against an expansion of dozens of words cost ~13 µs a document, a
+    // tenth of that as typed.
+    let ranked_by = ts_terms(&r.terms);
     let staff = r.customer_scope.is_none();
     let candidates = format!(
-        "SELECT ticket_id, ts_rank(doc, to_tsquery('ferrodesk_search', $1))::float8 AS score FROM ticket_search \
+        "SELECT ticket_id, ts_rank(doc, to_tsquery('ferrodesk_search', $3))::float8 AS score FROM ticket_search \
          WHERE doc @@ (to_tsquery('ferrodesk_search', $1) && $2::tsquery){} \
          ORDER BY ticket_id DESC LIMIT {RANKED_MATCHES}",
         visible(staff)
@@ -342,6 +347,7 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
         matches = sqlx::query_as(sqlx::AssertSqlSafe(candidates.clone()))
             .bind(&terms)
             .bind(format!("'~u{customer}'"))
+            .bind(&ranked_by)
             .fetch_all(&mut *c)
             .await
             .map_err(map_err)?;
@@ -356,11 +362,12 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
         let mut walk = IdWindows::new(0..top, true);
         if expected_matches(c, &terms, None).await? <= FEW_MATCHES {
             let all: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT ticket_id, ts_rank(doc, to_tsquery('ferrodesk_search', $1))::float8 AS score FROM ticket_search \
+                "SELECT ticket_id, ts_rank(doc, to_tsquery('ferrodesk_search', $2))::float8 AS score FROM ticket_search \
                  WHERE doc @@ to_tsquery('ferrodesk_search', $1) LIMIT {}",
                 FEW_MATCHES + 1
             )))
             .bind(&terms)
+            .bind(&ranked_by)
             .fetch_all(&mut *c)
             .await
             .map_err(map_err)?;
@@ -376,6 +383,7 @@ async fn search_tickets(c: &mut DbConn, r: &SearchRequest) -> Result<Vec<SearchR
             let found: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(candidates.clone()))
                 .bind(&terms)
                 .bind(cover)
+                .bind(&ranked_by)
                 .fetch_all(&mut *c)
                 .await
                 .map_err(map_err)?;
