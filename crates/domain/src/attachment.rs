@@ -104,7 +104,7 @@ mod tests {
             prop_assert!(!safe.contains('/') && !safe.contains('\\'));
             prop_assert!(!safe.chars().any(|c| c.is_control() || is_invisible_format(c)));
             prop_assert!(safe.chars().count() <= MAX_FILENAME_CHARS);
-            prop_assert_eq!(safe_filename(&safe), safe.clone(), "idempotent");
+            prop_assert_eq!(safe_filename(&safe), safe, "idempotent");
         }
     }
 }

@@ -544,14 +544,17 @@ fn config_prints_effective_settings_with_secrets_masked() {
     let out = ferrodesk(&["config", "--database-url", "postgres://fd:hunter2@db.example/fd"])
         .env("FERRODESK_ADMIN_TOKEN", "fd_very_secret_token_value")
         .env("FERRODESK_LISTEN", "127.0.0.1:9999")
+        .env("FERRODESK_SMTP_URL", "smtp://desk:mail-secret@smtp.example:587")
         .output()
         .expect("run");
-    assert!(out.status.success());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("listen = \"127.0.0.1:9999\""), "{text}");
     assert!(text.contains("postgres://fd:********@db.example/fd"), "{text}");
+    // SPEC §10: the installation's SMTP server is shown, its password masked.
+    assert!(text.contains("smtp_url = \"smtp://desk:********@smtp.example:587\""), "{text}");
     assert!(
-        !text.contains("hunter2") && !text.contains("fd_very_secret_token_value"),
+        !text.contains("hunter2") && !text.contains("fd_very_secret_token_value") && !text.contains("mail-secret"),
         "{text}"
     );
 }

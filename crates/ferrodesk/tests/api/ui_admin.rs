@@ -30,6 +30,8 @@ const SECTIONS: &[&str] = &[
     "/admin/packages/new",
     "/admin/plans",
     "/admin/plans/new",
+    "/admin/mailboxes",
+    "/admin/mailboxes/new",
     "/admin/webhooks",
     "/admin/webhooks/new",
     "/admin/hooks",
@@ -423,6 +425,7 @@ async fn tokens_and_oauth_clients_show_their_secret_once() {
 #[tokio::test]
 async fn staff_made_and_changed_in_forms_and_the_reset_link_works_end_to_end() {
     let server = TestServer::start().await;
+    let department = server.department().await;
     let (_, admin) = staff_browser(&server, Role::Admin).await;
     admin.get("/admin/staff/new").await.assert_ok();
     let email = format!("{}@example.com", unique("newagent").to_lowercase());
@@ -450,12 +453,27 @@ async fn staff_made_and_changed_in_forms_and_the_reset_link_works_end_to_end() {
                 ("name", "Renamed Agent"),
                 ("role", "admin"),
                 ("password", ""),
+                ("department_ids", &department.id.to_string()),
             ],
         )
         .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
     let m = staff_by_email(&server, &email).await;
     assert_eq!((m.name.as_str(), m.role), ("Renamed Agent", Role::Admin));
+    assert_eq!(m.department_ids, vec![department.id], "SPEC §10: staff department_ids");
+    let refused = admin
+        .post(
+            &edit,
+            &[
+                ("email", &email),
+                ("name", "Renamed Agent"),
+                ("role", "admin"),
+                ("password", ""),
+                ("department_ids", "support, 99999999"),
+            ],
+        )
+        .await;
+    assert!(refused.body.contains("department ids"), "{}", refused.body);
 
     let issued = admin.post(&format!("{edit}/reset-link"), &[]).await;
     issued.assert_ok();
@@ -846,5 +864,71 @@ async fn the_dashboard_keeps_the_figures_of_days_that_are_over_and_counts_a_day_
         "the day is counted again without the deleted ticket: {}",
         page.body
     );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_mailbox_made_in_the_form_keeps_its_password_masked_and_tests_its_servers() {
+    let server = TestServer::start().await;
+    let department = server.department().await;
+    let (_, admin) = staff_browser(&server, Role::Admin).await;
+    let form = admin.get("/admin/mailboxes/new").await;
+    form.assert_ok();
+    assert!(form.body.contains(&department.name), "departments to choose from");
+    let address = format!("{}@mail.example", unique("help").to_lowercase());
+    let made = admin
+        .post(
+            "/admin/mailboxes",
+            &[
+                ("address", &address),
+                ("department_id", &department.id.to_string()),
+                ("imap_url", ""),
+                ("smtp_url", "smtp://desk:form-secret@127.0.0.1:1"),
+                ("active", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let mailboxes = server.admin.mailboxes(None).await.expect("mailboxes");
+    let mailbox = mailboxes.data.iter().find(|m| m.address == address).expect("the mailbox");
+    assert_eq!(mailbox.brand_id, department.brand_id, "the department's brand");
+    let edit = format!("/admin/mailboxes/{}", mailbox.id);
+    let page = admin.get(&edit).await;
+    page.assert_ok();
+    assert!(!page.body.contains("form-secret"), "the password is never shown");
+    assert!(page.body.contains("smtp://desk:********@127.0.0.1:1"), "{}", page.body);
+    // Saved as shown (masked): the password stays; the test says what failed.
+    let saved = admin
+        .post(
+            &edit,
+            &[
+                ("address", &address),
+                ("department_id", &department.id.to_string()),
+                ("imap_url", ""),
+                ("smtp_url", "smtp://desk:********@127.0.0.1:2"),
+                ("active", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let tested = admin.post(&format!("{edit}/test"), &[]).await;
+    tested.assert_ok();
+    assert!(tested.body.contains("SMTP: the connection to the SMTP server"), "{}", tested.body);
+    assert!(tested.body.contains("IMAP: not set."), "{}", tested.body);
+    let refused = admin
+        .post(
+            "/admin/mailboxes",
+            &[
+                ("address", "not an address"),
+                ("department_id", &department.id.to_string()),
+                ("smtp_url", "ftp://x"),
+            ],
+        )
+        .await;
+    assert!(refused.body.contains("not an address"), "the input is kept");
+    assert!(refused.body.contains("e.g. smtp://"), "the error sits by its field: {}", refused.body);
+    let deleted = admin.post(&format!("{edit}/delete"), &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    assert!(server.admin.mailboxes(None).await.expect("list").data.iter().all(|m| m.address != address));
     server.shutdown().await;
 }
