@@ -11,9 +11,9 @@ use domain::mail::{MailAddress, cut_quoted, ticket_tag};
 use domain::mailbox::Mailbox;
 use domain::{AttributeEntity, EndUser, HookPoint, Principal, Priority, Reply, Side, Ticket, Title};
 use integrations::mail::parse::{InboundMail, ParseError, parse};
-use sha2::Digest;
 use store::time::now;
-use store::{MailMessage, NewAttachment, Reader, Writer};
+use crate::attachments::{NewFile, sha256_hex, store_files};
+use store::{MailMessage, Reader, Writer};
 
 /// The largest message taken (SPEC §10); a larger one is refused before it is parsed.
 pub const MAX_MAIL_BYTES: usize = 25 * 1024 * 1024;
@@ -57,11 +57,6 @@ impl From<store::StoreError> for MailRefused {
     fn from(e: store::StoreError) -> Self {
         Self::App(e.into())
     }
-}
-
-/// Lowercase hex SHA-256.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The Message-ID a message is known by: its own, or (without one) one made from its content, so that the
@@ -288,7 +283,7 @@ impl App {
                 attachments: Vec::new(),
             })
             .await?;
-        first.attachments = attach(&mut *tx, raw, mail, ticket.id, first.id).await?;
+        first.attachments = attach(&mut *tx, raw, mail, &first).await?;
         if !record_message(&mut *tx, message_id, &ticket, first.id, mailbox).await? {
             return Ok(MailReceipt::Duplicate);
         }
@@ -378,7 +373,7 @@ impl App {
                 attachments: Vec::new(),
             })
             .await?;
-        reply.attachments = attach(&mut *tx, raw, mail, old.id, reply.id).await?;
+        reply.attachments = attach(&mut *tx, raw, mail, &reply).await?;
         if !record_message(&mut *tx, message_id, &old, reply.id, mailbox).await? {
             return Ok(MailReceipt::Duplicate);
         }
@@ -433,7 +428,7 @@ impl App {
                 attachments: Vec::new(),
             })
             .await?;
-        reply.attachments = attach(&mut *tx, raw, mail, old.id, reply.id).await?;
+        reply.attachments = attach(&mut *tx, raw, mail, &reply).await?;
         if !record_message(&mut *tx, message_id, &old, reply.id, mailbox).await? {
             return Ok(MailReceipt::Duplicate);
         }
@@ -550,37 +545,23 @@ async fn attach(
     tx: &mut dyn Writer,
     raw: &[u8],
     mail: &InboundMail,
-    ticket_id: i64,
-    reply_id: i64,
+    reply: &Reply,
 ) -> AppResult<Vec<domain::attachment::Attachment>> {
-    let at = now();
-    let mut stored = Vec::with_capacity(mail.attachments.len() + 1);
-    let original = [(
-        "message.eml",
-        "message/rfc822",
-        raw,
-    )];
     let files = mail
         .attachments
         .iter()
-        .map(|a| (a.filename.as_str(), a.content_type.as_str(), a.bytes.as_slice()))
-        .chain(original);
-    for (filename, content_type, content) in files {
-        let sha256 = sha256_hex(content);
-        stored.push(
-            tx.insert_attachment(&NewAttachment {
-                reply_id,
-                ticket_id,
-                filename,
-                content_type,
-                sha256: &sha256,
-                content,
-                created_at: at,
-            })
-            .await?,
-        );
-    }
-    Ok(stored)
+        .map(|a| NewFile {
+            filename: a.filename.clone(),
+            content_type: Some(a.content_type.clone()),
+            content: a.bytes.clone(),
+        })
+        .chain(std::iter::once(NewFile {
+            filename: "message.eml".into(),
+            content_type: Some("message/rfc822".into()),
+            content: raw.to_vec(),
+        }))
+        .collect();
+    store_files(tx, reply, files, now()).await
 }
 
 /// Records the message's id on its ticket; `false`: another delivery of it was stored meanwhile (the
