@@ -101,7 +101,7 @@ pub(crate) fn push_ticket_terms(q: &mut QueryBuilder, terms: &[String], internal
 
 /// How many of the newest matches are ranked (as on SQLite): ranking reads every candidate row, so a common
 /// word among millions of tickets must not rank them all.
-const RANKED_MATCHES: i64 = 500;
+const RANKED_MATCHES: i64 = 200;
 
 /// Longest text handed back per hit for its excerpt.
 const TEXT_CHARS: i64 = 65_536;

@@ -115,7 +115,7 @@ pub(crate) fn ticket_list_matching(c: &Connection, f: &TicketFilter) -> Result<V
 /// How many of the newest matches are ranked. Ranking costs a lookup per match, so ranking every match of
 /// a common word among millions of messages would take seconds; the best of the newest matches is what a
 /// help desk wants to see anyway (documented in docs/architecture.md).
-pub(crate) const RANKED_MATCHES: i64 = 500;
+pub(crate) const RANKED_MATCHES: i64 = 200;
 
 /// Longest text handed back per hit for its excerpt.
 const TEXT_CHARS: i64 = 65_536;
