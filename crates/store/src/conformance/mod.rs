@@ -124,6 +124,10 @@ pub fn checks() -> Vec<Check> {
         attachment_contents_swept_with_deletes,
         attachment_rolled_back_with_its_reply,
         attachment_kept_for_a_concurrent_attach,
+        mailboxes_round_trip,
+        mail_messages_thread_and_dedupe,
+        mail_deliveries_claim_record_take_over,
+        mail_staff_departments_replace_and_read,
     ]
 }
 
@@ -526,6 +530,7 @@ mod contracts;
 mod dashboard;
 mod events;
 mod lists;
+mod mail;
 mod oauth;
 mod outbox;
 mod records;
@@ -543,6 +548,7 @@ use attachments::*;
 use dashboard::*;
 use events::*;
 use lists::*;
+use mail::*;
 use oauth::*;
 use outbox::*;
 use records::*;
