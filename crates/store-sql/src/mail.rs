@@ -112,9 +112,9 @@ impl<C: Dialect> MailRead for SqlConn<C> {
         let found: Option<i64> = self
             .conn
             .fetch_optional(
-                "SELECT 1 AS one FROM mail_messages WHERE message_id = $1".into(),
+                "SELECT ticket_id FROM mail_messages WHERE message_id = $1".into(),
                 &[Value::from(message_id)],
-                |r| r.get("one"),
+                |r| r.get("ticket_id"),
             )
             .await?;
         Ok(found.is_some())
