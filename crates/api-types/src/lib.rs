@@ -26,13 +26,13 @@ mod requests;
 pub use accounts::*;
 pub use automation::*;
 pub use billing::*;
-pub use mail::*;
 pub use domain::OauthClient;
 pub use domain::event::{EntityType, Event, EventAction, EventData, EventSource};
 pub use domain::{
     ApiToken, Attribute, AttributeEntity, AttributeType, Brand, Customer, Department, EndUser, FieldError, Priority,
     Reply, Role, Staff, Ticket, TicketStatus,
 };
+pub use mail::*;
 pub use oauth::*;
 pub use problem::{ErrorCode, Problem};
 pub use requests::*;

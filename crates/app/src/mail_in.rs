@@ -2,6 +2,7 @@
 //! or (when a machine sent it) an internal note on that ticket — or nothing, when it is a duplicate or an
 //! automatic message that answers nothing. Everything it writes (people made on the way, the ticket or
 //! reply, its attachments with the original `.eml`, the Message-ID, the events) is one transaction.
+use crate::attachments::{NewFile, sha256_hex, store_files};
 use crate::attributes::AttributeSet;
 use crate::people::{insert_customer, insert_end_user};
 use crate::{App, AppError, AppResult, Change, RequestMeta, Subject, json};
@@ -12,7 +13,6 @@ use domain::mailbox::Mailbox;
 use domain::{AttributeEntity, EndUser, HookPoint, Principal, Priority, Reply, Side, Ticket, Title};
 use integrations::mail::parse::{InboundMail, ParseError, parse};
 use store::time::now;
-use crate::attachments::{NewFile, sha256_hex, store_files};
 use store::{MailMessage, Reader, Writer};
 
 /// The largest message taken (SPEC §10); a larger one is refused before it is parsed.
@@ -70,10 +70,7 @@ fn known_id(mail: &InboundMail, raw: &[u8]) -> String {
 /// A subject as a ticket title: reply and forward prefixes and `[#id]` tags dropped, control characters
 /// made spaces, at most [`Title::MAX_CHARS`].
 fn title_of(subject: &str) -> String {
-    let mut rest: String = subject
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let mut rest: String = subject.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     loop {
         let trimmed = rest.trim_start();
         let lower = trimmed.to_lowercase();
@@ -92,7 +89,11 @@ fn title_of(subject: &str) -> String {
     }
     let title: String = rest.split_whitespace().collect::<Vec<_>>().join(" ");
     let title: String = title.chars().take(Title::MAX_CHARS).collect();
-    if title.is_empty() { "(no subject)".to_owned() } else { title }
+    if title.is_empty() {
+        "(no subject)".to_owned()
+    } else {
+        title
+    }
 }
 
 /// The stored text of a message: quoted history and signature cut, bounded, never empty.
@@ -189,7 +190,10 @@ impl App {
                 self.reply_by_mail(raw, &mail, &mailbox, &message_id, &meta, ticket, &sender)
                     .await
             }
-            (None, false) => self.open_by_mail(raw, &mail, &mailbox, &message_id, &meta, &sender).await,
+            (None, false) => {
+                self.open_by_mail(raw, &mail, &mailbox, &message_id, &meta, &sender)
+                    .await
+            }
         }
     }
 
@@ -332,9 +336,10 @@ impl App {
                 let email = sender.email.to_lowercase();
                 let known = match tx.end_user_by_email(ticket.customer_id, &email).await? {
                     Some(user) => Some(user),
-                    None => tx.end_user(ticket.user_id).await?.filter(|u| {
-                        u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email))
-                    }),
+                    None => tx
+                        .end_user(ticket.user_id)
+                        .await?
+                        .filter(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email))),
                 };
                 match known {
                     Some(user) => Author::EndUser(user),
@@ -410,7 +415,9 @@ impl App {
         };
         let mut tx = self.store().write().await?;
         let old = tx.ticket_for_update(ticket.id).await?.ok_or(AppError::NotFound)?;
-        let effect = old.reply_effect(Side::Staff, true).map_err(|_| AppError::TicketLocked)?;
+        let effect = old
+            .reply_effect(Side::Staff, true)
+            .map_err(|_| AppError::TicketLocked)?;
         let at = now();
         let from = sender.map_or_else(|| "an unknown sender".to_owned(), ToString::to_string);
         let mut reply = tx

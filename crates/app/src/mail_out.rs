@@ -230,8 +230,8 @@ impl App {
         if let Some(sender) = senders.get(smtp_url) {
             return Ok(Arc::clone(sender));
         }
-        let url = SmtpUrl::parse(smtp_url)
-            .map_err(|e| MailFailure::permanent(format!("the SMTP URL is not usable: {e}")))?;
+        let url =
+            SmtpUrl::parse(smtp_url).map_err(|e| MailFailure::permanent(format!("the SMTP URL is not usable: {e}")))?;
         let options = SmtpOptions {
             extra_roots: self.mail_roots().to_vec(),
             ..SmtpOptions::default()
@@ -278,10 +278,7 @@ impl App {
         let requester = db.end_user(ticket.user_id).await?;
         let recipient_name = match mail.kind {
             MailKind::Reply | MailKind::Acknowledgement => requester.as_ref().map(|u| u.name.clone()),
-            MailKind::Notification => db
-                .staff_credentials(&mail.recipient)
-                .await?
-                .map(|c| c.staff.name),
+            MailKind::Notification => db.staff_credentials(&mail.recipient).await?.map(|c| c.staff.name),
         };
         let mut attachments = Vec::new();
         if let Some(reply) = &reply
@@ -373,7 +370,10 @@ impl App {
         let recorded = tx.record_mail_delivery(node, &outcome).await?;
         tx.commit().await?;
         if !recorded {
-            tracing::warn!(mail = mail.id, "a mail's claim was taken over; its attempt is not recorded");
+            tracing::warn!(
+                mail = mail.id,
+                "a mail's claim was taken over; its attempt is not recorded"
+            );
         } else if let Some(f) = &sent.failure {
             tracing::warn!(mail = mail.id, ticket = mail.ticket_id, kind = %mail.kind, error = %f.error,
                 status = <&'static str>::from(status), "mail attempt failed");

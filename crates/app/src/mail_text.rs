@@ -68,7 +68,11 @@ impl MailText<'_> {
 }
 
 fn non_empty<'a>(value: &'a str, otherwise: &'a str) -> &'a str {
-    if value.trim().is_empty() { otherwise } else { value.trim() }
+    if value.trim().is_empty() {
+        otherwise
+    } else {
+        value.trim()
+    }
 }
 
 #[cfg(test)]
@@ -92,7 +96,10 @@ mod tests {
 
     #[test]
     fn a_reply_is_the_message_signed_by_the_brand() {
-        assert_eq!(text(MailKind::Reply).body(), "It is still burning.\n\n-- \nAcme Hosting\n");
+        assert_eq!(
+            text(MailKind::Reply).body(),
+            "It is still burning.\n\n-- \nAcme Hosting\n"
+        );
     }
 
     #[test]

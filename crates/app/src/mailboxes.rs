@@ -4,9 +4,9 @@ use crate::{App, AppError, AppResult, Change, Fields, RequestMeta, Subject, comm
 use api_types::{MailboxPatch, MailboxTest, NewMailbox, ServerCheck};
 use domain::event::{EntityType, EventAction};
 use domain::mailbox::{Mailbox, masked_url, unmasked_url};
+use domain::{Email, Principal};
 use integrations::mail::imap::{self, ImapUrl};
 use integrations::mail::smtp::{self, SmtpUrl};
-use domain::{Email, Principal};
 use store::MailboxFields;
 use store::time::now;
 
@@ -30,7 +30,10 @@ fn check_url(fields: &mut Fields, field: &str, url: &str) -> String {
         } else {
             "smtp://user:password@smtp.example.com:587 or smtps://…:465"
         };
-        fields.add(field, format!("{e} (e.g. {example}; special characters in the password percent-encoded)"));
+        fields.add(
+            field,
+            format!("{e} (e.g. {example}; special characters in the password percent-encoded)"),
+        );
     }
     if url.len() > MAX_URL {
         fields.add(field, format!("must be at most {MAX_URL} characters"));
@@ -116,12 +119,7 @@ impl App {
 
     pub async fn mailbox(&self, p: &Principal, id: i64) -> AppResult<Mailbox> {
         require_admin(p)?;
-        self.store()
-            .read()
-            .await?
-            .mailbox(id)
-            .await?
-            .ok_or(AppError::NotFound)
+        self.store().read().await?.mailbox(id).await?.ok_or(AppError::NotFound)
     }
 
     /// Every mailbox (of one brand when `brand_id` is given); an installation has few.

@@ -815,7 +815,8 @@ impl Client {
 
     /// Connects to the mailbox's IMAP and SMTP servers and says what failed.
     pub async fn test_mailbox(&self, id: i64) -> Result<MailboxTest> {
-        self.post(&format!("/api/v1/mailboxes/{id}/test"), &serde_json::json!({})).await
+        self.post(&format!("/api/v1/mailboxes/{id}/test"), &serde_json::json!({}))
+            .await
     }
 
     pub async fn webhook_deliveries(&self, id: i64, q: &ListQuery) -> Result<Page<Delivery>> {

@@ -169,14 +169,21 @@ mod tests {
 
     #[test]
     fn masks_only_the_password() {
-        assert_eq!(masked_url("smtp://me:s3cret@mail.example:587"), "smtp://me:********@mail.example:587");
+        assert_eq!(
+            masked_url("smtp://me:s3cret@mail.example:587"),
+            "smtp://me:********@mail.example:587"
+        );
         assert_eq!(
             masked_url("imaps://me%40x.example:p%3Ass@imap.example/INBOX"),
             "imaps://me%40x.example:********@imap.example/INBOX"
         );
         assert_eq!(masked_url("smtp://mail.example:25"), "smtp://mail.example:25");
         assert_eq!(masked_url("smtp://me@mail.example"), "smtp://me@mail.example");
-        assert_eq!(masked_url("imaps://u:p@h/a@b"), "imaps://u:********@h/a@b", "an @ in the path is no user info");
+        assert_eq!(
+            masked_url("imaps://u:p@h/a@b"),
+            "imaps://u:********@h/a@b",
+            "an @ in the path is no user info"
+        );
         assert_eq!(masked_url("not a url"), "not a url");
     }
 
@@ -187,8 +194,14 @@ mod tests {
             unmasked_url("imaps://me:********@new.example/INBOX", stored),
             "imaps://me:s3cret@new.example/INBOX"
         );
-        assert_eq!(unmasked_url("imaps://me:other@new.example/INBOX", stored), "imaps://me:other@new.example/INBOX");
-        assert_eq!(unmasked_url("imaps://me:********@h/INBOX", None), "imaps://me:********@h/INBOX");
+        assert_eq!(
+            unmasked_url("imaps://me:other@new.example/INBOX", stored),
+            "imaps://me:other@new.example/INBOX"
+        );
+        assert_eq!(
+            unmasked_url("imaps://me:********@h/INBOX", None),
+            "imaps://me:********@h/INBOX"
+        );
     }
 }
 

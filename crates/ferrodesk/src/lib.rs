@@ -249,8 +249,8 @@ impl Server {
             self.case_updates.take(),
             self.mail_out.take(),
         ]
-            .into_iter()
-            .flatten()
+        .into_iter()
+        .flatten()
         {
             let left = grace.saturating_sub(started.elapsed());
             if tokio::time::timeout(left, &mut task).await.is_err() {

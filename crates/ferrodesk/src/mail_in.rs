@@ -152,7 +152,10 @@ async fn round(app: &App, mailbox: &Mailbox, imap: &mut ImapMailbox) -> Result<(
                     // A message the installation's rules refuse (a required attribute a new customer cannot
                     // be given, say) would be fetched again forever.
                     Err(MailRefused::App(app::AppError::Validation(errors))) => {
-                        let reason: Vec<String> = errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+                        let reason: Vec<String> = errors
+                            .into_iter()
+                            .map(|e| format!("{}: {}", e.field, e.message))
+                            .collect();
                         tracing::warn!(mailbox = %mailbox.address, uid, reason = %reason.join("; "),
                             "a message could not be stored and was moved aside to {REFUSED_FOLDER}");
                         imap.move_aside(uid, REFUSED_FOLDER).await.map_err(|e| e.to_string())?;

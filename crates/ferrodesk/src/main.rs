@@ -585,7 +585,10 @@ async fn mail_in(settings: &Settings, mailbox: Option<String>, sender: Option<St
             ExitCode::from(EX_NOUSER)
         }
         Err(app::MailRefused::App(app::AppError::Validation(errors))) => {
-            let reasons: Vec<String> = errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            let reasons: Vec<String> = errors
+                .into_iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
             eprintln!("error: the message cannot be stored: {}", reasons.join("; "));
             ExitCode::from(EX_DATAERR)
         }
@@ -600,7 +603,9 @@ async fn mail_in(settings: &Settings, mailbox: Option<String>, sender: Option<St
 fn mail_receipt(receipt: &app::MailReceipt) -> String {
     match receipt {
         app::MailReceipt::Opened { ticket_id, reply_id } => format!("opened ticket {ticket_id} (reply {reply_id})"),
-        app::MailReceipt::Replied { ticket_id, reply_id } => format!("replied on ticket {ticket_id} (reply {reply_id})"),
+        app::MailReceipt::Replied { ticket_id, reply_id } => {
+            format!("replied on ticket {ticket_id} (reply {reply_id})")
+        }
         app::MailReceipt::Noted { ticket_id, reply_id } => {
             format!("automatic mail noted on ticket {ticket_id} (internal note {reply_id})")
         }

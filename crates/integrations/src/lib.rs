@@ -5,8 +5,8 @@
 
 mod address;
 mod http;
-mod signature;
 pub mod mail;
+mod signature;
 pub mod webcall;
 mod webhook;
 

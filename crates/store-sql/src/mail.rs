@@ -94,7 +94,8 @@ impl<C: Dialect> MailRead for SqlConn<C> {
         if message_ids.is_empty() {
             return Ok(None);
         }
-        let mut q = QueryBuilder::new("SELECT message_id, ticket_id, brand_id FROM mail_messages WHERE message_id IN (");
+        let mut q =
+            QueryBuilder::new("SELECT message_id, ticket_id, brand_id FROM mail_messages WHERE message_id IN (");
         q.bind_list(message_ids.iter().map(String::as_str)).push(")");
         let (sql, params) = q.build();
         let found: Vec<(String, i64, i64)> = self

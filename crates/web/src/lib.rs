@@ -128,7 +128,10 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(routes::automation::webhook_deliveries))
         .routes(routes!(routes::automation::get_delivery))
         .routes(routes!(routes::automation::replay_delivery))
-        .routes(routes!(routes::mailboxes::create_mailbox, routes::mailboxes::list_mailboxes))
+        .routes(routes!(
+            routes::mailboxes::create_mailbox,
+            routes::mailboxes::list_mailboxes
+        ))
         .routes(routes!(
             routes::mailboxes::get_mailbox,
             routes::mailboxes::update_mailbox,

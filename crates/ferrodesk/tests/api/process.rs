@@ -552,7 +552,10 @@ fn config_prints_effective_settings_with_secrets_masked() {
     assert!(text.contains("listen = \"127.0.0.1:9999\""), "{text}");
     assert!(text.contains("postgres://fd:********@db.example/fd"), "{text}");
     // SPEC §10: the installation's SMTP server is shown, its password masked.
-    assert!(text.contains("smtp_url = \"smtp://desk:********@smtp.example:587\""), "{text}");
+    assert!(
+        text.contains("smtp_url = \"smtp://desk:********@smtp.example:587\""),
+        "{text}"
+    );
     assert!(
         !text.contains("hunter2") && !text.contains("fd_very_secret_token_value") && !text.contains("mail-secret"),
         "{text}"

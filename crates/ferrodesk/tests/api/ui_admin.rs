@@ -890,7 +890,11 @@ async fn a_mailbox_made_in_the_form_keeps_its_password_masked_and_tests_its_serv
         .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
     let mailboxes = server.admin.mailboxes(None).await.expect("mailboxes");
-    let mailbox = mailboxes.data.iter().find(|m| m.address == address).expect("the mailbox");
+    let mailbox = mailboxes
+        .data
+        .iter()
+        .find(|m| m.address == address)
+        .expect("the mailbox");
     assert_eq!(mailbox.brand_id, department.brand_id, "the department's brand");
     let edit = format!("/admin/mailboxes/{}", mailbox.id);
     let page = admin.get(&edit).await;
@@ -913,7 +917,11 @@ async fn a_mailbox_made_in_the_form_keeps_its_password_masked_and_tests_its_serv
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let tested = admin.post(&format!("{edit}/test"), &[]).await;
     tested.assert_ok();
-    assert!(tested.body.contains("SMTP: the connection to the SMTP server"), "{}", tested.body);
+    assert!(
+        tested.body.contains("SMTP: the connection to the SMTP server"),
+        "{}",
+        tested.body
+    );
     assert!(tested.body.contains("IMAP: not set."), "{}", tested.body);
     let refused = admin
         .post(
@@ -926,9 +934,22 @@ async fn a_mailbox_made_in_the_form_keeps_its_password_masked_and_tests_its_serv
         )
         .await;
     assert!(refused.body.contains("not an address"), "the input is kept");
-    assert!(refused.body.contains("e.g. smtp://"), "the error sits by its field: {}", refused.body);
+    assert!(
+        refused.body.contains("e.g. smtp://"),
+        "the error sits by its field: {}",
+        refused.body
+    );
     let deleted = admin.post(&format!("{edit}/delete"), &[]).await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
-    assert!(server.admin.mailboxes(None).await.expect("list").data.iter().all(|m| m.address != address));
+    assert!(
+        server
+            .admin
+            .mailboxes(None)
+            .await
+            .expect("list")
+            .data
+            .iter()
+            .all(|m| m.address != address)
+    );
     server.shutdown().await;
 }

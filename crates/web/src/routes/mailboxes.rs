@@ -43,7 +43,11 @@ pub(crate) async fn list_mailboxes(
 
 #[utoipa::path(get, path = "/api/v1/mailboxes/{id}", tag = "mail", params(("id" = i64, Path)),
     responses((status = 200, body = Mailbox), (status = 404, body = Problem)))]
-pub(crate) async fn get_mailbox(State(s): State<AppState>, AdminAuth(p): AdminAuth, Id(id): Id) -> Answer<Json<Mailbox>> {
+pub(crate) async fn get_mailbox(
+    State(s): State<AppState>,
+    AdminAuth(p): AdminAuth,
+    Id(id): Id,
+) -> Answer<Json<Mailbox>> {
     Ok(Json(s.app.mailbox(&p, id).await?))
 }
 

@@ -58,11 +58,21 @@ impl ImapDesk {
     async fn tickets(&self, count: usize) -> Vec<Ticket> {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let found = self.desk.server.admin.tickets(&TicketQuery::default()).await.expect("tickets");
+            let found = self
+                .desk
+                .server
+                .admin
+                .tickets(&TicketQuery::default())
+                .await
+                .expect("tickets");
             if found.data.len() >= count {
                 return found.data;
             }
-            assert!(std::time::Instant::now() < deadline, "only {} tickets", found.data.len());
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {} tickets",
+                found.data.len()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -71,7 +81,13 @@ impl ImapDesk {
     async fn mailbox_where(&self, what: &str, done: impl Fn(&Mailbox) -> bool) -> Mailbox {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let m = self.desk.server.admin.mailbox(self.desk.mailbox.id).await.expect("mailbox");
+            let m = self
+                .desk
+                .server
+                .admin
+                .mailbox(self.desk.mailbox.id)
+                .await
+                .expect("mailbox");
             if done(&m) {
                 return m;
             }
@@ -99,7 +115,9 @@ async fn unseen_mail_becomes_tickets_and_is_seen_only_once_stored() {
     t.poll_with(t.dovecot.imaps_url("INBOX")).await;
     let tickets = t.tickets(3).await;
     assert_eq!(tickets.len(), 3);
-    let polled = t.mailbox_where("a poll that worked", |m| m.last_polled_at.is_some()).await;
+    let polled = t
+        .mailbox_where("a poll that worked", |m| m.last_polled_at.is_some())
+        .await;
     assert_eq!(polled.last_error, None);
     // Stored, then marked seen: nothing unseen is left for another client.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -108,7 +126,14 @@ async fn unseen_mail_becomes_tickets_and_is_seen_only_once_stored() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // New mail while the poller waits (IDLE) arrives too.
-    let raw = message("pat@customer.example", &t.desk.mailbox.address, "While idle", &new_id(), "", "Hi");
+    let raw = message(
+        "pat@customer.example",
+        &t.desk.mailbox.address,
+        "While idle",
+        &new_id(),
+        "",
+        "Hi",
+    );
     inbox.append("INBOX", &raw).await.expect("append");
     assert_eq!(t.tickets(4).await.len(), 4);
     t.dovecot.stop();
@@ -118,7 +143,14 @@ async fn unseen_mail_becomes_tickets_and_is_seen_only_once_stored() {
 async fn a_wrong_password_shows_on_the_mailbox_and_polling_resumes_when_fixed() {
     let mut t = imap_desk().await;
     let mut inbox = t.inbox("INBOX").await;
-    let raw = message("pat@customer.example", &t.desk.mailbox.address, "Waiting", &new_id(), "", "Hello");
+    let raw = message(
+        "pat@customer.example",
+        &t.desk.mailbox.address,
+        "Waiting",
+        &new_id(),
+        "",
+        "Hello",
+    );
     inbox.append("INBOX", &raw).await.expect("append");
     t.poll_with(t.dovecot.imaps_url_with_password("wrong", "INBOX")).await;
     let failing = t
@@ -127,7 +159,16 @@ async fn a_wrong_password_shows_on_the_mailbox_and_polling_resumes_when_fixed() 
     let error = failing.last_error.unwrap_or_default();
     assert!(error.contains("refused the login"), "{error}");
     assert!(!error.contains("wrong"), "no password in the error: {error}");
-    assert!(t.desk.server.admin.tickets(&TicketQuery::default()).await.expect("tickets").data.is_empty());
+    assert!(
+        t.desk
+            .server
+            .admin
+            .tickets(&TicketQuery::default())
+            .await
+            .expect("tickets")
+            .data
+            .is_empty()
+    );
 
     t.poll_with(t.dovecot.imaps_url("INBOX")).await;
     assert_eq!(t.tickets(1).await.len(), 1);
@@ -139,11 +180,25 @@ async fn a_wrong_password_shows_on_the_mailbox_and_polling_resumes_when_fixed() 
 async fn a_message_over_25_mib_is_moved_aside() {
     let mut t = imap_desk().await;
     let mut inbox = t.inbox("INBOX").await;
-    let mut huge = message("pat@customer.example", &t.desk.mailbox.address, "Huge", &new_id(), "", "x");
+    let mut huge = message(
+        "pat@customer.example",
+        &t.desk.mailbox.address,
+        "Huge",
+        &new_id(),
+        "",
+        "x",
+    );
     huge.extend(std::iter::repeat_n(b'a', 26 * 1024 * 1024));
     huge.extend(b"\r\n");
     inbox.append("INBOX", &huge).await.expect("append");
-    let small = message("pat@customer.example", &t.desk.mailbox.address, "Small", &new_id(), "", "x");
+    let small = message(
+        "pat@customer.example",
+        &t.desk.mailbox.address,
+        "Small",
+        &new_id(),
+        "",
+        "x",
+    );
     inbox.append("INBOX", &small).await.expect("append");
     t.poll_with(t.dovecot.imaps_url("INBOX")).await;
     let tickets = t.tickets(1).await;
@@ -158,7 +213,10 @@ async fn a_message_over_25_mib_is_moved_aside() {
         {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the huge message was not moved aside");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the huge message was not moved aside"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     t.dovecot.stop();

@@ -24,16 +24,29 @@ async fn a_new_message_opens_a_ticket_for_a_new_person() {
     assert_eq!(t.did, desk.department.id, "the mailbox's department");
     let replies = t.replies.clone().unwrap_or_default();
     assert_eq!(replies.len(), 1);
-    assert_eq!(replies[0].message.trim(), "It is still burning.", "the signature is cut");
+    assert_eq!(
+        replies[0].message.trim(),
+        "It is still burning.",
+        "the signature is cut"
+    );
     assert!(!replies[0].admin);
-    let eml: Vec<&domain::attachment::Attachment> = replies[0].attachments.iter().filter(|a| a.filename == "message.eml").collect();
+    let eml: Vec<&domain::attachment::Attachment> = replies[0]
+        .attachments
+        .iter()
+        .filter(|a| a.filename == "message.eml")
+        .collect();
     assert_eq!(eml.len(), 1, "the original is kept: {:?}", replies[0].attachments);
     assert_eq!(eml[0].size, raw.len() as i64);
 
     let requester = desk.server.admin.end_user(t.user_id).await.expect("requester");
     assert_eq!(requester.email.as_deref(), Some("ann@customer.example"));
     assert_eq!(requester.name, "Ann Example");
-    let customer = desk.server.admin.customer(requester.customer_id).await.expect("customer");
+    let customer = desk
+        .server
+        .admin
+        .customer(requester.customer_id)
+        .await
+        .expect("customer");
     assert_eq!(customer.name, "Ann Example", "a new customer named after them");
 
     // The event says where the ticket came from.
@@ -52,7 +65,14 @@ async fn a_new_message_opens_a_ticket_for_a_new_person() {
     // The same person writing again is the same end user.
     let again = desk
         .mail_in(
-            &message("ann@customer.example", &desk.mailbox.address, "Another thing", &new_id(), "", "Hello"),
+            &message(
+                "ann@customer.example",
+                &desk.mailbox.address,
+                "Another thing",
+                &new_id(),
+                "",
+                "Hello",
+            ),
             &[],
         )
         .await;
@@ -66,7 +86,14 @@ async fn answers_thread_by_message_id_then_by_tag_from_a_participant() {
     let desk = MailDesk::start().await;
     let first_id = new_id();
     let opened = desk
-        .deliver(&message("pat@customer.example", &desk.mailbox.address, "VPN down", &first_id, "", "Since noon."))
+        .deliver(&message(
+            "pat@customer.example",
+            &desk.mailbox.address,
+            "VPN down",
+            &first_id,
+            "",
+            "Since noon.",
+        ))
         .await
         .ticket();
 
@@ -124,7 +151,14 @@ async fn references_to_another_brands_ticket_open_a_new_ticket() {
     let other_id = new_id();
     let other_ticket = desk
         .mail_in(
-            &message("pat@customer.example", &other_mailbox.address, "Other brand", &other_id, "", "Hi"),
+            &message(
+                "pat@customer.example",
+                &other_mailbox.address,
+                "Other brand",
+                &other_id,
+                "",
+                "Hi",
+            ),
             &[],
         )
         .await
@@ -147,7 +181,14 @@ async fn references_to_another_brands_ticket_open_a_new_ticket() {
 #[tokio::test]
 async fn the_same_message_twice_is_stored_once() {
     let desk = MailDesk::start().await;
-    let raw = message("pat@customer.example", &desk.mailbox.address, "Twice", &new_id(), "", "Once please.");
+    let raw = message(
+        "pat@customer.example",
+        &desk.mailbox.address,
+        "Twice",
+        &new_id(),
+        "",
+        "Once please.",
+    );
     let first = desk.deliver(&raw).await.ticket();
     let again = desk.deliver(&raw).await;
     assert_eq!(again.code, 0, "nothing for the MTA to retry: {again:?}");
@@ -158,7 +199,12 @@ async fn the_same_message_twice_is_stored_once() {
     let one = desk.mail_in(anonymous, &mailbox).await.ticket();
     let two = desk.mail_in(anonymous, &mailbox).await;
     assert!(two.stdout.contains("duplicate"), "{two:?}");
-    let tickets = desk.server.admin.tickets(&TicketQuery::default()).await.expect("tickets");
+    let tickets = desk
+        .server
+        .admin
+        .tickets(&TicketQuery::default())
+        .await
+        .expect("tickets");
     assert_eq!(tickets.data.len(), 2, "{first} and {one} only");
 }
 
@@ -167,7 +213,14 @@ async fn automatic_mail_is_a_note_or_nothing_and_never_answered() {
     let desk = MailDesk::start().await;
     let first_id = new_id();
     let opened = desk
-        .deliver(&message("pat@customer.example", &desk.mailbox.address, "Question", &first_id, "", "Hello?"))
+        .deliver(&message(
+            "pat@customer.example",
+            &desk.mailbox.address,
+            "Question",
+            &first_id,
+            "",
+            "Hello?",
+        ))
         .await
         .ticket();
     let before = settled(&desk.server).await.len();
@@ -188,7 +241,11 @@ async fn automatic_mail_is_a_note_or_nothing_and_never_answered() {
     let last = t.replies.clone().unwrap_or_default().pop().expect("a note");
     assert!(last.internal, "{last:?}");
     assert_eq!(last.message.trim(), "I am away until Monday.");
-    assert_eq!(settled(&desk.server).await.len(), before, "no mail answers an auto-reply");
+    assert_eq!(
+        settled(&desk.server).await.len(),
+        before,
+        "no mail answers an auto-reply"
+    );
 
     // Bulk mail and bounces answering nothing are dropped.
     for headers in [
@@ -198,19 +255,38 @@ async fn automatic_mail_is_a_note_or_nothing_and_never_answered() {
         "Auto-Submitted: auto-generated\r\n",
     ] {
         let dropped = desk
-            .deliver(&message("news@list.example", &desk.mailbox.address, "Newsletter", &new_id(), headers, "Buy!"))
+            .deliver(&message(
+                "news@list.example",
+                &desk.mailbox.address,
+                "Newsletter",
+                &new_id(),
+                headers,
+                "Buy!",
+            ))
             .await;
         assert_eq!(dropped.code, 0, "{dropped:?}");
         assert!(dropped.stdout.contains("dropped"), "{headers}: {dropped:?}");
     }
     let bounce = desk
         .mail_in(
-            &message("MAILER-DAEMON@mx.example", &desk.mailbox.address, "Undeliverable", &new_id(), "", "550"),
+            &message(
+                "MAILER-DAEMON@mx.example",
+                &desk.mailbox.address,
+                "Undeliverable",
+                &new_id(),
+                "",
+                "550",
+            ),
             &["--mailbox", &desk.mailbox.address, "--sender", ""],
         )
         .await;
     assert!(bounce.stdout.contains("dropped"), "{bounce:?}");
-    let tickets = desk.server.admin.tickets(&TicketQuery::default()).await.expect("tickets");
+    let tickets = desk
+        .server
+        .admin
+        .tickets(&TicketQuery::default())
+        .await
+        .expect("tickets");
     assert_eq!(tickets.data.len(), 1);
 }
 
@@ -218,14 +294,24 @@ async fn automatic_mail_is_a_note_or_nothing_and_never_answered() {
 async fn bad_messages_get_the_exit_status_an_mta_understands() {
     let desk = MailDesk::start().await;
     // Over 25 MiB: refused (65) before anything is opened.
-    let mut huge = message("pat@customer.example", &desk.mailbox.address, "Huge", &new_id(), "", "x");
+    let mut huge = message(
+        "pat@customer.example",
+        &desk.mailbox.address,
+        "Huge",
+        &new_id(),
+        "",
+        "x",
+    );
     huge.extend(std::iter::repeat_n(b'a', 30 * 1024 * 1024));
     let refused = desk.deliver(&huge).await;
     assert_eq!(refused.code, 65, "{refused:?}");
     assert!(refused.stderr.contains("25 MiB"), "{refused:?}");
     // No mailbox of the installation named: 67.
     let nobody = desk
-        .mail_in(&message("pat@customer.example", "someone@else.example", "Hi", &new_id(), "", "x"), &[])
+        .mail_in(
+            &message("pat@customer.example", "someone@else.example", "Hi", &new_id(), "", "x"),
+            &[],
+        )
         .await;
     assert_eq!(nobody.code, 67, "{nobody:?}");
     // Not a message at all: 65.
@@ -270,7 +356,10 @@ async fn charsets_html_and_attachment_names_are_made_safe() {
     let t = ticket(&desk, desk.deliver(html.as_bytes()).await.ticket()).await;
     let text = t.replies.unwrap_or_default()[0].message.clone();
     assert!(text.contains("Hello") && text.contains("there"), "{text}");
-    assert!(!text.contains("alert") && !text.contains("<") && !text.contains("tracker"), "{text}");
+    assert!(
+        !text.contains("alert") && !text.contains("<") && !text.contains("tracker"),
+        "{text}"
+    );
 
     let named = format!(
         "From: pat@customer.example\r\nTo: {}\r\nSubject: Files\r\nMessage-ID: <files@mua.example>\r\n\
@@ -286,5 +375,10 @@ async fn charsets_html_and_attachment_names_are_made_safe() {
         .map(|a| a.filename.clone())
         .collect();
     assert!(names.contains(&"passwd".to_owned()), "{names:?}");
-    assert!(names.iter().all(|n| !n.contains('/') && !n.chars().any(char::is_control)), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains('/') && !n.chars().any(char::is_control)),
+        "{names:?}"
+    );
 }

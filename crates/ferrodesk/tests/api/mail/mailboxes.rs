@@ -22,7 +22,10 @@ async fn mailboxes_are_admin_records_with_masked_secrets() {
     assert!(created.active, "active by default");
     let shown = serde_json::to_string(&s.admin.mailbox(created.id).await.expect("mailbox")).expect("json");
     assert!(!shown.contains("secret"), "{shown}");
-    assert!(shown.contains("imaps://desk%40masks.example:********@imap.masks.example/INBOX"), "{shown}");
+    assert!(
+        shown.contains("imaps://desk%40masks.example:********@imap.masks.example/INBOX"),
+        "{shown}"
+    );
     assert!(shown.contains("smtp://desk:********@smtp.masks.example:587"), "{shown}");
     let listed = s.admin.mailboxes(Some(brand.id)).await.expect("list");
     assert_eq!(listed.data.len(), 2);
@@ -37,7 +40,10 @@ async fn mailboxes_are_admin_records_with_masked_secrets() {
         .await
         .expect("events");
     assert_eq!(events.data.len(), 1);
-    assert!(!serde_json::to_string(&events).expect("json").contains("secret"), "the event log masks too");
+    assert!(
+        !serde_json::to_string(&events).expect("json").contains("secret"),
+        "the event log masks too"
+    );
 
     // A URL sent back with its password masked keeps the stored password; a new one replaces it.
     let moved = s
@@ -52,7 +58,10 @@ async fn mailboxes_are_admin_records_with_masked_secrets() {
         )
         .await
         .expect("update");
-    assert_eq!(moved.smtp_url.as_deref(), Some("smtp://desk:********@smtp2.masks.example:2525"));
+    assert_eq!(
+        moved.smtp_url.as_deref(),
+        Some("smtp://desk:********@smtp2.masks.example:2525")
+    );
     assert_eq!(moved.imap_url, None, "null clears a URL");
 
     // Agents, end users and strangers see no mailboxes.
@@ -105,7 +114,10 @@ async fn bad_mailboxes_are_refused_field_by_field() {
         ..base.clone()
     })
     .await;
-    assert!(p.errors.iter().any(|e| e.field == "address"), "one mailbox per address: {p:?}");
+    assert!(
+        p.errors.iter().any(|e| e.field == "address"),
+        "one mailbox per address: {p:?}"
+    );
     let unknown: Result<Mailbox, _> = s
         .admin
         .post(
@@ -151,7 +163,10 @@ async fn the_test_says_which_server_failed_and_why() {
     assert_eq!(checked.imap.status, "failed");
     let imap_error = checked.imap.error.clone().unwrap_or_default();
     assert!(imap_error.contains("refused the login"), "{checked:?}");
-    assert!(!serde_json::to_string(&checked).expect("json").contains(":pw@"), "no password in the answer");
+    assert!(
+        !serde_json::to_string(&checked).expect("json").contains(":pw@"),
+        "no password in the answer"
+    );
 
     // The right password, sent back masked for the SMTP server: both answer.
     s.admin

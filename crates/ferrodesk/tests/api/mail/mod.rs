@@ -125,7 +125,11 @@ impl MailIn {
 
 pub(crate) async fn mail_in(database_url: &str, raw: &[u8], args: &[&str]) -> MailIn {
     let mut command = tokio::process::Command::new(BIN);
-    command.arg("--database-url").arg(database_url).arg("mail-in").args(args);
+    command
+        .arg("--database-url")
+        .arg(database_url)
+        .arg("mail-in")
+        .args(args);
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("FERRODESK_")) {
         command.env_remove(k);
     }
@@ -263,7 +267,10 @@ pub(crate) async fn settled(server: &TestServer) -> Vec<MailDelivery> {
         if !busy {
             return mails;
         }
-        assert!(std::time::Instant::now() < deadline, "the outbox never settled: {events:#?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the outbox never settled: {events:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -278,7 +285,10 @@ pub(crate) fn ca_file(ca: &certs::TestCa) -> (tempfile::TempDir, String) {
         .chunks(64)
         .map(|c| std::str::from_utf8(c).unwrap_or_default())
         .collect();
-    let pem = format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"));
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    );
     let path = dir.path().join("ca.pem");
     std::fs::write(&path, pem).expect("the CA file");
     let path = path.display().to_string();

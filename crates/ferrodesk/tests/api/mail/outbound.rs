@@ -43,9 +43,16 @@ async fn a_conversation_by_mail_threads_in_the_customers_mail_client() {
     let ack = &acks[0];
     assert_eq!(ack.subject(), format!("[#{opened}] Invoice question"));
     assert_eq!(ack.header("Auto-Submitted").as_deref(), Some("auto-replied"));
-    assert!(ack.mail_from.is_empty(), "null return path for an automatic mail: {}", ack.mail_from);
+    assert!(
+        ack.mail_from.is_empty(),
+        "null return path for an automatic mail: {}",
+        ack.mail_from
+    );
     let from = ack.header("From").unwrap_or_default();
-    assert!(from.contains(&desk.mailbox.address) && from.contains(&desk.brand.name), "{from}");
+    assert!(
+        from.contains(&desk.mailbox.address) && from.contains(&desk.brand.name),
+        "{from}"
+    );
     assert_eq!(ack.in_reply_to(), vec![first_id.clone()]);
     assert!(ack.text().contains(&format!("#{opened}")), "{}", ack.text());
     let parsed = ack.parsed();
@@ -130,7 +137,11 @@ async fn a_conversation_by_mail_threads_in_the_customers_mail_client() {
         .expect("note");
     let all = settled(s).await;
     assert!(all.iter().all(|m| m.status == DeliveryStatus::Done), "{all:#?}");
-    assert_eq!(mails_to(&desk.sink, customer, 0).await.len(), 2, "no mail for a note, none back to the customer");
+    assert_eq!(
+        mails_to(&desk.sink, customer, 0).await.len(),
+        2,
+        "no mail for a note, none back to the customer"
+    );
     assert!(
         all.iter().all(|m| !m.attempt_log.is_empty()),
         "every attempt is visible on its event: {all:#?}"
@@ -144,9 +155,16 @@ async fn a_refused_recipient_does_not_hold_the_others() {
     agent(s, "first@desk.example", None).await;
     agent(s, "refused@desk.example", None).await;
     desk.sink.refuse("refused@desk.example");
-    desk.deliver(&message("pat@customer.example", &desk.mailbox.address, "Hello", &new_id(), "", "Hi"))
-        .await
-        .ticket();
+    desk.deliver(&message(
+        "pat@customer.example",
+        &desk.mailbox.address,
+        "Hello",
+        &new_id(),
+        "",
+        "Hi",
+    ))
+    .await
+    .ticket();
     let mails = settled(s).await;
     let refused = mails
         .iter()
@@ -155,9 +173,20 @@ async fn a_refused_recipient_does_not_hold_the_others() {
     assert_eq!(refused.status, DeliveryStatus::Failed, "{refused:#?}");
     let attempt = refused.attempt_log.last().expect("an attempt");
     assert_eq!(attempt.smtp_code, Some(550), "{attempt:?}");
-    assert!(attempt.error.as_deref().unwrap_or_default().contains("550"), "{attempt:?}");
-    assert_eq!(mails_to(&desk.sink, "first@desk.example", 1).await.len(), 1, "the other agent got theirs");
-    assert_eq!(mails_to(&desk.sink, "pat@customer.example", 1).await.len(), 1, "and the customer");
+    assert!(
+        attempt.error.as_deref().unwrap_or_default().contains("550"),
+        "{attempt:?}"
+    );
+    assert_eq!(
+        mails_to(&desk.sink, "first@desk.example", 1).await.len(),
+        1,
+        "the other agent got theirs"
+    );
+    assert_eq!(
+        mails_to(&desk.sink, "pat@customer.example", 1).await.len(),
+        1,
+        "and the customer"
+    );
 }
 
 #[tokio::test]
@@ -174,9 +203,16 @@ async fn acknowledgements_follow_the_brand_switch() {
         )
         .await
         .expect("switch off");
-    desk.deliver(&message("quiet@customer.example", &desk.mailbox.address, "Hi", &new_id(), "", "x"))
-        .await
-        .ticket();
+    desk.deliver(&message(
+        "quiet@customer.example",
+        &desk.mailbox.address,
+        "Hi",
+        &new_id(),
+        "",
+        "x",
+    ))
+    .await
+    .ticket();
     settled(s).await;
     assert!(mails_to(&desk.sink, "quiet@customer.example", 0).await.is_empty());
 }
@@ -188,9 +224,16 @@ async fn two_desks_do_not_mail_each_other_forever() {
     let a = MailDesk::start().await;
     let b = MailDesk::start().await;
     // B's mailbox writes to A (say, a forwarding rule): A opens a ticket and acknowledges to B.
-    a.deliver(&message(&b.mailbox.address, &a.mailbox.address, "Hello from B", &new_id(), "", "Hi"))
-        .await
-        .ticket();
+    a.deliver(&message(
+        &b.mailbox.address,
+        &a.mailbox.address,
+        "Hello from B",
+        &new_id(),
+        "",
+        "Hi",
+    ))
+    .await
+    .ticket();
     let acks = mails_to(&a.sink, &b.mailbox.address, 1).await;
     assert_eq!(acks.len(), 1);
     // B receives A's acknowledgement: automatic, answering nothing of B's → dropped, nothing sent back.

@@ -32,8 +32,16 @@ impl MailboxForm {
         Self {
             address: m.address.clone(),
             department_id: m.department_id.to_string(),
-            imap_url: m.imap_url.as_deref().map(domain::mailbox::masked_url).unwrap_or_default(),
-            smtp_url: m.smtp_url.as_deref().map(domain::mailbox::masked_url).unwrap_or_default(),
+            imap_url: m
+                .imap_url
+                .as_deref()
+                .map(domain::mailbox::masked_url)
+                .unwrap_or_default(),
+            smtp_url: m
+                .smtp_url
+                .as_deref()
+                .map(domain::mailbox::masked_url)
+                .unwrap_or_default(),
             active: m.active.then(|| "true".into()),
         }
     }
@@ -57,7 +65,11 @@ impl MailboxForm {
                 "smtp://user:password@smtp.example.com:587 or smtps://…:465 — empty: the installation's \
                  FERRODESK_SMTP_URL.",
             ),
-            Field::checkbox("active", "Active (polled, and mail to it is taken)", checked(&self.active)),
+            Field::checkbox(
+                "active",
+                "Active (polled, and mail to it is taken)",
+                checked(&self.active),
+            ),
         ]
     }
 
@@ -119,7 +131,11 @@ pub(crate) async fn list(State(state): State<AppState>, visit: Visit, Query(q): 
     ok(ListPage::new(s, "mailboxes", "Mailboxes")
         .notices(q.notices())
         .new_link("/admin/mailboxes/new", "New mailbox")
-        .table(&["Address", "Department", "Receives by", "Active", "Last error"], rows, None))
+        .table(
+            &["Address", "Department", "Receives by", "Active", "Last error"],
+            rows,
+            None,
+        ))
 }
 
 fn new_form(s: &WebSession, f: &MailboxForm, departments: &[(Department, String)]) -> FormPage {
@@ -254,7 +270,10 @@ pub(crate) async fn update(
 
 fn check_line(server: &str, check: &ServerCheck) -> String {
     match check.status.as_str() {
-        "ok" => format!("{server}: connected and logged in ({}).", check.url.as_deref().unwrap_or("")),
+        "ok" => format!(
+            "{server}: connected and logged in ({}).",
+            check.url.as_deref().unwrap_or("")
+        ),
         "not_configured" => format!("{server}: not set."),
         _ => format!("{server}: {}", check.error.as_deref().unwrap_or("failed")),
     }

@@ -49,7 +49,12 @@ impl StaffForm {
             name: s.name.clone(),
             role: role_name(s.role).into(),
             password: String::new(),
-            department_ids: s.department_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
+            department_ids: s
+                .department_ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
     fn fields(&self, new: bool) -> Vec<Field> {
