@@ -127,12 +127,6 @@ fn sender_of(mail: &InboundMail, envelope: Option<&str>) -> Option<MailAddress> 
     })
 }
 
-/// Who wrote a message on a ticket.
-enum Author {
-    Staff(Principal),
-    EndUser(EndUser),
-}
-
 impl App {
     /// Takes one received RFC 5322 message (SPEC §10). `mailbox`: the address it was delivered to, when the
     /// MTA says (`mail-in --mailbox`); else the first mailbox named by `To`, `Cc` or `Delivered-To`.
@@ -326,12 +320,15 @@ impl App {
     ) -> Result<MailReceipt, MailRefused> {
         let system = Principal::System;
         let mut tx = self.store().write().await?;
-        let author = match tx.staff_credentials(&sender.email.to_lowercase()).await? {
-            Some(c) => Author::Staff(Principal::Staff {
-                id: c.staff.id,
-                role: c.staff.role,
-                name: c.staff.name,
-            }),
+        let (principal, side) = match tx.staff_credentials(&sender.email.to_lowercase()).await? {
+            Some(c) => (
+                Principal::Staff {
+                    id: c.staff.id,
+                    role: c.staff.role,
+                    name: c.staff.name,
+                },
+                Side::Staff,
+            ),
             None => {
                 let email = sender.email.to_lowercase();
                 let known = match tx.end_user_by_email(ticket.customer_id, &email).await? {
@@ -341,21 +338,18 @@ impl App {
                         .await?
                         .filter(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email))),
                 };
-                match known {
-                    Some(user) => Author::EndUser(user),
+                let user = match known {
+                    Some(user) => user,
                     None => {
                         let change = Change {
                             principal: &system,
                             meta,
                         };
-                        Author::EndUser(new_person(&mut *tx, &change, sender, Some(ticket.customer_id)).await?)
+                        new_person(&mut *tx, &change, sender, Some(ticket.customer_id)).await?
                     }
-                }
+                };
+                (principal_of(&user), Side::Customer)
             }
-        };
-        let (principal, side) = match author {
-            Author::Staff(p) => (p, Side::Staff),
-            Author::EndUser(user) => (principal_of(&user), Side::Customer),
         };
         let old = tx.ticket_for_update(ticket.id).await?.ok_or(AppError::NotFound)?;
         // A locked ticket takes no customer replies; what they sent is still kept, as a note for staff.

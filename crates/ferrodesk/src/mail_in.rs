@@ -82,10 +82,7 @@ async fn poll_mailbox(app: App, mailbox: Mailbox, poll: Duration) {
         }
     };
     loop {
-        let error = match session(&app, &mailbox, &url, poll).await {
-            Ok(()) => None,
-            Err(e) => Some(e),
-        };
+        let error = session(&app, &mailbox, &url, poll).await.err();
         if let Some(error) = &error {
             tracing::warn!(mailbox = %mailbox.address, error = %error, "polling the mailbox failed; trying again");
         }

@@ -150,6 +150,7 @@ impl Bench {
                     timeout_ms: Some(2_000),
                     ..api_types::WebcallInput::default()
                 }),
+                acknowledge_new_tickets: None,
             })
             .await
             .context("creating the webcall brand")?;

@@ -38,7 +38,7 @@ fn binary() -> Vec<u8> {
     (0..=255u8).cycle().take(3000).collect()
 }
 
-fn header<'h>(headers: &'h HeaderMap, name: reqwest::header::HeaderName) -> &'h str {
+fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> &str {
     headers
         .get(&name)
         .unwrap_or_else(|| panic!("no {name} header"))

@@ -259,6 +259,7 @@ fn new_staff(email: &str, name: &str, role: Role) -> Staff {
         email: email.into(),
         name: name.into(),
         role,
+        department_ids: Vec::new(),
         created_at: now,
         updated_at: now,
     }
@@ -275,6 +276,7 @@ fn new_brand(name: &str, slug: &str) -> Brand {
         created_at: now,
         updated_at: now,
         webcall: None,
+        acknowledge_new_tickets: true,
     }
 }
 
@@ -370,12 +372,12 @@ fn new_reply(ticket_id: i64, message: &str, internal: bool) -> Reply {
         ctime: now(),
         ip: None,
         internal,
+        attachments: Vec::new(),
     }
 }
 
 fn new_event(entity: EntityType, entity_id: i64, customer_id: Option<i64>) -> NewEvent {
     NewEvent {
-        attachments: Vec::new(),
         source: EventSource::Api,
         member_id: Some(1),
         member_type: Some("staff"),
@@ -520,12 +522,12 @@ fn assert_marked(row: &SearchRow, word: &str) {
 
 // The checks, after the helper macros above (macros are in scope only below their definition).
 mod activity;
+mod attachments;
 mod attributes;
 mod billing;
 mod calls;
 mod case_updates;
 mod constraints;
-mod attachments;
 mod contracts;
 mod dashboard;
 mod events;
@@ -538,13 +540,13 @@ mod search;
 mod sessions;
 
 use activity::*;
+use attachments::*;
 use attributes::*;
 use billing::*;
 use calls::*;
 use case_updates::*;
 use constraints::*;
 use contracts::*;
-use attachments::*;
 use dashboard::*;
 use events::*;
 use lists::*;

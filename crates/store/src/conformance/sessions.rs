@@ -13,6 +13,7 @@ pub(super) async fn sessions_failures_and_resets(s: Arc<dyn Store>) {
                 email: "session@example.com".into(),
                 name: "Sam".into(),
                 role: domain::Role::Agent,
+                department_ids: Vec::new(),
                 created_at: t0,
                 updated_at: t0,
             },

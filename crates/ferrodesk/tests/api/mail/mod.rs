@@ -10,13 +10,13 @@ mod mailboxes;
 mod outbound;
 
 #[path = "../../../../integrations/tests/mail_servers/certs.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(unreachable_pub)]
 pub(crate) mod certs;
 #[path = "../../../../integrations/tests/mail_servers/dovecot.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(unreachable_pub)]
 pub(crate) mod dovecot;
 #[path = "../../../../integrations/tests/mail_servers/smtp_sink.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(unreachable_pub)]
 pub(crate) mod smtp_sink;
 
 pub(crate) use smtp_sink::SmtpSink;
@@ -231,8 +231,8 @@ pub(crate) async fn mails_to(sink: &SmtpSink, recipient: &str, count: usize) -> 
             .into_iter()
             .filter(|r| r.rcpt_to.iter().any(|t| t.eq_ignore_ascii_case(recipient)))
             .map(|r| Sent {
-                mail_from: r.mail_from.clone(),
-                raw: r.data.clone(),
+                mail_from: r.mail_from,
+                raw: r.data,
             })
             .collect();
         if found.len() >= count || std::time::Instant::now() > deadline {

@@ -130,7 +130,6 @@ async fn a_conversation_by_mail_threads_in_the_customers_mail_client() {
             &NewReply {
                 message: "note to self".into(),
                 internal: Some(true),
-                ..Default::default()
             },
         )
         .await
