@@ -745,6 +745,7 @@ impl Bench {
                                 ctime,
                                 ip: None,
                                 internal: false,
+                                attachments: Vec::new(),
                             })
                             .await?;
                         }
@@ -761,7 +762,6 @@ impl Bench {
                     }
                 }
             });
-                                attachments: Vec::new(),
         }
         let mut text = SeedText::new(vocab);
         let mut n = 0u64;
