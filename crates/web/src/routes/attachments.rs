@@ -347,7 +347,7 @@ mod tests {
         );
         assert_eq!(
             content_disposition("Ünïcode \"100%\".txt"),
-            "attachment; filename=\"_n_code __100__.txt\"; filename*=UTF-8''%C3%9Cn%C3%AFcode%20%22100%25%22.txt"
+            "attachment; filename=\"_n_code _100__.txt\"; filename*=UTF-8''%C3%9Cn%C3%AFcode%20%22100%25%22.txt"
         );
     }
 
