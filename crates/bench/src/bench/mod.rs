@@ -22,6 +22,7 @@ use tokio::process::Child;
 mod customers;
 mod integrations;
 mod load;
+mod mail;
 mod pages;
 mod queries;
 mod renewals;
@@ -107,6 +108,15 @@ pub(crate) struct BenchArgs {
     /// seeded text is replayed to pick the same search words.
     #[arg(long, requires = "pages")]
     seeded: bool,
+    /// The email benchmark instead (issue 14), with `serve` sending to a loopback SMTP sink: N messages
+    /// (default 10,000; half of them answers) piped into `ferrodesk mail-in` processes, then N/2 staff
+    /// replies over the API at --concurrency until the sink holds their mails, then an agent's ticket page
+    /// with 20 attachments at c=1 (--page-requests times).
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "10000")]
+    mail: Option<u64>,
+    /// `ferrodesk mail-in` processes running at once in the email benchmark (as an MTA delivers).
+    #[arg(long, default_value_t = 8)]
+    mail_processes: usize,
 }
 
 /// Words in the generated vocabulary; their frequencies follow Zipf's law (exponent 1).
@@ -164,10 +174,12 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
     let webhooks = bench.args.webhooks;
     let pages = bench.args.pages;
     let integrations = bench.args.integrations;
+    let mail = bench.args.mail;
     let outcome = tokio::select! {
         outcome = async {
             match (renewals, customers) {
                 _ if pages.is_some() => bench.run_pages(pages.unwrap_or_default()).await,
+                _ if mail.is_some() => bench.run_mail(mail.unwrap_or_default()).await,
                 _ if integrations => bench.run_integrations().await,
                 _ if webhooks.is_some() => bench.run_webhooks(webhooks.unwrap_or_default()).await,
                 (Some(n), _) => bench.run_renewals(n).await,
@@ -191,6 +203,8 @@ pub(crate) async fn run(args: BenchArgs, server: PathBuf, database_url: Option<S
     // The figures measured so far, also when a later phase failed.
     if pages.is_some() {
         bench.pages.print(bench.backend);
+    } else if mail.is_some() {
+        bench.mail.print(bench.backend);
     } else if integrations {
         bench.integrations.print(bench.backend);
     } else if webhooks.is_some() {
@@ -219,6 +233,7 @@ struct Bench {
     webhooks: webhooks::WebhookReport,
     pages: pages::PagesReport,
     integrations: integrations::IntegrationsReport,
+    mail: mail::MailReport,
 }
 
 /// What the setup phase created over the API.
@@ -269,6 +284,7 @@ impl Bench {
             webhooks: webhooks::WebhookReport::default(),
             pages: pages::PagesReport::default(),
             integrations: integrations::IntegrationsReport::default(),
+            mail: mail::MailReport::default(),
         })
     }
 
