@@ -520,6 +520,32 @@ async fn file_names_are_made_safe() {
 }
 
 #[tokio::test]
+async fn the_openapi_document_shows_uploads_and_downloads() {
+    let server = TestServer::start().await;
+    let doc: Value = server
+        .anonymous()
+        .get("/api/openapi.json")
+        .await
+        .expect("OpenAPI document");
+    let reply = &doc["paths"]["/api/v1/tickets/{id}/replies"]["post"];
+    let content = &reply["requestBody"]["content"];
+    assert!(content.get("application/json").is_some(), "{reply}");
+    let upload = &content["multipart/form-data"]["schema"];
+    assert!(upload.is_object(), "{reply}");
+    assert!(reply["responses"].get("413").is_some(), "{reply}");
+    let download = &doc["paths"]["/api/v1/attachments/{id}"]["get"];
+    assert!(
+        download["responses"]["200"]["content"]
+            .get("application/octet-stream")
+            .is_some(),
+        "{download}"
+    );
+    let reply_schema = &doc["components"]["schemas"]["Reply"]["properties"];
+    assert!(reply_schema.get("attachments").is_some(), "{reply_schema}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn json_replies_are_as_they_were() {
     let server = TestServer::start().await;
     let (person, agent, t) = setup(&server).await;
