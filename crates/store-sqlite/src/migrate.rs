@@ -177,7 +177,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 27,
-        description: "email and attachments",
+        description: "email",
         sql: include_str!("../migrations/0027_email.sql"),
         then: None,
     },
