@@ -77,7 +77,11 @@ mod tests {
     fn drops_paths_controls_and_dot_names() {
         assert_eq!(safe_filename("../../etc/passwd"), "passwd");
         assert_eq!(safe_filename("C:\\Users\\x\\evil.exe"), "evil.exe");
-        assert_eq!(safe_filename("a\u{0}b\r\nc.txt"), "ab  c.txt", "line breaks are spaces, NUL goes");
+        assert_eq!(
+            safe_filename("a\u{0}b\r\nc.txt"),
+            "ab  c.txt",
+            "line breaks are spaces, NUL goes"
+        );
         assert_eq!(safe_filename("evil\u{202e}fdp.exe"), "evilfdp.exe");
         assert_eq!(safe_filename(".."), UNNAMED_FILE);
         assert_eq!(safe_filename("."), UNNAMED_FILE);
