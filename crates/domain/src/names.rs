@@ -57,7 +57,7 @@ mod tests {
         );
         assert_eq!(
             EventSource::VARIANTS.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-            ["UI", "API", "SYSTEM", "HOOK"]
+            ["UI", "API", "SYSTEM", "HOOK", "MAIL"]
         );
         assert_eq!(
             EventAction::VARIANTS.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
@@ -91,7 +91,8 @@ mod tests {
                 "billing_link",
                 "webhook",
                 "hook",
-                "call"
+                "call",
+                "mailbox"
             ]
         );
     }
