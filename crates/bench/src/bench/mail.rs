@@ -50,6 +50,10 @@ struct MailInFigures {
     opened: usize,
     replied: usize,
     first_error: Option<String>,
+    /// CPU time of the `mail-in` processes, and of `serve` from the first message until its mail for the
+    /// last one was sent.
+    cpu_mail_in: Duration,
+    cpu_serve: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -114,6 +118,17 @@ impl MailReport {
             );
             if let Some(e) = &m.first_error {
                 println!("  first error: {e}");
+            }
+            let per_message = |cpu: Duration| cpu.as_secs_f64() * 1e3 / (s.count.max(1) as f64);
+            if let Some(serve) = m.cpu_serve {
+                let both = per_message(m.cpu_mail_in) + per_message(serve);
+                println!(
+                    "  CPU per message: {:.1} ms in the mail-in process, {:.1} ms in serve (its outbox and the mails it sent): {} CPUs busy with nothing else would store at most {:.0} messages/s",
+                    per_message(m.cpu_mail_in),
+                    per_message(serve),
+                    cpus(),
+                    cpus() as f64 * 1e3 / both.max(1e-9)
+                );
             }
         }
         if let Some((mails, secs)) = self.mail_in_outbound {
@@ -326,10 +341,16 @@ impl Bench {
         self.mail.healthz_c = Some(self.healthz_phase(&base).await);
 
         // 1. Inbound.
+        let serve_cpu_before = cpu_time(self.server()?.pid, false);
         let conversation = self.mail_in_phase(&fixture, messages, processes).await?;
         let stored_at = Instant::now();
         let (outbound, last) = drained(&sink, 0).await?;
         self.mail.mail_in_outbound = Some((outbound, last.saturating_duration_since(stored_at).as_secs_f64()));
+        // serve's CPU up to now (the quiet wait costs it nothing) is what the inbound messages cost it.
+        let serve_cpu = cpu_time(self.server()?.pid, false);
+        if let (Some(figures), Some(before), Some(after)) = (&mut self.mail.mail_in, serve_cpu_before, serve_cpu) {
+            figures.cpu_serve = Some(after.saturating_sub(before));
+        }
         println!("serve sent {outbound} acknowledgements and notifications for the inbound messages");
 
         // 2. Outbound: one staff reply on each ticket the mail opened.
@@ -452,6 +473,7 @@ impl Bench {
     ) -> anyhow::Result<Conversation> {
         let conversation = Arc::new(Mutex::new(Conversation::default()));
         let next = Arc::new(AtomicUsize::new(0));
+        let children_cpu_before = cpu_time(std::process::id(), true);
         let vocab = Arc::new(Vocabulary::new(VOCABULARY, 0x5eed_f00d));
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
@@ -550,6 +572,7 @@ impl Bench {
             replied += r;
         }
         let mut stats = Stats::of(latencies, started.elapsed());
+        let children_cpu = cpu_time(std::process::id(), true);
         stats.name = "ferrodesk mail-in (per message)".into();
         stats.concurrency = processes;
         stats.errors = errors;
@@ -563,6 +586,10 @@ impl Bench {
             opened,
             replied,
             first_error,
+            cpu_mail_in: children_cpu
+                .zip(children_cpu_before)
+                .map_or(Duration::ZERO, |(after, before)| after.saturating_sub(before)),
+            cpu_serve: None,
         });
         let conversation = std::mem::take(&mut *lock(&conversation));
         Ok(conversation)
@@ -688,6 +715,8 @@ impl Bench {
         let url = format!("{base}/agent/tickets/{}", ticket.id);
         let count = self.args.page_requests.max(1);
         let (mut latencies, mut errors, mut first_error, mut bytes) = (Vec::with_capacity(count), 0, None, 0);
+        // The body of the last answer, to check it links every file.
+        let mut last_page = Default::default();
         let started = Instant::now();
         for i in 0..PAGE_WARM_UP + count {
             let t0 = Instant::now();
@@ -706,6 +735,7 @@ impl Bench {
                     if measured {
                         latencies.push(latency);
                     }
+                    last_page = body;
                 }
                 Ok((status, body)) => {
                     errors += u64::from(measured);
@@ -718,6 +748,13 @@ impl Bench {
                     first_error.get_or_insert(e);
                 }
             }
+        }
+        // The page is only the page measured if it links every file.
+        let page = String::from_utf8_lossy(&last_page);
+        let shown = (0..ATTACHMENTS).filter(|n| page.contains(&attachment(*n).0)).count();
+        if shown != ATTACHMENTS {
+            errors += 1;
+            first_error.get_or_insert_with(|| format!("the page links {shown} of the {ATTACHMENTS} files"));
         }
         let mut stats = Stats::of(latencies, started.elapsed());
         stats.name = format!("GET /agent/tickets/{{id}} ({ATTACHMENTS} files)");
@@ -792,4 +829,16 @@ async fn drained(sink: &SmtpSink, at_least: usize) -> anyhow::Result<(usize, Ins
             );
         }
     }
+}
+
+/// CPU time (user and system) of process `pid`, or with `children` of its children that ended and were
+/// waited for: `/proc/PID/stat`'s utime and stime, or cutime and cstime, in clock ticks of 1/100 s (Linux's
+/// USER_HZ).
+fn cpu_time(pid: u32, children: bool) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces: field 3 is index 0.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().collect();
+    let first = if children { 13 } else { 11 };
+    let ticks: u64 = fields.get(first)?.parse::<u64>().ok()? + fields.get(first + 1)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
