@@ -87,7 +87,7 @@ pub struct App {
     deliveries_signal: Arc<tokio::sync::Notify>,
     /// Notified when case updates may be due (queued by the outbox).
     case_updates_signal: Arc<tokio::sync::Notify>,
-    /// Notified when mail may be due (queued by the outbox) or mailboxes changed (the IMAP pollers).
+    /// Notified when mail may be due (queued by the outbox); the IMAP pollers read the mailboxes every 2 s instead.
     mail_signal: Arc<tokio::sync::Notify>,
     /// The installation's outgoing mail server (`FERRODESK_SMTP_URL`), for mailboxes without their own.
     smtp_url: Option<Arc<str>>,
@@ -162,7 +162,7 @@ impl App {
         &self.deliveries_signal
     }
 
-    /// Notified when mail may be due or mailboxes changed.
+    /// Notified when mail may be due.
     pub fn mail_signal(&self) -> &Arc<tokio::sync::Notify> {
         &self.mail_signal
     }
