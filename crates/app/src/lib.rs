@@ -96,9 +96,12 @@ pub struct App {
     /// Certificate authorities trusted for IMAP and SMTP besides the system's (`FERRODESK_MAIL_CA_FILE`).
     mail_roots: Arc<Vec<integrations::mail::CertificateDer<'static>>>,
     sessions: sessions::SessionSettings,
-    /// The web-call client of `webcall` customer backends (one for every brand); `Err` says why it could
-    /// not be built.
-    webcall: Result<Arc<integrations::webcall::WebcallClient>, String>,
+    /// Whether `webcall` backends on private, loopback and link-local addresses may be reached.
+    webcall_allow_private: bool,
+    /// The web-call client of `webcall` customer backends (one for every brand), built when first used:
+    /// it reads the system's root certificates, which a one-message command such as `mail-in` never needs.
+    /// `Err` says why it could not be built.
+    webcall: Arc<std::sync::OnceLock<Result<Arc<integrations::webcall::WebcallClient>, String>>>,
 }
 
 impl App {
@@ -119,20 +122,23 @@ impl App {
             senders: Arc::default(),
             mail_roots: Arc::default(),
             sessions: sessions::SessionSettings::default(),
-            webcall: integrations::webcall::WebcallClient::new(false).map(Arc::new),
+            webcall_allow_private: false,
+            webcall: Arc::default(),
         }
     }
 
     /// The same application, reaching `webcall` backends on private, loopback and link-local addresses too
     /// when `allow_private` (`--webcalls-allow-private`: a customer database on the company's network).
     pub fn with_webcall_allow_private(mut self, allow_private: bool) -> Self {
-        self.webcall = integrations::webcall::WebcallClient::new(allow_private).map(Arc::new);
+        self.webcall_allow_private = allow_private;
+        self.webcall = Arc::default();
         self
     }
 
     /// The web-call client.
     pub(crate) fn webcall_client(&self) -> AppResult<Arc<integrations::webcall::WebcallClient>> {
         self.webcall
+            .get_or_init(|| integrations::webcall::WebcallClient::new(self.webcall_allow_private).map(Arc::new))
             .clone()
             .map_err(|e| AppError::Internal(format!("the web-call client could not be built: {e}")))
     }

@@ -7,7 +7,7 @@ use crate::mail_text::MailText;
 use crate::{App, AppError, AppResult};
 use domain::automation::{DeliveryStatus, retry_delay};
 use domain::mail::{MailAddress, new_message_id, subject_for};
-use domain::mailbox::{MailAttempt, MailDelivery, MailKind, MailSubject, Mailbox, mail_subject};
+use domain::mailbox::{MailAttempt, MailDelivery, MailKind, MailSubject, Mailbox, MessageAuthor, mail_subject};
 use domain::{Event, Principal, Role, Timestamp};
 use integrations::mail::build::{OutgoingAttachment, OutgoingMail, build, html_of_text};
 use integrations::mail::smtp::{SmtpError, SmtpOptions, SmtpSender, SmtpUrl};
@@ -400,10 +400,10 @@ impl App {
 
 /// The address of the message's author, lowercase: nobody is mailed their own message.
 async fn author_email(db: &mut dyn Reader, subject: &MailSubject) -> AppResult<Option<String>> {
-    let email = if subject.author_is_staff {
-        db.staff(subject.author_id).await?.map(|s| s.email)
-    } else {
-        db.end_user(subject.author_id).await?.and_then(|u| u.email)
+    let email = match subject.author {
+        Some(MessageAuthor::Staff(id)) => db.staff(id).await?.map(|s| s.email),
+        Some(MessageAuthor::EndUser(id)) => db.end_user(id).await?.and_then(|u| u.email),
+        None => None,
     };
     Ok(email.map(|e| e.trim().to_lowercase()))
 }

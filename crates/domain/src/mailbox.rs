@@ -216,11 +216,18 @@ pub struct MailSubject {
     pub assigned: Option<i64>,
     /// The message: the new reply, or the opening message of a new ticket.
     pub reply_id: i64,
-    /// The message's author: a staff member (`true`) or an end user (`false`), by id.
-    pub author_is_staff: bool,
-    pub author_id: i64,
+    /// The message's author when a person wrote it (nobody is mailed their own message); `None` when an
+    /// integration's token or the system did, which have no address.
+    pub author: Option<MessageAuthor>,
     /// What the mail is: answers to send.
     pub kinds: Vec<MailKind>,
+}
+
+/// Who wrote a message, by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageAuthor {
+    Staff(i64),
+    EndUser(i64),
 }
 
 #[derive(Deserialize)]
@@ -289,8 +296,80 @@ pub fn mail_subject(event: &crate::Event) -> Option<MailSubject> {
         requester_id: ticket.user_id,
         assigned: ticket.assigned,
         reply_id: reply.id,
-        author_is_staff: reply.admin,
-        author_id: reply.user_id,
+        // A staff message's `user_id` is the staff member's id only when one wrote it: an integration's
+        // token writes as staff with its own id (`memberType` names which).
+        author: match (reply.admin, event.member_type.as_deref()) {
+            (false, _) => Some(MessageAuthor::EndUser(reply.user_id)),
+            (true, Some("staff")) => Some(MessageAuthor::Staff(reply.user_id)),
+            (true, _) => None,
+        },
         kinds,
     })
+}
+
+#[cfg(test)]
+mod subject_tests {
+    use super::*;
+    use crate::event::{EntityType, Event, EventAction, EventData, EventSource};
+    use serde_json::json;
+
+    fn reply_event(source: EventSource, member_type: Option<&str>, admin: u8, internal: bool) -> Event {
+        Event {
+            id: 1,
+            timestamp: jiff::Timestamp::UNIX_EPOCH,
+            source,
+            member_id: Some(7),
+            member_type: member_type.map(str::to_owned),
+            url: None,
+            action: EventAction::Created,
+            name: None,
+            data: EventData {
+                entity: EntityType::Reply,
+                value: json!({
+                    "request": {"id": 10, "did": 2, "user_id": 30, "assigned": 4},
+                    "reply": {"id": 50, "user_id": 7, "admin": admin, "internal": internal},
+                }),
+                old: serde_json::Value::Null,
+            },
+            entity_id: 50,
+            customer_id: None,
+            status: "pending".into(),
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            updated_at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_staff_reply_goes_to_the_requester_and_names_its_author() {
+        let subject = mail_subject(&reply_event(EventSource::Api, Some("staff"), 1, false)).expect("a mail");
+        assert_eq!(subject.kinds, vec![MailKind::Reply]);
+        assert_eq!(subject.author, Some(MessageAuthor::Staff(7)));
+        assert_eq!(
+            (subject.ticket_id, subject.requester_id, subject.reply_id),
+            (10, 30, 50)
+        );
+    }
+
+    #[test]
+    fn an_integration_token_is_no_staff_member() {
+        // The reply's user_id is then the token's id, which may equal some staff member's id.
+        let subject = mail_subject(&reply_event(EventSource::Api, Some("api"), 1, false)).expect("a mail");
+        assert_eq!(subject.kinds, vec![MailKind::Reply]);
+        assert_eq!(subject.author, None);
+    }
+
+    #[test]
+    fn a_customer_reply_tells_the_agents() {
+        let subject = mail_subject(&reply_event(EventSource::Mail, Some("end_user"), 0, false)).expect("a mail");
+        assert_eq!(subject.kinds, vec![MailKind::Notification]);
+        assert_eq!(subject.author, Some(MessageAuthor::EndUser(7)));
+    }
+
+    #[test]
+    fn internal_notes_send_nothing() {
+        assert_eq!(
+            mail_subject(&reply_event(EventSource::Ui, Some("staff"), 1, true)),
+            None
+        );
+    }
 }

@@ -5,6 +5,7 @@ pub mod hooks_dir;
 pub mod import;
 pub mod mail_in;
 mod mail_out;
+pub mod mail_socket;
 mod outbox;
 mod scheduler;
 pub mod settings;
@@ -36,6 +37,25 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             max_connections: settings.pg_max_connections,
         };
         let store = store_postgres::PostgresStore::open(url, size)
+            .await
+            .context("cannot open the PostgreSQL database")?;
+        Ok(Arc::new(store))
+    }
+}
+
+/// Opens the database named by the settings for a command that stores one message and exits
+/// (`mail-in`, run by an MTA once per mail): migrated as [`open_store`] does, but without what only a
+/// long-running process needs (SQLite's checkpoint thread and final checkpoint; PostgreSQL's pool,
+/// listener and search warm-up).
+pub async fn open_store_for_command(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let url = settings.database_url.expose();
+    if is_sqlite(url) {
+        let store = store_sqlite::SqliteStore::open_for_command(url)
+            .await
+            .context("cannot open the SQLite database")?;
+        Ok(Arc::new(store))
+    } else {
+        let store = store_postgres::PostgresStore::open_for_command(url)
             .await
             .context("cannot open the PostgreSQL database")?;
         Ok(Arc::new(store))
@@ -124,6 +144,8 @@ pub struct Server {
     mail_out: Option<tokio::task::JoinHandle<()>>,
     /// Polls the mailboxes' IMAP servers.
     mail_in: Option<tokio::task::JoinHandle<()>>,
+    /// Takes messages `mail-in` hands over (none when the socket is off or another server holds it).
+    mail_socket: Option<tokio::task::JoinHandle<()>>,
     stored_hooks_watch: Option<tokio::task::JoinHandle<()>>,
     /// Tells the outbox, delivery and case-update workers to finish what they hold and stop.
     stop_workers: tokio::sync::watch::Sender<bool>,
@@ -184,6 +206,10 @@ impl Server {
         let case_updates = case_updates::start(app.clone(), node.clone(), case_updates::lease(), workers_stop.clone());
         let mail_out = mail_out::start(app.clone(), node, workers_stop.clone());
         let mail_in = mail_in::start(app.clone(), Duration::from_secs(settings.mail_poll_secs), workers_stop);
+        let mail_socket = match settings.mail_in_socket_path() {
+            Some(path) => mail_socket::listen(app.clone(), path).await,
+            None => None,
+        };
         let listener = TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -217,6 +243,7 @@ impl Server {
             case_updates: Some(case_updates),
             mail_out: Some(mail_out),
             mail_in: Some(mail_in),
+            mail_socket,
             stored_hooks_watch: Some(stored_hooks_watch),
             stop_workers,
         })
@@ -233,6 +260,7 @@ impl Server {
             self.hooks_watch.take(),
             self.stored_hooks_watch.take(),
             self.mail_in.take(),
+            self.mail_socket.take(),
         ]
         .into_iter()
         .flatten()

@@ -222,7 +222,7 @@ async fn main() -> ExitCode {
     let failure = match cli.command {
         Command::Import(_) => ExitCode::from(2),
         // Anything that stops `mail-in` before the message is judged is for the MTA to try again.
-        Command::MailIn { .. } => ExitCode::from(EX_TEMPFAIL),
+        Command::MailIn { .. } => ExitCode::from(ferrodesk::mail_socket::EX_TEMPFAIL),
         _ => ExitCode::FAILURE,
     };
     match run(cli).await {
@@ -542,18 +542,21 @@ fn cli_meta() -> app::RequestMeta {
     }
 }
 
-/// sysexits.h: the input data was incorrect.
-const EX_DATAERR: u8 = 65;
-/// sysexits.h: addressee unknown.
-const EX_NOUSER: u8 = 67;
-/// sysexits.h: a temporary failure; the MTA retries.
-const EX_TEMPFAIL: u8 = 75;
-
-/// `ferrodesk mail-in`: one message from standard input.
+/// `ferrodesk mail-in`: one message from standard input, handed to the running `serve` when one listens on
+/// the mail-in socket, stored by this process otherwise.
 async fn mail_in(settings: &Settings, mailbox: Option<String>, sender: Option<String>) -> ExitCode {
+    use ferrodesk::mail_socket::{Delivery, EX_DATAERR, EX_TEMPFAIL, Outcome, hand_off, outcome};
     use std::io::Read;
     let limit = app::MAX_MAIL_BYTES as u64;
     let mut raw = Vec::new();
+    let report = |o: Outcome| {
+        if o.code == 0 {
+            println!("{}", o.line);
+        } else {
+            eprintln!("{}", o.line);
+        }
+        ExitCode::from(o.code)
+    };
     if let Err(e) = std::io::stdin().lock().take(limit + 1).read_to_end(&mut raw) {
         eprintln!("error: reading the message from standard input failed: {e}");
         return ExitCode::from(EX_TEMPFAIL);
@@ -562,56 +565,25 @@ async fn mail_in(settings: &Settings, mailbox: Option<String>, sender: Option<St
         eprintln!("error: the message is larger than 25 MiB");
         return ExitCode::from(EX_DATAERR);
     }
-    let (app, store) = match cli_app(settings).await {
-        Ok(opened) => opened,
+    let delivery = Delivery { mailbox, sender };
+    if let Some(socket) = settings.mail_in_socket_path()
+        && let Some(handed) = hand_off(&socket, &delivery, &raw)
+    {
+        return report(handed);
+    }
+    let store = match ferrodesk::open_store_for_command(settings).await {
+        Ok(store) => store,
         Err(e) => {
             eprintln!("error: the database is unavailable: {e:#}");
             return ExitCode::from(EX_TEMPFAIL);
         }
     };
-    let received = app.receive_mail(&raw, mailbox.as_deref(), sender.as_deref()).await;
+    let app = App::new(store.clone());
+    let received = app
+        .receive_mail(&raw, delivery.mailbox.as_deref(), delivery.sender.as_deref())
+        .await;
     store.close().await;
-    match received {
-        Ok(receipt) => {
-            println!("{}", mail_receipt(&receipt));
-            ExitCode::SUCCESS
-        }
-        Err(refused @ (app::MailRefused::TooLarge | app::MailRefused::NotAMessage(_))) => {
-            eprintln!("error: {refused}");
-            ExitCode::from(EX_DATAERR)
-        }
-        Err(refused @ app::MailRefused::NoMailbox) => {
-            eprintln!("error: {refused}");
-            ExitCode::from(EX_NOUSER)
-        }
-        Err(app::MailRefused::App(app::AppError::Validation(errors))) => {
-            let reasons: Vec<String> = errors
-                .into_iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect();
-            eprintln!("error: the message cannot be stored: {}", reasons.join("; "));
-            ExitCode::from(EX_DATAERR)
-        }
-        Err(app::MailRefused::App(e)) => {
-            eprintln!("error: storing the message failed: {e}");
-            ExitCode::from(EX_TEMPFAIL)
-        }
-    }
-}
-
-/// What `mail-in` did, in a line.
-fn mail_receipt(receipt: &app::MailReceipt) -> String {
-    match receipt {
-        app::MailReceipt::Opened { ticket_id, reply_id } => format!("opened ticket {ticket_id} (reply {reply_id})"),
-        app::MailReceipt::Replied { ticket_id, reply_id } => {
-            format!("replied on ticket {ticket_id} (reply {reply_id})")
-        }
-        app::MailReceipt::Noted { ticket_id, reply_id } => {
-            format!("automatic mail noted on ticket {ticket_id} (internal note {reply_id})")
-        }
-        app::MailReceipt::Duplicate => "a duplicate of a stored message: nothing done".into(),
-        app::MailReceipt::Dropped => "an automatic message answering nothing: dropped".into(),
-    }
+    report(outcome(received))
 }
 
 async fn cli_app(settings: &Settings) -> anyhow::Result<(App, std::sync::Arc<dyn store::Store>)> {

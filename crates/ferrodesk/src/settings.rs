@@ -123,6 +123,10 @@ pub struct Settings {
     /// A PEM file of certificate authorities trusted for IMAP and SMTP besides the system's (a company mail
     /// server with a CA of its own).
     pub mail_ca_file: Option<String>,
+    /// The Unix socket on which `serve` takes the messages `ferrodesk mail-in` hands over (see
+    /// docs/email.md): by default `<database file>.mail-in.sock` beside an SQLite database, none for
+    /// PostgreSQL; `off` turns it off (every `mail-in` then opens the database itself).
+    pub mail_in_socket: Option<String>,
     /// The largest file a reply may carry, in bytes (default 25 MiB; a larger upload is refused with 413).
     pub attachment_max_bytes: u64,
 }
@@ -157,6 +161,7 @@ impl Default for Settings {
             smtp_url: None,
             mail_poll_secs: 60,
             mail_ca_file: None,
+            mail_in_socket: None,
             attachment_max_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
         }
     }
@@ -314,6 +319,22 @@ impl Settings {
             bail!("oauth_token_ttl must be between 1 and {max_ttl} seconds");
         }
         Ok(())
+    }
+
+    /// Where `serve` takes the messages `mail-in` hands over, and where `mail-in` looks for it: the
+    /// `mail_in_socket` setting, else `<database file>.mail-in.sock` for SQLite; `None` when turned off
+    /// (`off` or empty) or on PostgreSQL without the setting.
+    pub fn mail_in_socket_path(&self) -> Option<std::path::PathBuf> {
+        match self.mail_in_socket.as_deref().map(str::trim) {
+            Some("" | "off") => None,
+            Some(path) => Some(path.into()),
+            None => {
+                let file = store_sqlite::file_path(self.database_url.expose())?;
+                let mut socket = file.as_os_str().to_owned();
+                socket.push(".mail-in.sock");
+                Some(socket.into())
+            }
+        }
     }
 
     /// The certificate authorities of `mail_ca_file` (none without it).

@@ -26,8 +26,34 @@ pub const VERSION: u32 = 1;
 
 /// Rows read from the database per query.
 const PAGE: u32 = 5000;
-/// Rows handed to the loader at once.
+/// Rows handed to the loader at once, at most.
 const LOAD_BATCH: usize = 5000;
+/// Bytes of text and binary values held for the loader at most (attachments may be tens of MiB each): a
+/// batch goes to the loader when it reaches either bound.
+const LOAD_BATCH_BYTES: usize = 32 * 1024 * 1024;
+
+/// Rows read from the file and not handed to the loader yet.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<Vec<Cell>>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// Adds a row; `true` when the batch should now go to the loader.
+    fn push(&mut self, row: Vec<Cell>) -> bool {
+        self.bytes += row
+            .iter()
+            .map(|cell| match cell {
+                Cell::Text(text) => text.len(),
+                Cell::Bytes(bytes) => bytes.len(),
+                Cell::Null | Cell::Int(_) | Cell::Bool(_) => 8,
+            })
+            .sum::<usize>();
+        self.rows.push(row);
+        self.rows.len() >= LOAD_BATCH || self.bytes >= LOAD_BATCH_BYTES
+    }
+}
 
 /// What a copy held, per table.
 #[derive(Debug, Default)]
@@ -188,7 +214,7 @@ pub async fn restore(mut loader: Box<dyn Loader>, path: &Path) -> anyhow::Result
 
     let mut summary = Summary::default();
     let mut section: Option<Section> = None;
-    let mut batch: Vec<Vec<Cell>> = Vec::with_capacity(LOAD_BATCH);
+    let mut batch = Batch::default();
     let mut ended = None;
     for (n, line) in lines {
         let line = line.with_context(|| format!("{}: cannot read (truncated or damaged file?)", at(n)))?;
@@ -202,9 +228,8 @@ pub async fn restore(mut loader: Box<dyn Loader>, path: &Path) -> anyhow::Result
                     .with_context(|| format!("{}: a row before any table", at(n)))?;
                 let row =
                     row_cells(&values, &s.columns).map_err(|e| anyhow::anyhow!("{}: {}: {e}", at(n), s.table.name))?;
-                batch.push(row);
                 s.read += 1;
-                if batch.len() >= LOAD_BATCH {
+                if batch.push(row) {
                     load(loader.as_mut(), s, &mut batch).await?;
                 }
             }
@@ -250,22 +275,23 @@ fn open_section(start: &TableStart, done: &Summary) -> Result<Section, String> {
     })
 }
 
-async fn load(loader: &mut dyn Loader, s: &Section, batch: &mut Vec<Vec<Cell>>) -> anyhow::Result<()> {
+async fn load(loader: &mut dyn Loader, s: &Section, batch: &mut Batch) -> anyhow::Result<()> {
     loader
-        .insert(s.table, &s.columns, batch)
+        .insert(s.table, &s.columns, &batch.rows)
         .await
         .with_context(|| format!("loading {}", s.table.name))?;
-    batch.clear();
+    batch.rows.clear();
+    batch.bytes = 0;
     Ok(())
 }
 
 async fn finish_section(
     loader: &mut dyn Loader,
     s: Section,
-    batch: &mut Vec<Vec<Cell>>,
+    batch: &mut Batch,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    if !batch.is_empty() {
+    if !batch.rows.is_empty() {
         load(loader, &s, batch).await?;
     }
     if s.read != s.expected {

@@ -297,7 +297,8 @@ pub struct PostgresStore {
     pool: PgPool,
     /// Woken by `NOTIFY ferrodesk_events` (the event log's insert trigger), from any node.
     outbox: Arc<tokio::sync::Notify>,
-    listener: tokio::task::JoinHandle<()>,
+    /// None for a one-message command, which wakes no outbox worker.
+    listener: Option<tokio::task::JoinHandle<()>>,
     /// Words this node knows the search vocabulary to hold (other nodes add theirs; inserts skip duplicates).
     known_words: Arc<Mutex<KnownWords>>,
 }
@@ -329,34 +330,18 @@ impl PostgresStore {
     /// Connects to `url` and applies pending migrations. Several nodes may start at once: sqlx takes an
     /// advisory lock around migrations.
     pub async fn open(url: &str, size: PoolSize) -> Result<Self> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::unavailable_from("bad PostgreSQL URL", e))?
-            .application_name("ferrodesk");
         let pool = PgPoolOptions::new()
             .max_connections(size.max_connections)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(5))
             .test_before_acquire(true)
             .after_connect(|conn, _| Box::pin(warm_search_statistics(conn)))
-            .connect_with(options)
+            .connect_with(connect_options(url)?)
             .await
             .map_err(|e| StoreError::unavailable_from("cannot connect to PostgreSQL", e))?;
-        let applied_before = applied_migrations(&pool).await?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::unavailable_from("cannot migrate PostgreSQL database", e))?;
-        let applied_now = applied_migrations(&pool).await?;
-        for (version, sql) in AFTER_MIGRATION {
-            if !applied_before.contains(version) && applied_now.contains(version) {
-                sqlx::query(sqlx::AssertSqlSafe(*sql))
-                    .execute(&pool)
-                    .await
-                    .map_err(|e| StoreError::unavailable_from("cannot finish a PostgreSQL migration", e))?;
-            }
-        }
+        migrate(&pool).await?;
         let outbox = Arc::new(tokio::sync::Notify::new());
-        let listener = tokio::spawn(listen_for_events(pool.clone(), outbox.clone()));
+        let listener = Some(tokio::spawn(listen_for_events(pool.clone(), outbox.clone())));
         Ok(Self {
             pool,
             outbox,
@@ -364,6 +349,57 @@ impl PostgresStore {
             known_words: Arc::default(),
         })
     }
+
+    /// [`PostgresStore::open`] for a command that writes one message and exits (`mail-in`, once per mail
+    /// from an MTA): two connections at most, opened when needed, no search warm-up and no `LISTEN`; the
+    /// migrations' advisory lock is taken only when one is pending, so that commands started together
+    /// do not queue behind each other for a schema that is current.
+    pub async fn open_for_command(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(connect_options(url)?)
+            .await
+            .map_err(|e| StoreError::unavailable_from("cannot connect to PostgreSQL", e))?;
+        let migrator = sqlx::migrate!("./migrations");
+        let applied = applied_migrations(&pool).await?;
+        if migrator.iter().any(|m| !applied.contains(&m.version)) {
+            migrate(&pool).await?;
+        }
+        Ok(Self {
+            pool,
+            outbox: Arc::new(tokio::sync::Notify::new()),
+            listener: None,
+            known_words: Arc::default(),
+        })
+    }
+}
+
+fn connect_options(url: &str) -> Result<PgConnectOptions> {
+    Ok(PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::unavailable_from("bad PostgreSQL URL", e))?
+        .application_name("ferrodesk"))
+}
+
+/// Applies pending migrations (sqlx holds an advisory lock meanwhile, so several nodes may start at once),
+/// then what runs after some of them.
+async fn migrate(pool: &PgPool) -> Result<()> {
+    let applied_before = applied_migrations(pool).await?;
+    sqlx::migrate!("./migrations")
+        .run(pool)
+        .await
+        .map_err(|e| StoreError::unavailable_from("cannot migrate PostgreSQL database", e))?;
+    let applied_now = applied_migrations(pool).await?;
+    for (version, sql) in AFTER_MIGRATION {
+        if !applied_before.contains(version) && applied_now.contains(version) {
+            sqlx::query(sqlx::AssertSqlSafe(*sql))
+                .execute(pool)
+                .await
+                .map_err(|e| StoreError::unavailable_from("cannot finish a PostgreSQL migration", e))?;
+        }
+    }
+    Ok(())
 }
 
 /// What runs once after a migration has been applied, outside its transaction. Planner statistics: inside
@@ -442,7 +478,9 @@ impl Store for PostgresStore {
     }
 
     async fn close(&self) {
-        self.listener.abort();
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
         self.pool.close().await;
     }
 }

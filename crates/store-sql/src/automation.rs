@@ -1,6 +1,7 @@
 //! Automation's SQL (SPEC §4): stored hook scripts and their versions, webhook endpoints, deliveries and
 //! attempts. Deliveries are claimed like the events of the outbox: a lease per node, taken over when it runs
 //! out, rows other transactions are claiming skipped where writers run concurrently.
+use crate::leased::{Lease, LeasedQueue};
 use crate::{
     Dialect, NewRow, QueryBuilder, RowExt, RowMap, SqlConn, Transaction, Value, by_id, decode_err, from_json_text,
     json_text,
@@ -12,6 +13,13 @@ use domain::automation::{
 use domain::hook_params::HookRun;
 use store::time::{from_micros, to_micros};
 use store::{AutomationRead, AutomationWrite, DeliveryOutcome, PageRequest, Result};
+
+/// Claimed per endpoint, so that one slow receiver holds only its share of the workers.
+const QUEUE: LeasedQueue = LeasedQueue {
+    table: "webhook_deliveries",
+    columns: DELIVERY_COLS,
+    scope: Some("webhook_id"),
+};
 
 const SCRIPT_COLS: &str = "id, name, source, enabled, version, created_at, updated_at";
 
@@ -199,23 +207,15 @@ impl<C: Dialect> AutomationRead for SqlConn<C> {
     async fn next_delivery_due(&mut self, now: Timestamp) -> Result<Option<Timestamp>> {
         let sql = "SELECT id FROM webhooks WHERE active AND deleted_at IS NULL ORDER BY id";
         let endpoints: Vec<i64> = self.conn.fetch_all(sql.into(), &[], |r| r.get("id")).await?;
-        // Per endpoint, its due-time index yields pending deliveries in order; those under a live claim (a
-        // few hundred at most per node) are stepped over.
-        let sql = "SELECT next_attempt_at FROM webhook_deliveries WHERE webhook_id = $1 AND status = 'pending' \
-                   AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY next_attempt_at, id LIMIT 1";
-        let mut first: Option<i64> = None;
+        let mut first: Option<Timestamp> = None;
         for endpoint in endpoints {
-            let params = [Value::from(endpoint), Value::from(to_micros(now))];
-            let due: Option<i64> = self
-                .conn
-                .fetch_optional(sql.into(), &params, |r| r.get("next_attempt_at"))
-                .await?;
+            let due = QUEUE.next_due(&mut self.conn, now, Some(endpoint)).await?;
             first = match (first, due) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
         }
-        Ok(first.map(from_micros))
+        Ok(first)
     }
 
     async fn events_by_ids(&mut self, ids: &[i64]) -> Result<Vec<domain::Event>> {
@@ -369,57 +369,32 @@ impl<C: Transaction> AutomationWrite for SqlConn<C> {
     ) -> Result<Vec<Delivery>> {
         let sql = "SELECT id FROM webhooks WHERE active AND deleted_at IS NULL ORDER BY id";
         let endpoints: Vec<i64> = self.conn.fetch_all(sql.into(), &[], |r| r.get("id")).await?;
-        // The candidates are picked once, in a CTE (PostgreSQL may run an `IN (SELECT … LIMIT … SKIP LOCKED)`
-        // subquery more than once and claim more than the limit); the outer condition is checked again on
-        // the row itself, so of two nodes that picked the same candidates only one claims each.
-        let sql = format!(
-            "WITH picked AS (SELECT s.id FROM webhook_deliveries s WHERE s.webhook_id = $4 AND s.status = 'pending' \
-             AND s.next_attempt_at <= $3 AND (s.claimed_until IS NULL OR s.claimed_until < $3) \
-             ORDER BY s.next_attempt_at, s.id LIMIT $5{}) \
-             UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2 \
-             WHERE id IN (SELECT id FROM picked) AND (claimed_until IS NULL OR claimed_until < $3) \
-             AND status = 'pending' RETURNING {DELIVERY_COLS}",
-            C::SKIP_LOCKED
-        );
-        let mut claimed = Vec::new();
-        for endpoint in endpoints {
-            let left = limit - i64::try_from(claimed.len()).unwrap_or(i64::MAX);
-            if left <= 0 {
-                break;
-            }
-            let holding = held.iter().find(|(w, _)| *w == endpoint).map_or(0, |(_, n)| *n);
-            let room = (per_webhook - holding).min(left);
-            if room <= 0 {
-                continue;
-            }
-            let params = [
-                Value::from(node),
-                Value::from(to_micros(until)),
-                Value::from(to_micros(now)),
-                Value::from(endpoint),
-                Value::from(room),
-            ];
-            let mut rows = self.conn.fetch_all(sql.clone().into(), &params, DELIVERY_ROW).await?;
-            rows.sort_by_key(|d| (d.next_attempt_at, d.id));
-            claimed.extend(rows);
-        }
+        let lease = Lease { node, now, until };
+        let mut claimed = QUEUE
+            .claim_shared(
+                &mut self.conn,
+                &lease,
+                &endpoints,
+                (per_webhook, held),
+                limit,
+                DELIVERY_ROW,
+            )
+            .await?;
+        // Endpoint by endpoint, each endpoint's in the order they fell due.
+        claimed.sort_by_key(|d| (d.webhook_id, d.next_attempt_at, d.id));
         Ok(claimed)
     }
 
     async fn record_delivery(&mut self, node: &str, o: &DeliveryOutcome) -> Result<bool> {
-        let at = to_micros(o.attempt.attempted_at);
-        let sql = "UPDATE webhook_deliveries SET status = $3, attempts = attempts + 1, next_attempt_at = $4, \
-                   claimed_by = NULL, claimed_until = NULL, updated_at = $5 WHERE id = $1 AND claimed_by = $2";
-        let params = [
-            Value::from(o.delivery_id),
-            Value::from(node),
-            Value::from(<&'static str>::from(o.status)),
-            Value::from(o.next_attempt_at.map(to_micros)),
-            Value::from(at),
-        ];
-        if self.conn.execute(sql.into(), &params).await? != 1 {
+        let status = <&'static str>::from(o.status);
+        let at = o.attempt.attempted_at;
+        if !QUEUE
+            .release(&mut self.conn, o.delivery_id, node, status, o.next_attempt_at, at)
+            .await?
+        {
             return Ok(false);
         }
+        let at = to_micros(at);
         let a = &o.attempt;
         let row = NewRow::new("webhook_attempts")
             .set("delivery_id", o.delivery_id)

@@ -1,6 +1,7 @@
 //! Case updates' SQL (SPEC §6): queued once per event, claimed per brand like webhook deliveries are per
 //! endpoint (a lease per node, taken over when it runs out, rows other transactions are claiming skipped
 //! where writers run concurrently), and every attempt kept.
+use crate::leased::{Lease, LeasedQueue};
 use crate::{Dialect, NewRow, QueryBuilder, RowExt, RowMap, SqlConn, Transaction, Value, by_id, decode_err};
 use domain::Timestamp;
 use domain::automation::DeliveryStatus;
@@ -10,6 +11,13 @@ use store::{CaseUpdateOutcome, CaseUpdatesRead, CaseUpdatesWrite, NewCaseUpdate,
 
 const CASE_UPDATE_COLS: &str = "id, event_id, brand_id, ticket_id, reply_id, userkey, status, attempts, \
      next_attempt_at, deadline_at, created_at, updated_at";
+
+/// Claimed per brand, so that one slow help desk holds only its share of the workers.
+const QUEUE: LeasedQueue = LeasedQueue {
+    table: "case_updates",
+    columns: CASE_UPDATE_COLS,
+    scope: Some("brand_id"),
+};
 
 const CASE_UPDATE_ROW: RowMap<CaseUpdateDelivery> = |r| {
     let status: &str = r.get("status")?;
@@ -71,15 +79,7 @@ impl<C: Dialect> CaseUpdatesRead for SqlConn<C> {
     }
 
     async fn next_case_update_due(&mut self, now: Timestamp) -> Result<Option<Timestamp>> {
-        // The due-time index yields pending updates in order; those under a live claim (a few per brand and
-        // node) are stepped over.
-        let sql = "SELECT next_attempt_at FROM case_updates WHERE status = 'pending' \
-                   AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY next_attempt_at, id LIMIT 1";
-        let due: Option<i64> = self
-            .conn
-            .fetch_optional(sql.into(), &[Value::from(to_micros(now))], |r| r.get("next_attempt_at"))
-            .await?;
-        Ok(due.map(from_micros))
+        QUEUE.next_due(&mut self.conn, now, None).await
     }
 }
 
@@ -117,59 +117,32 @@ impl<C: Transaction> CaseUpdatesWrite for SqlConn<C> {
             .conn
             .fetch_all(sql.into(), &[Value::from(to_micros(now))], |r| r.get("brand_id"))
             .await?;
-        // As for webhook deliveries: the candidates are picked once, in a CTE, and the claim condition is
-        // checked again on the row itself, so of two nodes that picked the same rows only one claims each.
-        let sql = format!(
-            "WITH picked AS (SELECT s.id FROM case_updates s WHERE s.brand_id = $4 AND s.status = 'pending' \
-             AND s.next_attempt_at <= $3 AND (s.claimed_until IS NULL OR s.claimed_until < $3) \
-             ORDER BY s.next_attempt_at, s.id LIMIT $5{}) \
-             UPDATE case_updates SET claimed_by = $1, claimed_until = $2 \
-             WHERE id IN (SELECT id FROM picked) AND (claimed_until IS NULL OR claimed_until < $3) \
-             AND status = 'pending' RETURNING {CASE_UPDATE_COLS}",
-            C::SKIP_LOCKED
-        );
-        let mut claimed = Vec::new();
-        for brand in brands {
-            let left = limit - i64::try_from(claimed.len()).unwrap_or(i64::MAX);
-            if left <= 0 {
-                break;
-            }
-            let holding = held.iter().find(|(b, _)| *b == brand).map_or(0, |(_, n)| *n);
-            let room = (per_brand - holding).min(left);
-            if room <= 0 {
-                continue;
-            }
-            let params = [
-                Value::from(node),
-                Value::from(to_micros(until)),
-                Value::from(to_micros(now)),
-                Value::from(brand),
-                Value::from(room),
-            ];
-            let mut rows = self
-                .conn
-                .fetch_all(sql.clone().into(), &params, CASE_UPDATE_ROW)
-                .await?;
-            rows.sort_by_key(|u| (u.next_attempt_at, u.id));
-            claimed.extend(rows);
-        }
+        let lease = Lease { node, now, until };
+        let mut claimed = QUEUE
+            .claim_shared(
+                &mut self.conn,
+                &lease,
+                &brands,
+                (per_brand, held),
+                limit,
+                CASE_UPDATE_ROW,
+            )
+            .await?;
+        // Brand by brand, each brand's in the order they fell due.
+        claimed.sort_by_key(|u| (u.brand_id, u.next_attempt_at, u.id));
         Ok(claimed)
     }
 
     async fn record_case_update(&mut self, node: &str, o: &CaseUpdateOutcome) -> Result<bool> {
-        let at = to_micros(o.attempt.attempted_at);
-        let sql = "UPDATE case_updates SET status = $3, attempts = attempts + 1, next_attempt_at = $4, \
-                   claimed_by = NULL, claimed_until = NULL, updated_at = $5 WHERE id = $1 AND claimed_by = $2";
-        let params = [
-            Value::from(o.case_update_id),
-            Value::from(node),
-            Value::from(<&'static str>::from(o.status)),
-            Value::from(o.next_attempt_at.map(to_micros)),
-            Value::from(at),
-        ];
-        if self.conn.execute(sql.into(), &params).await? != 1 {
+        let status = <&'static str>::from(o.status);
+        let at = o.attempt.attempted_at;
+        if !QUEUE
+            .release(&mut self.conn, o.case_update_id, node, status, o.next_attempt_at, at)
+            .await?
+        {
             return Ok(false);
         }
+        let at = to_micros(at);
         let a = &o.attempt;
         let row = NewRow::new("case_update_attempts")
             .set("case_update_id", o.case_update_id)

@@ -17,6 +17,7 @@ mod conn;
 pub mod contracts;
 pub mod directory;
 pub mod events;
+mod leased;
 pub mod mail;
 pub mod oauth;
 pub mod people;

@@ -1,5 +1,6 @@
 //! Mail's SQL (SPEC §10): mailboxes, the Message-IDs of tickets' mail, outbound mails claimed with a lease
 //! like webhook deliveries (one row per recipient), and department membership of staff.
+use crate::leased::{Lease, LeasedQueue};
 use crate::{Dialect, NewRow, QueryBuilder, RowExt, RowMap, SqlConn, Transaction, Value, by_id, decode_err};
 use domain::Timestamp;
 use domain::automation::DeliveryStatus;
@@ -28,6 +29,13 @@ const MAILBOX_ROW: RowMap<Mailbox> = |r| {
 
 const DELIVERY_COLS: &str = "id, event_id, kind, mailbox_id, brand_id, ticket_id, reply_id, recipient, message_id, \
      status, attempts, next_attempt_at, deadline_at, created_at, updated_at";
+
+/// One queue for all mail: a slow mail server is one connection's wait, not a stalled queue.
+const QUEUE: LeasedQueue = LeasedQueue {
+    table: "mail_deliveries",
+    columns: DELIVERY_COLS,
+    scope: None,
+};
 
 const DELIVERY_ROW: RowMap<MailDelivery> = |r| {
     let status: &str = r.get("status")?;
@@ -166,13 +174,7 @@ impl<C: Dialect> MailRead for SqlConn<C> {
     }
 
     async fn next_mail_due(&mut self, now: Timestamp) -> Result<Option<Timestamp>> {
-        let sql = "SELECT next_attempt_at FROM mail_deliveries WHERE status = 'pending' \
-                   AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY next_attempt_at, id LIMIT 1";
-        let due: Option<i64> = self
-            .conn
-            .fetch_optional(sql.into(), &[Value::from(to_micros(now))], |r| r.get("next_attempt_at"))
-            .await?;
-        Ok(due.map(from_micros))
+        QUEUE.next_due(&mut self.conn, now, None).await
     }
 
     async fn staff_departments(&mut self, staff_id: i64) -> Result<Vec<i64>> {
@@ -302,42 +304,22 @@ impl<C: Transaction> MailWrite for SqlConn<C> {
         until: Timestamp,
         limit: i64,
     ) -> Result<Vec<MailDelivery>> {
-        // As for webhook deliveries: candidates picked once, the claim condition checked again on the row, so
-        // of two nodes that picked the same rows only one claims each.
-        let sql = format!(
-            "WITH picked AS (SELECT s.id FROM mail_deliveries s WHERE s.status = 'pending' \
-             AND s.next_attempt_at <= $3 AND (s.claimed_until IS NULL OR s.claimed_until < $3) \
-             ORDER BY s.next_attempt_at, s.id LIMIT $4{}) \
-             UPDATE mail_deliveries SET claimed_by = $1, claimed_until = $2 \
-             WHERE id IN (SELECT id FROM picked) AND (claimed_until IS NULL OR claimed_until < $3) \
-             AND status = 'pending' RETURNING {DELIVERY_COLS}",
-            C::SKIP_LOCKED
-        );
-        let params = [
-            Value::from(node),
-            Value::from(to_micros(until)),
-            Value::from(to_micros(now)),
-            Value::from(limit),
-        ];
-        let mut rows = self.conn.fetch_all(sql.into(), &params, DELIVERY_ROW).await?;
+        let lease = Lease { node, now, until };
+        let mut rows = QUEUE.claim(&mut self.conn, &lease, None, limit, DELIVERY_ROW).await?;
         rows.sort_by_key(|m| (m.next_attempt_at, m.id));
         Ok(rows)
     }
 
     async fn record_mail_delivery(&mut self, node: &str, o: &MailOutcome) -> Result<bool> {
-        let at = to_micros(o.attempt.attempted_at);
-        let sql = "UPDATE mail_deliveries SET status = $3, attempts = attempts + 1, next_attempt_at = $4, \
-                   claimed_by = NULL, claimed_until = NULL, updated_at = $5 WHERE id = $1 AND claimed_by = $2";
-        let params = [
-            Value::from(o.mail_delivery_id),
-            Value::from(node),
-            Value::from(<&'static str>::from(o.status)),
-            Value::from(o.next_attempt_at.map(to_micros)),
-            Value::from(at),
-        ];
-        if self.conn.execute(sql.into(), &params).await? != 1 {
+        let status = <&'static str>::from(o.status);
+        let at = o.attempt.attempted_at;
+        if !QUEUE
+            .release(&mut self.conn, o.mail_delivery_id, node, status, o.next_attempt_at, at)
+            .await?
+        {
             return Ok(false);
         }
+        let at = to_micros(at);
         let a = &o.attempt;
         let row = NewRow::new("mail_attempts")
             .set("mail_delivery_id", o.mail_delivery_id)

@@ -152,6 +152,28 @@ impl Checkpoints {
         })
     }
 
+    /// The writer's side of the bound alone, with no thread: for a process that commits a few
+    /// transactions and exits (`mail-in`). Its writer still empties the WAL past the bound, and whatever
+    /// it leaves is copied by the next checkpoint of any connection (a running server's thread, or the
+    /// next start).
+    pub(crate) fn without_thread(path: &Path, bound: WalBound) -> Self {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        // Nobody receives: `committed`'s signal is dropped, and `stop` finds no thread.
+        let (signal, _) = sync_channel(1);
+        Self {
+            thread: ThreadStop {
+                signal: signal.clone(),
+                thread: Arc::new(Mutex::new(None)),
+            },
+            signal,
+            wal: PathBuf::from(wal),
+            bound,
+            retry_above: bound.limit_bytes,
+            running: Arc::new(Mutex::new(())),
+        }
+    }
+
     /// The bound this writer keeps the WAL under.
     pub(crate) fn bound(&self) -> WalBound {
         self.bound

@@ -46,6 +46,20 @@ pub struct SqliteStore {
     readers: Arc<Readers>,
     writers: Arc<batch::Writers>,
     committer: tokio::task::JoinHandle<()>,
+    lifetime: Lifetime,
+}
+
+/// What the store is opened for, which decides the WAL's upkeep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lifetime {
+    /// A server, or a command that writes much (`restore`, `import`): a checkpoint thread copies the WAL
+    /// as commits come, and `close` empties it, so that a stopped server's file alone is the database.
+    Long,
+    /// A command that writes one message and exits (`mail-in`, run once per mail by an MTA): no thread
+    /// and no final checkpoint, both of which cost more than its write (a thread's start, and a
+    /// `TRUNCATE` checkpoint that waits for every other process on the database). The WAL stays bounded:
+    /// the writer empties it past the bound, and a running server's thread copies it as it does its own.
+    Command,
 }
 
 /// Opens a connection with the settings every connection shares.
@@ -101,6 +115,21 @@ impl SqliteStore {
         reason = "opens like PostgresStore::open, so callers treat both backends alike"
     )]
     pub async fn open_with(url: &str, wal: WalBound) -> Result<Self> {
+        Self::open_for(url, wal, Lifetime::Long)
+    }
+
+    /// [`SqliteStore::open`] for a command that writes one message and exits (`mail-in`): the schema is
+    /// migrated as always, but no checkpoint thread runs and `close` leaves the WAL to the next checkpoint
+    /// (a running server's, or the writer's own once the WAL outgrows its bound).
+    #[allow(
+        clippy::unused_async,
+        reason = "opens like PostgresStore::open, so callers treat both backends alike"
+    )]
+    pub async fn open_for_command(url: &str) -> Result<Self> {
+        Self::open_for(url, WalBound::default(), Lifetime::Command)
+    }
+
+    fn open_for(url: &str, wal: WalBound, lifetime: Lifetime) -> Result<Self> {
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Err(StoreError::unavailable(
                 "an in-memory SQLite database cannot be shared by the reader and writer connections; use a file",
@@ -124,8 +153,11 @@ impl SqliteStore {
         } else {
             ready_writer(&mut write, &wal)?;
         }
-        let checkpoints = checkpoint::Checkpoints::start(path.clone(), wal)
-            .map_err(|e| StoreError::unavailable_from("cannot start the checkpoint thread", e))?;
+        let checkpoints = match lifetime {
+            Lifetime::Long => checkpoint::Checkpoints::start(path.clone(), wal)
+                .map_err(|e| StoreError::unavailable_from("cannot start the checkpoint thread", e))?,
+            Lifetime::Command => checkpoint::Checkpoints::without_thread(&path, wal),
+        };
         let path_for_writer = path.clone();
         let readers = Arc::new(Readers {
             path,
@@ -137,6 +169,7 @@ impl SqliteStore {
             readers,
             writers,
             committer,
+            lifetime,
         })
     }
 }
@@ -235,7 +268,9 @@ impl Store for SqliteStore {
         if let Ok(mut idle) = self.readers.idle.lock() {
             idle.clear();
         }
-        self.writers.checkpoint_fully().await;
+        if self.lifetime == Lifetime::Long {
+            self.writers.checkpoint_fully().await;
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
 
@@ -35,11 +36,7 @@ pub(crate) async fn limits(State(config): State<Arc<WebConfig>>, req: Request, n
             format!("the request headers are larger than {} bytes", config.max_header_bytes),
         );
     }
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = declared_length(&req);
     // JSON-RPC answers an oversized body itself, as a JSON-RPC error its clients can read.
     let own_limit = crate::routes::jsonrpc::PATHS.contains(&req.uri().path());
     // A reply with files may be as large as its files.
@@ -53,24 +50,42 @@ pub(crate) async fn limits(State(config): State<Arc<WebConfig>>, req: Request, n
     next.run(req).await
 }
 
+/// The slowest upload a reply with files is given time for, on top of the request timeout: a 25 MiB file
+/// at 64 KiB/s (a poor mobile link) adds 400 s.
+const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 64 * 1024;
+
 /// A request that is not answered within the configured time is 503 with `Retry-After`: the server is
-/// overloaded or the database slow, and the client may try again.
+/// overloaded or the database slow, and the client may try again. A reply with files also gets the time
+/// its body takes to arrive at [`SLOWEST_UPLOAD_BYTES_PER_SEC`].
 pub(crate) async fn deadline(State(config): State<Arc<WebConfig>>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    match tokio::time::timeout(config.request_timeout, next.run(req)).await {
+    let upload = crate::routes::attachments::own_body_limit(&req, &config).map_or(Duration::ZERO, |limit| {
+        let declared = declared_length(&req).map_or(limit as u64, |length| length.min(limit as u64));
+        Duration::from_secs(declared / SLOWEST_UPLOAD_BYTES_PER_SEC)
+    });
+    let timeout = config.request_timeout + upload;
+    match tokio::time::timeout(timeout, next.run(req)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(%method, path = ?path, timeout = ?config.request_timeout, "request timed out");
+            tracing::warn!(%method, path = ?path, timeout = ?timeout, "request timed out");
             problem(
                 ErrorCode::ServiceUnavailable,
                 format!(
                     "the request was not answered within {} s; retry shortly",
-                    config.request_timeout.as_secs_f64()
+                    timeout.as_secs_f64()
                 ),
             )
         }
     }
+}
+
+/// The body length the request's `Content-Length` declares.
+fn declared_length(req: &Request) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 /// Drops a client's `X-Request-Id` unless it is short and made of safe characters, so that a generated

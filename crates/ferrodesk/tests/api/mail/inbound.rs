@@ -382,3 +382,89 @@ async fn charsets_html_and_attachment_names_are_made_safe() {
         "{names:?}"
     );
 }
+
+/// `mail-in` hands the message to the running `serve` over its socket (docs/email.md), with the same
+/// answers and exit codes; with nobody listening there it opens the database itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_in_hands_messages_to_the_running_server() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("desk.mail-in.sock");
+    let socket_setting = socket.display().to_string();
+    let desk = MailDesk::start_with(|s| s.mail_in_socket = Some(socket_setting.clone())).await;
+    let mode = std::fs::metadata(&socket)
+        .expect("the socket exists")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "private to the server's user");
+
+    // Handed over: given a database it cannot reach, `mail-in` still stores the message, through the server.
+    let unreachable = format!("postgres://nobody@127.0.0.1:{}/nothing", crate::process::free_port());
+    let env = [("FERRODESK_MAIL_IN_SOCKET", socket_setting.as_str())];
+    let mailbox = ["--mailbox", desk.mailbox.address.as_str()];
+    let raw = message(
+        "Hal <hal@customer.example>",
+        &desk.mailbox.address,
+        "Handed over",
+        &new_id(),
+        "",
+        "Through the socket.",
+    );
+    let handed = mail_in_with(&unreachable, &raw, &mailbox, &env).await;
+    assert!(handed.stdout.starts_with("opened ticket "), "{handed:?}");
+    let t = ticket(&desk, handed.ticket()).await;
+    assert_eq!(t.title, "Handed over");
+    assert_eq!(t.did, desk.department.id);
+    // The server's answers keep mail-in's exit codes.
+    let again = mail_in_with(&unreachable, &raw, &mailbox, &env).await;
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("duplicate"), "{again:?}");
+    let nobody = mail_in_with(
+        &unreachable,
+        &message("hal@customer.example", "someone@else.example", "Hi", &new_id(), "", "x"),
+        &[],
+        &env,
+    )
+    .await;
+    assert_eq!(nobody.code, 67, "{nobody:?}");
+    let garbage = mail_in_with(&unreachable, b"\x00\x01 not a mail", &mailbox, &env).await;
+    assert_eq!(garbage.code, 65, "{garbage:?}");
+    let mut huge = message(
+        "hal@customer.example",
+        &desk.mailbox.address,
+        "Huge",
+        &new_id(),
+        "",
+        "x",
+    );
+    huge.extend(std::iter::repeat_n(b'a', 26 * 1024 * 1024));
+    let too_large = mail_in_with(&unreachable, &huge, &mailbox, &env).await;
+    assert_eq!(too_large.code, 65, "{too_large:?}");
+
+    // Nobody listening on the socket (a file left by a server that died) or the socket turned off: mail-in
+    // opens the database itself.
+    let stale = dir.path().join("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).expect("bind"));
+    for setting in [stale.display().to_string(), "off".to_owned()] {
+        let raw = message(
+            "Hal <hal@customer.example>",
+            &desk.mailbox.address,
+            &format!("Stored directly ({setting})"),
+            &new_id(),
+            "",
+            "Without the server.",
+        );
+        let env = [("FERRODESK_MAIL_IN_SOCKET", setting.as_str())];
+        let direct = mail_in_with(&desk.server.database_url, &raw, &mailbox, &env).await;
+        assert!(direct.stdout.starts_with("opened ticket "), "{direct:?}");
+        let stored = mail_in_with(&unreachable, &raw, &mailbox, &env).await;
+        assert_eq!(
+            stored.code, 75,
+            "no server and no database: the MTA tries again: {stored:?}"
+        );
+    }
+
+    // A stopped server takes its socket away.
+    desk.server.shutdown().await;
+    assert!(!socket.exists(), "the socket is removed at shutdown");
+}

@@ -124,6 +124,11 @@ impl MailIn {
 }
 
 pub(crate) async fn mail_in(database_url: &str, raw: &[u8], args: &[&str]) -> MailIn {
+    mail_in_with(database_url, raw, args, &[]).await
+}
+
+/// [`mail_in`] with the environment variables `env` set (and no other `FERRODESK_` one).
+pub(crate) async fn mail_in_with(database_url: &str, raw: &[u8], args: &[&str], env: &[(&str, &str)]) -> MailIn {
     let mut command = tokio::process::Command::new(BIN);
     command
         .arg("--database-url")
@@ -133,6 +138,7 @@ pub(crate) async fn mail_in(database_url: &str, raw: &[u8], args: &[&str]) -> Ma
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("FERRODESK_")) {
         command.env_remove(k);
     }
+    command.envs(env.iter().copied());
     let mut child = command
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
