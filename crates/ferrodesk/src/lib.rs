@@ -26,21 +26,7 @@ use web::{AppState, WebConfig};
 
 /// Opens the database named by the URL (creating and migrating it).
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let url = settings.database_url.expose();
-    if is_sqlite(url) {
-        let store = store_sqlite::SqliteStore::open(url)
-            .await
-            .context("cannot open the SQLite database")?;
-        Ok(Arc::new(store))
-    } else {
-        let size = store_postgres::PoolSize {
-            max_connections: settings.pg_max_connections,
-        };
-        let store = store_postgres::PostgresStore::open(url, size)
-            .await
-            .context("cannot open the PostgreSQL database")?;
-        Ok(Arc::new(store))
-    }
+    open(settings, false).await
 }
 
 /// Opens the database named by the settings for a command that stores one message and exits
@@ -48,18 +34,30 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 /// long-running process needs (SQLite's checkpoint thread and final checkpoint; PostgreSQL's pool,
 /// listener and search warm-up).
 pub async fn open_store_for_command(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    open(settings, true).await
+}
+
+async fn open(settings: &Settings, one_command: bool) -> anyhow::Result<Arc<dyn Store>> {
     let url = settings.database_url.expose();
-    if is_sqlite(url) {
-        let store = store_sqlite::SqliteStore::open_for_command(url)
-            .await
-            .context("cannot open the SQLite database")?;
-        Ok(Arc::new(store))
+    let store: Arc<dyn Store> = if is_sqlite(url) {
+        let opened = if one_command {
+            store_sqlite::SqliteStore::open_for_command(url).await
+        } else {
+            store_sqlite::SqliteStore::open(url).await
+        };
+        Arc::new(opened.context("cannot open the SQLite database")?)
     } else {
-        let store = store_postgres::PostgresStore::open_for_command(url)
-            .await
-            .context("cannot open the PostgreSQL database")?;
-        Ok(Arc::new(store))
-    }
+        let opened = if one_command {
+            store_postgres::PostgresStore::open_for_command(url).await
+        } else {
+            let size = store_postgres::PoolSize {
+                max_connections: settings.pg_max_connections,
+            };
+            store_postgres::PostgresStore::open(url, size).await
+        };
+        Arc::new(opened.context("cannot open the PostgreSQL database")?)
+    };
+    Ok(store)
 }
 
 /// A consistent read-only snapshot of the database named by the settings, for `export`.

@@ -215,17 +215,29 @@ enum OauthClientCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::MailIn { mailbox, sender } = &cli.command {
+        // An MTA starts one `mail-in` per message: it starts no runtime unless it stores the message itself.
+        let delivery = ferrodesk::mail_socket::Delivery {
+            mailbox: mailbox.clone(),
+            sender: sender.clone(),
+        };
+        return mail_in(&cli, delivery);
+    }
     // An import that cannot run at all exits 2: 1 means "some rows failed" there.
     let failure = match cli.command {
         Command::Import(_) => ExitCode::from(2),
-        // Anything that stops `mail-in` before the message is judged is for the MTA to try again.
-        Command::MailIn { .. } => ExitCode::from(ferrodesk::mail_socket::EX_TEMPFAIL),
         _ => ExitCode::FAILURE,
     };
-    match run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return failure;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -234,7 +246,8 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// The settings: the configuration file, the environment, and the command line's overrides.
+fn settings_of(cli: &Cli) -> anyhow::Result<Settings> {
     let (listen, oauth_token_ttl, hooks_dir, webhooks_allow_private, webcalls_allow_private) = match &cli.command {
         Command::Serve(a) => (
             a.listen.clone(),
@@ -245,9 +258,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         _ => (None, None, None, None, None),
     };
-    if let Command::Hooks(HooksCommand::Check { dir }) = &cli.command {
-        return hooks_check(dir);
-    }
     let overrides = Overrides {
         listen,
         hooks_dir,
@@ -256,14 +266,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         database_url: cli.database_url.as_deref().map(Into::into),
         oauth_token_ttl,
     };
-    let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    Settings::load(cli.config.as_deref(), &overrides)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Hooks(HooksCommand::Check { dir }) = &cli.command {
+        return hooks_check(dir);
+    }
+    let settings = settings_of(&cli)?;
     init_tracing(&settings);
     let done = match cli.command {
         Command::Import(ImportCommand::Customers { file, end_users }) => {
             return import_customers(&settings, &file, end_users).await;
         }
         Command::Serve(_) => serve(settings).await,
-        Command::MailIn { mailbox, sender } => return Ok(mail_in(&settings, mailbox, sender).await),
+        // `main` runs it before any runtime starts.
+        Command::MailIn { .. } => Err(anyhow::anyhow!("mail-in does not run inside a runtime")),
         Command::Migrate => {
             let store = ferrodesk::open_store(&settings).await?;
             store.close().await;
@@ -543,20 +561,21 @@ fn cli_meta() -> app::RequestMeta {
 }
 
 /// `ferrodesk mail-in`: one message from standard input, handed to the running `serve` when one listens on
-/// the mail-in socket, stored by this process otherwise.
-async fn mail_in(settings: &Settings, mailbox: Option<String>, sender: Option<String>) -> ExitCode {
-    use ferrodesk::mail_socket::{Delivery, EX_DATAERR, EX_TEMPFAIL, Outcome, hand_off, outcome};
+/// the mail-in socket, stored by this process otherwise. Anything that stops it before the message is
+/// judged is a temporary failure (75), for the MTA to deliver again.
+fn mail_in(cli: &Cli, delivery: ferrodesk::mail_socket::Delivery) -> ExitCode {
+    use ferrodesk::mail_socket::{EX_DATAERR, EX_TEMPFAIL, Outcome, hand_off};
     use std::io::Read;
+    let settings = match settings_of(cli) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(EX_TEMPFAIL);
+        }
+    };
+    init_tracing(&settings);
     let limit = app::MAX_MAIL_BYTES as u64;
     let mut raw = Vec::new();
-    let report = |o: Outcome| {
-        if o.code == 0 {
-            println!("{}", o.line);
-        } else {
-            eprintln!("{}", o.line);
-        }
-        ExitCode::from(o.code)
-    };
     if let Err(e) = std::io::stdin().lock().take(limit + 1).read_to_end(&mut raw) {
         eprintln!("error: reading the message from standard input failed: {e}");
         return ExitCode::from(EX_TEMPFAIL);
@@ -565,25 +584,48 @@ async fn mail_in(settings: &Settings, mailbox: Option<String>, sender: Option<St
         eprintln!("error: the message is larger than 25 MiB");
         return ExitCode::from(EX_DATAERR);
     }
-    let delivery = Delivery { mailbox, sender };
-    if let Some(socket) = settings.mail_in_socket_path()
-        && let Some(handed) = hand_off(&socket, &delivery, &raw)
-    {
-        return report(handed);
+    let handed = settings
+        .mail_in_socket_path()
+        .and_then(|socket| hand_off(&socket, &delivery, &raw));
+    let outcome = match handed {
+        Some(outcome) => outcome,
+        None => match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime.block_on(store_mail(&settings, &delivery, &raw)),
+            Err(e) => Outcome {
+                code: EX_TEMPFAIL,
+                line: format!("error: cannot start the runtime: {e}"),
+            },
+        },
+    };
+    if outcome.code == 0 {
+        println!("{}", outcome.line);
+    } else {
+        eprintln!("{}", outcome.line);
     }
+    ExitCode::from(outcome.code)
+}
+
+/// `mail-in` without a server to hand the message to: this process opens the database and stores it.
+async fn store_mail(
+    settings: &Settings,
+    delivery: &ferrodesk::mail_socket::Delivery,
+    raw: &[u8],
+) -> ferrodesk::mail_socket::Outcome {
     let store = match ferrodesk::open_store_for_command(settings).await {
         Ok(store) => store,
         Err(e) => {
-            eprintln!("error: the database is unavailable: {e:#}");
-            return ExitCode::from(EX_TEMPFAIL);
+            return ferrodesk::mail_socket::Outcome {
+                code: ferrodesk::mail_socket::EX_TEMPFAIL,
+                line: format!("error: the database is unavailable: {e:#}"),
+            };
         }
     };
     let app = App::new(store.clone());
     let received = app
-        .receive_mail(&raw, delivery.mailbox.as_deref(), delivery.sender.as_deref())
+        .receive_mail(raw, delivery.mailbox.as_deref(), delivery.sender.as_deref())
         .await;
     store.close().await;
-    report(outcome(received))
+    ferrodesk::mail_socket::outcome(received)
 }
 
 async fn cli_app(settings: &Settings) -> anyhow::Result<(App, std::sync::Arc<dyn store::Store>)> {

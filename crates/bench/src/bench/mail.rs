@@ -324,7 +324,21 @@ impl Bench {
             cpus(),
         );
         let sink = SmtpSink::start().await;
-        let env = vec![("FERRODESK_SMTP_URL".to_owned(), sink.url())];
+        // Where serve takes the messages mail-in hands over (on either backend), or off: each mail-in then
+        // opens the database itself.
+        let socket = if self.args.mail_direct {
+            "off".to_owned()
+        } else {
+            std::env::temp_dir()
+                .join(format!("ferrodesk-bench-{}.mail-in.sock", std::process::id()))
+                .display()
+                .to_string()
+        };
+        println!("mail-in socket: {socket}");
+        let env = vec![
+            ("FERRODESK_SMTP_URL".to_owned(), sink.url()),
+            ("FERRODESK_MAIL_IN_SOCKET".to_owned(), socket.clone()),
+        ];
         self.start_with(&env).await?;
         self.refuse_non_empty().await?;
         let fixture = self.mail_fixture().await?;
@@ -342,7 +356,7 @@ impl Bench {
 
         // 1. Inbound.
         let serve_cpu_before = cpu_time(self.server()?.pid, false);
-        let conversation = self.mail_in_phase(&fixture, messages, processes).await?;
+        let conversation = self.mail_in_phase(&fixture, messages, processes, &socket).await?;
         let stored_at = Instant::now();
         let (outbound, last) = drained(&sink, 0).await?;
         self.mail.mail_in_outbound = Some((outbound, last.saturating_duration_since(stored_at).as_secs_f64()));
@@ -470,6 +484,7 @@ impl Bench {
         fixture: &MailFixture,
         total: usize,
         processes: usize,
+        socket: &str,
     ) -> anyhow::Result<Conversation> {
         let conversation = Arc::new(Mutex::new(Conversation::default()));
         let next = Arc::new(AtomicUsize::new(0));
@@ -479,6 +494,7 @@ impl Bench {
         let mut tasks = tokio::task::JoinSet::new();
         for worker in 0..processes {
             let (conversation, next, vocab) = (Arc::clone(&conversation), Arc::clone(&next), Arc::clone(&vocab));
+            let socket = socket.to_owned();
             let (exe, url, tag, mailbox) = (
                 self.exe.clone(),
                 self.url.clone(),
@@ -523,7 +539,8 @@ impl Bench {
                     }
                     let raw = message(&tag, &mailbox, n, &subject, &body, answering.as_ref(), sender);
                     let t0 = Instant::now();
-                    match mail_in(&exe, &url, &mailbox, &sender_address(sender), raw.into_bytes()).await {
+                    let from = sender_address(sender);
+                    match mail_in(&exe, &url, &socket, [&mailbox, &from], raw.into_bytes()).await {
                         Ok(outcome) => {
                             latencies.push(t0.elapsed());
                             let expected = if answering.is_some() {
@@ -769,11 +786,12 @@ impl Bench {
 }
 
 /// Runs `ferrodesk mail-in` on one message, as an MTA's pipe does, and returns the line it printed.
+/// One `ferrodesk mail-in --mailbox M --sender S` (`[mailbox, sender]`), the mail-in socket at `socket`.
 async fn mail_in(
     exe: &std::path::Path,
     url: &str,
-    mailbox: &str,
-    sender: &str,
+    socket: &str,
+    [mailbox, sender]: [&str; 2],
     raw: Vec<u8>,
 ) -> anyhow::Result<String> {
     let mut child = tokio::process::Command::new(exe)
@@ -787,6 +805,7 @@ async fn mail_in(
             sender,
         ])
         .env("RUST_LOG", "warn")
+        .env("FERRODESK_MAIL_IN_SOCKET", socket)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

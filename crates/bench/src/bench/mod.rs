@@ -117,6 +117,10 @@ pub(crate) struct BenchArgs {
     /// `ferrodesk mail-in` processes running at once in the email benchmark (as an MTA delivers).
     #[arg(long, default_value_t = 8)]
     mail_processes: usize,
+    /// Every `mail-in` opens the database itself (the mail-in socket off), instead of handing its message
+    /// to the running server.
+    #[arg(long)]
+    mail_direct: bool,
 }
 
 /// Words in the generated vocabulary; their frequencies follow Zipf's law (exponent 1).
