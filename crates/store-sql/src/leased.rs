@@ -33,7 +33,7 @@ impl LeasedQueue {
         let (filter, mut params) = self.scoped(scope);
         params.push(Value::from(to_micros(now)));
         let sql = format!(
-            "SELECT next_attempt_at FROM {} WHERE {filter}status = 'pending' \
+            "SELECT next_attempt_at FROM {} s WHERE {filter}status = 'pending' \
              AND (claimed_until IS NULL OR claimed_until < ${}) ORDER BY next_attempt_at, id LIMIT 1",
             self.table,
             params.len()
@@ -68,9 +68,9 @@ impl LeasedQueue {
         // the row itself, so of two nodes that picked the same candidates only one claims each. The rows
         // come back in no particular order: the caller sorts them by due time.
         let sql = format!(
-            "WITH picked AS (SELECT id FROM {table} WHERE {filter}status = 'pending' \
-             AND next_attempt_at <= ${now} AND (claimed_until IS NULL OR claimed_until < ${now}) \
-             ORDER BY next_attempt_at, id LIMIT ${limit}{skip}) \
+            "WITH picked AS (SELECT s.id FROM {table} s WHERE {filter}s.status = 'pending' \
+             AND s.next_attempt_at <= ${now} AND (s.claimed_until IS NULL OR s.claimed_until < ${now}) \
+             ORDER BY s.next_attempt_at, s.id LIMIT ${limit}{skip}) \
              UPDATE {table} SET claimed_by = ${node}, claimed_until = ${until} \
              WHERE id IN (SELECT id FROM picked) AND (claimed_until IS NULL OR claimed_until < ${now}) \
              AND status = 'pending' RETURNING {columns}",
@@ -137,7 +137,8 @@ impl LeasedQueue {
     /// The scope condition (`scope = $1 AND `) and its parameter, or nothing.
     fn scoped(&self, scope: Option<i64>) -> (String, Vec<Value>) {
         match (self.scope, scope) {
-            (Some(column), Some(value)) => (format!("{column} = $1 AND "), vec![Value::from(value)]),
+            // Qualified, for the claim's `s` alias (PostgreSQL's `FOR UPDATE OF s`); `next_due` names the table `s` too.
+            (Some(column), Some(value)) => (format!("s.{column} = $1 AND "), vec![Value::from(value)]),
             _ => (String::new(), Vec::new()),
         }
     }
