@@ -939,6 +939,21 @@ async fn a_mailbox_made_in_the_form_keeps_its_password_masked_and_tests_its_serv
         "the error sits by its field: {}",
         refused.body
     );
+    let unchosen = admin
+        .post(
+            "/admin/mailboxes",
+            &[
+                ("address", "late@mail.example"),
+                ("department_id", ""),
+                ("smtp_url", ""),
+            ],
+        )
+        .await;
+    assert!(
+        unchosen.body.contains("choose a department"),
+        "no department chosen: {}",
+        unchosen.body
+    );
     let deleted = admin.post(&format!("{edit}/delete"), &[]).await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
     assert!(

@@ -437,15 +437,12 @@ impl DepartmentForm {
         ]
     }
     fn brand_id(&self) -> Result<i64, FieldErrors> {
-        self.brand_id
-            .trim()
-            .parse()
-            .map_err(|_| FieldErrors(vec![domain::FieldError::new("brand_id", "choose a brand")]))
+        super::chosen_id("brand_id", &self.brand_id, "a brand")
     }
 }
 
 /// The brands to choose from (the first page is plenty for a select; brands are few).
-async fn all_brands(state: &AppState, s: &app::sessions::WebSession) -> Result<Vec<Brand>, PageError> {
+pub(super) async fn all_brands(state: &AppState, s: &app::sessions::WebSession) -> Result<Vec<Brand>, PageError> {
     let q = ListQuery {
         limit: Some(500),
         ..Default::default()

@@ -8,8 +8,8 @@ use crate::ui::session::{Posted, Visit};
 use api_types::{ListQuery, MailboxPatch, NewMailbox, ServerCheck};
 use app::sessions::WebSession;
 use axum::extract::{Path, Query, State};
+use domain::Department;
 use domain::mailbox::Mailbox;
-use domain::{Brand, Department};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -74,10 +74,7 @@ impl MailboxForm {
     }
 
     fn department_id(&self) -> Result<i64, FieldErrors> {
-        self.department_id
-            .trim()
-            .parse()
-            .map_err(|_| FieldErrors(vec![domain::FieldError::new("department_id", "choose a department")]))
+        super::chosen_id("department_id", &self.department_id, "a department")
     }
 }
 
@@ -87,7 +84,7 @@ async fn departments(state: &AppState, s: &WebSession) -> Result<Vec<(Department
         limit: Some(500),
         ..Default::default()
     };
-    let brands: Vec<Brand> = state.app.list_brands(&s.principal, &q).await?.data;
+    let brands = super::directory::all_brands(state, s).await?;
     let departments = state.app.list_departments(&s.principal, &q).await?.data;
     Ok(departments
         .into_iter()

@@ -446,6 +446,13 @@ fn number<T: std::str::FromStr>(field: &'static str, v: &str, errors: &mut Vec<d
     }
 }
 
+/// The id a select posted; `what` names the thing to choose when nothing (or something else) came.
+fn chosen_id(field: &'static str, v: &str, what: &str) -> Result<i64, FieldErrors> {
+    v.trim()
+        .parse()
+        .map_err(|_| FieldErrors(vec![domain::FieldError::new(field, format!("choose {what}"))]))
+}
+
 /// A comma-separated list typed into one field.
 fn list_of(v: &str) -> Vec<String> {
     v.split([',', '\n'])
