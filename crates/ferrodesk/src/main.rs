@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use domain::event::EventSource;
 use domain::{AttributeEntity, Role};
 use ferrodesk::Server;
+use ferrodesk::mail_socket::{Delivery, EX_DATAERR, EX_TEMPFAIL, Outcome};
 use ferrodesk::settings::{Overrides, Settings};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -219,7 +220,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::MailIn { mailbox, sender } = &cli.command {
         // An MTA starts one `mail-in` per message: it starts no runtime unless it stores the message itself.
-        let delivery = ferrodesk::mail_socket::Delivery {
+        let delivery = Delivery {
             mailbox: mailbox.clone(),
             sender: sender.clone(),
         };
@@ -563,8 +564,8 @@ fn cli_meta() -> app::RequestMeta {
 /// `ferrodesk mail-in`: one message from standard input, handed to the running `serve` when one listens on
 /// the mail-in socket, stored by this process otherwise. Anything that stops it before the message is
 /// judged is a temporary failure (75), for the MTA to deliver again.
-fn mail_in(cli: &Cli, delivery: ferrodesk::mail_socket::Delivery) -> ExitCode {
-    use ferrodesk::mail_socket::{EX_DATAERR, EX_TEMPFAIL, Outcome, hand_off};
+fn mail_in(cli: &Cli, delivery: Delivery) -> ExitCode {
+    use ferrodesk::mail_socket::hand_off;
     use std::io::Read;
     let settings = match settings_of(cli) {
         Ok(settings) => settings,
@@ -606,16 +607,12 @@ fn mail_in(cli: &Cli, delivery: ferrodesk::mail_socket::Delivery) -> ExitCode {
 }
 
 /// `mail-in` without a server to hand the message to: this process opens the database and stores it.
-async fn store_mail(
-    settings: &Settings,
-    delivery: &ferrodesk::mail_socket::Delivery,
-    raw: &[u8],
-) -> ferrodesk::mail_socket::Outcome {
+async fn store_mail(settings: &Settings, delivery: &Delivery, raw: &[u8]) -> Outcome {
     let store = match ferrodesk::open_store_for_command(settings).await {
         Ok(store) => store,
         Err(e) => {
-            return ferrodesk::mail_socket::Outcome {
-                code: ferrodesk::mail_socket::EX_TEMPFAIL,
+            return Outcome {
+                code: EX_TEMPFAIL,
                 line: format!("error: the database is unavailable: {e:#}"),
             };
         }

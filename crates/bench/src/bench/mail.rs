@@ -539,8 +539,7 @@ impl Bench {
                     }
                     let raw = message(&tag, &mailbox, n, &subject, &body, answering.as_ref(), sender);
                     let t0 = Instant::now();
-                    let from = sender_address(sender);
-                    match mail_in(&exe, &url, &socket, [&mailbox, &from], raw.into_bytes()).await {
+                    match mail_in(&exe, &url, &socket, &mailbox, &sender_address(sender), raw.into_bytes()).await {
                         Ok(outcome) => {
                             latencies.push(t0.elapsed());
                             let expected = if answering.is_some() {
@@ -785,13 +784,14 @@ impl Bench {
     }
 }
 
-/// Runs `ferrodesk mail-in` on one message, as an MTA's pipe does, and returns the line it printed.
-/// One `ferrodesk mail-in --mailbox M --sender S` (`[mailbox, sender]`), the mail-in socket at `socket`.
+/// Runs `ferrodesk mail-in --mailbox M --sender S` on one message, as an MTA's pipe does, with the mail-in
+/// socket at `socket`, and returns the line it printed.
 async fn mail_in(
     exe: &std::path::Path,
     url: &str,
     socket: &str,
-    [mailbox, sender]: [&str; 2],
+    mailbox: &str,
+    sender: &str,
     raw: Vec<u8>,
 ) -> anyhow::Result<String> {
     let mut child = tokio::process::Command::new(exe)

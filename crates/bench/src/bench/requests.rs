@@ -52,36 +52,38 @@ pub(super) fn list_request(
     move |http, _rng| (http.get(&url).bearer_auth(&token), 0)
 }
 
+/// A `q=` query from the mix on `path` (`/api/v1/search` or `/api/v1/tickets`), with the one other query pair
+/// that endpoint needs.
+pub(super) fn q_request(
+    base: &str,
+    path: &str,
+    other: (&'static str, &'static str),
+    token: &str,
+    queries: Arc<QueryMix>,
+) -> impl Fn(&reqwest::Client, &mut Rng) -> (reqwest::RequestBuilder, u8) + Send + Sync + 'static {
+    let url = format!("{base}{path}");
+    let token = token.to_owned();
+    move |http, rng| {
+        let (q, band) = queries.pick(rng);
+        let rb = http.get(&url).query(&[("q", q.as_str()), other]).bearer_auth(&token);
+        (rb, band)
+    }
+}
+
+/// Full-text search of tickets.
 pub(super) fn search_request(
     base: &str,
     token: &str,
     queries: Arc<QueryMix>,
 ) -> impl Fn(&reqwest::Client, &mut Rng) -> (reqwest::RequestBuilder, u8) + Send + Sync + 'static {
-    let url = format!("{base}/api/v1/search");
-    let token = token.to_owned();
-    move |http, rng| {
-        let (q, band) = queries.pick(rng);
-        let rb = http
-            .get(&url)
-            .query(&[("q", q.as_str()), ("types", "tickets")])
-            .bearer_auth(&token);
-        (rb, band)
-    }
+    q_request(base, "/api/v1/search", ("types", "tickets"), token, queries)
 }
 
+/// The ticket list's `q=` filter, a page of 50.
 pub(super) fn list_q_request(
     base: &str,
     token: &str,
     queries: Arc<QueryMix>,
 ) -> impl Fn(&reqwest::Client, &mut Rng) -> (reqwest::RequestBuilder, u8) + Send + Sync + 'static {
-    let url = format!("{base}/api/v1/tickets");
-    let token = token.to_owned();
-    move |http, rng| {
-        let (q, band) = queries.pick(rng);
-        let rb = http
-            .get(&url)
-            .query(&[("q", q.as_str()), ("limit", "50")])
-            .bearer_auth(&token);
-        (rb, band)
-    }
+    q_request(base, "/api/v1/tickets", ("limit", "50"), token, queries)
 }
