@@ -50,8 +50,8 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
-/// What a masked secret shows instead of its value.
-const MASK: &str = "********";
+// A masked secret shows the one mask every answer and page uses.
+use domain::account::MASKED_SECRET as MASK;
 
 /// `attachment_max_bytes` unless configured: 25 MiB.
 const DEFAULT_ATTACHMENT_MAX_BYTES: u64 = 25 * 1024 * 1024;

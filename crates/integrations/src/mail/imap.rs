@@ -54,7 +54,7 @@ const FOLDER_IN_PATH: &AsciiSet = &CONTROLS
 /// An `imaps://user:password@host:port/FOLDER` (implicit TLS, port 993 by default) or `imap://…` (STARTTLS
 /// when the server accepts it, port 143 by default) URL; the folder is `INBOX` when the path is empty. The
 /// user name and password are percent-decoded. Shown, it masks the password:
-/// `imaps://user:***@host:993/INBOX`.
+/// `imaps://user:********@host:993/INBOX`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ImapUrl {
     server: ServerUrl,
@@ -728,11 +728,11 @@ mod tests {
         assert!(url.implicit_tls());
         assert_eq!(
             url.to_string(),
-            "imaps://help%40example.com:***@imap.example.com:993/INBOX"
+            "imaps://help%40example.com:********@imap.example.com:993/INBOX"
         );
         assert_eq!(
             format!("{url:?}"),
-            "ImapUrl(\"imaps://help%40example.com:***@imap.example.com:993/INBOX\")"
+            "ImapUrl(\"imaps://help%40example.com:********@imap.example.com:993/INBOX\")"
         );
 
         let url = ImapUrl::parse("imap://user:pw@127.0.0.1:1143/Support%20Mail/Incoming").expect("a URL");
@@ -740,7 +740,10 @@ mod tests {
             (url.port(), url.folder(), url.implicit_tls()),
             (1143, "Support Mail/Incoming", false)
         );
-        assert_eq!(url.masked(), "imap://user:***@127.0.0.1:1143/Support%20Mail/Incoming");
+        assert_eq!(
+            url.masked(),
+            "imap://user:********@127.0.0.1:1143/Support%20Mail/Incoming"
+        );
     }
 
     #[test]

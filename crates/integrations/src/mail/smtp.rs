@@ -48,8 +48,9 @@ pub const SUBMISSION_PORT: u16 = 587;
 /// The port of `smtps://` without one: submission over implicit TLS (RFC 8314).
 pub const SUBMISSIONS_PORT: u16 = 465;
 
-/// What the password is shown as wherever a mail server URL is displayed.
-pub const MASK: &str = "***";
+/// What the password is shown as wherever a mail server URL is displayed: the same mask as every other
+/// secret, so a URL copied back from a test result keeps the stored password (`domain::mailbox`).
+pub use domain::account::MASKED_SECRET as MASK;
 
 /// Reply codes that mean the server wants other or better credentials (RFC 4954): a refusal with one of
 /// these is an authentication failure, whichever command it answered.
@@ -187,7 +188,7 @@ impl ServerUrl {
 /// An `smtp://user:password@host:port` (STARTTLS when offered, port 587 by default) or
 /// `smtps://user:password@host:port` (implicit TLS, port 465 by default) URL. The user name and password are
 /// percent-decoded (`%40` for an `@` in a user name). Shown, it masks the password:
-/// `smtp://user:***@host:587`.
+/// `smtp://user:********@host:587`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SmtpUrl(ServerUrl);
 
@@ -765,10 +766,13 @@ mod tests {
         assert_eq!(url.username(), Some("agent@example.com"));
         assert_eq!(url.password(), Some("p@ss:word"));
         assert!(!url.implicit_tls());
-        assert_eq!(url.to_string(), "smtp://agent%40example.com:***@mail.example.com:587");
+        assert_eq!(
+            url.to_string(),
+            "smtp://agent%40example.com:********@mail.example.com:587"
+        );
         assert_eq!(
             format!("{url:?}"),
-            "SmtpUrl(\"smtp://agent%40example.com:***@mail.example.com:587\")"
+            "SmtpUrl(\"smtp://agent%40example.com:********@mail.example.com:587\")"
         );
         assert_eq!(url.masked(), url.to_string());
 

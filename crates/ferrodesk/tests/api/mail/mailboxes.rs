@@ -167,6 +167,12 @@ async fn the_test_says_which_server_failed_and_why() {
         !serde_json::to_string(&checked).expect("json").contains(":pw@"),
         "no password in the answer"
     );
+    // The mask every answer uses, so the URL sent back as shown keeps the stored password.
+    assert_eq!(
+        checked.smtp.url.as_deref(),
+        Some(format!("smtp://desk:********@127.0.0.1:{closed}").as_str()),
+        "{checked:?}"
+    );
 
     // The right password, sent back masked for the SMTP server: both answer.
     s.admin
