@@ -5,6 +5,7 @@
 //! `Debug` and `Serialize` never show the value: a log line, a panic message or `{:?}` of the settings cannot
 //! leak them. Code that needs the value calls [`Secret::expose`].
 use anyhow::{Context, bail};
+use domain::account::MASKED_SECRET;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -40,7 +41,7 @@ impl From<String> for Secret {
 
 impl Serialize for Secret {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(MASK)
+        serializer.serialize_str(MASKED_SECRET)
     }
 }
 
@@ -49,9 +50,6 @@ impl<'de> Deserialize<'de> for Secret {
         String::deserialize(deserializer).map(Secret::from)
     }
 }
-
-// A masked secret shows the one mask every answer and page uses.
-use domain::account::MASKED_SECRET as MASK;
 
 /// `attachment_max_bytes` unless configured: 25 MiB.
 const DEFAULT_ATTACHMENT_MAX_BYTES: u64 = 25 * 1024 * 1024;
@@ -393,15 +391,9 @@ impl Settings {
     }
 }
 
-/// A database URL fit to print: its password replaced by `********`.
+/// A database URL fit to print: its password replaced by `********`, as the mail server URLs are.
 pub fn mask_database_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((creds, host)) = rest.rsplit_once('@')
-    {
-        let user = creds.split(':').next().unwrap_or("");
-        return format!("{scheme}://{user}:{MASK}@{host}");
-    }
-    url.to_owned()
+    domain::mailbox::masked_url(url)
 }
 
 fn toml_lines(value: &serde_json::Value) -> String {
@@ -469,6 +461,12 @@ mod tests {
         let shown = s.masked_toml().expect("toml");
         assert!(!shown.contains("hunter2") && !shown.contains("supersecret"), "{shown}");
         assert!(shown.contains("postgres://fd:********@db/fd"), "{shown}");
+        // Nothing to hide, nothing changed; an `@` in the password is still all hidden.
+        assert_eq!(mask_database_url("postgres://fd@db/fd"), "postgres://fd@db/fd");
+        assert_eq!(
+            mask_database_url("postgres://fd:p@ss@db/fd"),
+            "postgres://fd:********@db/fd"
+        );
         let debug = format!("{s:?}");
         assert!(!debug.contains("hunter2") && !debug.contains("supersecret"), "{debug}");
         assert!(debug.contains("[REDACTED]"), "{debug}");

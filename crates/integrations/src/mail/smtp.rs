@@ -17,6 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use domain::account::MASKED_SECRET;
 use lettre::{
     Address,
     address::Envelope,
@@ -47,10 +48,6 @@ use tokio_rustls::{
 pub const SUBMISSION_PORT: u16 = 587;
 /// The port of `smtps://` without one: submission over implicit TLS (RFC 8314).
 pub const SUBMISSIONS_PORT: u16 = 465;
-
-/// What the password is shown as wherever a mail server URL is displayed: the same mask as every other
-/// secret, so a URL copied back from a test result keeps the stored password (`domain::mailbox`).
-pub use domain::account::MASKED_SECRET as MASK;
 
 /// Reply codes that mean the server wants other or better credentials (RFC 4954): a refusal with one of
 /// these is an authentication failure, whichever command it answered.
@@ -168,14 +165,15 @@ impl ServerUrl {
         }
     }
 
-    /// The URL with the password replaced by [`MASK`]; `path` is written as given (already encoded).
+    /// The URL with the password replaced by [`MASKED_SECRET`] (the one mask of every secret shown, so a URL
+    /// copied back from a test result keeps the stored password); `path` is written as given (already encoded).
     pub(crate) fn masked(&self, path: &str) -> String {
         let mut text = format!("{}://", self.scheme);
         if let Some(username) = &self.username {
             text.push_str(&utf8_percent_encode(username, USERINFO).to_string());
             if self.password.is_some() {
                 text.push(':');
-                text.push_str(MASK);
+                text.push_str(MASKED_SECRET);
             }
             text.push('@');
         }
